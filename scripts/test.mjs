@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The whole test suite: system packages, type-check and build, then node's test runner.
+//   node scripts/test.mjs                 every test
+//   node scripts/test.mjs test/judge      only tests under that folder (or a single file)
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ensureSystemDeps } from './system-deps.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+ensureSystemDeps();
+
+const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (tsc.status !== 0) {
+  console.error('type-check failed');
+  process.exit(tsc.status ?? 1);
+}
+
+function collect(dir, out) {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) {
+      if (name !== 'bench') collect(p, out);
+    } else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+const args = process.argv.slice(2);
+const targets = (args.length ? args : ['test']).map((a) => join('dist', a.replace(/\.ts$/, '.js')));
+const files = targets.flatMap((t) => (statSync(t).isDirectory() ? collect(t, []) : [t]));
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files.map((f) => relative(root, f))], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

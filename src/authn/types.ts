@@ -1,0 +1,31 @@
+import type { Identity } from '../judge/decision.js';
+import type { JudgeRequest } from '../judge/request.js';
+
+/**
+ * What an authenticator says about a request:
+ * - `none`: not mine (no credential of my kind, or one meant for someone else) → try the next one;
+ * - `ok`: authenticated;
+ * - `invalid`: mine but invalid (expired, bad signature, missing claim) → stop with 401;
+ * - `unavailable`: I cannot tell right now (provider or store down) → if nobody else authenticates, 503.
+ */
+export type AuthnOutcome =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'ok'; readonly identity: Identity }
+  | { readonly kind: 'invalid'; readonly reason: string; readonly error?: string }
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
+export const NOT_MINE: AuthnOutcome = Object.freeze({ kind: 'none' });
+
+export interface Authenticator {
+  /** Stable name used in the chain order, logs and metrics: `kubernetes`, `access_token`, `session`, `id_token` … */
+  readonly name: string;
+  authenticate(req: JudgeRequest): Promise<AuthnOutcome> | AuthnOutcome;
+}
+
+/** Reads a bearer credential from a header value: an optional `Bearer ` prefix (any case) is stripped. */
+export function bearerFrom(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let v = value.trim();
+  if (v.length > 7 && v.slice(0, 7).toLowerCase() === 'bearer ') v = v.slice(7).trim();
+  return v === '' ? undefined : v;
+}

@@ -1,0 +1,170 @@
+/**
+ * Field builders for the configuration schema. A field knows its environment name, its default,
+ * how to parse a string (env, flag) or a YAML value, and how to document itself.
+ */
+export interface Field<T> {
+  readonly env: string;
+  readonly doc: string;
+  readonly group: string;
+  /** Human-readable type for the README table. */
+  readonly type: string;
+  /** Built-in default, or a function of the rest of the (already resolved) config. Absent: required. */
+  readonly default?: T | ((c: Readonly<Record<string, unknown>>) => T);
+  /** How the default reads in the docs when it is derived. */
+  readonly defaultDoc?: string;
+  readonly secret?: boolean;
+  /** Old names still accepted with a warning; `map` converts an old value into the new syntax. */
+  readonly legacy?: readonly { readonly env: string; readonly map?: (raw: string) => string }[];
+  /** Only the config file or JSON in the variable (rules). */
+  readonly structured?: boolean;
+  /** Parse a string from the environment or a flag. Throws `Error(message)` on bad input. */
+  parse(raw: string): T;
+  /** Parse a value from the YAML file; defaults to `parse(String(v))` for scalars. */
+  fromFile?(v: unknown): T;
+}
+
+export type FieldValue<F> = F extends Field<infer T> ? T : never;
+
+type Opts<T> = Omit<Field<T>, 'parse' | 'type' | 'env' | 'doc' | 'group' | 'fromFile'> & { group?: string };
+
+let currentGroup = 'General';
+/** Sets the README section the following fields belong to. */
+export function group(name: string): void {
+  currentGroup = name;
+}
+
+function make<T>(type: string, env: string, doc: string, parse: (raw: string) => T, opts: Opts<T>, fromFile?: (v: unknown) => T): Field<T> {
+  return { group: currentGroup, ...opts, type, env, doc, parse, ...(fromFile ? { fromFile } : {}) };
+}
+
+export function str(env: string, doc: string, opts: Opts<string> = {}): Field<string> {
+  return make('string', env, doc, (raw) => raw, opts);
+}
+
+export function int(env: string, doc: string, opts: Opts<number> & { min?: number; max?: number } = {}): Field<number> {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER, ...rest } = opts;
+  return make(
+    'integer',
+    env,
+    doc,
+    (raw) => {
+      const t = raw.trim();
+      if (!/^-?\d+$/.test(t)) throw new Error(`must be an integer, got ${JSON.stringify(raw)}`);
+      const n = Number(t);
+      if (n < min || n > max) throw new Error(`must be between ${min} and ${max}, got ${n}`);
+      return n;
+    },
+    rest,
+  );
+}
+
+export function port(env: string, doc: string, opts: Opts<number> = {}): Field<number> {
+  return { ...int(env, doc, { ...opts, min: 0, max: 65535 }), type: 'port' };
+}
+
+const TRUE = new Set(['1', 't', 'true', 'on', 'yes', 'y']);
+const FALSE = new Set(['0', 'f', 'false', 'off', 'no', 'n']);
+export function bool(env: string, doc: string, opts: Opts<boolean> = {}): Field<boolean> {
+  return make(
+    'boolean',
+    env,
+    doc,
+    (raw) => {
+      const t = raw.trim().toLowerCase();
+      if (TRUE.has(t)) return true;
+      if (FALSE.has(t)) return false;
+      throw new Error(`must be true or false, got ${JSON.stringify(raw)}`);
+    },
+    opts,
+    (v) => {
+      if (typeof v === 'boolean') return v;
+      throw new Error(`must be true or false, got ${JSON.stringify(v)}`);
+    },
+  );
+}
+
+/** Comma-separated (and, when `spaces`, also space-separated) list; entries trimmed, empty ones dropped. */
+export function list(env: string, doc: string, opts: Opts<readonly string[]> & { spaces?: boolean } = {}): Field<readonly string[]> {
+  const { spaces = false, ...rest } = opts;
+  const split = (raw: string): readonly string[] =>
+    Object.freeze(
+      raw
+        .split(spaces ? /[\s,]+/ : ',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    );
+  return make('list', env, doc, split, rest, (v) => {
+    if (typeof v === 'string') return split(v);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return Object.freeze(v.map((x: string) => x.trim()).filter((x) => x !== ''));
+    throw new Error('must be a list of strings');
+  });
+}
+
+export function oneOf<const T extends string>(env: string, values: readonly T[], doc: string, opts: Opts<T> & { caseInsensitive?: boolean } = {}): Field<T> {
+  const { caseInsensitive = false, ...rest } = opts;
+  return make(
+    values.join(' \\| '),
+    env,
+    doc,
+    (raw) => {
+      const hit = values.find((v) => (caseInsensitive ? v.toLowerCase() === raw.trim().toLowerCase() : v === raw.trim()));
+      if (hit === undefined) throw new Error(`must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+      return hit;
+    },
+    rest,
+  );
+}
+
+/** A URL, absolute (http/https) or, with `relative`, a path starting with `/`. Empty string allowed when the default is ''. */
+export function url(env: string, doc: string, opts: Opts<string> & { relative?: boolean } = {}): Field<string> {
+  const { relative = false, ...rest } = opts;
+  return make(
+    'URL',
+    env,
+    doc,
+    (raw) => {
+      const t = raw.trim();
+      if (t === '') return '';
+      if (relative && t.startsWith('/') && !t.startsWith('//')) return t;
+      let u: URL;
+      try {
+        u = new URL(t);
+      } catch {
+        throw new Error(`must be ${relative ? 'an absolute URL or a path starting with "/"' : 'an absolute URL'}, got ${JSON.stringify(raw)}`);
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`must be an http(s) URL, got ${JSON.stringify(raw)}`);
+      return t;
+    },
+    rest,
+  );
+}
+
+/** Structured value: JSON in the environment, a YAML structure in the config file. `check` validates and converts. */
+export function structured<T>(env: string, doc: string, check: (v: unknown, at: string, errs: string[]) => T, opts: Opts<T> & { type?: string } = {}): Field<T> {
+  const { type = 'JSON', ...rest } = opts;
+  const convert = (v: unknown): T => {
+    const errs: string[] = [];
+    const out = check(v, '', errs);
+    if (errs.length > 0) throw new Error(errs.map((e) => e.replace(/^: /, '')).join('; '));
+    return out;
+  };
+  return {
+    ...make(
+      type,
+      env,
+      doc,
+      (raw) => {
+        let v: unknown;
+        try {
+          v = JSON.parse(raw);
+        } catch (e) {
+          throw new Error(`must be JSON (${(e as Error).message})`);
+        }
+        return convert(v);
+      },
+      rest,
+      convert,
+    ),
+    structured: true,
+  };
+}

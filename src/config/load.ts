@@ -1,0 +1,185 @@
+/**
+ * Builds the frozen configuration from its sources, later wins: built-in defaults → YAML file
+ * (`--config`) → environment → CLI flags. Every problem is collected and reported at once, each
+ * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { Field } from './field.js';
+import { schema, TEMPLATE_CONTEXT_PREFIX, type Config, type ConfigKey } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSources {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** `--kebab-name` flags without the dashes, e.g. `{ 'oidc-provider': 'https://…' }`. */
+  readonly flags?: Readonly<Record<string, string>>;
+  /** Path of the YAML config file, if any. */
+  readonly configFile?: string;
+  readonly readFile: (path: string) => string;
+}
+
+export interface Loaded {
+  readonly config: Config;
+  readonly warnings: readonly string[];
+}
+
+const keys = Object.keys(schema) as ConfigKey[];
+const field = (k: ConfigKey): Field<unknown> => schema[k] as Field<unknown>;
+/** `OIDC_PROVIDER` → `oidc-provider`. */
+export const flagName = (env: string): string => env.toLowerCase().replace(/_/g, '-');
+const byEnv = new Map(keys.map((k) => [field(k).env, k]));
+const byFlag = new Map(keys.map((k) => [flagName(field(k).env), k]));
+
+const ALGS_NEVER = /^(none|HS\d+)$/i;
+const CHAIN_NAMES = new Set(['kubernetes', 'access_token', 'session', 'id_token']);
+
+export function loadConfig(src: ConfigSources): Loaded {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const values = new Map<ConfigKey, unknown>();
+  const origin = new Map<ConfigKey, string>();
+  let templateContext: Record<string, string> = {};
+
+  const set = (k: ConfigKey, from: string, get: () => unknown): void => {
+    try {
+      values.set(k, get());
+      origin.set(k, from);
+    } catch (e) {
+      errors.push(`${from}: ${(e as Error).message}`);
+    }
+  };
+
+  // 1. YAML file
+  if (src.configFile !== undefined) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(src.readFile(src.configFile));
+    } catch (e) {
+      errors.push(`--config ${src.configFile}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (doc !== undefined && doc !== null) {
+      if (typeof doc !== 'object' || Array.isArray(doc)) errors.push(`--config ${src.configFile}: must be a mapping of settings`);
+      else {
+        for (const [name, v] of Object.entries(doc as Record<string, unknown>)) {
+          if (name === 'templateContext' || name === 'TEMPLATE_CONTEXT') {
+            if (typeof v !== 'object' || v === null) errors.push(`${src.configFile}: templateContext must be a mapping`);
+            else templateContext = Object.fromEntries(Object.entries(v).map(([a, b]) => [a, String(b)]));
+            continue;
+          }
+          const k = (name in schema ? (name as ConfigKey) : undefined) ?? byEnv.get(name);
+          if (k === undefined) {
+            errors.push(`${src.configFile}: unknown setting "${name}"`);
+            continue;
+          }
+          const f = field(k);
+          set(k, `${src.configFile}: ${name}`, () =>
+            f.fromFile ? f.fromFile(v) : typeof v === 'object' && v !== null ? f.parse(JSON.stringify(v)) : f.parse(String(v)),
+          );
+        }
+      }
+    }
+  }
+
+  // 2. environment (legacy names, then *_FILE, then the name itself)
+  for (const k of keys) {
+    const f = field(k);
+    const direct = src.env[f.env];
+    for (const old of f.legacy ?? []) {
+      const raw = src.env[old.env];
+      if (raw === undefined) continue;
+      if (direct !== undefined) warnings.push(`${old.env} is ignored because ${f.env} is set`);
+      else {
+        warnings.push(`${old.env} is deprecated; use ${f.env}`);
+        set(k, old.env, () => f.parse(old.map ? old.map(raw) : raw));
+      }
+    }
+    if (f.secret) {
+      const fileVar = `${f.env}_FILE`;
+      const path = src.env[fileVar];
+      if (path !== undefined && direct !== undefined) errors.push(`${fileVar}: set together with ${f.env}; give only one`);
+      else if (path !== undefined) {
+        set(k, fileVar, () => {
+          try {
+            return f.parse(src.readFile(path).replace(/\r?\n$/, ''));
+          } catch (e) {
+            throw new Error(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+          }
+        });
+      }
+    }
+    if (direct !== undefined) set(k, f.env, () => f.parse(direct));
+  }
+  for (const [name, v] of Object.entries(src.env)) {
+    if (name.startsWith(TEMPLATE_CONTEXT_PREFIX) && v !== undefined && name.length > TEMPLATE_CONTEXT_PREFIX.length) {
+      templateContext[name.slice(TEMPLATE_CONTEXT_PREFIX.length)] = v;
+    }
+  }
+  if (src.env['PORT'] !== undefined) warnings.push('PORT is ignored (old Kubeflow manifests set it); use SERVER_PORT');
+
+  // 3. flags
+  for (const [name, raw] of Object.entries(src.flags ?? {})) {
+    const k = byFlag.get(name);
+    if (k === undefined) errors.push(`--${name}: unknown flag`);
+    else set(k, `--${name}`, () => field(k).parse(raw));
+  }
+
+  // 4. defaults, in schema order (derived defaults see what precedes them)
+  const resolved: Record<string, unknown> = {};
+  for (const k of keys) {
+    const f = field(k);
+    if (values.has(k)) resolved[k] = values.get(k);
+    else if ('default' in f) resolved[k] = typeof f.default === 'function' ? (f.default as (c: Record<string, unknown>) => unknown)(resolved) : f.default;
+    else errors.push(`${f.env}: required${f.secret ? ` (or ${f.env}_FILE)` : ''}`);
+  }
+
+  // 5. checks across fields
+  const at = (k: ConfigKey): string => origin.get(k) ?? field(k).env;
+  if (resolved['oidcProvider'] === '') errors.push(`${at('oidcProvider')}: required`);
+  const chain = resolved['authnChain'] as readonly string[];
+  for (const n of chain) if (!CHAIN_NAMES.has(n)) errors.push(`${at('authnChain')}: unknown authenticator "${n}" (known: ${[...CHAIN_NAMES].join(', ')})`);
+  if (new Set(chain).size !== chain.length) errors.push(`${at('authnChain')}: lists an authenticator twice`);
+  for (const a of resolved['jwtAlgorithms'] as readonly string[]) {
+    if (ALGS_NEVER.test(a)) errors.push(`${at('jwtAlgorithms')}: ${a} is never accepted (no "none", no HMAC with public keys)`);
+    else if (!/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(a)) errors.push(`${at('jwtAlgorithms')}: unknown algorithm ${a}`);
+  }
+  const scopes = resolved['oidcScopes'] as readonly string[];
+  if (!scopes.includes('openid')) resolved['oidcScopes'] = Object.freeze(['openid', ...scopes]);
+  if (resolved['sessionStoreType'] === 'boltdb') {
+    warnings.push('SESSION_STORE_TYPE=boltdb: the embedded store is now SQLite; using it (an old BoltDB file is not read)');
+    resolved['sessionStoreType'] = 'sqlite';
+  }
+  for (const k of ['useridHeader', 'groupsHeader', 'authMethodHeader', 'authHeader', 'idTokenHeader'] as const) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(String(resolved[k]))) errors.push(`${at(k)}: not a valid header name`);
+  }
+  const hcp = resolved['httpCheckPathPrefix'] as string;
+  if (hcp !== '' && (!hcp.startsWith('/') || hcp.endsWith('/'))) errors.push(`${at('httpCheckPathPrefix')}: must start with "/" and not end with "/"`);
+
+  if (errors.length > 0) throw new ConfigError(errors);
+  return { config: Object.freeze({ ...resolved, templateContext: Object.freeze(templateContext) }) as Config, warnings };
+}
+
+/** The effective config with every secret replaced, for `check-config` and the start-up log. */
+export function redacted(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = config[k];
+    out[k] = field(k).secret && v !== '' ? '[redacted]' : v;
+  }
+  out['templateContext'] = config.templateContext;
+  return out;
+}
+
+/** The path part of a URL or path setting: `https://x/authservice/` → `/authservice/`. */
+export function pathOf(urlOrPath: string): string {
+  if (urlOrPath.startsWith('/')) return urlOrPath.split(/[?#]/)[0] ?? '/';
+  try {
+    return new URL(urlOrPath).pathname;
+  } catch {
+    return urlOrPath;
+  }
+}

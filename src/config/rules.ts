@@ -1,0 +1,173 @@
+/**
+ * Shapes of the structured settings (skip rules and route rules) and their validation.
+ * They come from the YAML config file (`skipRules:`, `authzRules:`) or as JSON in
+ * `SKIP_RULES` / `AUTHZ_RULES`. Compilation into matchers lives in judge/skip.ts and authz/rules.ts.
+ */
+import { RE2JS } from 're2js';
+
+export type PathMatch =
+  | { readonly prefix: string }
+  | { readonly exact: string }
+  | { readonly regex: string };
+
+export interface RequestMatch {
+  /** Exact host (`app.example.com`) or a wildcard suffix (`*.example.com`); case-insensitive, port ignored. */
+  readonly host?: string;
+  /** Upper-case methods; absent = every method. */
+  readonly methods?: readonly string[];
+  readonly path?: PathMatch;
+}
+
+export interface SkipRule extends RequestMatch {
+  /** Matches CORS preflights only: OPTIONS with `Origin` and `Access-Control-Request-Method`. */
+  readonly preflight?: boolean;
+}
+
+export interface AllowSpec {
+  /** Any authenticated user. */
+  readonly authenticated?: boolean;
+  readonly users?: readonly string[];
+  readonly groups?: readonly string[];
+  /** Compared case-insensitively with the `email` claim (or the user id when it is an e-mail). */
+  readonly emails?: readonly string[];
+  /** E-mail domains, case-insensitive. */
+  readonly domains?: readonly string[];
+  /** Claim name → RE2 pattern, anchored at both ends; every listed claim must match (arrays: any element). */
+  readonly claims?: Readonly<Record<string, string>>;
+}
+
+export interface AuthzRule {
+  readonly match: RequestMatch;
+  readonly allow: AllowSpec;
+}
+
+type Errors = string[];
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function strList(v: unknown, at: string, errs: Errors, upper = false): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') v = [v];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) {
+    errs.push(`${at}: must be a list of non-empty strings`);
+    return undefined;
+  }
+  return v.map((x: string) => (upper ? x.toUpperCase() : x));
+}
+
+export function checkRegex(pattern: string, at: string, errs: Errors): void {
+  try {
+    RE2JS.compile(pattern);
+  } catch (e) {
+    errs.push(`${at}: invalid regular expression ${JSON.stringify(pattern)} (${(e as Error).message})`);
+  }
+}
+
+function pathMatch(v: unknown, at: string, errs: Errors): PathMatch | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') v = { prefix: v };
+  if (!isObj(v)) {
+    errs.push(`${at}: must be a string (prefix) or one of {prefix}, {exact}, {regex}`);
+    return undefined;
+  }
+  const keys = Object.keys(v);
+  const k = keys[0];
+  const val = k === undefined ? undefined : v[k];
+  if (keys.length !== 1 || (k !== 'prefix' && k !== 'exact' && k !== 'regex') || typeof val !== 'string' || val === '') {
+    errs.push(`${at}: must have exactly one of prefix, exact, regex (a non-empty string)`);
+    return undefined;
+  }
+  if (k === 'regex') {
+    checkRegex(val, at + '.regex', errs);
+    return { regex: val };
+  }
+  if (!val.startsWith('/')) errs.push(`${at}.${k}: must start with "/"`);
+  return k === 'prefix' ? { prefix: val } : { exact: val };
+}
+
+function requestMatch(v: Record<string, unknown>, at: string, errs: Errors, extra: readonly string[]): RequestMatch {
+  for (const key of Object.keys(v)) {
+    if (!['host', 'methods', 'path', ...extra].includes(key)) errs.push(`${at}: unknown key "${key}"`);
+  }
+  const out: { host?: string; methods?: string[]; path?: PathMatch } = {};
+  if (v['host'] !== undefined) {
+    if (typeof v['host'] !== 'string' || v['host'] === '') errs.push(`${at}.host: must be a non-empty string`);
+    else out.host = v['host'].toLowerCase();
+  }
+  const methods = strList(v['methods'], at + '.methods', errs, true);
+  if (methods) out.methods = methods;
+  const path = pathMatch(v['path'], at + '.path', errs);
+  if (path) out.path = path;
+  return out;
+}
+
+export function parseSkipRules(v: unknown, at: string, errs: Errors): SkipRule[] {
+  if (!Array.isArray(v)) {
+    errs.push(`${at}: must be a list of rules`);
+    return [];
+  }
+  return v.map((r, i) => {
+    const here = `${at}[${i}]`;
+    if (typeof r === 'string') r = { path: r };
+    if (!isObj(r)) {
+      errs.push(`${here}: must be an object`);
+      return {};
+    }
+    const m: SkipRule = requestMatch(r, here, errs, ['preflight']);
+    if (r['preflight'] !== undefined && typeof r['preflight'] !== 'boolean') errs.push(`${here}.preflight: must be true or false`);
+    return r['preflight'] === true ? { ...m, preflight: true } : m;
+  });
+}
+
+export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule[] {
+  if (!Array.isArray(v)) {
+    errs.push(`${at}: must be a list of rules`);
+    return [];
+  }
+  return v.map((r, i) => {
+    const here = `${at}[${i}]`;
+    if (!isObj(r) || !isObj(r['match']) || !isObj(r['allow'])) {
+      errs.push(`${here}: must be an object with "match" and "allow" objects`);
+      return { match: {}, allow: {} };
+    }
+    for (const key of Object.keys(r)) if (key !== 'match' && key !== 'allow') errs.push(`${here}: unknown key "${key}"`);
+    const match = requestMatch(r['match'], here + '.match', errs, []);
+    const a = r['allow'];
+    const allow: {
+      authenticated?: boolean;
+      users?: string[];
+      groups?: string[];
+      emails?: string[];
+      domains?: string[];
+      claims?: Record<string, string>;
+    } = {};
+    for (const key of Object.keys(a)) {
+      if (!['authenticated', 'users', 'groups', 'emails', 'domains', 'claims'].includes(key)) {
+        errs.push(`${here}.allow: unknown key "${key}"`);
+      }
+    }
+    if (a['authenticated'] !== undefined) {
+      if (typeof a['authenticated'] !== 'boolean') errs.push(`${here}.allow.authenticated: must be true or false`);
+      else allow.authenticated = a['authenticated'];
+    }
+    for (const k of ['users', 'groups', 'emails', 'domains'] as const) {
+      const l = strList(a[k], `${here}.allow.${k}`, errs);
+      if (l) allow[k] = k === 'emails' || k === 'domains' ? l.map((x) => x.toLowerCase()) : l;
+    }
+    if (a['claims'] !== undefined) {
+      const c = a['claims'];
+      if (!isObj(c) || Object.values(c).some((x) => typeof x !== 'string')) {
+        errs.push(`${here}.allow.claims: must map claim names to patterns (strings)`);
+      } else {
+        for (const [name, pat] of Object.entries(c)) checkRegex(pat as string, `${here}.allow.claims.${name}`, errs);
+        allow.claims = c as Record<string, string>;
+      }
+    }
+    if (Object.keys(allow).length === 0 || allow.authenticated === false && Object.keys(allow).length === 1) {
+      errs.push(`${here}.allow: names nobody (give authenticated, users, groups, emails, domains or claims)`);
+    }
+    return { match, allow };
+  });
+}

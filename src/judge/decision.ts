@@ -1,0 +1,56 @@
+/** A header to set, as `[name, value]`. Names are lower-case. Several entries may share a name (`set-cookie`). */
+export type HeaderPair = readonly [name: string, value: string];
+
+export interface Identity {
+  /** The user id as the authenticator found it (before prefix and transformers). */
+  readonly user: string;
+  readonly groups: readonly string[];
+  /** Verified claims, when the authenticator has them (JWT, ID token, userinfo). */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** `cookie` when the session came from the cookie, else `header` (oidc-authservice's Auth-Method). */
+  readonly method: 'cookie' | 'header';
+  /** Name of the authenticator that vouched for it. */
+  readonly authenticator: string;
+  /** Kubernetes UID, when known. */
+  readonly uid?: string;
+  /** The credential the caller presented (bearer token, or the session's ID token), for pass-through. */
+  readonly token?: string;
+}
+
+export interface Allow {
+  readonly kind: 'allow';
+  /** Request headers to set (overwrite) before the request goes upstream. */
+  readonly upstreamHeaders: readonly HeaderPair[];
+  /** Request headers to remove before the request goes upstream (never overlaps `upstreamHeaders`). */
+  readonly removeHeaders: readonly string[];
+  /** Headers to add to the response the client gets (e.g. a refreshed cookie). */
+  readonly responseHeaders: readonly HeaderPair[];
+  /** `skip` for a skip rule, else `authenticated`. */
+  readonly reason: 'skip' | 'authenticated';
+  readonly identity?: Identity;
+}
+
+export interface Deny {
+  readonly kind: 'deny';
+  /** 302 (login), 401, 403, 400, 503 … */
+  readonly status: number;
+  readonly headers: readonly HeaderPair[];
+  readonly body: string;
+  /** Short machine-readable reason for logs and metrics, e.g. `no-credentials`, `invalid-token`, `forbidden`. */
+  readonly reason: string;
+  readonly identity?: Identity;
+  readonly authenticator?: string;
+}
+
+export type Decision = Allow | Deny;
+
+/** HTTP status texts used in bodies. */
+export function deny(
+  status: number,
+  reason: string,
+  body: string,
+  headers: readonly HeaderPair[] = [],
+  extra: { identity?: Identity; authenticator?: string } = {},
+): Deny {
+  return { kind: 'deny', status, headers, body, reason, ...extra };
+}

@@ -1,0 +1,64 @@
+/**
+ * Structured JSON logs (pino) with redaction: tokens, cookies, secrets and Authorization values
+ * never reach the output, whatever object a caller logs.
+ */
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths pino replaces with "[redacted]" wherever they appear in a logged object. */
+export const REDACT_PATHS = [
+  'authorization',
+  'cookie',
+  'token',
+  'password',
+  'secret',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  'headers["proxy-authorization"]',
+  'headers["x-auth-token"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.authorization',
+  '*.cookie',
+  '*.token',
+  '*.accessToken',
+  '*.access_token',
+  '*.refreshToken',
+  '*.refresh_token',
+  '*.idToken',
+  '*.id_token',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.sessionStoreRedisPwd',
+  '*.password',
+  '*.secret',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'idToken',
+  'id_token',
+  'clientSecret',
+  'client_secret',
+  'sessionId',
+];
+
+const LEVELS: Record<string, string> = { FATAL: 'fatal', ERROR: 'error', WARN: 'warn', INFO: 'info', DEBUG: 'debug', TRACE: 'trace' };
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: LEVELS[level.toUpperCase()] ?? 'info',
+      base: { service: 'oidc-judge' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
+/** A logger that drops everything, for tests that do not look at logs. */
+export const silentLogger: Logger = pino({ level: 'silent' });
