@@ -154,9 +154,12 @@ export function structured<T>(env: string, doc: string, check: (v: unknown, at: 
       env,
       doc,
       (raw) => {
+        const t = raw.trim();
+        // JSON when it looks like JSON; otherwise the checker gets the plain string (comma lists).
+        if (!t.startsWith('[') && !t.startsWith('{') && !t.startsWith('"')) return convert(t === '' ? [] : t);
         let v: unknown;
         try {
-          v = JSON.parse(raw);
+          v = JSON.parse(t);
         } catch (e) {
           throw new Error(`must be JSON (${(e as Error).message})`);
         }

@@ -130,12 +130,16 @@ export function loadConfig(src: ConfigSources): Loaded {
 
   // 4. defaults, in schema order (derived defaults see what precedes them)
   const resolved: Record<string, unknown> = {};
+  const derived: ConfigKey[] = [];
   for (const k of keys) {
     const f = field(k);
     if (values.has(k)) resolved[k] = values.get(k);
-    else if ('default' in f) resolved[k] = typeof f.default === 'function' ? (f.default as (c: Record<string, unknown>) => unknown)(resolved) : f.default;
+    else if (typeof f.default === 'function') derived.push(k);
+    else if ('default' in f) resolved[k] = f.default;
     else errors.push(`${f.env}: required${f.secret ? ` (or ${f.env}_FILE)` : ''}`);
   }
+  // Derived defaults (REDIRECT_URL from AUTHSERVICE_URL_PREFIX …) see every plain value.
+  for (const k of derived) resolved[k] = (field(k).default as (c: Record<string, unknown>) => unknown)(resolved);
 
   // 5. checks across fields
   const at = (k: ConfigKey): string => origin.get(k) ?? field(k).env;

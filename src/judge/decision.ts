@@ -27,6 +27,8 @@ export interface Allow {
   readonly responseHeaders: readonly HeaderPair[];
   /** `skip` for a skip rule, else `authenticated`. */
   readonly reason: 'skip' | 'authenticated';
+  /** The skip rule that matched, when `reason` is `skip` (for logs). */
+  readonly skipRule?: string;
   readonly identity?: Identity;
 }
 

@@ -1,0 +1,112 @@
+/**
+ * The decision core: one transport-neutral function `decide(request) → Decision`, a short list of
+ * named steps — skip rules → authenticators → authorizers → allow. It owns no listener and reads no
+ * environment; stores and providers are reached only through the ports it is given.
+ */
+import type { Authenticator } from '../authn/types.js';
+import type { Authorizer, Target } from '../authz/types.js';
+import type { Allow, Decision, Identity } from './decision.js';
+import type { IdentityHeaders } from './identity-headers.js';
+import type { JudgeRequest } from './request.js';
+import type { Responses } from './responses.js';
+import { isNavigation } from './browser.js';
+
+export interface SkipMatcher {
+  /** The rule that lets this request through unauthenticated, or undefined. */
+  matches(target: Target, req: JudgeRequest): string | undefined;
+}
+
+/** Starts a browser login (a 302 to the provider, with state); provided once the login flow exists. */
+export interface LoginStarter {
+  start(req: JudgeRequest): Promise<Decision>;
+}
+
+export interface JudgeDeps {
+  readonly targetOf: (req: JudgeRequest) => Target;
+  readonly skip: SkipMatcher;
+  readonly authenticators: readonly Authenticator[];
+  readonly authorizers: readonly Authorizer[];
+  readonly identityHeaders: IdentityHeaders;
+  readonly responses: Responses;
+  readonly login?: LoginStarter;
+  /** Called when an authorizer denies (oidc-authservice revokes the session then). */
+  readonly onForbidden?: (identity: Identity, req: JudgeRequest) => Promise<void> | void;
+}
+
+export type Judge = (req: JudgeRequest) => Promise<Decision>;
+
+type Authenticated = { readonly identity: Identity } | { readonly decision: Decision };
+
+export function createJudge(deps: JudgeDeps): Judge {
+  const { identityHeaders, responses, authenticators, authorizers } = deps;
+  const skipAllow = (rule: string): Allow => ({
+    kind: 'allow',
+    upstreamHeaders: [],
+    removeHeaders: identityHeaders.removeOnSkip,
+    responseHeaders: [],
+    reason: 'skip',
+    skipRule: rule,
+  });
+
+  /** Step 1: skip rules (the service's own prefix, SKIP_AUTH_URLS, skipRules). */
+  function skip(target: Target, req: JudgeRequest): Decision | undefined {
+    const rule = deps.skip.matches(target, req);
+    return rule === undefined ? undefined : skipAllow(rule);
+  }
+
+  /** Step 2: the authenticator chain. First `ok` wins; `invalid` stops with 401; `unavailable` → 503 if nobody else vouches. */
+  async function authenticate(req: JudgeRequest): Promise<Authenticated> {
+    let unavailable: string | undefined;
+    for (const a of authenticators) {
+      const out = await a.authenticate(req);
+      switch (out.kind) {
+        case 'ok':
+          return { identity: out.identity };
+        case 'invalid':
+          return { decision: responses.invalidToken(req, a.name, out.reason) };
+        case 'unavailable':
+          unavailable ??= `${a.name}: ${out.reason}`;
+          break;
+        case 'none':
+          break;
+      }
+    }
+    if (unavailable !== undefined) return { decision: responses.unavailable(req, unavailable) };
+    if (deps.login && req.denyStyle === 'redirect' && isNavigation(req)) return { decision: await deps.login.start(req) };
+    return { decision: responses.unauthenticated(req) };
+  }
+
+  /** Step 3: every authorizer must allow. */
+  async function authorize(identity: Identity, target: Target, req: JudgeRequest): Promise<Decision | undefined> {
+    for (const z of authorizers) {
+      const out = await z.authorize(identity, target, req);
+      if (out.kind === 'allow') continue;
+      if (out.kind === 'error') return responses.authzError(req, identity);
+      await deps.onForbidden?.(identity, req);
+      return responses.forbidden(req, identity, out.reason);
+    }
+    return undefined;
+  }
+
+  /** Step 4: allow, with the identity headers and every forgeable spelling removed. */
+  function allow(identity: Identity): Allow {
+    const upstreamHeaders = identityHeaders.upstream(identity);
+    return {
+      kind: 'allow',
+      upstreamHeaders,
+      removeHeaders: identityHeaders.removeOnAllow(upstreamHeaders),
+      responseHeaders: [],
+      reason: 'authenticated',
+      identity,
+    };
+  }
+
+  return async function decide(req) {
+    const target = deps.targetOf(req);
+    const skipped = skip(target, req);
+    if (skipped) return skipped;
+    const authn = await authenticate(req);
+    if ('decision' in authn) return authn.decision;
+    return (await authorize(authn.identity, target, req)) ?? allow(authn.identity);
+  };
+}

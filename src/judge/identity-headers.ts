@@ -1,0 +1,97 @@
+/**
+ * The identity headers the judge sends upstream on allow, and the list of headers to remove so a
+ * client can never forge them: every header the judge can set, in every `-`/`_` spelling (header
+ * names are case-insensitive, so lower case covers case). All lists are built once at start-up.
+ */
+import type { UserIdTransformer } from '../config/schema.js';
+import type { HeaderPair, Identity } from './decision.js';
+import { compileUserIdTransformers } from './userid-transform.js';
+
+export interface IdentityHeaderOptions {
+  readonly useridHeader: string;
+  readonly useridPrefix: string;
+  readonly useridTransformers: readonly UserIdTransformer[];
+  readonly groupsHeader: string;
+  readonly authMethodHeader: string;
+  /** header name → claim name */
+  readonly claimHeaders: Readonly<Record<string, string>>;
+  /** Header for the caller's token; '' for none. */
+  readonly useridTokenHeader: string;
+}
+
+export interface IdentityHeaders {
+  /** Headers to set upstream for this identity. */
+  upstream(identity: Identity): HeaderPair[];
+  /** Headers to remove on an allow whose `upstream()` result is `set` (never one of those set). */
+  removeOnAllow(set: readonly HeaderPair[]): readonly string[];
+  /** Headers to remove on a skipped path (every spelling of every judge header). */
+  readonly removeOnSkip: readonly string[];
+  /** Canonical lower-case names of every header the judge may set. */
+  readonly names: readonly string[];
+}
+
+/** Every `-`/`_` spelling of a lower-case name (2^k for k separators; only the two uniform ones past 6). */
+export function spellings(name: string): string[] {
+  const lower = name.toLowerCase();
+  const seps = [...lower].reduce<number[]>((acc, ch, i) => (ch === '-' || ch === '_' ? [...acc, i] : acc), []);
+  if (seps.length > 6) return [...new Set([lower, lower.replace(/_/g, '-'), lower.replace(/-/g, '_')])];
+  const out = new Set<string>();
+  for (let mask = 0; mask < 1 << seps.length; mask++) {
+    const chars = [...lower];
+    seps.forEach((pos, bit) => (chars[pos] = mask & (1 << bit) ? '_' : '-'));
+    out.add(chars.join(''));
+  }
+  return [...out];
+}
+
+/** Removes characters that cannot travel in a header value (CR, LF, NUL and other controls except tab). */
+export function headerSafe(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x08\x0a-\x1f\x7f]/.test(value) ? value.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '') : value;
+}
+
+function claimString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(',');
+  return undefined;
+}
+
+export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeaders {
+  const transform = compileUserIdTransformers(o.useridTransformers);
+  const user = o.useridHeader.toLowerCase();
+  const groups = o.groupsHeader.toLowerCase();
+  const method = o.authMethodHeader.toLowerCase();
+  const token = o.useridTokenHeader.toLowerCase();
+  const claims = Object.entries(o.claimHeaders).map(([h, c]) => [h.toLowerCase(), c] as const);
+  const names = [...new Set([user, groups, method, ...claims.map(([h]) => h), ...(token ? [token] : [])])];
+  const always = new Set([user, groups, method]);
+  const removeOnSkip = Object.freeze([...new Set(names.flatMap(spellings))]);
+  const removeBase = Object.freeze(removeOnSkip.filter((n) => !always.has(n)));
+  const optional = names.filter((n) => !always.has(n));
+  const removeWhenAllSet = Object.freeze(removeBase.filter((n) => !optional.includes(n)));
+
+  return {
+    names: Object.freeze(names),
+    removeOnSkip,
+    upstream(id) {
+      const out: HeaderPair[] = [
+        [user, headerSafe(o.useridPrefix + transform(id.user))],
+        [groups, headerSafe(id.groups.join(','))],
+        [method, id.method],
+      ];
+      for (const [h, c] of claims) {
+        const v = claimString(id.claims[c]);
+        if (v !== undefined) out.push([h, headerSafe(v)]);
+      }
+      if (token && id.token !== undefined) out.push([token, headerSafe(id.token)]);
+      return out;
+    },
+    removeOnAllow(set) {
+      if (optional.length === 0) return removeBase;
+      if (set.length === names.length) return removeWhenAllSet;
+      const setNames = new Set(set.map(([n]) => n));
+      return removeBase.filter((n) => !setNames.has(n));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The deny responses the judge gives, in one place: JSON for API clients, a small escaped HTML
+ * page for browsers. Themed pages replace `Pages` later; the statuses and headers stay.
+ */
+import type { Deny, HeaderPair, Identity } from './decision.js';
+import { deny } from './decision.js';
+import type { JudgeRequest } from './request.js';
+import { isNavigation } from './browser.js';
+
+export interface Pages {
+  /** Body of the 403 page for browsers. Must escape everything it shows. */
+  forbidden(user: string, reason: string): string;
+  /** Body of the "please authenticate" page for browsers when no login flow is available. */
+  unauthenticated(): string;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export const plainPages: Pages = {
+  forbidden: (user, reason) =>
+    `<!doctype html><meta charset="utf-8"><title>Access denied</title><h1>Access denied</h1><p>User '${escapeHtml(user)}' failed authorization with reason: ${escapeHtml(reason)}</p>`,
+  unauthenticated: () => '<!doctype html><meta charset="utf-8"><title>Sign-in required</title><h1>Sign-in required</h1><p>This page needs you to sign in.</p>',
+};
+
+const JSON_TYPE: HeaderPair = ['content-type', 'application/json'];
+const HTML_TYPE: HeaderPair = ['content-type', 'text/html; charset=utf-8'];
+const NO_STORE: HeaderPair = ['cache-control', 'no-store'];
+const REALM = 'Bearer realm="oidc-judge"';
+
+const json = (error: string, message: string): string => JSON.stringify({ error, message });
+
+/** Strips what cannot go inside a quoted-string of WWW-Authenticate. */
+const quoted = (s: string): string => s.replace(/["\\\r\n\x00-\x1f]/g, '').slice(0, 200);
+
+export interface Responses {
+  unauthenticated(req: JudgeRequest): Deny;
+  invalidToken(req: JudgeRequest, authenticator: string, reason: string): Deny;
+  forbidden(req: JudgeRequest, identity: Identity, reason: string): Deny;
+  authzError(req: JudgeRequest, identity: Identity): Deny;
+  unavailable(req: JudgeRequest, reason: string): Deny;
+}
+
+export function createResponses(pages: Pages = plainPages): Responses {
+  const unauthJson = json('unauthenticated', 'Authentication required');
+  const unauthHeaders: readonly HeaderPair[] = [JSON_TYPE, NO_STORE, ['www-authenticate', REALM]];
+  const unavailableBody = json('unavailable', 'Service unavailable, try again shortly');
+  return {
+    unauthenticated(req) {
+      if (isNavigation(req)) return deny(401, 'no-credentials', pages.unauthenticated(), [HTML_TYPE, NO_STORE, ['www-authenticate', REALM]]);
+      return deny(401, 'no-credentials', unauthJson, unauthHeaders);
+    },
+    invalidToken(_req, authenticator, reason) {
+      return deny(
+        401,
+        'invalid-token',
+        json('invalid_token', reason),
+        [JSON_TYPE, NO_STORE, ['www-authenticate', `${REALM}, error="invalid_token", error_description="${quoted(reason)}"`]],
+        { authenticator },
+      );
+    },
+    forbidden(req, identity, reason) {
+      const extra = { identity, authenticator: identity.authenticator };
+      if (isNavigation(req)) return deny(403, 'forbidden', pages.forbidden(identity.user, reason), [HTML_TYPE, NO_STORE], extra);
+      return deny(403, 'forbidden', json('forbidden', reason), [JSON_TYPE, NO_STORE], extra);
+    },
+    authzError(_req, identity) {
+      return deny(403, 'authz-error', json('forbidden', 'Authorization could not be completed'), [JSON_TYPE, NO_STORE], {
+        identity,
+        authenticator: identity.authenticator,
+      });
+    },
+    unavailable(_req, reason) {
+      return deny(503, `unavailable:${reason}`, unavailableBody, [JSON_TYPE, NO_STORE, ['retry-after', '5']]);
+    },
+  };
+}
