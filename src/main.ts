@@ -1,0 +1,66 @@
+/**
+ * Composition root: the only place that reads `process.env` and `argv`. It turns them into a frozen
+ * config, builds everything (src/app.ts), listens, and handles signals.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs, USAGE } from './cli-args.js';
+import { ConfigError, loadConfig, redacted, type Loaded } from './config/load.js';
+import { createLogger } from './obs/log.js';
+import { startApp } from './app.js';
+
+function load(configFile: string | undefined, flags: Readonly<Record<string, string>>): Loaded | undefined {
+  try {
+    return loadConfig({ env: process.env, flags, ...(configFile !== undefined ? { configFile } : {}), readFile: (p) => readFileSync(p, 'utf8') });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`oidc-judge: ${e.message}\n`);
+    return undefined;
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.errors.length > 0) {
+    process.stderr.write(`oidc-judge: ${args.errors.join('; ')}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const loaded = load(args.configFile, args.flags);
+  if (!loaded) return 2;
+  if (args.command === 'check-config') {
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(JSON.stringify(redacted(loaded.config), null, 2) + '\n');
+    return 0;
+  }
+
+  const log = createLogger(loaded.config.logLevel);
+  for (const w of loaded.warnings) log.warn(w);
+  log.info({ config: redacted(loaded.config) }, 'starting oidc-judge');
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp(loaded.config, { log });
+  } catch (e) {
+    log.fatal({ err: { message: (e as Error).message } }, 'cannot start');
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal, drainSeconds: loaded.config.drainTimeout }, 'shutting down: draining in-flight checks');
+      app.stop().then(
+        () => resolve(0),
+        (e: unknown) => {
+          log.error({ err: { message: (e as Error).message } }, 'unclean shutdown');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

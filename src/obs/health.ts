@@ -1,0 +1,45 @@
+/**
+ * The health listener (READINESS_PROBE_PORT): `/healthz` (alive), `/readyz` (ready to judge),
+ * `/metrics` (Prometheus). Any other path answers readiness, as oidc-authservice's probe port did.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Metrics } from './metrics.js';
+import type { Readiness } from './readiness.js';
+
+export interface HealthServer {
+  listen(host: string, port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function createHealthServer(readiness: Readiness, metrics: Metrics): HealthServer {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
+    if (readiness.ready) res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
+    else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${readiness.reason}\n`);
+  });
+  server.keepAliveTimeout = 5000;
+  return {
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host || undefined, () => resolve((server.address() as AddressInfo).port));
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
