@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { withTable } from '../../src/config/docs.js';
+import type { Field } from '../../src/config/field.js';
+import { schema } from '../../src/config/schema.js';
+import { projectRoot } from '../../src/paths.js';
+
+/** Every variable oidc-authservice reads (reference §2), which must keep working. */
+const OIDC_AUTHSERVICE_VARS = [
+  'OIDC_PROVIDER', 'CLIENT_ID', 'CLIENT_SECRET', 'OIDC_AUTH_URL', 'REDIRECT_URL', 'OIDC_SCOPES', 'STRICT_SESSION_VALIDATION',
+  'OIDC_STATE_STORE_PATH', 'AUTHSERVICE_URL_PREFIX', 'SKIP_AUTH_URLS', 'AUTH_HEADER', 'AUTH_METHOD_HEADER', 'AUDIENCES',
+  'HOMEPAGE_URL', 'AFTER_LOGIN_URL', 'AFTER_LOGOUT_URL', 'VERIFY_AUTH_URL', 'LOG_LEVEL', 'USERID_HEADER', 'USERID_PREFIX',
+  'USERID_TRANSFORMERS', 'GROUPS_HEADER', 'USERID_CLAIM', 'GROUPS_CLAIM', 'ID_TOKEN_HEADER', 'USERID_TOKEN_HEADER',
+  'SERVER_HOSTNAME', 'SERVER_PORT', 'WEB_SERVER_PORT', 'READINESS_PROBE_PORT', 'CA_BUNDLE', 'SESSION_STORE_TYPE',
+  'SESSION_STORE_PATH', 'SESSION_STORE_REDIS_ADDR', 'SESSION_STORE_REDIS_PWD', 'SESSION_STORE_REDIS_DB', 'SESSION_MAX_AGE',
+  'SESSION_SAME_SITE', 'CLIENT_NAME', 'THEMES_URL', 'THEME', 'TEMPLATE_PATH', 'CACHE_ENABLED', 'CACHE_EXPIRATION_MINUTES',
+  'IDTOKEN_AUTHN_ENABLED', 'KUBERNETES_AUTHN_ENABLED', 'ACCESS_TOKEN_AUTHN_ENABLED', 'ACCESS_TOKEN_AUTHN', 'GROUPS_ALLOWLIST',
+  'EXTERNAL_AUTHZ_URL',
+];
+
+describe('configuration docs', () => {
+  it('README configuration table is the one generated from the schema (run `npm run docs`)', () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    assert.equal(readme, withTable(readme), 'README.md is out of date: run `npm run docs`');
+  });
+
+  it('knows every oidc-authservice variable, and documents each setting', () => {
+    const envs = new Set((Object.values(schema) as Field<unknown>[]).map((f) => f.env));
+    for (const v of OIDC_AUTHSERVICE_VARS) assert.ok(envs.has(v), `${v} missing from the schema`);
+    for (const f of Object.values(schema) as Field<unknown>[]) assert.ok(f.doc.length > 10, `${f.env} needs a description`);
+  });
+});
