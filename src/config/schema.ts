@@ -158,14 +158,14 @@ export const schema = {
 
   // ── Web pages ────────────────────────────────────────────────────────────────────────────
   ...(group('Web pages'), {}),
-  clientName: str('CLIENT_NAME', 'Name shown on the pages.', { default: 'AuthService' }),
+  clientName: str('CLIENT_NAME', 'Application name shown on the pages.', { default: 'AuthService' }),
   themesUrl: str('THEMES_URL', 'Base URL of theme assets (relative to the pages, or absolute).', { default: 'themes' }),
-  theme: str('THEME', 'Theme directory.', { default: 'kubeflow' }),
+  theme: str('THEME', 'Theme directory under the themes URL.', { default: 'kubeflow' }),
   templatePath: list('TEMPLATE_PATH', 'Directories whose templates override the built-in ones by file name.', { default: [] }),
 
   // ── Logging ──────────────────────────────────────────────────────────────────────────────
   ...(group('Logging'), {}),
-  logLevel: oneOf('LOG_LEVEL', ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'], 'Log level.', { default: 'INFO', caseInsensitive: true }),
+  logLevel: oneOf('LOG_LEVEL', ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'], 'Log level: FATAL, ERROR, WARN, INFO, DEBUG or TRACE (any case).', { default: 'INFO', caseInsensitive: true }),
   logDecisions: bool('LOG_DECISIONS', 'One log line per check (request id, authenticator, outcome, latency).', { default: true }),
 } satisfies Record<string, Field<unknown>>;
 
