@@ -1,0 +1,188 @@
+/**
+ * The gRPC front door: Envoy ext_authz (`envoy.service.auth.v3.Authorization/Check` and the v2 name)
+ * and `grpc.health.v1.Health`, loaded from `proto/`. A thin adapter: it converts with `grpc-map.ts`,
+ * asks the judge, and answers. No policy lives here.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { Logger } from '../obs/log.js';
+import type { Readiness } from '../obs/readiness.js';
+import { protoDir } from '../paths.js';
+import type { Decision } from './decision.js';
+import {
+  NO_HTTP_RESPONSE,
+  UNAVAILABLE_RESPONSE,
+  toCheckResponse,
+  toJudgeRequest,
+  type CheckRequestMsg,
+  type CheckResponseMsg,
+  type GrpcVia,
+} from './grpc-map.js';
+import type { JudgeRequest } from './request.js';
+
+export const AUTHZ_V3 = 'envoy.service.auth.v3.Authorization';
+export const AUTHZ_V2 = 'envoy.service.auth.v2.Authorization';
+export const HEALTH = 'grpc.health.v1.Health';
+
+/** The files the server loads, relative to `protoDir`. */
+export const PROTO_FILES = [
+  'envoy/service/auth/v3/external_auth.proto',
+  'envoy/service/auth/v2/external_auth.proto',
+  'grpc/health/v1/health.proto',
+];
+
+/** proto-loader options for the server (and for clients that want to see what it sees). */
+export const LOAD_OPTIONS: protoLoader.Options = Object.freeze({
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [protoDir],
+});
+
+/** Health service names that answer SERVING/NOT_SERVING; any other is unknown. */
+const KNOWN_HEALTH_SERVICES = new Set(['', AUTHZ_V3, AUTHZ_V2]);
+
+type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+interface HealthRequest { readonly service?: string | null }
+interface HealthResponse { readonly status: ServingStatus }
+const SERVING: HealthResponse = Object.freeze({ status: 'SERVING' });
+const NOT_SERVING: HealthResponse = Object.freeze({ status: 'NOT_SERVING' });
+const SERVICE_UNKNOWN: HealthResponse = Object.freeze({ status: 'SERVICE_UNKNOWN' });
+
+export interface GrpcJudgeOptions {
+  readonly judge: (req: JudgeRequest) => Promise<Decision>;
+  readonly readiness: Readiness;
+  readonly log: Logger;
+  /** Largest CheckRequest accepted (grpc-js default 4 MiB); raise it with `with_request_body`. */
+  readonly maxReceiveBytes?: number;
+}
+
+export interface GrpcJudge {
+  /** Binds `host:port` (port 0 picks one) and serves; resolves to the bound port. */
+  listen(host: string, port: number): Promise<number>;
+  /** Ends health watches, lets in-flight checks finish, and forces the rest closed after `drainMs`. */
+  shutdown(drainMs: number): Promise<void>;
+}
+
+/** The service definitions of `proto/`, loaded once per call (no import-time work). */
+export function loadDefinitions(options: protoLoader.Options = LOAD_OPTIONS): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(PROTO_FILES, options);
+}
+
+export function serviceOf(pkg: protoLoader.PackageDefinition, name: string): grpc.ServiceDefinition {
+  const def = pkg[name];
+  if (def === undefined || 'format' in def) throw new Error(`oidc-judge: ${name} is not a service in proto/`);
+  return def as grpc.ServiceDefinition;
+}
+
+/**
+ * A copy of the Authorization service whose response serializer can never fail the call: should a
+ * response not encode, the 503 deny goes out instead of a gRPC INTERNAL error (which Envoy's
+ * `failure_mode_allow` would turn into an allow).
+ */
+function failClosed(def: grpc.ServiceDefinition, log: Logger): grpc.ServiceDefinition {
+  const check = def['Check'];
+  if (check === undefined) throw new Error('oidc-judge: Authorization has no Check method');
+  const serialize = check.responseSerialize;
+  const responseSerialize = (value: unknown): Buffer => {
+    try {
+      return serialize(value);
+    } catch (err) {
+      log.error({ err: errorFacts(err) }, 'ext_authz: CheckResponse did not encode; answering 503');
+      return serialize(UNAVAILABLE_RESPONSE);
+    }
+  };
+  return { Check: { ...check, responseSerialize } };
+}
+
+/** What we log about an error: never the whole object (it might carry a request or a token). */
+function errorFacts(err: unknown): { name: string; message: string } {
+  return err instanceof Error ? { name: err.name, message: err.message } : { name: typeof err, message: String(err) };
+}
+
+export function createGrpcJudge(opts: GrpcJudgeOptions): GrpcJudge {
+  const { judge, readiness, log } = opts;
+  const pkg = loadDefinitions();
+  const serverOptions: grpc.ServerOptions =
+    opts.maxReceiveBytes === undefined ? {} : { 'grpc.max_receive_message_length': opts.maxReceiveBytes };
+  const server = new grpc.Server(serverOptions);
+
+  const check =
+    (via: GrpcVia) =>
+    (call: grpc.ServerUnaryCall<CheckRequestMsg, CheckResponseMsg>, callback: grpc.sendUnaryData<CheckResponseMsg>): void => {
+      let req: JudgeRequest | undefined;
+      let pending: Promise<Decision>;
+      try {
+        req = toJudgeRequest(call.request, via, call.getPeer());
+        if (req === undefined) {
+          callback(null, NO_HTTP_RESPONSE);
+          return;
+        }
+        pending = judge(req);
+      } catch (err) {
+        pending = Promise.reject(err);
+      }
+      const requestId = req?.requestId;
+      pending.then(toCheckResponse).then(
+        (response) => callback(null, response),
+        (err: unknown) => {
+          log.error({ err: errorFacts(err), requestId, via }, 'ext_authz: judge failed; answering 503');
+          callback(null, UNAVAILABLE_RESPONSE);
+        },
+      );
+    };
+
+  server.addService(failClosed(serviceOf(pkg, AUTHZ_V3), log), { Check: check('grpc') });
+  server.addService(failClosed(serviceOf(pkg, AUTHZ_V2), log), { Check: check('grpc-v2') });
+
+  // ---- grpc.health.v1.Health ----
+  const current = (): HealthResponse => (readiness.ready ? SERVING : NOT_SERVING);
+  const watches = new Set<grpc.ServerWritableStream<HealthRequest, HealthResponse>>();
+
+  const healthCheck = (call: grpc.ServerUnaryCall<HealthRequest, HealthResponse>, callback: grpc.sendUnaryData<HealthResponse>): void => {
+    if (KNOWN_HEALTH_SERVICES.has(call.request.service ?? '')) callback(null, current());
+    else callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' }, null);
+  };
+
+  const healthWatch = (call: grpc.ServerWritableStream<HealthRequest, HealthResponse>): void => {
+    watches.add(call);
+    if (!KNOWN_HEALTH_SERVICES.has(call.request.service ?? '')) {
+      // The health protocol: an unknown service is reported, and the stream stays open.
+      call.write(SERVICE_UNKNOWN);
+      call.once('close', () => watches.delete(call));
+      return;
+    }
+    const onChange = (): void => {
+      if (!call.cancelled && !call.writableEnded) call.write(current());
+    };
+    readiness.on('change', onChange);
+    call.once('close', () => {
+      readiness.off('change', onChange);
+      watches.delete(call);
+    });
+    call.write(current());
+  };
+
+  server.addService(serviceOf(pkg, HEALTH), { Check: healthCheck, Watch: healthWatch });
+
+  return {
+    listen(host, port) {
+      const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+      return new Promise((resolve, reject) => {
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      });
+    },
+    shutdown(drainMs) {
+      for (const call of watches) if (!call.writableEnded) call.end();
+      return new Promise((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), drainMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}
