@@ -160,6 +160,9 @@ export function loadConfig(src: ConfigSources): Loaded {
   for (const k of ['useridHeader', 'groupsHeader', 'authMethodHeader', 'authHeader', 'idTokenHeader'] as const) {
     if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(String(resolved[k]))) errors.push(`${at(k)}: not a valid header name`);
   }
+  if (pathOf(String(resolved['authserviceUrlPrefix'])).replace(/\/+$/, '') === '') {
+    errors.push(`${at('authserviceUrlPrefix')}: its path must not be "/" (it is always skipped, so nothing would be protected)`);
+  }
   const hcp = resolved['httpCheckPathPrefix'] as string;
   if (hcp !== '' && (!hcp.startsWith('/') || hcp.endsWith('/'))) errors.push(`${at('httpCheckPathPrefix')}: must start with "/" and not end with "/"`);
 

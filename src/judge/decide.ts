@@ -9,12 +9,8 @@ import type { Allow, Decision, Identity } from './decision.js';
 import type { IdentityHeaders } from './identity-headers.js';
 import type { JudgeRequest } from './request.js';
 import type { Responses } from './responses.js';
+import type { SkipMatcher } from './skip.js';
 import { isNavigation } from './browser.js';
-
-export interface SkipMatcher {
-  /** The rule that lets this request through unauthenticated, or undefined. */
-  matches(target: Target, req: JudgeRequest): string | undefined;
-}
 
 /** Starts a browser login (a 302 to the provider, with state); provided once the login flow exists. */
 export interface LoginStarter {

@@ -1,0 +1,102 @@
+/**
+ * Per-route rules (`authzRules`), compiled once at start-up. The FIRST rule whose match (host,
+ * methods, path) fits the request decides; the identity passes when it satisfies ANY condition of
+ * that rule's `allow`. When rules are configured and none fits, the request is denied.
+ *
+ * Paths are matched in normalized form even when ambiguous, so `/admin;x` or `/x/../admin` is
+ * judged by the `/admin` rule. Deny reasons are short and user-safe: no patterns, no claim values.
+ */
+import type { AllowSpec, AuthzRule } from '../config/rules.js';
+import type { Identity } from '../judge/decision.js';
+import { requestTest, type Test } from '../judge/match.js';
+import { fullMatch, type FullMatch } from '../judge/regex.js';
+import { ALLOW, type Authorizer, type AuthzOutcome, type Target } from './types.js';
+
+type IdTest = (id: Identity) => boolean;
+
+interface Compiled {
+  readonly fits: Test;
+  readonly allows: IdTest;
+  readonly deny: AuthzOutcome;
+}
+
+const NO_RULE: AuthzOutcome = Object.freeze({ kind: 'deny', reason: 'No access rule covers this request.' });
+
+function claimOf(id: Identity, name: string): unknown {
+  return Object.hasOwn(id.claims, name) ? id.claims[name] : undefined;
+}
+
+/**
+ * The user's e-mail, lower-cased: the `email` claim, else the user id when it is an e-mail.
+ * None when the provider says the address is unverified (`email_verified: false`).
+ */
+export function emailOf(id: Identity): string | undefined {
+  const verified = claimOf(id, 'email_verified');
+  if (verified === false || verified === 'false') return undefined;
+  const claim = claimOf(id, 'email');
+  if (typeof claim === 'string' && claim !== '') return claim.toLowerCase();
+  return id.user.includes('@') ? id.user.toLowerCase() : undefined;
+}
+
+/** Strings, numbers and booleans compare as their string form; arrays match when any element does; anything else never. */
+function claimMatches(v: unknown, re: FullMatch): boolean {
+  switch (typeof v) {
+    case 'string':
+      return re.test(v);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return re.test(String(v));
+    default:
+      return Array.isArray(v) && v.some((x) => typeof x !== 'object' && x !== undefined && claimMatches(x, re));
+  }
+}
+
+function compileAllow(a: AllowSpec): IdTest {
+  if (a.authenticated === true) return () => true;
+  const tests: IdTest[] = [];
+  if (a.users !== undefined && a.users.length > 0) {
+    const users = new Set(a.users);
+    tests.push((id) => users.has(id.user));
+  }
+  if (a.groups !== undefined && a.groups.length > 0) {
+    const groups = new Set(a.groups);
+    tests.push((id) => id.groups.some((g) => groups.has(g)));
+  }
+  if (a.emails !== undefined && a.emails.length > 0) {
+    const emails = new Set(a.emails.map((e) => e.toLowerCase()));
+    tests.push((id) => {
+      const e = emailOf(id);
+      return e !== undefined && emails.has(e);
+    });
+  }
+  if (a.domains !== undefined && a.domains.length > 0) {
+    const domains = new Set(a.domains.map((d) => d.toLowerCase().replace(/^@/, '')));
+    tests.push((id) => {
+      const e = emailOf(id);
+      const at = e === undefined ? -1 : e.lastIndexOf('@');
+      return e !== undefined && at > 0 && domains.has(e.slice(at + 1));
+    });
+  }
+  const claims = Object.entries(a.claims ?? {}).map(([name, pattern]) => [name, fullMatch(pattern)] as const);
+  // An empty `claims` map names nobody (fail closed), it does not match everyone.
+  if (claims.length > 0) tests.push((id) => claims.every(([name, re]) => claimMatches(claimOf(id, name), re)));
+  return (id) => tests.some((t) => t(id));
+}
+
+/** The `rules` authorizer, or undefined when no rule is configured (then it allows everything by not existing). */
+export function rulesAuthorizer(rules: readonly AuthzRule[]): Authorizer | undefined {
+  if (rules.length === 0) return undefined;
+  const compiled: readonly Compiled[] = rules.map((r, i) => ({
+    fits: requestTest(r.match),
+    allows: compileAllow(r.allow),
+    deny: Object.freeze({ kind: 'deny', reason: `Not allowed by access rule authzRules[${i}].` }),
+  }));
+  return {
+    name: 'rules',
+    authorize(identity: Identity, target: Target): AuthzOutcome {
+      for (const r of compiled) if (r.fits(target)) return r.allows(identity) ? ALLOW : r.deny;
+      return NO_RULE;
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { emailOf, rulesAuthorizer } from '../../src/authz/rules.js';
+import type { Authorizer, AuthzOutcome } from '../../src/authz/types.js';
+import type { AuthzRule } from '../../src/config/rules.js';
+import type { Identity } from '../../src/judge/decision.js';
+import { targetOf } from '../../src/judge/path.js';
+import type { JudgeRequest } from '../../src/judge/request.js';
+
+function req(path: string, more: Partial<JudgeRequest> = {}): JudgeRequest {
+  return {
+    method: 'GET',
+    scheme: 'https',
+    host: 'app.example.com',
+    path,
+    headers: {},
+    peer: '10.0.0.1',
+    requestId: 'test',
+    denyStyle: 'redirect',
+    via: 'grpc',
+    ...more,
+  };
+}
+
+function id(user: string, more: Partial<Identity> = {}): Identity {
+  return { user, groups: [], claims: {}, method: 'header', authenticator: 'access_token', ...more };
+}
+
+function compile(rules: AuthzRule[]): Authorizer {
+  const a = rulesAuthorizer(rules);
+  assert.ok(a);
+  return a;
+}
+
+function check(a: Authorizer, who: Identity, path: string, more: Partial<JudgeRequest> = {}): AuthzOutcome {
+  const r = req(path, more);
+  const out = a.authorize(who, targetOf(r), r);
+  assert.ok(!(out instanceof Promise));
+  return out;
+}
+const allowed = (o: AuthzOutcome): boolean => o.kind === 'allow';
+
+describe('authzRules: matching', () => {
+  const a = compile([
+    { match: { path: { prefix: '/admin' } }, allow: { groups: ['admins'] } },
+    { match: { host: '*.internal.example.com' }, allow: { groups: ['ops'] } },
+    { match: { methods: ['GET', 'HEAD'], path: { regex: '/docs/.*' } }, allow: { authenticated: true } },
+    { match: { path: { exact: '/' } }, allow: { authenticated: true } },
+    { match: { path: { prefix: '/' } }, allow: { groups: ['staff'] } },
+  ]);
+  const alice = id('alice', { groups: ['staff'] });
+  const root = id('root', { groups: ['admins'] });
+
+  it('the first matching rule decides (no fall-through to later, more lenient rules)', () => {
+    assert.ok(allowed(check(a, root, '/admin/users')));
+    const out = check(a, alice, '/admin/users');
+    assert.deepEqual(out, { kind: 'deny', reason: 'Not allowed by access rule authzRules[0].' });
+    assert.ok(allowed(check(a, alice, '/other')));
+  });
+
+  it('prefixes are segment-aware', () => {
+    assert.ok(allowed(check(a, alice, '/administrator')));
+    assert.equal(check(a, alice, '/admin').kind, 'deny');
+  });
+
+  it('ambiguous paths are judged in normalized form', () => {
+    for (const p of ['/admin;x', '/admin;x/users', '/x/../admin', '/%61dmin', '/admin%2fusers', '//admin', '/ADMIN/../admin', '/x\\..\\admin']) {
+      assert.equal(check(a, alice, p).kind, 'deny', p);
+    }
+  });
+
+  it('never reads the query', () => {
+    assert.equal(check(a, alice, '/admin?x=/other').kind, 'deny');
+  });
+
+  it('host wildcard and method lists', () => {
+    const bob = id('bob', { groups: ['ops'] });
+    assert.ok(allowed(check(a, bob, '/x', { host: 'db.internal.example.com:8443' })));
+    assert.equal(check(a, bob, '/x', { host: 'internal.example.com' }).kind, 'deny');
+    const anyone = id('eve');
+    assert.ok(allowed(check(a, anyone, '/docs/a')));
+    assert.equal(check(a, anyone, '/docs/a', { method: 'POST' }).kind, 'deny');
+    assert.ok(allowed(check(a, anyone, '/')));
+  });
+
+  it('denies by default when no rule matches', () => {
+    const b = compile([{ match: { path: { prefix: '/app' } }, allow: { authenticated: true } }]);
+    assert.deepEqual(check(b, id('x'), '/elsewhere'), { kind: 'deny', reason: 'No access rule covers this request.' });
+  });
+
+  it('with no rules there is no authorizer', () => {
+    assert.equal(rulesAuthorizer([]), undefined);
+  });
+
+  it('is named "rules"', () => assert.equal(compile([{ match: {}, allow: { authenticated: true } }]).name, 'rules'));
+});
+
+describe('authzRules: conditions (any one suffices)', () => {
+  const only = (allow: AuthzRule['allow']): Authorizer => compile([{ match: {}, allow }]);
+  const ok = (allow: AuthzRule['allow'], who: Identity): boolean => allowed(check(only(allow), who, '/'));
+
+  it('authenticated', () => assert.ok(ok({ authenticated: true }, id('anyone'))));
+
+  it('users: exact id', () => {
+    assert.ok(ok({ users: ['alice'] }, id('alice')));
+    assert.ok(!ok({ users: ['alice'] }, id('Alice')));
+    assert.ok(!ok({ users: ['alice'] }, id('alice2')));
+  });
+
+  it('groups: any', () => {
+    assert.ok(ok({ groups: ['a', 'b'] }, id('u', { groups: ['c', 'b'] })));
+    assert.ok(!ok({ groups: ['a'] }, id('u', { groups: ['A'] })));
+    assert.ok(!ok({ groups: ['a'] }, id('u')));
+  });
+
+  it('emails: case-insensitive, from the email claim or an e-mail user id', () => {
+    assert.ok(ok({ emails: ['alice@example.com'] }, id('sub-1', { claims: { email: 'Alice@Example.COM' } })));
+    assert.ok(ok({ emails: ['alice@example.com'] }, id('ALICE@example.com')));
+    assert.ok(!ok({ emails: ['alice@example.com'] }, id('sub-1')));
+    assert.ok(!ok({ emails: ['alice@example.com'] }, id('alice@example.com', { claims: { email: 'mallory@example.com' } })));
+  });
+
+  it('an address the provider marks unverified counts for nothing', () => {
+    const who = id('alice@example.com', { claims: { email: 'alice@example.com', email_verified: false } });
+    assert.equal(emailOf(who), undefined);
+    assert.ok(!ok({ emails: ['alice@example.com'] }, who));
+    assert.ok(!ok({ domains: ['example.com'] }, who));
+    assert.ok(ok({ emails: ['alice@example.com'] }, id('x', { claims: { email: 'alice@example.com', email_verified: true } })));
+  });
+
+  it('domains: exact domain after the @, case-insensitive, look-alikes refused', () => {
+    const dom = (email: string): boolean => ok({ domains: ['example.com'] }, id('sub', { claims: { email } }));
+    assert.ok(dom('a@example.com'));
+    assert.ok(dom('a@EXAMPLE.com'));
+    assert.ok(!dom('a@evil-example.com'));
+    assert.ok(!dom('a@example.com.evil.io'));
+    assert.ok(!dom('a@sub.example.com'));
+    assert.ok(!dom('a@evilexample.com'));
+    assert.ok(!dom('example.com'));
+    assert.ok(!dom('"a@example.com"@evil.io'));
+    assert.ok(!dom('@'));
+    assert.ok(ok({ domains: ['@Example.com'] }, id('bob@example.com')));
+  });
+
+  it('claims: anchored RE2 patterns, every listed claim must match', () => {
+    const rule = { claims: { dept: 'eng', level: '[3-9]' } };
+    assert.ok(ok(rule, id('u', { claims: { dept: 'eng', level: 5 } })));
+    assert.ok(!ok(rule, id('u', { claims: { dept: 'engineering', level: 5 } })), '`eng` must not match `engineering`');
+    assert.ok(!ok(rule, id('u', { claims: { dept: 'reng', level: 5 } })));
+    assert.ok(!ok(rule, id('u', { claims: { dept: 'eng', level: 10 } })));
+    assert.ok(!ok(rule, id('u', { claims: { dept: 'eng' } })), 'a missing claim never matches');
+    assert.ok(ok({ claims: { dept: 'eng.*' } }, id('u', { claims: { dept: 'engineering' } })));
+  });
+
+  it('claims: arrays match on any element; numbers and booleans by their string form', () => {
+    assert.ok(ok({ claims: { roles: 'admin' } }, id('u', { claims: { roles: ['user', 'admin'] } })));
+    assert.ok(!ok({ claims: { roles: 'admin' } }, id('u', { claims: { roles: ['user', 'admins'] } })));
+    assert.ok(ok({ claims: { mfa: 'true' } }, id('u', { claims: { mfa: true } })));
+    assert.ok(ok({ claims: { tier: '2' } }, id('u', { claims: { tier: 2 } })));
+    assert.ok(ok({ claims: { ids: '7' } }, id('u', { claims: { ids: [1, 7] } })));
+  });
+
+  it('claims: objects, null, nested arrays and inherited names never match and never crash', () => {
+    for (const v of [{ admin: true }, null, undefined, [['admin']], [{ role: 'admin' }], () => 'admin']) {
+      assert.ok(!ok({ claims: { role: '.*' } }, id('u', { claims: { role: v } })), String(v));
+    }
+    assert.ok(!ok({ claims: { constructor: '.*' } }, id('u')));
+    assert.ok(!ok({ claims: Object.fromEntries([['__proto__', '.*']]) as Record<string, string> }, id('u')));
+    assert.ok(!ok({ claims: { toString: '.*' } }, id('u')));
+  });
+
+  it('claims: a catastrophic-backtracking pattern stays linear', () => {
+    const t0 = performance.now();
+    assert.ok(!ok({ claims: { x: '(a+)+$' } }, id('u', { claims: { x: 'a'.repeat(50_000) + '!' } })));
+    assert.ok(performance.now() - t0 < 10_000);
+  });
+
+  it('an empty claims map names nobody', () => {
+    assert.ok(!ok({ claims: {} }, id('u')));
+  });
+
+  it('any listed condition suffices', () => {
+    const allow = { users: ['root'], groups: ['admins'], domains: ['example.com'] };
+    assert.ok(ok(allow, id('root')));
+    assert.ok(ok(allow, id('x', { groups: ['admins'] })));
+    assert.ok(ok(allow, id('x@example.com')));
+    assert.ok(!ok(allow, id('x@example.org', { groups: ['users'] })));
+  });
+
+  it('deny reasons reveal no patterns or claim values', () => {
+    const a = only({ claims: { secret_claim: 'sup3r-s3cret-pattern' } });
+    const out = check(a, id('u', { claims: { secret_claim: 'value-xyz' } }), '/');
+    assert.equal(out.kind, 'deny');
+    assert.ok(out.kind === 'deny' && !/sup3r|value-xyz|secret_claim/.test(out.reason));
+  });
+});
