@@ -50,8 +50,8 @@ function isObj(v: unknown): v is Record<string, unknown> {
 function strList(v: unknown, at: string, errs: Errors, upper = false): string[] | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'string') v = [v];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) {
-    errs.push(`${at}: must be a list of non-empty strings`);
+  if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'string' || x === '')) {
+    errs.push(`${at}: must be a non-empty list of non-empty strings`);
     return undefined;
   }
   return v.map((x: string) => (upper ? x.toUpperCase() : x));
@@ -158,7 +158,7 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
     }
     if (a['claims'] !== undefined) {
       const c = a['claims'];
-      if (!isObj(c) || Object.values(c).some((x) => typeof x !== 'string')) {
+      if (!isObj(c) || Object.keys(c).length === 0 || Object.values(c).some((x) => typeof x !== 'string')) {
         errs.push(`${here}.allow.claims: must map claim names to patterns (strings)`);
       } else {
         for (const [name, pat] of Object.entries(c)) checkRegex(pat as string, `${here}.allow.claims.${name}`, errs);

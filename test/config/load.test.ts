@@ -123,7 +123,7 @@ templateContext: { LOGO: /logo.svg }
     assert.deepEqual(config.authzRules[0], { match: { path: { prefix: '/admin' } }, allow: { groups: ['admins'] } });
     assert.deepEqual(config.templateContext, { LOGO: '/logo.svg', TITLE: 'Hi' });
 
-    const bad = `colour: blue\nskipRules:\n  - { path: { regex: "(" } }\n  - { path: "relative" }\nauthzRules:\n  - match: {}\n    allow: {}\n`;
+    const bad = `colour: blue\nAUTHSERVICE_URL_PREFIX: https://x.example.com/\nskipRules:\n  - { path: { regex: "(" } }\n  - { path: "relative" }\nauthzRules:\n  - match: {}\n    allow: {}\n`;
     const p = problems(() => loadConfig({ env: base, flags: { 'no-such-flag': '1' }, configFile: 'bad.yaml', readFile: () => bad }));
     const text = p.join('\n');
     assert.match(text, /unknown setting "colour"/);
@@ -131,6 +131,10 @@ templateContext: { LOGO: /logo.svg }
     assert.match(text, /must start with "\/"/);
     assert.match(text, /allow: names nobody/);
     assert.match(text, /--no-such-flag: unknown flag/);
+    assert.match(text, /AUTHSERVICE_URL_PREFIX: its path must not be "\/"/);
+    const empty = problems(() => load({ ...base, AUTHZ_RULES: '[{"match":{},"allow":{"groups":[],"claims":{}}}]' })).join('\n');
+    assert.match(empty, /allow\.groups: must be a non-empty list/);
+    assert.match(empty, /allow\.claims: must map claim names/);
   });
 
   it('validates structured variables given as JSON', () => {
