@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 /** binary that proves the package is there → Debian package */
 export const NEEDED = [
   ['/usr/sbin/nginx', 'nginx-light'],
+  ['/usr/bin/openssl', 'openssl'],
 ];
 
 export function ensureSystemDeps(needed = NEEDED) {

@@ -6,7 +6,7 @@ export interface Metrics {
   /** Checks by outcome (`allow`, `deny`, `skip`, `unavailable`), HTTP status and authenticator. */
   readonly decisions: Counter<'outcome' | 'status' | 'authenticator' | 'via'>;
   readonly checkDuration: Histogram<'via'>;
-  /** JWKS fetches by issuer host and result (`ok`, `error`) and cause (`startup`, `background`, `unknown-kid`). */
+  /** JWKS fetches by result (`ok`, `error`) and cause (`startup`, `background`, `unknown-kid`). */
   readonly jwksRefresh: Counter<'result' | 'cause'>;
   readonly discovery: Counter<'result'>;
 }

@@ -1,0 +1,34 @@
+/**
+ * JWT access tokens (`ACCESS_TOKEN_AUTHN=jwt`) from `ID_TOKEN_HEADER`. A token is ours when its
+ * unverified `iss` is the main provider or one of `JWT_ISSUERS` and its `aud` intersects
+ * `AUDIENCES`; anything else is left to the next authenticator. Ours but failing verification → 401;
+ * issuer or keys not available → 503. As in oidc-authservice, both the user-id and the groups
+ * claims are required.
+ */
+import type { Config } from '../config/schema.js';
+import { JwtBearerAuthenticator, type JwtBearerDeps } from './jwt-bearer.js';
+
+export type AccessTokenConfig = Pick<
+  Config,
+  'idTokenHeader' | 'oidcProvider' | 'jwtIssuers' | 'audiences' | 'jwtAlgorithms' | 'jwtLeeway' | 'userIdClaim' | 'groupsClaim'
+>;
+
+export class AccessTokenAuthenticator extends JwtBearerAuthenticator {
+  constructor(config: AccessTokenConfig, deps: JwtBearerDeps, cacheSize?: number) {
+    super(
+      {
+        name: 'access_token',
+        header: config.idTokenHeader,
+        issuers: [config.oidcProvider, ...config.jwtIssuers],
+        audiences: config.audiences,
+        algorithms: config.jwtAlgorithms,
+        leewaySeconds: config.jwtLeeway,
+        userIdClaim: config.userIdClaim,
+        groupsClaim: config.groupsClaim,
+        groupsRequired: true,
+        ...(cacheSize === undefined ? {} : { cacheSize }),
+      },
+      deps,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * OIDC ID tokens from `ID_TOKEN_HEADER`: issuer = the main provider, audience = `CLIENT_ID`.
+ * A token is ours when its unverified `iss` and `aud` say so; anything else is left to the next
+ * authenticator. Ours but failing verification → 401 (a deliberate change: oidc-authservice fell
+ * through to a login redirect). Groups are optional.
+ */
+import type { Config } from '../config/schema.js';
+import { JwtBearerAuthenticator, type JwtBearerDeps } from './jwt-bearer.js';
+
+export type IdTokenConfig = Pick<Config, 'idTokenHeader' | 'oidcProvider' | 'clientId' | 'jwtAlgorithms' | 'jwtLeeway' | 'userIdClaim' | 'groupsClaim'>;
+
+export class IdTokenAuthenticator extends JwtBearerAuthenticator {
+  constructor(config: IdTokenConfig, deps: JwtBearerDeps, cacheSize?: number) {
+    super(
+      {
+        name: 'id_token',
+        header: config.idTokenHeader,
+        issuers: [config.oidcProvider],
+        audiences: [config.clientId],
+        algorithms: config.jwtAlgorithms,
+        leewaySeconds: config.jwtLeeway,
+        userIdClaim: config.userIdClaim,
+        groupsClaim: config.groupsClaim,
+        groupsRequired: false,
+        ...(cacheSize === undefined ? {} : { cacheSize }),
+      },
+      deps,
+    );
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The flow both bearer-JWT authenticators share (access tokens and ID tokens):
+ * header → bearer → verified-token cache → unverified peek ("mine": our issuer and audience) →
+ * issuer keys → verification → claims → identity. Only the spec differs between them.
+ */
+import type { Clock } from '../clock.js';
+import type { Identity } from '../judge/decision.js';
+import type { JudgeRequest } from '../judge/request.js';
+import type { Logger } from '../obs/log.js';
+import type { IssuerKeys } from '../oidc/issuers.js';
+import { VerifiedTokenCache } from './jwt-cache.js';
+import { audienceIntersects, groupsFrom, peekJwt, safeAlgorithms, userIdFrom, verifyJwt, type PeekedJwt } from './jwt-verify.js';
+import { NOT_MINE, bearerFrom, type AuthnOutcome, type Authenticator } from './types.js';
+
+export interface JwtBearerSpec {
+  /** `access_token` or `id_token`. */
+  readonly name: string;
+  /** Header carrying the token (any case; an optional `Bearer ` prefix is stripped). */
+  readonly header: string;
+  /** Issuers whose tokens are ours (exact `iss` match). */
+  readonly issuers: readonly string[];
+  /** A token is ours when its `aud` contains one of these. */
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly string[];
+  readonly leewaySeconds: number;
+  readonly userIdClaim: string;
+  readonly groupsClaim: string;
+  /** Missing groups claim → invalid (access tokens, as oidc-authservice), else → no groups. */
+  readonly groupsRequired: boolean;
+  /** Verified-token cache size (default 10 000). */
+  readonly cacheSize?: number;
+}
+
+export interface JwtBearerDeps {
+  readonly clock: Clock;
+  readonly issuers: IssuerKeys;
+  readonly log: Logger;
+}
+
+export class JwtBearerAuthenticator implements Authenticator {
+  readonly name: string;
+  readonly #spec: JwtBearerSpec;
+  readonly #header: string;
+  readonly #issuers: ReadonlySet<string>;
+  readonly #algorithms: readonly string[];
+  readonly #deps: JwtBearerDeps;
+  readonly #cache: VerifiedTokenCache;
+
+  constructor(spec: JwtBearerSpec, deps: JwtBearerDeps) {
+    this.name = spec.name;
+    this.#spec = spec;
+    this.#header = spec.header.toLowerCase();
+    this.#issuers = new Set(spec.issuers);
+    this.#algorithms = Object.freeze(safeAlgorithms(spec.algorithms));
+    if (this.#algorithms.length === 0) throw new Error(`${spec.name}: no asymmetric JWS algorithm allowed (JWT_ALGORITHMS)`);
+    this.#deps = deps;
+    this.#cache = new VerifiedTokenCache(deps.clock, spec.cacheSize);
+  }
+
+  authenticate(req: JudgeRequest): AuthnOutcome | Promise<AuthnOutcome> {
+    const token = bearerFrom(req.headers[this.#header]);
+    if (token === undefined) return NOT_MINE;
+    const key = VerifiedTokenCache.keyOf(token);
+    const cached = this.#cache.get(key);
+    if (cached) return { kind: 'ok', identity: { ...cached, token } };
+    const jwt = peekJwt(token);
+    if (!jwt || typeof jwt.payload.iss !== 'string' || !this.#issuers.has(jwt.payload.iss)) return NOT_MINE;
+    if (!audienceIntersects(jwt.payload, this.#spec.audiences)) return NOT_MINE;
+    return this.#verify(req, token, key, jwt, jwt.payload.iss);
+  }
+
+  async #verify(req: JudgeRequest, token: string, key: string, jwt: PeekedJwt, iss: string): Promise<AuthnOutcome> {
+    const { clock, issuers, log } = this.#deps;
+    const status = issuers.status(iss);
+    if (status.state !== 'ready') {
+      log.debug({ authenticator: this.name, requestId: req.requestId, iss, state: status.state }, 'token issuer not discovered yet');
+      return { kind: 'unavailable', reason: `issuer ${iss} not discovered yet` };
+    }
+    const result = await verifyJwt(token, jwt, status.jwks.getKey, {
+      issuer: iss,
+      audience: this.#spec.audiences,
+      algorithms: this.#algorithms,
+      leewaySeconds: this.#spec.leewaySeconds,
+      clock,
+    });
+    if (!result.ok) {
+      if (result.unavailable) return { kind: 'unavailable', reason: `${result.reason} (${iss})` };
+      return this.#invalid(req, iss, result.reason);
+    }
+    // Frozen: cache hits hand the same object to every request.
+    const claims = Object.freeze(result.payload) as Readonly<Record<string, unknown>>;
+    const user = userIdFrom(claims, this.#spec.userIdClaim);
+    if (user === undefined) return this.#invalid(req, iss, `missing or non-string "${this.#spec.userIdClaim}" claim`);
+    const groups = groupsFrom(claims, this.#spec.groupsClaim);
+    if (groups === undefined && this.#spec.groupsRequired) return this.#invalid(req, iss, `missing or malformed "${this.#spec.groupsClaim}" claim`);
+    const identity: Identity = { user, groups: groups ?? [], claims, method: 'header', authenticator: this.name };
+    this.#cache.set(key, identity, result.payload.exp!);
+    return { kind: 'ok', identity: { ...identity, token } };
+  }
+
+  #invalid(req: JudgeRequest, iss: string, reason: string): AuthnOutcome {
+    this.#deps.log.debug({ authenticator: this.name, requestId: req.requestId, iss, reason }, 'bearer token rejected');
+    return { kind: 'invalid', reason, error: 'invalid_token' };
+  }
+}

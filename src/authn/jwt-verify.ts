@@ -1,0 +1,142 @@
+/**
+ * JWT checks shared by the bearer authenticators: a cheap unverified peek ("is it mine?"), full
+ * verification with jose (algorithm allow-list, signature, `iss`, `aud`, `exp`/`nbf`/`iat` with
+ * leeway, no logout tokens, no `crit`), and tolerant claim extraction that never throws.
+ */
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
+import type { Clock } from '../clock.js';
+import { KeysUnavailableError } from '../oidc/keys.js';
+
+/** Longer bearer values are not considered JWTs at all. */
+export const MAX_JWT_LENGTH = 16 * 1024;
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/** Asymmetric JWS algorithms; `none` and HMAC never pass, whatever the configuration says. */
+const ASYMMETRIC = /^(?:(?:RS|PS|ES)(?:256|384|512)|ES256K|EdDSA|Ed25519|ML-DSA-(?:44|65|87))$/;
+
+export interface PeekedJwt {
+  readonly header: ProtectedHeaderParameters;
+  readonly payload: JWTPayload;
+}
+
+/** Decodes a compact JWS without verifying it; `undefined` for anything that is not a plausible JWT. */
+export function peekJwt(token: string): PeekedJwt | undefined {
+  if (token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token)) return undefined;
+  try {
+    return { header: decodeProtectedHeader(token), payload: decodeJwt(token) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `aud` claim as a list (a string is one audience; non-strings are ignored). */
+export function audiencesOf(payload: JWTPayload): readonly string[] {
+  const aud = payload.aud as unknown;
+  if (typeof aud === 'string') return [aud];
+  return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
+}
+
+export function audienceIntersects(payload: JWTPayload, accepted: readonly string[]): boolean {
+  return audiencesOf(payload).some((a) => accepted.includes(a));
+}
+
+/** Keeps the asymmetric algorithms of a configured list. */
+export function safeAlgorithms(configured: readonly string[]): string[] {
+  return configured.filter((a) => ASYMMETRIC.test(a));
+}
+
+/** A logout token (OpenID Back-Channel Logout) must never authenticate a request. */
+export function isLogoutToken(jwt: PeekedJwt): boolean {
+  const typ = typeof jwt.header.typ === 'string' ? jwt.header.typ.toLowerCase() : '';
+  return typ === 'logout+jwt' || typ === 'application/logout+jwt' || Object.hasOwn(jwt.payload, 'events');
+}
+
+export interface VerifyPolicy {
+  readonly issuer: string;
+  readonly audience: string | readonly string[];
+  /** Already restricted with `safeAlgorithms`. */
+  readonly algorithms: readonly string[];
+  readonly leewaySeconds: number;
+  readonly clock: Clock;
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly payload: JWTPayload }
+  | { readonly ok: false; readonly unavailable: false; readonly reason: string }
+  | { readonly ok: false; readonly unavailable: true; readonly reason: string };
+
+const fail = (reason: string): VerifyResult => ({ ok: false, unavailable: false, reason });
+
+/** Verifies a peeked token; never throws. `unavailable` when the issuer's keys cannot be had. */
+export async function verifyJwt(token: string, jwt: PeekedJwt, getKey: JWTVerifyGetKey, policy: VerifyPolicy): Promise<VerifyResult> {
+  if (jwt.header.crit !== undefined) return fail('unsupported "crit" header');
+  if (isLogoutToken(jwt)) return fail('logout tokens are not accepted as credentials');
+  if (typeof jwt.header.alg !== 'string' || !policy.algorithms.includes(jwt.header.alg)) return fail('algorithm not allowed');
+  const now = policy.clock.now();
+  const options = {
+    issuer: policy.issuer,
+    audience: typeof policy.audience === 'string' ? policy.audience : [...policy.audience],
+    algorithms: [...policy.algorithms],
+    clockTolerance: policy.leewaySeconds,
+    currentDate: new Date(now),
+    requiredClaims: ['exp'],
+  };
+  let payload: JWTPayload;
+  try {
+    payload = (await verifyWithCandidates(token, getKey, options)).payload;
+  } catch (err) {
+    if (err instanceof KeysUnavailableError) return { ok: false, unavailable: true, reason: 'signing keys unavailable' };
+    return fail(reasonOf(err));
+  }
+  if (typeof payload.iat === 'number' && payload.iat > now / 1000 + policy.leewaySeconds) return fail('"iat" is in the future');
+  return { ok: true, payload };
+}
+
+type Options = NonNullable<Parameters<typeof jwtVerify>[2]>;
+
+/** jose leaves "several keys match (no `kid`)" to the caller: try each candidate in turn. */
+async function verifyWithCandidates(token: string, getKey: JWTVerifyGetKey, options: Options): Promise<{ payload: JWTPayload }> {
+  try {
+    return await jwtVerify(token, getKey, options);
+  } catch (err) {
+    if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+    for await (const key of err) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (inner) {
+        if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
+/** A short, token-free reason for logs and `WWW-Authenticate`. */
+export function reasonOf(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'token expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `"${err.claim}" claim check failed`;
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'signature verification failed';
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'no matching signing key';
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'malformed token';
+  if (err instanceof errors.JOSENotSupported) return 'unsupported token or key';
+  return 'token verification failed';
+}
+
+function own(claims: Readonly<Record<string, unknown>>, name: string): unknown {
+  return Object.hasOwn(claims, name) ? claims[name] : undefined;
+}
+
+/** The user id claim: a non-empty string, else `undefined` (numbers, objects … are not accepted). */
+export function userIdFrom(claims: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const v = own(claims, name);
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** The groups claim: a list of strings (one string counts as a one-element list), else `undefined`. */
+export function groupsFrom(claims: Readonly<Record<string, unknown>>, name: string): readonly string[] | undefined {
+  const v = own(claims, name);
+  if (typeof v === 'string') return v === '' ? undefined : Object.freeze([v]);
+  if (Array.isArray(v) && v.every((g) => typeof g === 'string')) return Object.freeze([...(v as string[])]);
+  return undefined;
+}

@@ -1,0 +1,17 @@
+// oidc-provider (devDependency, used by tests only) ships no type declarations; this is the small
+// part of its API the test helpers use.
+declare module 'oidc-provider' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  export type Configuration = Record<string, unknown>;
+
+  export class Provider {
+    constructor(issuer: string, configuration?: Configuration);
+    readonly issuer: string;
+    /** Koa's request handler (the Provider is the Koa app). */
+    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    on(event: string, listener: (...args: unknown[]) => void): this;
+  }
+
+  export default Provider;
+}
