@@ -144,6 +144,7 @@ export const schema = {
   grpcPort: port('GRPC_PORT', 'Judge gRPC port (Envoy ext_authz v3 and v2, gRPC health).', { default: 9191 }),
   webServerPort: port('WEB_SERVER_PORT', 'Web server port (pages and themes).', { default: 8082 }),
   readinessProbePort: port('READINESS_PROBE_PORT', 'Health port: `/healthz`, `/readyz`, `/metrics`.', { default: 8081 }),
+  checkTimeout: int('CHECK_TIMEOUT', 'Milliseconds one check may take before it answers 503 (keep it below the proxy’s ext_authz timeout); 0 turns the bound off.', { default: 3000, min: 0, max: 600000 }),
   drainTimeout: int('DRAIN_TIMEOUT', 'Seconds to let in-flight checks finish after SIGTERM.', { default: 15, min: 0, max: 600 }),
 
   // ── Sessions ─────────────────────────────────────────────────────────────────────────────
