@@ -163,6 +163,9 @@ export function loadConfig(src: ConfigSources): Loaded {
   if (pathOf(String(resolved['authserviceUrlPrefix'])).replace(/\/+$/, '') === '') {
     errors.push(`${at('authserviceUrlPrefix')}: its path must not be "/" (it is always skipped, so nothing would be protected)`);
   }
+  for (const k of ['verifyAuthUrl', 'forwardAuthUrl'] as const) {
+    if (pathOf(String(resolved[k])).replace(/\/+$/, '') === '') errors.push(`${at(k)}: needs a path other than "/"`);
+  }
   const hcp = resolved['httpCheckPathPrefix'] as string;
   if (hcp !== '' && (!hcp.startsWith('/') || hcp.endsWith('/'))) errors.push(`${at('httpCheckPathPrefix')}: must start with "/" and not end with "/"`);
 

@@ -5,6 +5,7 @@
  */
 import { RE2JS } from 're2js';
 import { bool, group, int, list, oneOf, port, str, structured, url, type Field, type FieldValue } from './field.js';
+import { invalidCidrs } from '../net/cidr.js';
 import { parseAuthzRules, parseSkipRules } from './rules.js';
 
 /** Joins the service prefix and a relative path: `/authservice/` + `verify` → `/authservice/verify`. */
@@ -61,14 +62,11 @@ function parseClaimHeaders(v: unknown, at: string, errs: string[]): Readonly<Rec
 
 function parseCidrs(v: unknown, at: string, errs: string[]): readonly string[] {
   const items = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
-  if (!Array.isArray(items)) {
+  if (!Array.isArray(items) || items.some((x) => typeof x !== 'string')) {
     errs.push(`${at}: must be a list of addresses or CIDR ranges`);
     return [];
   }
-  for (const c of items) {
-    const m = typeof c === 'string' ? /^([0-9a-fA-F:.]+)(?:\/(\d{1,3}))?$/.exec(c) : null;
-    if (!m) errs.push(`${at}: ${JSON.stringify(c)} is not an IP address or CIDR range`);
-  }
+  for (const bad of invalidCidrs(items as string[])) errs.push(`${at}: ${JSON.stringify(bad)} is not an IP address or CIDR range`);
   return Object.freeze(items.map(String));
 }
 

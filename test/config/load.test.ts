@@ -141,10 +141,11 @@ templateContext: { LOGO: /logo.svg }
     const ok = load({ ...base, USERID_TRANSFORMERS: '[{"matches":"^(.*)@x\\\\.com$","replaces":"$1"}]', CLAIM_HEADERS: 'email:x-user-email,name:X-User-Name' });
     assert.deepEqual(ok.config.useridTransformers, [{ matches: '^(.*)@x\\.com$', replaces: '$1' }]);
     assert.deepEqual(ok.config.claimHeaders, { 'x-user-email': 'email', 'x-user-name': 'name' });
-    const text = problems(() => load({ ...base, USERID_TRANSFORMERS: '[{"matches":"("}]', AUTHZ_RULES: '{not json', TRUSTED_PROXIES: '10.0.0.0/8,banana' })).join('\n');
+    const text = problems(() => load({ ...base, USERID_TRANSFORMERS: '[{"matches":"("}]', AUTHZ_RULES: '{not json', TRUSTED_PROXIES: '10.0.0.0/8,banana,10.0.0.0/40' })).join('\n');
     assert.match(text, /^USERID_TRANSFORMERS: /m);
     assert.match(text, /^AUTHZ_RULES: must be JSON/m);
     assert.match(text, /^TRUSTED_PROXIES: .*banana/m);
+    assert.match(text, /^TRUSTED_PROXIES: .*10.0.0.0\/40/m);
   });
 
   it('never accepts "none" or HMAC algorithms, and checks the chain', () => {

@@ -1,0 +1,241 @@
+/**
+ * Pure translation between HTTP check requests and the judge's types, for the three conventions
+ * served on the judge port. The mode comes from the request path only, never from which headers
+ * are present: a client behind Envoy can send any `X-Forwarded-*` / `X-Original-*` header it likes.
+ *
+ *   verify        nginx `auth_request`: `<verify path><original URI>`; allow → 204
+ *   forward-auth  Traefik ForwardAuth: `X-Forwarded-Method/Proto/Host/Uri` from a trusted proxy; allow → 200
+ *   http          Envoy `http_service` / Ambassador AuthService: the request itself minus the path
+ *                 prefix; allow → 200 (the only status Envoy treats as allow)
+ */
+import { pathOf } from '../config/load.js';
+import { trustMatcher, type TrustMatcher } from '../net/cidr.js';
+import type { Decision, HeaderPair } from './decision.js';
+import type { JudgeRequest } from './request.js';
+
+export type HttpMode = 'verify' | 'forward-auth' | 'http';
+
+export interface HttpMapOptions {
+  /** `VERIFY_AUTH_URL`: a path or an absolute URL; only its path is used. */
+  readonly verifyPath: string;
+  /** `FORWARD_AUTH_URL`: a path or an absolute URL; only its path is used. */
+  readonly forwardAuthPath: string;
+  /** `HTTP_CHECK_PATH_PREFIX`: '' or `/something` without a trailing slash. */
+  readonly checkPathPrefix: string;
+  /** `TRUSTED_PROXIES`: addresses or CIDR ranges. */
+  readonly trustedProxies: readonly string[];
+}
+
+/** What the mapper needs of a node `IncomingMessage`. */
+export interface RawHttpRequest {
+  readonly method: string | undefined;
+  /** The request target as sent (`req.url`). */
+  readonly url: string | undefined;
+  /** Lower-case names; a value may be a list of repeated headers (`req.headersDistinct`). */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** `socket.remoteAddress`. */
+  readonly peer: string | undefined;
+}
+
+export interface HttpReply {
+  readonly status: number;
+  readonly headers: readonly HeaderPair[];
+  readonly body: string;
+}
+
+export type Mapped =
+  | { readonly kind: 'judge'; readonly mode: HttpMode; readonly request: JudgeRequest }
+  /** Answered without the judge (bad request, untrusted proxy). `untrustedPeer` is set for the latter. */
+  | { readonly kind: 'reply'; readonly mode: HttpMode; readonly reply: HttpReply; readonly untrustedPeer?: string };
+
+export interface HttpMap {
+  readonly verifyPath: string;
+  readonly forwardAuthPath: string;
+  readonly trust: TrustMatcher;
+  map(raw: RawHttpRequest): Mapped;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^#]*)/;
+const TEXT: HeaderPair = ['content-type', 'text/plain; charset=utf-8'];
+
+function plain(status: number, body: string): HttpReply {
+  return { status, headers: [TEXT], body };
+}
+
+/** A path setting reduced to what route matching needs: its path without trailing slashes. */
+function routePath(setting: string, name: string): string {
+  const p = pathOf(setting).replace(/\/+$/, '');
+  if (!p.startsWith('/')) throw new Error(`${name}: ${JSON.stringify(setting)} must be a path or an absolute URL, and not "/"`);
+  return p;
+}
+
+/** Joins repeated headers with `, ` (`cookie` with `; `) into a prototype-less record. */
+export function joinHeaders(headers: RawHttpRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    out[name] = typeof v === 'string' ? v : v.join(name === 'cookie' ? '; ' : ', ');
+  }
+  return out;
+}
+
+/** The first entry of a comma-separated header (the one the first proxy set), trimmed. */
+function first(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const comma = v.indexOf(',');
+  const s = (comma < 0 ? v : v.slice(0, comma)).trim();
+  return s === '' ? undefined : s;
+}
+
+function scheme(v: string | undefined): string | undefined {
+  const s = v?.toLowerCase();
+  return s === 'http' || s === 'https' ? s : undefined;
+}
+
+/** `scheme://host/path?q#f` → its parts, path+query kept raw; undefined when not absolute. */
+function splitAbsolute(url: string): { scheme: string; host: string; target: string } | undefined {
+  const m = ABSOLUTE.exec(url);
+  if (!m) return undefined;
+  const rest = m[3] ?? '';
+  return { scheme: m[1]!.toLowerCase(), host: m[2]!.toLowerCase(), target: rest.startsWith('/') ? rest : `/${rest}` };
+}
+
+/** Whether `path` is `base` itself or below it (segment-aware: `/verifyx` is not below `/verify`). */
+function under(path: string, base: string): boolean {
+  return path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 /* / */);
+}
+
+export function createHttpMap(options: HttpMapOptions, newId: () => string): HttpMap {
+  const verifyPath = routePath(options.verifyPath, 'VERIFY_AUTH_URL');
+  const forwardAuthPath = routePath(options.forwardAuthPath, 'FORWARD_AUTH_URL');
+  const prefix = options.checkPathPrefix.replace(/\/+$/, '');
+  const trust = trustMatcher(options.trustedProxies);
+
+  function map(raw: RawHttpRequest): Mapped {
+    // Origin-form is what proxies send; absolute-form is accepted and reduced to its path.
+    let target = raw.url ?? '';
+    if (!target.startsWith('/')) {
+      const abs = splitAbsolute(target);
+      if (abs === undefined) return { kind: 'reply', mode: 'http', reply: plain(400, 'Bad request: request target') };
+      target = abs.target;
+    }
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const mode: HttpMode = under(path, verifyPath) ? 'verify' : path === forwardAuthPath || path === `${forwardAuthPath}/` ? 'forward-auth' : 'http';
+
+    const headers = joinHeaders(raw.headers);
+    const hostList = raw.headers['host'];
+    if (typeof hostList !== 'string' && hostList !== undefined && hostList.length > 1) {
+      return { kind: 'reply', mode, reply: plain(400, 'Bad request: more than one Host header') };
+    }
+    const peer = raw.peer ?? '';
+    const trusted = trust.trusts(peer);
+    const fwd = (name: string): string | undefined => (trusted ? headers[name] : undefined);
+    const bad = (what: string): Mapped => ({ kind: 'reply', mode, reply: plain(400, `Bad request: ${what}`) });
+    const rid = headers['x-request-id'];
+    const base = {
+      headers,
+      peer,
+      requestId: rid !== undefined && rid.length > 0 && rid.length <= 200 ? rid : newId(),
+    };
+    const hostHeader = (headers['host'] ?? '').toLowerCase();
+
+    if (mode === 'verify') {
+      const xou = fwd('x-original-url');
+      const originalUrl = xou === undefined ? undefined : splitAbsolute(xou);
+      // The original URI is what follows the verify path; never the verify path itself (defect #1).
+      let judged = path.slice(verifyPath.length) === '' ? undefined : target.slice(verifyPath.length);
+      if (judged === undefined) {
+        const uri = fwd('x-original-uri');
+        judged = uri?.startsWith('/') ? uri : (originalUrl?.target ?? '/');
+      }
+      const method = fwd('x-original-method') ?? 'GET';
+      if (!TOKEN.test(method)) return bad('X-Original-Method');
+      const host = first(fwd('x-forwarded-host')) ?? originalUrl?.host ?? hostHeader;
+      const proto = scheme(first(fwd('x-forwarded-proto'))) ?? scheme(originalUrl?.scheme) ?? 'http';
+      return {
+        kind: 'judge',
+        mode,
+        request: { ...base, method: method.toUpperCase(), scheme: proto, host: host.toLowerCase(), path: judged, denyStyle: 'status-only', via: 'verify' },
+      };
+    }
+
+    if (mode === 'forward-auth') {
+      // Without trust the X-Forwarded-* headers are the client's own words, and there is nothing
+      // else to judge: fail closed instead of judging the forward-auth path.
+      if (!trusted) return { kind: 'reply', mode, reply: plain(403, 'Forbidden: untrusted proxy'), untrustedPeer: peer };
+      const uri = headers['x-forwarded-uri'];
+      if (uri === undefined) return bad('missing X-Forwarded-Uri');
+      if (!uri.startsWith('/')) return bad('X-Forwarded-Uri');
+      const method = headers['x-forwarded-method'] ?? 'GET';
+      if (!TOKEN.test(method)) return bad('X-Forwarded-Method');
+      const host = first(headers['x-forwarded-host']) ?? hostHeader;
+      return {
+        kind: 'judge',
+        mode,
+        request: {
+          ...base,
+          method: method.toUpperCase(),
+          scheme: scheme(first(headers['x-forwarded-proto'])) ?? 'http',
+          host: host.toLowerCase(),
+          path: uri,
+          denyStyle: 'redirect',
+          via: 'forward-auth',
+        },
+      };
+    }
+
+    let judged = target;
+    if (prefix !== '') {
+      if (!target.startsWith(prefix)) return bad(`path outside HTTP_CHECK_PATH_PREFIX ${prefix}`);
+      const rest = target.slice(prefix.length);
+      if (rest === '' || rest.startsWith('?')) judged = `/${rest}`;
+      else if (rest.startsWith('/')) judged = rest;
+      else return bad(`path outside HTTP_CHECK_PATH_PREFIX ${prefix}`);
+    }
+    return {
+      kind: 'judge',
+      mode,
+      request: {
+        ...base,
+        method: (raw.method ?? 'GET').toUpperCase(),
+        scheme: scheme(first(fwd('x-forwarded-proto'))) ?? 'http',
+        host: hostHeader,
+        path: judged,
+        denyStyle: 'redirect',
+        via: 'http',
+      },
+    };
+  }
+
+  return { verifyPath, forwardAuthPath, trust, map };
+}
+
+/** Whether a deny's status is unusable in `mode`: not a final status, or one the proxy reads as "allow". */
+function unsafeDenyStatus(mode: HttpMode, status: number): boolean {
+  if (!Number.isInteger(status) || status < 200 || status > 599) return true;
+  return mode === 'http' ? status === 200 : status < 300;
+}
+
+/**
+ * The answer for a decision. Allow: 204 (verify) or 200, with the headers to set upstream and the
+ * client response headers (a refreshed cookie); Envoy also gets `x-envoy-auth-headers-to-remove`.
+ * Deny: its status, headers and body verbatim — except that a deny whose status the proxy would
+ * read as "allow" (a 200 for Envoy, any 2xx for nginx and Traefik), or that is no final status,
+ * becomes 403: a denial never turns into an allow at the edge.
+ */
+export function replyFor(mode: HttpMode, decision: Decision): HttpReply {
+  if (decision.kind === 'allow') {
+    const headers: HeaderPair[] = [...decision.upstreamHeaders, ...decision.responseHeaders];
+    if (mode === 'http' && decision.removeHeaders.length > 0) {
+      headers.push(['x-envoy-auth-headers-to-remove', decision.removeHeaders.join(', ')]);
+    }
+    return { status: mode === 'verify' ? 204 : 200, headers, body: '' };
+  }
+  const status = unsafeDenyStatus(mode, decision.status) ? 403 : decision.status;
+  const hasType = decision.headers.some(([n]) => n.toLowerCase() === 'content-type');
+  const headers = decision.body !== '' && !hasType ? [...decision.headers, TEXT] : decision.headers;
+  return { status, headers, body: decision.body };
+}
