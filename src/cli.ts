@@ -1,14 +1,5 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+// The `oidc-judge` command. Everything happens in the composition root (main.ts).
+import { run } from './main.js';
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Listeners are closed by now; do not wait for stray timers.
-    if (code !== 0 || process.argv[2] !== 'check-config') setImmediate(() => process.exit(code));
-  },
-  (err: unknown) => {
-    process.stderr.write(`oidc-judge: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+run();

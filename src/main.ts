@@ -64,3 +64,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
 }
+
+/** Entry point of the `oidc-judge` command: runs `main` on this process's arguments and exits with its code. */
+export function run(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      // stdout must be flushed before exiting (check-config output can be piped).
+      process.stdout.write('', () => process.exit(code));
+    },
+    (err: unknown) => {
+      process.stderr.write(`oidc-judge: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { projectRoot } from '../src/paths.js';
+import { freePort } from './helpers/net.js';
+
+const cli = join(projectRoot, 'dist/src/cli.js');
+const baseEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' };
+
+describe('oidc-judge command', () => {
+  it('check-config prints the effective config with secrets redacted', () => {
+    const r = spawnSync(process.execPath, [cli, 'check-config', '--server-port=9999'], {
+      env: { ...baseEnv, OIDC_PROVIDER: 'https://idp.example.com', CLIENT_ID: 'judge', CLIENT_SECRET: 'super-secret-value', SKIP_AUTH_URI: '/dex' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const cfg = JSON.parse(r.stdout);
+    assert.equal(cfg.serverPort, 9999);
+    assert.equal(cfg.clientSecret, '[redacted]');
+    assert.deepEqual(cfg.skipAuthUrls, ['/dex']);
+    assert.ok(!r.stdout.includes('super-secret-value') && !r.stderr.includes('super-secret-value'));
+    assert.match(r.stderr, /SKIP_AUTH_URI is deprecated; use SKIP_AUTH_URLS/);
+  });
+
+  it('refuses to start on bad configuration, naming every variable, before listening', async () => {
+    const port = await freePort();
+    const r = spawnSync(process.execPath, [cli, 'serve'], {
+      env: { ...baseEnv, SERVER_PORT: String(port), SESSION_MAX_AGE: 'soon', CLIENT_SECRET: 'x' },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /OIDC_PROVIDER: required/);
+    assert.match(r.stderr, /CLIENT_ID: required/);
+    assert.match(r.stderr, /SESSION_MAX_AGE: must be an integer/);
+    assert.ok(!r.stderr.includes('"x"'));
+    assert.equal(r.stdout, '', 'nothing started');
+  });
+
+  it('rejects unknown commands and flags with usage', () => {
+    const r = spawnSync(process.execPath, [cli, 'frobnicate'], { env: baseEnv, encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown command "frobnicate"/);
+    assert.match(r.stderr, /Usage: oidc-judge/);
+  });
+
+  it('serves, reports ready state, and on SIGTERM drains and exits 0', async () => {
+    const [http, grpc, health] = [await freePort(), await freePort(), await freePort()];
+    const child = spawn(process.execPath, [cli], {
+      env: {
+        ...baseEnv,
+        OIDC_PROVIDER: `http://127.0.0.1:${await freePort()}`, // nobody there: not ready, but serving
+        CLIENT_ID: 'judge',
+        CLIENT_SECRET: 'secret',
+        SERVER_HOSTNAME: '127.0.0.1',
+        SERVER_PORT: String(http),
+        GRPC_PORT: String(grpc),
+        READINESS_PROBE_PORT: String(health),
+        KUBERNETES_AUTHN_ENABLED: 'false',
+        DRAIN_TIMEOUT: '5',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    // wait for the "listening" log line (no sleeps)
+    while (!out.includes('"msg":"listening"')) await once(child.stdout, 'data');
+    const get = (port: number, path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path, headers }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    assert.equal((await get(health, '/healthz')).status, 200);
+    assert.equal((await get(health, '/readyz')).status, 503);
+    assert.equal((await get(http, '/authservice/site/homepage')).status, 200, 'own prefix skipped even before discovery');
+    assert.equal((await get(http, '/app', { authorization: 'Bearer not-a-jwt', accept: 'application/json' })).status, 401);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0);
+    assert.match(out, /shutting down/);
+    assert.ok(!out.includes('"secret"'), 'client secret never logged');
+  });
+});
