@@ -38,6 +38,8 @@ export interface Core {
   readonly issuers: IssuerRegistry;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
+  /** Stops background work (discovery retries, key refreshes) and closes provider connections. */
+  close(): void;
 }
 
 function caPem(config: Config): string | undefined {
@@ -98,7 +100,16 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     responses,
   });
   const bounded = withDeadline(judge, config.checkTimeout, responses);
-  return { judge: observe(bounded, deps.log, metrics, config.logDecisions), issuers, readiness, metrics };
+  return {
+    judge: observe(bounded, deps.log, metrics, config.logDecisions),
+    issuers,
+    readiness,
+    metrics,
+    close() {
+      issuers.stop();
+      http.close();
+    },
+  };
 }
 
 export interface App extends Core {
@@ -136,7 +147,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
       core.readiness.set(false, 'shutting down');
       const drainMs = config.drainTimeout * 1000;
       await Promise.all([grpc.shutdown(drainMs), http.close(drainMs)]);
-      core.issuers.stop();
+      core.close();
       await health.close();
     },
   };

@@ -102,6 +102,15 @@ function errorFacts(err: unknown): { name: string; message: string } {
   return err instanceof Error ? { name: err.name, message: err.message } : { name: typeof err, message: String(err) };
 }
 
+/**
+ * Where to bind: an empty host (SERVER_HOSTNAME unset) means every interface — `[::]`, falling back
+ * to `0.0.0.0` where IPv6 is off; an IPv6 literal gets its brackets.
+ */
+export function grpcAddresses(host: string, port: number): [string, string?] {
+  if (host === '' || host === '::' || host === '[::]') return [`[::]:${port}`, `0.0.0.0:${port}`];
+  return [host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`];
+}
+
 export function createGrpcJudge(opts: GrpcJudgeOptions): GrpcJudge {
   const { judge, readiness, log } = opts;
   const pkg = loadDefinitions();
@@ -168,11 +177,18 @@ export function createGrpcJudge(opts: GrpcJudgeOptions): GrpcJudge {
   server.addService(serviceOf(pkg, HEALTH), { Check: healthCheck, Watch: healthWatch });
 
   return {
-    listen(host, port) {
-      const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-      return new Promise((resolve, reject) => {
-        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-      });
+    async listen(host, port) {
+      const bind = (address: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+        });
+      const [first, fallback] = grpcAddresses(host, port);
+      try {
+        return await bind(first);
+      } catch (e) {
+        if (fallback === undefined) throw e;
+        return bind(fallback); // no IPv6 on this machine: all IPv4 interfaces
+      }
     },
     shutdown(drainMs) {
       for (const call of watches) if (!call.writableEnded) call.end();

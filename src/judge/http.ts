@@ -160,7 +160,8 @@ export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
     listen(host: string, port: number): Promise<number> {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host, port }, () => {
+        // An empty host (SERVER_HOSTNAME unset) means every interface.
+        server.listen(host === '' ? { port } : { host, port }, () => {
           server.off('error', reject);
           resolve((server.address() as AddressInfo).port);
         });

@@ -126,7 +126,12 @@ export class HttpClient implements JsonGetter {
     this.#https.destroy();
   }
 
-  #once(url: URL, method: string, init: HttpRequestInit, deadline: number): Promise<HttpResponse> {
+  /**
+   * One request/response. `retryStale`: a GET or HEAD sent on a reused keep-alive connection that
+   * the server had already closed (reset before any response — the race Node documents for
+   * `request.reusedSocket`) is sent once more, on a new connection, within the same deadline.
+   */
+  #once(url: URL, method: string, init: HttpRequestInit, deadline: number, retryStale = method === 'GET' || method === 'HEAD'): Promise<HttpResponse> {
     const where = `${method} ${loggableUrl(url)}`;
     const max = this.#maxBytes;
     return new Promise<HttpResponse>((resolve, reject) => {
@@ -144,7 +149,9 @@ export class HttpClient implements JsonGetter {
       if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
       const agent = url.protocol === 'https:' ? this.#https : this.#http;
+      let responded = false;
       const req = send(url, { method, headers, agent }, (res) => {
+        responded = true;
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > max) {
           res.destroy();
@@ -165,7 +172,15 @@ export class HttpClient implements JsonGetter {
       });
       const timer = setTimeout(() => finish(new HttpClientError('timeout', `${where}: no answer within ${this.#timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
       timer.unref();
-      req.on('error', (cause) => finish(new HttpClientError('network', `${where}: ${cause.message}`, { cause })));
+      req.on('error', (cause) => {
+        if (retryStale && !settled && !responded && req.reusedSocket && (cause as NodeJS.ErrnoException).code === 'ECONNRESET') {
+          settled = true;
+          clearTimeout(timer);
+          this.#once(url, method, init, deadline, false).then(resolve, reject);
+          return;
+        }
+        finish(new HttpClientError('network', `${where}: ${cause.message}`, { cause }));
+      });
       req.end(init.body);
     });
   }

@@ -34,7 +34,7 @@ export function createHealthServer(readiness: Readiness, metrics: Metrics): Heal
     listen: (host, port) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host || undefined, () => resolve((server.address() as AddressInfo).port));
+        server.listen(host === '' ? { port } : { host, port }, () => resolve((server.address() as AddressInfo).port));
       }),
     close: () =>
       new Promise((resolve) => {

@@ -151,3 +151,12 @@ describe('toCheckResponse', () => {
     assert.deepEqual(NO_HTTP_RESPONSE, { status: { code: 7 }, denied_response: { status: { code: 403 }, headers: [], body: '' } });
   });
 });
+
+describe('grpcAddresses', () => {
+  it('binds every interface when SERVER_HOSTNAME is empty, with an IPv4 fallback, and brackets IPv6 literals', async () => {
+    const { grpcAddresses } = await import('../../src/judge/grpc.js');
+    assert.deepEqual(grpcAddresses('', 9191), ['[::]:9191', '0.0.0.0:9191']);
+    assert.deepEqual(grpcAddresses('127.0.0.1', 9191), ['127.0.0.1:9191']);
+    assert.deepEqual(grpcAddresses('fd00::1', 1), ['[fd00::1]:1']);
+  });
+});
