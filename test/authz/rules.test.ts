@@ -6,21 +6,9 @@ import type { AuthzRule } from '../../src/config/rules.js';
 import type { Identity } from '../../src/judge/decision.js';
 import { targetOf } from '../../src/judge/path.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
+import { judgeRequest } from '../helpers/request.js';
 
-function req(path: string, more: Partial<JudgeRequest> = {}): JudgeRequest {
-  return {
-    method: 'GET',
-    scheme: 'https',
-    host: 'app.example.com',
-    path,
-    headers: {},
-    peer: '10.0.0.1',
-    requestId: 'test',
-    denyStyle: 'redirect',
-    via: 'grpc',
-    ...more,
-  };
-}
+const req = judgeRequest;
 
 function id(user: string, more: Partial<Identity> = {}): Identity {
   return { user, groups: [], claims: {}, method: 'header', authenticator: 'access_token', ...more };

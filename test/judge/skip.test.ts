@@ -3,22 +3,10 @@ import { describe, it } from 'node:test';
 import type { SkipRule } from '../../src/config/rules.js';
 import { normalizePath, targetOf } from '../../src/judge/path.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
+import { judgeRequest } from '../helpers/request.js';
 import { compileSkipRules, type SkipOptions } from '../../src/judge/skip.js';
 
-function req(path: string, more: Partial<JudgeRequest> = {}): JudgeRequest {
-  return {
-    method: 'GET',
-    scheme: 'https',
-    host: 'app.example.com',
-    path,
-    headers: {},
-    peer: '10.0.0.1',
-    requestId: 'test',
-    denyStyle: 'redirect',
-    via: 'grpc',
-    ...more,
-  };
-}
+const req = judgeRequest;
 
 function skipper(o: Partial<SkipOptions>): (path: string, more?: Partial<JudgeRequest>) => string | undefined {
   const m = compileSkipRules({ authserviceUrlPrefix: '/authservice/', skipAuthUrls: [], skipRules: [], ...o });
