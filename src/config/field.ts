@@ -27,14 +27,13 @@ export type FieldValue<F> = F extends Field<infer T> ? T : never;
 
 type Opts<T> = Omit<Field<T>, 'parse' | 'type' | 'env' | 'doc' | 'group' | 'fromFile'> & { group?: string };
 
-let currentGroup = 'General';
-/** Sets the README section the following fields belong to. */
-export function group(name: string): void {
-  currentGroup = name;
+/** Puts fields in a README section; returns them unchanged otherwise. */
+export function section<T extends Record<string, Field<unknown>>>(name: string, fields: T): T {
+  return Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, { ...f, group: name }])) as T;
 }
 
 function make<T>(type: string, env: string, doc: string, parse: (raw: string) => T, opts: Opts<T>, fromFile?: (v: unknown) => T): Field<T> {
-  return { group: currentGroup, ...opts, type, env, doc, parse, ...(fromFile ? { fromFile } : {}) };
+  return { group: 'General', ...opts, type, env, doc, parse, ...(fromFile ? { fromFile } : {}) };
 }
 
 export function str(env: string, doc: string, opts: Opts<string> = {}): Field<string> {

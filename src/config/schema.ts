@@ -4,7 +4,7 @@
  * Helm values are all derived from this table.
  */
 import { RE2JS } from 're2js';
-import { bool, group, int, list, oneOf, port, str, structured, url, type Field, type FieldValue } from './field.js';
+import { bool, int, section, list, oneOf, port, str, structured, url, type Field, type FieldValue } from './field.js';
 import { invalidCidrs } from '../net/cidr.js';
 import { parseAuthzRules, parseSkipRules } from './rules.js';
 
@@ -74,98 +74,107 @@ const defaultChain = ['kubernetes', 'access_token', 'session', 'id_token'] as co
 
 export const schema = {
   // ── OIDC provider and client ──────────────────────────────────────────────────────────────
-  ...(group('OIDC provider and client'), {}),
-  oidcProvider: url('OIDC_PROVIDER', 'Issuer URL of the OpenID Provider; discovery at `<issuer>/.well-known/openid-configuration`, whose `issuer` must equal this exactly.'),
-  clientId: str('CLIENT_ID', 'OAuth client id. Also the audience accepted for ID tokens.'),
-  clientSecret: str('CLIENT_SECRET', 'OAuth client secret (or `CLIENT_SECRET_FILE`).', { secret: true }),
-  oidcAuthUrl: url('OIDC_AUTH_URL', 'Overrides the discovered authorization endpoint only; may be a path (e.g. `/dex/auth`) so browsers go through the gateway.', { default: '', relative: true }),
-  redirectUrl: url('REDIRECT_URL', 'OIDC `redirect_uri`; its path is the callback route.', { default: prefixed('oidc/callback'), defaultDoc: '`<prefix>/oidc/callback`', relative: true }),
-  oidcScopes: list('OIDC_SCOPES', 'Scopes to request; `openid` is added when missing. Commas or spaces.', { default: ['openid', 'email'], spaces: true }),
-  strictSessionValidation: bool('STRICT_SESSION_VALIDATION', 'Call userinfo on every session-authenticated request; a 401 ends the session.', { default: false }),
-  oidcStateStorePath: str('OIDC_STATE_STORE_PATH', 'Accepted for compatibility; login state is kept in the session store.', { default: '/var/lib/authservice/data.db' }),
-  discoveryRetryInterval: int('DISCOVERY_RETRY_INTERVAL', 'Seconds between OIDC discovery attempts until it succeeds (start-up never blocks on it).', { default: 10, min: 1, max: 3600 }),
+  ...section('OIDC provider and client', {
+    oidcProvider: url('OIDC_PROVIDER', 'Issuer URL of the OpenID Provider; discovery at `<issuer>/.well-known/openid-configuration`, whose `issuer` must equal this exactly.'),
+    clientId: str('CLIENT_ID', 'OAuth client id. Also the audience accepted for ID tokens.'),
+    clientSecret: str('CLIENT_SECRET', 'OAuth client secret (or `CLIENT_SECRET_FILE`).', { secret: true }),
+    oidcAuthUrl: url('OIDC_AUTH_URL', 'Overrides the discovered authorization endpoint only; may be a path (e.g. `/dex/auth`) so browsers go through the gateway.', { default: '', relative: true }),
+    redirectUrl: url('REDIRECT_URL', 'OIDC `redirect_uri`; its path is the callback route.', { default: prefixed('oidc/callback'), defaultDoc: '`<prefix>/oidc/callback`', relative: true }),
+    oidcScopes: list('OIDC_SCOPES', 'Scopes to request; `openid` is added when missing. Commas or spaces.', { default: ['openid', 'email'], spaces: true }),
+    strictSessionValidation: bool('STRICT_SESSION_VALIDATION', 'Call userinfo on every session-authenticated request; a 401 ends the session.', { default: false }),
+    oidcStateStorePath: str('OIDC_STATE_STORE_PATH', 'Accepted for compatibility; login state is kept in the session store.', { default: '/var/lib/authservice/data.db' }),
+    discoveryRetryInterval: int('DISCOVERY_RETRY_INTERVAL', 'Seconds between OIDC discovery attempts until it succeeds (start-up never blocks on it).', { default: 10, min: 1, max: 3600 }),
 
+  }),
   // ── Service URLs and routes ──────────────────────────────────────────────────────────────
-  ...(group('Service URLs and routes'), {}),
-  authserviceUrlPrefix: url('AUTHSERVICE_URL_PREFIX', 'User-facing prefix of the service’s own endpoints (relative or absolute). Its path is always skipped.', { default: '/authservice/', relative: true }),
-  skipAuthUrls: list('SKIP_AUTH_URLS', 'Path prefixes that need no authentication (segment-aware, normalized path).', { default: [], legacy: [{ env: 'SKIP_AUTH_URI', map: (raw) => raw.trim().split(/\s+/).join(',') }] }),
-  skipRules: structured('SKIP_RULES', 'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights. Usually in the config file as `skipRules:`.', parseSkipRules, { default: [], type: 'rules' }),
-  homepageUrl: url('HOMEPAGE_URL', 'Homepage (login link target).', { default: prefixed('site/homepage'), defaultDoc: '`<prefix>/site/homepage`', relative: true }),
-  afterLoginUrl: url('AFTER_LOGIN_URL', 'If set, users land here after login with `?next=<original URL>`.', { default: '', relative: true }),
-  afterLogoutUrl: url('AFTER_LOGOUT_URL', 'Returned as `afterLogoutURL` by logout.', { default: prefixed('site/after_logout'), defaultDoc: '`<prefix>/site/after_logout`', relative: true, legacy: [{ env: 'STATIC_DESTINATION_URL' }] }),
-  verifyAuthUrl: url('VERIFY_AUTH_URL', 'Path prefix of the nginx `auth_request` endpoint (204/401/403); the original URI follows it.', { default: prefixed('verify'), defaultDoc: '`<prefix>/verify`', relative: true }),
-  forwardAuthUrl: url('FORWARD_AUTH_URL', 'Path of the Traefik ForwardAuth endpoint (reads `X-Forwarded-Method/Proto/Host/Uri` from trusted proxies).', { default: prefixed('forward-auth'), defaultDoc: '`<prefix>/forward-auth`', relative: true }),
-  httpCheckPathPrefix: str('HTTP_CHECK_PATH_PREFIX', 'Envoy `http_service.path_prefix` / Ambassador `path_prefix` to strip from check requests.', { default: '' }),
-  trustedProxies: structured('TRUSTED_PROXIES', 'Addresses or CIDR ranges whose `X-Forwarded-*` / `X-Original-*` headers are believed.', parseCidrs, { default: ['127.0.0.1/8', '::1/128'], type: 'list' }),
+  ...section('Service URLs and routes', {
+    authserviceUrlPrefix: url('AUTHSERVICE_URL_PREFIX', 'User-facing prefix of the service’s own endpoints (relative or absolute). Its path is always skipped.', { default: '/authservice/', relative: true }),
+    skipAuthUrls: list('SKIP_AUTH_URLS', 'Path prefixes that need no authentication (segment-aware, normalized path).', { default: [], legacy: [{ env: 'SKIP_AUTH_URI', map: (raw) => raw.trim().split(/\s+/).join(',') }] }),
+    skipRules: structured('SKIP_RULES', 'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights. Usually in the config file as `skipRules:`.', parseSkipRules, { default: [], type: 'rules' }),
+    homepageUrl: url('HOMEPAGE_URL', 'Homepage (login link target).', { default: prefixed('site/homepage'), defaultDoc: '`<prefix>/site/homepage`', relative: true }),
+    afterLoginUrl: url('AFTER_LOGIN_URL', 'If set, users land here after login with `?next=<original URL>`.', { default: '', relative: true }),
+    afterLogoutUrl: url('AFTER_LOGOUT_URL', 'Returned as `afterLogoutURL` by logout.', { default: prefixed('site/after_logout'), defaultDoc: '`<prefix>/site/after_logout`', relative: true, legacy: [{ env: 'STATIC_DESTINATION_URL' }] }),
+    verifyAuthUrl: url('VERIFY_AUTH_URL', 'Path prefix of the nginx `auth_request` endpoint (204/401/403); the original URI follows it.', { default: prefixed('verify'), defaultDoc: '`<prefix>/verify`', relative: true }),
+    forwardAuthUrl: url('FORWARD_AUTH_URL', 'Path of the Traefik ForwardAuth endpoint (reads `X-Forwarded-Method/Proto/Host/Uri` from trusted proxies).', { default: prefixed('forward-auth'), defaultDoc: '`<prefix>/forward-auth`', relative: true }),
+    httpCheckPathPrefix: str('HTTP_CHECK_PATH_PREFIX', 'Envoy `http_service.path_prefix` / Ambassador `path_prefix` to strip from check requests.', { default: '' }),
+    trustedProxies: structured('TRUSTED_PROXIES', 'Addresses or CIDR ranges whose `X-Forwarded-*` / `X-Original-*` headers are believed.', parseCidrs, { default: ['127.0.0.1/8', '::1/128'], type: 'list' }),
 
+  }),
   // ── Authentication ───────────────────────────────────────────────────────────────────────
-  ...(group('Authentication'), {}),
-  authnChain: list('AUTHN_CHAIN', 'Order of the authenticators (`kubernetes`, `access_token`, `session`, `id_token`).', { default: defaultChain }),
-  authHeader: str('AUTH_HEADER', 'Header in which a session id is accepted (optional `Bearer `); the header logout authenticates with.', { default: 'Authorization' }),
-  idTokenHeader: str('ID_TOKEN_HEADER', 'Header carrying ID tokens and access tokens (optional `Bearer `).', { default: 'Authorization' }),
-  audiences: list('AUDIENCES', 'Accepted `aud` values for JWT access tokens, and the TokenReview audiences.', { default: ['istio-ingressgateway.istio-system.svc.cluster.local'] }),
-  idtokenAuthnEnabled: bool('IDTOKEN_AUTHN_ENABLED', 'Accept ID tokens (audience `CLIENT_ID`) as bearer tokens.', { default: true }),
-  accessTokenAuthnEnabled: bool('ACCESS_TOKEN_AUTHN_ENABLED', 'Accept access tokens as bearer tokens.', { default: true }),
-  accessTokenAuthn: oneOf('ACCESS_TOKEN_AUTHN', ['jwt', 'opaque'], 'How access tokens are checked: `jwt` (signature, audiences) or `opaque` (userinfo).', { default: 'jwt' }),
-  kubernetesAuthnEnabled: bool('KUBERNETES_AUTHN_ENABLED', 'Accept Kubernetes service-account tokens (TokenReview).', { default: true }),
-  jwtIssuers: list('JWT_ISSUERS', 'Extra issuers whose JWT access tokens are accepted (discovery at each issuer).', { default: [] }),
-  jwtAlgorithms: list('JWT_ALGORITHMS', 'Allowed JWS algorithms (asymmetric only; `none` and HMAC are never accepted).', { default: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] }),
-  jwtLeeway: int('JWT_LEEWAY', 'Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.', { default: 30, min: 0, max: 300 }),
-  jwksRefreshInterval: int('JWKS_REFRESH_INTERVAL', 'Seconds between background JWKS refreshes.', { default: 300, min: 10, max: 86400 }),
-  jwksMinRefetchInterval: int('JWKS_MIN_REFETCH_INTERVAL', 'Minimum seconds between JWKS fetches caused by an unknown `kid`.', { default: 30, min: 1, max: 3600 }),
-  userIdClaim: str('USERID_CLAIM', 'Claim used as the user id.', { default: 'email' }),
-  groupsClaim: str('GROUPS_CLAIM', 'Claim holding the groups (a list of strings).', { default: 'groups' }),
-  caBundle: str('CA_BUNDLE', 'PEM file of extra CA certificates trusted for calls to the provider.', { default: '' }),
-  cacheEnabled: bool('CACHE_ENABLED', 'Cache bearer-token results (keys are hashes; never beyond the token’s expiry).', { default: false }),
-  cacheExpirationMinutes: int('CACHE_EXPIRATION_MINUTES', 'Upper bound of a cache entry’s lifetime, in minutes.', { default: 5, min: 1, max: 1440 }),
+  ...section('Authentication', {
+    authnChain: list('AUTHN_CHAIN', 'Order of the authenticators (`kubernetes`, `access_token`, `session`, `id_token`).', { default: defaultChain }),
+    authHeader: str('AUTH_HEADER', 'Header in which a session id is accepted (optional `Bearer `); the header logout authenticates with.', { default: 'Authorization' }),
+    idTokenHeader: str('ID_TOKEN_HEADER', 'Header carrying ID tokens and access tokens (optional `Bearer `).', { default: 'Authorization' }),
+    audiences: list('AUDIENCES', 'Accepted `aud` values for JWT access tokens, and the TokenReview audiences.', { default: ['istio-ingressgateway.istio-system.svc.cluster.local'] }),
+    idtokenAuthnEnabled: bool('IDTOKEN_AUTHN_ENABLED', 'Accept ID tokens (audience `CLIENT_ID`) as bearer tokens.', { default: true }),
+    accessTokenAuthnEnabled: bool('ACCESS_TOKEN_AUTHN_ENABLED', 'Accept access tokens as bearer tokens.', { default: true }),
+    accessTokenAuthn: oneOf('ACCESS_TOKEN_AUTHN', ['jwt', 'opaque'], 'How access tokens are checked: `jwt` (signature, audiences) or `opaque` (userinfo).', { default: 'jwt' }),
+    kubernetesAuthnEnabled: bool('KUBERNETES_AUTHN_ENABLED', 'Accept Kubernetes service-account tokens (TokenReview).', { default: true }),
+    jwtIssuers: list('JWT_ISSUERS', 'Extra issuers whose JWT access tokens are accepted (discovery at each issuer).', { default: [] }),
+    jwtAlgorithms: list('JWT_ALGORITHMS', 'Allowed JWS algorithms (asymmetric only; `none` and HMAC are never accepted).', { default: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] }),
+    jwtLeeway: int('JWT_LEEWAY', 'Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.', { default: 30, min: 0, max: 300 }),
+    jwksRefreshInterval: int('JWKS_REFRESH_INTERVAL', 'Seconds between background JWKS refreshes.', { default: 300, min: 10, max: 86400 }),
+    jwksMinRefetchInterval: int('JWKS_MIN_REFETCH_INTERVAL', 'Minimum seconds between JWKS fetches caused by an unknown `kid`.', { default: 30, min: 1, max: 3600 }),
+    userIdClaim: str('USERID_CLAIM', 'Claim used as the user id.', { default: 'email' }),
+    groupsClaim: str('GROUPS_CLAIM', 'Claim holding the groups (a list of strings).', { default: 'groups' }),
+    caBundle: str('CA_BUNDLE', 'PEM file of extra CA certificates trusted for calls to the provider.', { default: '' }),
+    cacheEnabled: bool('CACHE_ENABLED', 'Cache bearer-token results (keys are hashes; never beyond the token’s expiry).', { default: false }),
+    cacheExpirationMinutes: int('CACHE_EXPIRATION_MINUTES', 'Upper bound of a cache entry’s lifetime, in minutes.', { default: 5, min: 1, max: 1440 }),
 
+  }),
   // ── Authorization ────────────────────────────────────────────────────────────────────────
-  ...(group('Authorization'), {}),
-  groupsAllowlist: list('GROUPS_ALLOWLIST', 'Groups allowed in; `*` allows everyone, also users without groups. Empty denies all.', { default: ['*'] }),
-  authzRules: structured('AUTHZ_RULES', 'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns). When set, a request no rule matches is denied. Usually in the config file as `authzRules:`.', parseAuthzRules, { default: [], type: 'rules' }),
-  externalAuthzUrl: url('EXTERNAL_AUTHZ_URL', 'External authorizer called for every authenticated request.', { default: '' }),
+  ...section('Authorization', {
+    groupsAllowlist: list('GROUPS_ALLOWLIST', 'Groups allowed in; `*` allows everyone, also users without groups. Empty denies all.', { default: ['*'] }),
+    authzRules: structured('AUTHZ_RULES', 'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns). When set, a request no rule matches is denied. Usually in the config file as `authzRules:`.', parseAuthzRules, { default: [], type: 'rules' }),
+    externalAuthzUrl: url('EXTERNAL_AUTHZ_URL', 'External authorizer called for every authenticated request.', { default: '' }),
 
+  }),
   // ── Identity headers ─────────────────────────────────────────────────────────────────────
-  ...(group('Identity headers'), {}),
-  useridHeader: str('USERID_HEADER', 'Upstream header with the user id.', { default: 'kubeflow-userid' }),
-  useridPrefix: str('USERID_PREFIX', 'Prefix added to the user id header value.', { default: '' }),
-  useridTransformers: structured('USERID_TRANSFORMERS', 'JSON list of `{"matches": regex, "replaces": string}`; the first match is applied to the user id header.', parseTransformers, { default: [] }),
-  groupsHeader: str('GROUPS_HEADER', 'Upstream header with the groups, comma-joined.', { default: 'kubeflow-groups' }),
-  authMethodHeader: str('AUTH_METHOD_HEADER', 'Upstream header saying `cookie` or `header`.', { default: 'Auth-Method' }),
-  claimHeaders: structured('CLAIM_HEADERS', 'Extra upstream headers from verified claims, as `claim:header-name` pairs.', parseClaimHeaders, { default: {}, type: 'list' }),
-  useridTokenHeader: str('USERID_TOKEN_HEADER', 'If set, the caller’s token (bearer token, or the session’s ID token) goes upstream in this header.', { default: '' }),
+  ...section('Identity headers', {
+    useridHeader: str('USERID_HEADER', 'Upstream header with the user id.', { default: 'kubeflow-userid' }),
+    useridPrefix: str('USERID_PREFIX', 'Prefix added to the user id header value.', { default: '' }),
+    useridTransformers: structured('USERID_TRANSFORMERS', 'JSON list of `{"matches": regex, "replaces": string}`; the first match is applied to the user id header.', parseTransformers, { default: [] }),
+    groupsHeader: str('GROUPS_HEADER', 'Upstream header with the groups, comma-joined.', { default: 'kubeflow-groups' }),
+    authMethodHeader: str('AUTH_METHOD_HEADER', 'Upstream header saying `cookie` or `header`.', { default: 'Auth-Method' }),
+    claimHeaders: structured('CLAIM_HEADERS', 'Extra upstream headers from verified claims, as `claim:header-name` pairs.', parseClaimHeaders, { default: {}, type: 'list' }),
+    useridTokenHeader: str('USERID_TOKEN_HEADER', 'If set, the caller’s token (bearer token, or the session’s ID token) goes upstream in this header.', { default: '' }),
 
+  }),
   // ── Listeners ────────────────────────────────────────────────────────────────────────────
-  ...(group('Listeners'), {}),
-  serverHostname: str('SERVER_HOSTNAME', 'Bind address of the judge, gRPC and web listeners (empty: all interfaces).', { default: '' }),
-  serverPort: port('SERVER_PORT', 'Judge HTTP port (Envoy `http_service`, Ambassador, Traefik, nginx).', { default: 8080 }),
-  grpcPort: port('GRPC_PORT', 'Judge gRPC port (Envoy ext_authz v3 and v2, gRPC health).', { default: 9191 }),
-  webServerPort: port('WEB_SERVER_PORT', 'Web server port (pages and themes).', { default: 8082 }),
-  readinessProbePort: port('READINESS_PROBE_PORT', 'Health port: `/healthz`, `/readyz`, `/metrics`.', { default: 8081 }),
-  checkTimeout: int('CHECK_TIMEOUT', 'Milliseconds one check may take before it answers 503 (keep it below the proxy’s ext_authz timeout); 0 turns the bound off.', { default: 3000, min: 0, max: 600000 }),
-  drainTimeout: int('DRAIN_TIMEOUT', 'Seconds to let in-flight checks finish after SIGTERM.', { default: 15, min: 0, max: 600 }),
+  ...section('Listeners', {
+    serverHostname: str('SERVER_HOSTNAME', 'Bind address of the judge, gRPC and web listeners (empty: all interfaces).', { default: '' }),
+    serverPort: port('SERVER_PORT', 'Judge HTTP port (Envoy `http_service`, Ambassador, Traefik, nginx).', { default: 8080 }),
+    grpcPort: port('GRPC_PORT', 'Judge gRPC port (Envoy ext_authz v3 and v2, gRPC health).', { default: 9191 }),
+    webServerPort: port('WEB_SERVER_PORT', 'Web server port (pages and themes).', { default: 8082 }),
+    readinessProbePort: port('READINESS_PROBE_PORT', 'Health port: `/healthz`, `/readyz`, `/metrics`.', { default: 8081 }),
+    checkTimeout: int('CHECK_TIMEOUT', 'Milliseconds one check may take before it answers 503 (keep it below the proxy’s ext_authz timeout); 0 turns the bound off.', { default: 3000, min: 0, max: 600000 }),
+    drainTimeout: int('DRAIN_TIMEOUT', 'Seconds to let in-flight checks finish after SIGTERM.', { default: 15, min: 0, max: 600 }),
 
+  }),
   // ── Sessions ─────────────────────────────────────────────────────────────────────────────
-  ...(group('Sessions'), {}),
-  sessionStoreType: oneOf('SESSION_STORE_TYPE', ['sqlite', 'boltdb', 'redis'], 'Session store: the embedded file store (`sqlite`; `boltdb` is accepted as its old name) or `redis`.', { default: 'sqlite' }),
-  sessionStorePath: str('SESSION_STORE_PATH', 'File of the embedded session store.', { default: '/var/lib/authservice/data.db', legacy: [{ env: 'STORE_PATH' }] }),
-  sessionStoreRedisAddr: str('SESSION_STORE_REDIS_ADDR', 'Redis address `host:port`.', { default: '127.0.0.1:6379' }),
-  sessionStoreRedisPwd: str('SESSION_STORE_REDIS_PWD', 'Redis password (or `SESSION_STORE_REDIS_PWD_FILE`).', { default: '', secret: true }),
-  sessionStoreRedisDb: int('SESSION_STORE_REDIS_DB', 'Redis database number.', { default: 0, max: 15 }),
-  sessionMaxAge: int('SESSION_MAX_AGE', 'Absolute session lifetime in seconds.', { default: 86400, min: 60 }),
-  sessionSameSite: oneOf('SESSION_SAME_SITE', ['Lax', 'Strict', 'None'], 'SameSite attribute of the session cookie.', { default: 'Lax', caseInsensitive: true }),
+  ...section('Sessions', {
+    sessionStoreType: oneOf('SESSION_STORE_TYPE', ['sqlite', 'boltdb', 'redis'], 'Session store: the embedded file store (`sqlite`; `boltdb` is accepted as its old name) or `redis`.', { default: 'sqlite' }),
+    sessionStorePath: str('SESSION_STORE_PATH', 'File of the embedded session store.', { default: '/var/lib/authservice/data.db', legacy: [{ env: 'STORE_PATH' }] }),
+    sessionStoreRedisAddr: str('SESSION_STORE_REDIS_ADDR', 'Redis address `host:port`.', { default: '127.0.0.1:6379' }),
+    sessionStoreRedisPwd: str('SESSION_STORE_REDIS_PWD', 'Redis password (or `SESSION_STORE_REDIS_PWD_FILE`).', { default: '', secret: true }),
+    sessionStoreRedisDb: int('SESSION_STORE_REDIS_DB', 'Redis database number.', { default: 0, max: 15 }),
+    sessionMaxAge: int('SESSION_MAX_AGE', 'Absolute session lifetime in seconds.', { default: 86400, min: 60 }),
+    sessionSameSite: oneOf('SESSION_SAME_SITE', ['Lax', 'Strict', 'None'], 'SameSite attribute of the session cookie.', { default: 'Lax', caseInsensitive: true }),
 
+  }),
   // ── Web pages ────────────────────────────────────────────────────────────────────────────
-  ...(group('Web pages'), {}),
-  clientName: str('CLIENT_NAME', 'Application name shown on the pages.', { default: 'AuthService' }),
-  themesUrl: str('THEMES_URL', 'Base URL of theme assets (relative to the pages, or absolute).', { default: 'themes' }),
-  theme: str('THEME', 'Theme directory under the themes URL.', { default: 'kubeflow' }),
-  templatePath: list('TEMPLATE_PATH', 'Directories whose templates override the built-in ones by file name.', { default: [] }),
+  ...section('Web pages', {
+    clientName: str('CLIENT_NAME', 'Application name shown on the pages.', { default: 'AuthService' }),
+    themesUrl: str('THEMES_URL', 'Base URL of theme assets (relative to the pages, or absolute).', { default: 'themes' }),
+    theme: str('THEME', 'Theme directory under the themes URL.', { default: 'kubeflow' }),
+    templatePath: list('TEMPLATE_PATH', 'Directories whose templates override the built-in ones by file name.', { default: [] }),
 
+  }),
   // ── Logging ──────────────────────────────────────────────────────────────────────────────
-  ...(group('Logging'), {}),
-  logLevel: oneOf('LOG_LEVEL', ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'], 'Log level: FATAL, ERROR, WARN, INFO, DEBUG or TRACE (any case).', { default: 'INFO', caseInsensitive: true }),
-  logDecisions: bool('LOG_DECISIONS', 'One log line per check (request id, authenticator, outcome, latency).', { default: true }),
+  ...section('Logging', {
+    logLevel: oneOf('LOG_LEVEL', ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'], 'Log level: FATAL, ERROR, WARN, INFO, DEBUG or TRACE (any case).', { default: 'INFO', caseInsensitive: true }),
+    logDecisions: bool('LOG_DECISIONS', 'One log line per check (request id, authenticator, outcome, latency).', { default: true }),
+  }),
 } satisfies Record<string, Field<unknown>>;
 
 export type Schema = typeof schema;
