@@ -67,7 +67,13 @@ describe('oidc-judge command', () => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     // wait for the "listening" log line (no sleeps)
-    while (!out.includes('"msg":"listening"')) await once(child.stdout, 'data');
+    const exitedEarly = new Promise<never>((_, reject) => {
+      const early = (code: number | null): void => reject(new Error(`oidc-judge exited early (${String(code)}): ${out}`));
+      child.once('exit', early);
+      child.stdout.on('data', () => out.includes('"msg":"listening"') && child.off('exit', early));
+    });
+    exitedEarly.catch(() => {}); // observed through the race below
+    while (!out.includes('"msg":"listening"')) await Promise.race([once(child.stdout, 'data'), exitedEarly]);
     const get = (port: number, path: string, headers: Record<string, string> = {}) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         request({ host: '127.0.0.1', port, path, headers }, (res) => {
