@@ -8,6 +8,9 @@ import { existsSync } from 'node:fs';
 export const NEEDED = [
   ['/usr/sbin/nginx', 'nginx-light'],
   ['/usr/bin/openssl', 'openssl'],
+  ['/usr/bin/redis-server', 'redis-server'],
+  ['/usr/bin/chromium', 'chromium'],
+  ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', 'fonts-dejavu-core'],
 ];
 
 export function ensureSystemDeps(needed = NEEDED) {

@@ -169,6 +169,15 @@ export function loadConfig(src: ConfigSources): Loaded {
   const hcp = resolved['httpCheckPathPrefix'] as string;
   if (hcp !== '' && (!hcp.startsWith('/') || hcp.endsWith('/'))) errors.push(`${at('httpCheckPathPrefix')}: must start with "/" and not end with "/"`);
 
+  if (resolved['ingressPort'] !== 0 && resolved['ingressUpstream'] === '') errors.push(`${at('ingressUpstream')}: required when INGRESS_PORT is set`);
+  if (resolved['sessionSameSite'] === 'None' && resolved['sessionCookieSecure'] === false) {
+    errors.push(`${at('sessionSameSite')}: None needs SESSION_COOKIE_SECURE=true (browsers drop SameSite=None cookies without Secure)`);
+  }
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(String(resolved['sessionCookieName']))) errors.push(`${at('sessionCookieName')}: not a valid cookie name`);
+  if (!String(resolved['sessionCookiePath']).startsWith('/')) errors.push(`${at('sessionCookiePath')}: must start with "/"`);
+  const idle = resolved['sessionIdleTimeout'] as number;
+  if (idle > (resolved['sessionMaxAge'] as number)) warnings.push('SESSION_IDLE_TIMEOUT is longer than SESSION_MAX_AGE: the idle limit never applies');
+
   if (errors.length > 0) throw new ConfigError(errors);
   return { config: Object.freeze({ ...resolved, templateContext: Object.freeze(templateContext) }) as Config, warnings };
 }

@@ -17,7 +17,16 @@ export interface LoginStarter {
   start(req: JudgeRequest): Promise<Decision>;
 }
 
+/**
+ * The service's own endpoints that the judge answers itself (login callback, logout), checked
+ * before the skip rules: when a proxy sends everything to the judge, the answer travels back as
+ * the deny response (a 302 with `Set-Cookie`, a 201 for logout), as oidc-authservice did.
+ * `undefined` when the request is not for one of them.
+ */
+export type OwnRoutes = (req: JudgeRequest, target: Target) => Promise<Decision | undefined> | undefined;
+
 export interface JudgeDeps {
+  readonly ownRoutes?: OwnRoutes;
   readonly targetOf: (req: JudgeRequest) => Target;
   readonly skip: SkipMatcher;
   readonly authenticators: readonly Authenticator[];
@@ -99,6 +108,11 @@ export function createJudge(deps: JudgeDeps): Judge {
 
   return async function decide(req) {
     const target = deps.targetOf(req);
+    const own = deps.ownRoutes?.(req, target);
+    if (own !== undefined) {
+      const answered = await own;
+      if (answered !== undefined) return answered;
+    }
     const skipped = skip(target, req);
     if (skipped) return skipped;
     const authn = await authenticate(req);

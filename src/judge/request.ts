@@ -24,7 +24,7 @@ export interface JudgeRequest {
    */
   readonly denyStyle: 'redirect' | 'status-only';
   /** Which front door built it; for logs and metrics only, never for policy. */
-  readonly via: 'grpc' | 'grpc-v2' | 'http' | 'verify' | 'forward-auth' | 'forwarder';
+  readonly via: 'grpc' | 'grpc-v2' | 'http' | 'verify' | 'forward-auth' | 'forwarder' | 'web';
 }
 
 /** Header names the core reads from requests, lower-case. */

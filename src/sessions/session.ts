@@ -1,0 +1,72 @@
+/**
+ * What a browser session holds once the login completed. Serialized as JSON, then encrypted by
+ * `ticket.ts` before it reaches a store.
+ */
+export interface Session {
+  readonly v: 1;
+  /** The user id (`USERID_CLAIM`) and groups (`GROUPS_CLAIM`) as found at login. */
+  readonly user: string;
+  readonly groups: readonly string[];
+  /** Claims from the ID token and/or userinfo (`CLAIMS_SOURCE`). */
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly iss: string;
+  readonly sub: string;
+  readonly sid?: string;
+  readonly idToken?: string;
+  readonly accessToken?: string;
+  readonly refreshToken?: string;
+  readonly tokenType?: string;
+  /** When the access token expires (epoch ms), when the provider said. */
+  readonly accessExpiresAt?: number;
+  /** Login time (epoch ms). */
+  readonly createdAt: number;
+  /** Absolute end: `createdAt + SESSION_MAX_AGE` (epoch ms); refreshes never move it. */
+  readonly expiresAt: number;
+}
+
+/** One login attempt, kept until the callback (single use). */
+export interface LoginState {
+  readonly v: 1;
+  /** Hash of the browser-binding cookie that started it. */
+  readonly browser: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  /** Where to go after login (already validated). */
+  readonly returnTo: string;
+  /** The `redirect_uri` sent with the authorization request. */
+  readonly redirectUri: string;
+  readonly createdAt: number;
+}
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** Parses a decrypted session; anything malformed is `undefined` (treated as no session). */
+export function parseSession(json: string): Session | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const s = v as Record<string, unknown>;
+  if (s['v'] !== 1 || typeof s['user'] !== 'string' || !isStringArray(s['groups'])) return undefined;
+  if (typeof s['iss'] !== 'string' || typeof s['sub'] !== 'string') return undefined;
+  if (typeof s['createdAt'] !== 'number' || typeof s['expiresAt'] !== 'number') return undefined;
+  if (typeof s['claims'] !== 'object' || s['claims'] === null) return undefined;
+  return v as Session;
+}
+
+export function parseLoginState(json: string): LoginState | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const s = v as Record<string, unknown>;
+  for (const k of ['browser', 'nonce', 'codeVerifier', 'returnTo', 'redirectUri'] as const) if (typeof s[k] !== 'string') return undefined;
+  if (s['v'] !== 1 || typeof s['createdAt'] !== 'number') return undefined;
+  return v as LoginState;
+}

@@ -1,0 +1,66 @@
+/**
+ * The session store port. Backends (SQLite file, Redis) keep opaque, already-encrypted bytes under
+ * keys that are hashes of the secret ids (see `ticket.ts`): reading the store yields neither
+ * cookies nor tokens. One contract test suite (`test/sessions/contract.ts`) runs against every
+ * backend.
+ *
+ * Times are epoch milliseconds from the caller's clock; a backend never reads its own clock for
+ * expiry decisions it reports (`get` of an expired record answers `undefined` given `now`), but
+ * may also let its server expire records (Redis TTLs) as housekeeping.
+ */
+
+/** What a session is indexed by, for back-channel logout and admin revocation (hashes, not raw values). */
+export interface SessionIndex {
+  /** Hash of `iss` + `sub`. */
+  readonly subject?: string;
+  /** Hash of `iss` + `sid`. */
+  readonly sid?: string;
+}
+
+export interface StoredRecord {
+  readonly value: Uint8Array;
+  /** When the record stops being valid (epoch ms). */
+  readonly expiresAt: number;
+}
+
+/** A lock held across processes and replicas; `release` is safe to call more than once. */
+export interface StoreLock {
+  release(): Promise<void>;
+}
+
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
+export interface SessionStore {
+  /** `sqlite` or `redis` (for logs and metrics). */
+  readonly kind: string;
+
+  /** Creates or replaces a session record. */
+  put(key: string, value: Uint8Array, expiresAt: number, index?: SessionIndex): Promise<void>;
+  /** The record, or `undefined` when absent or expired at `now`. */
+  get(key: string, now: number): Promise<StoredRecord | undefined>;
+  /** Moves the expiry of an existing record (idle timeout); false when it no longer exists. */
+  touch(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Deletes a session; true when it existed. */
+  delete(key: string): Promise<boolean>;
+  /** Deletes every session with this index value; returns their keys. */
+  deleteByIndex(field: keyof SessionIndex, value: string): Promise<string[]>;
+
+  /** Stores a login attempt (state record) for `ttlMs`. */
+  putState(key: string, value: Uint8Array, expiresAt: number): Promise<void>;
+  /** Reads and deletes a login attempt atomically: a second `take` of the same key gets `undefined`. */
+  takeState(key: string, now: number): Promise<Uint8Array | undefined>;
+
+  /**
+   * Tries to take the named lock for `ttlMs` (then it lapses by itself). `undefined` when someone
+   * else holds it. Used so one replica refreshes a session's tokens at a time.
+   */
+  lock(name: string, ttlMs: number, now: number): Promise<StoreLock | undefined>;
+
+  /** Removes expired records (backends whose server does not expire them). Returns how many. */
+  sweep(now: number): Promise<number>;
+  /** True when the store answers (readiness). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+/**
+ * Real Chromium (Debian's `/usr/bin/chromium`) driven by `playwright-core`, headless, for the
+ * browser tests. Each call starts a fresh browser with an empty profile; close it in `after`.
+ * The flags keep Chromium off the network beyond loopback (this machine has none).
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+/** What a page did wrong while it rendered: console errors, failed or 4xx/5xx sub-resources. */
+export interface PageProblems {
+  readonly consoleErrors: string[];
+  readonly failedRequests: string[];
+}
+
+/** Records console errors and failed sub-resource loads of a page (not the main navigation). */
+export function watchProblems(page: Page): PageProblems {
+  const problems: PageProblems = { consoleErrors: [], failedRequests: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.consoleErrors.push(e.message));
+  page.on('requestfailed', (r) => problems.failedRequests.push(`${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && r.request().resourceType() !== 'document') problems.failedRequests.push(`${r.url()} ${r.status()}`);
+  });
+  return problems;
+}
+
+export const DESKTOP = { width: 1280, height: 800 } as const;
+export const PHONE = { width: 390, height: 844 } as const;
+
+export async function newContext(browser: Browser, viewport: { width: number; height: number } = DESKTOP): Promise<BrowserContext> {
+  return browser.newContext({ viewport, ignoreHTTPSErrors: false });
+}
