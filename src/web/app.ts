@@ -1,0 +1,183 @@
+/**
+ * The web server (Express 5): the homepage, the after-logout page and theme assets, served both
+ * at the root and under the service prefix (oidc-authservice deployments rewrite `/authservice/`
+ * to `/` in front of it; this works with or without that rewrite). Every other request goes to
+ * `own` first (the login callback and logout, answered by the judge's own routes), then gets the
+ * themed 404 page. Errors get a themed page with no details. Security headers on every response.
+ *
+ *   const web = createWebApp({ pages, themesDir, prefixPath: '/authservice/', own, log });
+ *   const port = await web.listen('0.0.0.0', 8082);   // resolves with the bound port
+ *   await web.close();                                  // stops accepting, waits for requests in flight
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Decision } from '../judge/decision.js';
+import type { JudgeRequest } from '../judge/request.js';
+import { trustMatcher } from '../net/cidr.js';
+import type { Logger } from '../obs/log.js';
+import { createCsp } from './csp.js';
+import type { ErrorPage, WebPages } from './pages.js';
+import { judgeRequestOf, writeDeny } from './request.js';
+
+export interface WebAppDeps {
+  readonly pages: WebPages;
+  /** The directory holding one folder per theme (`templates/themes`). */
+  readonly themesDir: string;
+  /** The service prefix path, e.g. `/authservice/`. */
+  readonly prefixPath: string;
+  /** The judge's own routes (callback, logout): a Decision, or undefined when not theirs. */
+  readonly own?: (req: JudgeRequest) => Promise<Decision | undefined>;
+  readonly log: Logger;
+  /** TRUSTED_PROXIES: peers whose `X-Forwarded-Proto` is believed. Default: loopback. */
+  readonly trustedProxies?: readonly string[];
+  /** Origins besides 'self' that pages may post forms to and fetch from (CSP form-action, connect-src). */
+  readonly formActions?: readonly string[];
+  /** How long browsers may cache theme assets, in seconds. Default 3600. */
+  readonly assetMaxAge?: number;
+  readonly newId?: () => string;
+}
+
+export interface WebApp {
+  readonly app: Express;
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number>;
+  /** Stops accepting connections, closes idle ones, resolves when requests in flight are done. */
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS: readonly [string, string][] = [
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+  ['x-frame-options', 'DENY'],
+  ['cross-origin-opener-policy', 'same-origin'],
+];
+
+const NOT_FOUND: ErrorPage = { status: 404, title: 'Page not found', message: 'There is nothing at this address. Check the link, or go back to the start page.' };
+const SERVER_ERROR: ErrorPage = { status: 500, title: 'Something went wrong', message: 'The page could not be shown. Please try again in a moment.' };
+const BAD_REQUEST: ErrorPage = { status: 400, title: 'Bad request', message: 'The request could not be understood.' };
+
+/** The origin of an absolute URL, for CSP; undefined for a path. */
+function originOf(url: string): string | undefined {
+  if (!/^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\//.test(url)) return undefined;
+  try {
+    return new URL(url, 'https://scheme-relative.invalid').origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function statusOf(err: unknown): number {
+  const s = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof s === 'number' && s >= 400 && s < 500 ? s : 500;
+}
+
+export function createWebApp(deps: WebAppDeps): WebApp {
+  const { pages, log } = deps;
+  const trust = trustMatcher(deps.trustedProxies ?? ['127.0.0.1/8', '::1/128']);
+  const newId = deps.newId ?? randomUUID;
+  const assetOrigin = originOf(pages.themeUrl);
+  const csp = createCsp({ formActions: deps.formActions ?? [], assetOrigins: assetOrigin === undefined ? [] : [assetOrigin] });
+  const prefix = `/${deps.prefixPath.replace(/^\/+|\/+$/g, '')}`;
+
+  /** Pages are static per process but for the error ones: keep each page's policy with its HTML. */
+  const policies = new Map<string, string>();
+  const policyFor = (html: string): string => {
+    let p = policies.get(html);
+    if (p === undefined) {
+      p = csp.forPage(html);
+      if (policies.size < 64) policies.set(html, p);
+    }
+    return p;
+  };
+
+  function sendPage(res: Response, status: number, html: string): void {
+    res.status(status);
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('content-security-policy', policyFor(html));
+    res.setHeader('content-length', Buffer.byteLength(html));
+    res.end(html);
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('case sensitive routing', true);
+
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
+    res.setHeader('content-security-policy', csp.policy());
+    next();
+  });
+
+  const site = express.Router({ caseSensitive: true });
+  site.get('/site/homepage', (_req, res) => sendPage(res, 200, pages.homepage()));
+  site.get('/site/after_logout', (_req, res) => sendPage(res, 200, pages.afterLogout()));
+  site.use(
+    '/site/themes',
+    express.static(deps.themesDir, {
+      index: false,
+      dotfiles: 'deny',
+      redirect: false,
+      fallthrough: true,
+      etag: true,
+      lastModified: true,
+      maxAge: (deps.assetMaxAge ?? 3600) * 1000,
+    }),
+  );
+  if (prefix !== '/') app.use(prefix, site);
+  app.use(site);
+
+  app.use(async (req: Request, res: Response) => {
+    const decision = deps.own === undefined ? undefined : await deps.own(judgeRequestOf(req, trust, newId));
+    if (decision?.kind === 'deny') {
+      writeDeny(res, decision);
+      return;
+    }
+    // An allow means "proxy it upstream"; the web server has nothing behind it.
+    sendPage(res, 404, pages.error(NOT_FOUND));
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = statusOf(err);
+    const kind = err instanceof Error ? err.name : typeof err;
+    const code = (err as { code?: unknown } | null)?.code;
+    log[status >= 500 ? 'error' : 'warn']({ kind, ...(typeof code === 'string' ? { code } : {}), status, method: req.method }, 'web request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    try {
+      sendPage(res, status, pages.error(status >= 500 ? SERVER_ERROR : { ...BAD_REQUEST, status }));
+    } catch {
+      res.status(status).type('text/plain').end(status >= 500 ? 'Internal Server Error' : 'Bad Request');
+    }
+  });
+
+  let server: Server | undefined;
+  return {
+    app,
+    listen(host, port) {
+      const s = createServer(app);
+      server = s;
+      return new Promise((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(port, host, () => {
+          s.off('error', reject);
+          resolve((s.address() as AddressInfo).port);
+        });
+      });
+    },
+    close() {
+      const s = server;
+      if (s === undefined) return Promise.resolve();
+      server = undefined;
+      return new Promise((resolve, reject) => {
+        s.close((err) => (err === undefined ? resolve() : reject(err)));
+        s.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The service's HTML pages, rendered from the template set (built-in templates, overridden by
+ * TEMPLATE_PATH): homepage, after-logout, error pages, and the browser bodies the judge sends
+ * (403, sign-in required). `createPages(...)` is also the judge's `Pages` port
+ * (src/judge/responses.ts): `createResponses(createPages(...))`.
+ */
+import { loadTemplateSet, type FieldSchema, type TemplateSet } from './template.js';
+
+/** What every template sees, as in oidc-authservice. */
+export interface BaseContext {
+  /** `OIDC_PROVIDER`. */
+  readonly ProviderURL: string;
+  /** `CLIENT_NAME`. */
+  readonly ClientName: string;
+  /** Where the theme's assets are: `themeUrl(...)`. */
+  readonly ThemeURL: string;
+  /** `TEMPLATE_CONTEXT_<KEY>` values by KEY: `{{ index .Frontend "KEY" }}`. */
+  readonly Frontend: Readonly<Record<string, string>>;
+}
+
+/** Every field a template may name; anything else fails at start-up. */
+export const PAGE_FIELDS: FieldSchema = {
+  ProviderURL: 'value',
+  ClientName: 'value',
+  ThemeURL: 'value',
+  Frontend: 'map',
+  HomepageURL: 'value',
+  Status: 'value',
+  Title: 'value',
+  Message: 'value',
+  Detail: 'value',
+  Action: { Href: 'value', Label: 'value' },
+  User: 'value',
+  Reason: 'value',
+};
+
+/** The templates the pages render; each must exist after overrides. */
+export const PAGE_TEMPLATES = ['homepage.html', 'after_logout.html', 'error.html', 'forbidden.html'] as const;
+
+export interface ErrorPage {
+  readonly status: number;
+  readonly title: string;
+  readonly message: string;
+  readonly detail?: string;
+  readonly action?: { readonly href: string; readonly label: string };
+}
+
+export interface PagesOptions {
+  /** Template directories, the built-in one first; later ones override files by name. */
+  readonly templateDirs: readonly string[];
+  readonly context: BaseContext;
+  /** The service prefix path, e.g. `/authservice/`. */
+  readonly prefixPath: string;
+  /** `HOMEPAGE_URL`: the "log in again" link of the 403 page. Default `<prefix>site/homepage`. */
+  readonly homepageUrl?: string;
+}
+
+export interface WebPages {
+  homepage(): string;
+  afterLogout(): string;
+  error(p: ErrorPage): string;
+  /** The judge's 403 body: "User '<name>' failed authorization with reason: <reason>", escaped. */
+  forbidden(user: string, reason: string): string;
+  /** The judge's 401 body for a browser when no login flow is available. */
+  unauthenticated(): string;
+  /** The login callback failed (bad state, provider error …); `message` is shown, escaped. */
+  loginFailed(message: string, retryHref?: string): string;
+  /** 503: the provider or the session store cannot be reached. */
+  unavailable(): string;
+  readonly themeUrl: string;
+  readonly templates: TemplateSet;
+}
+
+const withSlash = (p: string): string => (p.endsWith('/') ? p : `${p}/`);
+const ABSOLUTE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\//;
+
+/**
+ * `ThemeURL`: `THEMES_URL/THEME`. An absolute THEMES_URL (`https://cdn…`, `//cdn…`) is used as is;
+ * a relative one is relative to `<prefix>site/` as in oidc-authservice, but made an absolute path
+ * (`/authservice/site/themes/kubeflow`), because the judge's pages appear under any app path.
+ */
+export function themeUrl(prefixPath: string, themesUrl: string, theme: string): string {
+  const base = themesUrl.replace(/\/+$/, '');
+  if (ABSOLUTE.test(base)) return `${base}/${theme}`;
+  const site = new URL(`${withSlash(prefixPath.startsWith('/') ? prefixPath : `/${prefixPath}`)}site/`, 'http://site.invalid');
+  return new URL(`${base === '' ? '.' : base}/${theme}`, site).pathname;
+}
+
+/** Loads and compiles the templates (throws `TemplateError` naming file:line on a broken one). */
+export function createPages(opts: PagesOptions): WebPages {
+  const templates = loadTemplateSet(opts.templateDirs, PAGE_FIELDS);
+  const missing = PAGE_TEMPLATES.filter((t) => !templates.has(t));
+  if (missing.length > 0) throw new Error(`templates missing from ${opts.templateDirs.join(', ')}: ${missing.join(', ')}`);
+  const homepageUrl = opts.homepageUrl ?? `${withSlash(opts.prefixPath)}site/homepage`;
+  const base = { ...opts.context, HomepageURL: homepageUrl };
+  const render = (name: string, more: Record<string, unknown> = {}): string => templates.render(name, { ...base, ...more });
+  const error = (p: ErrorPage): string =>
+    render('error.html', {
+      Status: p.status,
+      Title: p.title,
+      Message: p.message,
+      Detail: p.detail ?? '',
+      Action: p.action === undefined ? undefined : { Href: p.action.href, Label: p.action.label },
+    });
+  return {
+    themeUrl: opts.context.ThemeURL,
+    templates,
+    homepage: () => render('homepage.html'),
+    afterLogout: () => render('after_logout.html', { Title: 'Logged out' }),
+    error,
+    forbidden: (user, reason) =>
+      render('forbidden.html', {
+        Status: 403,
+        Title: 'Access denied',
+        User: user,
+        Reason: reason,
+        Action: { Href: homepageUrl, Label: 'Log in again' },
+      }),
+    unauthenticated: () =>
+      error({ status: 401, title: 'Sign-in required', message: 'You need to sign in to see this page. Sign in, then open the page again.' }),
+    loginFailed: (message, retryHref = '/') =>
+      error({ status: 400, title: 'Sign-in failed', message, action: { href: retryHref, label: 'Try again' } }),
+    unavailable: () =>
+      error({ status: 503, title: 'Temporarily unavailable', message: 'Sign-in is not available right now. Please try again in a moment.' }),
+  };
+}
