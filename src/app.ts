@@ -11,6 +11,7 @@ import { rulesAuthorizer } from './authz/rules.js';
 import type { Authorizer } from './authz/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/schema.js';
+import { pathOf } from './config/load.js';
 import { createJudge, type Judge } from './judge/decide.js';
 import { withDeadline } from './judge/deadline.js';
 import { createGrpcJudge } from './judge/grpc.js';
@@ -26,11 +27,23 @@ import { createMetrics, type Metrics } from './obs/metrics.js';
 import { observe } from './obs/observe.js';
 import { Readiness } from './obs/readiness.js';
 import { IssuerRegistry } from './oidc/issuers.js';
+import { assembleBrowserLogin, type BrowserLogin } from './oidc/assemble.js';
+import { openSessionStore } from './sessions/open.js';
+import { Sessions } from './sessions/sessions.js';
+import type { SessionStore } from './sessions/store.js';
+import { createPages, themeUrl } from './web/pages.js';
+import { templatesDir } from './paths.js';
+import { join } from 'node:path';
+import { createWebApp } from './web/app.js';
+import { createIngress } from './forward/ingress.js';
+import { LOGIN_COOKIE } from './oidc/flow.js';
 
 export interface AppDeps {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
+  /** A store to use instead of the configured one (tests). */
+  readonly store?: SessionStore;
 }
 
 export interface Core {
@@ -38,8 +51,11 @@ export interface Core {
   readonly issuers: IssuerRegistry;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
-  /** Stops background work (discovery retries, key refreshes) and closes provider connections. */
-  close(): void;
+  readonly sessions: Sessions;
+  readonly browser: BrowserLogin;
+  readonly pages: ReturnType<typeof createPages>;
+  /** Stops background work (discovery retries, key refreshes, sweeps), closes provider connections and the store. */
+  close(): Promise<void>;
 }
 
 function caPem(config: Config): string | undefined {
@@ -52,7 +68,7 @@ function caPem(config: Config): string | undefined {
 }
 
 /** The authenticators, in `AUTHN_CHAIN` order, skipping those turned off or not available. */
-function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, log: Logger): Authenticator[] {
+function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, log: Logger, browser: BrowserLogin): Authenticator[] {
   const deps = { clock, issuers, log };
   const out: Authenticator[] = [];
   for (const name of config.authnChain) {
@@ -69,7 +85,7 @@ function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, l
         if (config.kubernetesAuthnEnabled) log.info('Kubernetes service-account tokens: not available in this version; the authenticator is off');
         break;
       case 'session':
-        log.debug('browser sessions: not available in this version');
+        out.push(browser.authenticator);
         break;
     }
   }
@@ -90,30 +106,55 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   const issuers = new IssuerRegistry(config, { http, clock, log: deps.log, metrics });
   readiness.set(false, 'OIDC discovery has not succeeded yet');
   issuers.primary.once('ready', () => readiness.set(true));
-  const responses = createResponses();
+  const store = deps.store ?? openSessionStore(config, (p: string) => readFileSync(p, 'utf8'));
+  const sessions = new Sessions(store, clock, { idleTimeoutSeconds: config.sessionIdleTimeout, cacheTtlSeconds: config.sessionCacheTtl });
+  const pages = createPages({
+    templateDirs: [join(templatesDir, 'default'), ...config.templatePath],
+    context: {
+      ProviderURL: config.oidcProvider,
+      ClientName: config.clientName,
+      ThemeURL: themeUrl(pathOf(config.authserviceUrlPrefix), config.themesUrl, config.theme),
+      Frontend: config.templateContext,
+    },
+    prefixPath: pathOf(config.authserviceUrlPrefix),
+    homepageUrl: config.homepageUrl,
+  });
+  const browser = assembleBrowserLogin(config, { discovery: issuers.primary, http, sessions, pages, clock, log: deps.log });
+  const responses = createResponses(pages);
   const judge = createJudge({
+    ownRoutes: browser.judgeRoutes,
+    login: browser.login,
+    onForbidden: (identity) => browser.onForbidden(identity),
     targetOf,
     skip: compileSkipRules(config),
-    authenticators: authenticators(config, issuers, clock, deps.log),
+    authenticators: authenticators(config, issuers, clock, deps.log, browser),
     authorizers: authorizers(config),
     identityHeaders: compileIdentityHeaders(config),
     responses,
   });
   const bounded = withDeadline(judge, config.checkTimeout, responses);
+  const sweep = setInterval(() => void store.sweep(clock.now()).catch(() => undefined), 60_000);
+  sweep.unref();
   return {
     judge: observe(bounded, deps.log, metrics, config.logDecisions),
     issuers,
     readiness,
     metrics,
-    close() {
+    sessions,
+    browser,
+    pages,
+    async close() {
+      clearInterval(sweep);
       issuers.stop();
       http.close();
+      await store.close();
     },
   };
 }
 
 export interface App extends Core {
-  readonly ports: { readonly http: number; readonly grpc: number; readonly health: number };
+  /** Bound ports; `ingress` is 0 when the forwarder is off. */
+  readonly ports: { readonly http: number; readonly grpc: number; readonly health: number; readonly web: number; readonly ingress: number };
   /** Unready, stop accepting, drain in-flight checks (up to DRAIN_TIMEOUT), stop background work. */
   stop(): Promise<void>;
 }
@@ -133,10 +174,34 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     },
   });
   const health = createHealthServer(core.readiness, core.metrics);
+  const prefixPath = pathOf(config.authserviceUrlPrefix);
+  const web = createWebApp({
+    pages: core.pages,
+    themesDir: join(templatesDir, 'themes'),
+    prefixPath,
+    own: async (req) => core.browser.webRoutes(req, targetOf(req)),
+    log: deps.log,
+    trustedProxies: config.trustedProxies,
+    formActions: [new URL(config.oidcProvider).origin],
+  });
+  const ingress =
+    config.ingressPort === 0
+      ? undefined
+      : createIngress({
+          judge: core.judge,
+          upstream: config.ingressUpstream,
+          web: web.app,
+          prefixPath,
+          stripCookies: [config.sessionCookieName, LOGIN_COOKIE],
+          trustedProxies: config.trustedProxies,
+          log: deps.log,
+        });
   const ports = {
     health: await health.listen(host, config.readinessProbePort),
     http: await http.listen(host, config.serverPort),
     grpc: await grpc.listen(host, config.grpcPort),
+    web: await web.listen(host, config.webServerPort),
+    ingress: ingress ? await ingress.listen(host, config.ingressPort) : 0,
   };
   core.issuers.start();
   deps.log.info({ ports }, 'listening');
@@ -146,8 +211,8 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     async stop() {
       core.readiness.set(false, 'shutting down');
       const drainMs = config.drainTimeout * 1000;
-      await Promise.all([grpc.shutdown(drainMs), http.close(drainMs)]);
-      core.close();
+      await Promise.all([grpc.shutdown(drainMs), http.close(drainMs), ingress?.close(drainMs), web.close()]);
+      await core.close();
       await health.close();
     },
   };

@@ -6,7 +6,7 @@ export interface CliArgs {
   readonly errors: readonly string[];
 }
 
-export const COMMANDS = ['serve', 'check-config', 'help'] as const;
+export const COMMANDS = ['serve', 'demo', 'check-config', 'help'] as const;
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const flags: Record<string, string> = {};
@@ -38,9 +38,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   return { command, ...(configFile !== undefined ? { configFile } : {}), flags, errors };
 }
 
-export const USAGE = `Usage: oidc-judge [serve | check-config | help] [--config FILE] [--<setting>=<value> …]
+export const USAGE = `Usage: oidc-judge [serve | demo | check-config | help] [--config FILE] [--<setting>=<value> …]
 
   serve         run the judge (gRPC and HTTP), the health port and the web server (default)
+  demo          everything on loopback with a built-in development OpenID Provider and two demo
+                users, behind the ingress forwarder; prints the URL to open (needs dev dependencies)
   check-config  print the effective configuration with secrets redacted, or every problem in it
   help          this text
 

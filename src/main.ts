@@ -28,6 +28,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
+  if (args.command === 'demo') return demo(args.flags);
   const loaded = load(args.configFile, args.flags);
   if (!loaded) return 2;
   if (args.command === 'check-config') {
@@ -62,6 +63,36 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+/** `oidc-judge demo [--port N]`: the development provider is a dev dependency, loaded only here. */
+async function demo(flags: Readonly<Record<string, string>>): Promise<number> {
+  const log = createLogger(process.env['LOG_LEVEL'] ?? 'WARN');
+  const port = flags['port'] === undefined ? undefined : Number(flags['port']);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    process.stderr.write('oidc-judge demo: --port must be a port number\n');
+    return 2;
+  }
+  let mod: typeof import('./demo/run.js');
+  try {
+    mod = await import('./demo/run.js');
+  } catch (e) {
+    process.stderr.write(`oidc-judge demo: needs the development dependencies (run \`npm ci\` in a clone): ${(e as Error).message}\n`);
+    return 1;
+  }
+  let running: Awaited<ReturnType<typeof mod.startDemo>>;
+  try {
+    running = await mod.startDemo({ log, ...(port !== undefined ? { port } : {}) });
+  } catch (e) {
+    process.stderr.write(`oidc-judge demo: cannot start: ${(e as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(mod.banner(running));
+  return new Promise<number>((resolve) => {
+    const stop = (): void => void running.stop().then(() => resolve(0), () => resolve(1));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
   });
 }
 

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -59,6 +61,8 @@ describe('oidc-judge command', () => {
         SERVER_PORT: String(http),
         GRPC_PORT: String(grpc),
         READINESS_PROBE_PORT: String(health),
+        WEB_SERVER_PORT: String(await freePort()),
+        SESSION_STORE_PATH: join(mkdtempSync(join(tmpdir(), 'judge-cli-')), 'sessions.db'),
         KUBERNETES_AUTHN_ENABLED: 'false',
         DRAIN_TIMEOUT: '5',
       },

@@ -3,6 +3,7 @@
  * (`--config`) → environment → CLI flags. Every problem is collected and reported at once, each
  * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
  */
+import { allowedHostError } from '../oidc/redirects.js';
 import { parse as parseYaml } from 'yaml';
 import type { Field } from './field.js';
 import { schema, TEMPLATE_CONTEXT_PREFIX, type Config, type ConfigKey } from './schema.js';
@@ -175,6 +176,10 @@ export function loadConfig(src: ConfigSources): Loaded {
   }
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(String(resolved['sessionCookieName']))) errors.push(`${at('sessionCookieName')}: not a valid cookie name`);
   if (!String(resolved['sessionCookiePath']).startsWith('/')) errors.push(`${at('sessionCookiePath')}: must start with "/"`);
+  for (const h of resolved['allowedRedirectHosts'] as readonly string[]) {
+    const problem = allowedHostError(h);
+    if (problem !== undefined) errors.push(`${at('allowedRedirectHosts')}: ${problem}`);
+  }
   const idle = resolved['sessionIdleTimeout'] as number;
   if (idle > (resolved['sessionMaxAge'] as number)) warnings.push('SESSION_IDLE_TIMEOUT is longer than SESSION_MAX_AGE: the idle limit never applies');
 

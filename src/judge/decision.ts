@@ -15,6 +15,8 @@ export interface Identity {
   readonly uid?: string;
   /** The credential the caller presented (bearer token, or the session's ID token), for pass-through. */
   readonly token?: string;
+  /** The session id, when a session vouched (so a deny can end it). A secret: never logged. */
+  readonly sessionId?: string;
 }
 
 export interface Allow {

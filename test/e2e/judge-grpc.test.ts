@@ -112,12 +112,14 @@ describe('gRPC ext_authz of the assembled service, real OpenID Provider', () => 
     noCredentials(await judge.grpc.check('/api', API, { v2: true }));
   });
 
-  it('no credentials: 401 JSON with a challenge for an API client; 401 page for a browser navigation (no login flow yet)', async () => {
+  it('no credentials: 401 JSON with a challenge for an API client; a browser navigation is sent to the provider (302)', async () => {
     noCredentials(await judge.grpc.check('/api', { ...API, ...FORGED }));
-    const page = denied(await judge.grpc.check('/dashboard', NAVIGATION), 401, 16);
-    assert.equal(optionValue(page.headers, 'content-type'), 'text/html; charset=utf-8');
-    assert.equal(optionValue(page.headers, 'www-authenticate'), 'Bearer realm="oidc-judge"');
-    assert.match(page.body, /Sign-in required/);
+    const login = denied(await judge.grpc.check('/dashboard', NAVIGATION), 302, 16);
+    const location = new URL(optionValue(login.headers, 'location') ?? '');
+    assert.equal(location.origin, op.issuer);
+    assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(location.searchParams.get('state') && location.searchParams.get('nonce'));
+    assert.match(optionValue(login.headers, 'set-cookie') ?? '', /^oidc_state_csrf=[A-Za-z0-9_-]{43}; /);
   });
 
   it('expired token → 401 invalid_token', async () => {
@@ -163,12 +165,14 @@ describe('gRPC ext_authz of the assembled service, real OpenID Provider', () => 
     }
   });
 
-  it("the service's own /authservice/ prefix is skipped", async () => {
-    for (const path of ['/authservice/oidc/callback?code=x&state=y', '/authservice/site/homepage']) {
+  it("the service's own /authservice/ prefix is skipped; the callback is answered by the judge itself", async () => {
+    for (const path of ['/authservice/site/homepage', '/authservice/oidc/callback/more', '/authservice/logout']) {
       const ok = allowed(await judge.grpc.check(path, NAVIGATION));
       assert.deepEqual(ok.headers, []);
       assert.ok(ok.headers_to_remove.includes('kubeflow-userid'));
     }
+    const callback = denied(await judge.grpc.check('/authservice/oidc/callback?code=x&state=y', NAVIGATION), 400, 7);
+    assert.match(callback.body, /expired, was already used, or was started in another browser/);
     noCredentials(await judge.grpc.check('/authservicex', API));
   });
 

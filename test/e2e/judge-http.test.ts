@@ -57,12 +57,11 @@ describe('HTTP front door of the assembled service, real OpenID Provider', () =>
       assert.equal(r.body, '');
     });
 
-    it('no credentials → 401 JSON with a challenge; a browser navigation → 401 page', async () => {
+    it('no credentials → 401 JSON with a challenge; a browser navigation → 302 to the provider', async () => {
       assertUnauthenticated(await request(port, '/check/api', { ...API, ...FORGED }));
       const page = await request(port, '/check/dashboard', NAVIGATION);
-      assert.equal(page.status, 401);
-      assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
-      assert.match(page.body, /Sign-in required/);
+      assert.equal(page.status, 302);
+      assert.equal(new URL(String(page.headers['location'])).origin, op.issuer);
     });
 
     it('an expired token → 401 invalid_token; a user outside GROUPS_ALLOWLIST → 403', async () => {

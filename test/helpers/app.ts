@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 /**
  * The assembled service for end-to-end tests: `startApp` on 127.0.0.1 with ports 0 in front of a
  * real OpenID Provider (test/helpers/op.ts), a real grpc-js client speaking our protos, and small
@@ -54,6 +57,8 @@ export function testConfig(issuer: string, opts: Pick<StartOptions, 'env' | 'yam
     SERVER_PORT: '0',
     GRPC_PORT: '0',
     READINESS_PROBE_PORT: '0',
+    WEB_SERVER_PORT: '0',
+    SESSION_STORE_PATH: join(mkdtempSync(join(tmpdir(), 'judge-test-')), 'sessions.db'),
     KUBERNETES_AUTHN_ENABLED: 'false',
     DRAIN_TIMEOUT: '1',
     ...opts.env,

@@ -1,0 +1,103 @@
+/**
+ * Browser sessions: the session id from `AUTH_HEADER` (optional `Bearer `; Auth-Method `header`),
+ * then from the session cookie (Auth-Method `cookie`), as oidc-authservice. The session's tokens
+ * are refreshed when due; with `STRICT_SESSION_VALIDATION` userinfo is asked on every check and
+ * only its 401 ends the session. A store that does not answer makes the check 503 — never a
+ * logout, never an allow.
+ */
+import * as oidc from 'openid-client';
+import type { Identity } from '../judge/decision.js';
+import { header, type JudgeRequest } from '../judge/request.js';
+import type { Logger } from '../obs/log.js';
+import type { OidcClient } from '../oidc/client.js';
+import type { Refresher } from '../oidc/refresh.js';
+import type { Session } from '../sessions/session.js';
+import type { Sessions } from '../sessions/sessions.js';
+import { isWellFormedId } from '../sessions/ticket.js';
+import { cookieValues } from '../web/cookies.js';
+import { bearerFrom, NOT_MINE, type Authenticator, type AuthnOutcome } from './types.js';
+
+export interface SessionAuthnConfig {
+  readonly authHeader: string;
+  readonly sessionCookieName: string;
+  readonly strictSessionValidation: boolean;
+}
+
+export interface SessionAuthnDeps {
+  readonly sessions: Sessions;
+  readonly refresher: Refresher;
+  readonly client: OidcClient;
+  readonly log: Logger;
+}
+
+type Candidate = readonly [id: string, method: 'header' | 'cookie'];
+
+export class SessionAuthenticator implements Authenticator {
+  readonly name = 'session';
+  readonly #config: SessionAuthnConfig;
+  readonly #deps: SessionAuthnDeps;
+  readonly #authHeader: string;
+
+  constructor(config: SessionAuthnConfig, deps: SessionAuthnDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#authHeader = config.authHeader.toLowerCase();
+  }
+
+  #candidates(req: JudgeRequest): Candidate[] {
+    const out: Candidate[] = [];
+    const fromHeader = bearerFrom(header(req, this.#authHeader));
+    if (fromHeader !== undefined && isWellFormedId(fromHeader)) out.push([fromHeader, 'header']);
+    for (const v of cookieValues(header(req, 'cookie'), this.#config.sessionCookieName)) if (isWellFormedId(v)) out.push([v, 'cookie']);
+    return out;
+  }
+
+  async authenticate(req: JudgeRequest): Promise<AuthnOutcome> {
+    const candidates = this.#candidates(req);
+    if (candidates.length === 0) return NOT_MINE;
+    try {
+      for (const [id, method] of candidates) {
+        const found = await this.#deps.sessions.load(id);
+        if (!found) continue;
+        const fresh = await this.#deps.refresher.ensureFresh(id, found);
+        if (fresh.kind === 'ended') continue;
+        if (this.#config.strictSessionValidation && !(await this.#stillValid(id, fresh.session))) continue;
+        return { kind: 'ok', identity: identityOf(id, fresh.session, method) };
+      }
+    } catch (e) {
+      return { kind: 'unavailable', reason: `session store: ${(e as Error).name}` };
+    }
+    return NOT_MINE;
+  }
+
+  /** Strict mode: userinfo with the session's access token; only a 401 ends the session. */
+  async #stillValid(id: string, session: Session): Promise<boolean> {
+    const configuration = this.#deps.client.configuration();
+    if (!configuration || session.accessToken === undefined || !this.#deps.client.advertises('userinfo_endpoint')) return true;
+    try {
+      await oidc.fetchUserInfo(configuration, session.accessToken, session.sub);
+      return true;
+    } catch (e) {
+      const status = (e as { status?: unknown }).status;
+      if (status !== 401) {
+        this.#deps.log.warn({ err: { name: (e as Error).name } }, 'strict session validation: userinfo failed; the session is kept');
+        return true;
+      }
+      this.#deps.log.info({ user: session.user }, 'strict session validation: the provider revoked the access; the session ends');
+      await this.#deps.sessions.delete(id);
+      return false;
+    }
+  }
+}
+
+export function identityOf(id: string, s: Session, method: 'header' | 'cookie'): Identity {
+  return {
+    user: s.user,
+    groups: s.groups,
+    claims: s.claims,
+    method,
+    authenticator: 'session',
+    ...(s.idToken !== undefined ? { token: s.idToken } : {}),
+    sessionId: id,
+  };
+}

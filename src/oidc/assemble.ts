@@ -1,0 +1,72 @@
+/**
+ * Puts the browser login together from one config: the relying-party client, sessions over the
+ * configured store, the session authenticator (with refresh), login start, callback, logout, and
+ * the routes through which the judge and the web server answer them.
+ */
+import { SessionAuthenticator } from '../authn/session.js';
+import type { Target } from '../authz/types.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import type { LoginStarter, OwnRoutes } from '../judge/decide.js';
+import type { Decision, Identity } from '../judge/decision.js';
+import type { JudgeRequest } from '../judge/request.js';
+import type { HttpClient } from '../net/http-client.js';
+import type { Logger } from '../obs/log.js';
+import type { Sessions } from '../sessions/sessions.js';
+import { createCallback } from './callback.js';
+import { OidcClient } from './client.js';
+import type { Discovery } from './discovery.js';
+import type { FlowDeps, FlowPages } from './flow.js';
+import { createLogin } from './login.js';
+import { createLogout } from './logout.js';
+import { Refresher } from './refresh.js';
+import { flowPaths, flowRoutes, type FlowPaths } from './routes.js';
+
+export interface BrowserLogin {
+  readonly client: OidcClient;
+  readonly refresher: Refresher;
+  readonly authenticator: SessionAuthenticator;
+  readonly login: LoginStarter;
+  /** The judge's own routes (full paths only). */
+  readonly judgeRoutes: OwnRoutes;
+  /** The web server's routes (also without the prefix). */
+  readonly webRoutes: (req: JudgeRequest, target: Target) => Promise<Decision | undefined> | undefined;
+  readonly paths: FlowPaths;
+  /** Ends the session of an identity an authorizer refused (oidc-authservice revoked it then). */
+  onForbidden(identity: Identity): Promise<void>;
+}
+
+export interface BrowserLoginDeps {
+  readonly discovery: Discovery;
+  readonly http: HttpClient;
+  readonly sessions: Sessions;
+  readonly pages: FlowPages;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): BrowserLogin {
+  const { sessions, clock, log } = deps;
+  const client = new OidcClient(config, { discovery: deps.discovery, http: deps.http, log });
+  const flow: FlowDeps = { config, client, sessions, pages: deps.pages, policy: { allowedHosts: config.allowedRedirectHosts }, clock, log };
+  const refresher = new Refresher({ client, sessions, clock, log, marginSeconds: config.tokenRefreshMargin });
+  const handlers = { callback: createCallback(flow), logout: createLogout(flow) };
+  const paths = flowPaths(config);
+  return {
+    client,
+    refresher,
+    authenticator: new SessionAuthenticator(config, { sessions, refresher, client, log }),
+    login: createLogin(flow),
+    judgeRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: false }),
+    webRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: true }),
+    paths,
+    async onForbidden(identity) {
+      if (identity.authenticator !== 'session' || identity.sessionId === undefined) return;
+      try {
+        await sessions.delete(identity.sessionId);
+      } catch (e) {
+        log.warn({ err: { name: (e as Error).name } }, 'could not end the session of a refused user');
+      }
+    },
+  };
+}

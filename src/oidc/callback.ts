@@ -1,0 +1,128 @@
+/**
+ * The login callback at `REDIRECT_URL`'s path: takes the login attempt named by `state` (single
+ * use, bound to this browser), exchanges the code (PKCE verifier, nonce and RFC 9207 `iss` checked
+ * by openid-client), collects the claims (`CLAIMS_SOURCE`), creates a fresh session (never reusing
+ * an id the browser brought: no fixation) and sends the browser back where it started. Every
+ * failure is a themed page with a short, escaped message — never a stack trace.
+ */
+import * as oidc from 'openid-client';
+import { groupsFrom, userIdFrom } from '../authn/jwt-verify.js';
+import { deny, type Decision } from '../judge/decision.js';
+import { header, type JudgeRequest } from '../judge/request.js';
+import { HttpClientError } from '../net/http-client.js';
+import type { Session } from '../sessions/session.js';
+import { cookieValues } from '../web/cookies.js';
+import { absolute, browserHash, HTML, LOGIN_COOKIE, NO_STORE, sessionCookies, setSessionCookie, type FlowDeps } from './flow.js';
+import { afterLoginTarget } from './redirects.js';
+
+/** Claims that describe the token, not the user. */
+const PROTOCOL_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'auth_time', 'acr', 'amr']);
+
+export type Callback = (req: JudgeRequest) => Promise<Decision>;
+
+export function createCallback(deps: FlowDeps): Callback {
+  const { config, client, sessions, pages, clock, log } = deps;
+
+  const failed = (status: number, reason: string, message: string): Decision => deny(status, `login-failed:${reason}`, pages.loginFailed(message), [HTML, NO_STORE]);
+  const unavailable = (reason: string): Decision => deny(503, `login-failed:${reason}`, pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
+
+  async function claimsOf(configuration: oidc.Configuration, tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): Promise<Record<string, unknown>> {
+    const idClaims = tokens.claims();
+    if (!idClaims) throw new Error('no ID token in the token response');
+    const fromIdToken = Object.fromEntries(Object.entries(idClaims).filter(([k]) => !PROTOCOL_CLAIMS.has(k)));
+    if (config.claimsSource === 'id_token' || !client.advertises('userinfo_endpoint')) return fromIdToken;
+    const info = await oidc.fetchUserInfo(configuration, tokens.access_token, idClaims.sub);
+    return config.claimsSource === 'userinfo' ? { ...info, iss: idClaims.iss } : { ...fromIdToken, ...info };
+  }
+
+  return async function callback(req) {
+    const query = new URLSearchParams(req.path.includes('?') ? req.path.slice(req.path.indexOf('?') + 1) : '');
+    const code = query.get('code');
+    const error = query.get('error');
+    const stateId = query.get('state');
+    if (code === null && error === null) return deny(302, 'login-no-code', '', [['location', absolute(config.homepageUrl, req)], NO_STORE]);
+    if (stateId === null) return failed(400, 'no-state', 'This sign-in link is incomplete. Please start again from the application.');
+
+    let state;
+    try {
+      state = await sessions.takeLoginState(stateId);
+    } catch {
+      return unavailable('store');
+    }
+    const browsers = cookieValues(header(req, 'cookie'), LOGIN_COOKIE).map(browserHash);
+    if (!state || !browsers.includes(state.browser)) {
+      return failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.');
+    }
+    if (error !== null) {
+      log.info({ error: error.slice(0, 64) }, 'provider refused the login');
+      const text = error === 'access_denied' ? 'Sign-in was cancelled or denied by the identity provider.' : `The identity provider could not sign you in (${error.slice(0, 64)}).`;
+      return failed(error === 'access_denied' ? 403 : 400, `provider:${error.slice(0, 32)}`, text);
+    }
+
+    const configuration = client.configuration();
+    if (!configuration) return unavailable('discovery');
+    const current = new URL(state.redirectUri);
+    current.search = query.toString();
+    let session: Session;
+    try {
+      const tokens = await oidc.authorizationCodeGrant(configuration, current, {
+        pkceCodeVerifier: state.codeVerifier,
+        expectedState: stateId,
+        expectedNonce: state.nonce,
+        idTokenExpected: true,
+      });
+      const claims = await claimsOf(configuration, tokens);
+      const idClaims = tokens.claims()!;
+      const user = userIdFrom(claims, config.userIdClaim);
+      if (user === undefined) {
+        log.warn({ claim: config.userIdClaim }, 'login refused: the user id claim is missing or not a string');
+        return failed(403, 'no-user-claim', `Your account has no usable "${config.userIdClaim}" and cannot sign in here.`);
+      }
+      const now = clock.now();
+      session = {
+        v: 1,
+        user,
+        groups: groupsFrom(claims, config.groupsClaim) ?? [],
+        claims,
+        iss: idClaims.iss,
+        sub: idClaims.sub,
+        ...(typeof idClaims['sid'] === 'string' ? { sid: idClaims['sid'] } : {}),
+        ...(tokens.id_token !== undefined ? { idToken: tokens.id_token } : {}),
+        accessToken: tokens.access_token,
+        ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
+        tokenType: tokens.token_type,
+        ...(tokens.expires_in !== undefined ? { accessExpiresAt: now + tokens.expires_in * 1000 } : {}),
+        createdAt: now,
+        expiresAt: now + config.sessionMaxAge * 1000,
+      };
+    } catch (e) {
+      return exchangeFailure(e);
+    }
+
+    let id: string;
+    try {
+      for (const old of sessionCookies(config, req)) await sessions.delete(old);
+      id = await sessions.create(session);
+    } catch {
+      return unavailable('store');
+    }
+    log.info({ user: session.user }, 'login');
+    const target = config.afterLoginUrl === '' ? state.returnTo : afterLoginTarget(absolute(config.afterLoginUrl, req), state.returnTo);
+    return deny(302, 'login-complete', '', [['location', target], NO_STORE, setSessionCookie(config, id, clock)]);
+  };
+
+  function exchangeFailure(e: unknown): Decision {
+    if (e instanceof HttpClientError) {
+      log.warn({ err: { name: e.name, code: e.code } }, 'provider unreachable during login');
+      return unavailable('provider');
+    }
+    if (e instanceof oidc.ResponseBodyError) {
+      log.warn({ err: { name: e.name, error: e.error, status: e.status } }, 'provider refused the code exchange');
+      if (e.status >= 500) return unavailable('provider');
+      return failed(400, 'exchange', 'The identity provider did not accept this sign-in. Please start again.');
+    }
+    const err = e as Error;
+    log.warn({ err: { name: err.name, code: (err as { code?: string }).code, message: err.message?.slice(0, 200) } }, 'login could not be completed');
+    return failed(500, 'exchange', 'Sign-in could not be completed. Please start again.');
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The relying-party side of the provider, on `openid-client`: a `Configuration` built from the
+ * metadata our own non-blocking discovery found (start-up never waits for the provider), with the
+ * configured client authentication, and every HTTP call made through our `HttpClient` (so
+ * `CA_BUNDLE`, timeouts and size limits apply to the token, userinfo and revocation endpoints too).
+ */
+import * as oidc from 'openid-client';
+import type { Config } from '../config/schema.js';
+import type { HttpClient } from '../net/http-client.js';
+import type { Logger } from '../obs/log.js';
+import type { Discovery, ProviderMetadata } from './discovery.js';
+
+export type OidcClientConfig = Pick<Config, 'clientId' | 'clientSecret' | 'tokenEndpointAuthMethod'>;
+
+/** Adapts `HttpClient.request` to the `fetch` shape openid-client calls. */
+export function fetchVia(http: HttpClient): (url: string, options: oidc.CustomFetchOptions) => Promise<Response> {
+  return async (url, options) => {
+    const body = options.body;
+    const res = await http.request(url, {
+      method: options.method,
+      headers: options.headers,
+      ...(body === undefined || body === null ? {} : { body: body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : String(body) }),
+    });
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+      else if (value !== undefined) headers.set(name, String(value));
+    }
+    const nullBody = res.status === 204 || res.status === 304;
+    return new Response(nullBody ? null : new Uint8Array(res.body), { status: res.status, headers });
+  };
+}
+
+export class OidcClient {
+  readonly #config: OidcClientConfig;
+  readonly #discovery: Discovery;
+  readonly #fetch: ReturnType<typeof fetchVia>;
+  #built: oidc.Configuration | undefined;
+
+  constructor(config: OidcClientConfig, deps: { discovery: Discovery; http: HttpClient; log: Logger }) {
+    this.#config = config;
+    this.#discovery = deps.discovery;
+    this.#fetch = fetchVia(deps.http);
+    if (deps.discovery.issuer.startsWith('http:')) deps.log.warn('OIDC_PROVIDER uses http: tokens travel unencrypted to the provider; use https outside development');
+  }
+
+  /** The provider's metadata, once discovery succeeded. */
+  get metadata(): ProviderMetadata | undefined {
+    return this.#discovery.metadata;
+  }
+
+  /** The openid-client configuration, or `undefined` until discovery has succeeded. */
+  configuration(): oidc.Configuration | undefined {
+    if (this.#built) return this.#built;
+    const md = this.#discovery.metadata;
+    if (!md) return undefined;
+    const secret = this.#config.clientSecret;
+    const auth = this.#config.tokenEndpointAuthMethod === 'client_secret_post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
+    const c = new oidc.Configuration(md as oidc.ServerMetadata, this.#config.clientId, { client_secret: secret }, auth);
+    c[oidc.customFetch] = this.#fetch;
+    if (md.issuer.startsWith('http:')) oidc.allowInsecureRequests(c);
+    this.#built = c;
+    return c;
+  }
+
+  /** Whether the provider advertises an endpoint (`revocation_endpoint`, `end_session_endpoint`, …). */
+  advertises(member: string): boolean {
+    return typeof this.#discovery.metadata?.[member] === 'string';
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Which requests are the login flow's own: `GET` at `REDIRECT_URL`'s path (the callback) and
+ * `POST <prefix>/logout`. The judge answers them before its skip rules (as oidc-authservice's mux
+ * did); the web server answers them too, also without the prefix (deployments that rewrite
+ * `/authservice/` → `/` before the web server).
+ */
+import type { Target } from '../authz/types.js';
+import { pathOf } from '../config/load.js';
+import { underPrefix } from '../config/schema.js';
+import type { OwnRoutes } from '../judge/decide.js';
+import type { Decision } from '../judge/decision.js';
+import type { JudgeRequest } from '../judge/request.js';
+
+export interface FlowHandlers {
+  readonly callback: (req: JudgeRequest) => Promise<Decision>;
+  readonly logout: (req: JudgeRequest) => Promise<Decision>;
+}
+
+export interface FlowPaths {
+  readonly callback: string;
+  readonly logout: string;
+  readonly prefix: string;
+}
+
+const trimSlash = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+
+export function flowPaths(config: { redirectUrl: string; authserviceUrlPrefix: string }): FlowPaths {
+  const prefix = pathOf(config.authserviceUrlPrefix);
+  return { callback: trimSlash(pathOf(config.redirectUrl)), logout: trimSlash(underPrefix(prefix, 'logout')), prefix };
+}
+
+/** The same path without the service prefix (`/authservice/logout` → `/logout`), when it has it. */
+function unprefixed(path: string, prefix: string): string | undefined {
+  const p = trimSlash(prefix);
+  return path.startsWith(p + '/') ? path.slice(p.length) : undefined;
+}
+
+export function flowRoutes(handlers: FlowHandlers, paths: FlowPaths, opts: { alsoUnprefixed: boolean }): OwnRoutes {
+  const callbacks = new Set([paths.callback]);
+  const logouts = new Set([paths.logout]);
+  if (opts.alsoUnprefixed) {
+    const c = unprefixed(paths.callback, paths.prefix);
+    const l = unprefixed(paths.logout, paths.prefix);
+    if (c) callbacks.add(c);
+    if (l) logouts.add(l);
+  }
+  return (req: JudgeRequest, target: Target) => {
+    if (target.ambiguous) return undefined;
+    const path = trimSlash(target.path);
+    if ((req.method === 'GET' || req.method === 'HEAD') && callbacks.has(path)) return handlers.callback(req);
+    if (req.method === 'POST' && logouts.has(path)) return handlers.logout(req);
+    return undefined;
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * The Redis session store (ioredis 6): standalone, Sentinel or Cluster, optionally over TLS.
+ *
+ * Availability: opening never waits for Redis. Commands are only sent on a ready connection
+ * (no offline queue, nothing re-sent after a reconnect), a command that gets no answer fails
+ * after `commandTimeoutMs`, and while Redis is down every method rejects with
+ * `StoreUnavailableError` at once (or after at most `commandTimeoutMs` while a connection attempt
+ * is under way). The client reconnects by itself with a capped backoff.
+ *
+ * Keys: `<prefix>s:<key>` sessions, `<prefix>t:<key>` login states, `<prefix>l:<name>` locks,
+ * `<prefix>x:<subject|sid>:<value>` index sets. Record layout and scripts: `redis-format.ts`.
+ * No command touches two keys, so nothing crosses Cluster slots.
+ */
+import { randomBytes } from 'node:crypto';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { decodeSession, decodeState, encodeSession, encodeState, expiryBytes, SCRIPTS, type ScriptName } from './redis-format.js';
+import { StoreUnavailableError, type SessionIndex, type SessionStore, type StoreLock, type StoredRecord } from './store.js';
+
+export interface RedisAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RedisStoreOptions {
+  readonly mode: 'standalone' | 'sentinel' | 'cluster';
+  /** The server (standalone), the sentinels, or the cluster seed nodes. */
+  readonly addresses: readonly RedisAddress[];
+  readonly username?: string;
+  readonly password?: string;
+  /** Database number; must be 0 in cluster mode. */
+  readonly db?: number;
+  /** Sentinel mode: the master's name (default `mymaster`) and the sentinels' own password. */
+  readonly sentinelMaster?: string;
+  readonly sentinelPassword?: string;
+  readonly tls?: boolean;
+  /** PEM CA certificates for TLS (default: the system roots). */
+  readonly ca?: string;
+  /** Prefix of every key (default `oidc-judge:`). */
+  readonly keyPrefix?: string;
+  /** Longest wait for one answer (default 1000 ms). */
+  readonly commandTimeoutMs?: number;
+  /** Cap of the reconnect backoff (default 2000 ms). */
+  readonly reconnectMaxDelayMs?: number;
+}
+
+export interface RedisStore extends SessionStore {
+  readonly kind: 'redis';
+}
+
+type Client = Redis | Cluster;
+type ScriptFn = (this: Client, key: string, ...args: (string | number | Buffer)[]) => Promise<unknown>;
+
+function createClient(o: RedisStoreOptions): Client {
+  if (o.addresses.length === 0) throw new Error('no Redis address');
+  if (o.mode === 'cluster' && (o.db ?? 0) !== 0) throw new Error('the database number must be 0 in cluster mode');
+  const timeout = o.commandTimeoutMs ?? 1000;
+  const cap = o.reconnectMaxDelayMs ?? 2000;
+  const backoff = (times: number): number => Math.min(50 * 2 ** Math.min(times, 10), cap);
+  const tls = o.tls ? (o.ca ? { ca: o.ca } : {}) : undefined;
+  const common = {
+    ...(o.username ? { username: o.username } : {}),
+    ...(o.password ? { password: o.password } : {}),
+    ...(tls ? { tls } : {}),
+    commandTimeout: timeout,
+    connectTimeout: Math.max(timeout, 2000),
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    disableClientInfo: true,
+  } satisfies RedisOptions;
+  if (o.mode === 'cluster') {
+    const options = { enableOfflineQueue: false, clusterRetryStrategy: backoff, slotsRefreshTimeout: timeout, redisOptions: common } satisfies ClusterOptions;
+    return new Cluster<'legacy'>(
+      o.addresses.map((a) => ({ host: a.host, port: a.port })),
+      options,
+    );
+  }
+  const options = { ...common, enableOfflineQueue: false, retryStrategy: backoff, db: o.db ?? 0 } satisfies RedisOptions;
+  if (o.mode === 'standalone') return new Redis<'legacy'>({ ...options, host: o.addresses[0]!.host, port: o.addresses[0]!.port });
+  return new Redis<'legacy'>({
+    ...options,
+    sentinels: o.addresses.map((a) => ({ host: a.host, port: a.port })),
+    name: o.sentinelMaster || 'mymaster',
+    ...(o.sentinelPassword ? { sentinelPassword: o.sentinelPassword } : {}),
+    ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
+    sentinelCommandTimeout: timeout,
+    sentinelRetryStrategy: backoff,
+  });
+}
+
+/** Opens the store; returns at once (the connection is made in the background). */
+export function openRedisStore(opts: RedisStoreOptions): RedisStore {
+  return new RedisSessionStore(createClient(opts), opts.keyPrefix ?? 'oidc-judge:', opts.commandTimeoutMs ?? 1000);
+}
+
+class RedisSessionStore implements RedisStore {
+  readonly kind = 'redis';
+  private lastError = 'not connected yet';
+
+  constructor(
+    private readonly client: Client,
+    private readonly prefix: string,
+    private readonly timeoutMs: number,
+  ) {
+    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua });
+    // Errors surface through the rejected calls; without listeners ioredis would print them.
+    const remember = (err: Error): void => {
+      this.lastError = err.message;
+    };
+    client.on('error', remember);
+    client.on('node error', remember);
+  }
+
+  private sessionKey = (key: string): string => `${this.prefix}s:${key}`;
+  private stateKey = (key: string): string => `${this.prefix}t:${key}`;
+  private lockKey = (name: string): string => `${this.prefix}l:${name}`;
+  private indexKey = (field: keyof SessionIndex, value: string): string => `${this.prefix}x:${field}:${value}`;
+
+  private unavailable(detail: string): StoreUnavailableError {
+    return new StoreUnavailableError(`redis unavailable: ${detail}`);
+  }
+
+  /** Resolves when the client is ready; waits at most one timeout while a connection attempt is under way. */
+  private ready(): Promise<void> {
+    const status = this.client.status;
+    if (status === 'ready') return Promise.resolve();
+    if (status !== 'wait' && status !== 'connecting' && status !== 'connect') return Promise.reject(this.unavailable(`${status} (${this.lastError})`));
+    return new Promise((resolve, reject) => {
+      const done = (err?: StoreUnavailableError): void => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        this.client.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = (): void => done();
+      const onClose = (): void => done(this.unavailable(`connection failed (${this.lastError})`));
+      const timer = setTimeout(() => done(this.unavailable(`no connection within ${this.timeoutMs} ms (${this.lastError})`)), this.timeoutMs);
+      this.client.once('ready', onReady);
+      this.client.once('close', onClose);
+    });
+  }
+
+  /** Runs `op` on a ready client; every failure becomes `StoreUnavailableError` (messages carry no values). */
+  private async run<T>(op: (c: Client) => Promise<T>): Promise<T> {
+    await this.ready();
+    try {
+      return await op(this.client);
+    } catch (err) {
+      throw this.unavailable((err as Error).message);
+    }
+  }
+
+  private script(c: Client, name: ScriptName, key: string, ...args: (string | number | Buffer)[]): Promise<unknown> {
+    const fn = (c as unknown as Record<ScriptName, ScriptFn>)[name];
+    return fn.call(c, key, ...args);
+  }
+
+  private addToIndexes(c: Client, key: string, index: SessionIndex, expiresAt: number): Promise<unknown> {
+    const adds = (['subject', 'sid'] as const).filter((f) => index[f]).map((f) => this.script(c, 'indexAdd', this.indexKey(f, index[f]!), key, expiresAt));
+    return Promise.all(adds);
+  }
+
+  async put(key: string, value: Uint8Array, expiresAt: number, index: SessionIndex = {}): Promise<void> {
+    const record = encodeSession(value, expiresAt, index);
+    await this.run(async (c) => {
+      // Index first: a failure leaves at worst a set member without a session, never a session its index cannot find.
+      await this.addToIndexes(c, key, index, expiresAt);
+      await c.set(this.sessionKey(key), record, 'PXAT', expiresAt);
+    });
+  }
+
+  async get(key: string, now: number): Promise<StoredRecord | undefined> {
+    const raw = await this.run((c) => c.getBuffer(this.sessionKey(key)));
+    const rec = raw && decodeSession(raw);
+    return rec && rec.expiresAt > now ? rec : undefined;
+  }
+
+  async touch(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.run(async (c) => {
+      const reply = (await this.script(c, 'sessionTouch', this.sessionKey(key), expiryBytes(expiresAt), now, expiresAt)) as [number, string?, string?];
+      if (reply[0] !== 1) return false;
+      // The index sets must outlive the session they point to.
+      await this.addToIndexes(c, key, { ...(reply[1] ? { subject: reply[1] } : {}), ...(reply[2] ? { sid: reply[2] } : {}) }, expiresAt);
+      return true;
+    });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.run((c) => c.del(this.sessionKey(key)))) > 0;
+  }
+
+  async deleteByIndex(field: keyof SessionIndex, value: string): Promise<string[]> {
+    const setKey = this.indexKey(field, value);
+    return this.run(async (c) => {
+      const members = await c.smembers(setKey);
+      if (members.length === 0) return [];
+      // A member whose session was since replaced under another index value is left alone.
+      const gone = await Promise.all(members.map((m) => this.script(c, 'sessionDeleteIfIndexed', this.sessionKey(m), field, value)));
+      await c.srem(setKey, ...members);
+      return members.filter((_, i) => gone[i] === 1);
+    });
+  }
+
+  async putState(key: string, value: Uint8Array, expiresAt: number): Promise<void> {
+    const record = encodeState(value, expiresAt);
+    await this.run((c) => c.set(this.stateKey(key), record, 'PXAT', expiresAt));
+  }
+
+  async takeState(key: string, now: number): Promise<Uint8Array | undefined> {
+    const raw = await this.run((c) => c.getdelBuffer(this.stateKey(key)));
+    const rec = raw && decodeState(raw);
+    return rec && rec.expiresAt > now ? rec.value : undefined;
+  }
+
+  async lock(name: string, ttlMs: number, now: number): Promise<StoreLock | undefined> {
+    const key = this.lockKey(name);
+    const token = `${now + ttlMs}:${randomBytes(16).toString('base64url')}`;
+    const taken = await this.run((c) => this.script(c, 'lockTake', key, token, now, Math.max(1, Math.ceil(ttlMs))));
+    if (taken !== 1) return undefined;
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        await this.run((c) => this.script(c, 'lockRelease', key, token));
+        released = true;
+      },
+    };
+  }
+
+  async sweep(): Promise<number> {
+    return 0; // Redis expires records by itself (PXAT).
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.run((c) => c.ping())) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.client.status === 'ready') {
+      try {
+        await this.client.quit();
+        return;
+      } catch {
+        // fall through to a hard disconnect
+      }
+    }
+    this.client.disconnect();
+  }
+}
