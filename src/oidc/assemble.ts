@@ -50,13 +50,14 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   const client = new OidcClient(config, { discovery: deps.discovery, http: deps.http, log });
   const flow: FlowDeps = { config, client, sessions, pages: deps.pages, policy: { allowedHosts: config.allowedRedirectHosts }, clock, log };
   const refresher = new Refresher({ client, sessions, clock, log, marginSeconds: config.tokenRefreshMargin });
-  const handlers = { callback: createCallback(flow), logout: createLogout(flow) };
+  const login = createLogin(flow);
+  const handlers = { login: (req: JudgeRequest) => login.startAt(req), callback: createCallback(flow), logout: createLogout(flow) };
   const paths = flowPaths(config);
   return {
     client,
     refresher,
     authenticator: new SessionAuthenticator(config, { sessions, refresher, client, log }),
-    login: createLogin(flow),
+    login,
     judgeRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: false }),
     webRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: true }),
     paths,

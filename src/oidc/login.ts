@@ -11,9 +11,18 @@ import { header, type JudgeRequest } from '../judge/request.js';
 import { isWellFormedId, newSecretId } from '../sessions/ticket.js';
 import { cookieValues, serializeCookie } from '../web/cookies.js';
 import { absolute, browserHash, HTML, LOGIN_COOKIE, loginCookieOptions, NO_STORE, requestOrigin, type FlowDeps } from './flow.js';
-import { returnToFromRequest } from './redirects.js';
+import { returnToFromRequest, safeRedirect } from './redirects.js';
 
-export function createLogin(deps: FlowDeps): LoginStarter {
+export interface Login extends LoginStarter {
+  /**
+   * `GET <prefix>/login?rd=<url>`: starts a login that returns to `rd` (validated like every
+   * after-login target; anything unsafe returns to the site root). For proxies that can only
+   * redirect to a fixed URL on 401, e.g. nginx `auth_request` with `error_page 401`.
+   */
+  startAt(req: JudgeRequest): Promise<Decision>;
+}
+
+export function createLogin(deps: FlowDeps): Login {
   const { config, client, sessions, pages, clock, log } = deps;
   const scope = config.oidcScopes.join(' ');
 
@@ -25,15 +34,13 @@ export function createLogin(deps: FlowDeps): LoginStarter {
     return { value, setCookie: ['set-cookie', serializeCookie(LOGIN_COOKIE, value, loginCookieOptions(config), new Date(clock.now()))] };
   }
 
-  return {
-    async start(req: JudgeRequest): Promise<Decision> {
+  async function begin(req: JudgeRequest, returnTo: string): Promise<Decision> {
       const configuration = client.configuration();
       if (!configuration) return deny(503, 'provider-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
       const browser = binding(req);
       const codeVerifier = oidc.randomPKCECodeVerifier();
       const nonce = oidc.randomNonce();
       const redirectUri = absolute(config.redirectUrl, req);
-      const returnTo = returnToFromRequest(req, deps.policy, absolute('/', req));
       let state: string;
       try {
         state = await sessions.saveLoginState(
@@ -61,6 +68,15 @@ export function createLogin(deps: FlowDeps): LoginStarter {
       const headers: HeaderPair[] = [['location', location], NO_STORE];
       if (browser.setCookie) headers.push(browser.setCookie);
       return deny(302, 'login', '', headers);
+  }
+
+  return {
+    start: (req) => begin(req, returnToFromRequest(req, deps.policy, absolute('/', req))),
+    startAt(req) {
+      const q = req.path.indexOf('?');
+      const rd = new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1)).get('rd');
+      const target = rd === null ? undefined : safeRedirect(rd, requestOrigin(req), deps.policy);
+      return begin(req, target ?? absolute('/', req));
     },
   };
 }

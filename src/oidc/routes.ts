@@ -1,6 +1,7 @@
 /**
  * Which requests are the login flow's own: `GET` at `REDIRECT_URL`'s path (the callback) and
- * `POST <prefix>/logout`. The judge answers them before its skip rules (as oidc-authservice's mux
+ * `POST <prefix>/logout`, and `GET <prefix>/login?rd=<url>` (a login start for proxies that can
+ * only redirect to a fixed URL). The judge answers them before its skip rules (as oidc-authservice's mux
  * did); the web server answers them too, also without the prefix (deployments that rewrite
  * `/authservice/` → `/` before the web server).
  */
@@ -12,11 +13,13 @@ import type { Decision } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
 
 export interface FlowHandlers {
+  readonly login: (req: JudgeRequest) => Promise<Decision>;
   readonly callback: (req: JudgeRequest) => Promise<Decision>;
   readonly logout: (req: JudgeRequest) => Promise<Decision>;
 }
 
 export interface FlowPaths {
+  readonly login: string;
   readonly callback: string;
   readonly logout: string;
   readonly prefix: string;
@@ -26,7 +29,7 @@ const trimSlash = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, '') :
 
 export function flowPaths(config: { redirectUrl: string; authserviceUrlPrefix: string }): FlowPaths {
   const prefix = pathOf(config.authserviceUrlPrefix);
-  return { callback: trimSlash(pathOf(config.redirectUrl)), logout: trimSlash(underPrefix(prefix, 'logout')), prefix };
+  return { login: trimSlash(underPrefix(prefix, 'login')), callback: trimSlash(pathOf(config.redirectUrl)), logout: trimSlash(underPrefix(prefix, 'logout')), prefix };
 }
 
 /** The same path without the service prefix (`/authservice/logout` → `/logout`), when it has it. */
@@ -38,17 +41,19 @@ function unprefixed(path: string, prefix: string): string | undefined {
 export function flowRoutes(handlers: FlowHandlers, paths: FlowPaths, opts: { alsoUnprefixed: boolean }): OwnRoutes {
   const callbacks = new Set([paths.callback]);
   const logouts = new Set([paths.logout]);
+  const logins = new Set([paths.login]);
   if (opts.alsoUnprefixed) {
-    const c = unprefixed(paths.callback, paths.prefix);
-    const l = unprefixed(paths.logout, paths.prefix);
-    if (c) callbacks.add(c);
-    if (l) logouts.add(l);
+    for (const [set, path] of [[callbacks, paths.callback], [logouts, paths.logout], [logins, paths.login]] as const) {
+      const short = unprefixed(path, paths.prefix);
+      if (short) set.add(short);
+    }
   }
   return (req: JudgeRequest, target: Target) => {
     if (target.ambiguous) return undefined;
     const path = trimSlash(target.path);
     if ((req.method === 'GET' || req.method === 'HEAD') && callbacks.has(path)) return handlers.callback(req);
     if (req.method === 'POST' && logouts.has(path)) return handlers.logout(req);
+    if (req.method === 'GET' && logins.has(path)) return handlers.login(req);
     return undefined;
   };
 }

@@ -92,7 +92,9 @@ export class Sessions {
       this.#cache.delete(id);
       return undefined;
     }
-    const cached = this.#remember(id, session, now);
+    // When the record was last extended: its expiry minus one idle period.
+    const idle = this.#opts.idleTimeoutSeconds * 1000;
+    const cached = this.#remember(id, session, now, idle > 0 ? rec.expiresAt - idle : now);
     await this.#touch(id, cached, now);
     return session;
   }
@@ -105,8 +107,8 @@ export class Sessions {
     await this.#store.touch(storeKey('session', id), Math.min(entry.session.expiresAt, now + idle), now);
   }
 
-  #remember(id: string, session: Session, now: number): Cached {
-    const entry: Cached = { session, until: now + this.#opts.cacheTtlSeconds * 1000, touchedAt: now };
+  #remember(id: string, session: Session, now: number, touchedAt = now): Cached {
+    const entry: Cached = { session, until: now + this.#opts.cacheTtlSeconds * 1000, touchedAt };
     if (this.#opts.cacheTtlSeconds === 0) return entry;
     if (this.#cache.size >= this.#cacheSize) {
       const oldest = this.#cache.keys().next();
