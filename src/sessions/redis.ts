@@ -12,80 +12,17 @@
  * No command touches two keys, so nothing crosses Cluster slots.
  */
 import { randomBytes } from 'node:crypto';
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { createClient, type Client, type RedisStoreOptions } from './redis-client.js';
 import { decodeSession, decodeState, encodeSession, encodeState, expiryBytes, SCRIPTS, type ScriptName } from './redis-format.js';
 import { StoreUnavailableError, type SessionIndex, type SessionStore, type StoreLock, type StoredRecord } from './store.js';
 
-export interface RedisAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-export interface RedisStoreOptions {
-  readonly mode: 'standalone' | 'sentinel' | 'cluster';
-  /** The server (standalone), the sentinels, or the cluster seed nodes. */
-  readonly addresses: readonly RedisAddress[];
-  readonly username?: string;
-  readonly password?: string;
-  /** Database number; must be 0 in cluster mode. */
-  readonly db?: number;
-  /** Sentinel mode: the master's name (default `mymaster`) and the sentinels' own password. */
-  readonly sentinelMaster?: string;
-  readonly sentinelPassword?: string;
-  readonly tls?: boolean;
-  /** PEM CA certificates for TLS (default: the system roots). */
-  readonly ca?: string;
-  /** Prefix of every key (default `oidc-judge:`). */
-  readonly keyPrefix?: string;
-  /** Longest wait for one answer (default 1000 ms). */
-  readonly commandTimeoutMs?: number;
-  /** Cap of the reconnect backoff (default 2000 ms). */
-  readonly reconnectMaxDelayMs?: number;
-}
+export type { RedisAddress, RedisStoreOptions } from './redis-client.js';
 
 export interface RedisStore extends SessionStore {
   readonly kind: 'redis';
 }
 
-type Client = Redis | Cluster;
 type ScriptFn = (this: Client, key: string, ...args: (string | number | Buffer)[]) => Promise<unknown>;
-
-function createClient(o: RedisStoreOptions): Client {
-  if (o.addresses.length === 0) throw new Error('no Redis address');
-  if (o.mode === 'cluster' && (o.db ?? 0) !== 0) throw new Error('the database number must be 0 in cluster mode');
-  const timeout = o.commandTimeoutMs ?? 1000;
-  const cap = o.reconnectMaxDelayMs ?? 2000;
-  const backoff = (times: number): number => Math.min(50 * 2 ** Math.min(times, 10), cap);
-  const tls = o.tls ? (o.ca ? { ca: o.ca } : {}) : undefined;
-  const common = {
-    ...(o.username ? { username: o.username } : {}),
-    ...(o.password ? { password: o.password } : {}),
-    ...(tls ? { tls } : {}),
-    commandTimeout: timeout,
-    connectTimeout: Math.max(timeout, 2000),
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    disableClientInfo: true,
-  } satisfies RedisOptions;
-  if (o.mode === 'cluster') {
-    const options = { enableOfflineQueue: false, clusterRetryStrategy: backoff, slotsRefreshTimeout: timeout, redisOptions: common } satisfies ClusterOptions;
-    return new Cluster<'legacy'>(
-      o.addresses.map((a) => ({ host: a.host, port: a.port })),
-      options,
-    );
-  }
-  const options = { ...common, enableOfflineQueue: false, retryStrategy: backoff, db: o.db ?? 0 } satisfies RedisOptions;
-  if (o.mode === 'standalone') return new Redis<'legacy'>({ ...options, host: o.addresses[0]!.host, port: o.addresses[0]!.port });
-  return new Redis<'legacy'>({
-    ...options,
-    sentinels: o.addresses.map((a) => ({ host: a.host, port: a.port })),
-    name: o.sentinelMaster || 'mymaster',
-    ...(o.sentinelPassword ? { sentinelPassword: o.sentinelPassword } : {}),
-    ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
-    sentinelCommandTimeout: timeout,
-    sentinelRetryStrategy: backoff,
-  });
-}
 
 /** Opens the store; returns at once (the connection is made in the background). */
 export function openRedisStore(opts: RedisStoreOptions): RedisStore {
@@ -95,6 +32,7 @@ export function openRedisStore(opts: RedisStoreOptions): RedisStore {
 class RedisSessionStore implements RedisStore {
   readonly kind = 'redis';
   private lastError = 'not connected yet';
+  private waiting: Promise<void> | undefined;
 
   constructor(
     private readonly client: Client,
@@ -123,9 +61,12 @@ class RedisSessionStore implements RedisStore {
   private ready(): Promise<void> {
     const status = this.client.status;
     if (status === 'ready') return Promise.resolve();
+    if (status === 'end') return Promise.reject(this.unavailable('the store is closed'));
     if (status !== 'wait' && status !== 'connecting' && status !== 'connect') return Promise.reject(this.unavailable(`${status} (${this.lastError})`));
-    return new Promise((resolve, reject) => {
+    // One shared wait, however many calls arrive while connecting.
+    return (this.waiting ??= new Promise<void>((resolve, reject) => {
       const done = (err?: StoreUnavailableError): void => {
+        this.waiting = undefined;
         clearTimeout(timer);
         this.client.off('ready', onReady);
         this.client.off('close', onClose);
@@ -137,7 +78,7 @@ class RedisSessionStore implements RedisStore {
       const timer = setTimeout(() => done(this.unavailable(`no connection within ${this.timeoutMs} ms (${this.lastError})`)), this.timeoutMs);
       this.client.once('ready', onReady);
       this.client.once('close', onClose);
-    });
+    }));
   }
 
   /** Runs `op` on a ready client; every failure becomes `StoreUnavailableError` (messages carry no values). */

@@ -47,14 +47,15 @@ export interface SessionStore {
   /** Deletes every session with this index value; returns their keys. */
   deleteByIndex(field: keyof SessionIndex, value: string): Promise<string[]>;
 
-  /** Stores a login attempt (state record) for `ttlMs`. */
+  /** Stores a login attempt (state record) until `expiresAt`. */
   putState(key: string, value: Uint8Array, expiresAt: number): Promise<void>;
   /** Reads and deletes a login attempt atomically: a second `take` of the same key gets `undefined`. */
   takeState(key: string, now: number): Promise<Uint8Array | undefined>;
 
   /**
-   * Tries to take the named lock for `ttlMs` (then it lapses by itself). `undefined` when someone
-   * else holds it. Used so one replica refreshes a session's tokens at a time.
+   * Tries to take the named lock for `ttlMs` from `now` (then it lapses by itself: a later `lock`
+   * with `now >= ` that end takes it over). `undefined` when someone else holds it. Used so one
+   * replica refreshes a session's tokens at a time.
    */
   lock(name: string, ttlMs: number, now: number): Promise<StoreLock | undefined>;
 

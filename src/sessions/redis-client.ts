@@ -1,0 +1,73 @@
+/**
+ * Options of the Redis session store and the ioredis client built from them: standalone,
+ * Sentinel or Cluster, TLS, ACL user; no offline queue, no re-sent commands, bounded waits and a
+ * capped reconnect backoff.
+ */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+export interface RedisAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RedisStoreOptions {
+  readonly mode: 'standalone' | 'sentinel' | 'cluster';
+  /** The server (standalone), the sentinels, or the cluster seed nodes. */
+  readonly addresses: readonly RedisAddress[];
+  readonly username?: string;
+  readonly password?: string;
+  /** Database number; must be 0 in cluster mode. */
+  readonly db?: number;
+  /** Sentinel mode: the master's name (default `mymaster`) and the sentinels' own password. */
+  readonly sentinelMaster?: string;
+  readonly sentinelPassword?: string;
+  readonly tls?: boolean;
+  /** PEM CA certificates for TLS (default: the system roots). */
+  readonly ca?: string;
+  /** Prefix of every key (default `oidc-judge:`). */
+  readonly keyPrefix?: string;
+  /** Longest wait for one answer (default 1000 ms). */
+  readonly commandTimeoutMs?: number;
+  /** Cap of the reconnect backoff (default 2000 ms). */
+  readonly reconnectMaxDelayMs?: number;
+}
+
+export type Client = Redis | Cluster;
+
+/** The ioredis client for `o`, set up to fail fast and reconnect by itself (see redis.ts). */
+export function createClient(o: RedisStoreOptions): Client {
+  if (o.addresses.length === 0) throw new Error('no Redis address');
+  if (o.mode === 'cluster' && (o.db ?? 0) !== 0) throw new Error('the database number must be 0 in cluster mode');
+  const timeout = o.commandTimeoutMs ?? 1000;
+  const cap = o.reconnectMaxDelayMs ?? 2000;
+  const backoff = (times: number): number => Math.min(50 * 2 ** Math.min(times, 10), cap);
+  const tls = o.tls ? (o.ca ? { ca: o.ca } : {}) : undefined;
+  const common = {
+    ...(o.username ? { username: o.username } : {}),
+    ...(o.password ? { password: o.password } : {}),
+    ...(tls ? { tls } : {}),
+    commandTimeout: timeout,
+    connectTimeout: Math.max(timeout, 2000),
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    disableClientInfo: true,
+  } satisfies RedisOptions;
+  if (o.mode === 'cluster') {
+    const options = { enableOfflineQueue: false, clusterRetryStrategy: backoff, slotsRefreshTimeout: timeout, redisOptions: common } satisfies ClusterOptions;
+    return new Cluster<'legacy'>(
+      o.addresses.map((a) => ({ host: a.host, port: a.port })),
+      options,
+    );
+  }
+  const options = { ...common, enableOfflineQueue: false, retryStrategy: backoff, db: o.db ?? 0 } satisfies RedisOptions;
+  if (o.mode === 'standalone') return new Redis<'legacy'>({ ...options, host: o.addresses[0]!.host, port: o.addresses[0]!.port });
+  return new Redis<'legacy'>({
+    ...options,
+    sentinels: o.addresses.map((a) => ({ host: a.host, port: a.port })),
+    name: o.sentinelMaster || 'mymaster',
+    ...(o.sentinelPassword ? { sentinelPassword: o.sentinelPassword } : {}),
+    ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
+    sentinelCommandTimeout: timeout,
+    sentinelRetryStrategy: backoff,
+  });
+}

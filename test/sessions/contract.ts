@@ -1,0 +1,218 @@
+/**
+ * The one contract every `SessionStore` backend must meet, run by each backend's test file.
+ * Times are passed explicitly (no sleeping); they stay near the real clock with expiries far
+ * ahead, so a server that also expires records by its own clock (Redis) keeps them meanwhile.
+ * Keys and index values are random, so backends sharing a server do not see each other's data.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { StoreUnavailableError, type SessionStore } from '../../src/sessions/store.js';
+
+export interface OpenedStore {
+  readonly store: SessionStore;
+  /** Closes the store and whatever `open` started for it. */
+  cleanup(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+const rnd = (): string => randomBytes(32).toString('base64url');
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const same = (a: Uint8Array | undefined, b: Uint8Array): void => assert.deepEqual(a && Buffer.from(a), Buffer.from(b));
+
+export function sessionStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let s: SessionStore;
+    let cleanup: () => Promise<void>;
+    const t = Date.now();
+    const exp = t + HOUR;
+
+    before(async () => {
+      ({ store: s, cleanup } = await open());
+    });
+    after(async () => {
+      await cleanup();
+    });
+
+    it('answers ping', async () => {
+      assert.equal(await s.ping(), true);
+      assert.equal(typeof s.kind, 'string');
+    });
+
+    it('puts and gets a record with its expiry', async () => {
+      const k = rnd();
+      await s.put(k, bytes('hello'), exp);
+      const rec = await s.get(k, t);
+      same(rec?.value, bytes('hello'));
+      assert.equal(rec?.expiresAt, exp);
+      assert.equal(await s.get(rnd(), t), undefined);
+    });
+
+    it('overwrites value and expiry', async () => {
+      const k = rnd();
+      await s.put(k, bytes('one'), exp);
+      await s.put(k, bytes('two'), exp + 1000);
+      const rec = await s.get(k, t);
+      same(rec?.value, bytes('two'));
+      assert.equal(rec?.expiresAt, exp + 1000);
+    });
+
+    it('honours the expiry at the caller’s now', async () => {
+      const k = rnd();
+      await s.put(k, bytes('x'), exp);
+      assert.ok(await s.get(k, exp - 1));
+      assert.equal(await s.get(k, exp), undefined);
+      assert.equal(await s.get(k, exp + HOUR), undefined);
+    });
+
+    it('touch moves the expiry of a live record, and is false for missing or expired ones', async () => {
+      const k = rnd();
+      await s.put(k, bytes('x'), exp);
+      assert.equal(await s.touch(k, exp + HOUR, t), true);
+      const rec = await s.get(k, exp + 1);
+      assert.equal(rec?.expiresAt, exp + HOUR);
+      same(rec?.value, bytes('x'));
+      assert.equal(await s.touch(rnd(), exp, t), false);
+      assert.equal(await s.touch(k, exp + 3 * HOUR, exp + 2 * HOUR), false);
+    });
+
+    it('delete tells whether the record existed', async () => {
+      const k = rnd();
+      await s.put(k, bytes('x'), exp);
+      assert.equal(await s.delete(k), true);
+      assert.equal(await s.get(k, t), undefined);
+      assert.equal(await s.delete(k), false);
+    });
+
+    for (const field of ['subject', 'sid'] as const) {
+      it(`deleteByIndex(${field}) deletes exactly the matching sessions`, async () => {
+        const [a, b, c, d] = [rnd(), rnd(), rnd(), rnd()];
+        const mine = rnd();
+        await s.put(a, bytes('a'), exp, { [field]: mine });
+        await s.put(b, bytes('b'), exp + 5, { subject: field === 'subject' ? mine : rnd(), sid: field === 'sid' ? mine : rnd() });
+        await s.put(c, bytes('c'), exp, { [field]: rnd() });
+        await s.put(d, bytes('d'), exp);
+        assert.deepEqual((await s.deleteByIndex(field, mine)).sort(), [a, b].sort());
+        assert.equal(await s.get(a, t), undefined);
+        assert.equal(await s.get(b, t), undefined);
+        assert.ok(await s.get(c, t));
+        assert.ok(await s.get(d, t));
+        assert.deepEqual(await s.deleteByIndex(field, mine), []);
+      });
+    }
+
+    it('deleteByIndex follows a session re-put under another index value', async () => {
+      const k = rnd();
+      const [old, now] = [rnd(), rnd()];
+      await s.put(k, bytes('v1'), exp, { subject: old });
+      await s.put(k, bytes('v2'), exp, { subject: now });
+      assert.deepEqual(await s.deleteByIndex('subject', old), []);
+      assert.ok(await s.get(k, t));
+      assert.deepEqual(await s.deleteByIndex('subject', now), [k]);
+    });
+
+    it('a touched session stays findable by its index', async () => {
+      const [k, sid] = [rnd(), rnd()];
+      await s.put(k, bytes('x'), exp, { sid });
+      assert.equal(await s.touch(k, exp + 2 * HOUR, t), true);
+      assert.deepEqual(await s.deleteByIndex('sid', sid), [k]);
+    });
+
+    it('a login state can be taken once', async () => {
+      const k = rnd();
+      await s.putState(k, bytes('state'), exp);
+      same(await s.takeState(k, t), bytes('state'));
+      assert.equal(await s.takeState(k, t), undefined);
+      assert.equal(await s.takeState(rnd(), t), undefined);
+    });
+
+    it('an expired login state is not returned (and is gone)', async () => {
+      const k = rnd();
+      await s.putState(k, bytes('state'), exp);
+      assert.equal(await s.takeState(k, exp), undefined);
+      assert.equal(await s.takeState(k, t), undefined);
+    });
+
+    it('concurrent takes of one state: exactly one wins', async () => {
+      const k = rnd();
+      await s.putState(k, bytes('once'), exp);
+      const got = await Promise.all(Array.from({ length: 10 }, () => s.takeState(k, t)));
+      assert.equal(got.filter((g) => g !== undefined).length, 1);
+    });
+
+    it('sessions and states live in separate spaces', async () => {
+      const k = rnd();
+      await s.put(k, bytes('session'), exp);
+      assert.equal(await s.takeState(k, t), undefined);
+      assert.ok(await s.get(k, t));
+    });
+
+    it('a lock is exclusive until released', async () => {
+      const n = rnd();
+      const l1 = await s.lock(n, HOUR, t);
+      assert.ok(l1);
+      assert.equal(await s.lock(n, HOUR, t + 1000), undefined);
+      await l1.release();
+      const l2 = await s.lock(n, HOUR, t + 2000);
+      assert.ok(l2);
+      await l2.release();
+    });
+
+    it('a lock lapses after its ttl; the old holder cannot release the new holder’s lock', async () => {
+      const n = rnd();
+      const l1 = await s.lock(n, HOUR, t);
+      assert.ok(l1);
+      assert.equal(await s.lock(n, HOUR, t + HOUR - 1), undefined);
+      const l2 = await s.lock(n, HOUR, t + HOUR);
+      assert.ok(l2);
+      await l1.release();
+      await l1.release();
+      assert.equal(await s.lock(n, HOUR, t + HOUR + 1), undefined);
+      await l2.release();
+      await l2.release();
+      assert.ok(await s.lock(n, HOUR, t + HOUR + 2));
+    });
+
+    it('concurrent lock attempts: exactly one wins', async () => {
+      const n = rnd();
+      const got = await Promise.all(Array.from({ length: 8 }, () => s.lock(n, HOUR, t)));
+      assert.equal(got.filter((g) => g !== undefined).length, 1);
+    });
+
+    it('keeps large (64 KiB) and binary values intact', async () => {
+      const big = randomBytes(64 * 1024);
+      const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+      const [k1, k2, k3, k4] = [rnd(), rnd(), rnd(), rnd()];
+      await s.put(k1, big, exp, { subject: rnd(), sid: rnd() });
+      await s.put(k2, all, exp);
+      await s.put(k3, new Uint8Array(0), exp);
+      await s.putState(k4, big, exp);
+      same((await s.get(k1, t))?.value, big);
+      same((await s.get(k2, t))?.value, all);
+      same((await s.get(k3, t))?.value, new Uint8Array(0));
+      same(await s.takeState(k4, t), big);
+      assert.equal(await s.touch(k1, exp + 1, t), true);
+      same((await s.get(k1, t))?.value, big);
+    });
+
+    it('sweep removes what expired and keeps what lives', async () => {
+      const [dead, live, deadState] = [rnd(), rnd(), rnd()];
+      await s.put(dead, bytes('x'), t - 1000, { subject: rnd() });
+      await s.putState(deadState, bytes('x'), t - 1000);
+      await s.put(live, bytes('y'), exp);
+      const n = await s.sweep(t);
+      assert.ok(Number.isInteger(n) && n >= 0);
+      assert.equal(await s.get(dead, t - 2000), undefined);
+      assert.equal(await s.takeState(deadState, t - 2000), undefined);
+      assert.ok(await s.get(live, t));
+    });
+
+    it('after close, calls reject with StoreUnavailableError and ping is false', async () => {
+      await s.close();
+      await assert.rejects(s.get(rnd(), t), StoreUnavailableError);
+      await assert.rejects(s.put(rnd(), bytes('x'), exp), StoreUnavailableError);
+      assert.equal(await s.ping(), false);
+      await s.close();
+    });
+  });
+}
