@@ -6,10 +6,10 @@
  * web handler, except the paths the judge answers itself (login callback, logout). A judge failure
  * answers 503 and is never proxied.
  */
+import { listenOn } from '../net/listen.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { trustMatcher } from '../net/cidr.js';
@@ -230,15 +230,7 @@ export function createIngress(deps: IngressDeps): Ingress {
 
   return {
     server,
-    listen(host: string, port: number): Promise<number> {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(host === '' ? { port } : { host, port }, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
-    },
+    listen: (host: string, port: number): Promise<number> => listenOn(server, host, port),
     close(drainMs: number): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         closing = true;

@@ -4,9 +4,9 @@
  * It only translates (see `http-map.ts`); every decision is the judge's. A judge failure answers
  * 503 (fail closed), never an allow.
  */
+import { listenOn } from '../net/listen.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../obs/log.js';
 import type { Decision } from './decision.js';
 import { createHttpMap, replyFor, type HttpReply } from './http-map.js';
@@ -157,16 +157,7 @@ export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
 
   return {
     server,
-    listen(host: string, port: number): Promise<number> {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        // An empty host (SERVER_HOSTNAME unset) means every interface.
-        server.listen(host === '' ? { port } : { host, port }, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
-    },
+    listen: (host: string, port: number): Promise<number> => listenOn(server, host, port),
     close(drainMs: number): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         closing = true;

@@ -3,7 +3,7 @@
  * `/metrics` (Prometheus). Any other path answers readiness, as oidc-authservice's probe port did.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from '../net/listen.js';
 import type { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 
@@ -31,11 +31,7 @@ export function createHealthServer(readiness: Readiness, metrics: Metrics): Heal
   });
   server.keepAliveTimeout = 5000;
   return {
-    listen: (host, port) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(host === '' ? { port } : { host, port }, () => resolve((server.address() as AddressInfo).port));
-      }),
+    listen: (host, port) => listenOn(server, host, port),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

@@ -40,33 +40,31 @@ export interface LoginState {
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
-/** Parses a decrypted session; anything malformed is `undefined` (treated as no session). */
-export function parseSession(json: string): Session | undefined {
-  let v: unknown;
+/** A JSON object, or `undefined` for anything else (malformed JSON included). */
+function jsonObject(json: string): Record<string, unknown> | undefined {
   try {
-    v = JSON.parse(json);
+    const v: unknown = JSON.parse(json);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const s = v as Record<string, unknown>;
+}
+
+/** Parses a decrypted session; anything malformed is `undefined` (treated as no session). */
+export function parseSession(json: string): Session | undefined {
+  const s = jsonObject(json);
+  if (!s) return undefined;
   if (s['v'] !== 1 || typeof s['user'] !== 'string' || !isStringArray(s['groups'])) return undefined;
   if (typeof s['iss'] !== 'string' || typeof s['sub'] !== 'string') return undefined;
   if (typeof s['createdAt'] !== 'number' || typeof s['expiresAt'] !== 'number') return undefined;
   if (typeof s['claims'] !== 'object' || s['claims'] === null) return undefined;
-  return v as Session;
+  return s as unknown as Session;
 }
 
 export function parseLoginState(json: string): LoginState | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const s = v as Record<string, unknown>;
+  const s = jsonObject(json);
+  if (!s) return undefined;
   for (const k of ['browser', 'nonce', 'codeVerifier', 'returnTo', 'redirectUri'] as const) if (typeof s[k] !== 'string') return undefined;
   if (s['v'] !== 1 || typeof s['createdAt'] !== 'number') return undefined;
-  return v as LoginState;
+  return s as unknown as LoginState;
 }
