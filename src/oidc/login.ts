@@ -74,9 +74,22 @@ export function createLogin(deps: FlowDeps): Login {
     start: (req) => begin(req, returnToFromRequest(req, deps.policy, absolute('/', req))),
     startAt(req) {
       const q = req.path.indexOf('?');
-      const rd = new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1)).get('rd');
+      const rd = rdOf(q < 0 ? '' : req.path.slice(q + 1));
       const target = rd === null ? undefined : safeRedirect(rd, requestOrigin(req), deps.policy);
       return begin(req, target ?? absolute('/', req));
     },
   };
+}
+
+/**
+ * The `rd` parameter of a login start. nginx cannot percent-encode it
+ * (`return 302 <prefix>/login?rd=$scheme://$http_host$request_uri`), so the original URL's own
+ * query would become parameters of ours and be lost: an `rd` whose raw value starts with
+ * `http://`, `https://` or `/` (i.e. not encoded) runs verbatim to the end of the query string.
+ * An encoded one (`rd=https%3A%2F%2F…`) is decoded as usual. The result is validated by the caller.
+ */
+export function rdOf(query: string): string | null {
+  const raw = /(?:^|&)rd=(?=https?:\/\/|\/)/i.exec(query);
+  if (raw) return query.slice(raw.index + raw[0].length);
+  return new URLSearchParams(query).get('rd');
 }

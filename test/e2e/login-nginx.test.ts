@@ -8,14 +8,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newContext } from '../helpers/browser.js';
-import { AFTER_LOGOUT_PATH, ALICE, API, NAVIGATION, SESSION_COOKIE, echoOn, sessionCookie, sessionId, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
+import { AFTER_LOGOUT_PATH, ALICE, API, BOB, NAVIGATION, SESSION_COOKIE, echoOn, sessionCookie, sessionId, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
+
+/** /admin is for the admins group; every other path for anyone signed in (the demo's rules). */
+const RULES = `
+authzRules:
+  - match: { path: { prefix: /admin } }
+    allow: { groups: [admins] }
+  - match: { path: { prefix: / } }
+    allow: { authenticated: true }
+`;
 
 describe('browser login behind nginx auth_request', () => {
   let stack: LoginStack;
   let browser: Browser;
 
   before(async () => {
-    stack = await startLoginStack({ front: 'nginx' });
+    stack = await startLoginStack({ front: 'nginx', yaml: RULES });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -47,6 +56,21 @@ describe('browser login behind nginx auth_request', () => {
     }
     const cookie = await sessionCookie(page.context(), stack.origin);
     assert.deepEqual([cookie?.httpOnly, cookie?.secure, cookie?.sameSite, cookie?.path], [true, true, 'Lax', '/']);
+  });
+
+  it('the classic pattern works too: nginx redirects to <prefix>/login?rd=<original URL>, which returns there after sign-in', async () => {
+    const page = await freshPage();
+    const first = page.waitForResponse((r) => r.url() === stack.url('/classic/page?x=1&y=%2F'));
+    await page.goto(stack.url('/classic/page?x=1&y=%2F'));
+    const redirect = await first;
+    assert.equal(redirect.status(), 302);
+    // nginx cannot encode `rd`: the original query follows unencoded, and the service takes it all.
+    assert.equal(new URL(redirect.headers()['location'] ?? '', stack.origin).href, stack.url(`/authservice/login?rd=${stack.url('/classic/page?x=1&y=%2F')}`));
+    await signIn(page, ALICE);
+    assert.equal(page.url(), stack.url('/classic/page?x=1&y=%2F'));
+    const echo = await echoOn(page);
+    assert.equal(echo.url, '/classic/page?x=1&y=%2F');
+    assert.deepEqual(echo.headers['kubeflow-userid'], ['alice@example.com']);
   });
 
   it('answers an API client without a session 401 JSON through nginx, never a redirect', async () => {
@@ -82,6 +106,18 @@ describe('browser login behind nginx auth_request', () => {
       assert.equal(r.status, 200);
       assert.deepEqual((JSON.parse(r.body) as { headers: Record<string, string[]> }).headers['cookie'], kept, sent);
     }
+  });
+
+  it('a signed-in user a rule refuses gets a 403 from nginx, not a new sign-in', async () => {
+    const page = await freshPage();
+    await page.goto(stack.url('/admin/users'));
+    const landing = page.waitForResponse((r) => r.url() === stack.url('/admin/users') && r.status() !== 302);
+    const authorizations = stack.provider.stats.requests.get('/auth') ?? 0;
+    await signIn(page, BOB);
+    assert.equal((await landing).status(), 403);
+    assert.equal(page.url(), stack.url('/admin/users'));
+    assert.equal(stack.provider.stats.requests.get('/auth'), authorizations, 'no new authorization request after the callback');
+    assert.equal(stack.seen.filter((s) => s.url.startsWith('/admin')).length, 0, 'the app never saw the request');
   });
 
   it('signs out through nginx to the after-logout page; the old cookie then goes back to the provider', async () => {
