@@ -112,17 +112,32 @@ export function createCallback(deps: FlowDeps): Callback {
   };
 
   function exchangeFailure(e: unknown): Decision {
-    if (e instanceof HttpClientError) {
-      log.warn({ err: { name: e.name, code: e.code } }, 'provider unreachable during login');
+    if (providerUnreachable(e)) {
+      log.warn({ err: { name: (e as Error).name, code: (e as { code?: string }).code } }, 'provider unreachable during login');
       return unavailable('provider');
     }
     if (e instanceof oidc.ResponseBodyError) {
       log.warn({ err: { name: e.name, error: e.error, status: e.status } }, 'provider refused the code exchange');
-      if (e.status >= 500) return unavailable('provider');
       return failed(400, 'exchange', 'The identity provider did not accept this sign-in. Please start again.');
     }
     const err = e as Error;
     log.warn({ err: { name: err.name, code: (err as { code?: string }).code, message: err.message?.slice(0, 200) } }, 'login could not be completed');
     return failed(500, 'exchange', 'Sign-in could not be completed. Please start again.');
   }
+}
+
+/**
+ * True when the provider could not be asked, or failed on its side: our transport failed
+ * (openid-client wraps it as the `cause` of a ClientError), or it answered 5xx (with or without
+ * an OAuth error body). Those are 503s; everything else is a login failure.
+ */
+export function providerUnreachable(e: unknown): boolean {
+  if (e instanceof oidc.ResponseBodyError) return e.status >= 500;
+  for (let c: unknown = e, depth = 0; depth < 5; depth++) {
+    if (c instanceof HttpClientError) return true;
+    if (c instanceof Response) return c.status >= 500;
+    if (!(c instanceof Error)) return false;
+    c = c.cause;
+  }
+  return false;
 }
