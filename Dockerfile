@@ -1,25 +1,52 @@
-# oidc-judge container image: build with dev dependencies, ship production dependencies only.
-FROM node:20-bookworm-slim AS build
-WORKDIR /app
-# better-sqlite3 builds from source when no prebuilt binary can be fetched.
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json tsconfig.json ./
-COPY src ./src
-COPY test ./test
-COPY scripts ./scripts
-COPY proto ./proto
-COPY templates ./templates
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+# oidc-judge container image.
+#   docker build -t oidc-judge:0.1.0 .
+#   docker run --rm -p 8080:8080 -p 9191:9191 -p 8082:8082 -p 8081:8081 \
+#     -e OIDC_PROVIDER=https://idp.example.com -e CLIENT_ID=my-app -e CLIENT_SECRET=… oidc-judge:0.1.0
+#   docker run --rm -e … oidc-judge:0.1.0 check-config     # the effective configuration, secrets redacted
+#
+# Every stage starts from the same image, so better-sqlite3's native addon, compiled in `deps`,
+# matches the Node.js ABI and the glibc of `runtime`:
+#   build    all dependencies, then the TypeScript compiled to dist/src;
+#   deps     production dependencies only, the addon compiled, its build leftovers removed;
+#   runtime  node, dist/src, production node_modules, protos and templates; non-root, no compiler.
+ARG NODE_IMAGE=node:20-bookworm-slim
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE} AS toolchain
+# better-sqlite3 builds from source when no prebuilt binary can be downloaded.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+
+FROM toolchain AS build
+# --ignore-scripts: `prepare` (tsc) would run before the sources are here; the addon is not needed to compile.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.json
+
+FROM toolchain AS deps
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm rebuild better-sqlite3 \
+ && cd node_modules/better-sqlite3 \
+ && mv build/Release/better_sqlite3.node /tmp/ \
+ && rm -rf build deps src \
+ && mkdir -p build/Release \
+ && mv /tmp/better_sqlite3.node build/Release/ \
+ && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 COPY proto ./proto
 COPY templates ./templates
+# The embedded session store's default directory (SESSION_STORE_PATH); mount a volume there.
 RUN mkdir -p /var/lib/authservice && chown 65532:65532 /var/lib/authservice
+# A numeric user, so that Kubernetes' runAsNonRoot can check it; the code stays root-owned, read-only.
 USER 65532:65532
 EXPOSE 8080 8081 8082 9191
 ENTRYPOINT ["node", "dist/src/cli.js"]

@@ -1,8 +1,10 @@
 /**
- * A real nginx (Debian's nginx-light) for end-to-end tests: a generated config from
- * test/e2e/nginx/nginx.conf.template, everything it writes inside a fresh temp dir, a free port
- * on 127.0.0.1. `stop()` must be called (t.after / after hooks); the process is also killed if
- * the test process exits first.
+ * A real nginx (Debian's nginx-light) for end-to-end tests, running the shipped examples: an
+ * http-level snippet from examples/nginx/ (auth-request.conf.template by default) with its
+ * `{{LISTEN}}`/`{{JUDGE}}`/`{{UPSTREAM}}` placeholders filled, included from a main nginx.conf
+ * that keeps everything nginx writes inside a fresh temp dir; a free port on 127.0.0.1.
+ * `stop()` must be called (t.after / after hooks); the process is also killed if the test
+ * process exits first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,15 +17,18 @@ import { projectRoot } from '../../src/paths.js';
 import { freePort } from './net.js';
 
 export const NGINX_BIN = '/usr/sbin/nginx';
-export const NGINX_TEMPLATE = join(projectRoot, 'test/e2e/nginx/nginx.conf.template');
+export const NGINX_EXAMPLES = join(projectRoot, 'examples/nginx');
+export const NGINX_TEMPLATE = join(NGINX_EXAMPLES, 'auth-request.conf.template');
+/** The path the examples send `auth_request` subrequests to (VERIFY_AUTH_URL's default). */
+export const EXAMPLE_VERIFY_PATH = '/authservice/verify';
 const TEMP_DIRS = ['client_body_temp', 'proxy_temp', 'fastcgi_temp', 'uwsgi_temp', 'scgi_temp'];
 
 export interface NginxOptions {
   readonly judgePort: number;
   readonly upstreamPort: number;
-  /** Default `/authservice/verify`. */
+  /** Replaces the examples' `/authservice/verify` in `proxy_pass` lines. Default: kept. */
   readonly verifyPath?: string;
-  /** Default NGINX_TEMPLATE. */
+  /** An http-level snippet with `{{NAME}}` placeholders. Default NGINX_TEMPLATE. */
   readonly templatePath?: string;
   /** How long to wait for nginx to accept connections. Default 10 000 ms. */
   readonly startTimeoutMs?: number;
@@ -45,6 +50,24 @@ export function renderTemplate(template: string, values: Readonly<Record<string,
     if (v === undefined) throw new Error(`nginx template: no value for {{${name}}}`);
     return v;
   });
+}
+
+/** The main nginx.conf: process settings and every path nginx writes to inside `dir`, then the snippet. */
+export function mainConfig(dir: string, snippetPath: string): string {
+  return [
+    'daemon off;',
+    'master_process on;',
+    'worker_processes 1;',
+    `pid ${dir}/nginx.pid;`,
+    `error_log ${dir}/error.log info;`,
+    'events { worker_connections 256; }',
+    'http {',
+    `    access_log ${dir}/access.log;`,
+    ...TEMP_DIRS.map((d) => `    ${d}_path ${dir}/${d};`),
+    `    include ${snippetPath};`,
+    '}',
+    '',
+  ].join('\n');
 }
 
 /** One connection attempt: true when something accepts on 127.0.0.1:port. */
@@ -76,16 +99,17 @@ export async function startNginx(opts: NginxOptions): Promise<Nginx> {
     await chmod(join(dir, d), 0o777);
   }
   const port = await freePort();
-  const conf = renderTemplate(await readFile(opts.templatePath ?? NGINX_TEMPLATE, 'utf8'), {
-    PREFIX: dir,
+  let snippet = renderTemplate(await readFile(opts.templatePath ?? NGINX_TEMPLATE, 'utf8'), {
     LISTEN: `127.0.0.1:${port}`,
     JUDGE: `127.0.0.1:${opts.judgePort}`,
     UPSTREAM: `127.0.0.1:${opts.upstreamPort}`,
-    VERIFY_PATH: opts.verifyPath ?? '/authservice/verify',
   });
+  if (opts.verifyPath !== undefined) snippet = snippet.replaceAll(`${EXAMPLE_VERIFY_PATH}$request_uri`, `${opts.verifyPath}$request_uri`);
+  const snippetPath = join(dir, 'site.conf');
   const confPath = join(dir, 'nginx.conf');
   const errorLogPath = join(dir, 'error.log');
-  await writeFile(confPath, conf);
+  await writeFile(snippetPath, snippet);
+  await writeFile(confPath, mainConfig(dir, snippetPath));
 
   const child = spawn(NGINX_BIN, ['-p', `${dir}/`, '-c', confPath, '-e', errorLogPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
