@@ -1,6 +1,6 @@
 /**
  * The whole chain with nothing faked: a client → a real nginx (`auth_request`, the config of
- * test/e2e/nginx/nginx.conf.template) → the assembled service's verify path → a real OpenID
+ * examples/nginx/auth-request.conf.template) → the assembled service's verify path → a real OpenID
  * Provider's keys; allowed requests reach an echo upstream with the identity the judge set.
  */
 import assert from 'node:assert/strict';

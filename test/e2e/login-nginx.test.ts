@@ -1,5 +1,5 @@
 /**
- * The browser login behind a real nginx `auth_request` (test/e2e/nginx/login.conf.template):
+ * The browser login behind a real nginx `auth_request` (examples/nginx/login.conf.template):
  * nginx's verify subrequest answers 401, `error_page 401 = @login` asks the judge again with the
  * original request, which sends a browser to the provider (and an API client a 401); the callback,
  * logout and pages go to the web server; the app behind nginx gets the identity and never our cookies.

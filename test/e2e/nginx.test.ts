@@ -1,7 +1,7 @@
 /**
  * A real nginx `auth_request` in front of an echo upstream, asking the HTTP judge on its verify
  * path. The judge here is a small fake (the decision pipeline is tested on its own); what this
- * proves is the wire: the nginx config in test/e2e/nginx/nginx.conf.template, the verify
+ * proves is the wire: the nginx config in examples/nginx/auth-request.conf.template, the verify
  * convention, 204/401/403, and identity headers that clients cannot forge.
  */
 import assert from 'node:assert/strict';
