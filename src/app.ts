@@ -4,6 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { AccessTokenAuthenticator } from './authn/access-token.js';
+import { IntrospectionAuthenticator } from './authn/introspection.js';
+import { OpaqueTokenAuthenticator } from './authn/opaque.js';
+import { externalAuthorizer, MAX_RESPONSE_BYTES } from './authz/external.js';
 import { IdTokenAuthenticator } from './authn/id-token.js';
 import type { Authenticator } from './authn/types.js';
 import { groupsAuthorizer } from './authz/groups.js';
@@ -22,6 +25,10 @@ import { createResponses } from './judge/responses.js';
 import { compileSkipRules } from './judge/skip.js';
 import { HttpClient } from './net/http-client.js';
 import { createHealthServer } from './obs/health.js';
+import { adminRoute } from './obs/admin.js';
+import { withRoute } from './oidc/backchannel-http.js';
+import { createServer } from 'node:http';
+import { listenOn } from './net/listen.js';
 import type { Logger } from './obs/log.js';
 import { createMetrics, type Metrics } from './obs/metrics.js';
 import { observe } from './obs/observe.js';
@@ -37,6 +44,7 @@ import { join } from 'node:path';
 import { createWebApp } from './web/app.js';
 import { createIngress } from './forward/ingress.js';
 import { LOGIN_COOKIE } from './oidc/flow.js';
+import { createKubernetesAuthenticator } from './kube/setup.js';
 
 export interface AppDeps {
   readonly log: Logger;
@@ -76,14 +84,22 @@ function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, l
       case 'access_token':
         if (!config.accessTokenAuthnEnabled) break;
         if (config.accessTokenAuthn === 'jwt') out.push(new AccessTokenAuthenticator(config, deps));
-        else log.warn('ACCESS_TOKEN_AUTHN=opaque is not available in this version: opaque access tokens are not accepted');
+        else {
+          const ca = caPem(config);
+          // No redirects: the bearer must not follow one to another host.
+          const http = new HttpClient({ maxRedirects: 0, ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });
+          const lookup = { discovery: issuers.primary, http, clock, log };
+          out.push(config.accessTokenAuthn === 'opaque' ? new OpaqueTokenAuthenticator(config, lookup) : new IntrospectionAuthenticator(config, lookup));
+        }
         break;
       case 'id_token':
         if (config.idtokenAuthnEnabled) out.push(new IdTokenAuthenticator(config, deps));
         break;
-      case 'kubernetes':
-        if (config.kubernetesAuthnEnabled) log.info('Kubernetes service-account tokens: not available in this version; the authenticator is off');
+      case 'kubernetes': {
+        const kube = config.kubernetesAuthnEnabled ? createKubernetesAuthenticator(config, { clock, log }) : undefined;
+        if (kube) out.push(kube);
         break;
+      }
       case 'session':
         out.push(browser.authenticator);
         break;
@@ -92,9 +108,16 @@ function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, l
   return out;
 }
 
-function authorizers(config: Config): Authorizer[] {
+function authorizers(config: Config, clock: Clock, log: Logger): Authorizer[] {
   const rules = rulesAuthorizer(config.authzRules);
-  return [groupsAuthorizer(config.groupsAllowlist), ...(rules ? [rules] : [])];
+  const out = [groupsAuthorizer(config.groupsAllowlist), ...(rules ? [rules] : [])];
+  if (config.externalAuthzUrl !== '') {
+    const ca = caPem(config);
+    const http = new HttpClient({ timeoutMs: config.externalAuthzTimeout, maxBytes: MAX_RESPONSE_BYTES, maxRedirects: 0, ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });
+    if (config.checkTimeout > 0 && config.externalAuthzTimeout >= config.checkTimeout) log.warn('EXTERNAL_AUTHZ_TIMEOUT is not below CHECK_TIMEOUT: a slow external authorizer ends the check with 503 instead of 403');
+    out.push(externalAuthorizer({ url: config.externalAuthzUrl, http, clock, log }));
+  }
+  return out;
 }
 
 export function buildCore(config: Config, deps: AppDeps): Core {
@@ -107,7 +130,14 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   readiness.set(false, 'OIDC discovery has not succeeded yet');
   issuers.primary.once('ready', () => readiness.set(true));
   const store = deps.store ?? openSessionStore(config, (p: string) => readFileSync(p, 'utf8'));
-  const sessions = new Sessions(store, clock, { idleTimeoutSeconds: config.sessionIdleTimeout, cacheTtlSeconds: config.sessionCacheTtl });
+  const sessions = new Sessions(store, clock, {
+    idleTimeoutSeconds: config.sessionIdleTimeout,
+    cacheTtlSeconds: config.sessionCacheTtl,
+    // Sessions ended in another process (logout, back-channel logout, revocation) leave this one's cache at once.
+    feed: store.revocationFeed({ onProblem: (what) => deps.log.warn(`session revocations: ${what}`) }),
+    onFeedError: (e) => deps.log.warn({ err: { name: e.name } }, 'could not tell other processes that sessions ended; their caches expire within SESSION_CACHE_TTL'),
+  });
+  sessions.listen();
   const pages = createPages({
     templateDirs: [join(templatesDir, 'default'), ...config.templatePath],
     context: {
@@ -119,7 +149,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     prefixPath: pathOf(config.authserviceUrlPrefix),
     homepageUrl: config.homepageUrl,
   });
-  const browser = assembleBrowserLogin(config, { discovery: issuers.primary, http, sessions, pages, clock, log: deps.log });
+  const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, sessions, pages, clock, log: deps.log });
   const responses = createResponses(pages);
   const judge = createJudge({
     ownRoutes: browser.judgeRoutes,
@@ -128,7 +158,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     targetOf,
     skip: compileSkipRules(config),
     authenticators: authenticators(config, issuers, clock, deps.log, browser),
-    authorizers: authorizers(config),
+    authorizers: authorizers(config, clock, deps.log),
     identityHeaders: compileIdentityHeaders(config),
     responses,
   });
@@ -147,6 +177,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
       clearInterval(sweep);
       issuers.stop();
       http.close();
+      await sessions.close();
       await store.close();
     },
   };
@@ -166,6 +197,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const http = createHttpJudge({
     judge: core.judge,
     log: deps.log,
+    routes: core.browser.judgeBackchannelRoute,
     options: {
       verifyPath: config.verifyAuthUrl,
       forwardAuthPath: config.forwardAuthUrl,
@@ -173,7 +205,11 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
       trustedProxies: config.trustedProxies,
     },
   });
-  const health = createHealthServer(core.readiness, core.metrics);
+  const health = createHealthServer(
+    core.readiness,
+    core.metrics,
+    adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }),
+  );
   const prefixPath = pathOf(config.authserviceUrlPrefix);
   const web = createWebApp({
     pages: core.pages,
@@ -184,13 +220,16 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     trustedProxies: config.trustedProxies,
     formActions: [new URL(config.oidcProvider).origin],
   });
+  // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
+  const webHandler = withRoute(core.browser.webBackchannelRoute, web.app);
+  const webServer = createServer(webHandler);
   const ingress =
     config.ingressPort === 0
       ? undefined
       : createIngress({
           judge: core.judge,
           upstream: config.ingressUpstream,
-          web: web.app,
+          web: webHandler,
           prefixPath,
           stripCookies: [config.sessionCookieName, LOGIN_COOKIE],
           trustedProxies: config.trustedProxies,
@@ -200,7 +239,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     health: await health.listen(host, config.readinessProbePort),
     http: await http.listen(host, config.serverPort),
     grpc: await grpc.listen(host, config.grpcPort),
-    web: await web.listen(host, config.webServerPort),
+    web: await listenOn(webServer, host, config.webServerPort),
     ingress: ingress ? await ingress.listen(host, config.ingressPort) : 0,
   };
   core.issuers.start();
@@ -211,7 +250,16 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     async stop() {
       core.readiness.set(false, 'shutting down');
       const drainMs = config.drainTimeout * 1000;
-      await Promise.all([grpc.shutdown(drainMs), http.close(drainMs), ingress?.close(drainMs), web.close()]);
+      const webClosed = new Promise<void>((resolve) => {
+        // A slow or stuck client of the pages must not hold the shutdown past DRAIN_TIMEOUT.
+        const force = setTimeout(() => webServer.closeAllConnections(), drainMs);
+        webServer.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        webServer.closeIdleConnections();
+      });
+      await Promise.all([grpc.shutdown(drainMs), http.close(drainMs), ingress?.close(drainMs), webClosed]);
       await core.close();
       await health.close();
     },

@@ -72,6 +72,13 @@ function parseCidrs(v: unknown, at: string, errs: string[]): readonly string[] {
 
 const defaultChain = ['kubernetes', 'access_token', 'session', 'id_token'] as const;
 
+/** `ADMIN_TOKEN`: empty (off), or a token hard to guess. The message never echoes it. */
+function parseAdminToken(raw: string): string {
+  const t = raw.trim();
+  if (t !== '' && (t.length < 16 || /\s/.test(t))) throw new Error('must be at least 16 characters, without spaces');
+  return t;
+}
+
 export const schema = {
   // ── OIDC provider and client ──────────────────────────────────────────────────────────────
   ...section('OIDC provider and client', {
@@ -114,8 +121,14 @@ export const schema = {
     audiences: list('AUDIENCES', 'Accepted `aud` values for JWT access tokens, and the TokenReview audiences.', { default: ['istio-ingressgateway.istio-system.svc.cluster.local'] }),
     idtokenAuthnEnabled: bool('IDTOKEN_AUTHN_ENABLED', 'Accept ID tokens (audience `CLIENT_ID`) as bearer tokens.', { default: true }),
     accessTokenAuthnEnabled: bool('ACCESS_TOKEN_AUTHN_ENABLED', 'Accept access tokens as bearer tokens.', { default: true }),
-    accessTokenAuthn: oneOf('ACCESS_TOKEN_AUTHN', ['jwt', 'opaque'], 'How access tokens are checked: `jwt` (signature, audiences) or `opaque` (userinfo).', { default: 'jwt' }),
+    accessTokenAuthn: oneOf('ACCESS_TOKEN_AUTHN', ['jwt', 'opaque', 'introspection'], 'How access tokens are checked: `jwt` (signature, audiences), `opaque` (the provider’s userinfo) or `introspection` (RFC 7662 at the provider). Case-sensitive.', { default: 'jwt' }),
+    introspectionUrl: url('INTROSPECTION_URL', 'RFC 7662 endpoint for `ACCESS_TOKEN_AUTHN=introspection` (default: the discovered `introspection_endpoint`); the client authenticates as at the token endpoint.', { default: '' }),
+    introspectionRequiredScopes: list('INTROSPECTION_REQUIRED_SCOPES', 'Scopes an introspected token must all have; checked on every request, cached or not. Commas or spaces.', { default: [], spaces: true }),
+    introspectionAudiences: list('INTROSPECTION_AUDIENCES', 'If set, an introspected token’s `aud` must contain one of these; checked on every request, cached or not.', { default: [] }),
     kubernetesAuthnEnabled: bool('KUBERNETES_AUTHN_ENABLED', 'Accept Kubernetes service-account tokens (TokenReview).', { default: true }),
+    kubeconfig: str('KUBECONFIG', 'Kubeconfig file (or `:`-separated list) for the TokenReview calls; empty: the in-cluster service account. Neither: service-account tokens are off.', { default: '' }),
+    kubernetesServiceHost: str('KUBERNETES_SERVICE_HOST', 'API server address for in-cluster credentials (set by Kubernetes in every pod).', { default: '' }),
+    kubernetesServicePort: str('KUBERNETES_SERVICE_PORT', 'API server port for in-cluster credentials (set by Kubernetes in every pod).', { default: '' }),
     jwtIssuers: list('JWT_ISSUERS', 'Extra issuers whose JWT access tokens are accepted (discovery at each issuer).', { default: [] }),
     jwtAlgorithms: list('JWT_ALGORITHMS', 'Allowed JWS algorithms (asymmetric only; `none` and HMAC are never accepted).', { default: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] }),
     jwtLeeway: int('JWT_LEEWAY', 'Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.', { default: 30, min: 0, max: 300 }),
@@ -124,7 +137,7 @@ export const schema = {
     userIdClaim: str('USERID_CLAIM', 'Claim used as the user id.', { default: 'email' }),
     groupsClaim: str('GROUPS_CLAIM', 'Claim holding the groups (a list of strings).', { default: 'groups' }),
     caBundle: str('CA_BUNDLE', 'PEM file of extra CA certificates trusted for calls to the provider.', { default: '' }),
-    cacheEnabled: bool('CACHE_ENABLED', 'Cache bearer-token results (keys are hashes; never beyond the token’s expiry).', { default: false }),
+    cacheEnabled: bool('CACHE_ENABLED', 'Cache what the provider said about bearer tokens (userinfo, introspection): keys are hashes, entries never outlive the token’s `exp`. Locally verified JWTs are always cached until `exp`.', { default: false }),
     cacheExpirationMinutes: int('CACHE_EXPIRATION_MINUTES', 'Upper bound of a cache entry’s lifetime, in minutes.', { default: 5, min: 1, max: 1440 }),
 
   }),
@@ -132,7 +145,8 @@ export const schema = {
   ...section('Authorization', {
     groupsAllowlist: list('GROUPS_ALLOWLIST', 'Groups allowed in; `*` allows everyone, also users without groups. Empty denies all.', { default: ['*'] }),
     authzRules: structured('AUTHZ_RULES', 'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns). When set, a request no rule matches is denied. Usually in the config file as `authzRules:`.', parseAuthzRules, { default: [], type: 'rules' }),
-    externalAuthzUrl: url('EXTERNAL_AUTHZ_URL', 'External authorizer called for every authenticated request.', { default: '' }),
+    externalAuthzUrl: url('EXTERNAL_AUTHZ_URL', 'External authorizer called for every authenticated request (after the groups and rules): 2xx allows, 401/403 denies with its body as the reason, anything else refuses.', { default: '' }),
+    externalAuthzTimeout: int('EXTERNAL_AUTHZ_TIMEOUT', 'Milliseconds to wait for the external authorizer before refusing the request; keep it below `CHECK_TIMEOUT`.', { default: 2000, min: 1, max: 600000 }),
 
   }),
   // ── Identity headers ─────────────────────────────────────────────────────────────────────
@@ -174,7 +188,7 @@ export const schema = {
     sessionCookieHttpOnly: bool('SESSION_COOKIE_HTTP_ONLY', '`HttpOnly` attribute of the session cookie; turn off only for the Kubeflow dashboard’s header logout.', { default: true }),
     sessionCookieDomain: str('SESSION_COOKIE_DOMAIN', '`Domain` attribute of the session cookie (empty: host-only).', { default: '' }),
     sessionCookiePath: str('SESSION_COOKIE_PATH', '`Path` attribute of the session cookie.', { default: '/' }),
-    sessionCacheTtl: int('SESSION_CACHE_TTL', 'Seconds a session read from the store is kept in process (logout on this replica invalidates it at once).', { default: 5, min: 0, max: 300 }),
+    sessionCacheTtl: int('SESSION_CACHE_TTL', 'Seconds a session read from the store is kept in process (logout, back-channel logout and revocation invalidate it on every replica within a second).', { default: 5, min: 0, max: 300 }),
     sessionStoreRedisMode: oneOf('SESSION_STORE_REDIS_MODE', ['standalone', 'sentinel', 'cluster'], 'Redis topology; `SESSION_STORE_REDIS_ADDR` lists the server, the sentinels, or the cluster seed nodes (comma-separated).', { default: 'standalone' }),
     sessionStoreRedisUsername: str('SESSION_STORE_REDIS_USERNAME', 'Redis ACL user name.', { default: '' }),
     sessionStoreRedisSentinelMaster: str('SESSION_STORE_REDIS_SENTINEL_MASTER', 'Sentinel master name.', { default: 'mymaster' }),
@@ -182,6 +196,10 @@ export const schema = {
     sessionStoreRedisTls: bool('SESSION_STORE_REDIS_TLS', 'Connect to Redis over TLS.', { default: false }),
     sessionStoreRedisCa: str('SESSION_STORE_REDIS_CA', 'PEM file of CA certificates for Redis TLS (default: the system roots).', { default: '' }),
     sessionStoreRedisKeyPrefix: str('SESSION_STORE_REDIS_KEY_PREFIX', 'Prefix of every Redis key the service writes.', { default: 'oidc-judge:' }),
+    adminToken: {
+      ...str('ADMIN_TOKEN', 'Bearer token of `POST /admin/sessions/revoke` on the health port (ends a user’s sessions everywhere); at least 16 characters. Empty: no admin endpoint.', { default: '', secret: true }),
+      parse: parseAdminToken,
+    },
 
   }),
   // ── Web pages ────────────────────────────────────────────────────────────────────────────

@@ -49,6 +49,9 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         client_name: 'the oidc-judge demo',
         redirect_uris: [`${origin}/authservice/oidc/callback`],
         post_logout_redirect_uris: [`${origin}/authservice/site/after_logout`],
+        // Signing out at the provider ends the demo session too (OpenID Back-Channel Logout).
+        backchannel_logout_uri: `${origin}/authservice/oidc/backchannel-logout`,
+        backchannel_logout_session_required: true,
       },
     ],
     log: opts.log,

@@ -59,15 +59,23 @@ export function createJudge(deps: JudgeDeps): Judge {
     return rule === undefined ? undefined : skipAllow(rule);
   }
 
-  /** Step 2: the authenticator chain. First `ok` wins; `invalid` stops with 401; `unavailable` → 503 if nobody else vouches. */
+  /**
+   * Step 2: the authenticator chain. First `ok` wins; `invalid` stops with 401 (with `fallThrough`:
+   * 401 unless a later one vouches); `unavailable` → 503 if nobody else vouches.
+   */
   async function authenticate(req: JudgeRequest): Promise<Authenticated> {
     let unavailable: string | undefined;
+    let rejected: { readonly by: string; readonly reason: string } | undefined;
     for (const a of authenticators) {
       const out = await a.authenticate(req);
       switch (out.kind) {
         case 'ok':
           return { identity: out.identity };
         case 'invalid':
+          if (out.fallThrough) {
+            rejected ??= { by: a.name, reason: out.reason };
+            break;
+          }
           return { decision: responses.invalidToken(req, a.name, out.reason) };
         case 'unavailable':
           unavailable ??= `${a.name}: ${out.reason}`;
@@ -77,6 +85,7 @@ export function createJudge(deps: JudgeDeps): Judge {
       }
     }
     if (unavailable !== undefined) return { decision: responses.unavailable(req, unavailable) };
+    if (rejected !== undefined) return { decision: responses.invalidToken(req, rejected.by, rejected.reason) };
     if (deps.login && req.denyStyle === 'redirect' && isNavigation(req)) return { decision: await deps.login.start(req) };
     return { decision: responses.unauthenticated(req) };
   }

@@ -1,8 +1,9 @@
 /**
  * The health listener (READINESS_PROBE_PORT): `/healthz` (alive), `/readyz` (ready to judge),
- * `/metrics` (Prometheus). Any other path answers readiness, as oidc-authservice's probe port did.
+ * `/metrics` (Prometheus), and whatever `routes` takes first (the admin endpoint, `admin.ts`).
+ * Any other path answers readiness, as oidc-authservice's probe port did.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenOn } from '../net/listen.js';
 import type { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
@@ -12,8 +13,12 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export function createHealthServer(readiness: Readiness, metrics: Metrics): HealthServer {
+/** A route on the health port: true when it took (and answers) the request. */
+export type HealthRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export function createHealthServer(readiness: Readiness, metrics: Metrics, routes?: HealthRoute): HealthServer {
   const server: Server = createServer((req, res) => {
+    if (routes?.(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');

@@ -1,7 +1,7 @@
 /**
  * Puts the browser login together from one config: the relying-party client, sessions over the
- * configured store, the session authenticator (with refresh), login start, callback, logout, and
- * the routes through which the judge and the web server answer them.
+ * configured store, the session authenticator (with refresh), login start, callback, logout,
+ * back-channel logout, and the routes through which the judge and the web server answer them.
  */
 import { SessionAuthenticator } from '../authn/session.js';
 import type { Target } from '../authz/types.js';
@@ -13,14 +13,17 @@ import type { JudgeRequest } from '../judge/request.js';
 import type { HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
 import type { Sessions } from '../sessions/sessions.js';
+import { createBackchannelLogout, type BackchannelLogout } from './backchannel.js';
+import { backchannelRoute, type HttpRoute } from './backchannel-http.js';
 import { createCallback } from './callback.js';
 import { OidcClient } from './client.js';
 import type { Discovery } from './discovery.js';
+import type { IssuerKeys } from './issuers.js';
 import type { FlowDeps, FlowPages } from './flow.js';
 import { createLogin } from './login.js';
 import { createLogout } from './logout.js';
 import { Refresher } from './refresh.js';
-import { flowPaths, flowRoutes, type FlowPaths } from './routes.js';
+import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from './routes.js';
 
 export interface BrowserLogin {
   readonly client: OidcClient;
@@ -32,12 +35,18 @@ export interface BrowserLogin {
   /** The web server's routes (also without the prefix). */
   readonly webRoutes: (req: JudgeRequest, target: Target) => Promise<Decision | undefined> | undefined;
   readonly paths: FlowPaths;
+  /** OpenID Back-Channel Logout: the handler, and its routes for the web server (also unprefixed) and the judge's HTTP port. */
+  readonly backchannel: BackchannelLogout;
+  readonly webBackchannelRoute: HttpRoute;
+  readonly judgeBackchannelRoute: HttpRoute;
   /** Ends the session of an identity an authorizer refused (oidc-authservice revoked it then). */
   onForbidden(identity: Identity): Promise<void>;
 }
 
 export interface BrowserLoginDeps {
   readonly discovery: Discovery;
+  /** The provider's signing keys (logout tokens are verified with them). */
+  readonly keys: IssuerKeys;
   readonly http: HttpClient;
   readonly sessions: Sessions;
   readonly pages: FlowPages;
@@ -53,6 +62,7 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   const login = createLogin(flow);
   const handlers = { login: (req: JudgeRequest) => login.startAt(req), callback: createCallback(flow), logout: createLogout(flow) };
   const paths = flowPaths(config);
+  const backchannel = createBackchannelLogout(config, { keys: deps.keys, sessions, clock, log });
   return {
     client,
     refresher,
@@ -61,6 +71,13 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
     judgeRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: false }),
     webRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: true }),
     paths,
+    backchannel,
+    webBackchannelRoute: backchannelRoute(backchannel, { paths: backchannelPaths(paths, { alsoUnprefixed: true }) }),
+    judgeBackchannelRoute: backchannelRoute(backchannel, {
+      paths: backchannelPaths(paths, { alsoUnprefixed: false, checkPathPrefix: config.httpCheckPathPrefix }),
+      successStatus: 204,
+      bodyRequired: true,
+    }),
     async onForbidden(identity) {
       if (identity.authenticator !== 'session' || identity.sessionId === undefined) return;
       try {

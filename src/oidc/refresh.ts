@@ -91,7 +91,8 @@ export class Refresher {
         ...(tokens.id_token !== undefined ? { idToken: tokens.id_token } : {}),
         ...(tokens.expires_in !== undefined ? { accessExpiresAt: now + tokens.expires_in * 1000 } : {}),
       };
-      await sessions.update(id, next);
+      // Ended (logout, back-channel logout, revocation) while the provider answered: stays ended.
+      if (!(await sessions.update(id, next))) return { kind: 'ended' };
       return { kind: 'live', session: next };
     } finally {
       await lock.release().catch(() => undefined);

@@ -4,6 +4,9 @@
  * only redirect to a fixed URL). The judge answers them before its skip rules (as oidc-authservice's mux
  * did); the web server answers them too, also without the prefix (deployments that rewrite
  * `/authservice/` → `/` before the web server).
+ *
+ * `POST <prefix>/oidc/backchannel-logout` needs the request body, which checks do not carry, so it
+ * is a `node:http` route (`backchannel-http.ts`) on the same paths: `backchannelPaths`.
  */
 import type { Target } from '../authz/types.js';
 import { pathOf } from '../config/load.js';
@@ -22,6 +25,8 @@ export interface FlowPaths {
   readonly login: string;
   readonly callback: string;
   readonly logout: string;
+  /** OpenID Back-Channel Logout receiver: `<prefix>/oidc/backchannel-logout`. */
+  readonly backchannel: string;
   readonly prefix: string;
 }
 
@@ -29,13 +34,32 @@ const trimSlash = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, '') :
 
 export function flowPaths(config: { redirectUrl: string; authserviceUrlPrefix: string }): FlowPaths {
   const prefix = pathOf(config.authserviceUrlPrefix);
-  return { login: trimSlash(underPrefix(prefix, 'login')), callback: trimSlash(pathOf(config.redirectUrl)), logout: trimSlash(underPrefix(prefix, 'logout')), prefix };
+  return {
+    login: trimSlash(underPrefix(prefix, 'login')),
+    callback: trimSlash(pathOf(config.redirectUrl)),
+    logout: trimSlash(underPrefix(prefix, 'logout')),
+    backchannel: trimSlash(underPrefix(prefix, 'oidc/backchannel-logout')),
+    prefix,
+  };
 }
 
 /** The same path without the service prefix (`/authservice/logout` → `/logout`), when it has it. */
 function unprefixed(path: string, prefix: string): string | undefined {
   const p = trimSlash(prefix);
   return path.startsWith(p + '/') ? path.slice(p.length) : undefined;
+}
+
+/**
+ * The paths of the back-channel logout receiver: the full one; without the prefix too (web
+ * server); behind `HTTP_CHECK_PATH_PREFIX` too (the judge port, as Envoy `http_service` sends it).
+ */
+export function backchannelPaths(paths: FlowPaths, opts: { alsoUnprefixed: boolean; checkPathPrefix?: string }): string[] {
+  const out = [paths.backchannel];
+  const short = unprefixed(paths.backchannel, paths.prefix);
+  if (opts.alsoUnprefixed && short) out.push(short);
+  const check = (opts.checkPathPrefix ?? '').replace(/\/+$/, '');
+  if (check !== '') out.push(check + paths.backchannel);
+  return out;
 }
 
 export function flowRoutes(handlers: FlowHandlers, paths: FlowPaths, opts: { alsoUnprefixed: boolean }): OwnRoutes {

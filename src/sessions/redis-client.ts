@@ -1,7 +1,8 @@
 /**
- * Options of the Redis session store and the ioredis client built from them: standalone,
+ * Options of the Redis session store and the ioredis clients built from them: standalone,
  * Sentinel or Cluster, TLS, ACL user; no offline queue, no re-sent commands, bounded waits and a
- * capped reconnect backoff.
+ * capped reconnect backoff. Besides the command client, a plain connection per process carries the
+ * revocation feed's SUBSCRIBE (`redis-feed.ts`).
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
@@ -34,15 +35,16 @@ export interface RedisStoreOptions {
 
 export type Client = Redis | Cluster;
 
-/** The ioredis client for `o`, set up to fail fast and reconnect by itself (see redis.ts). */
-export function createClient(o: RedisStoreOptions): Client {
-  if (o.addresses.length === 0) throw new Error('no Redis address');
-  if (o.mode === 'cluster' && (o.db ?? 0) !== 0) throw new Error('the database number must be 0 in cluster mode');
-  const timeout = o.commandTimeoutMs ?? 1000;
+/** The reconnect delay after `times` failed attempts: 100 ms doubling, capped. */
+export function backoffOf(o: RedisStoreOptions): (times: number) => number {
   const cap = o.reconnectMaxDelayMs ?? 2000;
-  const backoff = (times: number): number => Math.min(50 * 2 ** Math.min(times, 10), cap);
+  return (times) => Math.min(50 * 2 ** Math.min(times, 10), cap);
+}
+
+function commonOptions(o: RedisStoreOptions) {
+  const timeout = o.commandTimeoutMs ?? 1000;
   const tls = o.tls ? (o.ca ? { ca: o.ca } : {}) : undefined;
-  const common = {
+  return {
     ...(o.username ? { username: o.username } : {}),
     ...(o.password ? { password: o.password } : {}),
     ...(tls ? { tls } : {}),
@@ -52,6 +54,16 @@ export function createClient(o: RedisStoreOptions): Client {
     autoResendUnfulfilledCommands: false,
     disableClientInfo: true,
   } satisfies RedisOptions;
+}
+
+/** The ioredis client for `o`, set up to fail fast and reconnect by itself (see redis.ts). */
+export function createClient(o: RedisStoreOptions): Client {
+  if (o.addresses.length === 0) throw new Error('no Redis address');
+  if (o.mode === 'cluster' && (o.db ?? 0) !== 0) throw new Error('the database number must be 0 in cluster mode');
+  const timeout = o.commandTimeoutMs ?? 1000;
+  const backoff = backoffOf(o);
+  const tls = o.tls ? (o.ca ? { ca: o.ca } : {}) : undefined;
+  const common = commonOptions(o);
   if (o.mode === 'cluster') {
     const options = { enableOfflineQueue: false, clusterRetryStrategy: backoff, slotsRefreshTimeout: timeout, redisOptions: common } satisfies ClusterOptions;
     return new Cluster<'legacy'>(
@@ -68,6 +80,33 @@ export function createClient(o: RedisStoreOptions): Client {
     ...(o.sentinelPassword ? { sentinelPassword: o.sentinelPassword } : {}),
     ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
     sentinelCommandTimeout: timeout,
+    sentinelRetryStrategy: backoff,
+  });
+}
+
+/**
+ * A connection for the revocation feed's SUBSCRIBE. Standalone and Sentinel: the configured server
+ * (or the sentinels' current master), reconnecting forever. Cluster: the given `node` (a plain
+ * PUBLISH reaches every node of a cluster), giving up after a few failed reconnects so the feed
+ * can move on to another node. Subscribing again after a reconnect is the feed's job.
+ */
+export function createSubscriberClient(o: RedisStoreOptions, node?: RedisAddress): Redis {
+  const backoff = backoffOf(o);
+  const options = { ...commonOptions(o), enableOfflineQueue: false, autoResubscribe: false, lazyConnect: false } satisfies RedisOptions;
+  if (o.mode === 'cluster') {
+    const at = node ?? o.addresses[0]!;
+    return new Redis<'legacy'>({ ...options, host: at.host, port: at.port, retryStrategy: (times) => (times > 2 ? null : backoff(times)) });
+  }
+  const rest = { ...options, retryStrategy: backoff, db: o.db ?? 0 };
+  if (o.mode === 'standalone') return new Redis<'legacy'>({ ...rest, host: o.addresses[0]!.host, port: o.addresses[0]!.port });
+  const tls = o.tls ? (o.ca ? { ca: o.ca } : {}) : undefined;
+  return new Redis<'legacy'>({
+    ...rest,
+    sentinels: o.addresses.map((a) => ({ host: a.host, port: a.port })),
+    name: o.sentinelMaster || 'mymaster',
+    ...(o.sentinelPassword ? { sentinelPassword: o.sentinelPassword } : {}),
+    ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
+    sentinelCommandTimeout: o.commandTimeoutMs ?? 1000,
     sentinelRetryStrategy: backoff,
   });
 }

@@ -5,6 +5,7 @@
  *   session: 0x01 || expiresAt (u64 BE) || u16 BE n || subject (n bytes) || u16 BE m || sid (m bytes) || value
  *   state:   0x01 || expiresAt (u64 BE) || value
  *   lock:    "<expiresAt>:<random owner token>"
+ *   claim:   "<expiresAt>"
  *
  * The expiry travels with the value so reads honour the caller's clock (`now`); the Redis TTL
  * (PXAT) is set as well, so Redis cleans up by itself. Every script touches exactly one key, so
@@ -93,7 +94,10 @@ redis.call('SETRANGE', KEYS[1], 1, ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 return {1, subject or '', sid or ''}`,
 
-  /** ARGV: 'subject' | 'sid', value. Deletes the session only when it carries that index value. */
+  /**
+   * ARGV: 'subject' | 'sid', value, also-subject ('' = any), also-sid ('' = any). Deletes the
+   * session only when it carries that index value (and the "also" ones).
+   */
   sessionDeleteIfIndexed: `${LUA_INDEX}
 local h = redis.call('GETRANGE', KEYS[1], 0, ${HEAD + 1})
 if string.len(h) < ${HEAD + 2} or string.byte(h, 1) ~= ${FORMAT} then return 0 end
@@ -101,7 +105,22 @@ local subject, sid = index(KEYS[1], h)
 local got = subject
 if ARGV[1] == 'sid' then got = sid end
 if got ~= ARGV[2] then return 0 end
+if ARGV[3] and ARGV[3] ~= '' and subject ~= ARGV[3] then return 0 end
+if ARGV[4] and ARGV[4] ~= '' and sid ~= ARGV[4] then return 0 end
 return redis.call('DEL', KEYS[1])`,
+
+  /** ARGV: new record, its expiresAt, now. Replaces the session only while it is live at `now`. */
+  sessionUpdate: `${LUA_EXPIRY}
+local e = expiry(redis.call('GETRANGE', KEYS[1], 0, ${HEAD - 1}))
+if not e or e <= tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+return 1`,
+
+  /** ARGV: expiresAt, now. Records a one-time value unless a record of it is live at `now`. */
+  claimOnce: `local v = redis.call('GET', KEYS[1])
+if v and tonumber(v) and tonumber(v) > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[1])
+return 1`,
 
   /** KEYS: an index set. ARGV: member, expiresAt. Adds the member; the set lives at least until expiresAt. */
   indexAdd: `redis.call('SADD', KEYS[1], ARGV[1])

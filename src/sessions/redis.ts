@@ -8,11 +8,15 @@
  * is under way). The client reconnects by itself with a capped backoff.
  *
  * Keys: `<prefix>s:<key>` sessions, `<prefix>t:<key>` login states, `<prefix>l:<name>` locks,
- * `<prefix>x:<subject|sid>:<value>` index sets. Record layout and scripts: `redis-format.ts`.
- * No command touches two keys, so nothing crosses Cluster slots.
+ * `<prefix>x:<subject|sid>:<value>` index sets, `<prefix>j:<key>` one-time claims; the revocation
+ * feed publishes on `<prefix>revocations` (`redis-feed.ts`). Record layout and scripts:
+ * `redis-format.ts`. No command touches two keys, so nothing crosses Cluster slots.
  */
 import { randomBytes } from 'node:crypto';
-import { createClient, type Client, type RedisStoreOptions } from './redis-client.js';
+import type { Cluster } from 'ioredis';
+import type { RevocationFeed, RevocationFeedOptions } from './feed.js';
+import { createClient, createSubscriberClient, type Client, type RedisAddress, type RedisStoreOptions } from './redis-client.js';
+import { RedisRevocationFeed } from './redis-feed.js';
 import { decodeSession, decodeState, encodeSession, encodeState, expiryBytes, SCRIPTS, type ScriptName } from './redis-format.js';
 import { StoreUnavailableError, type SessionIndex, type SessionStore, type StoreLock, type StoredRecord } from './store.js';
 
@@ -26,19 +30,23 @@ type ScriptFn = (this: Client, key: string, ...args: (string | number | Buffer)[
 
 /** Opens the store; returns at once (the connection is made in the background). */
 export function openRedisStore(opts: RedisStoreOptions): RedisStore {
-  return new RedisSessionStore(createClient(opts), opts.keyPrefix ?? 'oidc-judge:', opts.commandTimeoutMs ?? 1000);
+  return new RedisSessionStore(createClient(opts), opts);
 }
 
 class RedisSessionStore implements RedisStore {
   readonly kind = 'redis';
   private lastError = 'not connected yet';
   private waiting: Promise<void> | undefined;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+  private nextNode = 0;
 
   constructor(
     private readonly client: Client,
-    private readonly prefix: string,
-    private readonly timeoutMs: number,
+    private readonly opts: RedisStoreOptions,
   ) {
+    this.prefix = opts.keyPrefix ?? 'oidc-judge:';
+    this.timeoutMs = opts.commandTimeoutMs ?? 1000;
     for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua });
     // Errors surface through the rejected calls; without listeners ioredis would print them.
     const remember = (err: Error): void => {
@@ -52,6 +60,7 @@ class RedisSessionStore implements RedisStore {
   private stateKey = (key: string): string => `${this.prefix}t:${key}`;
   private lockKey = (name: string): string => `${this.prefix}l:${name}`;
   private indexKey = (field: keyof SessionIndex, value: string): string => `${this.prefix}x:${field}:${value}`;
+  private claimKey = (key: string): string => `${this.prefix}j:${key}`;
 
   private unavailable(detail: string): StoreUnavailableError {
     return new StoreUnavailableError(`redis unavailable: ${detail}`);
@@ -110,6 +119,14 @@ class RedisSessionStore implements RedisStore {
     });
   }
 
+  async update(key: string, value: Uint8Array, expiresAt: number, index: SessionIndex, now: number): Promise<boolean> {
+    const record = encodeSession(value, expiresAt, index);
+    return this.run(async (c) => {
+      await this.addToIndexes(c, key, index, expiresAt);
+      return (await this.script(c, 'sessionUpdate', this.sessionKey(key), record, expiresAt, now)) === 1;
+    });
+  }
+
   async get(key: string, now: number): Promise<StoredRecord | undefined> {
     const raw = await this.run((c) => c.getBuffer(this.sessionKey(key)));
     const rec = raw && decodeSession(raw);
@@ -130,16 +147,37 @@ class RedisSessionStore implements RedisStore {
     return (await this.run((c) => c.del(this.sessionKey(key)))) > 0;
   }
 
-  async deleteByIndex(field: keyof SessionIndex, value: string): Promise<string[]> {
+  async deleteByIndex(field: keyof SessionIndex, value: string, also: SessionIndex = {}): Promise<string[]> {
     const setKey = this.indexKey(field, value);
     return this.run(async (c) => {
       const members = await c.smembers(setKey);
       if (members.length === 0) return [];
       // A member whose session was since replaced under another index value is left alone.
-      const gone = await Promise.all(members.map((m) => this.script(c, 'sessionDeleteIfIndexed', this.sessionKey(m), field, value)));
-      await c.srem(setKey, ...members);
+      const gone = await Promise.all(members.map((m) => this.script(c, 'sessionDeleteIfIndexed', this.sessionKey(m), field, value, also.subject ?? '', also.sid ?? '')));
+      // Members that did not match `also` stay in the set: their sessions still carry this value.
+      const removed = also.subject === undefined && also.sid === undefined ? members : members.filter((_, i) => gone[i] === 1);
+      if (removed.length > 0) await c.srem(setKey, ...removed);
       return members.filter((_, i) => gone[i] === 1);
     });
+  }
+
+  async claimOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return (await this.run((c) => this.script(c, 'claimOnce', this.claimKey(key), expiresAt, now))) === 1;
+  }
+
+  revocationFeed(opts: RevocationFeedOptions = {}): RevocationFeed {
+    const connect =
+      this.opts.mode === 'cluster'
+        ? () => createSubscriberClient(this.opts, this.pickNode())
+        : () => createSubscriberClient(this.opts);
+    return new RedisRevocationFeed({ channel: `${this.prefix}revocations`, publish: (channel, message) => this.run((c) => c.publish(channel, message)), connect }, opts);
+  }
+
+  /** Cluster mode: the nodes the client knows now, then the seed nodes, taken in turn. */
+  private pickNode(): RedisAddress {
+    const known = (this.client as Cluster).nodes('all').map((n) => ({ host: String(n.options.host), port: Number(n.options.port) }));
+    const all = [...known, ...this.opts.addresses];
+    return all[this.nextNode++ % all.length]!;
   }
 
   async putState(key: string, value: Uint8Array, expiresAt: number): Promise<void> {

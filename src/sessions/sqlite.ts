@@ -2,12 +2,16 @@
  * The embedded session store: one SQLite file (better-sqlite3), shared safely by several
  * processes on one machine (WAL, `synchronous=FULL`, a busy timeout). Expiry is decided from the
  * caller's `now`; `sweep` removes what has expired. The schema is versioned with
- * `PRAGMA user_version` so later versions can migrate it in place.
+ * `PRAGMA user_version` so later versions can migrate it in place. Besides sessions: login states,
+ * locks, one-time claims (logout-token `jti`s) and the revocation log the processes sharing the
+ * file poll (`sqlite-feed.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import type { RevocationFeed, RevocationFeedOptions } from './feed.js';
+import { SqliteRevocationFeed } from './sqlite-feed.js';
 import { StoreUnavailableError, type SessionIndex, type SessionStore, type StoreLock, type StoredRecord } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -21,7 +25,7 @@ export interface SqliteStore extends SessionStore {
   readonly path: string;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** Migrations by the version they lead to; each runs inside one write transaction. */
 const MIGRATIONS: Readonly<Record<number, string>> = {
@@ -34,7 +38,22 @@ const MIGRATIONS: Readonly<Record<number, string>> = {
     CREATE INDEX states_expires ON states (expires_at);
     CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL);
   `,
+  // One-time values (logout-token jti) and the revocation log every process polls (sqlite-feed.ts).
+  2: `
+    CREATE TABLE claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+    CREATE INDEX claims_expires ON claims (expires_at);
+    CREATE TABLE revocations (seq INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL);
+  `,
 };
+
+/** Revocation log rows kept (older ones are pruned by \`sweep\`; a process that fell further behind resets its cache). */
+const REVOCATIONS_KEPT = 10_000;
+
+interface IndexMatch {
+  readonly value: string;
+  readonly subject: string | null;
+  readonly sid: string | null;
+}
 
 interface Row {
   readonly value: Buffer;
@@ -109,11 +128,13 @@ function prepare(db: Database.Database) {
   const p = <P extends unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
   return {
     put: p<[string, Uint8Array, number, string | null, string | null]>('INSERT OR REPLACE INTO sessions (key, value, expires_at, subject, sid) VALUES (?, ?, ?, ?, ?)'),
+    update: p<[Uint8Array, number, string | null, string | null, string, number]>('UPDATE sessions SET value = ?, expires_at = ?, subject = ?, sid = ? WHERE key = ? AND expires_at > ?'),
     get: p<[string, number], Row>('SELECT value, expires_at FROM sessions WHERE key = ? AND expires_at > ?'),
     touch: p<[number, string, number]>('UPDATE sessions SET expires_at = ? WHERE key = ? AND expires_at > ?'),
     delete: p<[string]>('DELETE FROM sessions WHERE key = ?'),
-    deleteBySubject: p<[string], string>('DELETE FROM sessions WHERE subject = ? RETURNING key').pluck(),
-    deleteBySid: p<[string], string>('DELETE FROM sessions WHERE sid = ? RETURNING key').pluck(),
+    deleteBySubject: p<[IndexMatch], string>('DELETE FROM sessions WHERE subject = @value AND (@subject IS NULL OR subject = @subject) AND (@sid IS NULL OR sid = @sid) RETURNING key').pluck(),
+    deleteBySid: p<[IndexMatch], string>('DELETE FROM sessions WHERE sid = @value AND (@subject IS NULL OR subject = @subject) AND (@sid IS NULL OR sid = @sid) RETURNING key').pluck(),
+    claim: p<[string, number, number]>('INSERT INTO claims (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?'),
     putState: p<[string, Uint8Array, number]>('INSERT OR REPLACE INTO states (key, value, expires_at) VALUES (?, ?, ?)'),
     takeState: p<[string], Row>('DELETE FROM states WHERE key = ? RETURNING value, expires_at'),
     lock: p<[string, string, number, number]>(
@@ -123,6 +144,8 @@ function prepare(db: Database.Database) {
     sweepSessions: p<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
     sweepStates: p<[number]>('DELETE FROM states WHERE expires_at <= ?'),
     sweepLocks: p<[number]>('DELETE FROM locks WHERE expires_at <= ?'),
+    sweepClaims: p<[number]>('DELETE FROM claims WHERE expires_at <= ?'),
+    pruneRevocations: p<[number]>('DELETE FROM revocations WHERE seq <= (SELECT MAX(seq) FROM revocations) - ?'),
     ping: p<[], number>('SELECT 1').pluck(),
   };
 }
@@ -137,11 +160,22 @@ class SqliteSessionStore implements SqliteStore {
     readonly path: string,
   ) {
     this.q = prepare(db);
-    this.sweepAll = db.transaction((now: number) => this.q.sweepSessions.run(now).changes + this.q.sweepStates.run(now).changes + this.q.sweepLocks.run(now).changes);
+    this.sweepAll = db.transaction(
+      (now: number) =>
+        this.q.sweepSessions.run(now).changes +
+        this.q.sweepStates.run(now).changes +
+        this.q.sweepLocks.run(now).changes +
+        this.q.sweepClaims.run(now).changes +
+        this.q.pruneRevocations.run(REVOCATIONS_KEPT).changes,
+    );
   }
 
   async put(key: string, value: Uint8Array, expiresAt: number, index: SessionIndex = {}): Promise<void> {
     guard(() => this.q.put.run(key, value, expiresAt, index.subject ?? null, index.sid ?? null));
+  }
+
+  async update(key: string, value: Uint8Array, expiresAt: number, index: SessionIndex, now: number): Promise<boolean> {
+    return guard(() => this.q.update.run(value, expiresAt, index.subject ?? null, index.sid ?? null, key, now).changes > 0);
   }
 
   async get(key: string, now: number): Promise<StoredRecord | undefined> {
@@ -157,9 +191,17 @@ class SqliteSessionStore implements SqliteStore {
     return guard(() => this.q.delete.run(key).changes > 0);
   }
 
-  async deleteByIndex(field: keyof SessionIndex, value: string): Promise<string[]> {
+  async deleteByIndex(field: keyof SessionIndex, value: string, also: SessionIndex = {}): Promise<string[]> {
     const stmt = field === 'subject' ? this.q.deleteBySubject : this.q.deleteBySid;
-    return guard(() => stmt.all(value));
+    return guard(() => stmt.all({ value, subject: also.subject ?? null, sid: also.sid ?? null }));
+  }
+
+  async claimOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return guard(() => this.q.claim.run(key, expiresAt, now).changes > 0);
+  }
+
+  revocationFeed(opts: RevocationFeedOptions = {}): RevocationFeed {
+    return new SqliteRevocationFeed(this.db, opts);
   }
 
   async putState(key: string, value: Uint8Array, expiresAt: number): Promise<void> {

@@ -9,6 +9,8 @@
  * may also let its server expire records (Redis TTLs) as housekeeping.
  */
 
+import type { RevocationFeed, RevocationFeedOptions } from './feed.js';
+
 /** What a session is indexed by, for back-channel logout and admin revocation (hashes, not raw values). */
 export interface SessionIndex {
   /** Hash of `iss` + `sub`. */
@@ -38,14 +40,34 @@ export interface SessionStore {
 
   /** Creates or replaces a session record. */
   put(key: string, value: Uint8Array, expiresAt: number, index?: SessionIndex): Promise<void>;
+  /**
+   * Replaces a session record that is still live at `now`; false, and nothing written, when it is
+   * gone — so a token refresh finishing after a logout or revocation never brings the session back.
+   */
+  update(key: string, value: Uint8Array, expiresAt: number, index: SessionIndex, now: number): Promise<boolean>;
   /** The record, or `undefined` when absent or expired at `now`. */
   get(key: string, now: number): Promise<StoredRecord | undefined>;
   /** Moves the expiry of an existing record (idle timeout); false when it no longer exists. */
   touch(key: string, expiresAt: number, now: number): Promise<boolean>;
   /** Deletes a session; true when it existed. */
   delete(key: string): Promise<boolean>;
-  /** Deletes every session with this index value; returns their keys. */
-  deleteByIndex(field: keyof SessionIndex, value: string): Promise<string[]>;
+  /**
+   * Deletes every session with this index value — and, with `also`, only those whose index also
+   * carries each value given there (back-channel logout with both `sid` and `sub`). Returns their keys.
+   */
+  deleteByIndex(field: keyof SessionIndex, value: string, also?: SessionIndex): Promise<string[]>;
+
+  /**
+   * Records a one-time value (a logout token's `jti`) until `expiresAt`: true the first time,
+   * false while an earlier record of it is live at `now`. Atomic across processes and replicas.
+   */
+  claimOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
+
+  /**
+   * The channel through which the processes sharing this store tell each other that sessions
+   * ended, so each drops its cached copies (`feed.ts`). Nothing is opened until it is subscribed to.
+   */
+  revocationFeed(opts?: RevocationFeedOptions): RevocationFeed;
 
   /** Stores a login attempt (state record) until `expiresAt`. */
   putState(key: string, value: Uint8Array, expiresAt: number): Promise<void>;

@@ -64,3 +64,8 @@ export function unseal(purpose: TicketPurpose, id: string, sealed: Uint8Array): 
 export function indexHash(iss: string, value: string): string {
   return createHash('sha256').update(`${iss}\0${value}`).digest('base64url');
 }
+
+/** The key under which a one-time value (a logout token's `jti` from issuer `iss`) is claimed in the store. */
+export function claimKey(kind: 'logout-jti', iss: string, value: string): string {
+  return createHash('sha256').update(`oidc-judge/${kind}\0${iss}\0${value}`).digest('base64url');
+}

@@ -159,6 +159,29 @@ describe('browser session lifetime on an injected clock', () => {
     assert.equal(await stack.app.sessions.load(id, { fresh: true }), undefined);
   });
 
+  it('a session ended while its refresh is in flight stays ended (the refreshed tokens are not written back)', async () => {
+    const { id, cookie } = await signedIn('/ended-mid-refresh');
+    const session = await stack.app.sessions.load(id, { fresh: true });
+    assert.ok(session);
+    clock.advance(50 * SECOND);
+    await live(cookie); // within SESSION_IDLE_TIMEOUT
+    clock.advance(51 * SECOND);
+    // The provider has the refresh grant in hand: an operator revokes the user's sessions now
+    // (the SQLite delete happens synchronously, before the grant's answer reaches the service).
+    const revoked = new Promise<number>((resolve) => {
+      const on = (r: { grantType: string }): void => {
+        if (r.grantType !== 'refresh_token') return;
+        stack.provider.events.off('token', on);
+        resolve(stack.app.sessions.revoke({ iss: session.iss, sub: session.sub }));
+      };
+      stack.provider.events.on('token', on);
+    });
+    const res = await api(cookie);
+    assert.ok((await revoked) >= 1, 'alice’s sessions (this one among them) ended');
+    assert.equal(res.status, 401, 'the request whose refresh lost the race is not let in');
+    assert.equal(await stack.app.sessions.load(id, { fresh: true }), undefined, 'not resurrected by the refresh');
+  });
+
   // Last: the provider stays down for the rest of this file.
   it('keeps the session when the provider cannot be reached for a refresh (no logout)', async () => {
     const { cookie } = await signedIn('/provider-down');

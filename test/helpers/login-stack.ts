@@ -3,7 +3,7 @@
  * development OpenID Provider (src/demo/provider.ts, the demo users), an upstream app (the demo's
  * "who am I" page at `/` and `/admin`, a JSON echo of the request everywhere else, every request
  * recorded), and the assembled service (`startApp`) in front of it — through the built-in ingress
- * forwarder, or through a real nginx `auth_request` (test/e2e/nginx/login.conf.template). Browsers
+ * forwarder, or through a real nginx `auth_request` (examples/nginx/login.conf.template). Browsers
  * use `http://localhost:<port>` (Secure cookies are accepted on localhost); sessions live in a
  * SQLite file in a temp dir removed by `stop()`.
  *
@@ -22,7 +22,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { startApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config/schema.js';
-import { startDevProvider, type DevProvider, type DevTtl, type TokenRequestRecord } from '../../src/demo/provider.js';
+import { startDevProvider, type BackchannelRecord, type DevProvider, type DevTtl, type TokenRequestRecord } from '../../src/demo/provider.js';
 import { DEMO_USERS, type DemoUser } from '../../src/demo/users.js';
 import { whoamiPage } from '../../src/demo/whoami.js';
 import { sendPage } from '../../src/demo/html.js';
@@ -39,7 +39,9 @@ export const CLIENT_ID = 'login-e2e';
 export const SESSION_COOKIE = 'authservice_session';
 export const CALLBACK_PATH = '/authservice/oidc/callback';
 export const AFTER_LOGOUT_PATH = '/authservice/site/after_logout';
-export const LOGIN_TEMPLATE = join(projectRoot, 'test/e2e/nginx/login.conf.template');
+/** Where the provider sends logout tokens (OpenID Back-Channel Logout), when the stack registers it. */
+export const BACKCHANNEL_PATH = '/authservice/oidc/backchannel-logout';
+export const LOGIN_TEMPLATE = join(projectRoot, 'examples/nginx/login.conf.template');
 /** What Chromium sends for a top-level navigation. */
 export const NAVIGATION = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'none' } as const;
 export const API = { accept: 'application/json' } as const;
@@ -54,6 +56,8 @@ export interface LoginStackOptions {
   /** How browsers reach the service: the built-in forwarder (default) or nginx `auth_request`. */
   readonly front?: 'forwarder' | 'nginx';
   readonly log?: Logger;
+  /** Register `<origin>/authservice/oidc/backchannel-logout` with the provider (`sessionRequired`: logout tokens and ID tokens carry `sid`). */
+  readonly backchannel?: { readonly sessionRequired: boolean };
 }
 
 /** One request as the upstream app received it (lower-case header names, every value). */
@@ -151,6 +155,7 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
           client_name: 'login e2e',
           redirect_uris: [origin + CALLBACK_PATH],
           post_logout_redirect_uris: [origin + AFTER_LOGOUT_PATH],
+          ...(opts.backchannel ? { backchannel_logout_uri: origin + BACKCHANNEL_PATH, backchannel_logout_session_required: opts.backchannel.sessionRequired } : {}),
         },
       ],
       ...(opts.ttl ? { ttl: opts.ttl } : {}),
@@ -259,4 +264,9 @@ export function tokenRequests(provider: DevProvider, grantType: string): number 
 /** The upstream's JSON echo shown on `page` (a page under an echo path). */
 export async function echoOn(page: Page): Promise<Seen> {
   return JSON.parse(await page.locator('body').innerText()) as Seen;
+}
+
+/** Resolves with the next back-channel logout the provider sends (after it got our answer). */
+export function nextBackchannel(provider: DevProvider): Promise<BackchannelRecord> {
+  return new Promise((resolve) => provider.events.once('backchannel', resolve));
 }

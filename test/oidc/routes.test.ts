@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deny, type Decision } from '../../src/judge/decision.js';
 import { targetOf } from '../../src/judge/path.js';
-import { flowPaths, flowRoutes } from '../../src/oidc/routes.js';
+import { backchannelPaths, flowPaths, flowRoutes } from '../../src/oidc/routes.js';
 import { judgeRequest } from '../helpers/request.js';
 
 const handlers = {
@@ -37,5 +37,13 @@ describe('the login flow’s own routes', () => {
     assert.equal(await answer(web, 'POST', '/logout'), 'logout');
     assert.equal(await answer(web, 'GET', '/login'), 'login');
     assert.equal(await answer(web, 'POST', '/authservice%2flogout'), undefined);
+  });
+
+  it('the back-channel logout receiver: under the prefix; also unprefixed on the web server; behind HTTP_CHECK_PATH_PREFIX on the judge port', () => {
+    assert.equal(paths.backchannel, '/authservice/oidc/backchannel-logout');
+    assert.deepEqual(backchannelPaths(paths, { alsoUnprefixed: true }), ['/authservice/oidc/backchannel-logout', '/oidc/backchannel-logout']);
+    assert.deepEqual(backchannelPaths(paths, { alsoUnprefixed: false, checkPathPrefix: '/ext-authz/' }), ['/authservice/oidc/backchannel-logout', '/ext-authz/authservice/oidc/backchannel-logout']);
+    const custom = flowPaths({ redirectUrl: 'https://app.example.com/auth/cb', authserviceUrlPrefix: 'https://app.example.com/auth/' });
+    assert.equal(custom.backchannel, '/auth/oidc/backchannel-logout');
   });
 });

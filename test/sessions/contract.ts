@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { Revocation, RevocationListener } from '../../src/sessions/feed.js';
 import { StoreUnavailableError, type SessionStore } from '../../src/sessions/store.js';
 
 export interface OpenedStore {
@@ -111,6 +112,73 @@ export function sessionStoreContract(name: string, open: () => Promise<OpenedSto
       assert.deepEqual(await s.deleteByIndex('subject', now), [k]);
     });
 
+    it('deleteByIndex with "also" deletes only the sessions carrying both values', async () => {
+      const [both, otherUser, noSid] = [rnd(), rnd(), rnd()];
+      const [sid, subject] = [rnd(), rnd()];
+      await s.put(both, bytes('a'), exp, { sid, subject });
+      await s.put(otherUser, bytes('b'), exp, { sid, subject: rnd() });
+      await s.put(noSid, bytes('c'), exp, { subject });
+      assert.deepEqual(await s.deleteByIndex('sid', sid, { subject }), [both]);
+      assert.ok(await s.get(otherUser, t), 'same sid, another subject: kept');
+      assert.ok(await s.get(noSid, t), 'same subject, no sid: kept');
+      assert.deepEqual(await s.deleteByIndex('sid', sid), [otherUser], 'still findable by its sid');
+      assert.deepEqual(await s.deleteByIndex('subject', subject, { sid: rnd() }), []);
+      assert.deepEqual(await s.deleteByIndex('subject', subject), [noSid]);
+    });
+
+    it('update replaces a live session (value, expiry, index) and reports true', async () => {
+      const [k, oldSub, newSub] = [rnd(), rnd(), rnd()];
+      await s.put(k, bytes('v1'), exp, { subject: oldSub });
+      assert.equal(await s.update(k, bytes('v2'), exp + 1000, { subject: newSub }, t), true);
+      const rec = await s.get(k, t);
+      same(rec?.value, bytes('v2'));
+      assert.equal(rec?.expiresAt, exp + 1000);
+      assert.deepEqual(await s.deleteByIndex('subject', oldSub), []);
+      assert.deepEqual(await s.deleteByIndex('subject', newSub), [k]);
+    });
+
+    it('update never brings back a session that was deleted, revoked or expired', async () => {
+      const [deleted, revoked, expired, never] = [rnd(), rnd(), rnd(), rnd()];
+      const subject = rnd();
+      await s.put(deleted, bytes('x'), exp);
+      await s.put(revoked, bytes('x'), exp, { subject });
+      await s.put(expired, bytes('x'), exp);
+      await s.delete(deleted);
+      await s.deleteByIndex('subject', subject);
+      assert.equal(await s.update(deleted, bytes('y'), exp, {}, t), false);
+      assert.equal(await s.update(revoked, bytes('y'), exp, { subject }, t), false);
+      assert.equal(await s.update(expired, bytes('y'), exp + HOUR, {}, exp), false, 'expired at the caller’s now');
+      assert.equal(await s.update(never, bytes('y'), exp, {}, t), false);
+      for (const k of [deleted, revoked, never]) assert.equal(await s.get(k, t), undefined);
+      assert.equal(await s.get(expired, exp), undefined);
+      assert.deepEqual(await s.deleteByIndex('subject', subject), [], 'no session came back under its index');
+    });
+
+    it('claimOnce: true the first time, false while the claim lives, true again after it lapsed', async () => {
+      const k = rnd();
+      assert.equal(await s.claimOnce(k, exp, t), true);
+      assert.equal(await s.claimOnce(k, exp + HOUR, t + 1000), false);
+      assert.equal(await s.claimOnce(k, exp, exp - 1), false);
+      assert.equal(await s.claimOnce(k, exp + HOUR, exp), true, 'lapsed at the caller’s now');
+      assert.equal(await s.claimOnce(k, exp + 2 * HOUR, exp + 1), false);
+      assert.equal(await s.claimOnce(rnd(), exp, t), true, 'another value is independent');
+    });
+
+    it('concurrent claims of one value: exactly one wins', async () => {
+      const k = rnd();
+      const got = await Promise.all(Array.from({ length: 10 }, () => s.claimOnce(k, exp, t)));
+      assert.equal(got.filter(Boolean).length, 1);
+    });
+
+    it('claims, sessions and states live in separate spaces', async () => {
+      const k = rnd();
+      await s.put(k, bytes('session'), exp);
+      await s.putState(k, bytes('state'), exp);
+      assert.equal(await s.claimOnce(k, exp, t), true);
+      assert.ok(await s.get(k, t));
+      same(await s.takeState(k, t), bytes('state'));
+    });
+
     it('a touched session stays findable by its index', async () => {
       const [k, sid] = [rnd(), rnd()];
       await s.put(k, bytes('x'), exp, { sid });
@@ -211,8 +279,99 @@ export function sessionStoreContract(name: string, open: () => Promise<OpenedSto
       await s.close();
       await assert.rejects(s.get(rnd(), t), StoreUnavailableError);
       await assert.rejects(s.put(rnd(), bytes('x'), exp), StoreUnavailableError);
+      await assert.rejects(s.claimOnce(rnd(), exp, t), StoreUnavailableError);
+      await assert.rejects(s.update(rnd(), bytes('x'), exp, {}, t), StoreUnavailableError);
       assert.equal(await s.ping(), false);
       await s.close();
+    });
+  });
+}
+
+/** Two stores on one backend (two processes sharing it), for the revocation feed. */
+export interface OpenedPair {
+  readonly a: SessionStore;
+  readonly b: SessionStore;
+  cleanup(): Promise<void>;
+}
+
+/** Records what a feed delivers; `next()` waits (bounded) for the next delivery. */
+export class Recorder implements RevocationListener {
+  readonly got: Revocation[] = [];
+  resets = 0;
+  #waiting: ((r: Revocation) => void) | undefined;
+
+  revoked(r: Revocation): void {
+    this.got.push(r);
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    w?.(r);
+  }
+
+  reset(): void {
+    this.resets++;
+  }
+
+  /** The next revocation delivered after the ones already recorded (rejects after `ms`). */
+  next(ms = 5000): Promise<Revocation> {
+    const seen = this.got.length;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no revocation delivered within ${ms} ms`)), ms);
+      this.#waiting = (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      // Delivered between the call and now.
+      if (this.got.length > seen) this.#waiting(this.got[seen]!);
+    });
+  }
+}
+
+/** The contract of `SessionStore.revocationFeed()`: what one process publishes, the others receive. */
+export function revocationFeedContract(name: string, open: () => Promise<OpenedPair>): void {
+  describe(`revocation feed contract: ${name}`, () => {
+    let pair: OpenedPair;
+    before(async () => {
+      pair = await open();
+    });
+    after(async () => {
+      await pair.cleanup();
+    });
+
+    // Order is not promised: on a cluster, each PUBLISH may go through another node.
+    it('delivers what another process publishes, and not to the publisher itself', async () => {
+      const fa = pair.a.revocationFeed({ pollMs: 20 });
+      const fb = pair.b.revocationFeed({ pollMs: 20 });
+      const [ra, rb] = [new Recorder(), new Recorder()];
+      try {
+        fa.subscribe(ra);
+        fb.subscribe(rb);
+        await Promise.all([fa.subscribed(), fb.subscribed()]);
+        const sent: Revocation[] = [
+          { field: 'subject', value: rnd() },
+          { field: 'sid', value: rnd() },
+          { field: 'key', value: rnd() },
+        ];
+        const first = rb.next();
+        for (const r of sent) await fa.publish(r);
+        await first;
+        while (rb.got.length < sent.length) await rb.next();
+        const sorted = (rs: readonly Revocation[]): string[] => rs.map((r) => `${r.field} ${r.value}`).sort();
+        assert.deepEqual(sorted(rb.got), sorted(sent));
+        const back: Revocation = { field: 'sid', value: rnd() };
+        const answer = ra.next();
+        await fb.publish(back);
+        assert.deepEqual(await answer, back);
+        assert.deepEqual(ra.got, [back], 'a publisher does not hear its own revocations');
+      } finally {
+        await Promise.all([fa.close(), fb.close()]);
+      }
+    });
+
+    it('refuses values that are not hashes, and publishing once closed', async () => {
+      const f = pair.a.revocationFeed();
+      await assert.rejects(f.publish({ field: 'subject', value: 'alice@example.com' }), TypeError);
+      await f.close();
+      await assert.rejects(f.publish({ field: 'subject', value: rnd() }), StoreUnavailableError);
     });
   });
 }

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { openRedisStore } from '../../src/sessions/redis.js';
 import type { SessionStore } from '../../src/sessions/store.js';
 import { redisCli, startRedisCluster, until, type RedisCluster } from '../helpers/redis.js';
-import { sessionStoreContract } from './contract.js';
+import { revocationFeedContract, sessionStoreContract } from './contract.js';
 
 let cluster: RedisCluster;
 before(async () => {
@@ -24,6 +24,11 @@ async function openCluster(keyPrefix?: string): Promise<SessionStore> {
 sessionStoreContract('redis cluster (3 masters)', async () => {
   const store = await openCluster();
   return { store, cleanup: () => store.close() };
+});
+
+revocationFeedContract('redis cluster (subscribers on any node)', async () => {
+  const [a, b] = [await openCluster(), await openCluster()];
+  return { a, b, cleanup: async () => void (await Promise.all([a.close(), b.close()])) };
 });
 
 describe('redis cluster layout', () => {

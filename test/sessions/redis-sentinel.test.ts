@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { openRedisStore } from '../../src/sessions/redis.js';
 import { StoreUnavailableError } from '../../src/sessions/store.js';
 import { redisCli, startRedis, startRedisSentinel, until, type RedisServer } from '../helpers/redis.js';
-import { sessionStoreContract } from './contract.js';
+import { revocationFeedContract, sessionStoreContract } from './contract.js';
 
 let master: RedisServer;
 let sentinel: RedisServer;
@@ -32,6 +32,12 @@ sessionStoreContract('redis via sentinel', async () => {
   const store = viaSentinel('sentinel-secret');
   await until(() => store.ping(), 'the store to find the master');
   return { store, cleanup: () => store.close() };
+});
+
+revocationFeedContract('redis via sentinel', async () => {
+  const [a, b] = [viaSentinel('sentinel-secret'), viaSentinel('sentinel-secret')];
+  await until(async () => (await a.ping()) && (await b.ping()), 'both stores to find the master');
+  return { a, b, cleanup: async () => void (await Promise.all([a.close(), b.close()])) };
 });
 
 describe('redis sentinel', () => {

@@ -5,7 +5,7 @@ import { openRedisStore, type RedisStoreOptions } from '../../src/sessions/redis
 import { StoreUnavailableError, type SessionStore } from '../../src/sessions/store.js';
 import { freePort } from '../helpers/net.js';
 import { makeTlsFiles, redisCli, startRedis, until, type RedisServer, type TlsFiles } from '../helpers/redis.js';
-import { sessionStoreContract } from './contract.js';
+import { revocationFeedContract, sessionStoreContract } from './contract.js';
 
 const HOUR = 3_600_000;
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -40,6 +40,11 @@ async function open(opts: Partial<RedisStoreOptions> & Pick<RedisStoreOptions, '
 sessionStoreContract('redis standalone', async () => {
   const store = await open({ addresses: [{ host: '127.0.0.1', port: plain.port }] });
   return { store, cleanup: () => store.close() };
+});
+
+revocationFeedContract('redis standalone', async () => {
+  const [a, b] = [await open({ addresses: [{ host: '127.0.0.1', port: plain.port }] }), await open({ addresses: [{ host: '127.0.0.1', port: plain.port }] })];
+  return { a, b, cleanup: async () => void (await Promise.all([a.close(), b.close()])) };
 });
 
 sessionStoreContract('redis over TLS, db 3', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/sessions/sqlite.js';
-import { sessionStoreContract } from './contract.js';
+import { revocationFeedContract, sessionStoreContract } from './contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oidc-judge-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,6 +17,12 @@ const HOUR = 3_600_000;
 sessionStoreContract('sqlite', async () => {
   const store = openSqliteStore(newPath());
   return { store, cleanup: () => store.close() };
+});
+
+revocationFeedContract('sqlite (two stores on one file)', async () => {
+  const path = newPath();
+  const [a, b] = [openSqliteStore(path), openSqliteStore(path)];
+  return { a, b, cleanup: async () => void (await Promise.all([a.close(), b.close()])) };
 });
 
 describe('sqlite store file', () => {
@@ -40,7 +46,7 @@ describe('sqlite store file', () => {
     await openSqliteStore(path).close();
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), 2);
     db.close();
   });
 

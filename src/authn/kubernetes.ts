@@ -1,0 +1,181 @@
+/**
+ * Kubernetes service-account tokens (`KUBERNETES_AUTHN_ENABLED`), checked by a TokenReview
+ * (`authentication.k8s.io/v1`) with `AUDIENCES` as `spec.audiences`, as oidc-authservice did.
+ *
+ * Which tokens are tried: only compact JWTs whose unverified `sub` is
+ * `system:serviceaccount:<ns>:<name>` (bound and legacy secret tokens both have it). Every other
+ * bearer (OIDC access/ID tokens, opaque tokens, session ids) is "not mine" at once and costs no
+ * API call; an opaque token is never judged here.
+ *
+ * Outcomes: authenticated and `status.audiences` intersecting `AUDIENCES` → ok (username, UID and
+ * groups as returned; the token's claims, now vouched for by the API server); an `exp` already
+ * past, or a review error saying the token has expired → 401; any other unauthenticated answer →
+ * not mine; the API server unreachable, timing out or answering an error status → unavailable
+ * (the token is a service-account token, so only the API server can tell).
+ *
+ * Cache (by SHA-256 of the token): positives until the token's `exp` and at most
+ * `maxCacheSeconds` (default 120 s, kube-apiserver's webhook cache TTL, so a deleted pod's token is
+ * refused soon after); negatives ("not mine", "expired") for `negativeCacheSeconds` (default 10 s)
+ * in a separate bounded map, so a repeated bad token costs one review per 10 s; failures are never
+ * cached. Concurrent checks of one token share one review.
+ */
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import type { Identity } from '../judge/decision.js';
+import type { JudgeRequest } from '../judge/request.js';
+import type { KubeResponse } from '../kube/client.js';
+import type { Logger } from '../obs/log.js';
+import { VerifiedTokenCache } from './jwt-cache.js';
+import { peekJwt, type PeekedJwt } from './jwt-verify.js';
+import { NOT_MINE, bearerFrom, type AuthnOutcome, type Authenticator } from './types.js';
+
+export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
+const SA_PREFIX = 'system:serviceaccount:';
+
+/** What the authenticator needs from the Kubernetes client (`KubeClient` fits). */
+export interface TokenReviewer {
+  post(path: string, body: unknown, opts: { timeoutMs: number }): Promise<KubeResponse>;
+}
+
+export interface KubernetesAuthnDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly kube: TokenReviewer;
+}
+
+export interface KubernetesAuthnOptions {
+  /** Positive cache size (default 10 000). */
+  readonly cacheSize?: number;
+  /** Longest a positive result is reused (default 120 s); never beyond the token's `exp`. */
+  readonly maxCacheSeconds?: number;
+  /** How long a negative result is reused (default 10 s; 0 = not cached). */
+  readonly negativeCacheSeconds?: number;
+  /** Negative cache size (default 1 000). */
+  readonly negativeCacheSize?: number;
+  /** TokenReview deadline (default 5 000 ms). */
+  readonly timeoutMs?: number;
+}
+
+export type KubernetesAuthnConfig = Pick<Config, 'idTokenHeader' | 'audiences'>;
+
+/** A compact JWT whose (unverified) subject is a service account. */
+export function isServiceAccountJwt(jwt: PeekedJwt | undefined): jwt is PeekedJwt {
+  const sub = jwt?.payload.sub;
+  return typeof sub === 'string' && sub.startsWith(SA_PREFIX) && sub.length > SA_PREFIX.length;
+}
+
+const EXPIRED: AuthnOutcome = Object.freeze({ kind: 'invalid', reason: 'service-account token has expired', error: 'invalid_token' });
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
+
+export class KubernetesAuthenticator implements Authenticator {
+  readonly name = 'kubernetes';
+  readonly #header: string;
+  readonly #audiences: readonly string[];
+  readonly #deps: KubernetesAuthnDeps;
+  readonly #cache: VerifiedTokenCache;
+  readonly #maxCacheMs: number;
+  readonly #negativeMs: number;
+  readonly #negativeMax: number;
+  readonly #timeoutMs: number;
+  readonly #negatives = new Map<string, { readonly outcome: AuthnOutcome; readonly untilMs: number }>();
+  readonly #inflight = new Map<string, Promise<AuthnOutcome>>();
+
+  constructor(config: KubernetesAuthnConfig, deps: KubernetesAuthnDeps, opts: KubernetesAuthnOptions = {}) {
+    this.#header = config.idTokenHeader.toLowerCase();
+    this.#audiences = config.audiences;
+    this.#deps = deps;
+    this.#cache = new VerifiedTokenCache(deps.clock, opts.cacheSize);
+    this.#maxCacheMs = (opts.maxCacheSeconds ?? 120) * 1000;
+    this.#negativeMs = (opts.negativeCacheSeconds ?? 10) * 1000;
+    this.#negativeMax = Math.max(1, opts.negativeCacheSize ?? 1000);
+    this.#timeoutMs = opts.timeoutMs ?? 5000;
+  }
+
+  authenticate(req: JudgeRequest): AuthnOutcome | Promise<AuthnOutcome> {
+    const token = bearerFrom(req.headers[this.#header]);
+    if (token === undefined) return NOT_MINE;
+    const key = VerifiedTokenCache.keyOf(token);
+    const cached = this.#cache.get(key);
+    if (cached) return { kind: 'ok', identity: { ...cached, token } };
+    const jwt = peekJwt(token);
+    if (!isServiceAccountJwt(jwt)) return NOT_MINE;
+    const now = this.#deps.clock.now();
+    const exp = typeof jwt.payload.exp === 'number' ? jwt.payload.exp * 1000 : undefined;
+    if (exp !== undefined && exp <= now) return EXPIRED;
+    const negative = this.#negatives.get(key);
+    if (negative !== undefined) {
+      if (negative.untilMs > now) return negative.outcome;
+      this.#negatives.delete(key);
+    }
+    let pending = this.#inflight.get(key);
+    if (pending === undefined) {
+      pending = this.#review(req, token, key, jwt).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    return pending.then((o) => (o.kind === 'ok' ? { kind: 'ok', identity: { ...o.identity, token } } : o));
+  }
+
+  async #review(req: JudgeRequest, token: string, key: string, jwt: PeekedJwt): Promise<AuthnOutcome> {
+    const { log } = this.#deps;
+    const body = {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token, ...(this.#audiences.length > 0 ? { audiences: this.#audiences } : {}) },
+    };
+    let res: KubeResponse;
+    try {
+      res = await this.#deps.kube.post(TOKEN_REVIEW_PATH, body, { timeoutMs: this.#timeoutMs });
+    } catch (e) {
+      log.warn({ authenticator: this.name, requestId: req.requestId, error: (e as Error).message }, 'TokenReview failed: Kubernetes API server not reachable');
+      return { kind: 'unavailable', reason: 'Kubernetes API server not reachable' };
+    }
+    if (res.status !== 200 && res.status !== 201) {
+      const hint = res.status === 401 || res.status === 403 ? ' (is `create` on tokenreviews.authentication.k8s.io granted to this service account?)' : '';
+      log.warn({ authenticator: this.name, requestId: req.requestId, status: res.status }, `TokenReview answered ${res.status}${hint}`);
+      return { kind: 'unavailable', reason: `TokenReview answered ${res.status}` };
+    }
+    const status = (res.json as { status?: Record<string, unknown> } | undefined)?.status ?? {};
+    const user = (status['user'] ?? {}) as Record<string, unknown>;
+    const username = user['username'];
+    if (status['authenticated'] !== true || typeof username !== 'string' || username === '') {
+      const error = typeof status['error'] === 'string' ? status['error'] : '';
+      log.debug({ authenticator: this.name, requestId: req.requestId, error }, 'TokenReview: not authenticated');
+      return this.#negative(key, jwt, /token has expired/i.test(error) ? EXPIRED : NOT_MINE);
+    }
+    const granted = strings(status['audiences']);
+    if (this.#audiences.length > 0 && !granted.some((a) => this.#audiences.includes(a))) {
+      log.debug({ authenticator: this.name, requestId: req.requestId, audiences: granted }, 'TokenReview: audiences do not intersect AUDIENCES');
+      return this.#negative(key, jwt, NOT_MINE);
+    }
+    const uid = user['uid'];
+    const identity: Identity = {
+      user: username,
+      groups: Object.freeze(strings(user['groups'])),
+      claims: Object.freeze({ ...jwt.payload }),
+      method: 'header',
+      authenticator: this.name,
+      ...(typeof uid === 'string' && uid !== '' ? { uid } : {}),
+    };
+    const nowS = this.#deps.clock.now() / 1000;
+    const exp = typeof jwt.payload.exp === 'number' ? jwt.payload.exp : Infinity;
+    this.#cache.set(key, identity, Math.min(exp, nowS + this.#maxCacheMs / 1000));
+    return { kind: 'ok', identity };
+  }
+
+  /** Remembers a negative outcome briefly (never beyond the token's `exp`), in a bounded map. */
+  #negative(key: string, jwt: PeekedJwt, outcome: AuthnOutcome): AuthnOutcome {
+    if (this.#negativeMs <= 0) return outcome;
+    const now = this.#deps.clock.now();
+    const exp = typeof jwt.payload.exp === 'number' ? jwt.payload.exp * 1000 : Infinity;
+    const untilMs = Math.min(now + this.#negativeMs, exp);
+    if (untilMs <= now) return outcome;
+    this.#negatives.delete(key);
+    while (this.#negatives.size >= this.#negativeMax) {
+      const oldest = this.#negatives.keys().next();
+      if (oldest.done) break;
+      this.#negatives.delete(oldest.value);
+    }
+    this.#negatives.set(key, { outcome, untilMs });
+    return outcome;
+  }
+}
