@@ -7,6 +7,9 @@ import { parseArgs, USAGE } from './cli-args.js';
 import { ConfigError, loadConfig, redacted, type Loaded } from './config/load.js';
 import { createLogger } from './obs/log.js';
 import { startApp } from './app.js';
+import { revokeCommand } from './cli-sessions.js';
+import { ForwardConfigError } from './forward/command.js';
+import { isForwardCommand, runForwarderCommand, type ForwardCommand } from './forward/commands.js';
 
 function load(configFile: string | undefined, flags: Readonly<Record<string, string>>): Loaded | undefined {
   try {
@@ -29,12 +32,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'demo') return demo(args.flags);
+  if (isForwardCommand(args.command)) return forward(args.command, args.flags, args.configFile);
   const loaded = load(args.configFile, args.flags);
   if (!loaded) return 2;
   if (args.command === 'check-config') {
     for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(JSON.stringify(redacted(loaded.config), null, 2) + '\n');
     return 0;
+  }
+  if (args.command === 'sessions' && args.revoke) {
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    return revokeCommand(loaded.config, args.revoke, {
+      out: (t) => void process.stdout.write(t),
+      err: (t) => void process.stderr.write(t),
+      readFile: (p) => readFileSync(p, 'utf8'),
+    });
   }
 
   const log = createLogger(loaded.config.logLevel);
@@ -60,6 +72,35 @@ export async function main(argv: readonly string[]): Promise<number> {
           resolve(1);
         },
       );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+/** The forwarder commands: they read only their own options (the judge's settings do not apply). */
+async function forward(command: ForwardCommand, flags: Readonly<Record<string, string>>, configFile: string | undefined): Promise<number> {
+  const { 'log-level': level, ...rest } = flags;
+  const log = createLogger(level ?? process.env['LOG_LEVEL'] ?? 'INFO');
+  let handle: Awaited<ReturnType<typeof runForwarderCommand>>;
+  try {
+    handle = await runForwarderCommand(command, { flags: rest, env: process.env, ...(configFile !== undefined ? { configFile } : {}), readFile: (p) => readFileSync(p, 'utf8'), log });
+  } catch (e) {
+    if (e instanceof ForwardConfigError) {
+      process.stderr.write(`oidc-judge ${command}: ${e.message}\n`);
+      return 2;
+    }
+    log.fatal({ err: { message: (e as Error).message } }, 'cannot start the forwarders');
+    return 1;
+  }
+  log.info({ listeners: handle.forwarders.listeners.map((l) => ({ name: l.name, mode: l.mode, address: l.address })) }, 'forwarding');
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal, drainSeconds: handle.drainMs / 1000 }, 'shutting down: draining in-flight exchanges');
+      handle.stop().then(() => resolve(0), () => resolve(1));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -49,6 +49,17 @@ describe('oidc-judge command', () => {
     assert.match(r.stderr, /Usage: oidc-judge/);
   });
 
+  it('forwarder commands refuse a configuration with nothing to run or options they do not take (exit 2)', () => {
+    const none = spawnSync(process.execPath, [cli, 'forward'], { env: baseEnv, encoding: 'utf8', timeout: 20000 });
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /nothing to run/);
+    const gw = spawnSync(process.execPath, [cli, 'metadata-gateway', '--listen-port=1'], { env: baseEnv, encoding: 'utf8', timeout: 20000 });
+    assert.equal(gw.status, 2);
+    assert.match(gw.stderr, /--listen-port: metadata-gateway is configured by kube-oidc-gateway's environment variables only/);
+    const usage = spawnSync(process.execPath, [cli, 'help'], { env: baseEnv, encoding: 'utf8' });
+    for (const c of ['forward', 'oidc-proxy', 'kube-oidc-proxy', 'metadata-gateway']) assert.match(usage.stdout, new RegExp(`\\n  ${c} `));
+  });
+
   it('serves, reports ready state, and on SIGTERM drains and exits 0', async () => {
     const [http, grpc, health] = [await freePort(), await freePort(), await freePort()];
     const child = spawn(process.execPath, [cli], {

@@ -30,6 +30,9 @@ export interface Loaded {
 }
 
 const keys = Object.keys(schema) as ConfigKey[];
+/** Config-file keys that belong to the forwarder commands, not to the judge's settings. */
+export const FORWARDER_KEYS: ReadonlySet<string> = new Set(['forwarders', 'forwardHealthListen', 'forwardDrainSeconds']);
+
 const field = (k: ConfigKey): Field<unknown> => schema[k] as Field<unknown>;
 /** `OIDC_PROVIDER` → `oidc-provider`. */
 export const flagName = (env: string): string => env.toLowerCase().replace(/_/g, '-');
@@ -72,6 +75,8 @@ export function loadConfig(src: ConfigSources): Loaded {
             else templateContext = Object.fromEntries(Object.entries(v).map(([a, b]) => [a, String(b)]));
             continue;
           }
+          // The forwarder runtime's part of a shared file (src/forward/command.ts reads it).
+          if (FORWARDER_KEYS.has(name)) continue;
           const k = (name in schema ? (name as ConfigKey) : undefined) ?? byEnv.get(name);
           if (k === undefined) {
             errors.push(`${src.configFile}: unknown setting "${name}"`);

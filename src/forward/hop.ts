@@ -110,6 +110,11 @@ export interface HeaderEdits {
   /** Correlation id, sent upstream as `x-request-id`. */
   readonly requestId: string;
   readonly client: ClientFacts;
+  /**
+   * Told the status of the response head the client gets: the upstream's (101 for an accepted
+   * upgrade) or the engine's own answer (413, 502, 503). For audit logs; must not throw.
+   */
+  readonly onResponseHead?: (status: number) => void;
 }
 
 /** Facts about the client side, for `X-Forwarded-*`. */
@@ -124,9 +129,13 @@ export interface ClientFacts {
   readonly host: string;
 }
 
-/** Headers a client could forge about where a request came from; only trusted proxies may send them. */
+/**
+ * Headers a client could forge about where a request came from, or which URL it is for (the IIS /
+ * Symfony / Zend rewrite headers an upstream may route by instead of the path we judged); only
+ * trusted proxies may send them.
+ */
 function forwardingFact(lower: string): boolean {
-  return lower.startsWith('x-forwarded-') || lower === 'forwarded' || lower === 'x-real-ip';
+  return lower.startsWith('x-forwarded-') || lower === 'forwarded' || lower === 'x-real-ip' || lower.startsWith('x-original-') || lower === 'x-rewrite-url';
 }
 
 /** `::ffff:10.0.0.1` → `10.0.0.1`; anything else as is. */

@@ -15,6 +15,11 @@ export interface ForwarderDeps {
   readonly clock: Clock;
   /** Reads a file as UTF-8 (keys, CA bundles, token files); re-read when the mode wants rotation. */
   readonly readFile: (path: string) => string;
+  /**
+   * The process environment as main.ts read it, for the few conventions a mode honours from it
+   * (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY` for upstreams). Absent: an empty environment.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What a listener calls. `handle` never throws; it answers every failure itself. */

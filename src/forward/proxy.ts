@@ -8,11 +8,12 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Transform, type Duplex } from 'node:stream';
 import { wireValue } from '../judge/http.js';
 import type { Logger } from '../obs/log.js';
 import { clientResponseHeaders, upgradeProtocols, upstreamRequestHeaders, type HeaderEdits } from './hop.js';
-import { BAD_GATEWAY, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketHead, writeSocketReply } from './reply.js';
+import { parseVia, viaAgent } from './proxy-via.js';
+import { BAD_GATEWAY, BAD_REQUEST, PAYLOAD_TOO_LARGE, UNAVAILABLE, writeReply, writeSocketHead, writeSocketReply, type HttpReply } from './reply.js';
 
 export { type ClientFacts, type HeaderEdits } from './hop.js';
 
@@ -27,7 +28,11 @@ export interface UpstreamTls {
 }
 
 export interface ProxyOptions {
-  /** `http(s)://host:port/base-path?query`: the base path prefixes every request path, the query goes first. */
+  /**
+   * `http(s)://host:port/base-path?query`: the base path prefixes every request path, the query goes first.
+   * Or `unix:/path/to.sock` (plain HTTP over a unix socket, `Host: localhost`), optionally with a base:
+   * `unix:/path/to.sock:/base-path?query`.
+   */
   readonly upstream: string;
   /** The `Host` sent upstream: the upstream's own (default) or the one the client sent. */
   readonly host?: 'upstream' | 'client';
@@ -44,6 +49,19 @@ export interface ProxyOptions {
   /** Connections per upstream (default 256). */
   readonly maxSockets?: number;
   readonly tls?: UpstreamTls;
+  /**
+   * An HTTP forward proxy the upstream is reached through (`http://[user:pass@]host:port`, e.g. from
+   * HTTP(S)_PROXY; see proxy-via.ts): an http upstream gets absolute-form requests via the proxy, an
+   * https one a CONNECT tunnel. Ignored for unix-socket upstreams. Default: direct.
+   */
+  readonly via?: string;
+  /** Largest request body sent upstream, in bytes: a larger one is answered 413 (cut when the response has started). Default: no limit. */
+  readonly maxRequestBodyBytes?: number;
+  /**
+   * Sends the response head as soon as the upstream's arrives when it has no `Content-Length`
+   * (a watch, `logs -f`, an event stream), instead of with the first body bytes. Default false.
+   */
+  readonly flushStreamingHeads?: boolean;
   readonly log: Logger;
 }
 
@@ -86,14 +104,42 @@ class UpstreamError extends Error {
 
 const IDEMPOTENT_BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * An upstream spec as a URL plus, for `unix:/path.sock[:/base]`, the socket path (the URL is then
+ * `http://localhost/base`). Throws a message naming what is wrong.
+ */
+export function parseUpstream(spec: string): { readonly url: URL; readonly socketPath?: string } {
+  if (spec.startsWith('unix:')) {
+    const rest = spec.slice(5);
+    const sep = rest.indexOf(':');
+    const socketPath = sep < 0 ? rest : rest.slice(0, sep);
+    const base = sep < 0 ? '/' : rest.slice(sep + 1);
+    if (!socketPath.startsWith('/')) throw new Error(`upstream ${spec}: the unix socket path must be absolute`);
+    if (!base.startsWith('/') || base.startsWith('//') || base.includes('#')) throw new Error(`upstream ${spec}: after the socket path comes ":/base-path"`);
+    return { url: new URL(base, 'http://localhost'), socketPath };
+  }
+  let url: URL;
+  try {
+    url = new URL(spec);
+  } catch {
+    throw new Error(`upstream ${spec}: must be an http(s) URL or unix:/path.sock`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`upstream ${spec}: must be an http(s) URL`);
+  if (url.username !== '' || url.password !== '' || url.hash !== '') throw new Error('upstream: no credentials or fragment in the URL');
+  return { url };
+}
+
 export function createProxyEngine(o: ProxyOptions): ProxyEngine {
-  const upstream = new URL(o.upstream);
-  if (upstream.protocol !== 'http:' && upstream.protocol !== 'https:') throw new Error(`upstream ${o.upstream}: must be an http(s) URL`);
-  if (upstream.username !== '' || upstream.password !== '' || upstream.hash !== '') throw new Error('upstream: no credentials or fragment in the URL');
+  const { url: upstream, socketPath } = parseUpstream(o.upstream);
   const secure = upstream.protocol === 'https:';
   const send = secure ? httpsRequest : httpRequest;
   const agentOptions = { keepAlive: true, maxSockets: o.maxSockets ?? 256, timeout: o.freeSocketTimeoutMs ?? 4_000, ...(secure ? { ...o.tls } : {}) };
-  const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const via = o.via === undefined || socketPath !== undefined ? undefined : parseVia(o.via);
+  const agent = via !== undefined ? viaAgent(via, secure, o.connectTimeoutMs ?? 5_000, agentOptions) : secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  // Upgraded sockets leave the pool: through a proxy they still need the tunnel, from a non-pooling agent.
+  const upgradeAgent = via !== undefined ? viaAgent(via, secure, o.connectTimeoutMs ?? 5_000, { ...agentOptions, keepAlive: false }) : false;
+  /** Plain http through a proxy: the proxy is dialled and the target is in absolute form. */
+  const viaPlain = via !== undefined && !secure ? via : undefined;
   const protocols = new Set((o.upgradeProtocols ?? ['websocket']).map((p) => p.toLowerCase()));
   protocols.delete('h2c');
   const connectMs = o.connectTimeoutMs ?? 5_000;
@@ -121,13 +167,16 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
   function open(req: IncomingMessage, flat: string[], forUpgrade: boolean): ClientRequest {
     const up = send({
       protocol: upstream.protocol,
-      hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
-      port: upstream.port,
+      ...(socketPath !== undefined
+        ? { socketPath }
+        : viaPlain !== undefined
+          ? { hostname: viaPlain.url.hostname.replace(/^\[|\]$/g, ''), port: viaPlain.url.port || 80 }
+          : { hostname: upstream.hostname.replace(/^\[|\]$/g, ''), port: upstream.port }),
       method: req.method ?? 'GET',
-      path: upstreamPath(upstream, req.url ?? '/'),
-      headers: flat,
+      path: (viaPlain !== undefined ? upstream.origin : '') + upstreamPath(upstream, req.url ?? '/'),
+      headers: viaPlain?.authorization !== undefined ? [...flat, 'proxy-authorization', viaPlain.authorization] : flat,
       // An upgraded socket leaves the pool; a fresh one keeps it out of the keep-alive accounting.
-      agent: forUpgrade ? false : agent,
+      agent: forUpgrade ? upgradeAgent : agent,
       ...(forUpgrade && secure ? { ...o.tls } : {}),
     });
     let connect: NodeJS.Timeout | undefined;
@@ -159,11 +208,24 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
     log.warn({ requestId: edits.requestId, upstream: upstream.host, code }, `${what}; answered 502`);
   }
 
+  /** The engine's own answer, told to the caller's `onResponseHead` when it goes out. */
+  function answer(req: IncomingMessage, res: ServerResponse, edits: HeaderEdits, reply: HttpReply): void {
+    if (res.headersSent || res.destroyed) return;
+    writeReply(res, reply, req.method);
+    edits.onResponseHead?.(res.statusCode);
+  }
+
   function forward(req: IncomingMessage, res: ServerResponse, edits: HeaderEdits): void {
     const chunked = req.headers['transfer-encoding'] !== undefined;
     const length = req.headers['content-length'];
     const bodyless = !chunked && (length === undefined || length === '0');
     const retryable = bodyless && IDEMPOTENT_BODYLESS.has(req.method ?? '');
+    const maxBody = o.maxRequestBodyBytes;
+    if (maxBody !== undefined && !chunked && length !== undefined && Number(length) > maxBody) {
+      // The body stays unread: the connection cannot be reused.
+      res.shouldKeepAlive = false;
+      return answer(req, res, edits, PAYLOAD_TOO_LARGE);
+    }
     let current: ClientRequest | undefined;
     req.on('error', () => current?.destroy());
     res.on('close', () => {
@@ -178,7 +240,7 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
         // A path Node will not send (unescaped characters) is the client's; a bad header value the decision's.
         const code = (e as NodeJS.ErrnoException).code;
         log.error({ requestId: edits.requestId, code }, 'request could not be expressed upstream');
-        writeReply(res, code === 'ERR_UNESCAPED_CHARACTERS' ? BAD_REQUEST : UNAVAILABLE, req.method);
+        answer(req, res, edits, code === 'ERR_UNESCAPED_CHARACTERS' ? BAD_REQUEST : UNAVAILABLE);
         return;
       }
       current = up;
@@ -186,6 +248,12 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
       up.on('error', (e: NodeJS.ErrnoException) => {
         if (current !== up || errored) return;
         errored = true;
+        if (e instanceof UpstreamError && e.code === 'body-too-large') {
+          res.shouldKeepAlive = false;
+          if (res.headersSent) return void res.destroy();
+          log.info({ requestId: edits.requestId, maxRequestBodyBytes: maxBody }, 'request body too large; answered 413');
+          return answer(req, res, edits, PAYLOAD_TOO_LARGE);
+        }
         // A kept-alive connection the upstream closed as we reused it: send a bodyless request once more.
         if (!retried && retryable && up.reusedSocket && e.code === 'ECONNRESET' && !res.destroyed && !res.headersSent) {
           attempt(true);
@@ -196,25 +264,39 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
           return;
         }
         failed(edits, e, 'upstream request failed');
-        writeReply(res, BAD_GATEWAY, req.method);
+        answer(req, res, edits, BAD_GATEWAY);
       });
       up.on('response', (upRes) => {
         if (res.destroyed) return void upRes.destroy();
         upRes.on('close', () => {
           if (!upRes.complete) res.destroy();
         });
+        const status = upRes.statusCode ?? 502;
         try {
-          res.writeHead(upRes.statusCode ?? 502, clientResponseHeaders(upRes.rawHeaders, edits, wireValue));
+          res.writeHead(status, clientResponseHeaders(upRes.rawHeaders, edits, wireValue));
         } catch (e) {
           upRes.destroy();
           log.error({ requestId: edits.requestId, code: (e as NodeJS.ErrnoException).code }, 'invalid response header; answered 503');
-          writeReply(res, UNAVAILABLE, req.method);
+          answer(req, res, edits, UNAVAILABLE);
           return;
         }
+        edits.onResponseHead?.(status);
+        if (o.flushStreamingHeads === true && upRes.headers['content-length'] === undefined) res.flushHeaders();
         upRes.pipe(res);
       });
       if (bodyless) up.end();
-      else req.pipe(up);
+      else if (maxBody !== undefined && chunked) {
+        let seen = 0;
+        const limit = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            seen += chunk.length;
+            if (seen > maxBody) done(new UpstreamError('body-too-large'));
+            else done(null, chunk);
+          },
+        });
+        limit.on('error', (e) => up.destroy(e));
+        req.pipe(limit).pipe(up);
+      } else req.pipe(up);
     };
     attempt(false);
   }
@@ -225,6 +307,7 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
       up = open(req, headers(req, edits, req.headers['upgrade'] ?? ''), true);
     } catch {
       writeSocketReply(socket, UNAVAILABLE, req.method);
+      edits.onResponseHead?.(503);
       return;
     }
     const onClientGone = (): void => void up.destroy();
@@ -233,11 +316,13 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
       if (socket.destroyed) return;
       failed(edits, e, 'upstream upgrade failed');
       writeSocketReply(socket, BAD_GATEWAY, req.method);
+      edits.onResponseHead?.(502);
     });
     up.on('response', (upRes) => {
       // The upstream declined the upgrade: relay its answer, close-delimited, then close.
       const pairs = toPairs(clientResponseHeaders(upRes.rawHeaders, edits, wireValue)).filter(([n]) => n.toLowerCase() !== 'content-length');
       if (!writeSocketHead(socket, upRes.statusCode ?? 502, [...pairs, ['connection', 'close']])) return void upRes.destroy();
+      edits.onResponseHead?.(upRes.statusCode ?? 502);
       upRes.pipe(socket);
     });
     up.on('upgrade', (upRes, upSocket: Socket, upHead) => {
@@ -255,6 +340,7 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
       socket.on('error', both);
       socket.on('close', both);
       if (socket.destroyed || !writeSocketHead(socket, 101, pairs)) return both();
+      edits.onResponseHead?.(101);
       tunnels.add(socket).add(upSocket);
       if (upHead.length > 0) socket.write(upHead);
       if (head.length > 0) upSocket.write(head);
@@ -276,6 +362,7 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
       for (const s of tunnels) s.destroy();
       tunnels.clear();
       agent.destroy();
+      if (upgradeAgent !== false) upgradeAgent.destroy();
     },
   };
 }

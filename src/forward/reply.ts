@@ -16,6 +16,7 @@ const plain = (status: number, body: string): HttpReply => ({ status, headers: [
 
 export const BAD_REQUEST = plain(400, 'Bad request');
 export const NOT_FOUND = plain(404, 'Not found');
+export const PAYLOAD_TOO_LARGE = plain(413, 'Payload too large');
 export const BAD_GATEWAY = plain(502, 'Bad gateway');
 export const UNAVAILABLE = plain(503, 'Service unavailable');
 
