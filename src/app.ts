@@ -43,7 +43,7 @@ import { templatesDir } from './paths.js';
 import { join } from 'node:path';
 import { createWebApp } from './web/app.js';
 import { createIngress } from './forward/ingress.js';
-import { LOGIN_COOKIE } from './oidc/flow.js';
+import { LOGIN_COOKIE, LOGIN_COOKIE_PREFIX } from './oidc/flow.js';
 import { createKubernetesAuthenticator } from './kube/setup.js';
 
 export interface AppDeps {
@@ -232,6 +232,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
           web: webHandler,
           prefixPath,
           stripCookies: [config.sessionCookieName, LOGIN_COOKIE],
+          stripCookiePrefixes: [LOGIN_COOKIE_PREFIX],
           trustedProxies: config.trustedProxies,
           log: deps.log,
         });

@@ -61,9 +61,10 @@ const NONE: ReadonlySet<string> = new Set();
 
 /**
  * The `Cookie` header values with the named cookies removed (names compare exactly, as cookie
- * names are case-sensitive), joined with `; `; undefined when no cookie is left.
+ * names are case-sensitive), and those whose name starts with one of `prefixes`, joined with
+ * `; `; undefined when no cookie is left.
  */
-export function withoutCookies(values: readonly string[], names: ReadonlySet<string>): string | undefined {
+export function withoutCookies(values: readonly string[], names: ReadonlySet<string>, prefixes: readonly string[] = []): string | undefined {
   const kept: string[] = [];
   for (const value of values) {
     for (const part of value.split(';')) {
@@ -71,7 +72,7 @@ export function withoutCookies(values: readonly string[], names: ReadonlySet<str
       if (pair === '') continue;
       const eq = pair.indexOf('=');
       const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
-      if (!names.has(name)) kept.push(pair);
+      if (!names.has(name) && !prefixes.some((p) => name.startsWith(p))) kept.push(pair);
     }
   }
   return kept.length === 0 ? undefined : kept.join('; ');
@@ -105,6 +106,8 @@ export interface HeaderEdits {
   readonly remove: readonly string[];
   /** Cookies removed from `Cookie` (the session and login-binding cookies); the header goes when none is left. */
   readonly stripCookies: readonly string[];
+  /** Cookies removed from `Cookie` by name prefix too (the per-attempt login-binding cookies `oidc_state_csrf_*`). */
+  readonly stripCookiePrefixes?: readonly string[];
   /** Headers added to the response the client gets. */
   readonly responseHeaders: readonly (readonly [string, string])[];
   /** Correlation id, sent upstream as `x-request-id`. */
@@ -177,7 +180,8 @@ export function upstreamRequestHeaders(input: RequestHeadInput): string[] {
   for (const [n, v] of endToEnd(raw, drop)) out.push(n, v);
   const cookies = rawValues(raw, 'cookie');
   if (cookies.length > 0) {
-    const left = edits.stripCookies.length === 0 ? cookies.join('; ') : withoutCookies(cookies, new Set(edits.stripCookies));
+    const prefixes = edits.stripCookiePrefixes ?? [];
+    const left = edits.stripCookies.length === 0 && prefixes.length === 0 ? cookies.join('; ') : withoutCookies(cookies, new Set(edits.stripCookies), prefixes);
     if (left !== undefined) out.push('cookie', left);
   }
   if (input.body.chunked) out.push('transfer-encoding', 'chunked');

@@ -49,6 +49,8 @@ export interface IngressDeps {
   readonly ownPaths?: (path: string) => boolean;
   /** Cookies never sent upstream: the session cookie and the login-binding cookie. */
   readonly stripCookies: readonly string[];
+  /** Cookie name prefixes never sent upstream either: the per-attempt login-binding cookies (`oidc_state_csrf_`). */
+  readonly stripCookiePrefixes?: readonly string[];
   /** Peers whose `X-Forwarded-*` headers are believed. */
   readonly trustedProxies: readonly string[];
   readonly log: Logger;
@@ -144,6 +146,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       set: allow.upstreamHeaders,
       remove: allow.removeHeaders,
       stripCookies: deps.stripCookies,
+      ...(deps.stripCookiePrefixes !== undefined ? { stripCookiePrefixes: deps.stripCookiePrefixes } : {}),
       responseHeaders: allow.responseHeaders,
       requestId: request.requestId,
       client: { peer: request.peer, trusted, proto: request.scheme, host: request.headers['host'] ?? '' },

@@ -1,6 +1,7 @@
 /**
  * The deny responses the judge gives, in one place: JSON for API clients, a small escaped HTML
- * page for browsers. Themed pages replace `Pages` later; the statuses and headers stay.
+ * page for browser navigations (401, 403, 503). Themed pages replace `Pages` later; the statuses
+ * and headers stay. No body ever carries internal detail (the reason goes to logs and metrics only).
  */
 import type { Deny, HeaderPair, Identity } from './decision.js';
 import { deny } from './decision.js';
@@ -12,6 +13,8 @@ export interface Pages {
   forbidden(user: string, reason: string): string;
   /** Body of the "please authenticate" page for browsers when no login flow is available. */
   unauthenticated(): string;
+  /** Body of the 503 "temporarily unavailable" page for browsers: provider or store down, check timeout. */
+  unavailable(): string;
 }
 
 export function escapeHtml(s: string): string {
@@ -22,11 +25,13 @@ export const plainPages: Pages = {
   forbidden: (user, reason) =>
     `<!doctype html><meta charset="utf-8"><title>Access denied</title><h1>Access denied</h1><p>User '${escapeHtml(user)}' failed authorization with reason: ${escapeHtml(reason)}</p>`,
   unauthenticated: () => '<!doctype html><meta charset="utf-8"><title>Sign-in required</title><h1>Sign-in required</h1><p>This page needs you to sign in.</p>',
+  unavailable: () => '<!doctype html><meta charset="utf-8"><title>Temporarily unavailable</title><h1>Temporarily unavailable</h1><p>Please try again in a moment.</p>',
 };
 
 const JSON_TYPE: HeaderPair = ['content-type', 'application/json'];
 const HTML_TYPE: HeaderPair = ['content-type', 'text/html; charset=utf-8'];
 const NO_STORE: HeaderPair = ['cache-control', 'no-store'];
+const RETRY_AFTER: HeaderPair = ['retry-after', '5'];
 const REALM = 'Bearer realm="oidc-judge"';
 
 const json = (error: string, message: string): string => JSON.stringify({ error, message });
@@ -71,8 +76,9 @@ export function createResponses(pages: Pages = plainPages): Responses {
         authenticator: identity.authenticator,
       });
     },
-    unavailable(_req, reason) {
-      return deny(503, `unavailable:${reason}`, unavailableBody, [JSON_TYPE, NO_STORE, ['retry-after', '5']]);
+    unavailable(req, reason) {
+      if (isNavigation(req)) return deny(503, `unavailable:${reason}`, pages.unavailable(), [HTML_TYPE, NO_STORE, RETRY_AFTER]);
+      return deny(503, `unavailable:${reason}`, unavailableBody, [JSON_TYPE, NO_STORE, RETRY_AFTER]);
     },
   };
 }

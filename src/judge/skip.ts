@@ -6,7 +6,9 @@
  *
  * Unlike oidc-authservice's raw `HasPrefix`, prefixes are segment-aware (`/dex` skips `/dex` and
  * `/dex/…`, never `/dexfoo`) and compared with the normalized path; an ambiguous path (see
- * judge/path.ts) never matches — it must authenticate.
+ * judge/path.ts) never matches — it must authenticate. A rule limited to some methods does not
+ * match a request carrying a method override (`X-HTTP-Method-Override`, `_method=`) that names
+ * another method, which the upstream might obey.
  *
  * Prefix rules live in a segment trie and exact paths in a Map, so a check costs one walk down the
  * path's segments however many rules there are; regexes run only when configured.
@@ -72,11 +74,29 @@ function isPreflight(t: Target, req: JudgeRequest): boolean {
   return t.method === 'OPTIONS' && !!req.headers['origin'] && !!req.headers['access-control-request-method'];
 }
 
+/** Headers (and the query parameter) web frameworks read as "the real method" of a request. */
+const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];
+const METHOD_OVERRIDE_PARAM = /[?&]_method=([^&#]*)/i;
+
+/**
+ * Whether the request asks the upstream to read it as another method than the one judged
+ * (`X-HTTP-Method-Override: DELETE` on a GET): then no rule limited to some methods matches it.
+ */
+function overridesMethod(t: Target, req: JudgeRequest): boolean {
+  for (const h of METHOD_OVERRIDE_HEADERS) {
+    const v = req.headers[h];
+    if (v !== undefined && v.trim().toUpperCase() !== t.method) return true;
+  }
+  const q = req.path.indexOf('?');
+  const m = q < 0 ? null : METHOD_OVERRIDE_PARAM.exec(req.path.slice(q));
+  return m !== null && m[1]!.toUpperCase() !== t.method;
+}
+
 function fits(c: Cond, t: Target, req: JudgeRequest): boolean {
   return (
     (c.host === undefined || c.host(t)) &&
-    (c.methods === undefined || c.methods(t)) &&
-    (!c.preflight || isPreflight(t, req))
+    (c.methods === undefined || (c.methods(t) && !overridesMethod(t, req))) &&
+    (!c.preflight || (isPreflight(t, req) && !overridesMethod(t, req)))
   );
 }
 

@@ -3,16 +3,18 @@
  * use, bound to this browser), exchanges the code (PKCE verifier, nonce and RFC 9207 `iss` checked
  * by openid-client), collects the claims (`CLAIMS_SOURCE`), creates a fresh session (never reusing
  * an id the browser brought: no fixation) and sends the browser back where it started. Every
- * failure is a themed page with a short, escaped message — never a stack trace.
+ * failure is a themed page with its status, a short escaped message — never a stack trace — and a
+ * "Try again" link to the page the user wanted (once the attempt is known to be this browser's),
+ * else to the homepage.
  */
 import * as oidc from 'openid-client';
 import { groupsFrom, userIdFrom } from '../authn/jwt-verify.js';
-import { deny, type Decision } from '../judge/decision.js';
-import { header, type JudgeRequest } from '../judge/request.js';
+import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
+import type { JudgeRequest } from '../judge/request.js';
 import { HttpClientError } from '../net/http-client.js';
 import type { Session } from '../sessions/session.js';
-import { cookieValues } from '../web/cookies.js';
-import { absolute, browserHash, HTML, LOGIN_COOKIE, NO_STORE, sessionCookies, setSessionCookie, type FlowDeps } from './flow.js';
+import { clearCookie } from '../web/cookies.js';
+import { absolute, attemptCookieOptions, bindingCookies, browserHash, HTML, LOGIN_COOKIE, NO_STORE, sessionCookies, setSessionCookie, type FlowDeps } from './flow.js';
 import { afterLoginTarget } from './redirects.js';
 
 /** Claims that describe the token, not the user. */
@@ -23,7 +25,9 @@ export type Callback = (req: JudgeRequest) => Promise<Decision>;
 export function createCallback(deps: FlowDeps): Callback {
   const { config, client, sessions, pages, clock, log } = deps;
 
-  const failed = (status: number, reason: string, message: string): Decision => deny(status, `login-failed:${reason}`, pages.loginFailed(message), [HTML, NO_STORE]);
+  /** `retry`: where "Try again" goes — a validated after-login target, else the homepage. */
+  const failed = (status: number, reason: string, message: string, retry: string): Decision =>
+    deny(status, `login-failed:${reason}`, pages.loginFailed(message, retry, status), [HTML, NO_STORE]);
   const unavailable = (reason: string): Decision => deny(503, `login-failed:${reason}`, pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
 
   async function claimsOf(configuration: oidc.Configuration, tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): Promise<Record<string, unknown>> {
@@ -41,7 +45,8 @@ export function createCallback(deps: FlowDeps): Callback {
     const error = query.get('error');
     const stateId = query.get('state');
     if (code === null && error === null) return deny(302, 'login-no-code', '', [['location', absolute(config.homepageUrl, req)], NO_STORE]);
-    if (stateId === null) return failed(400, 'no-state', 'This sign-in link is incomplete. Please start again from the application.');
+    const homepage = absolute(config.homepageUrl, req);
+    if (stateId === null) return failed(400, 'no-state', 'This sign-in link is incomplete. Please start again from the application.', homepage);
 
     let state;
     try {
@@ -49,14 +54,16 @@ export function createCallback(deps: FlowDeps): Callback {
     } catch {
       return unavailable('store');
     }
-    const browsers = cookieValues(header(req, 'cookie'), LOGIN_COOKIE).map(browserHash);
-    if (!state || !browsers.includes(state.browser)) {
-      return failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.');
+    // Any binding cookie of this browser will do: the long-lived one or a per-attempt one.
+    const binding = state ? bindingCookies(req).find((c) => browserHash(c.value) === state.browser) : undefined;
+    if (!state || !binding) {
+      return failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.', homepage);
     }
+    const retry = state.returnTo;
     if (error !== null) {
       log.info({ error: error.slice(0, 64) }, 'provider refused the login');
       const text = error === 'access_denied' ? 'Sign-in was cancelled or denied by the identity provider.' : `The identity provider could not sign you in (${error.slice(0, 64)}).`;
-      return failed(error === 'access_denied' ? 403 : 400, `provider:${error.slice(0, 32)}`, text);
+      return failed(error === 'access_denied' ? 403 : 400, `provider:${error.slice(0, 32)}`, text, retry);
     }
 
     const configuration = client.configuration();
@@ -76,7 +83,7 @@ export function createCallback(deps: FlowDeps): Callback {
       const user = userIdFrom(claims, config.userIdClaim);
       if (user === undefined) {
         log.warn({ claim: config.userIdClaim }, 'login refused: the user id claim is missing or not a string');
-        return failed(403, 'no-user-claim', `Your account has no usable "${config.userIdClaim}" and cannot sign in here.`);
+        return failed(403, 'no-user-claim', `Your account has no usable "${config.userIdClaim}" and cannot sign in here.`, retry);
       }
       const now = clock.now();
       session = {
@@ -96,7 +103,7 @@ export function createCallback(deps: FlowDeps): Callback {
         expiresAt: now + config.sessionMaxAge * 1000,
       };
     } catch (e) {
-      return exchangeFailure(e);
+      return exchangeFailure(e, retry);
     }
 
     let id: string;
@@ -108,21 +115,28 @@ export function createCallback(deps: FlowDeps): Callback {
     }
     log.info({ user: session.user }, 'login');
     const target = config.afterLoginUrl === '' ? state.returnTo : afterLoginTarget(absolute(config.afterLoginUrl, req), state.returnTo);
-    return deny(302, 'login-complete', '', [['location', target], NO_STORE, setSessionCookie(config, id, clock)]);
+    const headers: HeaderPair[] = [['location', target], NO_STORE, setSessionCookie(config, id, clock)];
+    // The used per-attempt cookie goes too — only where we write the response ourselves: through
+    // Envoy a deny keeps to one Set-Cookie (the session's); the cookie then just expires.
+    if (binding.name !== LOGIN_COOKIE && (req.via === 'web' || req.via === 'forwarder')) {
+      const { maxAgeSeconds: _unused, ...opts } = attemptCookieOptions(config);
+      headers.push(['set-cookie', clearCookie(binding.name, opts)]);
+    }
+    return deny(302, 'login-complete', '', headers);
   };
 
-  function exchangeFailure(e: unknown): Decision {
+  function exchangeFailure(e: unknown, retry: string): Decision {
     if (providerUnreachable(e)) {
       log.warn({ err: { name: (e as Error).name, code: (e as { code?: string }).code } }, 'provider unreachable during login');
       return unavailable('provider');
     }
     if (e instanceof oidc.ResponseBodyError) {
       log.warn({ err: { name: e.name, error: e.error, status: e.status } }, 'provider refused the code exchange');
-      return failed(400, 'exchange', 'The identity provider did not accept this sign-in. Please start again.');
+      return failed(400, 'exchange', 'The identity provider did not accept this sign-in. Please start again.', retry);
     }
     const err = e as Error;
     log.warn({ err: { name: err.name, code: (err as { code?: string }).code, message: err.message?.slice(0, 200) } }, 'login could not be completed');
-    return failed(500, 'exchange', 'Sign-in could not be completed. Please start again.');
+    return failed(500, 'exchange', 'Sign-in could not be completed. Please start again.', retry);
   }
 }
 

@@ -6,17 +6,23 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import { pathOf } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { HeaderPair } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import type { Logger } from '../obs/log.js';
 import type { Sessions } from '../sessions/sessions.js';
-import { clearCookie, cookieValues, serializeCookie, type CookieOptions } from '../web/cookies.js';
+import { clearCookie, cookieValues, parseCookies, serializeCookie, type CookieOptions } from '../web/cookies.js';
 import type { OidcClient } from './client.js';
 import type { RedirectPolicy } from './redirects.js';
 
 /** The cookie binding login attempts to the browser that started them (oidc-authservice's name). */
 export const LOGIN_COOKIE = 'oidc_state_csrf';
+/**
+ * Per-attempt binding cookies are `oidc_state_csrf_<tag>`: set when the browser has no binding
+ * cookie yet, so two tabs starting a login at the same instant do not overwrite each other's.
+ */
+export const LOGIN_COOKIE_PREFIX = `${LOGIN_COOKIE}_`;
 
 export type FlowConfig = Pick<
   Config,
@@ -45,7 +51,8 @@ export type FlowConfig = Pick<
 
 /** Pages the flow shows; all escape what they display. */
 export interface FlowPages {
-  loginFailed(message: string): string;
+  /** The login-failed page: its status, the message (escaped) and where "Try again" goes. */
+  loginFailed(message: string, retryHref: string, status: number): string;
   unavailable(): string;
 }
 
@@ -94,6 +101,26 @@ export function loginCookieOptions(config: FlowConfig): CookieOptions {
     ...(config.sessionCookieDomain !== '' ? { domain: config.sessionCookieDomain } : {}),
     maxAgeSeconds: config.loginStateTtl,
   };
+}
+
+/** The per-attempt binding cookie's name: a short tag derived from the state id (not the id itself). */
+export function attemptCookieName(stateId: string): string {
+  return LOGIN_COOKIE_PREFIX + createHash('sha256').update('oidc-judge/attempt\0' + stateId).digest('base64url').slice(0, 12);
+}
+
+/** The per-attempt binding cookie: like the binding cookie, but sent only to the callback path. */
+export function attemptCookieOptions(config: FlowConfig): CookieOptions {
+  return { ...loginCookieOptions(config), path: pathOf(config.redirectUrl) };
+}
+
+/** Every binding cookie the browser sent (`oidc_state_csrf` and `oidc_state_csrf_*`), by name. */
+export function bindingCookies(req: JudgeRequest): { readonly name: string; readonly value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const [name, values] of parseCookies(header(req, 'cookie'))) {
+    if (name !== LOGIN_COOKIE && !name.startsWith(LOGIN_COOKIE_PREFIX)) continue;
+    for (const value of values) out.push({ name, value });
+  }
+  return out;
 }
 
 export function setSessionCookie(config: FlowConfig, id: string, clock: Clock): HeaderPair {

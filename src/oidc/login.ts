@@ -1,8 +1,10 @@
 /**
  * Login start: a browser navigation without a session gets a 302 to the provider's authorization
  * endpoint — authorization code flow with PKCE S256, `state` and `nonce`. Every attempt has its
- * own state record (several tabs at once work), bound to the browser by the `oidc_state_csrf`
- * cookie (set once, reused by later attempts), single use and expiring after `LOGIN_STATE_TTL`.
+ * own state record (several tabs at once work), single use and expiring after `LOGIN_STATE_TTL`,
+ * bound to the browser: by its `oidc_state_csrf` cookie when it has one (reused), else by a new
+ * per-attempt cookie `oidc_state_csrf_<tag>` sent only to the callback — so two tabs starting at
+ * the same instant in a fresh browser each keep their own. At most one `Set-Cookie` per answer.
  */
 import * as oidc from 'openid-client';
 import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
@@ -10,7 +12,7 @@ import type { LoginStarter } from '../judge/decide.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import { isWellFormedId, newSecretId } from '../sessions/ticket.js';
 import { cookieValues, serializeCookie } from '../web/cookies.js';
-import { absolute, browserHash, HTML, LOGIN_COOKIE, loginCookieOptions, NO_STORE, requestOrigin, type FlowDeps } from './flow.js';
+import { absolute, attemptCookieName, attemptCookieOptions, browserHash, HTML, LOGIN_COOKIE, NO_STORE, requestOrigin, type FlowDeps } from './flow.js';
 import { returnToFromRequest, safeRedirect } from './redirects.js';
 
 export interface Login extends LoginStarter {
@@ -26,12 +28,10 @@ export function createLogin(deps: FlowDeps): Login {
   const { config, client, sessions, pages, clock, log } = deps;
   const scope = config.oidcScopes.join(' ');
 
-  /** The browser's binding cookie, or a new one to set. */
-  function binding(req: JudgeRequest): { value: string; setCookie?: HeaderPair } {
+  /** The browser's binding cookie value, or a new one (`fresh`) for a per-attempt cookie. */
+  function binding(req: JudgeRequest): { value: string; fresh: boolean } {
     const existing = cookieValues(header(req, 'cookie'), LOGIN_COOKIE).find(isWellFormedId);
-    if (existing !== undefined) return { value: existing };
-    const value = newSecretId();
-    return { value, setCookie: ['set-cookie', serializeCookie(LOGIN_COOKIE, value, loginCookieOptions(config), new Date(clock.now()))] };
+    return existing !== undefined ? { value: existing, fresh: false } : { value: newSecretId(), fresh: true };
   }
 
   async function begin(req: JudgeRequest, returnTo: string): Promise<Decision> {
@@ -66,7 +66,7 @@ export function createLogin(deps: FlowDeps): Login {
         location = override.href;
       }
       const headers: HeaderPair[] = [['location', location], NO_STORE];
-      if (browser.setCookie) headers.push(browser.setCookie);
+      if (browser.fresh) headers.push(['set-cookie', serializeCookie(attemptCookieName(state), browser.value, attemptCookieOptions(config), new Date(clock.now()))]);
       return deny(302, 'login', '', headers);
   }
 

@@ -63,8 +63,11 @@ export interface WebPages {
   forbidden(user: string, reason: string): string;
   /** The judge's 401 body for a browser when no login flow is available. */
   unauthenticated(): string;
-  /** The login callback failed (bad state, provider error …); `message` is shown, escaped. */
-  loginFailed(message: string, retryHref?: string): string;
+  /**
+   * The login callback failed (bad state, provider error …) with `status` (default 400);
+   * `message` is shown, escaped; "Try again" goes to `retryHref` (default: the homepage).
+   */
+  loginFailed(message: string, retryHref?: string, status?: number): string;
   /** 503: the provider or the session store cannot be reached. */
   unavailable(): string;
   readonly themeUrl: string;
@@ -118,8 +121,8 @@ export function createPages(opts: PagesOptions): WebPages {
       }),
     unauthenticated: () =>
       error({ status: 401, title: 'Sign-in required', message: 'You need to sign in to see this page. Sign in, then open the page again.' }),
-    loginFailed: (message, retryHref = '/') =>
-      error({ status: 400, title: 'Sign-in failed', message, action: { href: retryHref, label: 'Try again' } }),
+    loginFailed: (message, retryHref = homepageUrl, status = 400) =>
+      error({ status, title: 'Sign-in failed', message, action: { href: retryHref, label: 'Try again' } }),
     unavailable: () =>
       error({ status: 503, title: 'Temporarily unavailable', message: 'Sign-in is not available right now. Please try again in a moment.' }),
   };

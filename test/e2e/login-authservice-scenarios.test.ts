@@ -105,7 +105,7 @@ describe('oidc-authservice e2e scenarios (GROUPS_ALLOWLIST=admins, STRICT_SESSIO
     assert.equal(new URL(location).searchParams.get('redirect_uri'), stack.url(CALLBACK_PATH));
     const binding = startHeaders.filter((h) => h.header.key.toLowerCase() === 'set-cookie').map((h) => h.header.value);
     assert.equal(binding.length, 1);
-    const bindingCookie = /^(oidc_state_csrf=[^;]+)/.exec(binding[0]!)?.[1];
+    const bindingCookie = /^(oidc_state_csrf_[A-Za-z0-9_-]+=[^;]+)/.exec(binding[0]!)?.[1];
     assert.ok(bindingCookie, binding[0]);
 
     // The browser carries the binding cookie Envoy would have passed on, and signs in at the provider.

@@ -51,6 +51,14 @@ describe('hop-by-hop headers', () => {
     assert.equal(withoutCookies(['Authservice_Session=s'], names), 'Authservice_Session=s');
   });
 
+  it('removes cookies by name prefix too (the per-attempt login-binding cookies), case-sensitively', () => {
+    const names = new Set(['authservice_session', 'oidc_state_csrf']);
+    const prefixes = ['oidc_state_csrf_'];
+    assert.equal(withoutCookies(['a=1; oidc_state_csrf_Ab3-x_9=v; oidc_state_csrf=c', 'oidc_state_csrf_zz=w; b=2; OIDC_STATE_CSRF_q=k'], names, prefixes), 'a=1; b=2; OIDC_STATE_CSRF_q=k');
+    assert.equal(withoutCookies(['oidc_state_csrf_a=1; oidc_state_csrf_b=2'], names, prefixes), undefined);
+    assert.equal(withoutCookies(['oidc_state_csrfx=1'], names, prefixes), 'oidc_state_csrfx=1');
+  });
+
   it('reads the protocols an Upgrade header asks for', () => {
     assert.deepEqual(upgradeProtocols('WebSocket'), ['websocket']);
     assert.deepEqual(upgradeProtocols('SPDY/3.1, websocket'), ['spdy', 'websocket']);

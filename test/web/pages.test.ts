@@ -84,8 +84,12 @@ describe('pages', () => {
     const failed = pages.loginFailed(`state mismatch ${HOSTILE}`);
     assert.match(failed, /Sign-in failed<\/h1>/);
     assert.ok(failed.includes('state mismatch &lt;script&gt;'));
-    assert.match(failed, /<a class="button" href="\/">Try again<\/a>/);
-    assert.match(pages.loginFailed('x', '/app/start'), /href="\/app\/start">Try again/);
+    assert.match(failed, /Error 400/);
+    assert.match(failed, /<a class="button" href="\/authservice\/site\/homepage">Try again<\/a>/, 'no target known: the homepage');
+    const cancelled = pages.loginFailed('x', 'https://app.example.com/reports?q=1', 403);
+    assert.match(cancelled, /Error 403/);
+    assert.doesNotMatch(cancelled, /Error 400/);
+    assert.match(cancelled, /href="https:\/\/app.example.com\/reports\?q=1">Try again/);
     assert.match(pages.unavailable(), /Error 503/);
     assert.match(pages.unavailable(), /Temporarily unavailable<\/h1>/);
   });
@@ -100,6 +104,12 @@ describe('pages', () => {
     assert.ok(d.body.includes(`User '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;' failed authorization with reason: not allowed`));
     assert.match(d.body, /\/authservice\/site\/themes\/kubeflow\/styles\.css/);
     assert.match(responses.unauthenticated(nav).body, /Sign-in required/);
+    const down = responses.unavailable(nav, 'session store: StoreUnavailableError');
+    assert.equal(down.status, 503);
+    assert.match(down.body, /Error 503/);
+    assert.match(down.body, /Temporarily unavailable<\/h1>/);
+    assert.match(down.body, /\/authservice\/site\/themes\/kubeflow\/styles\.css/, 'themed');
+    assert.ok(!down.body.includes('StoreUnavailable'));
   });
 
   describe('overrides through TEMPLATE_PATH', () => {

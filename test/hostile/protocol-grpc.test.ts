@@ -1,0 +1,119 @@
+/**
+ * Hostile gRPC at the ext_authz port of the assembled service: bytes that are no CheckRequest
+ * (garbage, truncated, wrong wire types, 200-level nesting in `metadata_context`), a message over
+ * the 4 MiB limit, an empty message, a request with a 20 000-entry header map and NUL, CR/LF and
+ * invalid UTF-8 in it. Each gets an error status or a deny — never OK with an allow — and the
+ * server keeps judging afterwards.
+ */
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { after, before, describe, it } from 'node:test';
+import { ALL_IDENTITY_SPELLINGS, checkRequest, startJudge, type Judged } from '../helpers/app.js';
+import { startOp, type TestOp } from '../helpers/op.js';
+import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc.js';
+import { protoDir } from '../../src/paths.js';
+import { API } from './kit.js';
+
+const CHECK = `/${AUTHZ_V3}/Check`;
+const defs = loadDefinitions({ keepCase: true, longs: String, defaults: true, oneofs: true, includeDirs: [protoDir] });
+const check = serviceOf(defs, AUTHZ_V3)['Check']!;
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n & 127) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+const field = (tag: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([tag]), varint(body.length), body]);
+
+/** A CheckRequest whose metadata_context holds a google.protobuf.Value nested `depth` lists deep. */
+function nested(depth: number): Buffer {
+  let v: Buffer = Buffer.alloc(0);
+  for (let i = 0; i < depth; i++) v = field(0x32, field(0x0a, v));
+  const struct = field(0x0a, Buffer.concat([field(0x0a, Buffer.from('k')), field(0x12, v)]));
+  const metadata = field(0x0a, Buffer.concat([field(0x0a, Buffer.from('filter')), field(0x12, struct)]));
+  return field(0x0a, field(0x5a, metadata));
+}
+
+describe('hostile gRPC messages', () => {
+  let op: TestOp;
+  let judge: Judged;
+  let raw: grpc.Client;
+  before(async () => {
+    op = await startOp();
+    judge = await startJudge(op.issuer);
+    raw = new grpc.Client(`127.0.0.1:${judge.app.ports.grpc}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
+  });
+  after(async () => {
+    raw.close();
+    await judge.stop();
+    await op.stop();
+  });
+
+  /** Sends `bytes` as the request message; resolves with the status code and, on success, the decoded response. */
+  const send = (bytes: Buffer): Promise<{ code: number; response?: { status: { code: number }; ok_response?: unknown } }> =>
+    new Promise((resolve) => {
+      raw.makeUnaryRequest(CHECK, (b: Buffer) => b, (b: Buffer) => b, bytes, (err, value) => {
+        if (err) return resolve({ code: err.code });
+        resolve({ code: 0, response: check.responseDeserialize(value!) as { status: { code: number }; ok_response?: unknown } });
+      });
+    });
+  const stillJudging = async (): Promise<void> => {
+    const r = await judge.grpc.check('/api', API);
+    assert.equal(r.denied_response?.status?.code, 401);
+  };
+
+  it('bytes that are no CheckRequest: an error status (never OK), and the next check is judged', async () => {
+    const good = check.requestSerialize(checkRequest('/api', API));
+    const cases = [
+      Buffer.from([0xff, 0xff, 0xff, 0xff]),
+      good.subarray(0, Math.floor(good.length / 2)),
+      Buffer.from([0x0a, 0x7f, 0x01]),
+      Buffer.from([0x0b, 0x01]),
+      Buffer.concat([Buffer.from([0x0a]), varint(1 << 30)]),
+      nested(200),
+    ];
+    for (const bytes of cases) {
+      const r = await send(bytes);
+      assert.notEqual(r.code, 0, `accepted ${bytes.subarray(0, 8).toString('hex')}`);
+      await stillJudging();
+    }
+  });
+
+  it('nesting within the decoder’s limit decodes and is denied like any check without credentials', async () => {
+    const r = await send(nested(8));
+    assert.equal(r.code, 0);
+    assert.equal(r.response?.status.code, 7, 'no HTTP request in it: PERMISSION_DENIED');
+  });
+
+  it('an empty message is a check without an HTTP request: denied (403), not allowed', async () => {
+    const r = await send(Buffer.alloc(0));
+    assert.equal(r.code, 0);
+    assert.equal(r.response?.status.code, 7);
+    assert.equal(r.response?.ok_response ?? undefined, undefined);
+  });
+
+  it('a message over 4 MiB: RESOURCE_EXHAUSTED, and the server carries on', async () => {
+    const r = await send(check.requestSerialize(checkRequest('/api', { ...API, 'x-pad': 'x'.repeat(5 << 20) })));
+    assert.equal(r.code, grpc.status.RESOURCE_EXHAUSTED);
+    await stillJudging();
+  });
+
+  it('20 000 headers, forged identities among them, NUL, CR/LF and invalid UTF-8: judged (401), skipped paths still strip every spelling', async () => {
+    const headers: Record<string, string> = { ...API };
+    for (let i = 0; i < 20_000; i++) headers[`x-h-${i}`] = `v${i}`;
+    for (const n of ALL_IDENTITY_SPELLINGS) headers[n] = 'root@example.com';
+    headers['x-nul'] = 'a\u0000b';
+    headers['x-crlf'] = 'a\r\nkubeflow-userid: root';
+    headers['x-bad-utf8'] = '\ud800';
+    const denied = await judge.grpc.check('/api', headers);
+    assert.equal(denied.denied_response?.status?.code, 401);
+    const skipped = await judge.grpc.check('/authservice/site/homepage', headers);
+    assert.equal(skipped.status.code, 0);
+    assert.deepEqual([...skipped.ok_response!.headers_to_remove].sort(), [...ALL_IDENTITY_SPELLINGS].sort());
+    assert.deepEqual(skipped.ok_response!.headers, []);
+  });
+});

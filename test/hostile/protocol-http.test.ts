@@ -1,0 +1,143 @@
+/**
+ * Hostile HTTP at the service's listeners: huge header maps, a head over the 64 KiB limit, a 60 KiB
+ * cookie, thousands of repeated headers (answered, or 431 — never a 500 or a dropped connection);
+ * and slow clients (slowloris: a head or a body dripped a few bytes at a time). Slow clients do not
+ * starve the judge, web, health and forwarder listeners of the assembled service; and the judge's
+ * and the forwarder's own servers cut them off once their head / request timeouts pass (set small
+ * here on the real front-door servers; the defaults are asserted finite).
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { createIngress } from '../../src/forward/ingress.js';
+import { createHttpJudge } from '../../src/judge/http.js';
+import { silentLogger } from '../../src/obs/log.js';
+import { request } from '../helpers/app.js';
+import { send } from '../helpers/http-send.js';
+import { API } from './kit.js';
+import { startGuarded, type Guarded } from './stack.js';
+
+const OPTIONS = { verifyPath: '/authservice/verify', forwardAuthPath: '/authservice/forward-auth', checkPathPrefix: '', trustedProxies: ['127.0.0.1/8'] };
+
+/** Resolves when `socket` closes, however (an 'error' before it is expected here). */
+const closeOf = (socket: Socket): Promise<void> => new Promise((resolve) => socket.once('close', () => resolve()));
+
+/** Node's server timeouts, set before `listen` (the connection check interval is read then). */
+function tighten(server: { headersTimeout: number; requestTimeout: number }, headersMs: number, requestMs: number): void {
+  server.headersTimeout = headersMs;
+  server.requestTimeout = requestMs;
+  (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = 50;
+}
+
+/** Opens a connection and sends a request head that never ends (one more header line every `everyMs` while `drip`). */
+async function slowHead(port: number, drip = false, everyMs = 100): Promise<{ socket: Socket; closed: Promise<{ at: number; data: string }> }> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  let data = '';
+  socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
+  socket.write('GET /public/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  const timer = drip ? setInterval(() => socket.write('X-Slow: 1\r\n'), everyMs) : undefined;
+  const closed = closeOf(socket).then(() => {
+    clearInterval(timer);
+    return { at: Date.now(), data };
+  });
+  return { socket, closed };
+}
+
+describe('hostile HTTP: huge heads, slow clients', () => {
+  let g: Guarded;
+  before(async () => {
+    g = await startGuarded({ SKIP_AUTH_URLS: '/public' });
+  });
+  after(() => g.stop());
+
+  it('huge header maps and cookies are answered (or 431), never a 500 or a reset, on every listener', async () => {
+    const many: Record<string, string> = { ...API };
+    for (let i = 0; i < 1500; i++) many[`x-h-${i}`] = `value-${i}`;
+    const cookie = Array.from({ length: 2000 }, (_, i) => `c${i}=${'v'.repeat(20)}`).join('; ');
+    const listeners = { judge: [g.http, '/api'], forwarder: [g.ingress, '/api'], web: [g.judge.app.ports.web, '/authservice/site/homepage'], health: [g.judge.app.ports.health, '/healthz'] } as const;
+    for (const [name, [port, path]] of Object.entries(listeners)) {
+      const normal = name === 'web' || name === 'health' ? 200 : 401;
+      for (const [what, headers] of [
+        ['1500 headers', many],
+        ['a 60 KiB cookie', { cookie, ...API }],
+        ['3000 repeated headers', { 'x-dup': Array.from({ length: 3000 }, () => 'a'), ...API }],
+        ['a 70 KiB head', { 'x-big': 'x'.repeat(70 * 1024), ...API }],
+      ] as const) {
+        const r = await request(port, path, headers);
+        assert.ok(r.status === normal || r.status === 431, `${name}, ${what}: ${r.status}`);
+        if (what === 'a 70 KiB head') assert.equal(r.status, 431, `${name}, ${what}`);
+      }
+    }
+  });
+
+  it('slow clients on the judge, web, health and forwarder ports do not starve the others', async () => {
+    const ports = [g.http, g.ingress, g.judge.app.ports.web, g.judge.app.ports.health];
+    const slow = await Promise.all(ports.flatMap((p) => Array.from({ length: 100 }, () => slowHead(p))));
+    try {
+      assert.equal((await request(g.http, '/api', API)).status, 401);
+      assert.equal((await send(g.ingress, '/public/x')).status, 200);
+      assert.equal((await request(g.judge.app.ports.web, '/authservice/site/homepage')).status, 200);
+      assert.equal((await request(g.judge.app.ports.health, '/healthz', { host: '127.0.0.1' })).status, 200);
+    } finally {
+      for (const s of slow) s.socket.destroy();
+    }
+  });
+
+  it('the judge’s HTTP server cuts off a dripped head once its headers timeout passes, serving others meanwhile', async (t) => {
+    const server = createHttpJudge({ judge: g.judge.app.judge, options: OPTIONS, log: silentLogger });
+    assert.ok(server.server.headersTimeout > 0 && server.server.headersTimeout <= 60_000, 'a finite default headers timeout');
+    tighten(server.server, 400, 800);
+    const port = await server.listen('127.0.0.1', 0);
+    try {
+      const start = Date.now();
+      const slow = await slowHead(port, true);
+      assert.equal((await request(port, '/api', API)).status, 401);
+      const { at, data } = await slow.closed;
+      assert.match(data, /^HTTP\/1\.1 408 /);
+      assert.ok(at - start < 3000, `cut after ${at - start} ms`);
+      t.diagnostic(`judge HTTP: dripping client cut after ${at - start} ms (headers timeout 400 ms)`);
+    } finally {
+      await server.close(100);
+    }
+  });
+
+  it('the forwarder’s server cuts off a dripped head and a dripped body once its timeouts pass', async (t) => {
+    const ingress = createIngress({
+      judge: g.judge.app.judge,
+      upstream: g.upstream.url,
+      prefixPath: '/authservice/',
+      stripCookies: ['authservice_session'],
+      trustedProxies: [],
+      log: silentLogger,
+    });
+    assert.equal(ingress.server.headersTimeout, 60_000);
+    assert.equal(ingress.server.requestTimeout, 300_000);
+    tighten(ingress.server, 400, 800);
+    const port = await ingress.listen('127.0.0.1', 0);
+    try {
+      const start = Date.now();
+      const slow = await slowHead(port, true);
+      assert.equal((await send(port, '/public/x')).status, 200);
+      const head = await slow.closed;
+      assert.match(head.data, /^HTTP\/1\.1 408 /);
+      // A body promised (10 000 bytes) and dripped: cut at the request timeout, never completed upstream.
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      const bodyStart = Date.now();
+      socket.write('POST /public/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000\r\n\r\n');
+      const drip = setInterval(() => socket.write('0123456789'), 100);
+      await closeOf(socket);
+      clearInterval(drip);
+      const cut = Date.now() - bodyStart;
+      assert.ok(cut < 3000, `body cut after ${cut} ms`);
+      assert.ok(head.at - start < 3000);
+      t.diagnostic(`forwarder: dripped head cut after ${head.at - start} ms, dripped body after ${cut} ms (timeouts 400/800 ms)`);
+    } finally {
+      await ingress.close(100);
+    }
+  });
+});
