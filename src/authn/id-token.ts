@@ -2,7 +2,8 @@
  * OIDC ID tokens from `ID_TOKEN_HEADER`: issuer = the main provider, audience = `CLIENT_ID`.
  * A token is ours when its unverified `iss` and `aud` say so; anything else is left to the next
  * authenticator. Ours but failing verification → 401 (a deliberate change: oidc-authservice fell
- * through to a login redirect). Groups are optional.
+ * through to a login redirect). Groups are optional. Tokens typed as access tokens (`typ: at+jwt`)
+ * are never taken as ID tokens.
  */
 import type { Config } from '../config/schema.js';
 import { JwtBearerAuthenticator, type JwtBearerDeps } from './jwt-bearer.js';
@@ -22,6 +23,8 @@ export class IdTokenAuthenticator extends JwtBearerAuthenticator {
         userIdClaim: config.userIdClaim,
         groupsClaim: config.groupsClaim,
         groupsRequired: false,
+        // An RFC 9068 access token whose audience happens to be the client is not an ID token.
+        refusedTypes: ['at+jwt', 'application/at+jwt'],
         ...(cacheSize === undefined ? {} : { cacheSize }),
       },
       deps,

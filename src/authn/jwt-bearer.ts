@@ -29,6 +29,8 @@ export interface JwtBearerSpec {
   readonly groupsRequired: boolean;
   /** Verified-token cache size (default 10 000). */
   readonly cacheSize?: number;
+  /** JWS `typ` values (lower case) this authenticator never takes as its own, e.g. `at+jwt` for ID tokens. */
+  readonly refusedTypes?: readonly string[];
 }
 
 export interface JwtBearerDeps {
@@ -65,6 +67,7 @@ export class JwtBearerAuthenticator implements Authenticator {
     if (cached) return { kind: 'ok', identity: { ...cached, token } };
     const jwt = peekJwt(token);
     if (!jwt || typeof jwt.payload.iss !== 'string' || !this.#issuers.has(jwt.payload.iss)) return NOT_MINE;
+    if (this.#spec.refusedTypes && typeof jwt.header.typ === 'string' && this.#spec.refusedTypes.includes(jwt.header.typ.toLowerCase())) return NOT_MINE;
     if (!audienceIntersects(jwt.payload, this.#spec.audiences)) return NOT_MINE;
     return this.#verify(req, token, key, jwt, jwt.payload.iss);
   }

@@ -32,6 +32,9 @@ export interface SessionAuthnDeps {
 
 type Candidate = readonly [id: string, method: 'header' | 'cookie'];
 
+/** Session ids tried per request (a browser legitimately sends one, rarely two or three). */
+export const MAX_CANDIDATES = 4;
+
 export class SessionAuthenticator implements Authenticator {
   readonly name = 'session';
   readonly #config: SessionAuthnConfig;
@@ -44,11 +47,19 @@ export class SessionAuthenticator implements Authenticator {
     this.#authHeader = config.authHeader.toLowerCase();
   }
 
+  /**
+   * The session ids to try: the header's, then the cookie's (several when Path/Domain variants
+   * coexist) — at most MAX_CANDIDATES, so a Cookie header stuffed with ids costs a few store reads,
+   * not hundreds.
+   */
   #candidates(req: JudgeRequest): Candidate[] {
     const out: Candidate[] = [];
     const fromHeader = bearerFrom(header(req, this.#authHeader));
     if (fromHeader !== undefined && isWellFormedId(fromHeader)) out.push([fromHeader, 'header']);
-    for (const v of cookieValues(header(req, 'cookie'), this.#config.sessionCookieName)) if (isWellFormedId(v)) out.push([v, 'cookie']);
+    for (const v of cookieValues(header(req, 'cookie'), this.#config.sessionCookieName)) {
+      if (out.length >= MAX_CANDIDATES) break;
+      if (isWellFormedId(v)) out.push([v, 'cookie']);
+    }
     return out;
   }
 

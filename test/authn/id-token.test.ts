@@ -101,6 +101,12 @@ describe('IdTokenAuthenticator against a real OpenID Provider', () => {
     assert.equal((await check('opaque')).kind, 'none');
   });
 
+  test('an access token (typ at+jwt) whose audience is the client is not taken as an ID token', async () => {
+    const { check, claims } = setup();
+    for (const typ of ['at+jwt', 'AT+JWT', 'application/at+jwt']) assert.equal((await check(await op.sign(claims(), { header: { typ } }))).kind, 'none', typ);
+    assert.equal((await check(await op.sign(claims(), { header: { typ: 'JWT' } }))).kind, 'ok');
+  });
+
   test('mine but bad → invalid (401), not a login redirect: expired, nbf, alg none, HS256 with the public key', async () => {
     const { check, claims, clock } = setup();
     const now = secs(clock.now());
