@@ -13,6 +13,7 @@ import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
 import { HttpClientError } from '../net/http-client.js';
 import type { Session } from '../sessions/session.js';
+import { stateStartedBy } from '../sessions/ticket.js';
 import { clearCookie } from '../web/cookies.js';
 import { absolute, attemptCookieOptions, bindingCookies, browserHash, HTML, LOGIN_COOKIE, NO_STORE, sessionCookies, setSessionCookie, type FlowDeps } from './flow.js';
 import { afterLoginTarget } from './redirects.js';
@@ -48,6 +49,11 @@ export function createCallback(deps: FlowDeps): Callback {
     const homepage = absolute(config.homepageUrl, req);
     if (stateId === null) return failed(400, 'no-state', 'This sign-in link is incomplete. Please start again from the application.', homepage);
 
+    // Another browser's state is refused before it is taken: whoever holds a victim's callback URL
+    // cannot spend the victim's attempt.
+    if (!stateStartedBy(stateId, bindingCookies(req).map((c) => browserHash(c.value)))) {
+      return failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.', homepage);
+    }
     let state;
     try {
       state = await sessions.takeLoginState(stateId);

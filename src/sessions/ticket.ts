@@ -26,6 +26,32 @@ export function isWellFormedId(s: string): boolean {
   return ID_PATTERN.test(s);
 }
 
+const STATE_PATTERN = /^([A-Za-z0-9_-]{43})(?:\.([A-Za-z0-9_-]{16}))?$/;
+
+/** The 16-character tag binding a login-state id to the browser (`browserHash`) that started it. */
+function stateTag(base: string, browser: string): string {
+  return createHash('sha256').update(`oidc-judge/state-tag\0${base}\0${browser}`).digest('base64url').slice(0, 16);
+}
+
+/** A new login `state` value, `<secret id>.<tag>`: the callback can tell another browser's state without spending it. */
+export function newStateId(browser: string): string {
+  const base = newSecretId();
+  return `${base}.${stateTag(base, browser)}`;
+}
+
+/** True when `s` has the shape of a `state` value (tagged, or untagged as before tags existed). */
+export function isWellFormedStateId(s: string): boolean {
+  return STATE_PATTERN.test(s);
+}
+
+/** Whether a `state` value was started by one of these browsers; untagged (older) values cannot tell, so they pass. */
+export function stateStartedBy(stateId: string, browsers: readonly string[]): boolean {
+  const m = STATE_PATTERN.exec(stateId);
+  if (!m) return false;
+  if (m[2] === undefined) return true;
+  return browsers.some((b) => stateTag(m[1]!, b) === m[2]);
+}
+
 /** The key a backend stores the record of `id` under: a domain-separated SHA-256, base64url. */
 export function storeKey(purpose: TicketPurpose, id: string): string {
   return createHash('sha256').update(`oidc-judge/${purpose}/key\0${id}`).digest('base64url');

@@ -4,7 +4,8 @@
  *   instant each get their own per-attempt binding cookie, so both sign-ins complete and land on
  *   their own original URLs (before, the second Set-Cookie overwrote the first and the first
  *   tab's callback failed with 400 "started in another browser");
- * - the binding still holds: a callback with another browser's cookies is a 400;
+ * - the binding still holds: a callback with another browser's cookies is a 400, and does not
+ *   spend the attempt (the state value is tagged with the browser that started it);
  * - the login-failed page shows the real status and its "Try again" goes to the page the user
  *   wanted (validated), else to the homepage;
  * - the per-attempt cookies never reach the application.
@@ -88,7 +89,7 @@ describe('login: concurrent tabs and the browser binding', () => {
     assert.deepEqual(reused.setCookie, []);
   });
 
-  it('still refuses a callback carrying another browser\'s binding cookies (400, "Try again" to the homepage), and the attempt is spent', async () => {
+  it('still refuses a callback carrying another browser\'s binding cookies (400, "Try again" to the homepage), without spending the attempt', async () => {
     const mine = await start('/reports?q=1');
     const myCookie = mine.setCookie[0]!.split(';')[0]!;
     const myName = myCookie.split('=')[0]!;
@@ -102,8 +103,13 @@ describe('login: concurrent tabs and the browser binding', () => {
     assert.ok(!refused.body.includes('/reports'), 'another browser\'s target is not shown');
     assert.equal(refused.headers['set-cookie'], undefined);
 
+    // The attempt is still this browser's to finish (the code here is fake, so the provider refuses
+    // the exchange — but the state was taken: single use from then on).
+    const mineAgain = await stack.send(callback, { headers: { ...NAVIGATION, cookie: myCookie } });
+    assert.doesNotMatch(mineAgain.body, /started in another browser/, 'the refused callback did not spend the attempt');
     const late = await stack.send(callback, { headers: { ...NAVIGATION, cookie: myCookie } });
-    assert.equal(late.status, 400, 'single use: the refused attempt is gone');
+    assert.equal(late.status, 400, 'single use');
+    assert.match(late.body, /already used/);
   });
 
   it('the login-failed page shows its real status and "Try again" returns to the page the user wanted', async () => {
