@@ -193,7 +193,12 @@ export function createGrpcJudge(opts: GrpcJudgeOptions): GrpcJudge {
     shutdown(drainMs) {
       for (const call of watches) if (!call.writableEnded) call.end();
       return new Promise((resolve) => {
-        const force = setTimeout(() => server.forceShutdown(), drainMs);
+        // tryShutdown's callback never comes while a connection that never finished its HTTP/2
+        // handshake (a port probe, a stalled client) is open, even after forceShutdown closed it.
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, drainMs);
         server.tryShutdown(() => {
           clearTimeout(force);
           resolve();
