@@ -3,7 +3,7 @@
  * verification. An entry lives until the token's `exp` and never beyond (measured with the injected
  * clock); the map is bounded and drops its oldest entries first. The raw token is not stored.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Identity } from '../judge/decision.js';
 
@@ -26,8 +26,9 @@ export class VerifiedTokenCache {
     return this.#entries.size;
   }
 
+  /** SHA-256 of the token, base64url (one-shot `crypto.hash`: no Hash object per check). */
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return hash('sha256', token, 'base64url');
   }
 
   /** The identity verified for this token, while the token has not expired. */

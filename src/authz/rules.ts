@@ -5,10 +5,11 @@
  *
  * Paths are matched in normalized form even when ambiguous, so `/admin;x` or `/x/../admin` is
  * judged by the `/admin` rule. Deny reasons are short and user-safe: no patterns, no claim values.
+ * Rules are indexed by path (see `PathIndex`): a check costs a few Map lookups, not one test per rule.
  */
 import type { AllowSpec, AuthzRule } from '../config/rules.js';
 import type { Identity } from '../judge/decision.js';
-import { requestTest, type Test } from '../judge/match.js';
+import { configPath, configPrefix, requestTest, type Test } from '../judge/match.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';
 import { ALLOW, type Authorizer, type AuthzOutcome, type Target } from './types.js';
 
@@ -84,6 +85,36 @@ function compileAllow(a: AllowSpec): IdTest {
   return (id) => tests.some((t) => t(id));
 }
 
+/**
+ * Which rules can fit a path, so a check tests a handful of rules however many are configured:
+ * exact paths in a Map, prefixes in a Map keyed by the prefix (a path is under prefix `p` when `p`
+ * is '', the path itself, or the path up to one of its slashes), and the rules without a path or
+ * with a regex, which every check tests. Each list holds rule numbers in ascending order.
+ */
+interface PathIndex {
+  readonly exact: ReadonlyMap<string, readonly number[]>;
+  readonly prefix: ReadonlyMap<string, readonly number[]>;
+  readonly always: readonly number[];
+}
+
+function indexRules(rules: readonly AuthzRule[]): PathIndex {
+  const exact = new Map<string, number[]>();
+  const prefix = new Map<string, number[]>();
+  const always: number[] = [];
+  const add = (map: Map<string, number[]>, key: string, i: number): void => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [i]);
+    else list.push(i);
+  };
+  rules.forEach((r, i) => {
+    const p = r.match.path;
+    if (p === undefined || 'regex' in p) always.push(i);
+    else if ('exact' in p) add(exact, configPath(p.exact), i);
+    else add(prefix, configPrefix(p.prefix), i);
+  });
+  return { exact, prefix, always };
+}
+
 /** The `rules` authorizer, or undefined when no rule is configured (then it allows everything by not existing). */
 export function rulesAuthorizer(rules: readonly AuthzRule[]): Authorizer | undefined {
   if (rules.length === 0) return undefined;
@@ -92,11 +123,38 @@ export function rulesAuthorizer(rules: readonly AuthzRule[]): Authorizer | undef
     allows: compileAllow(r.allow),
     deny: Object.freeze({ kind: 'deny', reason: `Not allowed by access rule authzRules[${i}].` }),
   }));
+  const { exact, prefix, always } = indexRules(rules);
+
+  /** The first rule of `list` (ascending) that fits, if it comes before rule `best`; else `best`. */
+  function scan(list: readonly number[] | undefined, t: Target, best: number): number {
+    if (list !== undefined) {
+      for (const i of list) {
+        if (i >= best) return best;
+        if (compiled[i]!.fits(t)) return i;
+      }
+    }
+    return best;
+  }
+
+  /** The first (lowest-numbered) rule that fits, among the candidates the index names. */
+  function firstFit(t: Target): Compiled | undefined {
+    const path = t.path;
+    let best = scan(always, t, compiled.length);
+    if (exact.size > 0) best = scan(exact.get(path), t, best);
+    if (prefix.size > 0) {
+      best = scan(prefix.get(''), t, best);
+      for (let slash = path.indexOf('/', 1); slash > 0; slash = path.indexOf('/', slash + 1)) best = scan(prefix.get(path.slice(0, slash)), t, best);
+      best = scan(prefix.get(path), t, best);
+    }
+    return compiled[best];
+  }
+
   return {
     name: 'rules',
     authorize(identity: Identity, target: Target): AuthzOutcome {
-      for (const r of compiled) if (r.fits(target)) return r.allows(identity) ? ALLOW : r.deny;
-      return NO_RULE;
+      const r = firstFit(target);
+      if (r === undefined) return NO_RULE;
+      return r.allows(identity) ? ALLOW : r.deny;
     },
   };
 }

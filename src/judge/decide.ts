@@ -42,16 +42,20 @@ export type Judge = (req: JudgeRequest) => Promise<Decision>;
 
 type Authenticated = { readonly identity: Identity } | { readonly decision: Decision };
 
+const NONE: readonly never[] = Object.freeze([]);
+
 export function createJudge(deps: JudgeDeps): Judge {
   const { identityHeaders, responses, authenticators, authorizers } = deps;
-  const skipAllow = (rule: string): Allow => ({
-    kind: 'allow',
-    upstreamHeaders: [],
-    removeHeaders: identityHeaders.removeOnSkip,
-    responseHeaders: [],
-    reason: 'skip',
-    skipRule: rule,
-  });
+  // One frozen answer per skip rule (their labels are few and fixed).
+  const skipAllows = new Map<string, Allow>();
+  const skipAllow = (rule: string): Allow => {
+    let a = skipAllows.get(rule);
+    if (a === undefined) {
+      a = Object.freeze({ kind: 'allow', upstreamHeaders: NONE, removeHeaders: identityHeaders.removeOnSkip, responseHeaders: NONE, reason: 'skip', skipRule: rule });
+      skipAllows.set(rule, a);
+    }
+    return a;
+  };
 
   /** Step 1: skip rules (the service's own prefix, SKIP_AUTH_URLS, skipRules). */
   function skip(target: Target, req: JudgeRequest): Decision | undefined {
@@ -67,7 +71,9 @@ export function createJudge(deps: JudgeDeps): Judge {
     let unavailable: string | undefined;
     let rejected: { readonly by: string; readonly reason: string } | undefined;
     for (const a of authenticators) {
-      const out = await a.authenticate(req);
+      // Most authenticators answer synchronously when a request is not theirs: no await then.
+      const pending = a.authenticate(req);
+      const out = pending instanceof Promise ? await pending : pending;
       switch (out.kind) {
         case 'ok':
           return { identity: out.identity };
@@ -93,7 +99,8 @@ export function createJudge(deps: JudgeDeps): Judge {
   /** Step 3: every authorizer must allow. */
   async function authorize(identity: Identity, target: Target, req: JudgeRequest): Promise<Decision | undefined> {
     for (const z of authorizers) {
-      const out = await z.authorize(identity, target, req);
+      const pending = z.authorize(identity, target, req);
+      const out = pending instanceof Promise ? await pending : pending;
       if (out.kind === 'allow') continue;
       if (out.kind === 'error') return responses.authzError(req, identity);
       await deps.onForbidden?.(identity, req);
@@ -104,12 +111,12 @@ export function createJudge(deps: JudgeDeps): Judge {
 
   /** Step 4: allow, with the identity headers and every forgeable spelling removed. */
   function allow(identity: Identity): Allow {
-    const upstreamHeaders = identityHeaders.upstream(identity);
+    const headers = identityHeaders.forAllow(identity);
     return {
       kind: 'allow',
-      upstreamHeaders,
-      removeHeaders: identityHeaders.removeOnAllow(upstreamHeaders),
-      responseHeaders: [],
+      upstreamHeaders: headers.upstream,
+      removeHeaders: headers.remove,
+      responseHeaders: NONE,
       reason: 'authenticated',
       identity,
     };

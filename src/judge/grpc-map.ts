@@ -1,6 +1,7 @@
 /**
  * Pure conversion between Envoy ext_authz v3 messages (as @grpc/proto-loader decodes/encodes them with
- * `{keepCase:true, longs:String, enums:String, defaults:true, oneofs:true}`) and the judge's own types.
+ * `{keepCase:true, longs:String, enums:String, oneofs:true}`, with or without `defaults`: every field
+ * read here may be absent or null) and the judge's own types.
  * No I/O, no policy. This is the gRPC hot path: constant parts of responses are built once.
  */
 import { randomUUID } from 'node:crypto';

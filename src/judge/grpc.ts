@@ -41,6 +41,13 @@ export const LOAD_OPTIONS: protoLoader.Options = Object.freeze({
   includeDirs: [protoDir],
 });
 
+/**
+ * What the server itself loads with: requests decoded without filling in defaults (every absent
+ * field of the large `AttributeContext` would become an empty string, list or map on every check;
+ * `grpc-map.ts` reads every field as optional anyway). Encoding does not depend on it.
+ */
+export const SERVER_LOAD_OPTIONS: protoLoader.Options = Object.freeze({ ...LOAD_OPTIONS, defaults: false });
+
 /** Health service names that answer SERVING/NOT_SERVING; any other is unknown. */
 const KNOWN_HEALTH_SERVICES = new Set(['', AUTHZ_V3, AUTHZ_V2]);
 
@@ -113,7 +120,7 @@ export function grpcAddresses(host: string, port: number): [string, string?] {
 
 export function createGrpcJudge(opts: GrpcJudgeOptions): GrpcJudge {
   const { judge, readiness, log } = opts;
-  const pkg = loadDefinitions();
+  const pkg = loadDefinitions(SERVER_LOAD_OPTIONS);
   const serverOptions: grpc.ServerOptions =
     opts.maxReceiveBytes === undefined ? {} : { 'grpc.max_receive_message_length': opts.maxReceiveBytes };
   const server = new grpc.Server(serverOptions);

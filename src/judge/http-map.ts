@@ -31,8 +31,8 @@ export interface RawHttpRequest {
   readonly method: string | undefined;
   /** The request target as sent (`req.url`). */
   readonly url: string | undefined;
-  /** Lower-case names; a value may be a list of repeated headers (`req.headersDistinct`). */
-  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** `req.rawHeaders`: name, value, name, value, … as received (any case, repeats kept). */
+  readonly rawHeaders: readonly string[];
   /** `socket.remoteAddress`. */
   readonly peer: string | undefined;
 }
@@ -70,8 +70,25 @@ function routePath(setting: string, name: string): string {
   return p;
 }
 
+/**
+ * `rawHeaders` as a prototype-less record with lower-case names, repeated headers joined with `, `
+ * (`cookie` with `; `) — the same record `joinHeaders(req.headersDistinct)` gives, in one pass and
+ * without Node building `headersDistinct` first. Returns how many `Host` headers there were.
+ */
+export function joinRawHeaders(raw: readonly string[], out: Record<string, string>): number {
+  let hosts = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (name === 'host') hosts++;
+    const prev = out[name];
+    out[name] = prev === undefined ? value : prev + (name === 'cookie' ? '; ' : ', ') + value;
+  }
+  return hosts;
+}
+
 /** Joins repeated headers with `, ` (`cookie` with `; `) into a prototype-less record. */
-export function joinHeaders(headers: RawHttpRequest['headers']): Record<string, string> {
+export function joinHeaders(headers: Readonly<Record<string, string | readonly string[] | undefined>>): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const name in headers) {
     const v = headers[name];
@@ -113,10 +130,14 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
   const prefix = options.checkPathPrefix.replace(/\/+$/, '');
   const trust = trustMatcher(options.trustedProxies);
 
+  const bad = (mode: HttpMode, what: string): Mapped => ({ kind: 'reply', mode, reply: plain(400, `Bad request: ${what}`) });
+
+  // Every JudgeRequest below is one object literal with the same keys in the same order (as in
+  // grpc-map.ts), so the judge's code sees one object shape whichever front door built it.
   function map(raw: RawHttpRequest): Mapped {
     // Origin-form is what proxies send; absolute-form is accepted and reduced to its path.
     let target = raw.url ?? '';
-    if (!target.startsWith('/')) {
+    if (target.charCodeAt(0) !== 0x2f /* / */) {
       const abs = splitAbsolute(target);
       if (abs === undefined) return { kind: 'reply', mode: 'http', reply: plain(400, 'Bad request: request target') };
       target = abs.target;
@@ -125,40 +146,33 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
     const path = q < 0 ? target : target.slice(0, q);
     const mode: HttpMode = under(path, verifyPath) ? 'verify' : path === forwardAuthPath || path === `${forwardAuthPath}/` ? 'forward-auth' : 'http';
 
-    const headers = joinHeaders(raw.headers);
-    const hostList = raw.headers['host'];
-    if (typeof hostList !== 'string' && hostList !== undefined && hostList.length > 1) {
+    const headers = Object.create(null) as Record<string, string>;
+    if (joinRawHeaders(raw.rawHeaders, headers) > 1) {
       return { kind: 'reply', mode, reply: plain(400, 'Bad request: more than one Host header') };
     }
     const peer = raw.peer ?? '';
     const trusted = trust.trusts(peer);
-    const fwd = (name: string): string | undefined => (trusted ? headers[name] : undefined);
-    const bad = (what: string): Mapped => ({ kind: 'reply', mode, reply: plain(400, `Bad request: ${what}`) });
     const rid = headers['x-request-id'];
-    const base = {
-      headers,
-      peer,
-      requestId: rid !== undefined && rid.length > 0 && rid.length <= 200 ? rid : newId(),
-    };
+    const requestId = rid !== undefined && rid.length > 0 && rid.length <= 200 ? rid : newId();
     const hostHeader = (headers['host'] ?? '').toLowerCase();
 
     if (mode === 'verify') {
-      const xou = fwd('x-original-url');
+      const xou = trusted ? headers['x-original-url'] : undefined;
       const originalUrl = xou === undefined ? undefined : splitAbsolute(xou);
       // The original URI is what follows the verify path; never the verify path itself (defect #1).
       let judged = path.slice(verifyPath.length) === '' ? undefined : target.slice(verifyPath.length);
       if (judged === undefined) {
-        const uri = fwd('x-original-uri');
+        const uri = trusted ? headers['x-original-uri'] : undefined;
         judged = uri?.startsWith('/') ? uri : (originalUrl?.target ?? '/');
       }
-      const method = fwd('x-original-method') ?? 'GET';
-      if (!TOKEN.test(method)) return bad('X-Original-Method');
-      const host = first(fwd('x-forwarded-host')) ?? originalUrl?.host ?? hostHeader;
-      const proto = scheme(first(fwd('x-forwarded-proto'))) ?? scheme(originalUrl?.scheme) ?? 'http';
+      const method = (trusted ? headers['x-original-method'] : undefined) ?? 'GET';
+      if (!TOKEN.test(method)) return bad(mode, 'X-Original-Method');
+      const host = (trusted ? first(headers['x-forwarded-host']) : undefined) ?? originalUrl?.host ?? hostHeader;
+      const proto = (trusted ? scheme(first(headers['x-forwarded-proto'])) : undefined) ?? scheme(originalUrl?.scheme) ?? 'http';
       return {
         kind: 'judge',
         mode,
-        request: { ...base, method: method.toUpperCase(), scheme: proto, host: host.toLowerCase(), path: judged, denyStyle: 'status-only', via: 'verify' },
+        request: { method: method.toUpperCase(), scheme: proto, host: host.toLowerCase(), path: judged, headers, peer, requestId, denyStyle: 'status-only', via: 'verify' },
       };
     }
 
@@ -167,20 +181,22 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
       // else to judge: fail closed instead of judging the forward-auth path.
       if (!trusted) return { kind: 'reply', mode, reply: plain(403, 'Forbidden: untrusted proxy'), untrustedPeer: peer };
       const uri = headers['x-forwarded-uri'];
-      if (uri === undefined) return bad('missing X-Forwarded-Uri');
-      if (!uri.startsWith('/')) return bad('X-Forwarded-Uri');
+      if (uri === undefined) return bad(mode, 'missing X-Forwarded-Uri');
+      if (!uri.startsWith('/')) return bad(mode, 'X-Forwarded-Uri');
       const method = headers['x-forwarded-method'] ?? 'GET';
-      if (!TOKEN.test(method)) return bad('X-Forwarded-Method');
+      if (!TOKEN.test(method)) return bad(mode, 'X-Forwarded-Method');
       const host = first(headers['x-forwarded-host']) ?? hostHeader;
       return {
         kind: 'judge',
         mode,
         request: {
-          ...base,
           method: method.toUpperCase(),
           scheme: scheme(first(headers['x-forwarded-proto'])) ?? 'http',
           host: host.toLowerCase(),
           path: uri,
+          headers,
+          peer,
+          requestId,
           denyStyle: 'redirect',
           via: 'forward-auth',
         },
@@ -189,21 +205,23 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
 
     let judged = target;
     if (prefix !== '') {
-      if (!target.startsWith(prefix)) return bad(`path outside HTTP_CHECK_PATH_PREFIX ${prefix}`);
+      if (!target.startsWith(prefix)) return bad(mode, `path outside HTTP_CHECK_PATH_PREFIX ${prefix}`);
       const rest = target.slice(prefix.length);
       if (rest === '' || rest.startsWith('?')) judged = `/${rest}`;
       else if (rest.startsWith('/')) judged = rest;
-      else return bad(`path outside HTTP_CHECK_PATH_PREFIX ${prefix}`);
+      else return bad(mode, `path outside HTTP_CHECK_PATH_PREFIX ${prefix}`);
     }
     return {
       kind: 'judge',
       mode,
       request: {
-        ...base,
         method: (raw.method ?? 'GET').toUpperCase(),
-        scheme: scheme(first(fwd('x-forwarded-proto'))) ?? 'http',
+        scheme: (trusted ? scheme(first(headers['x-forwarded-proto'])) : undefined) ?? 'http',
         host: hostHeader,
         path: judged,
+        headers,
+        peer,
+        requestId,
         denyStyle: 'redirect',
         via: 'http',
       },
@@ -211,6 +229,17 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
   }
 
   return { verifyPath, forwardAuthPath, trust, map };
+}
+
+/** `list.join(', ')`, once per list: the lists to remove are built at start-up and shared by every allow. */
+const joinedLists = new WeakMap<readonly string[], string>();
+function joined(list: readonly string[]): string {
+  let s = joinedLists.get(list);
+  if (s === undefined) {
+    s = list.join(', ');
+    joinedLists.set(list, s);
+  }
+  return s;
 }
 
 /** Whether a deny's status is unusable in `mode`: not a final status, or one the proxy reads as "allow". */
@@ -230,7 +259,7 @@ export function replyFor(mode: HttpMode, decision: Decision): HttpReply {
   if (decision.kind === 'allow') {
     const headers: HeaderPair[] = [...decision.upstreamHeaders, ...decision.responseHeaders];
     if (mode === 'http' && decision.removeHeaders.length > 0) {
-      headers.push(['x-envoy-auth-headers-to-remove', decision.removeHeaders.join(', ')]);
+      headers.push(['x-envoy-auth-headers-to-remove', joined(decision.removeHeaders)]);
     }
     return { status: mode === 'verify' ? 204 : 200, headers, body: '' };
   }

@@ -5,12 +5,11 @@
  * 503 (fail closed), never an allow.
  */
 import { listenOn } from '../net/listen.js';
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../obs/log.js';
 import type { Decision } from './decision.js';
 import { createHttpMap, replyFor, type HttpReply } from './http-map.js';
-import type { JudgeRequest } from './request.js';
+import { requestIds, type JudgeRequest } from './request.js';
 
 export interface HttpJudgeOptions {
   /** `VERIFY_AUTH_URL` (path or absolute URL). */
@@ -76,7 +75,7 @@ function logPath(url: string | undefined): string {
 
 export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
   const { judge, options, log, routes } = deps;
-  const map = createHttpMap(options, randomUUID);
+  const map = createHttpMap(options, requestIds());
   const warned = new Set<string>();
   let closing = false;
   let closed: Promise<void> | undefined;
@@ -129,23 +128,22 @@ export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
         res.once('finish', afterRoute);
         return;
       }
-      const mapped = map.map({ method: req.method, url: req.url, headers: req.headersDistinct, peer: req.socket.remoteAddress });
+      const mapped = map.map({ method: req.method, url: req.url, rawHeaders: req.rawHeaders, peer: req.socket.remoteAddress });
       if (mapped.kind === 'reply') {
         if (mapped.untrustedPeer !== undefined) warnUntrusted(mapped.untrustedPeer, logPath(req.url));
         send(req, res, mapped.reply);
         return;
       }
       const { mode, request } = mapped;
-      const facts = { requestId: request.requestId, via: request.via };
       judge(request).then(
         (decision) => {
           try {
             send(req, res, replyFor(mode, decision));
           } catch (e) {
-            failed(req, res, e, facts);
+            failed(req, res, e, { requestId: request.requestId, via: request.via });
           }
         },
-        (e: unknown) => failed(req, res, e, facts),
+        (e: unknown) => failed(req, res, e, { requestId: request.requestId, via: request.via }),
       );
     } catch (e) {
       failed(req, res, e, {});

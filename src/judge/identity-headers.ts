@@ -19,7 +19,18 @@ export interface IdentityHeaderOptions {
   readonly useridTokenHeader: string;
 }
 
+/** What an allow for one identity sends: the headers to set, and the spellings to remove. */
+export interface AllowHeaders {
+  readonly upstream: readonly HeaderPair[];
+  readonly remove: readonly string[];
+}
+
 export interface IdentityHeaders {
+  /**
+   * `upstream(identity)` and `removeOnAllow` of it, remembered per claims object: a cached session
+   * or bearer token presents the same claims check after check, so the headers are built once.
+   */
+  forAllow(identity: Identity): AllowHeaders;
   /** Headers to set upstream for this identity. */
   upstream(identity: Identity): HeaderPair[];
   /** Headers to remove on an allow whose `upstream()` result is `set` (never one of those set). */
@@ -71,9 +82,27 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
   const optional = names.filter((n) => !always.has(n));
   const removeWhenAllSet = Object.freeze(removeBase.filter((n) => !optional.includes(n)));
 
-  return {
+  interface Remembered extends AllowHeaders {
+    readonly user: string;
+    readonly groups: readonly string[];
+    readonly method: string;
+    readonly token: string | undefined;
+  }
+  // Keyed by the claims object, checked against everything else the headers are made of (claims
+  // are read-only, and the same object means the same claim values).
+  const remembered = new WeakMap<object, Remembered>();
+
+  const self: IdentityHeaders = {
     names: Object.freeze(names),
     removeOnSkip,
+    forAllow(id) {
+      const r = remembered.get(id.claims);
+      if (r !== undefined && r.user === id.user && r.groups === id.groups && r.method === id.method && r.token === id.token) return r;
+      const set = Object.freeze(self.upstream(id));
+      const fresh: Remembered = { user: id.user, groups: id.groups, method: id.method, token: id.token, upstream: set, remove: self.removeOnAllow(set) };
+      remembered.set(id.claims, fresh);
+      return fresh;
+    },
     upstream(id) {
       const out: HeaderPair[] = [
         [user, headerSafe(o.useridPrefix + transform(id.user))],
@@ -94,4 +123,5 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
       return removeBase.filter((n) => !setNames.has(n));
     },
   };
+  return self;
 }

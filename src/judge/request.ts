@@ -2,6 +2,8 @@
  * The transport-neutral request the judge decides on. Front doors (gRPC, HTTP, forwarder) build it;
  * the core never sees a socket, a gRPC call or an Express request.
  */
+import { randomBytes } from 'node:crypto';
+
 export interface JudgeRequest {
   /** Upper-case HTTP method of the original request. */
   readonly method: string;
@@ -30,4 +32,19 @@ export interface JudgeRequest {
 /** Header names the core reads from requests, lower-case. */
 export function header(req: JudgeRequest, name: string): string | undefined {
   return req.headers[name];
+}
+
+/**
+ * Request ids for checks that came without `x-request-id`: UUID-shaped (version 4 layout), a random
+ * per-process part and a counter, so a process (or cluster worker) makes each one with an
+ * increment instead of reading the CSPRNG. Unique, not secret: they only correlate log lines.
+ */
+export function requestIds(): () => string {
+  const r = randomBytes(10).toString('hex');
+  const prefix = `${r.slice(0, 8)}-${r.slice(8, 12)}-4${r.slice(12, 15)}-${((parseInt(r[15]!, 16) & 0x3) | 0x8).toString(16)}${r.slice(16, 19)}-`;
+  let n = 0;
+  return () => {
+    n = (n + 1) % 0x1000000000000;
+    return prefix + n.toString(16).padStart(12, '0');
+  };
 }

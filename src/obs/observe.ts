@@ -1,11 +1,14 @@
 /**
  * Wraps a judge with its operations: one decision log line per check (request id, front door,
  * authenticator, outcome, status, latency) and the Prometheus counters. The path is logged without
- * its query (queries carry tokens); headers are never logged.
+ * its query (queries carry tokens); headers are never logged. Per check this costs a counter
+ * increment (`Metrics.countCheck`) and one directly built log line (see `decision-log.ts`).
  */
+import { performance } from 'node:perf_hooks';
 import type { Judge } from '../judge/decide.js';
 import type { Decision } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
+import { decisionLog } from './decision-log.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
@@ -16,45 +19,46 @@ function outcomeOf(d: Decision): string {
 
 /** Path without query or fragment, capped, for logs. */
 export function loggablePath(path: string): string {
-  const q = path.search(/[?#]/);
-  const p = q < 0 ? path : path.slice(0, q);
+  let end = path.length;
+  for (let i = 0; i < end; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 0x3f /* ? */ || c === 0x23 /* # */) end = i;
+  }
+  const p = end === path.length ? path : path.slice(0, end);
   return p.length > 512 ? p.slice(0, 512) + '…' : p;
 }
 
 export function observe(judge: Judge, log: Logger, metrics: Metrics, logDecisions: boolean): Judge {
+  const writeDecision = logDecisions ? decisionLog(log) : undefined;
   return async (req: JudgeRequest) => {
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     let d: Decision;
     try {
       d = await judge(req);
     } catch (err) {
       log.error({ requestId: req.requestId, via: req.via, err: { message: (err as Error).message, name: (err as Error).name } }, 'check failed');
-      metrics.decisions.inc({ outcome: 'error', status: '503', authenticator: '', via: req.via });
+      metrics.countCheck('error', '503', '', req.via);
       throw err;
     }
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const ms = performance.now() - t0;
     const outcome = outcomeOf(d);
     const status = d.kind === 'allow' ? 200 : d.status;
     const authenticator = (d.kind === 'allow' ? d.identity?.authenticator : d.authenticator ?? d.identity?.authenticator) ?? '';
-    metrics.decisions.inc({ outcome, status: String(status), authenticator, via: req.via });
-    metrics.checkDuration.observe({ via: req.via }, seconds);
-    if (logDecisions) {
-      log.info(
-        {
-          requestId: req.requestId,
-          via: req.via,
-          method: req.method,
-          host: req.host,
-          path: loggablePath(req.path),
-          outcome,
-          status,
-          authenticator: authenticator || undefined,
-          user: d.identity?.user,
-          reason: d.kind === 'deny' ? d.reason : d.reason === 'skip' ? `skip:${d.skipRule ?? ''}` : undefined,
-          ms: Math.round(seconds * 1e6) / 1e3,
-        },
-        'decision',
-      );
+    metrics.countCheck(outcome, String(status), authenticator, req.via, ms / 1000);
+    if (writeDecision !== undefined) {
+      writeDecision({
+        requestId: req.requestId,
+        via: req.via,
+        method: req.method,
+        host: req.host,
+        path: loggablePath(req.path),
+        outcome,
+        status,
+        authenticator: authenticator || undefined,
+        user: d.identity?.user,
+        reason: d.kind === 'deny' ? d.reason : d.reason === 'skip' ? `skip:${d.skipRule ?? ''}` : undefined,
+        ms: Math.round(ms * 1e3) / 1e3,
+      });
     }
     return d;
   };

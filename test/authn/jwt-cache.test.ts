@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { VerifiedTokenCache } from '../../src/authn/jwt-cache.js';
 import { ManualClock } from '../../src/clock.js';
@@ -29,4 +30,10 @@ test('VerifiedTokenCache: keyed by hash, never past exp, bounded', () => {
   assert.equal(cache.size, 3);
   assert.equal(cache.get('k1'), undefined, 'the oldest entry made room');
   assert.equal(cache.get('k4')?.user, 'k4');
+});
+
+test('VerifiedTokenCache.keyOf: base64url SHA-256 of the token', () => {
+  const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln';
+  assert.equal(VerifiedTokenCache.keyOf(token), createHash('sha256').update(token).digest('base64url'));
+  assert.notEqual(VerifiedTokenCache.keyOf(token), VerifiedTokenCache.keyOf(`${token}x`));
 });

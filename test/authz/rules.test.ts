@@ -4,6 +4,7 @@ import { emailOf, rulesAuthorizer } from '../../src/authz/rules.js';
 import type { Authorizer, AuthzOutcome } from '../../src/authz/types.js';
 import type { AuthzRule } from '../../src/config/rules.js';
 import type { Identity } from '../../src/judge/decision.js';
+import { requestTest } from '../../src/judge/match.js';
 import { targetOf } from '../../src/judge/path.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { judgeRequest } from '../helpers/request.js';
@@ -180,5 +181,50 @@ describe('authzRules: conditions (any one suffices)', () => {
     const out = check(a, id('u', { claims: { secret_claim: 'value-xyz' } }), '/');
     assert.equal(out.kind, 'deny');
     assert.ok(out.kind === 'deny' && !/sup3r|value-xyz|secret_claim/.test(out.reason));
+  });
+});
+
+describe('authzRules: the path index picks the same rule as trying every rule in order', () => {
+  /** A small deterministic generator (mulberry32), so a failure can be replayed. */
+  function random(seed: number): () => number {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const segments = ['a', 'b', 'ab', 'docs', 'x'];
+
+  it('for random rule sets (prefix, exact, regex, no path; hosts and methods) and random paths', () => {
+    const rnd = random(7);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const somePath = (): string => '/' + Array.from({ length: Math.floor(rnd() * 4) }, () => pick(segments)).join('/') + (rnd() < 0.2 ? '/' : '');
+    for (let round = 0; round < 200; round++) {
+      const rules: AuthzRule[] = Array.from({ length: 1 + Math.floor(rnd() * 12) }, (_, i) => {
+        const kind = pick(['prefix', 'prefix', 'exact', 'regex', 'none'] as const);
+        const path = kind === 'none' ? undefined : kind === 'regex' ? { regex: `/${pick(segments)}.*` } : { [kind]: somePath() } as { prefix: string } | { exact: string };
+        return {
+          match: {
+            ...(path ? { path } : {}),
+            ...(rnd() < 0.2 ? { host: pick(['app.example.com', '*.example.com', 'other.example']) } : {}),
+            ...(rnd() < 0.2 ? { methods: [pick(['GET', 'POST'])] } : {}),
+          },
+          allow: { users: [`u${i}`] },
+        };
+      });
+      const a = compile(rules);
+      for (let k = 0; k < 20; k++) {
+        const r = req(somePath(), { method: pick(['GET', 'POST']), host: pick(['app.example.com', 'other.example']) });
+        const t = targetOf(r);
+        const first = rules.findIndex((rule) => requestTest(rule.match)(t));
+        // User u<first> is allowed by exactly the rule that fits first; everyone else is denied by it.
+        const out = a.authorize(id(`u${first}`), t, r) as AuthzOutcome;
+        assert.equal(out.kind, first < 0 ? 'deny' : 'allow', `${JSON.stringify(rules)} ${r.method} ${r.host}${r.path}`);
+        if (first >= 0) assert.deepEqual(a.authorize(id('nobody'), t, r), { kind: 'deny', reason: `Not allowed by access rule authzRules[${first}].` });
+        else assert.deepEqual(out, { kind: 'deny', reason: 'No access rule covers this request.' });
+      }
+    }
   });
 });

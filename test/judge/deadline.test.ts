@@ -24,3 +24,40 @@ describe('check deadline', () => {
     assert.equal(withDeadline(fast, 0, createResponses()), fast);
   });
 });
+
+describe('check deadline: one timer for all checks', () => {
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  it('answers 503 for each check still pending at its own deadline, whatever settles in between', async () => {
+    const releases: ((d: Decision) => void)[] = [];
+    const judge = withDeadline(
+      (r) => (r.requestId.startsWith('fast') ? Promise.resolve(allow) : new Promise<Decision>((res) => releases.push(res))),
+      5,
+      createResponses(),
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => judge({ ...req, requestId: i % 3 === 0 ? `slow${i}` : `fast${i}` }).then((d) => [i, d] as const)),
+    );
+    for (const [i, d] of answers) {
+      if (i % 3 === 0) assert.equal(d.kind === 'deny' && d.status, 503, `check ${i} timed out`);
+      else assert.equal(d.kind, 'allow', `check ${i} answered`);
+    }
+    for (const release of releases) release(allow); // too late: dropped
+  });
+
+  it('checks that settle in time leave no timer holding the process', async () => {
+    const before = timers();
+    const judge = withDeadline(async () => allow, 60_000, createResponses());
+    for (let i = 0; i < 100; i++) assert.equal((await judge(req)).kind, 'allow');
+    assert.equal(timers(), before);
+  });
+
+  it('a judge that throws synchronously rejects at once and is forgotten', async () => {
+    const before = timers();
+    const judge = withDeadline(() => {
+      throw new Error('sync boom');
+    }, 60_000, createResponses());
+    await assert.rejects(judge(req), /sync boom/);
+    assert.equal(timers(), before);
+  });
+});

@@ -51,6 +51,28 @@ describe('identity headers', () => {
     assert.ok(h.removeOnAllow(noToken).includes('x-id-token'));
   });
 
+  it('forAllow builds the headers once per claims object, and anew whenever anything they are made of differs', () => {
+    const h = compileIdentityHeaders({ ...defaults, claimHeaders: { 'x-user-email': 'email' }, useridTokenHeader: 'X-Id-Token' });
+    const first = h.forAllow(alice);
+    assert.deepEqual(first.upstream, h.upstream(alice));
+    assert.deepEqual(first.remove, h.removeOnAllow(h.upstream(alice)));
+    assert.equal(h.forAllow({ ...alice }), first, 'a copy of the same identity (same claims object) reuses the headers');
+    assert.ok(Object.isFrozen(first.upstream), 'shared, so never changed');
+    const variants: Identity[] = [
+      { ...alice, user: 'bob@example.com' },
+      { ...alice, groups: ['a', 'b'] },
+      { ...alice, method: 'header' },
+      { ...alice, token: 'other-token' },
+      { ...alice, claims: { ...alice.claims, email: 'other@example.com' } },
+    ];
+    for (const v of variants) {
+      const got = h.forAllow(v);
+      assert.deepEqual(got.upstream, h.upstream(v), JSON.stringify(v));
+      assert.deepEqual(got.remove, h.removeOnAllow(h.upstream(v)));
+    }
+    assert.deepEqual(h.forAllow(alice).upstream, h.upstream(alice), 'and back');
+  });
+
   it('strips CR, LF and NUL from values so a claim cannot inject headers', () => {
     const h = compileIdentityHeaders(defaults);
     const [[, user]] = h.upstream({ ...alice, user: 'eve\r\nkubeflow-userid: admin\u0000' }) as [[string, string]];

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../../src/obs/log.js';
+import { spawn } from 'node:child_process';
+import { batchLines, createLogger, MAX_WRITE } from '../../src/obs/log.js';
 
 function capture() {
   const lines: string[] = [];
@@ -29,4 +30,54 @@ describe('log redaction', () => {
     assert.equal(lines.length, 4);
     assert.ok(out.includes('[redacted]'));
   });
+});
+
+describe('buffered log destination', () => {
+  it('hands the lines of one event-loop turn over in one write, at the end of the turn', async () => {
+    const writes: string[] = [];
+    const dest = batchLines({ write: (c) => writes.push(c) });
+    const log = createLogger('INFO', dest);
+    for (let i = 0; i < 5; i++) log.info({ i }, 'line');
+    assert.equal(writes.length, 0, 'nothing is written while the turn goes on');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(writes.length, 1);
+    assert.deepEqual(writes[0]!.trimEnd().split('\n').map((l) => (JSON.parse(l) as { i: number }).i), [0, 1, 2, 3, 4]);
+  });
+
+  it('writes whole lines of at most 4 KiB each (PIPE_BUF: workers sharing a pipe never interleave)', () => {
+    const writes: string[] = [];
+    const dest = batchLines({ write: (c) => writes.push(c) });
+    const line = (i: number): string => `${JSON.stringify({ i, pad: 'é'.repeat(100 + (i % 37)) })}\n`;
+    for (let i = 0; i < 200; i++) dest.write(line(i));
+    dest.write(`${'x'.repeat(MAX_WRITE + 10)}\n`);
+    dest.flushSync();
+    const all = writes.join('');
+    assert.equal(all, Array.from({ length: 200 }, (_, i) => line(i)).join('') + `${'x'.repeat(MAX_WRITE + 10)}\n`);
+    assert.ok(writes.length > 10);
+    for (const w of writes.slice(0, -1)) {
+      assert.ok(Buffer.byteLength(w) <= MAX_WRITE, `a write of ${Buffer.byteLength(w)} bytes`);
+      assert.ok(w.endsWith('\n'));
+    }
+    assert.equal(writes.at(-1), `${'x'.repeat(MAX_WRITE + 10)}\n`, 'a longer line goes alone');
+  });
+
+  for (const [how, end] of [
+    ['process.exit() in the same turn', 'process.exit(0);'],
+    ['an uncaught exception', "throw new Error('boom');"],
+    ['the event loop running dry', ''],
+  ] as const) {
+    it(`loses no line on ${how}`, async () => {
+      const logModule = new URL('../../src/obs/log.js', import.meta.url).href;
+      const script = `import { createLogger } from ${JSON.stringify(logModule)};
+const log = createLogger('info');
+for (let i = 0; i < 1000; i++) log.info({ i }, 'line');
+${end}`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise((resolve) => child.once('close', resolve));
+      const lines = out.trimEnd().split('\n').map((l) => JSON.parse(l) as { i: number });
+      assert.deepEqual(lines.map((l) => l.i), Array.from({ length: 1000 }, (_, i) => i));
+    });
+  }
 });

@@ -1,0 +1,77 @@
+/**
+ * The bench's output: one Markdown table (scenario, checks/s, p50, p99, p99 at half load, ratio to
+ * the baseline, the server's CPU time per check, peak RSS) and the targets of issue 7, each marked met or missed with its figure.
+ */
+import type { LoadResult } from './load.js';
+import type { Proto, Scenario } from './scenarios.js';
+
+export interface Row {
+  readonly name: string;
+  readonly proto: Proto;
+  readonly max: LoadResult;
+  readonly half: LoadResult;
+  /** The server's CPU time (user + system) per answer during the maximum-throughput run. */
+  readonly cpuUsPerCheck: number;
+  readonly peakRssMb: number;
+  readonly scenario?: Scenario;
+}
+
+export interface Memory {
+  readonly idleRssMb: number;
+  readonly samplesMb: readonly number[];
+  readonly seconds: number;
+}
+
+const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
+
+export function table(rows: readonly Row[], baselines: Readonly<Record<Proto, number>>): string {
+  const out = [
+    '| scenario | proto | checks/s | p50 ms | p99 ms | p99 ms at ½ load | ratio | CPU µs/check | peak RSS MB | errors |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of rows) {
+    const ratio = r.max.rps / baselines[r.proto];
+    out.push(`| ${r.name} | ${r.proto} | ${f(r.max.rps)} | ${f(r.max.p50, 2)} | ${f(r.max.p99, 2)} | ${f(r.half.p99, 2)} | ${f(ratio, 2)}× | ${f(r.cpuUsPerCheck, 1)} | ${f(r.peakRssMb)} | ${r.max.errors + r.half.errors} |`);
+  }
+  return out.join('\n');
+}
+
+interface Verdict {
+  readonly target: string;
+  readonly figure: string;
+  readonly met: boolean;
+}
+
+export function verdicts(rows: readonly Row[], baselines: Readonly<Record<Proto, number>>, memory: Memory | undefined): Verdict[] {
+  const v: Verdict[] = [];
+  const judged = rows.filter((r) => r.scenario);
+  for (const r of judged) {
+    const s = r.scenario!;
+    const ratio = r.max.rps / baselines[r.proto];
+    if (!s.growth && (s.name.startsWith('cookie, SQLite') || s.name.startsWith('JWT bearer'))) v.push({ target: `${s.name} ${r.proto} ≥ 0.7× baseline`, figure: `${ratio.toFixed(2)}×`, met: ratio >= 0.7 });
+    if (!s.growth && s.name.startsWith('cookie, Redis')) v.push({ target: `${s.name} ${r.proto} ≥ 0.5× baseline`, figure: `${ratio.toFixed(2)}×`, met: ratio >= 0.5 });
+    v.push({ target: `${s.name} ${r.proto}: p99 ≤ 2 ms at half load`, figure: `${r.half.p99.toFixed(2)} ms`, met: r.half.p99 <= 2 });
+    if (r.max.errors + r.half.errors > 0) v.push({ target: `${s.name} ${r.proto}: no errors`, figure: String(r.max.errors + r.half.errors), met: false });
+  }
+  for (const pair of new Set(judged.filter((r) => r.scenario!.growth).map((r) => r.scenario!.growth!.pair))) {
+    const small = judged.find((r) => r.scenario!.growth?.pair === pair && r.scenario!.growth.side === 'small');
+    const large = judged.find((r) => r.scenario!.growth?.pair === pair && r.scenario!.growth.side === 'large');
+    if (!small || !large) continue;
+    const drop = 1 - large.max.rps / small.max.rps;
+    v.push({ target: `growth (${pair}): throughput drop ≤ 15 %`, figure: `${(drop * 100).toFixed(1)} %`, met: drop <= 0.15 });
+  }
+  if (memory) {
+    v.push({ target: 'idle RSS ≤ 120 MB', figure: `${memory.idleRssMb.toFixed(0)} MB`, met: memory.idleRssMb <= 120 });
+    const warm = memory.samplesMb.slice(Math.floor(memory.samplesMb.length / 5));
+    if (warm.length > 1) {
+      const first = warm[0]!;
+      const spread = Math.max(...warm.map((x) => Math.abs(x - first) / first));
+      v.push({ target: `RSS flat (±10 %) over ${memory.seconds} s at half load`, figure: `${warm.map((x) => x.toFixed(0)).join(' → ')} MB (max deviation ${(spread * 100).toFixed(1)} %)`, met: spread <= 0.1 });
+    }
+  }
+  return v;
+}
+
+export function verdictList(v: readonly Verdict[]): string {
+  return v.map((x) => `- ${x.met ? 'met' : '**missed**'}: ${x.target} — ${x.figure}`).join('\n');
+}

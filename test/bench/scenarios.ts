@@ -1,0 +1,62 @@
+/**
+ * What `npm run bench` measures: each scenario is one judge configuration plus one kind of check
+ * request, driven over HTTP (wrk) or gRPC (h2load) exactly like its baseline. Growth pairs run the
+ * same request against a small and a large store, rule set or key set.
+ */
+export type Proto = 'http' | 'grpc';
+
+export interface Scenario {
+  readonly name: string;
+  readonly proto: Proto;
+  /** Judge settings over the bench defaults (env names). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Config file content (rules). */
+  readonly yaml?: string;
+  /** Sessions: real ones to create (cookies sent round-robin) and the total in the store. */
+  readonly sessions?: { readonly real: number; readonly total: number };
+  /** `session` cookies, `rs256`/`es256` bearer tokens (how many distinct), or nothing. */
+  readonly credential: 'cookie' | 'rs256' | 'es256' | 'none';
+  readonly distinct?: number;
+  /** JWKS size (keys published; tokens signed with the last one). */
+  readonly keys?: number;
+  readonly path: string;
+  /** A browser navigation (Accept: text/html). */
+  readonly navigation?: boolean;
+  /** What every answer must be: allow (HTTP 200 / gRPC OK) or the login redirect (302). */
+  readonly expect: 'allow' | 'login';
+  /** Growth pair this scenario belongs to, and whether it is the small or the large side. */
+  readonly growth?: { readonly pair: string; readonly side: 'small' | 'large' };
+}
+
+const redis = { SESSION_STORE_TYPE: 'redis' };
+const noCache = { SESSION_CACHE_TTL: '0' };
+
+function both(s: Omit<Scenario, 'proto'>): Scenario[] {
+  return [
+    { ...s, proto: 'http' },
+    { ...s, proto: 'grpc' },
+  ];
+}
+
+function rules(n: number): string {
+  const lines = ['authzRules:'];
+  for (let i = 0; i < n - 1; i++) lines.push(`  - { match: { path: { prefix: /svc-${i} } }, allow: { groups: [team-${i}] } }`);
+  lines.push('  - { match: { path: { prefix: /app } }, allow: { groups: [staff] } }');
+  return lines.join('\n') + '\n';
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  ...both({ name: 'cookie, SQLite (cached)', credential: 'cookie', sessions: { real: 1, total: 1000 }, path: '/app/data', expect: 'allow' }),
+  ...both({ name: 'cookie, Redis (cache miss: every check reads Redis)', credential: 'cookie', env: { ...redis, ...noCache }, sessions: { real: 1, total: 1000 }, path: '/app/data', expect: 'allow' }),
+  ...both({ name: 'JWT bearer RS256 (cached)', credential: 'rs256', path: '/app/data', expect: 'allow' }),
+  ...both({ name: 'JWT bearer ES256 (cached)', credential: 'es256', path: '/app/data', expect: 'allow' }),
+  ...both({ name: 'skipped path', credential: 'none', env: { SKIP_AUTH_URLS: '/public/' }, path: '/public/logo.png', expect: 'allow' }),
+  ...both({ name: 'denied: login redirect', credential: 'none', navigation: true, path: '/app/data', expect: 'login' }),
+  // Growth: HTTP only (the judge's work per check is the same behind either front door).
+  { name: '1 000 sessions (SQLite, no cache, 1 000 cookies)', proto: 'http', credential: 'cookie', env: noCache, sessions: { real: 1000, total: 1000 }, path: '/app/data', expect: 'allow', growth: { pair: 'sessions', side: 'small' } },
+  { name: '1 000 000 sessions (SQLite, no cache, 1 000 cookies)', proto: 'http', credential: 'cookie', env: noCache, sessions: { real: 1000, total: 1_000_000 }, path: '/app/data', expect: 'allow', growth: { pair: 'sessions', side: 'large' } },
+  { name: '10 authz rules (cookie, cached)', proto: 'http', credential: 'cookie', yaml: rules(10), sessions: { real: 1, total: 1 }, path: '/app/data', expect: 'allow', growth: { pair: 'rules', side: 'small' } },
+  { name: '1 000 authz rules (cookie, cached)', proto: 'http', credential: 'cookie', yaml: rules(1000), sessions: { real: 1, total: 1 }, path: '/app/data', expect: 'allow', growth: { pair: 'rules', side: 'large' } },
+  { name: '1 JWKS key (1 000 RS256 tokens)', proto: 'http', credential: 'rs256', distinct: 1000, keys: 1, path: '/app/data', expect: 'allow', growth: { pair: 'keys', side: 'small' } },
+  { name: '50 JWKS keys (1 000 RS256 tokens)', proto: 'http', credential: 'rs256', distinct: 1000, keys: 50, path: '/app/data', expect: 'allow', growth: { pair: 'keys', side: 'large' } },
+];

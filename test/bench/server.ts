@@ -1,0 +1,73 @@
+/**
+ * One benchmarked server, in its own process so its CPU and memory are its own: the judge
+ * (`startApp` with the settings in `BENCH_ENV`, decision logging to /dev/null like a production
+ * log shipper), or a baseline — a bare `node:http` server answering 200, or a bare `@grpc/grpc-js`
+ * server answering a fixed OK `CheckResponse`. Started by run.ts with `fork`; reports its ports
+ * over IPC and stops on SIGTERM.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc.js';
+import { createLogger } from '../../src/obs/log.js';
+
+export type ServerKind = 'judge' | 'baseline-http' | 'baseline-grpc';
+
+export interface Ready {
+  readonly http: number;
+  readonly grpc: number;
+}
+
+function report(ready: Ready, stop: () => Promise<void>): void {
+  process.send?.({ ready });
+  process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
+}
+
+async function baselineHttp(): Promise<void> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '0' });
+    res.end();
+  });
+  server.keepAliveTimeout = 75_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  report({ http: (server.address() as AddressInfo).port, grpc: 0 }, () => new Promise((r) => server.close(() => r())));
+}
+
+async function baselineGrpc(): Promise<void> {
+  const server = new grpc.Server();
+  const ok = { status: { code: 0, message: '' }, ok_response: { headers: [], headers_to_remove: [], response_headers_to_add: [] } };
+  server.addService(serviceOf(loadDefinitions(), AUTHZ_V3), {
+    Check: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, ok),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  report({ http: 0, grpc: port }, () => new Promise((r) => server.tryShutdown(() => r())));
+}
+
+async function judge(): Promise<void> {
+  const env = JSON.parse(process.env['BENCH_ENV'] ?? '{}') as Record<string, string>;
+  const yaml = process.env['BENCH_YAML'];
+  const { config } = loadConfig({
+    env,
+    flags: {},
+    ...(yaml ? { configFile: 'bench.yaml' } : {}),
+    readFile: () => yaml ?? '',
+  });
+  const log = createLogger(config.logLevel);
+  const app = await startApp(config, { log });
+  await new Promise<void>((resolve) => {
+    if (app.readiness.ready) resolve();
+    else app.issuers.primary.once('ready', () => resolve());
+  });
+  report({ http: app.ports.http, grpc: app.ports.grpc }, () => app.stop());
+}
+
+const kind = process.argv[2] as ServerKind;
+const start = kind === 'judge' ? judge : kind === 'baseline-http' ? baselineHttp : baselineGrpc;
+start().catch((e: unknown) => {
+  process.stderr.write(`bench server ${kind}: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
