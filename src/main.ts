@@ -8,6 +8,8 @@ import { ConfigError, loadConfig, redacted, type Loaded } from './config/load.js
 import { createLogger } from './obs/log.js';
 import { startApp } from './app.js';
 import { revokeCommand } from './cli-sessions.js';
+import { availableParallelism } from 'node:os';
+import { runWorkers } from './workers.js';
 import { ForwardConfigError } from './forward/command.js';
 import { isForwardCommand, runForwarderCommand, type ForwardCommand } from './forward/commands.js';
 
@@ -52,6 +54,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const log = createLogger(loaded.config.logLevel);
   for (const w of loaded.warnings) log.warn(w);
   log.info({ config: redacted(loaded.config) }, 'starting oidc-judge');
+  const workers = loaded.config.workers === 0 ? availableParallelism() : loaded.config.workers;
+  if (workers > 1) return runWorkers(workers, (workerLog) => startApp(loaded.config, { log: workerLog }), log);
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
     app = await startApp(loaded.config, { log });

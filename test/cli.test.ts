@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../src/paths.js';
 import { freePort } from './helpers/net.js';
+import { send } from './helpers/http-send.js';
 
 const cli = join(projectRoot, 'dist/src/cli.js');
 const baseEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' };
@@ -108,5 +109,38 @@ describe('oidc-judge command', () => {
     assert.equal(code, 0);
     assert.match(out, /shutting down/);
     assert.ok(!out.includes('"secret"'), 'client secret never logged');
+  });
+
+  it('serve --workers 2: two processes answer on the same ports, and SIGTERM stops them all (exit 0)', async () => {
+    const [http, health] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [cli, 'serve', '--workers', '2'], {
+      env: {
+        ...baseEnv,
+        OIDC_PROVIDER: `http://127.0.0.1:${await freePort()}`,
+        CLIENT_ID: 'judge',
+        CLIENT_SECRET: 'secret',
+        SERVER_HOSTNAME: '127.0.0.1',
+        SERVER_PORT: String(http),
+        GRPC_PORT: String(await freePort()),
+        READINESS_PROBE_PORT: String(health),
+        WEB_SERVER_PORT: String(await freePort()),
+        SESSION_STORE_PATH: join(mkdtempSync(join(tmpdir(), 'judge-cli-')), 'sessions.db'),
+        KUBERNETES_AUTHN_ENABLED: 'false',
+        DRAIN_TIMEOUT: '5',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const listening = (): number => out.split('\n').filter((l) => l.includes('"msg":"listening"')).length;
+    const exited = once(child, 'exit');
+    while (listening() < 2) await Promise.race([once(child.stdout, 'data'), exited.then(() => assert.fail(`exited early: ${out}`))]);
+    const workers = new Set(out.split('\n').filter((l) => l.includes('"msg":"listening"')).map((l) => (JSON.parse(l) as { worker: number }).worker));
+    assert.equal(workers.size, 2, `two workers: ${[...workers].join(', ')}`);
+    const r = await send(health, '/healthz');
+    assert.equal(r.status, 200);
+    child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0);
   });
 });

@@ -170,6 +170,7 @@ export const schema = {
     checkTimeout: int('CHECK_TIMEOUT', 'Milliseconds one check may take before it answers 503 (keep it below the proxy’s ext_authz timeout); 0 turns the bound off.', { default: 3000, min: 0, max: 600000 }),
     ingressPort: port('INGRESS_PORT', 'Port of the built-in ingress forwarder (judge in-process, then proxy to `INGRESS_UPSTREAM`); 0 turns it off.', { default: 0 }),
     ingressUpstream: url('INGRESS_UPSTREAM', 'Upstream URL the ingress forwarder proxies allowed requests to.', { default: '' }),
+    workers: int('WORKERS', 'Processes serving every listener (`--workers N`, Node cluster; they share the SQLite file or Redis); 0: one per CPU.', { default: 1, min: 0, max: 256 }),
     drainTimeout: int('DRAIN_TIMEOUT', 'Seconds to let in-flight checks finish after SIGTERM.', { default: 15, min: 0, max: 600 }),
 
   }),
