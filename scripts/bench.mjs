@@ -2,7 +2,8 @@
 // `npm run bench`: installs the load generators when missing (wrk; h2load from nghttp2-client),
 // builds, then runs test/bench/run.ts. Extra arguments go to it: --seconds N (per run, default 10),
 // --rss-seconds N (the half-load memory run, default 300; 0 skips it), --only TEXT (scenarios whose
-// name contains TEXT).
+// name contains TEXT; several texts separated by |). test/bench/micro.ts measures the judge's CPU per check
+// in-process (node dist/test/bench/micro.js).
 import { spawnSync } from 'node:child_process';
 import { ensureSystemDeps } from './system-deps.mjs';
 

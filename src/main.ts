@@ -55,7 +55,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const w of loaded.warnings) log.warn(w);
   log.info({ config: redacted(loaded.config) }, 'starting oidc-judge');
   const workers = loaded.config.workers === 0 ? availableParallelism() : loaded.config.workers;
-  if (workers > 1) return runWorkers(workers, (workerLog) => startApp(loaded.config, { log: workerLog }), log);
+  if (workers > 1) {
+    // A worker still draining past DRAIN_TIMEOUT (+10 s of grace) is killed by the primary.
+    return runWorkers(workers, (workerLog) => startApp(loaded.config, { log: workerLog }), log, { killAfterMs: loaded.config.drainTimeout * 1000 + 10_000 });
+  }
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
     app = await startApp(loaded.config, { log });

@@ -100,22 +100,57 @@ const alwaysSet = (): BoolValueMsg => APPEND_FALSE;
 /** Response headers: several `set-cookie` must coexist, everything else is set. */
 const responseAppend = (name: string): BoolValueMsg => (name === 'set-cookie' ? APPEND_TRUE : APPEND_FALSE);
 
-/** Decision → CheckResponse: `status.code` always a number, exactly one `http_response` member. */
+interface OkRemembered {
+  readonly remove: readonly string[];
+  readonly add: readonly HeaderPair[];
+  readonly msg: CheckResponseMsg;
+}
+
+/**
+ * OK responses by the (frozen, shared) list of upstream headers of the allow: a cached session or
+ * token allows check after check with the very same lists (`IdentityHeaders.forAllow`), so the
+ * response is built once — and, being frozen, encoded once (see grpc.ts).
+ */
+const okResponses = new WeakMap<readonly HeaderPair[], OkRemembered>();
+
+function okResponse(upstream: readonly HeaderPair[], remove: readonly string[], add: readonly HeaderPair[]): CheckResponseMsg {
+  return {
+    status: STATUS_OK,
+    ok_response: {
+      headers: options(upstream, alwaysSet),
+      headers_to_remove: remove,
+      response_headers_to_add: options(add, responseAppend),
+    },
+  };
+}
+
+/**
+ * Decision → CheckResponse: `status.code` always a number, exactly one `http_response` member.
+ * A response returned frozen is shared between checks (the same decision content gives the same
+ * object); one returned unfrozen belongs to this check alone.
+ */
 export function toCheckResponse(decision: Decision): CheckResponseMsg {
   if (decision.kind === 'allow') {
-    return {
-      status: STATUS_OK,
-      ok_response: {
-        headers: options(decision.upstreamHeaders, alwaysSet),
-        headers_to_remove: decision.removeHeaders,
-        response_headers_to_add: options(decision.responseHeaders, responseAppend),
-      },
-    };
+    const { upstreamHeaders: upstream, removeHeaders: remove, responseHeaders: add } = decision;
+    if (!Object.isFrozen(upstream) || !Object.isFrozen(remove) || !Object.isFrozen(add)) return okResponse(upstream, remove, add);
+    const r = okResponses.get(upstream);
+    if (r !== undefined && r.remove === remove && r.add === add) return r.msg;
+    const msg = deepFreeze(okResponse(upstream, remove, add));
+    okResponses.set(upstream, { remove, add, msg });
+    return msg;
   }
   return {
     status: rpcStatusFor(decision.status),
     denied_response: { status: httpStatus(decision.status), headers: options(decision.headers, alwaysSet), body: decision.body },
   };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
 }
 
 /** The answer when the judge failed: a 503 deny (never an allow, never a gRPC error that fail-open could turn into one). */

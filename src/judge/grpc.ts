@@ -93,9 +93,15 @@ function failClosed(def: grpc.ServiceDefinition, log: Logger): grpc.ServiceDefin
   const check = def['Check'];
   if (check === undefined) throw new Error('oidc-judge: Authorization has no Check method');
   const serialize = check.responseSerialize;
+  // Frozen responses are shared between checks (see `toCheckResponse`): encoded once. grpc-js
+  // copies the bytes into its own frame, so the Buffer is never changed.
+  const encoded = new WeakMap<object, Buffer>();
   const responseSerialize = (value: unknown): Buffer => {
     try {
-      return serialize(value);
+      if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return serialize(value);
+      let bytes = encoded.get(value);
+      if (bytes === undefined) encoded.set(value, (bytes = serialize(value)));
+      return bytes;
     } catch (err) {
       log.error({ err: errorFacts(err) }, 'ext_authz: CheckResponse did not encode; answering 503');
       return serialize(UNAVAILABLE_RESPONSE);
@@ -121,8 +127,11 @@ export function grpcAddresses(host: string, port: number): [string, string?] {
 export function createGrpcJudge(opts: GrpcJudgeOptions): GrpcJudge {
   const { judge, readiness, log } = opts;
   const pkg = loadDefinitions(SERVER_LOAD_OPTIONS);
-  const serverOptions: grpc.ServerOptions =
-    opts.maxReceiveBytes === undefined ? {} : { 'grpc.max_receive_message_length': opts.maxReceiveBytes };
+  const serverOptions: grpc.ServerOptions = {
+    // channelz (grpc-js's introspection service, which we do not serve) tracks every call: off.
+    'grpc.enable_channelz': 0,
+    ...(opts.maxReceiveBytes === undefined ? {} : { 'grpc.max_receive_message_length': opts.maxReceiveBytes }),
+  };
   const server = new grpc.Server(serverOptions);
 
   const check =

@@ -10,10 +10,10 @@
  */
 import { pathOf } from '../config/load.js';
 import { trustMatcher, type TrustMatcher } from '../net/cidr.js';
-import type { Decision, HeaderPair } from './decision.js';
+import { TEXT, type HttpMode, type HttpReply } from './http-reply.js';
 import type { JudgeRequest } from './request.js';
 
-export type HttpMode = 'verify' | 'forward-auth' | 'http';
+export { replyFor, type HttpMode, type HttpReply } from './http-reply.js';
 
 export interface HttpMapOptions {
   /** `VERIFY_AUTH_URL`: a path or an absolute URL; only its path is used. */
@@ -37,11 +37,6 @@ export interface RawHttpRequest {
   readonly peer: string | undefined;
 }
 
-export interface HttpReply {
-  readonly status: number;
-  readonly headers: readonly HeaderPair[];
-  readonly body: string;
-}
 
 export type Mapped =
   | { readonly kind: 'judge'; readonly mode: HttpMode; readonly request: JudgeRequest }
@@ -57,7 +52,6 @@ export interface HttpMap {
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^#]*)/;
-const TEXT: HeaderPair = ['content-type', 'text/plain; charset=utf-8'];
 
 function plain(status: number, body: string): HttpReply {
   return { status, headers: [TEXT], body };
@@ -229,42 +223,4 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
   }
 
   return { verifyPath, forwardAuthPath, trust, map };
-}
-
-/** `list.join(', ')`, once per list: the lists to remove are built at start-up and shared by every allow. */
-const joinedLists = new WeakMap<readonly string[], string>();
-function joined(list: readonly string[]): string {
-  let s = joinedLists.get(list);
-  if (s === undefined) {
-    s = list.join(', ');
-    joinedLists.set(list, s);
-  }
-  return s;
-}
-
-/** Whether a deny's status is unusable in `mode`: not a final status, or one the proxy reads as "allow". */
-function unsafeDenyStatus(mode: HttpMode, status: number): boolean {
-  if (!Number.isInteger(status) || status < 200 || status > 599) return true;
-  return mode === 'http' ? status === 200 : status < 300;
-}
-
-/**
- * The answer for a decision. Allow: 204 (verify) or 200, with the headers to set upstream and the
- * client response headers (a refreshed cookie); Envoy also gets `x-envoy-auth-headers-to-remove`.
- * Deny: its status, headers and body verbatim — except that a deny whose status the proxy would
- * read as "allow" (a 200 for Envoy, any 2xx for nginx and Traefik), or that is no final status,
- * becomes 403: a denial never turns into an allow at the edge.
- */
-export function replyFor(mode: HttpMode, decision: Decision): HttpReply {
-  if (decision.kind === 'allow') {
-    const headers: HeaderPair[] = [...decision.upstreamHeaders, ...decision.responseHeaders];
-    if (mode === 'http' && decision.removeHeaders.length > 0) {
-      headers.push(['x-envoy-auth-headers-to-remove', joined(decision.removeHeaders)]);
-    }
-    return { status: mode === 'verify' ? 204 : 200, headers, body: '' };
-  }
-  const status = unsafeDenyStatus(mode, decision.status) ? 403 : decision.status;
-  const hasType = decision.headers.some(([n]) => n.toLowerCase() === 'content-type');
-  const headers = decision.body !== '' && !hasType ? [...decision.headers, TEXT] : decision.headers;
-  return { status, headers, body: decision.body };
 }

@@ -59,6 +59,25 @@ export function wireValue(v: string): string {
   return /[^\x00-\x7f]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v;
 }
 
+/** A reply's headers as node writes them, with `content-length` when a body may follow. */
+function flatHeaders(reply: HttpReply, bodyAllowed: boolean): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of reply.headers) flat.push(name, wireValue(value));
+  if (bodyAllowed) flat.push('content-length', String(Buffer.byteLength(reply.body)));
+  return flat;
+}
+
+/** Flat header lists of shared (frozen) replies, made once: [with content-length, without]. */
+const wired = new WeakMap<HttpReply, [string[] | undefined, string[] | undefined]>();
+
+function wireHeaders(reply: HttpReply, bodyAllowed: boolean): string[] {
+  if (!Object.isFrozen(reply)) return flatHeaders(reply, bodyAllowed);
+  let w = wired.get(reply);
+  if (w === undefined) wired.set(reply, (w = [undefined, undefined]));
+  const i = bodyAllowed ? 0 : 1;
+  return (w[i] ??= flatHeaders(reply, bodyAllowed));
+}
+
 /** The error's kind and message only: no stack frames with arguments, no request data. */
 function errorFacts(e: unknown): { name: string; message: string; code?: string } {
   if (!(e instanceof Error)) return { name: typeof e, message: 'non-Error thrown' };
@@ -83,10 +102,8 @@ export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
   function send(req: IncomingMessage, res: ServerResponse, reply: HttpReply): void {
     if (res.headersSent || res.destroyed) return;
     if (closing) res.shouldKeepAlive = false;
-    const flat: string[] = [];
-    for (const [name, value] of reply.headers) flat.push(name, wireValue(value));
     const bodyAllowed = reply.status !== 204 && reply.status !== 304 && req.method !== 'HEAD';
-    if (bodyAllowed) flat.push('content-length', String(Buffer.byteLength(reply.body)));
+    const flat = wireHeaders(reply, bodyAllowed);
     try {
       res.writeHead(reply.status, flat);
     } catch (e) {

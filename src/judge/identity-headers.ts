@@ -97,9 +97,11 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
     removeOnSkip,
     forAllow(id) {
       const r = remembered.get(id.claims);
-      if (r !== undefined && r.user === id.user && r.groups === id.groups && r.method === id.method && r.token === id.token) return r;
+      // The token counts only when it is passed on: comparing a bearer token (a new string of a
+      // kilobyte each check) would cost more than the rest of the lookup.
+      if (r !== undefined && r.user === id.user && r.groups === id.groups && r.method === id.method && (!token || r.token === id.token)) return r;
       const set = Object.freeze(self.upstream(id));
-      const fresh: Remembered = { user: id.user, groups: id.groups, method: id.method, token: id.token, upstream: set, remove: self.removeOnAllow(set) };
+      const fresh: Remembered = { user: id.user, groups: id.groups, method: id.method, token: id.token, upstream: set, remove: Object.freeze(self.removeOnAllow(set)) };
       remembered.set(id.claims, fresh);
       return fresh;
     },

@@ -1,16 +1,17 @@
 /** Prometheus metrics. One registry per process, created by the composition root and passed down. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { CheckDurationHistogram } from './check-histogram.js';
 
 export interface Metrics {
   readonly registry: Registry;
   /** Checks by outcome (`allow`, `deny`, `skip`, `unavailable`), HTTP status and authenticator. */
   readonly decisions: Counter<'outcome' | 'status' | 'authenticator' | 'via'>;
-  readonly checkDuration: Histogram<'via'>;
+  readonly checkDuration: CheckDurationHistogram;
   /**
    * The per-check path: counts one check in `decisions` and its time in `checkDuration`. Counts
    * are kept as plain numbers and handed to `decisions` when it is read (prom-client hashes and
    * validates a label object on every `inc`, which would cost more than counting); durations go to
-   * one `labels(via)` child per front door.
+   * `checkDuration` (no duration: counted, not timed).
    */
   countCheck(outcome: string, status: string, authenticator: string, via: string, seconds?: number): void;
   /** JWKS fetches by result (`ok`, `error`) and cause (`startup`, `background`, `unknown-kid`). */
@@ -39,14 +40,12 @@ export function createMetrics(withDefaults = true): Metrics {
       }
     },
   });
-  const checkDuration = new Histogram({
+  const checkDuration = new CheckDurationHistogram({
     name: 'oidc_judge_check_duration_seconds',
     help: 'Time to decide one check.',
-    labelNames: ['via'] as const,
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [registry],
+    registry,
   });
-  const durations = new Map<string, Histogram.Internal<'via'>>();
   return {
     registry,
     decisions,
@@ -56,10 +55,7 @@ export function createMetrics(withDefaults = true): Metrics {
       const u = uncounted.get(key);
       if (u !== undefined) u.n++;
       else uncounted.set(key, { labels: { outcome, status, authenticator, via }, n: 1 });
-      if (seconds === undefined) return;
-      let d = durations.get(via);
-      if (d === undefined) durations.set(via, (d = checkDuration.labels(via)));
-      d.observe(seconds);
+      if (seconds !== undefined) checkDuration.observe(via, seconds);
     },
     jwksRefresh: new Counter({
       name: 'oidc_judge_jwks_refresh_total',

@@ -36,10 +36,15 @@ function cpuSecondsOf(pid: number): number {
 
 export function startServer(kind: ServerKind, env: Readonly<Record<string, string>> = {}, yaml?: string): Promise<ServerProc> {
   const child: ChildProcess = fork(SERVER, [kind], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // BENCH_SERVER_STDOUT=inherit shows what the servers print (logs, V8 traces); else it goes nowhere.
+    stdio: ['ignore', process.env['BENCH_SERVER_STDOUT'] === 'inherit' ? 'inherit' : 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, BENCH_ENV: JSON.stringify(env), ...(yaml !== undefined ? { BENCH_YAML: yaml } : {}) },
     // BENCH_PROFILE=<dir>: a V8 CPU profile of each server, written when it stops.
-    execArgv: process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [],
+    // BENCH_NODE_ARGS: more node flags for the servers (e.g. `--trace-deopt`, `--perf-basic-prof`).
+    execArgv: [
+      ...(process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : []),
+      ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+    ],
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server ${kind} exited with ${code} before it was ready`)));

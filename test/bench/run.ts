@@ -5,7 +5,7 @@
  * HTTP, h2load -c16 -m8 for gRPC). Each scenario: one max-throughput run, then a run rate-limited at
  * half of that (h2load --rps) for the p99 target; peak RSS from /proc. Then idle RSS and RSS over a
  * half-load run. Prints one Markdown table and the targets met or missed.
- *   node dist/test/bench/run.js [--seconds N] [--rss-seconds N] [--only TEXT]
+ *   node dist/test/bench/run.js [--seconds N] [--rss-seconds N] [--only TEXT[|TEXT…]]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -224,7 +224,9 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const dir = mkdtempSync(join(tmpdir(), 'oidc-judge-bench-'));
   const e: Env = { op, redis, dir, defaultKeys: op.keys };
-  const chosen = SCENARIOS.filter((s) => args.only === undefined || s.name.includes(args.only));
+  // --only: scenarios whose name contains the text, or one of several texts separated by `|`.
+  const only = args.only?.split('|');
+  const chosen = SCENARIOS.filter((s) => only === undefined || only.some((o) => s.name.includes(o)));
   process.stderr.write(`oidc-judge bench: ${chosen.length} scenarios, ${SECONDS} s per run, wrk -t1 -c${HTTP_CONNECTIONS} (HTTP), h2load -c${GRPC_CONNECTIONS} -m${GRPC_STREAMS} (gRPC)\n`);
   try {
     const base = { http: await baseline('http'), grpc: await baseline('grpc') };

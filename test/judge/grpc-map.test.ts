@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deny, type Allow } from '../../src/judge/decision.js';
+import { AUTHZ_V3, SERVER_LOAD_OPTIONS, loadDefinitions, serviceOf } from '../../src/judge/grpc.js';
 import { NO_HTTP_RESPONSE, UNAVAILABLE_RESPONSE, rpcCodeFor, toCheckResponse, toJudgeRequest, type CheckRequestMsg } from '../../src/judge/grpc-map.js';
 
 const http = (fields: Record<string, unknown>, source?: unknown): CheckRequestMsg =>
@@ -144,6 +145,31 @@ describe('toCheckResponse', () => {
     assert.equal(d1.status, d2.status);
     assert.equal(d1.denied_response.status, d2.denied_response.status);
     assert.ok(Object.isFrozen(d1.denied_response.status));
+  });
+
+  it('builds the OK response once per shared (frozen) header lists, and encodes it the same', () => {
+    const upstream = Object.freeze([['kubeflow-userid', 'alice'], ['kubeflow-groups', 'a,b'], ['auth-method', 'cookie']] as const);
+    const remove = Object.freeze(['kubeflow_userid', 'kubeflow_groups', 'auth_method']);
+    const add = Object.freeze([] as const);
+    const a = toCheckResponse(allow({ upstreamHeaders: upstream, removeHeaders: remove, responseHeaders: add }));
+    const b = toCheckResponse(allow({ upstreamHeaders: upstream, removeHeaders: remove, responseHeaders: add, reason: 'authenticated' }));
+    assert.equal(a, b, 'the same lists give the same response object');
+    assert.ok(Object.isFrozen(a) && Object.isFrozen((a as { ok_response: object }).ok_response), 'shared, so frozen through');
+    const otherRemove = toCheckResponse(allow({ upstreamHeaders: upstream, removeHeaders: Object.freeze(['x']), responseHeaders: add }));
+    assert.notEqual(otherRemove, a);
+    assert.deepEqual('ok_response' in otherRemove && otherRemove.ok_response.headers_to_remove, ['x']);
+    const cookie = Object.freeze([['set-cookie', 'a=1']] as const);
+    const withCookie = toCheckResponse(allow({ upstreamHeaders: upstream, removeHeaders: remove, responseHeaders: cookie }));
+    assert.notEqual(withCookie, a);
+    assert.equal('ok_response' in withCookie && withCookie.ok_response.response_headers_to_add.length, 1);
+    // Lists that are not frozen may change: a fresh, unshared response every time.
+    const mutable = allow({ upstreamHeaders: [['kubeflow-userid', 'bob']], removeHeaders: remove, responseHeaders: add });
+    const m1 = toCheckResponse(mutable);
+    assert.notEqual(toCheckResponse(mutable), m1);
+    assert.ok(!Object.isFrozen(m1));
+    // The shared object encodes to exactly what a fresh copy of it encodes to.
+    const check = serviceOf(loadDefinitions(SERVER_LOAD_OPTIONS), AUTHZ_V3)['Check']!;
+    assert.deepEqual(check.responseSerialize(a), check.responseSerialize(structuredClone(a)));
   });
 
   it('has fixed answers for a judge failure and for a check without HTTP', () => {

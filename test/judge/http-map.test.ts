@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { createHttpMap, joinHeaders, joinRawHeaders } from '../../src/judge/http-map.js';
+import type { Allow } from '../../src/judge/decision.js';
+import { createHttpMap, joinHeaders, joinRawHeaders, replyFor } from '../../src/judge/http-map.js';
 import { requestIds } from '../../src/judge/request.js';
 
 /** The IncomingMessage node makes of a request with these header lines (repeats and case kept). */
@@ -80,5 +81,32 @@ describe('request ids for checks without x-request-id', () => {
       }
     }
     assert.equal(ids.size, 20_000);
+  });
+});
+
+describe('allow replies for shared header lists', () => {
+  const upstream = Object.freeze([['kubeflow-userid', 'alice'], ['auth-method', 'cookie']] as const);
+  const remove = Object.freeze(['kubeflow_userid', 'auth_method']);
+  const none = Object.freeze([] as const);
+  const allow = (more: Partial<Allow> = {}): Allow => ({ kind: 'allow', upstreamHeaders: upstream, removeHeaders: remove, responseHeaders: none, reason: 'authenticated', ...more });
+
+  it('are made once per mode and lists, frozen, and the same as a fresh reply', () => {
+    const http = replyFor('http', allow());
+    assert.equal(replyFor('http', allow()), http);
+    assert.ok(Object.isFrozen(http) && Object.isFrozen(http.headers));
+    assert.deepEqual(http, { status: 200, headers: [...upstream, ['x-envoy-auth-headers-to-remove', 'kubeflow_userid, auth_method']], body: '' });
+    const verify = replyFor('verify', allow());
+    assert.deepEqual(verify, { status: 204, headers: [...upstream], body: '' }, 'nginx gets no Envoy header');
+    assert.equal(replyFor('verify', allow()), verify);
+    const other = replyFor('http', allow({ responseHeaders: Object.freeze([['set-cookie', 'a=1']] as const) }));
+    assert.notEqual(other, http);
+    assert.deepEqual(other.headers.slice(2, 3), [['set-cookie', 'a=1']]);
+  });
+
+  it('are fresh (and not frozen) when a list may still change', () => {
+    const mutable = allow({ upstreamHeaders: [['kubeflow-userid', 'bob']] });
+    const a = replyFor('http', mutable);
+    assert.notEqual(replyFor('http', mutable), a);
+    assert.ok(!Object.isFrozen(a));
   });
 });

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
-import { batchLines, createLogger, MAX_WRITE } from '../../src/obs/log.js';
+import { once } from 'node:events';
+import { batchLines, MAX_WRITE } from '../../src/obs/log-destination.js';
+import { createLogger } from '../../src/obs/log.js';
 
 function capture() {
   const lines: string[] = [];
@@ -35,7 +37,7 @@ describe('log redaction', () => {
 describe('buffered log destination', () => {
   it('hands the lines of one event-loop turn over in one write, at the end of the turn', async () => {
     const writes: string[] = [];
-    const dest = batchLines({ write: (c) => writes.push(c) });
+    const dest = batchLines((bytes) => writes.push(Buffer.from(bytes).toString()));
     const log = createLogger('INFO', dest);
     for (let i = 0; i < 5; i++) log.info({ i }, 'line');
     assert.equal(writes.length, 0, 'nothing is written while the turn goes on');
@@ -46,19 +48,42 @@ describe('buffered log destination', () => {
 
   it('writes whole lines of at most 4 KiB each (PIPE_BUF: workers sharing a pipe never interleave)', () => {
     const writes: string[] = [];
-    const dest = batchLines({ write: (c) => writes.push(c) });
-    const line = (i: number): string => `${JSON.stringify({ i, pad: 'é'.repeat(100 + (i % 37)) })}\n`;
-    for (let i = 0; i < 200; i++) dest.write(line(i));
+    const dest = batchLines((bytes) => writes.push(Buffer.from(bytes).toString()));
+    // ASCII, two-byte and four-byte characters, a lone surrogate, and lines of every length up to past the buffer.
+    const line = (i: number): string =>
+      `${JSON.stringify({ i, pad: i % 5 === 0 ? 'x'.repeat(1300 + i * 7) : i % 3 === 0 ? '😀\ud800'.repeat(40) : 'é'.repeat(100 + (i % 37)) })}\n`;
+    const lines = Array.from({ length: 200 }, (_, i) => line(i));
+    for (const l of lines) dest.write(l);
     dest.write(`${'x'.repeat(MAX_WRITE + 10)}\n`);
     dest.flushSync();
     const all = writes.join('');
-    assert.equal(all, Array.from({ length: 200 }, (_, i) => line(i)).join('') + `${'x'.repeat(MAX_WRITE + 10)}\n`);
+    assert.equal(all, Buffer.from(lines.join('') + `${'x'.repeat(MAX_WRITE + 10)}\n`).toString());
     assert.ok(writes.length > 10);
     for (const w of writes.slice(0, -1)) {
       assert.ok(Buffer.byteLength(w) <= MAX_WRITE, `a write of ${Buffer.byteLength(w)} bytes`);
       assert.ok(w.endsWith('\n'));
     }
     assert.equal(writes.at(-1), `${'x'.repeat(MAX_WRITE + 10)}\n`, 'a longer line goes alone');
+  });
+
+  it('a reader that goes away (EPIPE) ends logging, not the process', async () => {
+    const logModule = new URL('../../src/obs/log.js', import.meta.url).href;
+    const script = `import { createLogger } from ${JSON.stringify(logModule)};
+const log = createLogger('info');
+let turns = 0;
+const more = () => {
+  for (let i = 0; i < 200; i++) log.info({ i, pad: 'x'.repeat(100) }, 'line');
+  if (++turns < 50) setTimeout(more, 1);
+  else process.stderr.write('still here');
+};
+more();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, err);
+    assert.equal(err, 'still here');
   });
 
   for (const [how, end] of [
