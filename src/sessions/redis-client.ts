@@ -63,9 +63,11 @@ export function createClient(o: RedisStoreOptions): Client {
   const timeout = o.commandTimeoutMs ?? 1000;
   const backoff = backoffOf(o);
   const tls = o.tls ? (o.ca ? { ca: o.ca } : {}) : undefined;
-  const common = commonOptions(o);
+  // Commands issued in the same event-loop turn go out in one write: under load the checks of one
+  // turn share a round trip instead of a syscall each (command clients only, not the subscriber).
+  const common = { ...commonOptions(o), enableAutoPipelining: true };
   if (o.mode === 'cluster') {
-    const options = { enableOfflineQueue: false, clusterRetryStrategy: backoff, slotsRefreshTimeout: timeout, redisOptions: common } satisfies ClusterOptions;
+    const options = { enableOfflineQueue: false, enableAutoPipelining: true, clusterRetryStrategy: backoff, slotsRefreshTimeout: timeout, redisOptions: common } satisfies ClusterOptions;
     return new Cluster<'legacy'>(
       o.addresses.map((a) => ({ host: a.host, port: a.port })),
       options,

@@ -84,7 +84,8 @@ export class Sessions {
   async create(session: Session): Promise<string> {
     const id = newSecretId();
     const now = this.#clock.now();
-    await this.#store.put(storeKey('session', id), seal('session', id, JSON.stringify(session)), this.#recordExpiry(session, now), Sessions.#index(session));
+    const key = storeKey('session', id);
+    await this.#store.put(key, seal('session', id, JSON.stringify(session), key), this.#recordExpiry(session, now), Sessions.#index(session));
     return id;
   }
 
@@ -97,7 +98,7 @@ export class Sessions {
     const epoch = this.#cache.epoch;
     const index = Sessions.#index(session);
     const key = storeKey('session', id);
-    const written = await this.#store.update(key, seal('session', id, JSON.stringify(session)), this.#recordExpiry(session, now), index, now);
+    const written = await this.#store.update(key, seal('session', id, JSON.stringify(session), key), this.#recordExpiry(session, now), index, now);
     if (!written) {
       this.#cache.forget(id);
       return false;
@@ -126,7 +127,7 @@ export class Sessions {
       this.#cache.forget(id);
       return undefined;
     }
-    const json = unseal('session', id, rec.value);
+    const json = unseal('session', id, rec.value, key);
     const session = json === undefined ? undefined : parseSession(json);
     if (!session || session.expiresAt <= now) {
       this.#cache.forget(id);
@@ -134,7 +135,7 @@ export class Sessions {
     }
     // When the record was last extended: its expiry minus one idle period.
     const idle = this.#opts.idleTimeoutSeconds * 1000;
-    const entry = this.#remember(id, key, session, Sessions.#index(session), now, idle > 0 ? rec.expiresAt - idle : now, epoch);
+    const entry = this.#remember(id, key, session, undefined, now, idle > 0 ? rec.expiresAt - idle : now, epoch);
     await this.#touch(id, entry, now);
     return session;
   }
@@ -147,9 +148,11 @@ export class Sessions {
     await this.#store.touch(entry.key, Math.min(entry.session.expiresAt, now + idle), now);
   }
 
-  #remember(id: string, key: string, session: Session, index: SessionIndex, now: number, touchedAt: number, epoch: number): CacheEntry {
-    const entry: CacheEntry = { session, key, index, until: now + this.#opts.cacheTtlSeconds * 1000, touchedAt };
-    if (this.#opts.cacheTtlSeconds > 0) this.#cache.set(id, entry, epoch);
+  /** The cache entry for a session read or written now; cached when caching is on (its index hashes only then). */
+  #remember(id: string, key: string, session: Session, index: SessionIndex | undefined, now: number, touchedAt: number, epoch: number): CacheEntry {
+    const caching = this.#opts.cacheTtlSeconds > 0;
+    const entry: CacheEntry = { session, key, index: caching ? (index ?? Sessions.#index(session)) : {}, until: now + this.#opts.cacheTtlSeconds * 1000, touchedAt };
+    if (caching) this.#cache.set(id, entry, epoch);
     return entry;
   }
 

@@ -1,6 +1,7 @@
 /**
  * The embedded session store: one SQLite file (better-sqlite3), shared safely by several
- * processes on one machine (WAL, `synchronous=FULL`, a busy timeout). Expiry is decided from the
+ * processes on one machine (WAL, `synchronous=FULL`, a busy timeout; login states, which a
+ * power cut may lose without harm — the user logs in again — are written with `NORMAL`). Expiry is decided from the
  * caller's `now`; `sweep` removes what has expired. The schema is versioned with
  * `PRAGMA user_version` so later versions can migrate it in place. Besides sessions: login states,
  * locks, one-time claims (logout-token `jti`s) and the revocation log the processes sharing the
@@ -147,6 +148,8 @@ function prepare(db: Database.Database) {
     sweepClaims: p<[number]>('DELETE FROM claims WHERE expires_at <= ?'),
     pruneRevocations: p<[number]>('DELETE FROM revocations WHERE seq <= (SELECT MAX(seq) FROM revocations) - ?'),
     ping: p<[], number>('SELECT 1').pluck(),
+    syncNormal: p<[]>('PRAGMA synchronous = NORMAL'),
+    syncFull: p<[]>('PRAGMA synchronous = FULL'),
   };
 }
 
@@ -204,12 +207,33 @@ class SqliteSessionStore implements SqliteStore {
     return new SqliteRevocationFeed(this.db, opts);
   }
 
+  /**
+   * Runs a login-state write without waiting for the disk (WAL `synchronous = NORMAL`: durable
+   * across a crash of the process, not of the machine). Every login start writes one; at FULL its
+   * fsync was most of a login redirect's cost. Sessions stay FULL.
+   */
+  private relaxed<T>(fn: () => T): T {
+    return guard(() => {
+      this.q.syncNormal.run();
+      try {
+        return fn();
+      } finally {
+        this.q.syncFull.run();
+      }
+    });
+  }
+
+  /** This connection's `PRAGMA synchronous` now (2 = FULL), for tests. */
+  syncLevel(): number {
+    return this.db.pragma('synchronous', { simple: true }) as number;
+  }
+
   async putState(key: string, value: Uint8Array, expiresAt: number): Promise<void> {
-    guard(() => this.q.putState.run(key, value, expiresAt));
+    this.relaxed(() => this.q.putState.run(key, value, expiresAt));
   }
 
   async takeState(key: string, now: number): Promise<Uint8Array | undefined> {
-    const row = guard(() => this.q.takeState.get(key));
+    const row = this.relaxed(() => this.q.takeState.get(key));
     return row && row.expires_at > now ? row.value : undefined;
   }
 

@@ -7,7 +7,7 @@
  * Sealed format: `0x01 || iv (12) || ciphertext || tag (16)`, AES-256-GCM with
  * key = HKDF-SHA256(ikm = id, salt = 'oidc-judge <purpose> v1', info = 'enc', 32 bytes).
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
 
 export type TicketPurpose = 'session' | 'state';
 
@@ -30,7 +30,7 @@ const STATE_PATTERN = /^([A-Za-z0-9_-]{43})(?:\.([A-Za-z0-9_-]{16}))?$/;
 
 /** The 16-character tag binding a login-state id to the browser (`browserHash`) that started it. */
 function stateTag(base: string, browser: string): string {
-  return createHash('sha256').update(`oidc-judge/state-tag\0${base}\0${browser}`).digest('base64url').slice(0, 16);
+  return hash('sha256', `oidc-judge/state-tag\0${base}\0${browser}`, 'base64url').slice(0, 16);
 }
 
 /** A new login `state` value, `<secret id>.<tag>`: the callback can tell another browser's state without spending it. */
@@ -52,32 +52,48 @@ export function stateStartedBy(stateId: string, browsers: readonly string[]): bo
   return browsers.some((b) => stateTag(m[1]!, b) === m[2]);
 }
 
-/** The key a backend stores the record of `id` under: a domain-separated SHA-256, base64url. */
+/**
+ * The key a backend stores the record of `id` under: a domain-separated SHA-256, base64url. (The
+ * one-shot `crypto.hash` here and below: no Hash object per call on the uncached read path.)
+ */
 export function storeKey(purpose: TicketPurpose, id: string): string {
-  return createHash('sha256').update(`oidc-judge/${purpose}/key\0${id}`).digest('base64url');
+  return hash('sha256', `oidc-judge/${purpose}/key\0${id}`, 'base64url');
 }
 
-function encryptionKey(purpose: TicketPurpose, id: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', id, `oidc-judge ${purpose} v1`, 'enc', 32));
+const SALTS: Record<TicketPurpose, string> = { session: 'oidc-judge session v1', state: 'oidc-judge state v1' };
+/** HKDF's `info || 0x01`: the input of the one output block a 32-byte key needs. */
+const ENC_BLOCK_1 = Buffer.from('enc\x01', 'latin1');
+
+/**
+ * HKDF-SHA256(ikm = id, salt, info = 'enc', 32 bytes) (RFC 5869), written out: one 32-byte output
+ * block is T(1) = HMAC(PRK, info || 0x01) with PRK = HMAC(salt, ikm). The same bytes as
+ * `crypto.hkdfSync` (a test holds them equal), for a third of its cost on every uncached read.
+ */
+export function encryptionKey(purpose: TicketPurpose, id: string): Buffer {
+  const prk = createHmac('sha256', SALTS[purpose]).update(id).digest();
+  return createHmac('sha256', prk).update(ENC_BLOCK_1).digest();
 }
 
-/** Encrypts `plaintext` for the record of `id`. */
-export function seal(purpose: TicketPurpose, id: string, plaintext: string): Uint8Array {
+/** Encrypts `plaintext` for the record of `id` (`key`: its `storeKey`, when the caller has it). */
+export function seal(purpose: TicketPurpose, id: string, plaintext: string, key = storeKey(purpose, id)): Uint8Array {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', encryptionKey(purpose, id), iv);
-  cipher.setAAD(Buffer.from(storeKey(purpose, id)));
+  cipher.setAAD(Buffer.from(key));
   const body = cipher.update(plaintext, 'utf8');
   const last = cipher.final();
   return Buffer.concat([Buffer.of(VERSION), iv, body, last, cipher.getAuthTag()]);
 }
 
-/** Decrypts a record of `id`; `undefined` when it was tampered with, is for another id or purpose, or has an unknown version. Never throws. */
-export function unseal(purpose: TicketPurpose, id: string, sealed: Uint8Array): string | undefined {
+/**
+ * Decrypts a record of `id` (`key`: its `storeKey`, when the caller has it); `undefined` when it
+ * was tampered with, is for another id or purpose, or has an unknown version. Never throws.
+ */
+export function unseal(purpose: TicketPurpose, id: string, sealed: Uint8Array, key = storeKey(purpose, id)): string | undefined {
   if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) return undefined;
   const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   try {
     const decipher = createDecipheriv('aes-256-gcm', encryptionKey(purpose, id), buf.subarray(1, 1 + IV_BYTES));
-    decipher.setAAD(Buffer.from(storeKey(purpose, id)));
+    decipher.setAAD(Buffer.from(key));
     decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
     const head = decipher.update(buf.subarray(1 + IV_BYTES, buf.length - TAG_BYTES));
     return Buffer.concat([head, decipher.final()]).toString('utf8');
@@ -88,10 +104,10 @@ export function unseal(purpose: TicketPurpose, id: string, sealed: Uint8Array): 
 
 /** The index value (`SessionIndex.subject` / `.sid`) for a claim value of issuer `iss`: base64url SHA-256 of `iss\0value`. */
 export function indexHash(iss: string, value: string): string {
-  return createHash('sha256').update(`${iss}\0${value}`).digest('base64url');
+  return hash('sha256', `${iss}\0${value}`, 'base64url');
 }
 
 /** The key under which a one-time value (a logout token's `jti` from issuer `iss`) is claimed in the store. */
 export function claimKey(kind: 'logout-jti', iss: string, value: string): string {
-  return createHash('sha256').update(`oidc-judge/${kind}\0${iss}\0${value}`).digest('base64url');
+  return hash('sha256', `oidc-judge/${kind}\0${iss}\0${value}`, 'base64url');
 }

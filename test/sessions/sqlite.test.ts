@@ -28,6 +28,22 @@ revocationFeedContract('sqlite (two stores on one file)', async () => {
 describe('sqlite store file', () => {
   const t = Date.now();
 
+  it('writes login states at synchronous NORMAL and is back at FULL for sessions afterwards, also when a state write fails', async () => {
+    const store = openSqliteStore(newPath());
+    const level = (): number => (store as unknown as { syncLevel(): number }).syncLevel();
+    try {
+      assert.equal(level(), 2);
+      await store.putState('st', bytes('s'), t + HOUR);
+      assert.equal(level(), 2);
+      assert.ok(await store.takeState('st', t));
+      assert.equal(level(), 2);
+      await assert.rejects(store.putState('st', 'not bytes' as unknown as Uint8Array, Number.NaN));
+      assert.equal(level(), 2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps its data across a reopen', async () => {
     const path = newPath();
     const a = openSqliteStore(path);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { hkdfSync } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { indexHash, isWellFormedId, isWellFormedStateId, newSecretId, newStateId, seal, stateStartedBy, storeKey, unseal } from '../../src/sessions/ticket.js';
+import fc from 'fast-check';
+import { encryptionKey, indexHash, isWellFormedId, isWellFormedStateId, newSecretId, newStateId, seal, stateStartedBy, storeKey, unseal } from '../../src/sessions/ticket.js';
 
 describe('ticket ids', () => {
   it('are 43 base64url characters and distinct', () => {
@@ -87,5 +89,19 @@ describe('seal / unseal', () => {
     const big = new Uint8Array(sealed.length + 10);
     big.set(sealed, 5);
     assert.equal(unseal('session', id, big.subarray(5, 5 + sealed.length)), text);
+  });
+});
+
+describe('encryptionKey', () => {
+  it('is HKDF-SHA256 exactly as crypto.hkdfSync derives it (records sealed before keep opening)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), fc.constantFrom('session', 'state') as fc.Arbitrary<'session' | 'state'>, (id, purpose) => {
+        const expected = Buffer.from(hkdfSync('sha256', id, `oidc-judge ${purpose} v1`, 'enc', 32));
+        assert.deepEqual(encryptionKey(purpose, id), expected);
+      }),
+      { numRuns: 500 },
+    );
+    const id = newSecretId();
+    assert.notDeepEqual(encryptionKey('session', id), encryptionKey('state', id));
   });
 });
