@@ -252,7 +252,9 @@ async function main(): Promise<void> {
     const all = [...named(base.http, 'before'), ...named(baseAfter.http, 'after'), ...named(base.grpc, 'before'), ...named(baseAfter.grpc, 'after'), ...rows];
     process.stdout.write(`\n${table(all, baselines)}\n\n`);
     if (mem) process.stdout.write(`Idle RSS: ${mem.idleRssMb.toFixed(0)} MB. RSS during ${mem.seconds} s at half load: ${mem.samplesMb.map((x) => x.toFixed(0)).join(', ')} MB.\n\n`);
-    process.stdout.write(`Targets:\n${verdictList(verdicts(rows, baselines, mem))}\n`);
+    const worse = (a: Row | undefined, b: Row | undefined): number => (a && b ? Math.max(a.half.p99, b.half.p99) : NaN);
+    const halfP99 = { http: worse(base.http, baseAfter.http), grpc: worse(base.grpc, baseAfter.grpc) };
+    process.stdout.write(`Targets:\n${verdictList(verdicts(rows, baselines, mem, halfP99))}\n`);
   } finally {
     await op.stop();
     await redis.stop();
