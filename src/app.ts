@@ -25,6 +25,8 @@ import { createResponses } from './judge/responses.js';
 import { compileSkipRules } from './judge/skip.js';
 import { HttpClient } from './net/http-client.js';
 import { createHealthServer } from './obs/health.js';
+import cluster from 'node:cluster';
+import { workerMetrics } from './obs/cluster-metrics.js';
 import { adminRoute } from './obs/admin.js';
 import { withRoute } from './oidc/backchannel-http.js';
 import { createServer } from 'node:http';
@@ -205,10 +207,13 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
       trustedProxies: config.trustedProxies,
     },
   });
+  // In a cluster worker (`--workers`), `/metrics` answers for the whole group, merged by the primary.
+  const groupMetrics = cluster.isWorker ? workerMetrics(core.metrics.registry) : undefined;
   const health = createHealthServer(
     core.readiness,
     core.metrics,
     adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }),
+    groupMetrics?.text,
   );
   const prefixPath = pathOf(config.authserviceUrlPrefix);
   const web = createWebApp({
@@ -263,6 +268,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
       await Promise.all([grpc.shutdown(drainMs), http.close(drainMs), ingress?.close(drainMs), webClosed]);
       await core.close();
       await health.close();
+      groupMetrics?.close();
     },
   };
 }

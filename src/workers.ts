@@ -12,10 +12,14 @@
  *
  * Every worker opens its own session store: SQLite in WAL mode takes several processes on one file
  * (its busy timeout covers writers meeting), and revocations reach the other workers' caches
- * through the store's revocation feed, as between replicas.
+ * through the store's revocation feed, as between replicas. A scrape of `/metrics` gets the whole
+ * group's metrics: the worker it lands on asks the primary, which merges every worker's
+ * (src/obs/cluster-metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { schema } from './config/schema.js';
+import { metricsHub } from './obs/cluster-metrics.js';
 import type { Logger } from './obs/log.js';
 
 /** What a started service offers the worker runner. */
@@ -35,20 +39,25 @@ export interface WorkerOptions {
   readonly maxCrashes?: number;
   /** How long the primary waits for workers to drain after SIGTERM before it kills them. Default 60 000. */
   readonly killAfterMs?: number;
+  /** How long the primary waits for each worker's metrics when a scrape asks for the group's (src/obs/cluster-metrics.ts). Default 2000. */
+  readonly metricsTimeoutMs?: number;
 }
 
 /** Worker ↔ primary messages. */
 const READY = 'oidc-judge:ready';
 
 /**
- * Parses `--workers` / `WORKERS`: a count ≥ 1, or `0` / `auto` for one per CPU. Returns an error
- * message for anything else.
+ * Parses `--workers` / `WORKERS` as the config schema does (a count ≥ 1, or `0` / `auto` for one
+ * per CPU) and resolves one per CPU to `cpus`. Returns an error message for anything else.
  */
 export function parseWorkers(value: string, cpus: number = availableParallelism()): number | string {
-  const v = value.trim().toLowerCase();
-  if (v === 'auto' || v === '0') return Math.max(1, cpus);
-  if (!/^[1-9]\d{0,3}$/.test(v)) return `must be a number of workers (1–9999), or 0 or "auto" for one per CPU (${cpus}), not ${JSON.stringify(value)}`;
-  return Number(v);
+  let n: number;
+  try {
+    n = schema.workers.parse(value);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return n === 0 ? Math.max(1, cpus) : n;
 }
 
 /**
@@ -109,6 +118,8 @@ function runPrimary(count: number, log: Logger, opts: WorkerOptions): Promise<nu
   const stableAfterMs = opts.stableAfterMs ?? 60_000;
   const maxCrashes = opts.maxCrashes ?? 5;
   const killAfterMs = opts.killAfterMs ?? 60_000;
+  // Scrapes of the shared health port get every worker's metrics, merged.
+  const metrics = metricsHub({ timeoutMs: opts.metricsTimeoutMs ?? 2000 });
 
   return new Promise<number>((resolve) => {
     const slots: Slot[] = Array.from({ length: count }, (_, n) => ({ n: n + 1, worker: undefined, startedAt: 0, crashes: 0, restart: undefined }));
@@ -134,8 +145,11 @@ function runPrimary(count: number, log: Logger, opts: WorkerOptions): Promise<nu
       // line), `slot` the place it fills.
       const facts = { worker: worker.id, slot: slot.n, pid: worker.process.pid };
       log.info(facts, 'worker started');
+      metrics.attach(worker);
       worker.on('message', (m: unknown) => {
-        if (m === READY) log.info(facts, 'worker ready');
+        if (m !== READY) return;
+        metrics.ready(worker);
+        log.info(facts, 'worker ready');
       });
       worker.once('exit', (code, signal) => {
         slot.worker = undefined;

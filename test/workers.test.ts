@@ -56,6 +56,20 @@ class Supervised {
 
 const is = (msg: string, more: (l: Line) => boolean = () => true) => (l: Line): boolean => l.msg === msg && more(l);
 
+/** The value of one series in a Prometheus text, e.g. `oidc_judge_workers` or `x_count{via="http"}`. */
+function value(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** `oidc_judge_decisions_total` summed over every label set. */
+function decisionsTotal(text: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('oidc_judge_decisions_total{'))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 /** An ext_authz v3 check over its own connection (a local subchannel pool: no sharing between clients). */
 function grpcCheck(port: number, path: string): Promise<{ status?: { code?: number } }> {
   const check = serviceOf(loadDefinitions(), AUTHZ_V3)['Check']!;
@@ -102,7 +116,7 @@ describe('--workers 2: the service in two cluster workers', () => {
         SKIP_AUTH_URLS: '/public/',
         DRAIN_TIMEOUT: '5',
       },
-      options: { restartDelayMs: 10 },
+      options: { restartDelayMs: 10, metricsTimeoutMs: 1000 },
     });
     const started = await Promise.all([s.until(is('worker ready', (l) => l.worker === 1)), s.until(is('worker ready', (l) => l.worker === 2))]);
     assert.notEqual(started[0].pid, started[1].pid);
@@ -138,6 +152,62 @@ describe('--workers 2: the service in two cluster workers', () => {
       const r = await grpcCheck(ports.grpc, `/public/grpc-${i}`);
       assert.equal(r.status?.code, 0);
     });
+  });
+
+  /** One scrape of the shared health port, on a fresh connection (so cluster may hand it to either worker). */
+  async function scrape(): Promise<string> {
+    const r = await send(ports.health, '/metrics');
+    assert.equal(r.status, 200, r.body);
+    assert.match(String(r.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    return r.body;
+  }
+
+  /** The lines satisfying `pred` once there are at least `n` of them. */
+  async function linesUntil(pred: (l: Line) => boolean, n: number): Promise<Line[]> {
+    while (s.lines.filter(pred).length < n) await s.next(pred);
+    return s.lines.filter(pred);
+  }
+
+  it('/metrics: every scrape, whichever worker takes it, counts the checks of both workers', async () => {
+    const before = await scrape();
+    const base = decisionsTotal(before);
+    const baseHttp = value(before, 'oidc_judge_check_duration_seconds_count{via="http"}') ?? 0;
+    for (let i = 0; i < 20; i++) {
+      const r = await send(ports.http, `/public/scraped-${i}.png`, { headers: { host: 'app.example.com' } });
+      assert.equal(r.status, 200);
+    }
+    // Cluster deals fresh connections round-robin: both workers decided some, so neither one's own registry has all 20.
+    const mine = await linesUntil(is('decision', (l) => String(l['path']).startsWith('/public/scraped-')), 20);
+    assert.deepEqual(new Set(mine.map((l) => l.worker)), new Set([1, 2]));
+    for (let i = 0; i < 4; i++) {
+      const text = await scrape();
+      assert.equal(decisionsTotal(text), base + 20, `scrape ${i}: decisions`);
+      assert.equal(value(text, 'oidc_judge_check_duration_seconds_count{via="http"}'), baseHttp + 20, `scrape ${i}: durations`);
+      assert.equal(value(text, 'oidc_judge_workers'), 2);
+      assert.equal(value(text, 'oidc_judge_workers_reporting'), 2);
+      assert.equal(text.match(/^# TYPE oidc_judge_decisions_total counter$/gm)?.length, 1);
+    }
+  });
+
+  it('/metrics: a worker that does not answer in time is left out, and the scrape still answers', async () => {
+    const frozen = (await s.until(is('worker started', (l) => l.worker === 2))).pid!;
+    process.kill(frozen, 'SIGSTOP');
+    let resumed = false;
+    try {
+      // Cluster hands a stopped worker at most one connection (it never takes it): of two scrapes,
+      // at least one reaches the running worker, whose answer leaves the stopped one out.
+      const scrapes = [scrape(), scrape()];
+      const first = await Promise.race(scrapes);
+      assert.equal(value(first, 'oidc_judge_workers'), 2);
+      assert.equal(value(first, 'oidc_judge_workers_reporting'), 1);
+      process.kill(frozen, 'SIGCONT');
+      resumed = true;
+      await Promise.all(scrapes);
+    } finally {
+      if (!resumed) process.kill(frozen, 'SIGCONT');
+    }
+    // Back: its late answers to the earlier scrapes are ignored, and it reports again.
+    assert.equal(value(await scrape(), 'oidc_judge_workers_reporting'), 2);
   });
 
   it('a worker that dies is replaced, and the new one serves', async () => {

@@ -72,6 +72,15 @@ function parseCidrs(v: unknown, at: string, errs: string[]): readonly string[] {
 
 const defaultChain = ['kubernetes', 'access_token', 'session', 'id_token'] as const;
 
+/** `WORKERS`: a count of processes, or `auto` / `0` for one per CPU (both give 0; src/main.ts counts the CPUs). */
+function parseWorkerCount(raw: string): number {
+  const t = raw.trim().toLowerCase();
+  if (t === 'auto' || t === '0') return 0;
+  const n = /^[1-9]\d{0,2}$/.test(t) ? Number(t) : NaN;
+  if (!(n <= 256)) throw new Error(`must be a number of workers (1–256), or 0 or "auto" for one per CPU, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 /** `ADMIN_TOKEN`: empty (off), or a token hard to guess. The message never echoes it. */
 function parseAdminToken(raw: string): string {
   const t = raw.trim();
@@ -170,7 +179,11 @@ export const schema = {
     checkTimeout: int('CHECK_TIMEOUT', 'Milliseconds one check may take before it answers 503 (keep it below the proxy’s ext_authz timeout); 0 turns the bound off.', { default: 3000, min: 0, max: 600000 }),
     ingressPort: port('INGRESS_PORT', 'Port of the built-in ingress forwarder (judge in-process, then proxy to `INGRESS_UPSTREAM`); 0 turns it off.', { default: 0 }),
     ingressUpstream: url('INGRESS_UPSTREAM', 'Upstream URL the ingress forwarder proxies allowed requests to.', { default: '' }),
-    workers: int('WORKERS', 'Processes serving every listener (`--workers N`, Node cluster; they share the SQLite file or Redis); 0: one per CPU.', { default: 1, min: 0, max: 256 }),
+    workers: {
+      ...int('WORKERS', 'Processes serving every listener (`--workers N`, Node cluster; they share the SQLite file or Redis; `/metrics` merges them all); `auto` or 0: one per CPU.', { default: 1 }),
+      type: 'integer \\| auto',
+      parse: parseWorkerCount,
+    },
     drainTimeout: int('DRAIN_TIMEOUT', 'Seconds to let in-flight checks finish after SIGTERM.', { default: 15, min: 0, max: 600 }),
 
   }),

@@ -16,7 +16,11 @@ export interface HealthServer {
 /** A route on the health port: true when it took (and answers) the request. */
 export type HealthRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-export function createHealthServer(readiness: Readiness, metrics: Metrics, routes?: HealthRoute): HealthServer {
+/**
+ * `metricsText` makes the `/metrics` body instead of `metrics.registry` (a cluster worker answers
+ * with the whole group's metrics, src/obs/cluster-metrics.ts); its failure answers 500.
+ */
+export function createHealthServer(readiness: Readiness, metrics: Metrics, routes?: HealthRoute, metricsText?: () => Promise<string>): HealthServer {
   const server: Server = createServer((req, res) => {
     if (routes?.(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
@@ -25,7 +29,7 @@ export function createHealthServer(readiness: Readiness, metrics: Metrics, route
       return;
     }
     if (path === '/metrics') {
-      metrics.registry.metrics().then(
+      (metricsText ?? (() => metrics.registry.metrics()))().then(
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
         () => res.writeHead(500).end(),
       );
