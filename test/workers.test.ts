@@ -168,7 +168,7 @@ describe('--workers 2: the service in two cluster workers', () => {
     return s.lines.filter(pred);
   }
 
-  it('/metrics: every scrape, whichever worker takes it, counts the checks of both workers', async () => {
+  it('/metrics: every scrape, whichever worker takes it, counts the checks of both workers', { timeout: 30_000 }, async () => {
     const before = await scrape();
     const base = decisionsTotal(before);
     const baseHttp = value(before, 'oidc_judge_check_duration_seconds_count{via="http"}') ?? 0;
@@ -189,7 +189,7 @@ describe('--workers 2: the service in two cluster workers', () => {
     }
   });
 
-  it('/metrics: a worker that does not answer in time is left out, and the scrape still answers', async () => {
+  it('/metrics: a worker that does not answer in time is left out, and the scrape still answers', { timeout: 30_000 }, async () => {
     const frozen = (await s.until(is('worker started', (l) => l.worker === 2))).pid!;
     process.kill(frozen, 'SIGSTOP');
     let resumed = false;
