@@ -1,23 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, pathOf, redacted } from '../../src/config/load.js';
+import { loadConfig, pathOf, redacted } from '../../src/config/load.js';
+import { base, noFiles, problems } from '../helpers/config.js';
 
-const base = { OIDC_PROVIDER: 'https://idp.example.com/dex', CLIENT_ID: 'judge', CLIENT_SECRET: 's3cr3t-value' };
-const noFiles = (p: string): string => {
-  throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-};
 const load = (env: Record<string, string>, more: Partial<Parameters<typeof loadConfig>[0]> = {}) =>
   loadConfig({ env, readFile: noFiles, ...more });
-
-function problems(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
-    return e.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('configuration', () => {
   it('keeps oidc-authservice defaults and derives URLs from AUTHSERVICE_URL_PREFIX', () => {

@@ -1,12 +1,9 @@
 /** `WORKERS` / `--workers` / `workers:` through config loading: a count, or `auto` / 0 for one per CPU. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
+import { base, noFiles, problems } from '../helpers/config.js';
 
-const base = { OIDC_PROVIDER: 'https://idp.example.com/dex', CLIENT_ID: 'judge', CLIENT_SECRET: 's3cr3t-value' };
-const noFiles = (p: string): string => {
-  throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-};
 const workers = (more: { env?: Record<string, string>; flags?: Record<string, string>; file?: string }): number =>
   loadConfig({
     env: { ...base, ...more.env },
@@ -14,16 +11,6 @@ const workers = (more: { env?: Record<string, string>; flags?: Record<string, st
     ...(more.file !== undefined ? { configFile: 'c.yaml' } : {}),
     readFile: more.file !== undefined ? () => more.file! : noFiles,
   }).config.workers;
-
-function problems(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
-    return e.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('configuration: WORKERS', () => {
   it('defaults to one process', () => {
