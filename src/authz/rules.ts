@@ -6,10 +6,16 @@
  * Paths are matched in normalized form even when ambiguous, so `/admin;x` or `/x/../admin` is
  * judged by the `/admin` rule. Deny reasons are short and user-safe: no patterns, no claim values.
  * Rules are indexed by path (see `PathIndex`): a check costs a few Map lookups, not one test per rule.
+ *
+ * A request claiming another method (`X-HTTP-Method-Override: DELETE` on a GET, `?_method=`, see
+ * judge/method-override.ts) is judged once per method it may be read as, and passes only when
+ * every one of them is allowed: a GET-only rule cannot let a DELETE through.
  */
 import type { AllowSpec, AuthzRule } from '../config/rules.js';
 import type { Identity } from '../judge/decision.js';
+import type { JudgeRequest } from '../judge/request.js';
 import { configPath, configPrefix, requestTest, type Test } from '../judge/match.js';
+import { claimedMethods } from '../judge/method-override.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';
 import { ALLOW, type Authorizer, type AuthzOutcome, type Target } from './types.js';
 
@@ -149,12 +155,22 @@ export function rulesAuthorizer(rules: readonly AuthzRule[]): Authorizer | undef
     return compiled[best];
   }
 
+  function judge(identity: Identity, target: Target): AuthzOutcome {
+    const r = firstFit(target);
+    if (r === undefined) return NO_RULE;
+    return r.allows(identity) ? ALLOW : r.deny;
+  }
+
   return {
     name: 'rules',
-    authorize(identity: Identity, target: Target): AuthzOutcome {
-      const r = firstFit(target);
-      if (r === undefined) return NO_RULE;
-      return r.allows(identity) ? ALLOW : r.deny;
+    authorize(identity: Identity, target: Target, req: JudgeRequest): AuthzOutcome {
+      const out = judge(identity, target);
+      if (out.kind !== 'allow') return out;
+      for (const method of claimedMethods(target, req)) {
+        const other = judge(identity, { ...target, method });
+        if (other.kind !== 'allow') return other;
+      }
+      return out;
     },
   };
 }

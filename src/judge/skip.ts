@@ -17,6 +17,7 @@ import type { Target } from '../authz/types.js';
 import type { SkipRule } from '../config/rules.js';
 import { pathOf } from '../config/load.js';
 import { configPath, configPrefix, hostTest, methodTest, pathTest, type Test } from './match.js';
+import { overridesMethod } from './method-override.js';
 import type { JudgeRequest } from './request.js';
 
 export interface SkipOptions {
@@ -72,24 +73,6 @@ function child(n: Frozen, path: string, start: number, end: number): Frozen | un
 
 function isPreflight(t: Target, req: JudgeRequest): boolean {
   return t.method === 'OPTIONS' && !!req.headers['origin'] && !!req.headers['access-control-request-method'];
-}
-
-/** Headers (and the query parameter) web frameworks read as "the real method" of a request. */
-const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];
-const METHOD_OVERRIDE_PARAM = /[?&]_method=([^&#]*)/i;
-
-/**
- * Whether the request asks the upstream to read it as another method than the one judged
- * (`X-HTTP-Method-Override: DELETE` on a GET): then no rule limited to some methods matches it.
- */
-function overridesMethod(t: Target, req: JudgeRequest): boolean {
-  for (const h of METHOD_OVERRIDE_HEADERS) {
-    const v = req.headers[h];
-    if (v !== undefined && v.trim().toUpperCase() !== t.method) return true;
-  }
-  const q = req.path.indexOf('?');
-  const m = q < 0 ? null : METHOD_OVERRIDE_PARAM.exec(req.path.slice(q));
-  return m !== null && m[1]!.toUpperCase() !== t.method;
 }
 
 function fits(c: Cond, t: Target, req: JudgeRequest): boolean {

@@ -84,6 +84,51 @@ describe('authzRules: matching', () => {
   it('is named "rules"', () => assert.equal(compile([{ match: {}, allow: { authenticated: true } }]).name, 'rules'));
 });
 
+describe('authzRules: method overrides are judged under every method they claim', () => {
+  // A GET-only rule for everyone, then admins only for the rest, and a DELETE rule for admins in
+  // front of a lenient catch-all: both orders must refuse a non-admin's overridden DELETE.
+  const getFirst = compile([
+    { match: { methods: ['GET', 'HEAD'], path: { prefix: '/items' } }, allow: { authenticated: true } },
+    { match: {}, allow: { groups: ['admins'] } },
+  ]);
+  const deleteFirst = compile([
+    { match: { methods: ['DELETE'], path: { prefix: '/items' } }, allow: { groups: ['admins'] } },
+    { match: {}, allow: { authenticated: true } },
+  ]);
+  const eve = id('eve');
+  const root = id('root', { groups: ['admins'] });
+  const overrides: [string, Partial<JudgeRequest>][] = [
+    ['/items/1', { headers: { 'x-http-method-override': 'DELETE' } }],
+    ['/items/1', { headers: { 'x-http-method': ' delete ' } }],
+    ['/items/1', { headers: { 'x-method-override': 'GET, DELETE' } }],
+    ['/items/1?_method=DELETE', {}],
+    ['/items/1?a=1&_method=%44ELETE', {}],
+    ['/items/1?_method=GET&_method=DELETE', {}],
+  ];
+
+  for (const [path, more] of overrides) {
+    it(`${path} ${JSON.stringify(more.headers ?? {})}`, () => {
+      assert.equal(check(getFirst, eve, path, more).kind, 'deny');
+      assert.equal(check(deleteFirst, eve, path, more).kind, 'deny');
+      assert.ok(allowed(check(getFirst, root, path, more)));
+      assert.ok(allowed(check(deleteFirst, root, path, more)));
+    });
+  }
+
+  it('an override naming the real method, or empty, changes nothing', () => {
+    for (const h of ['GET', 'get', ' ', '']) assert.ok(allowed(check(getFirst, eve, '/items/1', { headers: { 'x-http-method-override': h } })), h);
+    assert.ok(allowed(check(getFirst, eve, '/items/1?_method=get')));
+    assert.ok(allowed(check(deleteFirst, eve, '/items/1')));
+  });
+
+  it('the deny names the rule that refused the claimed method', () => {
+    assert.deepEqual(check(getFirst, eve, '/items/1', { headers: { 'x-http-method-override': 'DELETE' } }), {
+      kind: 'deny',
+      reason: 'Not allowed by access rule authzRules[1].',
+    });
+  });
+});
+
 describe('authzRules: conditions (any one suffices)', () => {
   const only = (allow: AuthzRule['allow']): Authorizer => compile([{ match: {}, allow }]);
   const ok = (allow: AuthzRule['allow'], who: Identity): boolean => allowed(check(only(allow), who, '/'));
