@@ -31,6 +31,7 @@ import { adminRoute } from './obs/admin.js';
 import { withRoute } from './oidc/backchannel-http.js';
 import { createServer } from 'node:http';
 import { listenOn } from './net/listen.js';
+import { limitSlowClients } from './net/slow-clients.js';
 import type { Logger } from './obs/log.js';
 import { createMetrics, type Metrics } from './obs/metrics.js';
 import { observe } from './obs/observe.js';
@@ -195,6 +196,8 @@ export interface App extends Core {
 export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const core = buildCore(config, deps);
   const host = config.serverHostname;
+  // Slowloris: every HTTP/1 listener cuts a client that drips its request (408).
+  const slowClients = { headersMs: config.httpHeadersTimeout * 1000, requestMs: config.httpRequestTimeout * 1000 };
   const grpc = createGrpcJudge({ judge: core.judge, readiness: core.readiness, log: deps.log });
   const http = createHttpJudge({
     judge: core.judge,
@@ -205,6 +208,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
       forwardAuthPath: config.forwardAuthUrl,
       checkPathPrefix: config.httpCheckPathPrefix,
       trustedProxies: config.trustedProxies,
+      slowClients,
     },
   });
   // In a cluster worker (`--workers`), `/metrics` answers for the whole group, merged by the primary.
@@ -214,6 +218,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     core.metrics,
     adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }),
     groupMetrics?.text,
+    slowClients,
   );
   const prefixPath = pathOf(config.authserviceUrlPrefix);
   const web = createWebApp({
@@ -228,6 +233,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
   const webHandler = withRoute(core.browser.webBackchannelRoute, web.app);
   const webServer = createServer(webHandler);
+  limitSlowClients(webServer, slowClients);
   const ingress =
     config.ingressPort === 0
       ? undefined
@@ -239,6 +245,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
           stripCookies: [config.sessionCookieName, LOGIN_COOKIE],
           stripCookiePrefixes: [LOGIN_COOKIE_PREFIX],
           trustedProxies: config.trustedProxies,
+          timeouts: { headersMs: slowClients.headersMs },
           log: deps.log,
         });
   const ports = {

@@ -185,6 +185,9 @@ export function loadConfig(src: ConfigSources): Loaded {
     const problem = allowedHostError(h);
     if (problem !== undefined) errors.push(`${at('allowedRedirectHosts')}: ${problem}`);
   }
+  if ((resolved['httpHeadersTimeout'] as number) > (resolved['httpRequestTimeout'] as number)) {
+    errors.push(`${at('httpHeadersTimeout')}: must not exceed HTTP_REQUEST_TIMEOUT (${String(resolved['httpRequestTimeout'])} s), which bounds the head too`);
+  }
   const idle = resolved['sessionIdleTimeout'] as number;
   if (idle > (resolved['sessionMaxAge'] as number)) warnings.push('SESSION_IDLE_TIMEOUT is longer than SESSION_MAX_AGE: the idle limit never applies');
 

@@ -185,6 +185,8 @@ export const schema = {
       parse: parseWorkerCount,
     },
     drainTimeout: int('DRAIN_TIMEOUT', 'Seconds to let in-flight checks finish after SIGTERM.', { default: 15, min: 0, max: 600 }),
+    httpHeadersTimeout: int('HTTP_HEADERS_TIMEOUT', 'Seconds a client of the judge HTTP, web, health and ingress ports may take to send a request head before it gets 408 and the connection closes (slow clients).', { default: 10, min: 1, max: 600 }),
+    httpRequestTimeout: int('HTTP_REQUEST_TIMEOUT', 'Seconds a client of the judge HTTP, web and health ports may take to send a whole request, head and body (the ingress forwarder allows 300 s for uploads).', { default: 30, min: 1, max: 3600 }),
 
   }),
   // ── Sessions ─────────────────────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ import { joinHeaders, replyFor } from '../judge/http-map.js';
 import { configPrefix, underPrefix } from '../judge/match.js';
 import { normalizePath } from '../judge/path.js';
 import type { JudgeRequest } from '../judge/request.js';
+import { checkIntervalFor } from '../net/slow-clients.js';
 import { createProxyEngine, type HeaderEdits, type UpstreamTls } from './proxy.js';
 import { BAD_REQUEST, NOT_FOUND, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
 
@@ -224,6 +225,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     requireHostHeader: true,
     headersTimeout: t.headersMs ?? 60_000,
     requestTimeout: t.requestMs ?? 300_000,
+    connectionsCheckingInterval: checkIntervalFor(t.headersMs ?? 60_000),
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => handle(req, res, false);
   const server = deps.tls === undefined ? createServer(options, onRequest) : createTlsServer({ ...options, ...deps.tls }, onRequest);

@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { checkIntervalFor } from '../net/slow-clients.js';
 import type { ForwarderDeps, ListenSpec, ModeDefinition, ModeHandler } from './mode.js';
 import { UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
 import { createHealthServer, notReady } from './run-health.js';
@@ -72,7 +73,7 @@ interface Running {
 
 function serverFor(block: ForwarderBlock, handler: ModeHandler, deps: RuntimeDeps, addr: ListenAddress): Running {
   const t = deps.serverTimeouts ?? {};
-  const options: ServerOptions = { maxHeaderSize: 65_536, keepAlive: true, requireHostHeader: true, headersTimeout: t.headersMs ?? 60_000, requestTimeout: t.requestMs ?? 300_000 };
+  const options: ServerOptions = { maxHeaderSize: 65_536, keepAlive: true, requireHostHeader: true, headersTimeout: t.headersMs ?? 60_000, requestTimeout: t.requestMs ?? 300_000, connectionsCheckingInterval: checkIntervalFor(t.headersMs ?? 60_000) };
   let server: Server;
   if (block.listen.tls !== undefined) {
     const { certFile, keyFile } = block.listen.tls;

@@ -5,6 +5,7 @@
  * 503 (fail closed), never an allow.
  */
 import { listenOn } from '../net/listen.js';
+import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients, type SlowClientLimits } from '../net/slow-clients.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../obs/log.js';
 import type { Decision } from './decision.js';
@@ -28,6 +29,8 @@ export interface HttpJudgeOptions {
   readonly keepAliveTimeoutMs?: number;
   /** Largest request head accepted (JWTs and cookies are big). Default 65 536. */
   readonly maxHeaderSize?: number;
+  /** Slow-client limits (`HTTP_HEADERS_TIMEOUT`, `HTTP_REQUEST_TIMEOUT`). Default 10 s / 30 s. */
+  readonly slowClients?: SlowClientLimits;
 }
 
 export interface HttpJudgeDeps {
@@ -169,6 +172,7 @@ export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
 
   const server = createServer({ maxHeaderSize: options.maxHeaderSize ?? 65_536, keepAlive: true }, handle);
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 620_000;
+  limitSlowClients(server, options.slowClients ?? DEFAULT_SLOW_CLIENT_LIMITS);
 
   return {
     server,

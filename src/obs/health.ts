@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenOn } from '../net/listen.js';
+import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients, type SlowClientLimits } from '../net/slow-clients.js';
 import type { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 
@@ -20,7 +21,13 @@ export type HealthRoute = (req: IncomingMessage, res: ServerResponse) => boolean
  * `metricsText` makes the `/metrics` body instead of `metrics.registry` (a cluster worker answers
  * with the whole group's metrics, src/obs/cluster-metrics.ts); its failure answers 500.
  */
-export function createHealthServer(readiness: Readiness, metrics: Metrics, routes?: HealthRoute, metricsText?: () => Promise<string>): HealthServer {
+export function createHealthServer(
+  readiness: Readiness,
+  metrics: Metrics,
+  routes?: HealthRoute,
+  metricsText?: () => Promise<string>,
+  slowClients: SlowClientLimits = DEFAULT_SLOW_CLIENT_LIMITS,
+): HealthServer {
   const server: Server = createServer((req, res) => {
     if (routes?.(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
@@ -39,6 +46,7 @@ export function createHealthServer(readiness: Readiness, metrics: Metrics, route
     else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${readiness.reason}\n`);
   });
   server.keepAliveTimeout = 5000;
+  limitSlowClients(server, slowClients);
   return {
     listen: (host, port) => listenOn(server, host, port),
     close: () =>

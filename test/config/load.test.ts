@@ -143,6 +143,14 @@ templateContext: { LOGO: /logo.svg }
     assert.match(text, /lists an authenticator twice/);
   });
 
+  it('slow-client limits: 10 s / 30 s by default; a head limit above the request limit is refused', () => {
+    const { config } = load(base);
+    assert.deepEqual([config.httpHeadersTimeout, config.httpRequestTimeout], [10, 30]);
+    assert.deepEqual(problems(() => load({ ...base, HTTP_HEADERS_TIMEOUT: '40' })), ['HTTP_HEADERS_TIMEOUT: must not exceed HTTP_REQUEST_TIMEOUT (30 s), which bounds the head too']);
+    assert.match(problems(() => load({ ...base, HTTP_HEADERS_TIMEOUT: '0' })).join(), /HTTP_HEADERS_TIMEOUT/);
+    assert.equal(load({ ...base, HTTP_HEADERS_TIMEOUT: '40', HTTP_REQUEST_TIMEOUT: '40' }).config.httpHeadersTimeout, 40);
+  });
+
   it('treats boltdb as the embedded store, with a warning', () => {
     const { config, warnings } = load({ ...base, SESSION_STORE_TYPE: 'boltdb' });
     assert.equal(config.sessionStoreType, 'sqlite');

@@ -141,3 +141,41 @@ describe('hostile HTTP: huge heads, slow clients', () => {
     }
   });
 });
+
+describe('hostile HTTP: the service’s own slow-client limits (HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT)', () => {
+  let g: Guarded;
+  before(async () => {
+    g = await startGuarded({ SKIP_AUTH_URLS: '/public', HTTP_HEADERS_TIMEOUT: '1', HTTP_REQUEST_TIMEOUT: '2' });
+  });
+  after(() => g.stop());
+
+  it('a dripped head is cut with 408 on the judge, web, health and ingress ports, within the limit plus the check interval', async (t) => {
+    const ports = { judge: g.http, web: g.judge.app.ports.web, health: g.judge.app.ports.health, ingress: g.ingress };
+    const start = Date.now();
+    const slow = await Promise.all(Object.values(ports).map((p) => slowHead(p, true)));
+    const cut = await Promise.all(slow.map((s) => s.closed));
+    Object.keys(ports).forEach((name, i) => {
+      const { at, data } = cut[i]!;
+      assert.match(data, /^HTTP\/1\.1 408 /, name);
+      // 1 s limit, checked every 100 ms: well before Node's default 60 s (or its 30 s check interval).
+      assert.ok(at - start >= 900 && at - start < 3000, `${name}: cut after ${at - start} ms`);
+      t.diagnostic(`${name}: dripped head cut after ${at - start} ms`);
+    });
+  });
+
+  it('a dripped body to the web server is cut at the request limit', async () => {
+    const socket = connect(g.judge.app.ports.web, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    let data = '';
+    socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
+    const start = Date.now();
+    socket.write('POST /authservice/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000\r\n\r\n');
+    const drip = setInterval(() => socket.write('a'), 100);
+    await closeOf(socket);
+    clearInterval(drip);
+    const cut = Date.now() - start;
+    assert.ok(cut >= 1900 && cut < 4000, `cut after ${cut} ms`);
+    assert.doesNotMatch(data, /^HTTP\/1\.1 [23]/, 'never answered as if the form had arrived');
+  });
+});
