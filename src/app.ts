@@ -78,8 +78,11 @@ function caPem(config: Config): string | undefined {
   }
 }
 
+/** What Core.close() must also close: the HTTP clients the authenticators and authorizers own. */
+type Closers = (() => void)[];
+
 /** The authenticators, in `AUTHN_CHAIN` order, skipping those turned off or not available. */
-function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, log: Logger, browser: BrowserLogin): Authenticator[] {
+function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, log: Logger, browser: BrowserLogin, closers: Closers): Authenticator[] {
   const deps = { clock, issuers, log };
   const out: Authenticator[] = [];
   for (const name of config.authnChain) {
@@ -91,6 +94,7 @@ function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, l
           const ca = caPem(config);
           // No redirects: the bearer must not follow one to another host.
           const http = new HttpClient({ maxRedirects: 0, ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });
+          closers.push(() => http.close());
           const lookup = { discovery: issuers.primary, http, clock, log };
           out.push(config.accessTokenAuthn === 'opaque' ? new OpaqueTokenAuthenticator(config, lookup) : new IntrospectionAuthenticator(config, lookup));
         }
@@ -99,7 +103,7 @@ function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, l
         if (config.idtokenAuthnEnabled) out.push(new IdTokenAuthenticator(config, deps));
         break;
       case 'kubernetes': {
-        const kube = config.kubernetesAuthnEnabled ? createKubernetesAuthenticator(config, { clock, log }) : undefined;
+        const kube = config.kubernetesAuthnEnabled ? createKubernetesAuthenticator(config, { clock, log, onClose: (c) => closers.push(c) }) : undefined;
         if (kube) out.push(kube);
         break;
       }
@@ -111,12 +115,13 @@ function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, l
   return out;
 }
 
-function authorizers(config: Config, clock: Clock, log: Logger): Authorizer[] {
+function authorizers(config: Config, clock: Clock, log: Logger, closers: Closers): Authorizer[] {
   const rules = rulesAuthorizer(config.authzRules);
   const out = [groupsAuthorizer(config.groupsAllowlist), ...(rules ? [rules] : [])];
   if (config.externalAuthzUrl !== '') {
     const ca = caPem(config);
     const http = new HttpClient({ timeoutMs: config.externalAuthzTimeout, maxBytes: MAX_RESPONSE_BYTES, maxRedirects: 0, ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });
+    closers.push(() => http.close());
     if (config.checkTimeout > 0 && config.externalAuthzTimeout >= config.checkTimeout) log.warn('EXTERNAL_AUTHZ_TIMEOUT is not below CHECK_TIMEOUT: a slow external authorizer ends the check with 503 instead of 403');
     out.push(externalAuthorizer({ url: config.externalAuthzUrl, http, clock, log }));
   }
@@ -154,14 +159,15 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   });
   const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, sessions, pages, clock, log: deps.log });
   const responses = createResponses(pages);
+  const closers: Closers = [];
   const judge = createJudge({
     ownRoutes: browser.judgeRoutes,
     login: browser.login,
     onForbidden: (identity) => browser.onForbidden(identity),
     targetOf,
     skip: compileSkipRules(config),
-    authenticators: authenticators(config, issuers, clock, deps.log, browser),
-    authorizers: authorizers(config, clock, deps.log),
+    authenticators: authenticators(config, issuers, clock, deps.log, browser, closers),
+    authorizers: authorizers(config, clock, deps.log, closers),
     identityHeaders: compileIdentityHeaders(config),
     responses,
   });
@@ -180,6 +186,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
       clearInterval(sweep);
       issuers.stop();
       http.close();
+      for (const c of closers) c();
       await sessions.close();
       await store.close();
     },

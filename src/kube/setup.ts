@@ -24,6 +24,8 @@ export interface KubernetesSetupDeps {
   /** Defaults to the standard mount point. */
   readonly serviceAccountDir?: string;
   readonly options?: KubernetesAuthnOptions;
+  /** Receives what to call at shutdown (closing the API client's keep-alive connections). */
+  readonly onClose?: (close: () => void) => void;
 }
 
 function mtimeOf(p: string): number | undefined {
@@ -57,5 +59,6 @@ export function createKubernetesAuthenticator(config: KubernetesSetupConfig, dep
   }
   deps.log.info({ source: creds.source, server: creds.server }, 'Kubernetes service-account tokens: on (TokenReview)');
   const kube = new KubeClient(creds, { userAgent: 'oidc-judge' });
+  deps.onClose?.(() => kube.close());
   return new KubernetesAuthenticator(config, { clock: deps.clock, log: deps.log, kube }, deps.options);
 }

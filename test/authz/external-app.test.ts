@@ -163,3 +163,42 @@ describe('external authorizer over https', () => {
     assert.equal(authz.bodies.length, 1, 'only the trusting judge got through');
   });
 });
+
+describe('external authorizer: connections at shutdown', () => {
+  it('stopping the service closes its keep-alive connection to the authorizer', async () => {
+    const op = await startOp();
+    const sockets = new Set<import('node:net').Socket>();
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
+    });
+    server.keepAliveTimeout = 0; // the authorizer never closes an idle connection: only the judge can
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/authorize`;
+    const judge = await startJudge(op.issuer, { env: { EXTERNAL_AUTHZ_URL: url } });
+    let stopped = false;
+    try {
+      const token = { authorization: `Bearer ${await accessToken(op, 'alice@example.com', ['devs'])}`, ...API };
+      assert.equal((await request(judge.app.ports.http, '/authservice/verify/x', token)).status, 204);
+      assert.equal(sockets.size, 1, 'one kept-alive connection after the check');
+      const [socket] = sockets;
+      const closed = once(socket!, 'close');
+      stopped = true;
+      await judge.stop();
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((_, reject) => (bound = setTimeout(() => reject(new Error('still connected 2 s after stop')), 2000)))]);
+      clearTimeout(bound);
+      assert.equal(sockets.size, 0);
+    } finally {
+      if (!stopped) await judge.stop();
+      server.close();
+      server.closeAllConnections();
+      await op.stop();
+    }
+  });
+});
