@@ -54,6 +54,11 @@ export function fieldSchema(field) {
         const caseInsensitive = values.every((v) => parses(field, v.toLowerCase()) && parses(field, v.toUpperCase()));
         return caseInsensitive ? { description, type: 'string', pattern: wordsPattern(values) } : { description, type: 'string', enum: values };
       }
+      // `integer | auto`: an integer, or one of the words (as its parser reads them).
+      const words = values.filter((v) => v !== 'integer');
+      if (values.includes('integer') && words.length > 0 && words.every((v) => parses(field, v))) {
+        return { description, anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\s*-?[0-9]+\\s*$' }, { type: 'string', pattern: wordsPattern(words) }] };
+      }
       // A field kind this generator does not know yet: any scalar; the service still validates it.
       return { description, type: ['string', 'number', 'boolean'] };
     }

@@ -66,6 +66,12 @@ describe('helm/oidc-judge structure', () => {
     assert.deepEqual(bad({ config: { LOG_LEVEL: 'debug', SESSION_SAME_SITE: 'strict', CACHE_ENABLED: 'Yes', SESSION_MAX_AGE: '3600', CLIENT_SECRET_FILE: '/s' } }), []);
     assert.match(bad({ config: { CACHE_ENABLED: 'maybe' } }).join(), /config\.CACHE_ENABLED/);
     assert.match(bad({ config: { SESSION_MAX_AGE: 'a day' } }).join(), /config\.SESSION_MAX_AGE/);
+    // WORKERS is `integer | auto`: a count, or the word in any case.
+    assert.deepEqual(bad({ config: { WORKERS: 4 } }), []);
+    assert.deepEqual(bad({ config: { WORKERS: 'Auto' } }), []);
+    assert.deepEqual(bad({ config: { WORKERS: '2' } }), []);
+    assert.match(bad({ config: { WORKERS: 'many' } }).join(), /config\.WORKERS/);
+    assert.match(bad({ config: { WORKERS: true } }).join(), /config\.WORKERS/);
     assert.match(bad({ config: { CLAIMS_SOURCE: 'both', TOKEN_ENDPOINT_AUTH_METHOD: 'private_key_jwt' } }).join(), /TOKEN_ENDPOINT_AUTH_METHOD/);
     assert.deepEqual(bad({ config: { TEMPLATE_CONTEXT_LOGO: 'x.png', SKIP_RULES: [{ path: '/x' }], OIDC_SCOPES: 'openid email' } }), []);
     assert.match(bad({ store: { type: 'etcd' } }).join(), /store\.type/);
