@@ -130,7 +130,10 @@ describe('--workers 2: the service in two cluster workers', () => {
     await op.stop();
   });
 
-  /** Sends checks on fresh connections until each of `workers` has logged a decision for one of them. */
+  /**
+   * Sends checks on fresh connections until each of `workers` has logged a decision for one of them.
+   * The tests using it carry a timeout, so a worker that never gets a connection fails by name.
+   */
   async function answeredBy(via: 'http' | 'grpc', workers: readonly number[], check: (i: number) => Promise<void>): Promise<void> {
     const seen = Promise.all(workers.map((w) => s.next(is('decision', (l) => l.worker === w && l['via'] === via))));
     let done = false;
@@ -140,14 +143,14 @@ describe('--workers 2: the service in two cluster workers', () => {
     await seen;
   }
 
-  it('both workers answer HTTP checks on the one judge port', async () => {
+  it('both workers answer HTTP checks on the one judge port', { timeout: 30_000 }, async () => {
     await answeredBy('http', [1, 2], async (i) => {
       const r = await send(ports.http, `/public/logo-${i}.png`, { headers: { host: 'app.example.com' } });
       assert.equal(r.status, 200);
     });
   });
 
-  it('both workers answer gRPC checks on the one gRPC port', async () => {
+  it('both workers answer gRPC checks on the one gRPC port', { timeout: 30_000 }, async () => {
     await answeredBy('grpc', [1, 2], async (i) => {
       const r = await grpcCheck(ports.grpc, `/public/grpc-${i}`);
       assert.equal(r.status?.code, 0);
@@ -210,7 +213,7 @@ describe('--workers 2: the service in two cluster workers', () => {
     assert.equal(value(await scrape(), 'oidc_judge_workers_reporting'), 2);
   });
 
-  it('a worker that dies is replaced, and the new one serves', async () => {
+  it('a worker that dies is replaced, and the new one serves', { timeout: 30_000 }, async () => {
     const victim = (await s.until(is('worker started', (l) => l.worker === 1))).pid!;
     const died = s.next(is('worker 1 died unexpectedly; restarting slot 1 in 10 ms'));
     const replaced = s.next(is('worker ready', (l) => l.slot === 1));
