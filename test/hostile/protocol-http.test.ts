@@ -46,6 +46,21 @@ async function slowHead(port: number, drip = false, everyMs = 100): Promise<{ so
   return { socket, closed };
 }
 
+/** Sends `head` (promising a body) then drips the body a chunk every 100 ms; resolves when the server closes, with how long that took and what it answered. */
+async function slowBody(port: number, head: string, chunk: string): Promise<{ ms: number; data: string }> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  let data = '';
+  socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
+  const start = Date.now();
+  socket.write(head);
+  const drip = setInterval(() => socket.write(chunk), 100);
+  await closeOf(socket);
+  clearInterval(drip);
+  return { ms: Date.now() - start, data };
+}
+
 describe('hostile HTTP: huge heads, slow clients', () => {
   let g: Guarded;
   before(async () => {
@@ -124,15 +139,7 @@ describe('hostile HTTP: huge heads, slow clients', () => {
       const head = await slow.closed;
       assert.match(head.data, /^HTTP\/1\.1 408 /);
       // A body promised (10 000 bytes) and dripped: cut at the request timeout, never completed upstream.
-      const socket = connect(port, '127.0.0.1');
-      socket.on('error', () => undefined);
-      await once(socket, 'connect');
-      const bodyStart = Date.now();
-      socket.write('POST /public/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000\r\n\r\n');
-      const drip = setInterval(() => socket.write('0123456789'), 100);
-      await closeOf(socket);
-      clearInterval(drip);
-      const cut = Date.now() - bodyStart;
+      const { ms: cut } = await slowBody(port, 'POST /public/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000\r\n\r\n', '0123456789');
       assert.ok(cut < 3000, `body cut after ${cut} ms`);
       assert.ok(head.at - start < 3000);
       t.diagnostic(`forwarder: dripped head cut after ${head.at - start} ms, dripped body after ${cut} ms (timeouts 400/800 ms)`);
@@ -164,17 +171,8 @@ describe('hostile HTTP: the service’s own slow-client limits (HTTP_HEADERS_TIM
   });
 
   it('a dripped body to the web server is cut at the request limit', async () => {
-    const socket = connect(g.judge.app.ports.web, '127.0.0.1');
-    socket.on('error', () => undefined);
-    await once(socket, 'connect');
-    let data = '';
-    socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
-    const start = Date.now();
-    socket.write('POST /authservice/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000\r\n\r\n');
-    const drip = setInterval(() => socket.write('a'), 100);
-    await closeOf(socket);
-    clearInterval(drip);
-    const cut = Date.now() - start;
+    const head = 'POST /authservice/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000\r\n\r\n';
+    const { ms: cut, data } = await slowBody(g.judge.app.ports.web, head, 'a');
     assert.ok(cut >= 1900 && cut < 4000, `cut after ${cut} ms`);
     assert.doesNotMatch(data, /^HTTP\/1\.1 [23]/, 'never answered as if the form had arrived');
   });
