@@ -165,6 +165,15 @@ export const NO_HTTP_RESPONSE: CheckResponseMsg = Object.freeze({
   denied_response: Object.freeze({ status: httpStatus(403), headers: NONE, body: '' }),
 });
 
+/**
+ * The answer to bytes that are no CheckRequest: 403, like any check we cannot read — a gRPC error
+ * here would be turned into an allow by Envoy's `failure_mode_allow: true`.
+ */
+export const MALFORMED_RESPONSE: CheckResponseMsg = Object.freeze({
+  status: STATUS_PERMISSION_DENIED,
+  denied_response: Object.freeze({ status: httpStatus(403), headers: NONE, body: 'Forbidden' }),
+});
+
 // ---- CheckRequest → JudgeRequest ----
 
 function lowerCaseCopy(src: Readonly<Record<string, string>>): Record<string, string> {

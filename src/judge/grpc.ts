@@ -10,6 +10,7 @@ import type { Readiness } from '../obs/readiness.js';
 import { protoDir } from '../paths.js';
 import type { Decision } from './decision.js';
 import {
+  MALFORMED_RESPONSE,
   NO_HTTP_RESPONSE,
   UNAVAILABLE_RESPONSE,
   toCheckResponse,
@@ -84,10 +85,14 @@ export function serviceOf(pkg: protoLoader.PackageDefinition, name: string): grp
   return def as grpc.ServiceDefinition;
 }
 
+/** What `requestDeserialize` hands the handler for bytes that are no CheckRequest. */
+const MALFORMED_REQUEST: object = Object.freeze({});
+
 /**
- * A copy of the Authorization service whose response serializer can never fail the call: should a
- * response not encode, the 503 deny goes out instead of a gRPC INTERNAL error (which Envoy's
- * `failure_mode_allow` would turn into an allow).
+ * A copy of the Authorization service whose (de)serializers can never fail the call: bytes that do
+ * not decode reach the handler as MALFORMED_REQUEST (answered with a 403 deny), and should a
+ * response not encode, the 503 deny goes out — never a gRPC INTERNAL error, which Envoy's
+ * `failure_mode_allow` would turn into an allow.
  */
 function failClosed(def: grpc.ServiceDefinition, log: Logger): grpc.ServiceDefinition {
   const check = def['Check'];
@@ -107,7 +112,16 @@ function failClosed(def: grpc.ServiceDefinition, log: Logger): grpc.ServiceDefin
       return serialize(UNAVAILABLE_RESPONSE);
     }
   };
-  return { Check: { ...check, responseSerialize } };
+  const deserialize = check.requestDeserialize;
+  const requestDeserialize = (bytes: Buffer): unknown => {
+    try {
+      return deserialize(bytes);
+    } catch (err) {
+      log.warn({ err: errorFacts(err), bytes: bytes.length }, 'ext_authz: CheckRequest did not decode; denying (403)');
+      return MALFORMED_REQUEST;
+    }
+  };
+  return { Check: { ...check, requestDeserialize, responseSerialize } };
 }
 
 /** What we log about an error: never the whole object (it might carry a request or a token). */
@@ -139,6 +153,10 @@ export function createGrpcJudge(opts: GrpcJudgeOptions): GrpcJudge {
     (call: grpc.ServerUnaryCall<CheckRequestMsg, CheckResponseMsg>, callback: grpc.sendUnaryData<CheckResponseMsg>): void => {
       let req: JudgeRequest | undefined;
       let pending: Promise<Decision>;
+      if ((call.request as unknown) === MALFORMED_REQUEST) {
+        callback(null, MALFORMED_RESPONSE);
+        return;
+      }
       try {
         req = toJudgeRequest(call.request, via, call.getPeer());
         if (req === undefined) {

@@ -2,8 +2,9 @@
  * Hostile gRPC at the ext_authz port of the assembled service: bytes that are no CheckRequest
  * (garbage, truncated, wrong wire types, 200-level nesting in `metadata_context`), a message over
  * the 4 MiB limit, an empty message, a request with a 20 000-entry header map and NUL, CR/LF and
- * invalid UTF-8 in it. Each gets an error status or a deny — never OK with an allow — and the
- * server keeps judging afterwards.
+ * invalid UTF-8 in it. Each gets a deny — never an allow, and never a gRPC error (which Envoy's
+ * `failure_mode_allow: true` turns into an allow) except RESOURCE_EXHAUSTED for the oversized
+ * message, which grpc-js refuses before we see it — and the server keeps judging afterwards.
  */
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
@@ -66,7 +67,7 @@ describe('hostile gRPC messages', () => {
     assert.equal(r.denied_response?.status?.code, 401);
   };
 
-  it('bytes that are no CheckRequest: an error status (never OK), and the next check is judged', async () => {
+  it('bytes that are no CheckRequest: a 403 deny (not a gRPC error fail-open could turn into an allow), and the next check is judged', async () => {
     const good = check.requestSerialize(checkRequest('/api', API));
     const cases = [
       Buffer.from([0xff, 0xff, 0xff, 0xff]),
@@ -78,7 +79,11 @@ describe('hostile gRPC messages', () => {
     ];
     for (const bytes of cases) {
       const r = await send(bytes);
-      assert.notEqual(r.code, 0, `accepted ${bytes.subarray(0, 8).toString('hex')}`);
+      const what = bytes.subarray(0, 8).toString('hex');
+      assert.equal(r.code, 0, `a gRPC error for ${what}`);
+      assert.equal(r.response?.status.code, 7, `PERMISSION_DENIED for ${what}`);
+      assert.equal(r.response?.ok_response ?? undefined, undefined);
+      assert.equal((r.response as { denied_response?: { status?: { code?: number } } }).denied_response?.status?.code, 403);
       await stillJudging();
     }
   });
