@@ -67,7 +67,21 @@ export function createClient(o: RedisStoreOptions): Client {
   // turn share a round trip instead of a syscall each (command clients only, not the subscriber).
   const common = { ...commonOptions(o), enableAutoPipelining: true };
   if (o.mode === 'cluster') {
-    const options = { enableOfflineQueue: false, enableAutoPipelining: true, clusterRetryStrategy: backoff, slotsRefreshTimeout: timeout, redisOptions: common } satisfies ClusterOptions;
+    // ioredis retries CLUSTERDOWN and a closed node connection every 100 ms up to `maxRedirections`
+    // (default 16: 1.6 s per command, several per check, past CHECK_TIMEOUT). A failover takes the
+    // cluster's node timeout anyway: give up after about half a command timeout (MOVED/ASK
+    // redirects, one or two hops, are unaffected).
+    const maxRedirections = Math.max(3, Math.ceil(timeout / 200));
+    const options = {
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      clusterRetryStrategy: backoff,
+      slotsRefreshTimeout: timeout,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnFailover: 100,
+      maxRedirections,
+      redisOptions: common,
+    } satisfies ClusterOptions;
     return new Cluster<'legacy'>(
       o.addresses.map((a) => ({ host: a.host, port: a.port })),
       options,

@@ -5,7 +5,12 @@
  * (no offline queue, nothing re-sent after a reconnect), a command that gets no answer fails
  * after `commandTimeoutMs`, and while Redis is down every method rejects with
  * `StoreUnavailableError` at once (or after at most `commandTimeoutMs` while a connection attempt
- * is under way). The client reconnects by itself with a capped backoff.
+ * is under way). The client reconnects by itself with a capped backoff. A Redis that keeps the
+ * connection but stops answering (a Cluster whose slots lost their master, a stopped or swapping
+ * server) would cost every call a long wait. Standalone and Sentinel: after a command fails slowly
+ * (it timed out, or took a quarter of the timeout), one call at a time probes Redis and the others
+ * fail at once, until a call succeeds. Cluster: a stalled node must not fail the calls bound for
+ * the healthy ones, so instead the client's retries are bounded (redis-client.ts).
  *
  * Keys: `<prefix>s:<key>` sessions, `<prefix>t:<key>` login states, `<prefix>l:<name>` locks,
  * `<prefix>x:<subject|sid>:<value>` index sets, `<prefix>j:<key>` one-time claims; the revocation
@@ -40,6 +45,9 @@ class RedisSessionStore implements RedisStore {
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private nextNode = 0;
+  /** Set when a command failed slowly, cleared when one succeeds: meanwhile one call at a time is sent. */
+  private hung: string | undefined;
+  private probing = false;
 
   constructor(
     private readonly client: Client,
@@ -93,10 +101,21 @@ class RedisSessionStore implements RedisStore {
   /** Runs `op` on a ready client; every failure becomes `StoreUnavailableError` (messages carry no values). */
   private async run<T>(op: (c: Client) => Promise<T>): Promise<T> {
     await this.ready();
+    if (this.hung !== undefined && this.probing) throw this.unavailable(`not answering (${this.hung}); one call is probing`);
+    const probe = this.hung !== undefined;
+    const breaker = this.opts.mode !== 'cluster';
+    if (probe) this.probing = true;
+    const started = performance.now();
     try {
-      return await op(this.client);
+      const out = await op(this.client);
+      this.hung = undefined;
+      return out;
     } catch (err) {
-      throw this.unavailable((err as Error).message);
+      const message = (err as Error).message;
+      if (breaker && (/timed out/i.test(message) || performance.now() - started >= this.timeoutMs / 4)) this.hung = message;
+      throw this.unavailable(message);
+    } finally {
+      if (probe) this.probing = false;
     }
   }
 

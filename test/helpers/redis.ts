@@ -37,6 +37,9 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again (after `kill()`) with the same options on the same port. */
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server keeps its connections but answers nothing until resumed. */
+  pause(): void;
+  resume(): void;
   /** Kills it and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -136,6 +139,8 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     log: () => output,
     kill,
     restart: launch,
+    pause: () => void proc?.kill('SIGSTOP'),
+    resume: () => void proc?.kill('SIGCONT'),
     stop: async () => {
       if (stopped) return;
       stopped = true;

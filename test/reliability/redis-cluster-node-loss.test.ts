@@ -2,8 +2,8 @@
  * Fault: one master of a 3-master Redis Cluster is killed under load, the cluster notices (node
  * timeout 1 s) and refuses every command, then the node comes back with its append-only file. At no
  * point is a session nobody issued allowed, nor a known one logged out (401/302) or its cookie
- * cleared: a check either still reads its session from a live node (200) or answers 503; once the
- * node is back, the same process serves every session again.
+ * cleared: a check either still reads its session from a live node (200) or answers 503 — well
+ * before CHECK_TIMEOUT; once the node is back, the same process serves every session again.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -102,8 +102,12 @@ describe('Redis Cluster node loss under load', () => {
         const r = await judge.grpc.check('/api/data', { cookie: `authservice_session=${id}`, accept: 'application/json' });
         assert.equal(r.status.code, 0, `session lost: ${JSON.stringify(r.denied_response?.status)}`);
       }
-      const slowest = Math.max(...refused.map((o) => o.endedAt - o.startedAt));
-      t.diagnostic(`cluster: slowest 503 while down ${slowest} ms; ${onVictim} of 24 sessions on the killed node; first allow ${firstAllowedAfter.endedAt - up} ms after cluster_state:ok; ${JSON.stringify(tally(degraded))}`);
+      const waits = refused.map((o) => o.endedAt - o.startedAt).sort((a, b) => a - b);
+      const slowest = waits.at(-1)!;
+      const median = waits[Math.floor(waits.length / 2)]!;
+      // Bounded client retries: a 503 comes well before CHECK_TIMEOUT (3 s), which it used to reach.
+      assert.ok(median < 2000, `median 503 while the cluster was down took ${median} ms`);
+      t.diagnostic(`cluster: ${waits.length} 503s while down, median ${median} ms, slowest ${slowest} ms; ${onVictim} of 24 sessions on the killed node; first allow ${firstAllowedAfter.endedAt - up} ms after cluster_state:ok; ${JSON.stringify(tally(degraded))}`);
     } finally {
       await load.stop();
       agent.destroy();

@@ -150,6 +150,37 @@ describe('redis store options', () => {
     }
   });
 
+  it('a Redis that stops answering costs one call the timeout; meanwhile the others fail at once, and the first answer ends it', async () => {
+    const server = await startRedis();
+    try {
+      const s = await open({ addresses: [{ host: '127.0.0.1', port: server.port }], commandTimeoutMs: 400 });
+      await s.put('k', bytes('v'), t + HOUR);
+      server.pause();
+      await assert.rejects(s.get('k', t), /timed out/);
+      // One call probes (and waits its timeout); the 20 others meanwhile are refused without being sent.
+      let probeDone = false;
+      const probe = s.get('k', t).then(
+        () => 'answered',
+        (e: Error) => `probe: ${e.message}`,
+      ).finally(() => (probeDone = true));
+      const others = await Promise.allSettled(Array.from({ length: 20 }, () => s.get('k', t)));
+      assert.equal(probeDone, false, 'the others were refused while the probe was still waiting');
+      assert.ok(
+        others.every((o) => o.status === 'rejected' && o.reason instanceof StoreUnavailableError && /one call is probing/.test((o.reason as Error).message)),
+        JSON.stringify(others.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'fulfilled'))),
+      );
+      assert.match(await probe, /^probe: .*timed out/);
+      server.resume();
+      // The next call probes again, gets its answer, and the store is back to normal for everyone.
+      assert.equal(text((await s.get('k', t))?.value), 'v');
+      const after = await Promise.all(Array.from({ length: 5 }, () => s.get('k', t)));
+      assert.deepEqual(after.map((r) => text(r?.value)), Array(5).fill('v'));
+    } finally {
+      server.resume();
+      await server.stop();
+    }
+  });
+
   it('refuses a database number in cluster mode', () => {
     assert.throws(() => openRedisStore({ mode: 'cluster', addresses: [{ host: '127.0.0.1', port: 1 }], db: 2 }), /must be 0 in cluster mode/);
   });
