@@ -6,26 +6,15 @@
  */
 import { invalidCidrs } from '../net/cidr.js';
 import { OptionReader, type Raw } from './blocks-read.js';
+import type { KubeOidcConfig } from './kube-oidc.js';
 
 export type InboundImpersonation = 'reject' | 'subjectaccessreview';
 
-export interface KubeOidcOptions {
-  readonly issuerUrl: string;
-  readonly clientId: string;
+/** The OIDC flags: what the verifier reads (`KubeOidcConfig`), plus how to reach the issuer. */
+export interface KubeOidcOptions extends KubeOidcConfig {
   readonly caFile?: string;
-  readonly usernameClaim: string;
-  /** Undefined: the flag was not given (kube-apiserver's default rule applies). */
-  readonly usernamePrefix: string | undefined;
-  readonly groupsClaim: string;
-  readonly groupsPrefix: string;
-  readonly uidClaim: string;
-  readonly signingAlgs: readonly string[];
-  readonly requiredClaims: readonly (readonly [string, string])[];
   /** Development and tests only: an `http://` issuer. */
   readonly allowHttpIssuer: boolean;
-  readonly retrySeconds: number;
-  readonly jwksRefreshSeconds: number;
-  readonly clockSkewSeconds: number;
 }
 
 /** Where the proxy's own Kubernetes credentials come from: a kubeconfig, else in-cluster; kubectl-style overrides on top. */
