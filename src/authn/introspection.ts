@@ -4,8 +4,9 @@
  * or the discovered `introspection_endpoint`, the client authenticated as at the token endpoint
  * (`TOKEN_ENDPOINT_AUTH_METHOD` with `CLIENT_ID`/`CLIENT_SECRET`).
  * - `active: false` → 401 `invalid_token` (unless a later authenticator vouches: the bearer may be
- *   a session id in the same header). So are a `token_type` other than Bearer (a refresh token),
- *   a sender-constrained token (`cnf`: we cannot check its proof), and no user id.
+ *   a session id in the same header). So are an answer that does not name an access token (see
+ *   `tokenTypeProblem`: a refresh token is active too, and oidc-provider says so only by leaving
+ *   `token_type` out), a sender-constrained token (`cnf`: we cannot check its proof), and no user id.
  * - The identity: `USERID_CLAIM`, else `username`, else `sub`; groups from `GROUPS_CLAIM` when
  *   present; the whole response as claims.
  * - On every request, cache hit or not: `exp`/`nbf` (with `JWT_LEEWAY`), then
@@ -26,7 +27,10 @@ import { bearerScope, jsonObject, lookupsFor, type OpaqueConfig } from './opaque
 import { NOT_MINE, type AuthnOutcome, type Authenticator } from './types.js';
 
 export type IntrospectionConfig = OpaqueConfig &
-  Pick<Config, 'clientSecret' | 'tokenEndpointAuthMethod' | 'introspectionUrl' | 'introspectionRequiredScopes' | 'introspectionAudiences' | 'jwtLeeway'>;
+  Pick<
+    Config,
+    'clientSecret' | 'tokenEndpointAuthMethod' | 'introspectionUrl' | 'introspectionRequiredScopes' | 'introspectionAudiences' | 'introspectionTokenTypeRequired' | 'jwtLeeway'
+  >;
 
 /** What every request is checked against, also on cache hits. */
 export interface IntrospectionPolicy {
@@ -65,12 +69,39 @@ export function clientAuthentication(config: Pick<Config, 'clientId' | 'clientSe
   return { headers: { authorization: `Basic ${basic}` }, params: {} };
 }
 
-/** The identity an active introspection response names, or why it names none. */
-export function identityFromIntrospection(claims: Record<string, unknown>, config: Pick<Config, 'userIdClaim' | 'groupsClaim'>, name: string): Identity | string {
+/** RFC 7662 `token_type` values (lower case) naming an access token: RFC 6750 `Bearer`, and what some providers send instead. */
+const ACCESS_TOKEN_TYPES: ReadonlySet<string> = new Set(['bearer', 'access_token', 'urn:ietf:params:oauth:token-type:access_token']);
+
+const lower = (v: unknown): string | undefined => (typeof v === 'string' ? v.toLowerCase() : undefined);
+
+/**
+ * Why an active answer is not about a bearer access token, or `undefined` when it is. Three
+ * members may say what the token is; each one present must name an access token: `token_type`
+ * (RFC 7662: `Bearer`; also `access_token` and the RFC 8693 access-token URN), Keycloak's `typ`
+ * (`Bearer`; `Refresh`, `Offline`, `ID` otherwise) and Ory Hydra's `token_use` (`access_token`;
+ * Hydra says `token_type: bearer` for refresh tokens too). When none is present — how
+ * oidc-provider describes a refresh token — the token is refused unless `typeRequired` is off
+ * (`INTROSPECTION_TOKEN_TYPE_REQUIRED=false`, for providers that never send one).
+ */
+export function tokenTypeProblem(claims: Readonly<Record<string, unknown>>, typeRequired: boolean): string | undefined {
   const tokenType = claims['token_type'];
-  if (typeof tokenType === 'string' && !['bearer', 'access_token'].includes(tokenType.toLowerCase())) return `not a bearer access token (token_type ${tokenType})`;
   const typ = claims['typ'];
-  if (typeof typ === 'string' && typ.toLowerCase() !== 'bearer') return `not a bearer access token (typ ${typ})`;
+  const use = claims['token_use'];
+  if (tokenType !== undefined && !ACCESS_TOKEN_TYPES.has(lower(tokenType) ?? '')) return `not a bearer access token (token_type ${String(tokenType)})`;
+  if (typ !== undefined && lower(typ) !== 'bearer') return `not a bearer access token (typ ${String(typ)})`;
+  if (use !== undefined && lower(use) !== 'access_token') return `not a bearer access token (token_use ${String(use)})`;
+  if (typeRequired && tokenType === undefined && typ === undefined && use === undefined) return 'the introspection answer does not name an access token (no token_type)';
+  return undefined;
+}
+
+/** The identity an active introspection response names, or why it names none. */
+export function identityFromIntrospection(
+  claims: Record<string, unknown>,
+  config: Pick<Config, 'userIdClaim' | 'groupsClaim' | 'introspectionTokenTypeRequired'>,
+  name: string,
+): Identity | string {
+  const notAccess = tokenTypeProblem(claims, config.introspectionTokenTypeRequired);
+  if (notAccess !== undefined) return notAccess;
   if (claims['cnf'] !== undefined) return 'sender-constrained tokens are not supported';
   const user = userIdFrom(claims, config.userIdClaim) ?? userIdFrom(claims, 'username') ?? userIdFrom(claims, 'sub');
   if (user === undefined) return `no user id in the introspection response ("${config.userIdClaim}", "username" or "sub")`;

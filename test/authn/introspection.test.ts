@@ -35,6 +35,7 @@ describe('IntrospectionAuthenticator (ACCESS_TOKEN_AUTHN=introspection) against 
       introspectionUrl: '',
       introspectionRequiredScopes: [],
       introspectionAudiences: [],
+      introspectionTokenTypeRequired: true,
       jwtLeeway: 0,
     };
   });
@@ -88,6 +89,20 @@ describe('IntrospectionAuthenticator (ACCESS_TOKEN_AUTHN=introspection) against 
     assert.equal((await check(accessToken)).kind, 'invalid');
     assert.equal(op.requests(INTROSPECT), n + 2);
     assert.equal(authn.cacheSize, 0);
+  });
+
+  test('a real refresh token presented as a bearer → 401 invalid_token (oidc-provider leaves token_type out for it), never cached', async () => {
+    const { check, authn } = setup();
+    const { accessToken, refreshToken } = await op.issue(ALICE);
+    assert.ok(refreshToken, 'the provider issued a refresh token');
+    const out = await check(refreshToken);
+    assert.deepEqual(out, { kind: 'invalid', reason: 'the introspection answer does not name an access token (no token_type)', error: 'invalid_token', fallThrough: true });
+    assert.equal(authn.cacheSize, 0);
+    // The access token of the same grant says token_type Bearer and passes.
+    assert.equal((await check(accessToken)).kind, 'ok');
+    // INTROSPECTION_TOKEN_TYPE_REQUIRED=false trusts the provider to type what it types: the refresh
+    // token is then accepted — the trade-off the setting makes for providers that never say.
+    assert.equal((await setup({ introspectionTokenTypeRequired: false }).check(refreshToken)).kind, 'ok');
   });
 
   test('INTROSPECTION_REQUIRED_SCOPES: re-checked on a cache hit — a cached token lacking a scope stays refused', async () => {
@@ -179,6 +194,7 @@ describe('IntrospectionAuthenticator when the provider goes down', () => {
         introspectionUrl: '',
         introspectionRequiredScopes: [],
         introspectionAudiences: [],
+      introspectionTokenTypeRequired: true,
         jwtLeeway: 30,
       };
       const authn = new IntrospectionAuthenticator(config, { discovery, http, clock: new ManualClock(Date.now()), log: capturingLogger().log });
@@ -197,23 +213,53 @@ describe('IntrospectionAuthenticator when the provider goes down', () => {
 });
 
 describe('introspection response rules', () => {
-  const config = { userIdClaim: 'email', groupsClaim: 'groups' };
+  const config = { userIdClaim: 'email', groupsClaim: 'groups', introspectionTokenTypeRequired: true };
+  const relaxed = { ...config, introspectionTokenTypeRequired: false };
   test('the user: USERID_CLAIM, else username, else sub; groups from GROUPS_CLAIM when present', () => {
-    const a = identityFromIntrospection({ active: true, sub: 's', username: 'u', email: 'e@x', groups: ['g'] }, config, 'access_token');
+    const a = identityFromIntrospection({ active: true, token_type: 'Bearer', sub: 's', username: 'u', email: 'e@x', groups: ['g'] }, config, 'access_token');
     assert.equal(typeof a !== 'string' && a.user, 'e@x');
     assert.deepEqual(typeof a !== 'string' && a.groups, ['g']);
-    const b = identityFromIntrospection({ active: true, sub: 's', username: 'u' }, config, 'access_token');
+    const b = identityFromIntrospection({ active: true, token_type: 'Bearer', sub: 's', username: 'u' }, config, 'access_token');
     assert.equal(typeof b !== 'string' && b.user, 'u');
-    assert.match(String(identityFromIntrospection({ active: true, client_id: 'svc' }, config, 'access_token')), /no user id/);
+    assert.match(String(identityFromIntrospection({ active: true, token_type: 'Bearer', client_id: 'svc' }, config, 'access_token')), /no user id/);
   });
 
   test('refresh tokens, ID tokens and sender-constrained tokens are not bearer access tokens', () => {
-    for (const extra of [{ token_type: 'refresh_token' }, { token_type: 'DPoP' }, { typ: 'Refresh' }, { typ: 'ID' }, { cnf: { jkt: 'x' } }]) {
-      assert.equal(typeof identityFromIntrospection({ active: true, sub: 's', ...extra }, config, 'access_token'), 'string', JSON.stringify(extra));
+    const refused = [
+      { token_type: 'refresh_token' },
+      { token_type: 'urn:ietf:params:oauth:token-type:refresh_token' },
+      { token_type: 'urn:ietf:params:oauth:token-type:id_token' },
+      { token_type: 'DPoP' },
+      { token_type: 'N_A' },
+      { token_type: ['Bearer'] },
+      { token_type: null },
+      { typ: 'Refresh' },
+      { typ: 'Offline' },
+      { typ: 'ID' },
+      { token_type: 'Bearer', typ: 'Refresh' },
+      { token_type: 'bearer', token_use: 'refresh_token' },
+      { cnf: { jkt: 'x' } },
+    ];
+    for (const extra of refused) {
+      for (const c of [config, relaxed]) assert.equal(typeof identityFromIntrospection({ active: true, sub: 's', ...extra }, c, 'access_token'), 'string', JSON.stringify(extra));
     }
-    for (const extra of [{ token_type: 'Bearer' }, { token_type: 'access_token' }, { typ: 'Bearer' }, {}]) {
-      assert.notEqual(typeof identityFromIntrospection({ active: true, sub: 's', ...extra }, config, 'access_token'), 'string', JSON.stringify(extra));
+    const accepted = [
+      { token_type: 'Bearer' },
+      { token_type: 'bearer' },
+      { token_type: 'access_token' },
+      { token_type: 'urn:ietf:params:oauth:token-type:access_token' },
+      { typ: 'Bearer' },
+      { token_type: 'Bearer', typ: 'Bearer' },
+      { token_type: 'bearer', token_use: 'access_token' },
+    ];
+    for (const extra of accepted) {
+      for (const c of [config, relaxed]) assert.notEqual(typeof identityFromIntrospection({ active: true, sub: 's', ...extra }, c, 'access_token'), 'string', JSON.stringify(extra));
     }
+  });
+
+  test('an answer naming no type (oidc-provider’s refresh tokens) is refused unless INTROSPECTION_TOKEN_TYPE_REQUIRED=false', () => {
+    assert.equal(identityFromIntrospection({ active: true, sub: 's' }, config, 'access_token'), 'the introspection answer does not name an access token (no token_type)');
+    assert.notEqual(typeof identityFromIntrospection({ active: true, sub: 's' }, relaxed, 'access_token'), 'string');
   });
 
   test('per-request policy: exp/nbf with leeway, every required scope, one accepted audience', () => {

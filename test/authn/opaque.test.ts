@@ -63,6 +63,17 @@ describe('OpaqueTokenAuthenticator (ACCESS_TOKEN_AUTHN=opaque) against the devel
     assert.equal(out.identity.token, accessToken);
   });
 
+  test('a real refresh token presented as a bearer → 401 invalid_token: userinfo takes access tokens only, never cached', async () => {
+    const { check, authn } = setup({ cacheEnabled: true });
+    const { refreshToken } = await op.issue(ALICE);
+    assert.ok(refreshToken, 'the provider issued a refresh token');
+    const n = op.requests(USERINFO);
+    const out = await check(refreshToken);
+    assert.deepEqual(out, { kind: 'invalid', reason: 'the provider rejected the token (userinfo 401)', error: 'invalid_token', fallThrough: true });
+    assert.equal(op.requests(USERINFO), n + 1);
+    assert.equal(authn.cacheSize, 0);
+  });
+
   test('USERID_CLAIM can be any string claim; ID_TOKEN_HEADER is where the bearer is read', async () => {
     const { check } = setup({ userIdClaim: 'preferred_username', idTokenHeader: 'X-Access-Token' });
     const { accessToken } = await op.issue(BOB);
