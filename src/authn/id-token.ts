@@ -3,7 +3,9 @@
  * A token is ours when its unverified `iss` and `aud` say so; anything else is left to the next
  * authenticator. Ours but failing verification → 401 (a deliberate change: oidc-authservice fell
  * through to a login redirect). Groups are optional. Tokens typed as access tokens (`typ: at+jwt`)
- * are never taken as ID tokens.
+ * are never taken as ID tokens. An ID token must have been issued to `CLIENT_ID` (OIDC Core
+ * 3.1.3.7): with several audiences it must carry `azp`, and an `azp` must be `CLIENT_ID` — a token
+ * another client obtained that merely lists us among its audiences is refused (401).
  */
 import type { Config } from '../config/schema.js';
 import { JwtBearerAuthenticator, type JwtBearerDeps } from './jwt-bearer.js';
@@ -18,6 +20,7 @@ export class IdTokenAuthenticator extends JwtBearerAuthenticator {
         header: config.idTokenHeader,
         issuers: [config.oidcProvider],
         audiences: [config.clientId],
+        authorizedParty: config.clientId,
         algorithms: config.jwtAlgorithms,
         leewaySeconds: config.jwtLeeway,
         userIdClaim: config.userIdClaim,

@@ -9,7 +9,7 @@ import type { JudgeRequest } from '../judge/request.js';
 import type { Logger } from '../obs/log.js';
 import type { IssuerKeys } from '../oidc/issuers.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
-import { audienceIntersects, groupsFrom, peekJwt, safeAlgorithms, userIdFrom, verifyJwt, type PeekedJwt } from './jwt-verify.js';
+import { audienceIntersects, authorizedPartyProblem, groupsFrom, peekJwt, safeAlgorithms, userIdFrom, verifyJwt, type PeekedJwt } from './jwt-verify.js';
 import { NOT_MINE, bearerFrom, type AuthnOutcome, type Authenticator } from './types.js';
 
 export interface JwtBearerSpec {
@@ -29,6 +29,8 @@ export interface JwtBearerSpec {
   readonly groupsRequired: boolean;
   /** Verified-token cache size (default 10 000). */
   readonly cacheSize?: number;
+  /** ID tokens: the client they must have been issued to (`authorizedPartyProblem`: `azp`, several audiences). */
+  readonly authorizedParty?: string;
   /** JWS `typ` values (lower case) this authenticator never takes as its own, e.g. `at+jwt` for ID tokens. */
   readonly refusedTypes?: readonly string[];
 }
@@ -90,6 +92,8 @@ export class JwtBearerAuthenticator implements Authenticator {
       if (result.unavailable) return { kind: 'unavailable', reason: `${result.reason} (${iss})` };
       return this.#invalid(req, iss, result.reason);
     }
+    const party = this.#spec.authorizedParty === undefined ? undefined : authorizedPartyProblem(result.payload, this.#spec.authorizedParty);
+    if (party !== undefined) return this.#invalid(req, iss, party);
     // Frozen: cache hits hand the same object to every request.
     const claims = Object.freeze(result.payload) as Readonly<Record<string, unknown>>;
     const user = userIdFrom(claims, this.#spec.userIdClaim);

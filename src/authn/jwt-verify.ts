@@ -51,6 +51,18 @@ export function isLogoutToken(jwt: PeekedJwt): boolean {
   return typ === 'logout+jwt' || typ === 'application/logout+jwt' || Object.hasOwn(jwt.payload, 'events');
 }
 
+/**
+ * OIDC Core 3.1.3.7 items 4 and 5 for an ID token presented to `clientId`: an ID token with several
+ * audiences must name the party it was issued to in `azp`, and an `azp`, when present, must be this
+ * client — else the token was issued to another client (the one holding it) and merely lists us.
+ * The spec says SHOULD; we refuse. `undefined` when the token passes.
+ */
+export function authorizedPartyProblem(payload: JWTPayload, clientId: string): string | undefined {
+  const azp = payload['azp'];
+  if (azp === undefined) return Array.isArray(payload.aud) && payload.aud.length > 1 ? 'several audiences and no "azp" claim' : undefined;
+  return azp === clientId ? undefined : '"azp" claim is not this client';
+}
+
 export interface VerifyPolicy {
   readonly issuer: string;
   readonly audience: string | readonly string[];

@@ -81,8 +81,19 @@ describe('IdTokenAuthenticator against a real OpenID Provider', () => {
       assert.equal(o.identity.token, token);
       assert.ok(!lines.join('\n').includes(token));
     }
-    const withGroups = await check(await op.sign(claims({ groups: ['g1'], aud: ['other', op.clientId] })));
+    const withGroups = await check(await op.sign(claims({ groups: ['g1'], aud: ['other', op.clientId], azp: op.clientId })));
     assert.equal(withGroups.kind === 'ok' && withGroups.identity.groups.join(), 'g1');
+  });
+
+  test('OIDC Core 3.1.3.7: several audiences need azp = CLIENT_ID; an azp, when present, must be CLIENT_ID (401 otherwise)', async () => {
+    const { check, claims } = setup();
+    const ok = [{}, { azp: op.clientId }, { aud: [op.clientId] }, { aud: [op.clientId], azp: op.clientId }, { aud: [op.clientId, 'other'], azp: op.clientId }, { aud: ['other', op.clientId], azp: op.clientId }];
+    for (const c of ok) assert.equal((await check(await op.sign(claims(c)))).kind, 'ok', JSON.stringify(c));
+    invalid(await check(await op.sign(claims({ aud: [op.clientId, 'other'] }))), /several audiences and no "azp"/);
+    invalid(await check(await op.sign(claims({ aud: [op.clientId, op.clientId] }))), /several audiences and no "azp"/);
+    for (const c of [{ aud: [op.clientId, 'other'], azp: 'other' }, { azp: 'other' }, { aud: [op.clientId], azp: 'other' }, { azp: op.clientId.toUpperCase() }, { azp: [op.clientId] }, { azp: null }, { azp: '' }]) {
+      invalid(await check(await op.sign(claims(c))), /"azp" claim is not this client/);
+    }
   });
 
   test('malformed groups are treated as missing, never a crash', async () => {

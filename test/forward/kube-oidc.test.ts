@@ -155,6 +155,10 @@ describe('kube OIDC: verification against a real OpenID Provider', () => {
     const hs = await new SignJWT(claims({ iss: op.issuer })).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('x'.repeat(32)));
     assert.equal((await a.authenticate(hs)).kind, 'invalid');
     assert.equal((await a.authenticate('not-a-jwt')).kind, 'invalid');
+    // OIDC Core 3.1.3.7: several audiences need azp = the client id; an azp must be the client id.
+    assert.deepEqual(await a.authenticate(await op.sign(claims({ aud: [CLIENT, 'other'] }))), { kind: 'invalid', reason: 'several audiences and no "azp" claim' });
+    assert.deepEqual(await a.authenticate(await op.sign(claims({ azp: 'other' }))), { kind: 'invalid', reason: '"azp" claim is not this client' });
+    assert.equal((await a.authenticate(await op.sign(claims({ aud: [CLIENT, 'other'], azp: CLIENT })))).kind, 'ok');
     const es = await ready({ signingAlgs: ['ES256'] });
     assert.equal((await es.authenticate(await op.sign(claims(), { alg: 'ES256' }))).kind, 'ok');
     assert.equal((await es.authenticate(await op.sign(claims()))).kind, 'invalid');

@@ -2,8 +2,9 @@
  * Hostile tokens, part 2: claims. Every time claim just inside and just outside JWT_LEEWAY (30 s)
  * on an injected clock, wrong types for them; `aud` and `iss` variants (near misses are "not
  * mine", never accepted); token-type confusion (an ID token where only access tokens are accepted
- * and the reverse, a logout token, a refresh-token-like string); user and group claims of the wrong
- * type or carrying header injection. Judged through the HTTP and gRPC front doors.
+ * and the reverse, a logout token, a refresh-token-like string); ID tokens issued to another client
+ * (several audiences without `azp`, a foreign `azp`); user and group claims of the wrong type or
+ * carrying header injection. Judged through the HTTP and gRPC front doors.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -94,6 +95,22 @@ describe('hostile tokens: claims', () => {
     }
     // Opaque strings (refresh tokens, session ids of other services) are no JWT of ours.
     assert.equal(await status('def50200a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6'), 401);
+  });
+
+  it('an ID token issued to another client that lists us among its audiences → 401 invalid_token (OIDC Core 3.1.3.7 azp)', async () => {
+    const id = (c: Record<string, unknown>): string => token({ groups: undefined, ...c });
+    for (const j of [judge, idOnly]) {
+      for (const c of [{ aud: ['judge-client', 'other-client'] }, { aud: ['other-client', 'judge-client'] }, { aud: ['judge-client', 'other-client'], azp: 'other-client' }, { aud: 'judge-client', azp: 'other-client' }]) {
+        const v = await judgeBoth(j, bearer(id(c)));
+        assert.equal(v.http, 401, JSON.stringify(c));
+        assert.match(v.challenge ?? '', /invalid_token/, JSON.stringify(c));
+      }
+      for (const c of [{ aud: ['judge-client', 'other-client'], azp: 'judge-client' }, { aud: 'judge-client', azp: 'judge-client' }, { aud: ['judge-client'] }]) {
+        assert.equal(await status(id(c), j), 200, JSON.stringify(c));
+      }
+    }
+    // Our API's audience next to another: an access token for us (AUDIENCES), not an ID token.
+    assert.equal(await status(token({ aud: [AUDIENCE, 'other-client'] }), accessOnly), 200);
   });
 
   it('user id and groups of the wrong type → 401 for access tokens; never a crash', async () => {
