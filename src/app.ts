@@ -116,7 +116,7 @@ function authenticators(config: Config, issuers: IssuerRegistry, clock: Clock, l
 }
 
 function authorizers(config: Config, clock: Clock, log: Logger, closers: Closers): Authorizer[] {
-  const rules = rulesAuthorizer(config.authzRules);
+  const rules = rulesAuthorizer(config.authzRules, { verifiedRequired: config.emailVerifiedRequired });
   const out = [groupsAuthorizer(config.groupsAllowlist), ...(rules ? [rules] : [])];
   if (config.externalAuthzUrl !== '') {
     const ca = caPem(config);

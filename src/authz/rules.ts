@@ -17,6 +17,7 @@ import type { JudgeRequest } from '../judge/request.js';
 import { configPath, configPrefix, requestTest, type Test } from '../judge/match.js';
 import { claimedMethods } from '../judge/method-override.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';
+import { emailConditions, type EmailPolicy } from './email.js';
 import { ALLOW, type Authorizer, type AuthzOutcome, type Target } from './types.js';
 
 type IdTest = (id: Identity) => boolean;
@@ -33,18 +34,6 @@ function claimOf(id: Identity, name: string): unknown {
   return Object.hasOwn(id.claims, name) ? id.claims[name] : undefined;
 }
 
-/**
- * The user's e-mail, lower-cased: the `email` claim, else the user id when it is an e-mail.
- * None when the provider says the address is unverified (`email_verified: false`).
- */
-export function emailOf(id: Identity): string | undefined {
-  const verified = claimOf(id, 'email_verified');
-  if (verified === false || verified === 'false') return undefined;
-  const claim = claimOf(id, 'email');
-  if (typeof claim === 'string' && claim !== '') return claim.toLowerCase();
-  return id.user.includes('@') ? id.user.toLowerCase() : undefined;
-}
-
 /** Strings, numbers and booleans compare as their string form; arrays match when any element does; anything else never. */
 function claimMatches(v: unknown, re: FullMatch): boolean {
   switch (typeof v) {
@@ -59,7 +48,7 @@ function claimMatches(v: unknown, re: FullMatch): boolean {
   }
 }
 
-function compileAllow(a: AllowSpec): IdTest {
+function compileAllow(a: AllowSpec, email: EmailPolicy): IdTest {
   if (a.authenticated === true) return () => true;
   const tests: IdTest[] = [];
   if (a.users !== undefined && a.users.length > 0) {
@@ -70,21 +59,7 @@ function compileAllow(a: AllowSpec): IdTest {
     const groups = new Set(a.groups);
     tests.push((id) => id.groups.some((g) => groups.has(g)));
   }
-  if (a.emails !== undefined && a.emails.length > 0) {
-    const emails = new Set(a.emails.map((e) => e.toLowerCase()));
-    tests.push((id) => {
-      const e = emailOf(id);
-      return e !== undefined && emails.has(e);
-    });
-  }
-  if (a.domains !== undefined && a.domains.length > 0) {
-    const domains = new Set(a.domains.map((d) => d.toLowerCase().replace(/^@/, '')));
-    tests.push((id) => {
-      const e = emailOf(id);
-      const at = e === undefined ? -1 : e.lastIndexOf('@');
-      return e !== undefined && at > 0 && domains.has(e.slice(at + 1));
-    });
-  }
+  tests.push(...emailConditions(a, email));
   const claims = Object.entries(a.claims ?? {}).map(([name, pattern]) => [name, fullMatch(pattern)] as const);
   // An empty `claims` map names nobody (fail closed), it does not match everyone.
   if (claims.length > 0) tests.push((id) => claims.every(([name, re]) => claimMatches(claimOf(id, name), re)));
@@ -121,12 +96,15 @@ function indexRules(rules: readonly AuthzRule[]): PathIndex {
   return { exact, prefix, always };
 }
 
-/** The `rules` authorizer, or undefined when no rule is configured (then it allows everything by not existing). */
-export function rulesAuthorizer(rules: readonly AuthzRule[]): Authorizer | undefined {
+/**
+ * The `rules` authorizer, or undefined when no rule is configured (then it allows everything by not existing).
+ * `email`: how the `emails` and `domains` conditions read `email_verified` (see email.ts).
+ */
+export function rulesAuthorizer(rules: readonly AuthzRule[], email: EmailPolicy = { verifiedRequired: true }): Authorizer | undefined {
   if (rules.length === 0) return undefined;
   const compiled: readonly Compiled[] = rules.map((r, i) => ({
     fits: requestTest(r.match),
-    allows: compileAllow(r.allow),
+    allows: compileAllow(r.allow, email),
     deny: Object.freeze({ kind: 'deny', reason: `Not allowed by access rule authzRules[${i}].` }),
   }));
   const { exact, prefix, always } = indexRules(rules);

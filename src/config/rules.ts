@@ -4,6 +4,7 @@
  * `SKIP_RULES` / `AUTHZ_RULES`. Compilation into matchers lives in judge/skip.ts and authz/rules.ts.
  */
 import { RE2JS } from 're2js';
+import { configuredDomain, isEmailDomain, parseEmail } from '../authz/email.js';
 
 export type PathMatch =
   | { readonly prefix: string }
@@ -155,6 +156,9 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
     for (const k of ['users', 'groups', 'emails', 'domains'] as const) {
       const l = strList(a[k], `${here}.allow.${k}`, errs);
       if (l) allow[k] = k === 'emails' || k === 'domains' ? l.map((x) => x.toLowerCase()) : l;
+      // An entry no verified address can ever match is a typo, not a rule: say so at start-up.
+      if (l && k === 'emails') for (const e of l.filter((x) => parseEmail(x) === undefined)) errs.push(`${here}.allow.emails: ${JSON.stringify(e)} is not a plain e-mail address`);
+      if (l && k === 'domains') for (const d of l.filter((x) => !isEmailDomain(configuredDomain(x)))) errs.push(`${here}.allow.domains: ${JSON.stringify(d)} is not a domain name (like example.com)`);
     }
     if (a['claims'] !== undefined) {
       const c = a['claims'];

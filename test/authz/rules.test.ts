@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { emailOf, rulesAuthorizer } from '../../src/authz/rules.js';
+import { rulesAuthorizer } from '../../src/authz/rules.js';
 import type { Authorizer, AuthzOutcome } from '../../src/authz/types.js';
 import type { AuthzRule } from '../../src/config/rules.js';
 import type { Identity } from '../../src/judge/decision.js';
@@ -147,33 +147,43 @@ describe('authzRules: conditions (any one suffices)', () => {
     assert.ok(!ok({ groups: ['a'] }, id('u')));
   });
 
-  it('emails: case-insensitive, from the email claim or an e-mail user id', () => {
-    assert.ok(ok({ emails: ['alice@example.com'] }, id('sub-1', { claims: { email: 'Alice@Example.COM' } })));
-    assert.ok(ok({ emails: ['alice@example.com'] }, id('ALICE@example.com')));
+  const verified = (email: unknown, more: Record<string, unknown> = {}): Partial<Identity> => ({ claims: { email, email_verified: true, ...more } });
+
+  it('emails: case-insensitive, from the verified email claim only — an e-mail-shaped user id is no address', () => {
+    assert.ok(ok({ emails: ['alice@example.com'] }, id('sub-1', verified('Alice@Example.COM'))));
+    assert.ok(!ok({ emails: ['alice@example.com'] }, id('alice@example.com')), 'the user id may be a name the user chose');
     assert.ok(!ok({ emails: ['alice@example.com'] }, id('sub-1')));
-    assert.ok(!ok({ emails: ['alice@example.com'] }, id('alice@example.com', { claims: { email: 'mallory@example.com' } })));
+    assert.ok(!ok({ emails: ['alice@example.com'] }, id('alice@example.com', verified('mallory@example.com'))));
   });
 
-  it('an address the provider marks unverified counts for nothing', () => {
-    const who = id('alice@example.com', { claims: { email: 'alice@example.com', email_verified: false } });
-    assert.equal(emailOf(who), undefined);
-    assert.ok(!ok({ emails: ['alice@example.com'] }, who));
-    assert.ok(!ok({ domains: ['example.com'] }, who));
-    assert.ok(ok({ emails: ['alice@example.com'] }, id('x', { claims: { email: 'alice@example.com', email_verified: true } })));
+  it('email_verified: true or "true" counts; false, "false", other values and (by default) a missing claim do not', () => {
+    const who = (ev: unknown): Identity => id('u', { claims: ev === undefined ? { email: 'alice@example.com' } : { email: 'alice@example.com', email_verified: ev } });
+    for (const ev of [true, 'true']) assert.ok(ok({ emails: ['alice@example.com'] }, who(ev)), String(ev));
+    for (const ev of [false, 'false', undefined, 'TRUE', 1, 'yes', null, [true]]) {
+      assert.ok(!ok({ emails: ['alice@example.com'] }, who(ev)), String(ev));
+      assert.ok(!ok({ domains: ['example.com'] }, who(ev)), String(ev));
+    }
+    // EMAIL_VERIFIED_REQUIRED=false: a provider that never sends the claim; an explicit false still counts for nothing.
+    const lax = rulesAuthorizer([{ match: {}, allow: { domains: ['example.com'] } }], { verifiedRequired: false })!;
+    assert.ok(allowed(check(lax, who(undefined), '/')));
+    assert.ok(!allowed(check(lax, who(false), '/')));
+    assert.ok(!allowed(check(lax, who('false'), '/')));
   });
 
-  it('domains: exact domain after the @, case-insensitive, look-alikes refused', () => {
-    const dom = (email: string): boolean => ok({ domains: ['example.com'] }, id('sub', { claims: { email } }));
+  it('domains: exact domain after the one @, case-insensitive; look-alikes and smuggled @ refused', () => {
+    const dom = (email: unknown): boolean => ok({ domains: ['example.com'] }, id('sub', verified(email)));
     assert.ok(dom('a@example.com'));
     assert.ok(dom('a@EXAMPLE.com'));
-    assert.ok(!dom('a@evil-example.com'));
-    assert.ok(!dom('a@example.com.evil.io'));
-    assert.ok(!dom('a@sub.example.com'));
-    assert.ok(!dom('a@evilexample.com'));
-    assert.ok(!dom('example.com'));
-    assert.ok(!dom('"a@example.com"@evil.io'));
-    assert.ok(!dom('@'));
-    assert.ok(ok({ domains: ['@Example.com'] }, id('bob@example.com')));
+    for (const e of [
+      'a@evil-example.com', 'a@example.com.evil.io', 'a@sub.example.com', 'a@evilexample.com', 'example.com', '"a@example.com"@evil.io', '@',
+      'a@evil.com@example.com', 'a@example.com@evil.com', '"a@evil.com"@example.com', '"a"@example.com', '@example.com', 'a@example.com.', 'a@.example.com',
+      'a@example..com', ' a@example.com', 'a@example.com ', 'a @example.com', 'a@example.com\n', 'a\r\n@example.com', 'a@[127.0.0.1]', 'a@example', 'a.@example.com',
+      '.a@example.com', 'a..b@example.com', 'a(comment)@example.com', 'a@example.com(comment)', 'a@exämple.com', 'ä@example.com', 'a@-example.com', 'a@example-.com',
+      `${'a'.repeat(65)}@example.com`, '', 42, ['a@example.com'], null,
+    ]) {
+      assert.ok(!dom(e), JSON.stringify(e));
+    }
+    assert.ok(ok({ domains: ['@Example.com'] }, id('u', verified('bob@example.com'))));
   });
 
   it('claims: anchored RE2 patterns, every listed claim must match', () => {
@@ -217,8 +227,8 @@ describe('authzRules: conditions (any one suffices)', () => {
     const allow = { users: ['root'], groups: ['admins'], domains: ['example.com'] };
     assert.ok(ok(allow, id('root')));
     assert.ok(ok(allow, id('x', { groups: ['admins'] })));
-    assert.ok(ok(allow, id('x@example.com')));
-    assert.ok(!ok(allow, id('x@example.org', { groups: ['users'] })));
+    assert.ok(ok(allow, id('x', verified('x@example.com'))));
+    assert.ok(!ok(allow, id('x', { groups: ['users'], ...verified('x@example.org') })));
   });
 
   it('deny reasons reveal no patterns or claim values', () => {

@@ -87,7 +87,7 @@ describe('authzRules from a YAML config file: the first matching rule decides, d
   });
 
   it('decides by the first rule that matches', async () => {
-    const alice = { authorization: `Bearer ${await accessToken(op, 'alice@example.com', ['devs'])}`, ...API };
+    const alice = { authorization: `Bearer ${await accessToken(op, 'alice@example.com', ['devs'], { email_verified: true })}`, ...API };
     const root = { authorization: `Bearer ${await accessToken(op, 'root@other.org', ['admins'])}`, ...API };
     const cases: [string, Record<string, string>, number, string?][] = [
       ['/api/admin/users', alice, 403], // rule 0 decides, although rule 1 would allow
