@@ -3,16 +3,40 @@
  * lax reader and another to the mail system. A real refresh token from a real code flow presented
  * as a bearer (introspection: oidc-provider says active and leaves `token_type` out; userinfo), and
  * e-mail claims that smuggle a second `@`, quote, pad or leave `email_verified` out, against
- * `domains`/`emails` access rules. Judged through the HTTP and gRPC front doors.
+ * `domains`/`emails` access rules. Judged through the HTTP and gRPC front doors and the built-in
+ * ingress forwarder (whose upstream must see no refused request).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { startJudge, type Judged } from '../helpers/app.js';
+import { request, startJudge, type Judged } from '../helpers/app.js';
 import { capturingLogger } from '../helpers/bearer.js';
+import { freePort } from '../helpers/net.js';
 import { startOp, type OpKey, type TestOp } from '../helpers/op.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
 import { ALICE, BASIC, startOpaqueOp, type OpaqueOp, type Tokens } from '../authn/opaque-op.js';
-import { assertNoLeak, bearer, judgeBoth, rawJws } from './kit.js';
+import { assertNoLeak, bearer, judgeBoth, rawJws, type Verdict } from './kit.js';
+
+let upstream: Upstream;
+before(async () => {
+  upstream = await startUpstream();
+});
+after(() => upstream.close());
+
+/** A judge that also forwards allowed requests to `upstream` (INGRESS_PORT). */
+async function ingressEnv(): Promise<Record<string, string>> {
+  return { INGRESS_PORT: String(await freePort()), INGRESS_UPSTREAM: upstream.url };
+}
+
+/** HTTP, gRPC and the ingress forwarder agree on one status; a refused request never reaches the upstream. */
+async function judgeAll(judge: Judged, headers: Readonly<Record<string, string>>, path = '/api/data'): Promise<Verdict> {
+  const v = await judgeBoth(judge, headers, path);
+  const before = upstream.heads.length;
+  const res = await request(judge.app.ports.ingress, path, headers);
+  assert.equal(res.status, v.http, `ingress ${res.status} but judge ${v.http} for ${path}`);
+  if (v.http !== 200) assert.equal(upstream.heads.length, before, `a refused ${path} reached the upstream`);
+  return v;
+}
 
 describe('hostile tokens: a refresh token presented as a bearer', () => {
   let op: OpaqueOp;
@@ -25,9 +49,9 @@ describe('hostile tokens: a refresh token presented as a bearer', () => {
   before(async () => {
     op = await startOpaqueOp();
     const env = { CLIENT_ID: BASIC.id, CLIENT_SECRET: BASIC.secret };
-    introspection = await startJudge(op.issuer, { log, env: { ...env, ACCESS_TOKEN_AUTHN: 'introspection' } });
+    introspection = await startJudge(op.issuer, { log, env: { ...env, ...(await ingressEnv()), ACCESS_TOKEN_AUTHN: 'introspection' } });
     relaxed = await startJudge(op.issuer, { log, env: { ...env, ACCESS_TOKEN_AUTHN: 'introspection', INTROSPECTION_TOKEN_TYPE_REQUIRED: 'false' } });
-    userinfo = await startJudge(op.issuer, { log, env: { ...env, ACCESS_TOKEN_AUTHN: 'opaque' } });
+    userinfo = await startJudge(op.issuer, { log, env: { ...env, ...(await ingressEnv()), ACCESS_TOKEN_AUTHN: 'opaque' } });
     tokens = await op.issue(ALICE);
     assert.ok(tokens.refreshToken, 'the provider issued a refresh token');
   });
@@ -40,12 +64,12 @@ describe('hostile tokens: a refresh token presented as a bearer', () => {
 
   it('introspection and userinfo refuse it (401 invalid_token); the access and ID tokens of the same grant pass', async () => {
     for (const judge of [introspection, userinfo]) {
-      const v = await judgeBoth(judge, bearer(tokens.refreshToken!));
+      const v = await judgeAll(judge, bearer(tokens.refreshToken!));
       assert.equal(v.http, 401);
       assert.match(v.challenge ?? '', /invalid_token/);
       assert.ok(!v.seen.includes(tokens.refreshToken!));
-      assert.equal((await judgeBoth(judge, bearer(tokens.accessToken))).http, 200);
-      const id = await judgeBoth(judge, bearer(tokens.idToken));
+      assert.equal((await judgeAll(judge, bearer(tokens.accessToken))).http, 200);
+      const id = await judgeAll(judge, bearer(tokens.idToken));
       assert.equal(id.http, 200);
       assert.equal(id.user, ALICE.email);
     }
@@ -75,12 +99,13 @@ describe('hostile claims: e-mail addresses against domains/emails rules', () => 
   let seq = 0;
   const token = (claims: Record<string, unknown>): string =>
     rawJws({ alg: 'RS256', kid: rs.kid }, { iss: op.issuer, sub: 's', aud: 'urn:test:api', groups: ['devs'], iat: now(), exp: now() + 300, jti: `e${seq++}`, ...claims }, rs);
-  const status = async (judge: Judged, claims: Record<string, unknown>, path: string): Promise<number> => (await judgeBoth(judge, bearer(token(claims)), path)).http;
+  const status = async (judge: Judged, claims: Record<string, unknown>, path: string): Promise<number> =>
+    (judge === strict ? await judgeAll(judge, bearer(token(claims)), path) : await judgeBoth(judge, bearer(token(claims)), path)).http;
 
   before(async () => {
     op = await startOp();
     rs = op.keys.find((k) => k.alg === 'RS256')!;
-    strict = await startJudge(op.issuer, { clock, yaml });
+    strict = await startJudge(op.issuer, { clock, yaml, env: await ingressEnv() });
     lax = await startJudge(op.issuer, { clock, yaml, env: { EMAIL_VERIFIED_REQUIRED: 'false' } });
     byName = await startJudge(op.issuer, { clock, yaml, env: { USERID_CLAIM: 'preferred_username' } });
   });
