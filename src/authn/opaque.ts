@@ -6,6 +6,8 @@
  * - 400/401/403: the provider rejects the token → 401 `invalid_token`, unless a later
  *   authenticator vouches (the bearer may be a session id in the same header). oidc-authservice
  *   fell through to a login redirect instead.
+ *   UserInfo takes access tokens only: a refresh token presented as a bearer ends here (tested
+ *   against oidc-provider; Keycloak checks its `typ` the same way).
  * - not discovered yet, unreachable, timeout, 5xx, anything else → unavailable (503), never an allow.
  * Which bearers are sent at all: see `providerBearer`. Answers are cached per `CACHE_ENABLED`
  * (bearer-cache.ts): userinfo does not say when a token expires, so an entry lives
