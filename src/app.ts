@@ -205,7 +205,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const host = config.serverHostname;
   // Slowloris: every HTTP/1 listener cuts a client that drips its request (408).
   const slowClients = { headersMs: config.httpHeadersTimeout * 1000, requestMs: config.httpRequestTimeout * 1000 };
-  const grpc = createGrpcJudge({ judge: core.judge, readiness: core.readiness, log: deps.log });
+  const grpc = createGrpcJudge({ judge: core.judge, readiness: core.readiness, log: deps.log, maxReceiveBytes: config.grpcMaxReceiveBytes });
   const http = createHttpJudge({
     judge: core.judge,
     log: deps.log,
@@ -216,6 +216,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
       checkPathPrefix: config.httpCheckPathPrefix,
       trustedProxies: config.trustedProxies,
       slowClients,
+      maxHeaderSize: config.httpMaxHeaderBytes,
     },
   });
   // In a cluster worker (`--workers`), `/metrics` answers for the whole group, merged by the primary.
