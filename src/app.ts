@@ -158,12 +158,13 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     homepageUrl: config.homepageUrl,
   });
   const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, sessions, pages, clock, log: deps.log });
-  const responses = createResponses(pages);
+  const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount });
   const closers: Closers = [];
   const judge = createJudge({
     ownRoutes: browser.judgeRoutes,
     login: browser.login,
-    onForbidden: (identity) => browser.onForbidden(identity),
+    // oidc-authservice signed a refused user out; by default the session stays (the 403 page offers another account).
+    ...(config.revokeSessionOnForbidden ? { onForbidden: browser.onForbidden } : {}),
     targetOf,
     skip: compileSkipRules(config),
     authenticators: authenticators(config, issuers, clock, deps.log, browser, closers),

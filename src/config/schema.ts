@@ -156,6 +156,7 @@ export const schema = {
     authzRules: structured('AUTHZ_RULES', 'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns). When set, a request no rule matches is denied. Usually in the config file as `authzRules:`.', parseAuthzRules, { default: [], type: 'rules' }),
     externalAuthzUrl: url('EXTERNAL_AUTHZ_URL', 'External authorizer called for every authenticated request (after the groups and rules): 2xx allows, 401/403 denies with its body as the reason, anything else refuses.', { default: '' }),
     externalAuthzTimeout: int('EXTERNAL_AUTHZ_TIMEOUT', 'Milliseconds to wait for the external authorizer before refusing the request; keep it below `CHECK_TIMEOUT`.', { default: 2000, min: 1, max: 600000 }),
+    revokeSessionOnForbidden: bool('REVOKE_SESSION_ON_FORBIDDEN', 'A refused (403) session user is also signed out, as oidc-authservice did. Off: the session stays, and the 403 page offers “Sign in with another account”.', { default: false }),
 
   }),
   // ── Identity headers ─────────────────────────────────────────────────────────────────────
