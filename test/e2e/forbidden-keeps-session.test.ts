@@ -102,6 +102,37 @@ describe('a 403 keeps the session (default)', () => {
     assert.equal((await stack.app.sessions.load(aliceSession, { fresh: true }))?.user, 'alice@example.com');
   });
 
+  it('the switch through Envoy’s front doors (HTTP judge, gRPC): a 302 to the provider with prompt, the session cookie cleared, the session ended', async () => {
+    const sameOrigin = { origin: stack.origin, 'sec-fetch-site': 'same-origin', accept: 'text/html' };
+    const target = { host: `localhost:${stack.port}`, scheme: 'http', method: 'POST' };
+    const doors: [string, (cookie: string) => Promise<{ status: number | undefined; location: string; setCookies: string[] }>][] = [
+      ['HTTP judge', async (cookie) => {
+        const r = await send(stack.app.ports.http, '/authservice/switch-account?rd=%2Fadmin', { method: 'POST', headers: { host: `localhost:${stack.port}`, ...sameOrigin, cookie } });
+        return { status: r.status, location: String(r.headers['location']), setCookies: [r.headers['set-cookie'] ?? []].flat() };
+      }],
+      ['gRPC', async (cookie) => {
+        const r = await grpc.check('/authservice/switch-account?rd=%2Fadmin', { ...sameOrigin, cookie }, target);
+        const headers = r.denied_response?.headers ?? [];
+        return {
+          status: r.denied_response?.status?.code,
+          location: headers.find((h) => h.header.key === 'location')?.header.value ?? '',
+          setCookies: headers.filter((h) => h.header.key === 'set-cookie').map((h) => h.header.value),
+        };
+      }],
+    ];
+    for (const [door, post] of doors) {
+      const { page, id } = await signedInAs(browser, stack, BOB, `/door-${door.replace(/\W/g, '')}`);
+      await page.context().close();
+      const r = await post(`${SESSION_COOKIE}=${id}`);
+      assert.equal(r.status, 302, door);
+      const location = new URL(r.location);
+      assert.equal(location.origin + location.pathname, `${stack.provider.issuer}/auth`, door);
+      assert.equal(location.searchParams.get('prompt'), 'login', `${door}: the development provider lists no prompt_values_supported`);
+      assert.ok(r.setCookies.some((c) => /^authservice_session=; /.test(c)), `${door}: the session cookie is cleared`);
+      assert.equal(await stack.app.sessions.load(id, { fresh: true }), undefined, `${door}: the session ended`);
+    }
+  });
+
   it('the switch is a protected logout: a cross-site POST is refused (403) and the session stays', async () => {
     const { page, id } = await signedInAs(browser, stack, BOB, '/csrf');
     await page.context().close();
