@@ -43,7 +43,12 @@ export function createSwitchAccount(deps: FlowDeps, login: Login, end: SessionEn
     const returnTo = (rd === null ? undefined : safeRedirect(rd, requestOrigin(req), deps.policy)) ?? absolute('/', req);
     const started = await login.startWith(req, returnTo, { prompt: switchPrompt(client.metadata) });
     if (started.kind !== 'deny' || started.status !== 302) return started;
-    const headers: HeaderPair[] = [...started.headers, clearSessionCookie(config)];
+    // The dead session cookie is cleared where we write the response ourselves, or when the login
+    // sets no cookie of its own: through a proxy a deny keeps to one Set-Cookie (the stale cookie
+    // finds no session, and the callback replaces it).
+    const ownResponse = req.via === 'web' || req.via === 'forwarder';
+    const headers: HeaderPair[] = [...started.headers];
+    if (ownResponse || !headers.some(([name]) => name === 'set-cookie')) headers.push(clearSessionCookie(config));
     return deny(started.status, 'switch-account', started.body, headers);
   };
 }

@@ -96,6 +96,7 @@ describe('hostile: forged switch-account posts and return targets', () => {
       assert.equal(start.status, 302, rd);
       assert.equal(start.location?.searchParams.get('prompt'), 'login', 'the development provider lists no prompt_values_supported');
       assert.equal(await stack.app.sessions.load(id, { fresh: true }), undefined, `${rd}: bob was signed out`);
+      assert.equal(b.cookie('localhost', SESSION_COOKIE), undefined, `${rd}: the forwarder cleared the dead session cookie`);
       const callback = await b.signInAt(start.location!, ALICE, CALLBACK_PATH);
       const done = await b.request(callback);
       assert.equal(done.status, 302, rd);
