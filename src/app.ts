@@ -158,12 +158,13 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     homepageUrl: config.homepageUrl,
   });
   const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, sessions, pages, clock, log: deps.log });
-  const responses = createResponses(pages);
+  const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount });
   const closers: Closers = [];
   const judge = createJudge({
     ownRoutes: browser.judgeRoutes,
     login: browser.login,
-    onForbidden: (identity) => browser.onForbidden(identity),
+    // oidc-authservice signed a refused user out; by default the session stays (the 403 page offers another account).
+    ...(config.revokeSessionOnForbidden ? { onForbidden: browser.onForbidden } : {}),
     targetOf,
     skip: compileSkipRules(config),
     authenticators: authenticators(config, issuers, clock, deps.log, browser, closers),
@@ -205,7 +206,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const host = config.serverHostname;
   // Slowloris: every HTTP/1 listener cuts a client that drips its request (408).
   const slowClients = { headersMs: config.httpHeadersTimeout * 1000, requestMs: config.httpRequestTimeout * 1000 };
-  const grpc = createGrpcJudge({ judge: core.judge, readiness: core.readiness, log: deps.log });
+  const grpc = createGrpcJudge({ judge: core.judge, readiness: core.readiness, log: deps.log, maxReceiveBytes: config.grpcMaxReceiveBytes });
   const http = createHttpJudge({
     judge: core.judge,
     log: deps.log,
@@ -216,6 +217,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
       checkPathPrefix: config.httpCheckPathPrefix,
       trustedProxies: config.trustedProxies,
       slowClients,
+      maxHeaderSize: config.httpMaxHeaderBytes,
     },
   });
   // In a cluster worker (`--workers`), `/metrics` answers for the whole group, merged by the primary.

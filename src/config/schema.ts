@@ -158,6 +158,7 @@ export const schema = {
     emailVerifiedRequired: bool('EMAIL_VERIFIED_REQUIRED', 'The `emails` and `domains` conditions of `authzRules` count the `email` claim only when `email_verified` is `true` (or "true"). `false`: a missing `email_verified` counts as verified too, for providers that never send it (Microsoft Entra ID); `email_verified: false` never does.', { default: true }),
     externalAuthzUrl: url('EXTERNAL_AUTHZ_URL', 'External authorizer called for every authenticated request (after the groups and rules): 2xx allows, 401/403 denies with its body as the reason, anything else refuses.', { default: '' }),
     externalAuthzTimeout: int('EXTERNAL_AUTHZ_TIMEOUT', 'Milliseconds to wait for the external authorizer before refusing the request; keep it below `CHECK_TIMEOUT`.', { default: 2000, min: 1, max: 600000 }),
+    revokeSessionOnForbidden: bool('REVOKE_SESSION_ON_FORBIDDEN', 'A refused (403) session user is also signed out, as oidc-authservice did. Off: the session stays, and the 403 page offers “Sign in with another account”.', { default: false }),
 
   }),
   // ── Identity headers ─────────────────────────────────────────────────────────────────────
@@ -189,6 +190,8 @@ export const schema = {
     drainTimeout: int('DRAIN_TIMEOUT', 'Seconds to let in-flight checks finish after SIGTERM.', { default: 15, min: 0, max: 600 }),
     httpHeadersTimeout: int('HTTP_HEADERS_TIMEOUT', 'Seconds a client of the judge HTTP, web, health and ingress ports may take to send a request head before it gets 408 and the connection closes (slow clients).', { default: 10, min: 1, max: 600 }),
     httpRequestTimeout: int('HTTP_REQUEST_TIMEOUT', 'Seconds a client of the judge HTTP, web and health ports may take to send a whole request, head and body (the ingress forwarder allows 300 s for uploads).', { default: 30, min: 1, max: 3600 }),
+    grpcMaxReceiveBytes: int('GRPC_MAX_RECEIVE_BYTES', 'Largest ext_authz `CheckRequest` the gRPC port accepts, in bytes; a bigger one gets a gRPC error (`RESOURCE_EXHAUSTED`) instead of a decision. Keep Envoy’s `with_request_body.max_request_bytes` plus its header limit below it.', { default: 16 * 1024 * 1024, min: 4 * 1024 * 1024, max: 1024 * 1024 * 1024 }),
+    httpMaxHeaderBytes: int('HTTP_MAX_HEADER_BYTES', 'Largest request head the judge HTTP port accepts, in bytes (a bigger one gets 431 instead of a decision). The default covers Envoy’s `max_request_headers_kb` up to 96 plus what Envoy adds; raise it with Envoy’s.', { default: 128 * 1024, min: 16 * 1024, max: 16 * 1024 * 1024 }),
 
   }),
   // ── Sessions ─────────────────────────────────────────────────────────────────────────────

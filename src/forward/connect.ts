@@ -4,7 +4,8 @@
  * fly (x509.ts; one cached per host, one EC P-256 key for all), reads the HTTP requests inside,
  * gives each a token for `aud` = `https://host[:port]` and sends it to the real host over TLS,
  * verified against the system roots plus the configured bundle (engine pool). The target is the
- * CONNECT authority, never the inner `Host` header. Without a CA, CONNECT is refused with 405.
+ * CONNECT authority, never the inner `Host` header. Without a CA, CONNECT is refused with 405; a
+ * target not in `allowHosts` with 403, before any tunnel opens.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,6 +15,8 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../obs/log.js';
 import { answerTokenFailure, bearerEdits } from './egress-edits.js';
 import type { EnginePool } from './egress-engines.js';
+import { HOST_NOT_ALLOWED } from './egress-forward.js';
+import type { HostAllowList } from './egress-hosts.js';
 import { BAD_REQUEST, writeReply, writeSocketHead, writeSocketReply, type HttpReply } from './reply.js';
 import type { TokenSource } from './signer.js';
 import { mintLeafCertificate, type CertificateAuthority } from './x509.js';
@@ -33,6 +36,8 @@ export interface ConnectDeps {
   readonly clock: Clock;
   /** Absent: CONNECT is refused. */
   readonly ca?: CertificateAuthority;
+  /** `allowHosts`; absent: every host. */
+  readonly allow?: HostAllowList;
   /** Leaf certificate lifetime (default 7 days, never past the CA's expiry). */
   readonly leafDays?: number;
   /** Hosts whose certificates are cached (default 1 000). */
@@ -112,6 +117,10 @@ export function createConnectHandler(d: ConnectDeps): ConnectHandler {
     if (ca === undefined) return writeSocketReply(socket, CONNECT_REFUSED, 'CONNECT');
     const target = connectAuthority(req.url ?? '');
     if (target === undefined) return writeSocketReply(socket, BAD_REQUEST, 'CONNECT');
+    if (d.allow !== undefined && !d.allow(target.hostname, target.port)) {
+      log.info({ host: target.hostname, port: target.port }, 'egress: CONNECT destination not in allowHosts (403)');
+      return writeSocketReply(socket, HOST_NOT_ALLOWED, 'CONNECT');
+    }
     let ctx: SecureContext;
     try {
       ctx = contextFor(target.hostname);

@@ -3,12 +3,13 @@
  * this service as its HTTP proxy sends absolute-URI requests (`GET http://host:port/path`); each is
  * given a token for `aud` = the target's origin (`scheme://host[:port]`, default port left out)
  * and proxied to that target. Origin-form requests are not ours: 400 (jwtproxy: 500). HTTPS goes
- * through CONNECT (connect.ts).
+ * through CONNECT (connect.ts). With `allowHosts`, a target not on it gets 403 (egress-hosts.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../obs/log.js';
 import { answerTokenFailure, bearerEdits } from './egress-edits.js';
 import type { EnginePool } from './egress-engines.js';
+import type { HostAllowList } from './egress-hosts.js';
 import { BAD_REQUEST, writeReply, type HttpReply } from './reply.js';
 import type { TokenSource } from './signer.js';
 
@@ -18,8 +19,14 @@ const ORIGIN_FORM: HttpReply = {
   body: 'This is a forward proxy: send absolute-URI requests (http://host/path) or CONNECT.\n',
 };
 
+export const HOST_NOT_ALLOWED: HttpReply = {
+  status: 403,
+  headers: [['content-type', 'text/plain; charset=utf-8']],
+  body: 'This proxy does not forward to that host (allowHosts).\n',
+};
+
 /** The target of an absolute-URI request: its origin and the path+query to send (raw, fragment dropped). */
-export function absoluteTarget(target: string): { origin: string; path: string } | undefined {
+export function absoluteTarget(target: string): { origin: string; path: string; hostname: string; port: number } | undefined {
   const m = /^(https?):\/\/([^/?#]+)([^#]*)/i.exec(target);
   if (m === null) return undefined;
   let url: URL;
@@ -30,13 +37,16 @@ export function absoluteTarget(target: string): { origin: string; path: string }
   }
   if (url.username !== '' || url.password !== '' || url.hostname === '') return undefined;
   const rest = m[3]!;
-  return { origin: url.origin, path: rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}` };
+  const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { origin: url.origin, path: rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`, hostname: url.hostname, port };
 }
 
 export interface ForwardProxyDeps {
   readonly source: TokenSource;
   readonly pool: EnginePool;
   readonly log: Logger;
+  /** `allowHosts`; absent: every host. */
+  readonly allow?: HostAllowList;
 }
 
 export function forwardProxyHandler(d: ForwardProxyDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -45,6 +55,10 @@ export function forwardProxyHandler(d: ForwardProxyDeps): (req: IncomingMessage,
     if (raw.startsWith('/')) return writeReply(res, ORIGIN_FORM, req.method);
     const target = absoluteTarget(raw);
     if (target === undefined) return writeReply(res, BAD_REQUEST, req.method);
+    if (d.allow !== undefined && !d.allow(target.hostname, target.port)) {
+      d.log.info({ host: target.hostname, port: target.port }, 'egress: destination not in allowHosts (403)');
+      return writeReply(res, HOST_NOT_ALLOWED, req.method);
+    }
     d.source.token(target.origin).then(
       (token) => {
         if (res.destroyed) return;

@@ -5,6 +5,7 @@
  * never throws and never reads files (create() does).
  */
 import { OptionReader, type Raw } from './blocks-read.js';
+import { readAllowHosts, type HostPattern } from './egress-hosts.js';
 import { seconds } from './egress-read.js';
 import { parseTokenOptions, type TokenOptions } from './egress-token-options.js';
 
@@ -18,6 +19,8 @@ export interface EgressOptions {
   readonly host: 'upstream' | 'client';
   /** Forward-proxy operation: the CA (PEM files) that mints per-host certificates for CONNECT; without it CONNECT is refused. */
   readonly connectCa?: { readonly certFile: string; readonly keyFile: string };
+  /** Forward-proxy operation: the only destinations it proxies to (others get 403). Absent: any host the pod reaches. */
+  readonly allowHosts?: readonly HostPattern[];
   /** HTTPS upstreams/targets: extra trusted CAs (PEM file, added to the system roots), or no verification at all. */
   readonly upstreamTls: { readonly caFile?: string; readonly insecureSkipVerify: boolean };
   /** Health-port path publishing the signing keys as a JWKS (asymmetric sources only). */
@@ -41,6 +44,8 @@ export function parseEgressOptions(raw: Raw, at: string, errs: string[]): Egress
     if (certFile !== undefined && keyFile !== undefined) connectCa = { certFile, keyFile };
     if (upstream !== undefined) r.fail('connectCa', 'only for forward-proxy operation (no upstream)');
   }
+  const allowHosts = readAllowHosts(r);
+  if (allowHosts !== undefined && upstream !== undefined) r.fail('allowHosts', 'only for forward-proxy operation (no upstream)');
   const t = r.sub('upstreamTls');
   const caFile = t?.str('caFile', { nonEmpty: true });
   const upstreamTls = { ...(caFile !== undefined ? { caFile } : {}), insecureSkipVerify: t?.bool('insecureSkipVerify', false) ?? false };
@@ -54,6 +59,7 @@ export function parseEgressOptions(raw: Raw, at: string, errs: string[]): Egress
     token,
     host,
     ...(connectCa !== undefined ? { connectCa } : {}),
+    ...(allowHosts !== undefined ? { allowHosts } : {}),
     upstreamTls,
     jwksPath,
     renewMarginSeconds,

@@ -10,6 +10,7 @@ import type { Schedule } from '../oidc/discovery.js';
 import { createConnectHandler, type ConnectHandler } from './connect.js';
 import { EnginePool } from './egress-engines.js';
 import { forwardProxyHandler } from './egress-forward.js';
+import { hostAllowList } from './egress-hosts.js';
 import { parseEgressOptions, type EgressOptions } from './egress-options.js';
 import { reverseEgress } from './egress-reverse.js';
 import { gcpSource } from './gcp.js';
@@ -82,9 +83,11 @@ export async function createEgress(o: EgressOptions, deps: EgressDeps): Promise<
     closeProxy = () => engine.close();
   } else {
     const pool = new EnginePool({ log, ...(extraCa !== undefined ? { extraCaPem: extraCa } : {}), insecureSkipVerify: o.upstreamTls.insecureSkipVerify });
-    const tunnels: ConnectHandler = createConnectHandler({ source, pool, log, clock: deps.clock, ...(ca !== undefined ? { ca } : {}) });
+    const allow = o.allowHosts === undefined ? undefined : { allow: hostAllowList(o.allowHosts) };
+    const tunnels: ConnectHandler = createConnectHandler({ source, pool, log, clock: deps.clock, ...(ca !== undefined ? { ca } : {}), ...allow });
     if (ca === undefined) log.warn('egress forward proxy without connectCa: CONNECT (HTTPS) requests will be refused');
-    handler = { handle: forwardProxyHandler({ source, pool, log }), connect: tunnels.connect };
+    if (allow === undefined) log.warn('egress forward proxy without allowHosts: it forwards to any host this pod can reach');
+    handler = { handle: forwardProxyHandler({ source, pool, log, ...allow }), connect: tunnels.connect };
     closeProxy = () => {
       tunnels.close();
       pool.close();

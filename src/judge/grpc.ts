@@ -59,11 +59,18 @@ const SERVING: HealthResponse = Object.freeze({ status: 'SERVING' });
 const NOT_SERVING: HealthResponse = Object.freeze({ status: 'NOT_SERVING' });
 const SERVICE_UNKNOWN: HealthResponse = Object.freeze({ status: 'SERVICE_UNKNOWN' });
 
+/** 16 MiB (grpc-js's own default, 4 MiB, is below a `with_request_body` of a few MiB). */
+export const DEFAULT_MAX_RECEIVE_BYTES = 16 * 1024 * 1024;
+
 export interface GrpcJudgeOptions {
   readonly judge: (req: JudgeRequest) => Promise<Decision>;
   readonly readiness: Readiness;
   readonly log: Logger;
-  /** Largest CheckRequest accepted (grpc-js default 4 MiB); raise it with `with_request_body`. */
+  /**
+   * Largest CheckRequest accepted (`GRPC_MAX_RECEIVE_BYTES`). grpc-js refuses a bigger one with
+   * RESOURCE_EXHAUSTED before we see it — an error, not a decision — so this must exceed what Envoy
+   * can build: its header limit plus `with_request_body.max_request_bytes`. Default 16 MiB.
+   */
   readonly maxReceiveBytes?: number;
 }
 
@@ -144,7 +151,7 @@ export function createGrpcJudge(opts: GrpcJudgeOptions): GrpcJudge {
   const serverOptions: grpc.ServerOptions = {
     // channelz (grpc-js's introspection service, which we do not serve) tracks every call: off.
     'grpc.enable_channelz': 0,
-    ...(opts.maxReceiveBytes === undefined ? {} : { 'grpc.max_receive_message_length': opts.maxReceiveBytes }),
+    'grpc.max_receive_message_length': opts.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
   };
   const server = new grpc.Server(serverOptions);
 

@@ -27,7 +27,10 @@ export interface HttpJudgeOptions {
    * sends a check on a connection we are closing. Default 620 000.
    */
   readonly keepAliveTimeoutMs?: number;
-  /** Largest request head accepted (JWTs and cookies are big). Default 65 536. */
+  /**
+   * Largest request head accepted (JWTs and cookies are big; Envoy `http_service` passes on heads of
+   * up to its `max_request_headers_kb`, 60 KiB by default, 96 KiB in many meshes). Default 131 072.
+   */
   readonly maxHeaderSize?: number;
   /** Slow-client limits (`HTTP_HEADERS_TIMEOUT`, `HTTP_REQUEST_TIMEOUT`). Default 10 s / 30 s. */
   readonly slowClients?: SlowClientLimits;
@@ -48,6 +51,9 @@ export interface HttpJudge {
   /** Stops accepting, lets in-flight checks finish, closes idle connections; force-closes after `drainMs`. */
   close(drainMs: number): Promise<void>;
 }
+
+/** 128 KiB: Envoy's largest classic `max_request_headers_kb` (96) and what it adds fit. */
+export const DEFAULT_MAX_HEADER_SIZE = 131_072;
 
 const UNAVAILABLE: HttpReply = { status: 503, headers: [['content-type', 'text/plain; charset=utf-8']], body: 'Service unavailable' };
 /** Distinct untrusted peers remembered for warning once each. */
@@ -170,7 +176,7 @@ export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
     }
   }
 
-  const server = createServer({ maxHeaderSize: options.maxHeaderSize ?? 65_536, keepAlive: true }, handle);
+  const server = createServer({ maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE, keepAlive: true }, handle);
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 620_000;
   limitSlowClients(server, options.slowClients ?? DEFAULT_SLOW_CLIENT_LIMITS);
 

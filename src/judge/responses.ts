@@ -9,8 +9,11 @@ import type { JudgeRequest } from './request.js';
 import { isNavigation } from './browser.js';
 
 export interface Pages {
-  /** Body of the 403 page for browsers. Must escape everything it shows. */
-  forbidden(user: string, reason: string): string;
+  /**
+   * Body of the 403 page for browsers. Must escape everything it shows. `switchAccount`: where a
+   * "sign in with another account" form posts (a signed-in browser user whose login flow exists).
+   */
+  forbidden(user: string, reason: string, switchAccount?: string): string;
   /** Body of the "please authenticate" page for browsers when no login flow is available. */
   unauthenticated(): string;
   /** Body of the 503 "temporarily unavailable" page for browsers: provider or store down, check timeout. */
@@ -22,8 +25,9 @@ export function escapeHtml(s: string): string {
 }
 
 export const plainPages: Pages = {
-  forbidden: (user, reason) =>
-    `<!doctype html><meta charset="utf-8"><title>Access denied</title><h1>Access denied</h1><p>User '${escapeHtml(user)}' failed authorization with reason: ${escapeHtml(reason)}</p>`,
+  forbidden: (user, reason, switchAccount) =>
+    `<!doctype html><meta charset="utf-8"><title>Access denied</title><h1>Access denied</h1><p>User '${escapeHtml(user)}' failed authorization with reason: ${escapeHtml(reason)}</p>` +
+    (switchAccount === undefined ? '' : `<form method="post" action="${escapeHtml(switchAccount)}"><button type="submit">Sign in with another account</button></form>`),
   unauthenticated: () => '<!doctype html><meta charset="utf-8"><title>Sign-in required</title><h1>Sign-in required</h1><p>This page needs you to sign in.</p>',
   unavailable: () => '<!doctype html><meta charset="utf-8"><title>Temporarily unavailable</title><h1>Temporarily unavailable</h1><p>Please try again in a moment.</p>',
 };
@@ -47,7 +51,21 @@ export interface Responses {
   unavailable(req: JudgeRequest, reason: string): Deny;
 }
 
-export function createResponses(pages: Pages = plainPages): Responses {
+export interface ResponsesOptions {
+  /**
+   * The login flow's "switch account" route (`<prefix>/switch-account`): a session user's 403 page
+   * offers to sign in as someone else there, coming back to the refused page. Absent: no offer.
+   */
+  readonly switchAccountPath?: string;
+}
+
+/** The form action for `req`: the switch route, with the refused path and query as `rd` (validated there). */
+function switchAccountAction(path: string | undefined, req: JudgeRequest, identity: Identity): string | undefined {
+  if (path === undefined || identity.authenticator !== 'session' || !req.path.startsWith('/') || req.path.startsWith('//')) return undefined;
+  return `${path}?rd=${encodeURIComponent(req.path)}`;
+}
+
+export function createResponses(pages: Pages = plainPages, opts: ResponsesOptions = {}): Responses {
   const unauthJson = json('unauthenticated', 'Authentication required');
   const unauthHeaders: readonly HeaderPair[] = [JSON_TYPE, NO_STORE, ['www-authenticate', REALM]];
   const unavailableBody = json('unavailable', 'Service unavailable, try again shortly');
@@ -67,7 +85,10 @@ export function createResponses(pages: Pages = plainPages): Responses {
     },
     forbidden(req, identity, reason) {
       const extra = { identity, authenticator: identity.authenticator };
-      if (isNavigation(req)) return deny(403, 'forbidden', pages.forbidden(identity.user, reason), [HTML_TYPE, NO_STORE], extra);
+      if (isNavigation(req)) {
+        const body = pages.forbidden(identity.user, reason, switchAccountAction(opts.switchAccountPath, req, identity));
+        return deny(403, 'forbidden', body, [HTML_TYPE, NO_STORE], extra);
+      }
       return deny(403, 'forbidden', json('forbidden', reason), [JSON_TYPE, NO_STORE], extra);
     },
     authzError(_req, identity) {

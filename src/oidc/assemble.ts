@@ -21,9 +21,10 @@ import type { Discovery } from './discovery.js';
 import type { IssuerKeys } from './issuers.js';
 import type { FlowDeps, FlowPages } from './flow.js';
 import { createLogin } from './login.js';
-import { createLogout } from './logout.js';
+import { createLogout, createSessionEnder } from './logout.js';
 import { Refresher } from './refresh.js';
 import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from './routes.js';
+import { createSwitchAccount } from './switch-account.js';
 
 export interface BrowserLogin {
   readonly client: OidcClient;
@@ -39,7 +40,7 @@ export interface BrowserLogin {
   readonly backchannel: BackchannelLogout;
   readonly webBackchannelRoute: HttpRoute;
   readonly judgeBackchannelRoute: HttpRoute;
-  /** Ends the session of an identity an authorizer refused (oidc-authservice revoked it then). */
+  /** Ends the session of an identity an authorizer refused (oidc-authservice did; REVOKE_SESSION_ON_FORBIDDEN). */
   onForbidden(identity: Identity): Promise<void>;
 }
 
@@ -60,7 +61,12 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   const flow: FlowDeps = { config, client, sessions, pages: deps.pages, policy: { allowedHosts: config.allowedRedirectHosts }, clock, log };
   const refresher = new Refresher({ client, sessions, clock, log, marginSeconds: config.tokenRefreshMargin });
   const login = createLogin(flow);
-  const handlers = { login: (req: JudgeRequest) => login.startAt(req), callback: createCallback(flow), logout: createLogout(flow) };
+  const handlers = {
+    login: (req: JudgeRequest) => login.startAt(req),
+    callback: createCallback(flow),
+    logout: createLogout(flow),
+    switchAccount: createSwitchAccount(flow, login, createSessionEnder(flow)),
+  };
   const paths = flowPaths(config);
   const backchannel = createBackchannelLogout(config, { keys: deps.keys, sessions, clock, log });
   return {

@@ -22,6 +22,13 @@ export interface Login extends LoginStarter {
    * redirect to a fixed URL on 401, e.g. nginx `auth_request` with `error_page 401`.
    */
   startAt(req: JudgeRequest): Promise<Decision>;
+  /** A login returning to `returnTo` (already validated), with extra authorization parameters (`prompt`). */
+  startWith(req: JudgeRequest, returnTo: string, extra: LoginExtras): Promise<Decision>;
+}
+
+export interface LoginExtras {
+  /** OIDC `prompt` (`select_account`, `login`): the provider asks which account, or for credentials again. */
+  readonly prompt?: string;
 }
 
 export function createLogin(deps: FlowDeps): Login {
@@ -34,7 +41,7 @@ export function createLogin(deps: FlowDeps): Login {
     return existing !== undefined ? { value: existing, fresh: false } : { value: newSecretId(), fresh: true };
   }
 
-  async function begin(req: JudgeRequest, returnTo: string): Promise<Decision> {
+  async function begin(req: JudgeRequest, returnTo: string, extra: LoginExtras = {}): Promise<Decision> {
       const configuration = client.configuration();
       if (!configuration) return deny(503, 'provider-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
       const browser = binding(req);
@@ -58,6 +65,7 @@ export function createLogin(deps: FlowDeps): Login {
         nonce,
         code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: 'S256',
+        ...(extra.prompt !== undefined ? { prompt: extra.prompt } : {}),
       });
       let location = url.href;
       if (config.oidcAuthUrl !== '') {
@@ -78,6 +86,7 @@ export function createLogin(deps: FlowDeps): Login {
       const target = rd === null ? undefined : safeRedirect(rd, requestOrigin(req), deps.policy);
       return begin(req, target ?? absolute('/', req));
     },
+    startWith: (req, returnTo, extra) => begin(req, returnTo, extra),
   };
 }
 

@@ -35,8 +35,11 @@ export function sameOriginPost(req: JudgeRequest): boolean {
   return origin !== undefined && origin === requestOrigin(req);
 }
 
-export function createLogout(deps: FlowDeps): Logout {
-  const { config, client, sessions, log } = deps;
+/** Deletes a session (after revoking its tokens at the provider); resolves with it, or `undefined` when there was none. */
+export type SessionEnder = (id: string) => Promise<Session | undefined>;
+
+export function createSessionEnder(deps: Pick<FlowDeps, 'client' | 'sessions' | 'log'>): SessionEnder {
+  const { client, sessions, log } = deps;
 
   async function revoke(session: Session): Promise<void> {
     const configuration = client.configuration();
@@ -64,6 +67,13 @@ export function createLogout(deps: FlowDeps): Logout {
     log.info({ user: session.user }, 'logout');
     return session;
   }
+
+  return end;
+}
+
+export function createLogout(deps: FlowDeps): Logout {
+  const { config, client } = deps;
+  const end = createSessionEnder(deps);
 
   function afterLogout(req: JudgeRequest): string {
     return safeRedirect(config.afterLogoutUrl, requestOrigin(req), deps.policy) ?? absolute(config.homepageUrl, req);

@@ -1,7 +1,8 @@
 /**
  * Which requests are the login flow's own: `GET` at `REDIRECT_URL`'s path (the callback) and
- * `POST <prefix>/logout`, and `GET <prefix>/login?rd=<url>` (a login start for proxies that can
- * only redirect to a fixed URL). The judge answers them before its skip rules (as oidc-authservice's mux
+ * `POST <prefix>/logout`, `GET <prefix>/login?rd=<url>` (a login start for proxies that can
+ * only redirect to a fixed URL), and `POST <prefix>/switch-account?rd=<path>` (the 403 page's
+ * "sign in with another account"). The judge answers them before its skip rules (as oidc-authservice's mux
  * did); the web server answers them too, also without the prefix (deployments that rewrite
  * `/authservice/` → `/` before the web server).
  *
@@ -19,12 +20,15 @@ export interface FlowHandlers {
   readonly login: (req: JudgeRequest) => Promise<Decision>;
   readonly callback: (req: JudgeRequest) => Promise<Decision>;
   readonly logout: (req: JudgeRequest) => Promise<Decision>;
+  readonly switchAccount: (req: JudgeRequest) => Promise<Decision>;
 }
 
 export interface FlowPaths {
   readonly login: string;
   readonly callback: string;
   readonly logout: string;
+  /** The 403 page's "sign in with another account": `<prefix>/switch-account`. */
+  readonly switchAccount: string;
   /** OpenID Back-Channel Logout receiver: `<prefix>/oidc/backchannel-logout`. */
   readonly backchannel: string;
   readonly prefix: string;
@@ -38,6 +42,7 @@ export function flowPaths(config: { redirectUrl: string; authserviceUrlPrefix: s
     login: trimSlash(underPrefix(prefix, 'login')),
     callback: trimSlash(pathOf(config.redirectUrl)),
     logout: trimSlash(underPrefix(prefix, 'logout')),
+    switchAccount: trimSlash(underPrefix(prefix, 'switch-account')),
     backchannel: trimSlash(underPrefix(prefix, 'oidc/backchannel-logout')),
     prefix,
   };
@@ -66,8 +71,9 @@ export function flowRoutes(handlers: FlowHandlers, paths: FlowPaths, opts: { als
   const callbacks = new Set([paths.callback]);
   const logouts = new Set([paths.logout]);
   const logins = new Set([paths.login]);
+  const switches = new Set([paths.switchAccount]);
   if (opts.alsoUnprefixed) {
-    for (const [set, path] of [[callbacks, paths.callback], [logouts, paths.logout], [logins, paths.login]] as const) {
+    for (const [set, path] of [[callbacks, paths.callback], [logouts, paths.logout], [logins, paths.login], [switches, paths.switchAccount]] as const) {
       const short = unprefixed(path, paths.prefix);
       if (short) set.add(short);
     }
@@ -78,6 +84,7 @@ export function flowRoutes(handlers: FlowHandlers, paths: FlowPaths, opts: { als
     if ((req.method === 'GET' || req.method === 'HEAD') && callbacks.has(path)) return handlers.callback(req);
     if (req.method === 'POST' && logouts.has(path)) return handlers.logout(req);
     if (req.method === 'GET' && logins.has(path)) return handlers.login(req);
+    if (req.method === 'POST' && switches.has(path)) return handlers.switchAccount(req);
     return undefined;
   };
 }

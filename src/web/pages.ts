@@ -32,6 +32,7 @@ export const PAGE_FIELDS: FieldSchema = {
   Action: { Href: 'value', Label: 'value' },
   User: 'value',
   Reason: 'value',
+  SwitchAccount: 'value',
 };
 
 /** The templates the pages render; each must exist after overrides. */
@@ -59,8 +60,11 @@ export interface WebPages {
   homepage(): string;
   afterLogout(): string;
   error(p: ErrorPage): string;
-  /** The judge's 403 body: "User '<name>' failed authorization with reason: <reason>", escaped. */
-  forbidden(user: string, reason: string): string;
+  /**
+   * The judge's 403 body: "User '<name>' failed authorization with reason: <reason>", escaped;
+   * with `switchAccount`, a "Sign in with another account" form posting there.
+   */
+  forbidden(user: string, reason: string, switchAccount?: string): string;
   /** The judge's 401 body for a browser when no login flow is available. */
   unauthenticated(): string;
   /**
@@ -111,12 +115,13 @@ export function createPages(opts: PagesOptions): WebPages {
     homepage: () => render('homepage.html'),
     afterLogout: () => render('after_logout.html', { Title: 'Logged out' }),
     error,
-    forbidden: (user, reason) =>
+    forbidden: (user, reason, switchAccount) =>
       render('forbidden.html', {
         Status: 403,
         Title: 'Access denied',
         User: user,
         Reason: reason,
+        SwitchAccount: switchAccount ?? '',
         Action: { Href: homepageUrl, Label: 'Log in again' },
       }),
     unauthenticated: () =>

@@ -1,6 +1,7 @@
 /**
  * oidc-authservice's own end-to-end scenarios (its e2e/ suite against Dex, see §7 of the
- * reference) against our service configured as there (GROUPS_ALLOWLIST, STRICT_SESSION_VALIDATION): users sign in with Chromium at the
+ * reference) against our service configured as there (GROUPS_ALLOWLIST, STRICT_SESSION_VALIDATION,
+ * REVOKE_SESSION_ON_FORBIDDEN): users sign in with Chromium at the
  * development provider, then the checks go raw to the judge's HTTP port in Envoy's `http_service`
  * convention (any path; 200 = allow), as Envoy would send them — and once over gRPC ext_authz,
  * where the login redirect and the callback travel as denied responses with one Set-Cookie each.
@@ -15,13 +16,14 @@ import { send, type Sent } from '../helpers/http-send.js';
 import { ALICE, BOB, CALLBACK_PATH, NAVIGATION, SESSION_COOKIE, callbackUrlFor, sessionId, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
 import type { DemoUser } from '../../src/demo/users.js';
 
-describe('oidc-authservice e2e scenarios (GROUPS_ALLOWLIST=admins, STRICT_SESSION_VALIDATION=true)', () => {
+describe('oidc-authservice e2e scenarios (GROUPS_ALLOWLIST=admins, STRICT_SESSION_VALIDATION=true, REVOKE_SESSION_ON_FORBIDDEN=true)', () => {
   let stack: LoginStack;
   let browser: Browser;
   let grpc: JudgeClient;
 
   before(async () => {
-    stack = await startLoginStack({ env: { GROUPS_ALLOWLIST: 'admins', STRICT_SESSION_VALIDATION: 'true' } });
+    // REVOKE_SESSION_ON_FORBIDDEN: oidc-authservice signed a refused user out (our default keeps the session).
+    stack = await startLoginStack({ env: { GROUPS_ALLOWLIST: 'admins', STRICT_SESSION_VALIDATION: 'true', REVOKE_SESSION_ON_FORBIDDEN: 'true' } });
     browser = await launchBrowser();
     grpc = new JudgeClient(stack.app.ports.grpc);
   });

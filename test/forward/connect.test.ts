@@ -113,6 +113,30 @@ describe('egress forward proxy: HTTPS through CONNECT', () => {
     }
   });
 
+  it('with allowHosts, a CONNECT to a host not listed gets 403 and no tunnel; a listed one works', async () => {
+    const listed = await startEgress({
+      token: { source: 'static', token: 't' },
+      connectCa: { certFile: mitm.certFile, keyFile: mitm.keyFile },
+      upstreamTls: { caFile: targetCa.certFile },
+      allowHosts: [`localhost:${target.port}`],
+    });
+    try {
+      const seen = target.seen.length;
+      for (const authority of [`127.0.0.1:${target.port}`, `localhost:${target.port + 1}`, `[::1]:${target.port}`]) {
+        const r = await connectVia(listed.proxy.port, authority);
+        assert.equal(r.status, 403, authority);
+        assert.match(r.body, /allowHosts/);
+        r.socket.destroy();
+      }
+      assert.equal(target.seen.length, seen);
+      const a = await httpsViaProxy(listed.proxy.port, 'localhost', target.port, '/listed', mitm.certPem);
+      assert.equal(a.status, 200);
+      assert.equal(target.seen.length, seen + 1);
+    } finally {
+      await listed.stop();
+    }
+  });
+
   it('connectAuthority parses host:port, IPv6 in brackets, and refuses the rest', () => {
     assert.deepEqual(connectAuthority('Example.com:443'), { hostname: 'example.com', port: 443, origin: 'https://example.com' });
     assert.deepEqual(connectAuthority('[::1]:8443'), { hostname: '::1', port: 8443, origin: 'https://[::1]:8443' });

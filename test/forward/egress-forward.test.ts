@@ -72,9 +72,9 @@ describe('egress forward proxy (absolute-URI requests)', () => {
   });
 
   it('absoluteTarget keeps the raw path and query, drops the fragment, lower-cases the origin', () => {
-    assert.deepEqual(absoluteTarget('HTTP://Example.COM:80/a/../%2e?q=%20#frag'), { origin: 'http://example.com', path: '/a/../%2e?q=%20' });
-    assert.deepEqual(absoluteTarget('http://example.com?x'), { origin: 'http://example.com', path: '/?x' });
-    assert.deepEqual(absoluteTarget('https://[::1]:8443'), { origin: 'https://[::1]:8443', path: '/' });
+    assert.deepEqual(absoluteTarget('HTTP://Example.COM:80/a/../%2e?q=%20#frag'), { origin: 'http://example.com', path: '/a/../%2e?q=%20', hostname: 'example.com', port: 80 });
+    assert.deepEqual(absoluteTarget('http://example.com?x'), { origin: 'http://example.com', path: '/?x', hostname: 'example.com', port: 80 });
+    assert.deepEqual(absoluteTarget('https://[::1]:8443'), { origin: 'https://[::1]:8443', path: '/', hostname: '[::1]', port: 8443 });
     assert.equal(absoluteTarget('/origin-form'), undefined);
   });
 
@@ -92,6 +92,55 @@ describe('egress forward proxy (absolute-URI requests)', () => {
     } finally {
       await g.stop();
       await md.close();
+    }
+  });
+});
+
+describe('egress forward proxy with allowHosts', () => {
+  let allowed: Target;
+  let other: Target;
+  let e: Started;
+  before(async () => {
+    allowed = await startTarget();
+    other = await startTarget();
+    e = await startEgress({ token: { source: 'static', token: 'egress-token' }, allowHosts: [`localhost:${allowed.port}`, '*.allowed.test'] });
+  });
+  after(async () => {
+    await e.stop();
+    await allowed.close();
+    await other.close();
+  });
+
+  it('forwards to a listed host and port', async () => {
+    const seen = allowed.seen.length;
+    const a = await send(e.proxy.port, `http://LOCALHOST:${allowed.port}/in`);
+    assert.equal(a.status, 200);
+    assert.deepEqual(allowed.seen[seen]?.authorization, ['Bearer egress-token']);
+  });
+
+  it('refuses any other host or port with 403 before a token goes anywhere, however the host is spelled', async () => {
+    const before = allowed.seen.length + other.seen.length;
+    for (const target of [
+      `http://127.0.0.1:${allowed.port}/ip`,
+      `http://0x7f.1:${allowed.port}/hex`,
+      `http://localhost:${other.port}/other-port`,
+      `http://allowed.test:${allowed.port}/apex`,
+      `http://localhost.allowed.test.evil:${allowed.port}/suffix`,
+    ]) {
+      const a = await send(e.proxy.port, target);
+      assert.equal(a.status, 403, target);
+      assert.match(a.body, /allowHosts/);
+    }
+    assert.equal(allowed.seen.length + other.seen.length, before, 'nothing reached a target');
+  });
+
+  it('without allowHosts it forwards anywhere the pod reaches, and says so at start-up', async () => {
+    const open = await startEgress({ token: { source: 'static', token: 't' } });
+    try {
+      assert.ok(open.logs.some((l) => String(l['msg']).includes('without allowHosts')));
+      assert.equal((await send(open.proxy.port, `http://127.0.0.1:${other.port}/any`)).status, 200);
+    } finally {
+      await open.stop();
     }
   });
 });

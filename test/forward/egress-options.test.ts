@@ -106,6 +106,27 @@ describe('egress options', () => {
     assert.deepEqual(parse({ upstream: 'ftp://x', token: { source: 'magic' } }).errs, ['forwarders[1].upstream: must be an http(s) URL', 'forwarders[1].token.source: must be one of static, self-signed, gcp, jwtproxy']);
   });
 
+  it('reads allowHosts: exact hosts, *.domain, optional ports, as the URL parser reads them; only for forward-proxy operation', () => {
+    const ok = parse({ token: { source: 'static', token: 't' }, allowHosts: ['API.Example.com', '*.svc.cluster.local:8443', '[::1]:80', '0x7f.1', 'dot.example.'] });
+    assert.deepEqual(ok.errs, []);
+    assert.deepEqual(ok.options?.allowHosts, [
+      { host: 'api.example.com', wildcard: false },
+      { host: 'svc.cluster.local', wildcard: true, port: 8443 },
+      { host: '::1', wildcard: false, port: 80 },
+      { host: '127.0.0.1', wildcard: false },
+      { host: 'dot.example', wildcard: false },
+    ]);
+    assert.deepEqual(parse({ token: { source: 'static', token: 't' }, allowHosts: ['http://x', 'a/b', 'h:0', '*', 'u@h', 'a.*.b'] }).errs, [
+      'forwarders[1].allowHosts: entry 0 ("http://x") must be a host, "*.domain", or either with ":port"',
+      'forwarders[1].allowHosts: entry 1 ("a/b") must be a host, "*.domain", or either with ":port"',
+      'forwarders[1].allowHosts: entry 2 ("h:0") must be a host, "*.domain", or either with ":port"',
+      'forwarders[1].allowHosts: entry 3 ("*") must be a host, "*.domain", or either with ":port"',
+      'forwarders[1].allowHosts: entry 4 ("u@h") must be a host, "*.domain", or either with ":port"',
+      'forwarders[1].allowHosts: entry 5 ("a.*.b") must be a host, "*.domain", or either with ":port"',
+    ]);
+    assert.deepEqual(parse({ upstream: 'http://x', token: { source: 'static', token: 't' }, allowHosts: ['a'] }).errs, ['forwarders[1].allowHosts: only for forward-proxy operation (no upstream)']);
+  });
+
   it("takes the blocks oidc-proxy's egress flags translate to", () => {
     const modes = new Map([['egress', egressMode as ModeDefinition<unknown>]]);
     const base = { 'target-url': 'https://api.example/v1', 'egress-enabled': 'true', 'tls-allow-insecure-target': 'true' };

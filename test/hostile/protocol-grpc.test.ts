@@ -1,7 +1,7 @@
 /**
  * Hostile gRPC at the ext_authz port of the assembled service: bytes that are no CheckRequest
  * (garbage, truncated, wrong wire types, 200-level nesting in `metadata_context`), a message over
- * the 4 MiB limit, an empty message, a request with a 20 000-entry header map and NUL, CR/LF and
+ * GRPC_MAX_RECEIVE_BYTES (16 MiB; a 4.5 MiB `with_request_body` and a 96 KiB header set get decisions), an empty message, a request with a 20 000-entry header map and NUL, CR/LF and
  * invalid UTF-8 in it. Each gets a deny — never an allow, and never a gRPC error (which Envoy's
  * `failure_mode_allow: true` turns into an allow) except RESOURCE_EXHAUSTED for the oversized
  * message, which grpc-js refuses before we see it — and the server keeps judging afterwards.
@@ -101,10 +101,49 @@ describe('hostile gRPC messages', () => {
     assert.equal(r.response?.ok_response ?? undefined, undefined);
   });
 
-  it('a message over 4 MiB: RESOURCE_EXHAUSTED, and the server carries on', async () => {
-    const r = await send(check.requestSerialize(checkRequest('/api', { ...API, 'x-pad': 'x'.repeat(5 << 20) })));
+  /** A CheckRequest as Envoy builds it with `with_request_body` (the body in `raw_body`). */
+  const withBody = (path: string, bytes: number, headers: Record<string, string> = API): Buffer => {
+    const msg = checkRequest(path, { ...headers, 'content-length': String(bytes) }, { method: 'POST' }) as { attributes: { request: { http: Record<string, unknown> } } };
+    msg.attributes.request.http['raw_body'] = Buffer.alloc(bytes, 0x61);
+    return check.requestSerialize(msg);
+  };
+
+  it('a 4.5 MiB request body (Envoy with_request_body) gets a decision, not RESOURCE_EXHAUSTED (grpc-js defaults to 4 MiB)', async () => {
+    const skipped = await send(withBody('/authservice/site/homepage', 4.5 * 1024 * 1024));
+    assert.equal(skipped.code, 0, `a gRPC error: ${skipped.code}`);
+    assert.equal(skipped.response?.status.code, 0, 'allowed (skipped path)');
+    const denied = await send(withBody('/api', 4.5 * 1024 * 1024));
+    assert.equal(denied.code, 0, `a gRPC error: ${denied.code}`);
+    assert.equal((denied.response as { denied_response?: { status?: { code?: number } } }).denied_response?.status?.code, 401);
+  });
+
+  it('a large header set as Envoy can build it (96 KiB in 200 headers) gets a decision', async () => {
+    const headers: Record<string, string> = { ...API };
+    for (let i = 0; i < 200; i++) headers[`x-envoy-h-${i}`] = 'v'.repeat(480);
+    const r = await judge.grpc.check('/authservice/site/homepage', headers);
+    assert.equal(r.status.code, 0);
+    const denied = await judge.grpc.check('/api', headers);
+    assert.equal(denied.denied_response?.status?.code, 401);
+  });
+
+  it('a message over GRPC_MAX_RECEIVE_BYTES (16 MiB): RESOURCE_EXHAUSTED, and the server carries on', async () => {
+    const r = await send(withBody('/api', 17 * 1024 * 1024));
     assert.equal(r.code, grpc.status.RESOURCE_EXHAUSTED);
     await stillJudging();
+  });
+
+  it('GRPC_MAX_RECEIVE_BYTES raises the limit: 17 MiB under 32 MiB gets a decision', async () => {
+    const small = await startJudge(op.issuer, { env: { GRPC_MAX_RECEIVE_BYTES: String(32 * 1024 * 1024) } });
+    const client = new grpc.Client(`127.0.0.1:${small.app.ports.grpc}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
+    try {
+      const code = await new Promise<number>((resolve) =>
+        client.makeUnaryRequest(CHECK, (b: Buffer) => b, (b: Buffer) => b, withBody('/api', 17 * 1024 * 1024), (err) => resolve(err ? err.code : 0)),
+      );
+      assert.equal(code, 0, `a gRPC error: ${code}`);
+    } finally {
+      client.close();
+      await small.stop();
+    }
   });
 
   it('20 000 headers, forged identities among them, NUL, CR/LF and invalid UTF-8: judged (401), skipped paths still strip every spelling', async () => {

@@ -9,6 +9,7 @@ const handlers = {
   login: async (): Promise<Decision> => deny(302, 'login', ''),
   callback: async (): Promise<Decision> => deny(302, 'callback', ''),
   logout: async (): Promise<Decision> => deny(201, 'logout', ''),
+  switchAccount: async (): Promise<Decision> => deny(302, 'switch-account', ''),
 };
 const paths = flowPaths({ redirectUrl: '/authservice/oidc/callback', authserviceUrlPrefix: '/authservice/' });
 
@@ -25,6 +26,8 @@ describe('the login flow’s own routes', () => {
     assert.equal(await answer(judge, 'POST', '/authservice/logout'), 'logout');
     assert.equal(await answer(judge, 'POST', '/authservice/logout/'), 'logout');
     assert.equal(await answer(judge, 'GET', '/authservice/login?rd=/x'), 'login');
+    assert.equal(await answer(judge, 'POST', '/authservice/switch-account?rd=%2Fadmin'), 'switch-account');
+    assert.equal(await answer(judge, 'GET', '/authservice/switch-account?rd=%2Fadmin'), undefined, 'it ends a session: POST only');
     assert.equal(await answer(judge, 'GET', '/authservice/logout'), undefined, 'GET logout falls through, as oidc-authservice');
     assert.equal(await answer(judge, 'POST', '/authservice/oidc/callback'), undefined);
     assert.equal(await answer(judge, 'POST', '/logout'), undefined, "an app's own /logout is not ours");
@@ -36,6 +39,7 @@ describe('the login flow’s own routes', () => {
     assert.equal(await answer(web, 'GET', '/oidc/callback?code=a'), 'callback');
     assert.equal(await answer(web, 'POST', '/logout'), 'logout');
     assert.equal(await answer(web, 'GET', '/login'), 'login');
+    assert.equal(await answer(web, 'POST', '/switch-account'), 'switch-account');
     assert.equal(await answer(web, 'POST', '/authservice%2flogout'), undefined);
   });
 

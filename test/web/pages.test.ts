@@ -61,6 +61,25 @@ describe('pages', () => {
     assert.match(html, /href="\/authservice\/site\/homepage">Log in again<\/a>/);
   });
 
+  it('forbidden with a switch-account route: a same-origin POST form "Sign in with another account" instead of "Log in again"', () => {
+    const html = pages.forbidden('bob', 'no', '/authservice/switch-account?rd=%2Fadmin%3Fa%3D1%26b%3D"x"');
+    assert.match(html, /<form class="button-wrapper" method="post" action="\/authservice\/switch-account\?rd=%2Fadmin%3Fa%3D1%26b%3D%22x%22">/);
+    assert.match(html, /<button class="button button-secondary" type="submit">Sign in with another account<\/button>/);
+    assert.doesNotMatch(html, /Log in again/);
+  });
+
+  it("the judge's 403 offers the switch to a session user's browser only, back to the refused path and query", () => {
+    const responses = createResponses(pages, { switchAccountPath: '/authservice/switch-account' });
+    const nav = judgeRequest('/admin/x?y=1&z=%20', { headers: { accept: 'text/html' } });
+    const session = { user: 'bob', groups: [], claims: {}, method: 'cookie' as const, authenticator: 'session' };
+    assert.match(responses.forbidden(nav, session, 'no').body, /action="\/authservice\/switch-account\?rd=%2Fadmin%2Fx%3Fy%3D1%26z%3D%2520"/);
+    const bearer = { ...session, method: 'header' as const, authenticator: 'access-token' };
+    assert.doesNotMatch(responses.forbidden(nav, bearer, 'no').body, /switch-account/, 'a bearer token is not signed out by a form');
+    const api = responses.forbidden(judgeRequest('/admin', { headers: { accept: 'application/json' } }), session, 'no');
+    assert.equal(api.body, JSON.stringify({ error: 'forbidden', message: 'no' }));
+    assert.doesNotMatch(createResponses(pages).forbidden(nav, session, 'no').body, /switch-account/, 'no login flow: no offer');
+  });
+
   it('forbidden links to HOMEPAGE_URL when set', () => {
     const p = createPages({ templateDirs: [BUILT_IN], context: CONTEXT, prefixPath: '/authservice/', homepageUrl: 'https://portal.example.com/' });
     assert.match(p.forbidden('alice', 'no'), /href="https:\/\/portal\.example\.com\/">Log in again/);
