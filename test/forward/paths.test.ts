@@ -11,6 +11,7 @@ import { normalizePath } from '../../src/judge/path.js';
 import { send } from '../helpers/http-send.js';
 import { startRawRouter, type RawRouted } from '../helpers/raw-router.js';
 import { startIngress, testJudge } from './harness.js';
+import { CLIMBS, REACH_ADMIN, REFUSED } from './paths-kit.js';
 
 /** `/admin` for admins only, everything else for any signed-in user. */
 const rules = rulesAuthorizer([
@@ -18,11 +19,6 @@ const rules = rulesAuthorizer([
   { match: { path: { prefix: '/' } }, allow: { authenticated: true } },
 ])!;
 const guest = { 'x-test-user': 'bob', 'x-test-groups': 'guests' };
-
-export const CLIMBS = ['/admin/../', '/admin/..', '/admin/%2e%2e/', '/admin/%2E%2e', '/admin/./../', '//admin/../', '/public/../admin/../'];
-export const REACH_ADMIN = ['//admin', '/public/../admin', '/x/%2e%2e/admin/', '/./admin', '/%61dmin'];
-/** Paths no rewrite keeps unambiguous: 400, and the upstream sees nothing. */
-export const REFUSED = ['/admin%2f..%2f', '/x%2F..%2Fadmin', '/admin%5c..', '/adm%25%36%39n', '/a;x/../admin', '/admin/..;/', '/a\\..\\admin', '/a%00', '/a%0d%0ax', '/a%zz', '/a%', '/caf%e9', '/a%3b/'];
 
 async function stack(upstreamSuffix = '') {
   const router = await startRawRouter();
