@@ -5,8 +5,13 @@
  * climbed out of. Before the fix a guest's `/admin/../` was judged as `/` and reached `/admin`.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { rulesAuthorizer } from '../../src/authz/rules.js';
+import { createProxyEngine } from '../../src/forward/proxy.js';
+import { silentLogger } from '../../src/obs/log.js';
 import { normalizePath } from '../../src/judge/path.js';
 import { send } from '../helpers/http-send.js';
 import { startRawRouter, type RawRouted } from '../helpers/raw-router.js';
@@ -77,5 +82,25 @@ describe('ingress forwards the path it judged', () => {
       assert.equal((JSON.parse(r.body) as RawRouted).url, '/base/secret', path);
     }
     assert.equal((await send(h.port, '/..%2fsecret', { headers: guest })).status, 400);
+  });
+
+  it('the shared engine itself sends the canonical target or answers 400, whichever mode calls it', async () => {
+    const router = await startRawRouter();
+    after(() => router.close());
+    const engine = createProxyEngine({ upstream: `${router.url}/base`, log: silentLogger });
+    const front = createServer((req, res) =>
+      engine.forward(req, res, { set: [], remove: [], stripCookies: [], responseHeaders: [], requestId: 'r', client: { peer: '127.0.0.1', trusted: false, proto: 'http', host: 'h' } }),
+    );
+    front.listen(0, '127.0.0.1');
+    await once(front, 'listening');
+    after(() => {
+      engine.close();
+      front.close();
+    });
+    const port = (front.address() as AddressInfo).port;
+    assert.equal((JSON.parse((await send(port, '/admin/../../x?q=1')).body) as RawRouted).url, '/base/x?q=1');
+    const refused = await send(port, '/a%2f..%2f..%2fx');
+    assert.deepEqual([refused.status, refused.body], [400, 'Bad request: ambiguous path']);
+    assert.deepEqual(router.received, ['/base/x?q=1']);
   });
 });
