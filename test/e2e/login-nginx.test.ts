@@ -132,10 +132,17 @@ describe('browser login behind nginx auth_request', () => {
       return `${SESSION_COOKIE}=${await sessionId(page.context(), stack.origin)}`;
     };
     const from = stack.seen.length;
-    const cookie = await signedIn();
+    let cookie = await signedIn();
     for (const path of ['/admin/../', '/admin/%2e%2e/', '/admin/./../', '//admin/../']) {
       const r = await stack.send(path, { headers: { ...NAVIGATION, cookie } });
-      assert.equal(r.status, 200, path);
+      // 200 with the home page (nginx sends `/`), or refused by a judge that also weighs the raw
+      // reading of the original URI; never the admin page.
+      assert.ok(r.status === 200 || r.status === 403, `${path}: ${r.status}`);
+      if (r.status === 403) cookie = await signedIn();
+      else {
+        assert.match(r.body, /Signed in as/, path);
+        assert.equal(stack.seen.at(-1)?.url, '/', path);
+      }
       assert.doesNotMatch(r.body, /Admin area<\/h1>/, path);
     }
     for (const path of ['/admin%2f..%2f', '/admin/..;/']) assert.equal((await stack.send(path, { headers: { ...NAVIGATION, cookie } })).status, 400, path);

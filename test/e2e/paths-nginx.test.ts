@@ -50,13 +50,19 @@ describe('nginx (auth-request.conf.template) sends the path that was judged', ()
   });
 
   it("a guest's dot-segment paths reach the app as /, never an /admin route", async () => {
-    const from = router.received.length;
     for (const path of CLIMBS) {
+      const from = router.received.length;
       const r = await request(nginx.port, path, guest);
+      // The judge reads the original URI: a judge that also weighs its raw reading (`/admin/..`
+      // under /admin) may refuse it; what it may never do is let the app route it to /admin.
+      if (r.status === 403) {
+        assert.deepEqual(router.received.slice(from), [], path);
+        continue;
+      }
       assert.equal(r.status, 200, `${path}: ${nginx.errorLog()}`);
       assert.deepEqual(JSON.parse(r.body) as RawRouted, { route: 'other', url: '/' }, path);
+      assert.deepEqual(router.received.slice(from), ['/'], path);
     }
-    assert.deepEqual(router.received.slice(from), CLIMBS.map(() => '/'));
   });
 
   it('a path that is /admin once normalized is judged as /admin: 403 for a guest, /admin for an admin', async () => {
