@@ -38,7 +38,7 @@ export class EnginePool {
       this.#engines.set(origin, e);
       return e;
     }
-    e = createProxyEngine({ upstream: origin, log: this.#o.log, host: 'upstream', tls: this.#tls });
+    e = createProxyEngine({ upstream: origin, log: this.#o.log, host: 'upstream', tls: this.#tls, paths: 'raw' });
     this.#engines.set(origin, e);
     if (this.#engines.size > (this.#o.maxOrigins ?? 256)) this.#engines.delete(this.#engines.keys().next().value!);
     return e;

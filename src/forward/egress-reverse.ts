@@ -11,7 +11,8 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../obs/log.js';
 import { answerTokenFailure, bearerEdits } from './egress-edits.js';
 import type { ProxyEngine } from './proxy.js';
-import { BAD_REQUEST, writeReply, writeSocketReply } from './reply.js';
+import { BAD_PATH, BAD_REQUEST, writeReply, writeSocketReply } from './reply.js';
+import { forwardTarget } from './target.js';
 import type { TokenSource } from './signer.js';
 
 export interface ReverseEgressDeps {
@@ -32,12 +33,24 @@ function acceptable(req: IncomingMessage): boolean {
   return (req.url ?? '').startsWith('/') && (req.headersDistinct['host']?.length ?? 0) <= 1;
 }
 
+/** Puts the target the upstream will receive in `req.url` (target.ts); false for a path to refuse (400). */
+function canonical(req: IncomingMessage): boolean {
+  const target = forwardTarget(req.url ?? '');
+  if (target === undefined) return false;
+  req.url = target;
+  return true;
+}
+
 export function reverseEgress(d: ReverseEgressDeps): ReverseEgress {
   const { source, engine, log } = d;
   const audience = engine.upstream.origin;
   return {
     handle(req, res) {
       if (!acceptable(req)) return writeReply(res, BAD_REQUEST, req.method);
+      if (!canonical(req)) {
+        res.shouldKeepAlive = false;
+        return writeReply(res, BAD_PATH, req.method);
+      }
       source.token(audience).then(
         (token) => {
           if (!res.destroyed) engine.forward(req, res, bearerEdits(req, token, protoOf(req)));
@@ -48,6 +61,7 @@ export function reverseEgress(d: ReverseEgressDeps): ReverseEgress {
     upgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());
       if (!acceptable(req) || !engine.upgradable(req)) return writeSocketReply(socket, BAD_REQUEST, req.method);
+      if (!canonical(req)) return writeSocketReply(socket, BAD_PATH, req.method);
       source.token(audience).then(
         (token) => {
           if (!socket.destroyed) engine.tunnel(req, socket, head, bearerEdits(req, token, protoOf(req)));

@@ -21,7 +21,8 @@ import { normalizePath } from '../judge/path.js';
 import type { JudgeRequest } from '../judge/request.js';
 import { checkIntervalFor } from '../net/slow-clients.js';
 import { createProxyEngine, type HeaderEdits, type UpstreamTls } from './proxy.js';
-import { BAD_REQUEST, NOT_FOUND, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
+import { BAD_PATH, BAD_REQUEST, NOT_FOUND, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
+import { forwardTarget } from './target.js';
 
 export interface IngressTimeouts {
   /** TCP connect to the upstream (default 5 000 ms). */
@@ -120,6 +121,10 @@ export function createIngress(deps: IngressDeps): Ingress {
     const target = req.url ?? '';
     // Origin-form only: an absolute-form target is a forward-proxy request, not ours.
     if (target.charCodeAt(0) !== 0x2f) return { reply: BAD_REQUEST };
+    // One path judged and sent upstream: dot segments resolved, `//` merged, or 400 (target.ts).
+    const path = forwardTarget(target);
+    if (path === undefined) return { reply: BAD_PATH };
+    req.url = path;
     // Belt and braces: Node's parser already refuses both framings at once.
     if (req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] !== undefined) return { reply: BAD_REQUEST };
     if ((req.headersDistinct['host']?.length ?? 0) > 1) return { reply: BAD_REQUEST };
@@ -132,7 +137,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       method: (req.method ?? 'GET').toUpperCase(),
       scheme: tls ? 'https' : ((trusted ? schemeOf(headers['x-forwarded-proto']) : undefined) ?? 'http'),
       host: (headers['host'] ?? '').toLowerCase(),
-      path: target,
+      path,
       headers,
       peer,
       requestId: rid !== undefined && rid.length > 0 && rid.length <= 200 ? rid : randomUUID(),

@@ -24,7 +24,8 @@ import type { TokenReviewer } from './kube-passthrough.js';
 import { isLongRunning, requestInfo } from './kube-request-info.js';
 import type { ImpersonationReviewer } from './kube-sar.js';
 import type { HeaderEdits, ProxyEngine } from './proxy.js';
-import { BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
+import { BAD_PATH, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
+import { forwardTarget } from './target.js';
 
 export const MSG_IMPERSONATION_DISABLED = 'Impersonation requests are disabled when using kube-oidc-proxy';
 export const MSG_NO_USERNAME = 'Username claim not available in OIDC Issuer response';
@@ -191,8 +192,26 @@ export function createKubeHandler(d: KubeHandlerDeps): { handle(req: IncomingMes
     }, internal);
   }
 
+  /**
+   * Puts the target the API server will receive in `req.url` (target.ts), so the access log, the
+   * audit event and the upstream all see one path; false (logged, to answer 400) when it is refused.
+   */
+  function canonical(req: IncomingMessage): boolean {
+    const target = forwardTarget(req.url ?? '');
+    if (target !== undefined) {
+      req.url = target;
+      return true;
+    }
+    d.accessLog.failure({ peer: req.socket.remoteAddress, xff: req.headersDistinct['x-forwarded-for'], uri: req.url ?? '' }, 400, 'ambiguous path');
+    return false;
+  }
+
   return {
     handle(req, res) {
+      if (!canonical(req)) {
+        res.shouldKeepAlive = false;
+        return writeReply(res, BAD_PATH, req.method);
+      }
       run(
         req,
         (reply) => {
@@ -212,6 +231,7 @@ export function createKubeHandler(d: KubeHandlerDeps): { handle(req: IncomingMes
         d.accessLog.failure({ peer: req.socket.remoteAddress, xff: req.headersDistinct['x-forwarded-for'], uri: req.url ?? '' }, 400, 'upgrade protocol not tunnelled');
         return writeSocketReply(socket, BAD_REQUEST, req.method);
       }
+      if (!canonical(req)) return writeSocketReply(socket, BAD_PATH, req.method);
       run(
         req,
         (reply) => writeSocketReply(socket, reply, req.method),

@@ -13,7 +13,8 @@ import { wireValue } from '../judge/http.js';
 import type { Logger } from '../obs/log.js';
 import { clientResponseHeaders, upgradeProtocols, upstreamRequestHeaders, type HeaderEdits } from './hop.js';
 import { parseVia, viaAgent } from './proxy-via.js';
-import { BAD_GATEWAY, BAD_REQUEST, PAYLOAD_TOO_LARGE, UNAVAILABLE, writeReply, writeSocketHead, writeSocketReply, type HttpReply } from './reply.js';
+import { BAD_GATEWAY, BAD_PATH, BAD_REQUEST, PAYLOAD_TOO_LARGE, UNAVAILABLE, writeReply, writeSocketHead, writeSocketReply, type HttpReply } from './reply.js';
+import { forwardTarget } from './target.js';
 
 export { type ClientFacts, type HeaderEdits } from './hop.js';
 
@@ -57,6 +58,14 @@ export interface ProxyOptions {
   readonly via?: string;
   /** Largest request body sent upstream, in bytes: a larger one is answered 413 (cut when the response has started). Default: no limit. */
   readonly maxRequestBodyBytes?: number;
+  /**
+   * What is sent as the request path: `judged` (default) the target `forwardTarget` gives
+   * (target.ts: dot segments resolved, `//` merged, and 400 for a path no rewrite can keep
+   * unambiguous), so the upstream gets the path the mode judged and a base path cannot be climbed
+   * out of; `raw` the client's target as is, for the egress forward proxy, which judges no path
+   * and has no base path.
+   */
+  readonly paths?: 'judged' | 'raw';
   /**
    * Sends the response head as soon as the upstream's arrives when it has no `Content-Length`
    * (a watch, `logs -f`, an event stream), instead of with the first body bytes. Default false.
@@ -164,7 +173,7 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
    * Starts the upstream request with connect and response deadlines (and, except for upgrades, an
    * idle deadline). Throws when Node cannot express it (an unescaped path, an invalid header).
    */
-  function open(req: IncomingMessage, flat: string[], forUpgrade: boolean): ClientRequest {
+  function open(req: IncomingMessage, target: string, flat: string[], forUpgrade: boolean): ClientRequest {
     const up = send({
       protocol: upstream.protocol,
       ...(socketPath !== undefined
@@ -173,7 +182,7 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
           ? { hostname: viaPlain.url.hostname.replace(/^\[|\]$/g, ''), port: viaPlain.url.port || 80 }
           : { hostname: upstream.hostname.replace(/^\[|\]$/g, ''), port: upstream.port }),
       method: req.method ?? 'GET',
-      path: (viaPlain !== undefined ? upstream.origin : '') + upstreamPath(upstream, req.url ?? '/'),
+      path: (viaPlain !== undefined ? upstream.origin : '') + upstreamPath(upstream, target),
       headers: viaPlain?.authorization !== undefined ? [...flat, 'proxy-authorization', viaPlain.authorization] : flat,
       // An upgraded socket leaves the pool; a fresh one keeps it out of the keep-alive accounting.
       agent: forUpgrade ? upgradeAgent : agent,
@@ -215,7 +224,18 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
     edits.onResponseHead?.(res.statusCode);
   }
 
+  /** The target sent upstream (see `paths`), or undefined for a path to refuse. */
+  function targetOf(req: IncomingMessage): string | undefined {
+    const raw = req.url ?? '/';
+    return o.paths === 'raw' ? raw : forwardTarget(raw);
+  }
+
   function forward(req: IncomingMessage, res: ServerResponse, edits: HeaderEdits): void {
+    const target = targetOf(req);
+    if (target === undefined) {
+      res.shouldKeepAlive = false;
+      return answer(req, res, edits, BAD_PATH);
+    }
     const chunked = req.headers['transfer-encoding'] !== undefined;
     const length = req.headers['content-length'];
     const bodyless = !chunked && (length === undefined || length === '0');
@@ -235,7 +255,7 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
     const attempt = (retried: boolean): void => {
       let up: ClientRequest;
       try {
-        up = open(req, headers(req, edits), false);
+        up = open(req, target, headers(req, edits), false);
       } catch (e) {
         // A path Node will not send (unescaped characters) is the client's; a bad header value the decision's.
         const code = (e as NodeJS.ErrnoException).code;
@@ -302,9 +322,15 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
   }
 
   function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, edits: HeaderEdits): void {
+    const target = targetOf(req);
+    if (target === undefined) {
+      writeSocketReply(socket, BAD_PATH, req.method);
+      edits.onResponseHead?.(400);
+      return;
+    }
     let up: ClientRequest;
     try {
-      up = open(req, headers(req, edits, req.headers['upgrade'] ?? ''), true);
+      up = open(req, target, headers(req, edits, req.headers['upgrade'] ?? ''), true);
     } catch {
       writeSocketReply(socket, UNAVAILABLE, req.method);
       edits.onResponseHead?.(503);

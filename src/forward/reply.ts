@@ -15,6 +15,8 @@ const TEXT: HeaderPair = ['content-type', 'text/plain; charset=utf-8'];
 const plain = (status: number, body: string): HttpReply => ({ status, headers: [TEXT], body });
 
 export const BAD_REQUEST = plain(400, 'Bad request');
+/** A path no forwarder sends upstream (target.ts): an escaped `/` `\\` `%` `;`, a control character, a bad escape. */
+export const BAD_PATH = plain(400, 'Bad request: ambiguous path');
 export const NOT_FOUND = plain(404, 'Not found');
 export const PAYLOAD_TOO_LARGE = plain(413, 'Payload too large');
 export const BAD_GATEWAY = plain(502, 'Bad gateway');

@@ -14,7 +14,8 @@ import type { TLSSocket } from 'node:tls';
 import { trustMatcher } from '../net/cidr.js';
 import type { ForwarderDeps, ModeDefinition, ModeHandler } from './mode.js';
 import { createProxyEngine, type HeaderEdits } from './proxy.js';
-import { BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
+import { BAD_PATH, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
+import { forwardTarget } from './target.js';
 import { buildKeys, buildReplay, buildUpstreamTls, upstreamVia } from './verify-build.js';
 import { OIDC_REQUIRED, standardCheck, type StandardClaim } from './verify-claims.js';
 import { parseVerifyOptions, type VerifyOptions } from './verify-options.js';
@@ -111,6 +112,14 @@ export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps)
     return (req.url ?? '').charCodeAt(0) !== 0x2f || (req.headersDistinct['host']?.length ?? 0) > 1;
   }
 
+  /** Puts the target the upstream will receive in `req.url` (target.ts); false for a path to refuse (400). */
+  function canonical(req: IncomingMessage): boolean {
+    const target = forwardTarget(req.url ?? '');
+    if (target === undefined) return false;
+    req.url = target;
+    return true;
+  }
+
   function judged(req: IncomingMessage, answer: (r: HttpReply) => void, pass: (edits: HeaderEdits) => void): void {
     const requestId = requestIdOf(req);
     verify(req.headersDistinct['authorization']).then(
@@ -129,6 +138,10 @@ export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps)
   return {
     handle(req: IncomingMessage, res: ServerResponse): void {
       if (malformed(req)) return writeReply(res, BAD_REQUEST, req.method);
+      if (!canonical(req)) {
+        res.shouldKeepAlive = false;
+        return writeReply(res, BAD_PATH, req.method);
+      }
       judged(
         req,
         (reply) => writeReply(res, reply, req.method),
@@ -141,6 +154,7 @@ export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps)
       socket.on('error', () => socket.destroy());
       const answer = (reply: HttpReply): void => writeSocketReply(socket, reply, req.method);
       if (malformed(req) || !engine.upgradable(req)) return answer(BAD_REQUEST);
+      if (!canonical(req)) return answer(BAD_PATH);
       judged(req, answer, (edits) => {
         if (!socket.destroyed) engine.tunnel(req, socket, head, edits);
       });

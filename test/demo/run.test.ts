@@ -4,6 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { banner, startDemo, type Demo } from '../../src/demo/run.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { untilReady } from '../helpers/app.js';
+import { launchBrowser, newContext } from '../helpers/browser.js';
+import { send } from '../helpers/http-send.js';
+import { submitLogin } from './rp.js';
 import { freePort } from '../helpers/net.js';
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; location: string | undefined; body: string }> {
@@ -45,5 +48,34 @@ describe('npm run demo (startDemo)', () => {
     const home = await get(`${demo.url}/authservice/site/homepage`);
     assert.equal(home.status, 200);
     assert.match(home.body, /Welcome to oidc-judge demo/);
+  });
+
+  // Issue 14: the demo app routes the raw path (`/admin/../` starts with `/admin/`), so the forwarder
+  // must send it the path the judge judged. Before the fix bob saw the admin page this way.
+  it('bob (guests) never sees the admin page through a dot-segment path', async () => {
+    const browser = await launchBrowser();
+    try {
+      const ctx = await newContext(browser);
+      const page = await ctx.newPage();
+      await page.goto(`${demo.url}/`);
+      await submitLogin(page, 'bob', 'bob-demo');
+      await page.waitForURL(`${demo.url}/`);
+      await page.locator('#user').waitFor();
+      const sid = (await ctx.cookies()).find((c) => c.name === 'authservice_session')?.value;
+      assert.ok(sid, 'signed in');
+      const port = Number(new URL(demo.url).port);
+      const as = { headers: { cookie: `authservice_session=${sid}`, accept: 'text/html' } };
+      for (const path of ['/admin/../', '/admin/%2e%2e/', '/admin/./../', '//admin/../']) {
+        const r = await send(port, path, as);
+        assert.equal(r.status, 200, path);
+        assert.doesNotMatch(r.body, /Admin area<\/h1>/, path);
+        assert.match(r.body, /bob@example\.com/, path);
+      }
+      assert.equal((await send(port, '/admin%2f..%2f', as)).status, 400);
+      // Last: a 403 ends the session today (issue 14 item 4).
+      assert.equal((await send(port, '//admin', as)).status, 403);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -42,13 +42,13 @@ const noMallory: Authorizer = {
   authorize: (identity) => (identity.user === 'mallory' ? { kind: 'deny', reason: 'not on the list' } : { kind: 'allow' }),
 };
 
-/** The real decision core with the test authenticator, a login redirect, and callback/logout answered by the judge. */
-export function testJudge(): Judge {
+/** The real decision core with the test authenticator, a login redirect, and callback/logout answered by the judge (plus `authorizers`). */
+export function testJudge(authorizers: readonly Authorizer[] = []): Judge {
   return createJudge({
     targetOf,
     skip: compileSkipRules({ authserviceUrlPrefix: '/authservice/', skipAuthUrls: ['/public'], skipRules: [] }),
     authenticators: [testAuthenticator],
-    authorizers: [noMallory],
+    authorizers: [noMallory, ...authorizers],
     identityHeaders: compileIdentityHeaders({
       useridHeader: 'kubeflow-userid',
       useridPrefix: '',

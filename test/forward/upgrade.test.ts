@@ -36,6 +36,18 @@ async function echo(socket: Socket, text: string, before: Buffer = Buffer.alloc(
 }
 
 describe('ingress: websocket upgrades', () => {
+  it('tunnels to the path that was judged (dot segments resolved), and refuses an ambiguous one with 400', { timeout: 10_000 }, async () => {
+    const h = await startIngress();
+    const { socket, head } = await handshake(h.port, '/admin/../ws/./x/..', { 'x-test-user': 'alice' });
+    assert.match(head, /^HTTP\/1\.1 101 /);
+    socket.destroy();
+    assert.equal(h.upstream.upgrades[0]?.url, '/ws/');
+    assert.equal(h.seen[0]?.path, '/ws/');
+    const refused = await rawExchange(h.port, handshakeText('/ws%2f..%2fadmin', { 'x-test-user': 'alice' }));
+    assert.match(refused, /^HTTP\/1\.1 400 /);
+    assert.equal(h.upstream.upgrades.length, 1);
+  });
+
   it('tunnels an allowed upgrade with the identity headers, and echoes bytes both ways', { timeout: 10_000 }, async () => {
     const h = await startIngress();
     const { socket, head } = await handshake(h.port, '/ws', {

@@ -1,8 +1,9 @@
 /**
  * The whole browser login stack for end-to-end tests, on loopback with nothing faked: the
  * development OpenID Provider (src/demo/provider.ts, the demo users), an upstream app (the demo's
- * "who am I" page at `/` and `/admin`, a JSON echo of the request everywhere else, every request
- * recorded), and the assembled service (`startApp`) in front of it — through the built-in ingress
+ * "who am I" page at `/` and under `/admin` — routed like Express, on the raw path and
+ * case-insensitively — a JSON echo of the request everywhere else, every request recorded), and
+ * the assembled service (`startApp`) in front of it — through the built-in ingress
  * forwarder, or through a real nginx `auth_request` (examples/nginx/login.conf.template). Browsers
  * use `http://localhost:<port>` (Secure cookies are accepted on localhost); sessions live in a
  * SQLite file in a temp dir removed by `stop()`.
@@ -31,6 +32,7 @@ import { projectRoot } from '../../src/paths.js';
 import { testConfig, untilReady } from './app.js';
 import { send, type SendOptions, type Sent } from './http-send.js';
 import { freePort } from './net.js';
+import { routeOf } from './raw-router.js';
 import { startNginx, type Nginx } from './nginx.js';
 
 export const ALICE: DemoUser = DEMO_USERS[0]!;
@@ -99,7 +101,9 @@ async function startUpstreamApp(seen: Seen[]): Promise<Server> {
     const record: Seen = { method: req.method ?? '', url, headers: headersOf(req) };
     seen.push(record);
     if (path === '/favicon.ico') return void res.writeHead(204).end();
-    if (req.method === 'GET' && (path === '/' || path === '/admin')) return sendPage(res, 200, whoamiPage(req, WHOAMI, path === '/admin'));
+    // Routed like Express: on the raw path, case-insensitively (`/admin/../` and `/ADMIN` are the admin page).
+    const admin = req.method === 'GET' && routeOf(url) === 'admin';
+    if (req.method === 'GET' && (path === '/' || admin)) return sendPage(res, 200, whoamiPage(req, WHOAMI, admin));
     req.resume();
     req.on('end', () => {
       const body = JSON.stringify(record);
