@@ -141,13 +141,13 @@ describe('hostile tokens: signatures and headers', () => {
     }
   });
 
-  it('oversized: beyond 16 KiB a token is not read as a JWT (401); beyond the 64 KiB head limit HTTP says 431, gRPC 401', async () => {
+  it('oversized: beyond 16 KiB a token is not read as a JWT (401); beyond the judge 128 KiB head limit (HTTP_MAX_HEADER_BYTES) HTTP says 431, gRPC 401', async () => {
     const rs = op.keys.find((k) => k.alg === 'RS256')!;
     const big = rawJws({ alg: 'RS256', kid: rs.kid }, claims({ pad: 'x'.repeat(17 * 1024) }), rs);
     const v = await judged(big);
     assert.equal(v.http, 401);
     assert.doesNotMatch(v.challenge ?? '', /invalid_token/);
-    const huge = rawJws({ alg: 'RS256', kid: rs.kid }, claims({ pad: 'x'.repeat(70 * 1024) }), rs);
+    const huge = rawJws({ alg: 'RS256', kid: rs.kid }, claims({ pad: 'x'.repeat(130 * 1024) }), rs);
     used.add(huge);
     const http = await request(judge.app.ports.http, '/api/data', bearer(huge));
     assert.equal(http.status, 431);
