@@ -153,7 +153,7 @@ export const schema = {
   // ── Authorization ────────────────────────────────────────────────────────────────────────
   ...section('Authorization', {
     groupsAllowlist: list('GROUPS_ALLOWLIST', 'Groups allowed in; `*` allows everyone, also users without groups. Empty denies all.', { default: ['*'] }),
-    authzRules: structured('AUTHZ_RULES', 'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns). When set, a request no rule matches is denied. Usually in the config file as `authzRules:`.', parseAuthzRules, { default: [], type: 'rules' }),
+    authzRules: structured('AUTHZ_RULES', 'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns). When set, a request no rule matches is denied; paths compare ignoring letter case unless a rule sets `caseSensitive: true`, and an ambiguous path must be allowed under every reading. Usually in the config file as `authzRules:`.', parseAuthzRules, { default: [], type: 'rules' }),
     externalAuthzUrl: url('EXTERNAL_AUTHZ_URL', 'External authorizer called for every authenticated request (after the groups and rules): 2xx allows, 401/403 denies with its body as the reason, anything else refuses.', { default: '' }),
     externalAuthzTimeout: int('EXTERNAL_AUTHZ_TIMEOUT', 'Milliseconds to wait for the external authorizer before refusing the request; keep it below `CHECK_TIMEOUT`.', { default: 2000, min: 1, max: 600000 }),
 

@@ -5,7 +5,9 @@
  * turns `\` into `/`, strips `;params` from every segment, collapses repeated slashes and resolves
  * `.` and `..` (never above the root), keeping a trailing slash. Alongside, it says whether the raw
  * path was `ambiguous`: whether an upstream could read it differently than we do. Skip rules never
- * match an ambiguous path (fail closed); route rules judge its normalized form.
+ * match an ambiguous path (fail closed); access rules judge every reading of it (`pathReadings`):
+ * the resolved one, the raw path as a prefix router (Express) matches it, and the decoded path
+ * with its dot segments kept as a router that decodes but does not resolve reads it.
  *
  * Ambiguous: encoded `/` `\` `.` `;` `%` (`%2f` `%5c` `%2e` `%3b` `%25`, any case), an invalid
  * escape or invalid UTF-8, NUL and other control characters (raw or encoded), `\`, `;`, a fragment,
@@ -13,9 +15,6 @@
  * an `/admin` request there), a leading `//` (some servers read `//host/p` as an authority), and a
  * target that does not start with `/` (absolute-form `http://h/p`, `*`, relative).
  */
-import type { Target } from '../authz/types.js';
-import type { JudgeRequest } from './request.js';
-
 export interface NormalizedPath {
   readonly path: string;
   readonly ambiguous: boolean;
@@ -172,6 +171,43 @@ export function normalizePath(rawTarget: string): NormalizedPath {
   return resolve(raw, odd);
 }
 
+/**
+ * The readings of an ambiguous target other than its normalized path, in the form rules compare
+ * (distinct, none equal to `normalized`); the shared empty list when there are none. An upstream
+ * that forwards or routes the raw path may read it as:
+ *   * raw: the path part as sent, undecoded, nothing resolved — a prefix router (Express, Go
+ *     `strings.HasPrefix`) sees `/admin/../x`, `/admin/..;/x` under `/admin`;
+ *   * decoded, dot segments kept: decoded once, `\` as `/`, `;params` stripped, repeated slashes
+ *     merged, `.`/`..` kept as segments — a router that decodes but never resolves (`/%61dmin/../x`
+ *     is under `/admin` there).
+ * Unambiguous targets have one reading, the normalized path, and never come here.
+ */
+export function otherReadings(rawTarget: string, normalized: string): readonly string[] {
+  const { raw } = pathPart(rawTarget);
+  const decoded = unresolved(raw);
+  if (raw === normalized) return decoded === normalized ? NO_READINGS : [decoded];
+  if (decoded === normalized || decoded === raw) return [raw];
+  return [raw, decoded];
+}
+
+export const NO_READINGS: readonly string[] = Object.freeze([]);
+
+/** Decoded once, `\` → `/`, `;params` stripped, empty segments dropped, dot segments KEPT. */
+function unresolved(raw: string): string {
+  let p = raw.indexOf('%') >= 0 ? decodeOnce(raw, { ambiguous: true }) : raw;
+  if (p.indexOf('\\') >= 0) p = p.replaceAll('\\', '/');
+  const out: string[] = [];
+  let trailing = false;
+  for (const part of p.split('/')) {
+    const semi = part.indexOf(';');
+    const seg = semi >= 0 ? part.slice(0, semi) : part;
+    trailing = seg === '';
+    if (!trailing) out.push(seg);
+  }
+  if (out.length === 0) return '/';
+  return '/' + out.join('/') + (trailing ? '/' : '');
+}
+
 /** Lower-case host without port: `App.Example.com:8443` → `app.example.com`, `[::1]:80` → `[::1]`; a trailing dot is dropped. */
 export function hostnameOf(host: string): string {
   let h = host;
@@ -184,10 +220,4 @@ export function hostnameOf(host: string): string {
   }
   if (h.endsWith('.')) h = h.slice(0, -1);
   return h.toLowerCase();
-}
-
-/** The facts rules match on, computed once per check. */
-export function targetOf(req: JudgeRequest): Target {
-  const { path, ambiguous } = normalizePath(req.path);
-  return { method: req.method, hostname: hostnameOf(req.host), path, ambiguous };
 }

@@ -7,7 +7,7 @@ import { externalAuthorizer, externalAuthzBody, MAX_REASON_LENGTH, MAX_RESPONSE_
 import type { Authorizer, AuthzOutcome } from '../../src/authz/types.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Identity } from '../../src/judge/decision.js';
-import { targetOf } from '../../src/judge/path.js';
+import { targetOf } from '../../src/judge/target.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { HttpClient } from '../../src/net/http-client.js';
 import { capturingLogger } from '../helpers/bearer.js';

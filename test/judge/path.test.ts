@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hostnameOf, normalizePath, targetOf } from '../../src/judge/path.js';
+import { hostnameOf, normalizePath } from '../../src/judge/path.js';
+import { targetOf } from '../../src/judge/target.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 
 /** [raw request target, expected path, expected ambiguous] */
@@ -123,6 +124,13 @@ describe('hostnameOf / targetOf', () => {
       denyStyle: 'redirect',
       via: 'http',
     };
-    assert.deepEqual(targetOf(req), { method: 'GET', hostname: 'app.example.com', path: '/b', ambiguous: true });
+    assert.deepEqual(targetOf(req), {
+      method: 'GET',
+      hostname: 'app.example.com',
+      path: '/b',
+      ambiguous: true,
+      readings: [{ hostname: 'app.example.com', path: '/a/../b' }],
+      badHost: false,
+    });
   });
 });
