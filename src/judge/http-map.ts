@@ -182,7 +182,9 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
       if (!uri.startsWith('/')) return bad(mode, 'X-Forwarded-Uri');
       const method = headers['x-forwarded-method'] ?? 'GET';
       if (!TOKEN.test(method)) return bad(mode, 'X-Forwarded-Method');
-      const host = first(headers['x-forwarded-host']) ?? hostHeader;
+      // Traefik (and Caddy) set X-Forwarded-Host to the client's Host, never append to it: the whole
+      // value is the host judged, so `a, b` stays unreadable (judge/host.ts) instead of becoming `a`.
+      const host = headers['x-forwarded-host'] ?? hostHeader;
       return {
         kind: 'judge',
         mode,
