@@ -222,7 +222,7 @@ export function rulesAuthorizer(rules: readonly AuthzRule[]): Authorizer | undef
   /** One reading under one method: the first rule fitting it exactly and the first fitting it ignoring case must both allow. */
   function judge(identity: Identity, t: Target): AuthzOutcome {
     const path = t.path;
-    const lower = lowerOf(path);
+    const lower = t.lowerCase === true ? path : lowerOf(path);
     const exact = firstFit(t, path, lower, false);
     const out = outcome(exact, identity);
     if (out.kind !== 'allow' || (lower === path && !foldDiffers)) return out;

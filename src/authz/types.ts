@@ -33,6 +33,8 @@ export interface Target extends Reading {
    * when the request reads one way only.
    */
   readonly readings?: readonly Reading[];
+  /** True when `path` is known to hold no upper-case or non-ASCII character (access rules then skip lower-casing it). */
+  readonly lowerCase?: boolean;
   /** True when no server could read the host (malformed, several values, control characters): the request is refused with 400. */
   readonly badHost?: boolean;
 }

@@ -68,9 +68,15 @@ function dropDot(h: string): string {
   return h.endsWith('.') ? h.slice(0, -1) : h;
 }
 
+/** The hostname of a plain host (the common case, read without allocating a reading), else undefined. */
+export function plainHostname(host: string): string | undefined {
+  return host === '' || isPlain(host) ? hostnameOf(host) : undefined;
+}
+
 /** The host of a `Host` / `:authority` value, or undefined when no server could read it as one host. An empty host reads as ''. */
 export function readHost(host: string): HostReading | undefined {
-  if (host === '' || isPlain(host)) return { hostname: hostnameOf(host), literal: undefined };
+  const plain = plainHostname(host);
+  if (plain !== undefined) return { hostname: plain, literal: undefined };
   if (hasForbidden(host)) return undefined;
   let u: URL;
   try {

@@ -18,22 +18,30 @@
 export interface NormalizedPath {
   readonly path: string;
   readonly ambiguous: boolean;
+  /** True when `path` is known to hold no upper-case or non-ASCII character (false: not known). */
+  readonly lowerCase: boolean;
 }
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
 const lenientUtf8 = new TextDecoder('utf-8');
 
+/** Set in `scanPlain`'s answer when the path holds an upper-case or non-ASCII letter. */
+const CASED = 0x40000000;
+
 /**
  * Fast path: the end of the path (index of `?`, or the length) when `target` is an origin-form
- * path already normal and unambiguous, so it can be used as is; -1 otherwise.
+ * path already normal and unambiguous, so it can be used as is, with `CASED` added when it holds
+ * an upper-case or non-ASCII character (access rules then compare a lower-cased copy); -1 otherwise.
  */
-function plainEnd(target: string): number {
+function scanPlain(target: string): number {
   if (target.charCodeAt(0) !== SLASH) return -1;
+  let cased = 0;
   for (let i = 0; i < target.length; i++) {
     const c = target.charCodeAt(i);
-    if (c === 0x3f /* ? */) return i;
+    if (c === 0x3f /* ? */) return i | cased;
     if (c === 0x25 /* % */ || c === 0x5c /* \ */ || c === 0x3b /* ; */ || c === 0x23 /* # */ || c < 0x20 || c === 0x7f) return -1;
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) cased = CASED;
     if (c !== SLASH) continue;
     const n = target.charCodeAt(i + 1); // NaN past the end
     if (n === SLASH) return -1;
@@ -44,7 +52,12 @@ function plainEnd(target: string): number {
     const n3 = target.charCodeAt(i + 3);
     if (Number.isNaN(n3) || n3 === SLASH || n3 === 0x3f) return -1;
   }
-  return target.length;
+  return target.length | cased;
+}
+
+function plainEnd(target: string): number {
+  const e = scanPlain(target);
+  return e < 0 ? -1 : e & ~CASED;
 }
 
 /** The path part of any request target (origin-form, absolute-form, other), without query or fragment. */
@@ -131,7 +144,7 @@ function resolve(raw: string, odd: boolean): NormalizedPath {
       break;
     }
   }
-  if (plainEnd(p) === p.length) return { path: p, ambiguous: state.ambiguous };
+  if (plainEnd(p) === p.length) return { path: p, ambiguous: state.ambiguous, lowerCase: false };
   if (p.indexOf('\\') >= 0) p = p.replaceAll('\\', '/');
   if (p.startsWith('//')) state.ambiguous = true;
   const out: string[] = [];
@@ -156,8 +169,8 @@ function resolve(raw: string, odd: boolean): NormalizedPath {
     out.push(seg);
     trailing = false;
   }
-  if (out.length === 0) return { path: '/', ambiguous: state.ambiguous };
-  return { path: '/' + out.join('/') + (trailing ? '/' : ''), ambiguous: state.ambiguous };
+  if (out.length === 0) return { path: '/', ambiguous: state.ambiguous, lowerCase: true };
+  return { path: '/' + out.join('/') + (trailing ? '/' : ''), ambiguous: state.ambiguous, lowerCase: false };
 }
 
 /**
@@ -165,8 +178,11 @@ function resolve(raw: string, odd: boolean): NormalizedPath {
  * route rules match, and says whether an upstream might read the raw path differently.
  */
 export function normalizePath(rawTarget: string): NormalizedPath {
-  const end = plainEnd(rawTarget);
-  if (end >= 0) return { path: end === rawTarget.length ? rawTarget : rawTarget.slice(0, end), ambiguous: false };
+  const e = scanPlain(rawTarget);
+  if (e >= 0) {
+    const end = e & ~CASED;
+    return { path: end === rawTarget.length ? rawTarget : rawTarget.slice(0, end), ambiguous: false, lowerCase: (e & CASED) === 0 };
+  }
   const { raw, odd } = pathPart(rawTarget);
   return resolve(raw, odd);
 }

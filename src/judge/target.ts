@@ -6,18 +6,37 @@
  * the readings existed: one object, the shared empty list of readings.
  */
 import type { Reading, Target } from '../authz/types.js';
-import { readHost, targetAuthority } from './host.js';
+import { plainHostname, readHost, targetAuthority } from './host.js';
 import { NO_READINGS, normalizePath, otherReadings } from './path.js';
 import type { JudgeRequest } from './request.js';
 
 const NONE: readonly Reading[] = Object.freeze([]);
 
 function unreadable(req: JudgeRequest): Target {
-  return { method: req.method, hostname: '', path: '/', ambiguous: true, readings: NONE, badHost: true };
+  return { method: req.method, hostname: '', path: '/', ambiguous: true, readings: NONE, badHost: true, lowerCase: true };
+}
+
+// The last plain host read and its name: requests to one host (the usual case) read it once.
+let lastHost = '';
+let lastName = '';
+
+function hostOf(host: string): string | undefined {
+  if (host === lastHost) return lastName;
+  const name = plainHostname(host);
+  if (name !== undefined) {
+    lastHost = host;
+    lastName = name;
+  }
+  return name;
 }
 
 export function targetOf(req: JudgeRequest): Target {
-  const { path, ambiguous } = normalizePath(req.path);
+  const { path, ambiguous, lowerCase } = normalizePath(req.path);
+  if (!ambiguous) {
+    // The common case: a plain path and host, read without building readings.
+    const hostname = hostOf(req.host);
+    if (hostname !== undefined) return { method: req.method, hostname, path, ambiguous, readings: NONE, badHost: false, lowerCase };
+  }
   let host = readHost(req.host);
   if (host === undefined) return unreadable(req);
   // An absolute-form target names its own host, which a server uses instead of Host: both must agree.
@@ -29,7 +48,7 @@ export function targetOf(req: JudgeRequest): Target {
   }
   const paths = ambiguous ? otherReadings(req.path, path) : NO_READINGS;
   if (paths.length === 0 && host.literal === undefined) {
-    return { method: req.method, hostname: host.hostname, path, ambiguous, readings: NONE, badHost: false };
+    return { method: req.method, hostname: host.hostname, path, ambiguous, readings: NONE, badHost: false, lowerCase };
   }
   const readings: Reading[] = [];
   for (const p of paths) readings.push({ hostname: host.hostname, path: p });
@@ -37,5 +56,5 @@ export function targetOf(req: JudgeRequest): Target {
     readings.push({ hostname: host.literal, path });
     for (const p of paths) readings.push({ hostname: host.literal, path: p });
   }
-  return { method: req.method, hostname: host.hostname, path, ambiguous: true, readings, badHost: false };
+  return { method: req.method, hostname: host.hostname, path, ambiguous: true, readings, badHost: false, lowerCase };
 }

@@ -82,9 +82,18 @@ const cases: readonly (readonly [string, string, boolean])[] = [
 describe('normalizePath', () => {
   for (const [raw, path, ambiguous] of cases) {
     it(`${JSON.stringify(raw)} → ${JSON.stringify(path)}${ambiguous ? ' (ambiguous)' : ''}`, () => {
-      assert.deepEqual(normalizePath(raw), { path, ambiguous });
+      const n = normalizePath(raw);
+      assert.deepEqual({ path: n.path, ambiguous: n.ambiguous }, { path, ambiguous });
+      // `lowerCase` may only be claimed for a path without upper-case or non-ASCII characters.
+      if (n.lowerCase) assert.equal(n.path, n.path.toLowerCase(), raw);
     });
   }
+
+  it('says on the fast path whether the path is lower-case, so access rules need not lower-case it', () => {
+    assert.equal(normalizePath('/api/v1/pods?Watch=TRUE').lowerCase, true);
+    assert.equal(normalizePath('/api/V1/pods').lowerCase, false);
+    assert.equal(normalizePath('/caf\u00e9').lowerCase, false);
+  });
 
   it('returns a plain path as the very same string (fast path)', () => {
     const raw = '/api/v1/namespaces/kubeflow/pods';
@@ -131,6 +140,7 @@ describe('hostnameOf / targetOf', () => {
       ambiguous: true,
       readings: [{ hostname: 'app.example.com', path: '/a/../b' }],
       badHost: false,
+      lowerCase: false,
     });
   });
 });
