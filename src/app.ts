@@ -20,7 +20,7 @@ import { withDeadline } from './judge/deadline.js';
 import { createGrpcJudge } from './judge/grpc.js';
 import { createHttpJudge } from './judge/http.js';
 import { compileIdentityHeaders } from './judge/identity-headers.js';
-import { targetOf } from './judge/path.js';
+import { targetOf } from './judge/target.js';
 import { createResponses } from './judge/responses.js';
 import { compileSkipRules } from './judge/skip.js';
 import { HttpClient } from './net/http-client.js';

@@ -5,7 +5,8 @@
  * `request` {`host`, `port`, `path`, `method`} — and the answer maps as there: 2xx allows, 401/403
  * denies with the response body (bounded text) as the reason the 403 page shows, escaped.
  * Different on purpose: `path` is the original request's (normalized) path, never the verify
- * path; `port` comes from the Host header, else the scheme (443 for https, not always 80);
+ * path — and an ambiguous request is asked about once per reading (`/admin/../x` as `/x` and as
+ * `/admin/../x`, see judge/target.ts), all of which must be allowed; `port` comes from the Host header, else the scheme (443 for https, not always 80);
  * `groups` is always a list; any other status, a network error, a redirect, an oversized body or
  * no answer within `EXTERNAL_AUTHZ_TIMEOUT` is an `error` (fail closed, 403), never an allow;
  * `CA_BUNDLE` is trusted (the HttpClient given carries it).
@@ -100,17 +101,29 @@ export function externalAuthorizer(opts: ExternalAuthzOptions): Authorizer {
   };
   return {
     name: 'external',
+    /** Every reading of an ambiguous request is asked about (judge/target.ts): all must allow. */
     async authorize(identity, target, req) {
-      const body = JSON.stringify(externalAuthzBody(identity, target, req, opts.clock.now()));
-      let res;
-      try {
-        res = await opts.http.request(opts.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/plain, application/json;q=0.9, */*;q=0.8' }, body });
-      } catch (e) {
-        return error(`external authorizer: ${(e as { code?: string }).code ?? (e as Error).name}`);
+      const out = await ask(identity, target, req);
+      if (out.kind !== 'allow' || target.readings === undefined) return out;
+      for (const r of target.readings) {
+        const other = await ask(identity, { method: target.method, hostname: r.hostname, path: r.path, ambiguous: true }, req);
+        if (other.kind !== 'allow') return other;
       }
-      if (res.status >= 200 && res.status <= 299) return ALLOW;
-      if (res.status === 401 || res.status === 403) return { kind: 'deny', reason: reasonFrom(res.body) };
-      return error(`external authorizer answered ${res.status}`);
+      return out;
     },
   };
+
+  /** One call: 2xx allows, 401/403 deny with the body as the reason, anything else is an error. */
+  async function ask(identity: Identity, target: Target, req: JudgeRequest): Promise<AuthzOutcome> {
+    const body = JSON.stringify(externalAuthzBody(identity, target, req, opts.clock.now()));
+    let res;
+    try {
+      res = await opts.http.request(opts.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/plain, application/json;q=0.9, */*;q=0.8' }, body });
+    } catch (e) {
+      return error(`external authorizer: ${(e as { code?: string }).code ?? (e as Error).name}`);
+    }
+    if (res.status >= 200 && res.status <= 299) return ALLOW;
+    if (res.status === 401 || res.status === 403) return { kind: 'deny', reason: reasonFrom(res.body) };
+    return error(`external authorizer answered ${res.status}`);
+  }
 }

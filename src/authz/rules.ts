@@ -3,9 +3,18 @@
  * methods, path) fits the request decides; the identity passes when it satisfies ANY condition of
  * that rule's `allow`. When rules are configured and none fits, the request is denied.
  *
- * Paths are matched in normalized form even when ambiguous, so `/admin;x` or `/x/../admin` is
- * judged by the `/admin` rule. Deny reasons are short and user-safe: no patterns, no claim values.
- * Rules are indexed by path (see `PathIndex`): a check costs a few Map lookups, not one test per rule.
+ * Strictest wins over every way the upstream may read the request:
+ *   * an ambiguous request is judged under each of its readings (judge/target.ts): the normalized
+ *     path (`/admin;x` and `/x/../admin` are `/admin`), the raw path as a prefix router reads it
+ *     (`/admin/../x` is under `/admin` for Express), the decoded path with dot segments kept, the
+ *     literal host; it passes only when every reading is allowed, and a reading no rule covers
+ *     is denied like any request no rule covers;
+ *   * letter case: a rule's path also holds for the same path in other letter case (`/ADMIN`,
+ *     `/Admin/`), unless the rule says `caseSensitive: true` — each reading is judged by the first
+ *     rule that fits it exactly AND by the first that fits it ignoring case, both must allow.
+ * Deny reasons are short and user-safe: no patterns, no claim values. Rules are indexed by path
+ * (see `PathIndex`): a check costs a few Map lookups, not one test per rule; a plain lower-case
+ * path is judged once, as before.
  *
  * A request claiming another method (`X-HTTP-Method-Override: DELETE` on a GET, `?_method=`, see
  * judge/method-override.ts) is judged once per method it may be read as, and passes only when
@@ -14,16 +23,21 @@
 import type { AllowSpec, AuthzRule } from '../config/rules.js';
 import type { Identity } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
-import { configPath, configPrefix, requestTest, type Test } from '../judge/match.js';
+import { caseMatters, configPath, configPrefix, hostMethodTest, pathFit, type PathFit, type Test } from '../judge/match.js';
 import { claimedMethods } from '../judge/method-override.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';
 import { emailConditions, type EmailPolicy } from './email.js';
-import { ALLOW, type Authorizer, type AuthzOutcome, type Target } from './types.js';
+import { ALLOW, type Authorizer, type AuthzOutcome, type Reading, type Target } from './types.js';
 
 type IdTest = (id: Identity) => boolean;
 
 interface Compiled {
-  readonly fits: Test;
+  /** Host and methods; undefined when the rule names neither. */
+  readonly other: Test | undefined;
+  /** The path compared as is; undefined when the rule names no path. */
+  readonly exact: PathFit | undefined;
+  /** The lower-cased path compared ignoring case; undefined for `caseSensitive` rules (and rules without a path). */
+  readonly fold: PathFit | undefined;
   readonly allows: IdTest;
   readonly deny: AuthzOutcome;
 }
@@ -70,17 +84,25 @@ function compileAllow(a: AllowSpec, email: EmailPolicy): IdTest {
  * Which rules can fit a path, so a check tests a handful of rules however many are configured:
  * exact paths in a Map, prefixes in a Map keyed by the prefix (a path is under prefix `p` when `p`
  * is '', the path itself, or the path up to one of its slashes), and the rules without a path or
- * with a regex, which every check tests. Each list holds rule numbers in ascending order.
+ * with a regex, which every check tests. Each list holds rule numbers in ascending order. Rules
+ * that ignore case are keyed by their lower-cased path and looked up with the lower-cased path.
  */
 interface PathIndex {
   readonly exact: ReadonlyMap<string, readonly number[]>;
   readonly prefix: ReadonlyMap<string, readonly number[]>;
+}
+
+interface Indexes {
+  /** `caseSensitive` rules, keyed as written. */
+  readonly sens: PathIndex;
+  /** Every other rule with an exact or prefix path, keyed lower-cased. */
+  readonly fold: PathIndex;
   readonly always: readonly number[];
 }
 
-function indexRules(rules: readonly AuthzRule[]): PathIndex {
-  const exact = new Map<string, number[]>();
-  const prefix = new Map<string, number[]>();
+function indexRules(rules: readonly AuthzRule[]): Indexes {
+  const sens = { exact: new Map<string, number[]>(), prefix: new Map<string, number[]>() };
+  const fold = { exact: new Map<string, number[]>(), prefix: new Map<string, number[]>() };
   const always: number[] = [];
   const add = (map: Map<string, number[]>, key: string, i: number): void => {
     const list = map.get(key);
@@ -89,11 +111,34 @@ function indexRules(rules: readonly AuthzRule[]): PathIndex {
   };
   rules.forEach((r, i) => {
     const p = r.match.path;
+    const cs = r.match.caseSensitive === true;
+    const idx = cs ? sens : fold;
+    const key = (k: string): string => (cs ? k : k.toLowerCase());
     if (p === undefined || 'regex' in p) always.push(i);
-    else if ('exact' in p) add(exact, configPath(p.exact), i);
-    else add(prefix, configPrefix(p.prefix), i);
+    else if ('exact' in p) add(idx.exact, key(configPath(p.exact)), i);
+    else add(idx.prefix, key(configPrefix(p.prefix)), i);
   });
-  return { exact, prefix, always };
+  return { sens, fold, always };
+}
+
+/** `p` lower-cased, or `p` itself (no allocation) when it has no upper-case or non-ASCII letter. */
+function lowerOf(p: string): string {
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return p.toLowerCase();
+  }
+  return p;
+}
+
+function compileRule(r: AuthzRule, i: number, email: EmailPolicy): Compiled {
+  const p = r.match.path;
+  return {
+    other: hostMethodTest(r.match),
+    exact: p === undefined ? undefined : pathFit(p, false),
+    fold: p === undefined || r.match.caseSensitive === true ? undefined : pathFit(p, true),
+    allows: compileAllow(r.allow, email),
+    deny: Object.freeze({ kind: 'deny', reason: `Not allowed by access rule authzRules[${i}].` }),
+  };
 }
 
 /**
@@ -102,53 +147,96 @@ function indexRules(rules: readonly AuthzRule[]): PathIndex {
  */
 export function rulesAuthorizer(rules: readonly AuthzRule[], email: EmailPolicy = { verifiedRequired: true }): Authorizer | undefined {
   if (rules.length === 0) return undefined;
-  const compiled: readonly Compiled[] = rules.map((r, i) => ({
-    fits: requestTest(r.match),
-    allows: compileAllow(r.allow, email),
-    deny: Object.freeze({ kind: 'deny', reason: `Not allowed by access rule authzRules[${i}].` }),
-  }));
-  const { exact, prefix, always } = indexRules(rules);
+  const compiled: readonly Compiled[] = rules.map((r, i) => compileRule(r, i, email));
+  const { sens, fold, always } = indexRules(rules);
+  const hasSens = sens.exact.size > 0 || sens.prefix.size > 0;
+  const hasFold = fold.exact.size > 0 || fold.prefix.size > 0;
+  // On a lower-case path, ignoring case changes nothing unless some case-folding rule has upper case in its path.
+  const foldDiffers = rules.some((r) => r.match.caseSensitive !== true && r.match.path !== undefined && caseMatters(r.match.path));
+
+  /** Whether rule `c` fits; `folded` compares its path ignoring case (when the rule allows it). */
+  function fits(c: Compiled, t: Target, path: string, lower: string, folded: boolean): boolean {
+    if (c.other !== undefined && !c.other(t)) return false;
+    if (c.exact === undefined) return true;
+    return folded && c.fold !== undefined ? c.fold(lower) : c.exact(path);
+  }
 
   /** The first rule of `list` (ascending) that fits, if it comes before rule `best`; else `best`. */
-  function scan(list: readonly number[] | undefined, t: Target, best: number): number {
+  function scan(list: readonly number[] | undefined, t: Target, path: string, lower: string, folded: boolean, best: number): number {
     if (list !== undefined) {
       for (const i of list) {
         if (i >= best) return best;
-        if (compiled[i]!.fits(t)) return i;
+        if (fits(compiled[i]!, t, path, lower, folded)) return i;
       }
     }
     return best;
   }
 
-  /** The first (lowest-numbered) rule that fits, among the candidates the index names. */
-  function firstFit(t: Target): Compiled | undefined {
-    const path = t.path;
-    let best = scan(always, t, compiled.length);
-    if (exact.size > 0) best = scan(exact.get(path), t, best);
-    if (prefix.size > 0) {
-      best = scan(prefix.get(''), t, best);
-      for (let slash = path.indexOf('/', 1); slash > 0; slash = path.indexOf('/', slash + 1)) best = scan(prefix.get(path.slice(0, slash)), t, best);
-      best = scan(prefix.get(path), t, best);
+  /** Candidates of `idx` for `key` (the path, or its lower-cased form), scanned in order. */
+  function scanIndex(idx: PathIndex, key: string, t: Target, path: string, lower: string, folded: boolean, best: number): number {
+    if (idx.exact.size > 0) best = scan(idx.exact.get(key), t, path, lower, folded, best);
+    if (idx.prefix.size > 0) {
+      best = scan(idx.prefix.get(''), t, path, lower, folded, best);
+      for (let slash = key.indexOf('/', 1); slash > 0; slash = key.indexOf('/', slash + 1)) best = scan(idx.prefix.get(key.slice(0, slash)), t, path, lower, folded, best);
+      best = scan(idx.prefix.get(key), t, path, lower, folded, best);
     }
-    return compiled[best];
+    return best;
   }
 
-  function judge(identity: Identity, target: Target): AuthzOutcome {
-    const r = firstFit(target);
+  /** The number of the first rule that fits (rules.length when none): comparing paths exactly, or ignoring case where rules allow. */
+  function firstFit(t: Target, path: string, lower: string, folded: boolean): number {
+    let best = scan(always, t, path, lower, folded, compiled.length);
+    if (hasSens) best = scanIndex(sens, path, t, path, lower, folded, best);
+    if (hasFold) best = scanIndex(fold, lower, t, path, lower, folded, best);
+    return best;
+  }
+
+  function outcome(i: number, identity: Identity): AuthzOutcome {
+    const r = compiled[i];
     if (r === undefined) return NO_RULE;
     return r.allows(identity) ? ALLOW : r.deny;
+  }
+
+  /** One reading under one method: the first rule fitting it exactly and the first fitting it ignoring case must both allow. */
+  function judge(identity: Identity, t: Target): AuthzOutcome {
+    const path = t.path;
+    const lower = t.lowerCase === true ? path : lowerOf(path);
+    const exact = firstFit(t, path, lower, false);
+    const out = outcome(exact, identity);
+    if (out.kind !== 'allow' || (lower === path && !foldDiffers)) return out;
+    const folded = firstFit(t, path, lower, true);
+    return folded === exact ? out : outcome(folded, identity);
+  }
+
+  /** Every reading of the request under one method. */
+  function judgeReadings(identity: Identity, target: Target, method: string): AuthzOutcome {
+    const t = method === target.method ? target : { ...target, method };
+    const out = judge(identity, t);
+    if (out.kind !== 'allow') return out;
+    const readings = target.readings;
+    if (readings !== undefined) {
+      for (const r of readings) {
+        const other = judge(identity, readingOf(t, r));
+        if (other.kind !== 'allow') return other;
+      }
+    }
+    return out;
   }
 
   return {
     name: 'rules',
     authorize(identity: Identity, target: Target, req: JudgeRequest): AuthzOutcome {
-      const out = judge(identity, target);
+      const out = judgeReadings(identity, target, target.method);
       if (out.kind !== 'allow') return out;
       for (const method of claimedMethods(target, req)) {
-        const other = judge(identity, { ...target, method });
+        const other = judgeReadings(identity, target, method);
         if (other.kind !== 'allow') return other;
       }
       return out;
     },
   };
+}
+
+function readingOf(t: Target, r: Reading): Target {
+  return { method: t.method, hostname: r.hostname, path: r.path, ambiguous: true };
 }

@@ -37,8 +37,17 @@ export interface AllowSpec {
   readonly claims?: Readonly<Record<string, string>>;
 }
 
+export interface AuthzMatch extends RequestMatch {
+  /**
+   * Compare the path in exact letter case. By default an access rule's path also holds for the
+   * same path in other case (`/ADMIN` is judged by the `/admin` rule), because many upstreams route
+   * case-insensitively. Skip rules are always exact.
+   */
+  readonly caseSensitive?: boolean;
+}
+
 export interface AuthzRule {
-  readonly match: RequestMatch;
+  readonly match: AuthzMatch;
   readonly allow: AllowSpec;
 }
 
@@ -134,7 +143,9 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       return { match: {}, allow: {} };
     }
     for (const key of Object.keys(r)) if (key !== 'match' && key !== 'allow') errs.push(`${here}: unknown key "${key}"`);
-    const match = requestMatch(r['match'], here + '.match', errs, []);
+    const m = r['match'];
+    const match: AuthzMatch = requestMatch(m, here + '.match', errs, ['caseSensitive']);
+    if (m['caseSensitive'] !== undefined && typeof m['caseSensitive'] !== 'boolean') errs.push(`${here}.match.caseSensitive: must be true or false`);
     const a = r['allow'];
     const allow: {
       authenticated?: boolean;
@@ -172,6 +183,6 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
     if (Object.keys(allow).length === 0 || allow.authenticated === false && Object.keys(allow).length === 1) {
       errs.push(`${here}.allow: names nobody (give authenticated, users, groups, emails, domains or claims)`);
     }
-    return { match, allow };
+    return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow };
   });
 }

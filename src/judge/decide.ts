@@ -1,11 +1,11 @@
 /**
  * The decision core: one transport-neutral function `decide(request) → Decision`, a short list of
- * named steps — skip rules → authenticators → authorizers → allow. It owns no listener and reads no
+ * named steps — host check → skip rules → authenticators → authorizers → allow. It owns no listener and reads no
  * environment; stores and providers are reached only through the ports it is given.
  */
 import type { Authenticator } from '../authn/types.js';
 import type { Authorizer, Target } from '../authz/types.js';
-import type { Allow, Decision, Identity } from './decision.js';
+import { deny, type Allow, type Decision, type Identity } from './decision.js';
 import type { IdentityHeaders } from './identity-headers.js';
 import type { JudgeRequest } from './request.js';
 import type { Responses } from './responses.js';
@@ -43,6 +43,11 @@ export type Judge = (req: JudgeRequest) => Promise<Decision>;
 type Authenticated = { readonly identity: Identity } | { readonly decision: Decision };
 
 const NONE: readonly never[] = Object.freeze([]);
+
+/** A Host / :authority no server could read as one name (judge/host.ts): refused before anything else. */
+const BAD_HOST: Decision = Object.freeze(
+  deny(400, 'bad-host', JSON.stringify({ error: 'bad_request', message: 'Unreadable Host' }), [['content-type', 'application/json'], ['cache-control', 'no-store']]),
+);
 
 export function createJudge(deps: JudgeDeps): Judge {
   const { identityHeaders, responses, authenticators, authorizers } = deps;
@@ -124,6 +129,7 @@ export function createJudge(deps: JudgeDeps): Judge {
 
   return async function decide(req) {
     const target = deps.targetOf(req);
+    if (target.badHost === true) return BAD_HOST;
     const own = deps.ownRoutes?.(req, target);
     if (own !== undefined) {
       const answered = await own;

@@ -9,6 +9,7 @@
  *                 prefix; allow → 200 (the only status Envoy treats as allow)
  */
 import { pathOf } from '../config/load.js';
+import { readHost } from './host.js';
 import { trustMatcher, type TrustMatcher } from '../net/cidr.js';
 import { TEXT, type HttpMode, type HttpReply } from './http-reply.js';
 import type { JudgeRequest } from './request.js';
@@ -131,10 +132,12 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
   function map(raw: RawHttpRequest): Mapped {
     // Origin-form is what proxies send; absolute-form is accepted and reduced to its path.
     let target = raw.url ?? '';
+    let absHost: string | undefined;
     if (target.charCodeAt(0) !== 0x2f /* / */) {
       const abs = splitAbsolute(target);
       if (abs === undefined) return { kind: 'reply', mode: 'http', reply: plain(400, 'Bad request: request target') };
       target = abs.target;
+      absHost = abs.host;
     }
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
@@ -179,7 +182,9 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
       if (!uri.startsWith('/')) return bad(mode, 'X-Forwarded-Uri');
       const method = headers['x-forwarded-method'] ?? 'GET';
       if (!TOKEN.test(method)) return bad(mode, 'X-Forwarded-Method');
-      const host = first(headers['x-forwarded-host']) ?? hostHeader;
+      // Traefik (and Caddy) set X-Forwarded-Host to the client's Host, never append to it: the whole
+      // value is the host judged, so `a, b` stays unreadable (judge/host.ts) instead of becoming `a`.
+      const host = headers['x-forwarded-host'] ?? hostHeader;
       return {
         kind: 'judge',
         mode,
@@ -197,6 +202,10 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
       };
     }
 
+    // A server reads an absolute-form target's host instead of Host (RFC 9112 §3.2.2): they must name one host.
+    if (absHost !== undefined && hostHeader !== '' && readHost(absHost)?.hostname !== readHost(hostHeader)?.hostname) {
+      return bad(mode, 'the request target and Host name different hosts');
+    }
     let judged = target;
     if (prefix !== '') {
       if (!target.startsWith(prefix)) return bad(mode, `path outside HTTP_CHECK_PATH_PREFIX ${prefix}`);

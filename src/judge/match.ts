@@ -4,19 +4,23 @@
  */
 import type { Target } from '../authz/types.js';
 import type { PathMatch, RequestMatch } from '../config/rules.js';
-import { hostnameOf, normalizePath } from './path.js';
+import { configHost } from './host.js';
+import { normalizePath } from './path.js';
 import { fullMatch } from './regex.js';
 
 export type Test = (t: Target) => boolean;
 
-/** `app.example.com` (exact), `*.example.com` (any subdomain, not the apex) or `*` (any). Case-insensitive, port ignored. */
+/**
+ * `app.example.com` (exact), `*.example.com` (any subdomain, not the apex) or `*` (any).
+ * Case-insensitive, port ignored, read like a request's host (judge/host.ts: IDN as punycode).
+ */
 export function hostTest(pattern: string): Test {
   if (pattern === '*') return () => true;
   if (pattern.startsWith('*.')) {
-    const suffix = hostnameOf(pattern.slice(1)); // `.example.com`
+    const suffix = '.' + configHost(pattern.slice(2)); // `.example.com`
     return (t) => t.hostname.length > suffix.length && t.hostname.endsWith(suffix);
   }
-  const exact = hostnameOf(pattern);
+  const exact = configHost(pattern);
   return (t) => t.hostname === exact;
 }
 
@@ -56,6 +60,37 @@ export function pathTest(m: PathMatch): Test {
   }
   const re = fullMatch(m.regex);
   return (t) => re.test(t.path);
+}
+
+/** A path test on a path string; `fold`: compared case-insensitively (the caller passes the lower-cased path). */
+export type PathFit = (path: string) => boolean;
+
+export function pathFit(m: PathMatch, fold: boolean): PathFit {
+  if ('exact' in m) {
+    const exact = fold ? configPath(m.exact).toLowerCase() : configPath(m.exact);
+    return (p) => p === exact;
+  }
+  if ('prefix' in m) {
+    const prefix = fold ? configPrefix(m.prefix).toLowerCase() : configPrefix(m.prefix);
+    return (p) => underPrefix(p, prefix);
+  }
+  const re = fullMatch(fold ? `(?i)${m.regex}` : m.regex);
+  return (p) => re.test(p);
+}
+
+/** Whether comparing `m` case-insensitively can give another answer than comparing it exactly on a lower-case path. */
+export function caseMatters(m: PathMatch): boolean {
+  const s = 'exact' in m ? m.exact : 'prefix' in m ? m.prefix : m.regex;
+  return 'regex' in m ? s !== s.toLowerCase() || s.includes('\\') || s.includes('[:') : s !== s.toLowerCase();
+}
+
+/** The host and method conditions of a `RequestMatch` as one test; absent parts match everything. */
+export function hostMethodTest(m: RequestMatch): Test | undefined {
+  const h = m.host === undefined ? undefined : hostTest(m.host);
+  const me = m.methods === undefined ? undefined : methodTest(m.methods);
+  if (h === undefined) return me;
+  if (me === undefined) return h;
+  return (t) => h(t) && me(t);
 }
 
 /** All the conditions of a `RequestMatch` (host, methods, path) as one test; absent parts match everything. */

@@ -5,7 +5,9 @@
  * turns `\` into `/`, strips `;params` from every segment, collapses repeated slashes and resolves
  * `.` and `..` (never above the root), keeping a trailing slash. Alongside, it says whether the raw
  * path was `ambiguous`: whether an upstream could read it differently than we do. Skip rules never
- * match an ambiguous path (fail closed); route rules judge its normalized form.
+ * match an ambiguous path (fail closed); access rules judge every reading of it (`pathReadings`):
+ * the resolved one, the raw path as a prefix router (Express) matches it, and the decoded path
+ * with its dot segments kept as a router that decodes but does not resolve reads it.
  *
  * Ambiguous: encoded `/` `\` `.` `;` `%` (`%2f` `%5c` `%2e` `%3b` `%25`, any case), an invalid
  * escape or invalid UTF-8, NUL and other control characters (raw or encoded), `\`, `;`, a fragment,
@@ -13,28 +15,33 @@
  * an `/admin` request there), a leading `//` (some servers read `//host/p` as an authority), and a
  * target that does not start with `/` (absolute-form `http://h/p`, `*`, relative).
  */
-import type { Target } from '../authz/types.js';
-import type { JudgeRequest } from './request.js';
-
 export interface NormalizedPath {
   readonly path: string;
   readonly ambiguous: boolean;
+  /** True when `path` is known to hold no upper-case or non-ASCII character (false: not known). */
+  readonly lowerCase: boolean;
 }
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
 const lenientUtf8 = new TextDecoder('utf-8');
 
+/** Set in `scanPlain`'s answer when the path holds an upper-case or non-ASCII letter. */
+const CASED = 0x40000000;
+
 /**
  * Fast path: the end of the path (index of `?`, or the length) when `target` is an origin-form
- * path already normal and unambiguous, so it can be used as is; -1 otherwise.
+ * path already normal and unambiguous, so it can be used as is, with `CASED` added when it holds
+ * an upper-case or non-ASCII character (access rules then compare a lower-cased copy); -1 otherwise.
  */
-function plainEnd(target: string): number {
+function scanPlain(target: string): number {
   if (target.charCodeAt(0) !== SLASH) return -1;
+  let cased = 0;
   for (let i = 0; i < target.length; i++) {
     const c = target.charCodeAt(i);
-    if (c === 0x3f /* ? */) return i;
+    if (c === 0x3f /* ? */) return i | cased;
     if (c === 0x25 /* % */ || c === 0x5c /* \ */ || c === 0x3b /* ; */ || c === 0x23 /* # */ || c < 0x20 || c === 0x7f) return -1;
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) cased = CASED;
     if (c !== SLASH) continue;
     const n = target.charCodeAt(i + 1); // NaN past the end
     if (n === SLASH) return -1;
@@ -45,7 +52,12 @@ function plainEnd(target: string): number {
     const n3 = target.charCodeAt(i + 3);
     if (Number.isNaN(n3) || n3 === SLASH || n3 === 0x3f) return -1;
   }
-  return target.length;
+  return target.length | cased;
+}
+
+function plainEnd(target: string): number {
+  const e = scanPlain(target);
+  return e < 0 ? -1 : e & ~CASED;
 }
 
 /** The path part of any request target (origin-form, absolute-form, other), without query or fragment. */
@@ -132,7 +144,7 @@ function resolve(raw: string, odd: boolean): NormalizedPath {
       break;
     }
   }
-  if (plainEnd(p) === p.length) return { path: p, ambiguous: state.ambiguous };
+  if (plainEnd(p) === p.length) return { path: p, ambiguous: state.ambiguous, lowerCase: false };
   if (p.indexOf('\\') >= 0) p = p.replaceAll('\\', '/');
   if (p.startsWith('//')) state.ambiguous = true;
   const out: string[] = [];
@@ -157,8 +169,8 @@ function resolve(raw: string, odd: boolean): NormalizedPath {
     out.push(seg);
     trailing = false;
   }
-  if (out.length === 0) return { path: '/', ambiguous: state.ambiguous };
-  return { path: '/' + out.join('/') + (trailing ? '/' : ''), ambiguous: state.ambiguous };
+  if (out.length === 0) return { path: '/', ambiguous: state.ambiguous, lowerCase: true };
+  return { path: '/' + out.join('/') + (trailing ? '/' : ''), ambiguous: state.ambiguous, lowerCase: false };
 }
 
 /**
@@ -166,10 +178,50 @@ function resolve(raw: string, odd: boolean): NormalizedPath {
  * route rules match, and says whether an upstream might read the raw path differently.
  */
 export function normalizePath(rawTarget: string): NormalizedPath {
-  const end = plainEnd(rawTarget);
-  if (end >= 0) return { path: end === rawTarget.length ? rawTarget : rawTarget.slice(0, end), ambiguous: false };
+  const e = scanPlain(rawTarget);
+  if (e >= 0) {
+    const end = e & ~CASED;
+    return { path: end === rawTarget.length ? rawTarget : rawTarget.slice(0, end), ambiguous: false, lowerCase: (e & CASED) === 0 };
+  }
   const { raw, odd } = pathPart(rawTarget);
   return resolve(raw, odd);
+}
+
+/**
+ * The readings of an ambiguous target other than its normalized path, in the form rules compare
+ * (distinct, none equal to `normalized`); the shared empty list when there are none. An upstream
+ * that forwards or routes the raw path may read it as:
+ *   * raw: the path part as sent, undecoded, nothing resolved — a prefix router (Express, Go
+ *     `strings.HasPrefix`) sees `/admin/../x`, `/admin/..;/x` under `/admin`;
+ *   * decoded, dot segments kept: decoded once, `\` as `/`, `;params` stripped, repeated slashes
+ *     merged, `.`/`..` kept as segments — a router that decodes but never resolves (`/%61dmin/../x`
+ *     is under `/admin` there).
+ * Unambiguous targets have one reading, the normalized path, and never come here.
+ */
+export function otherReadings(rawTarget: string, normalized: string): readonly string[] {
+  const { raw } = pathPart(rawTarget);
+  const decoded = unresolved(raw);
+  if (raw === normalized) return decoded === normalized ? NO_READINGS : [decoded];
+  if (decoded === normalized || decoded === raw) return [raw];
+  return [raw, decoded];
+}
+
+export const NO_READINGS: readonly string[] = Object.freeze([]);
+
+/** Decoded once, `\` → `/`, `;params` stripped, empty segments dropped, dot segments KEPT. */
+function unresolved(raw: string): string {
+  let p = raw.indexOf('%') >= 0 ? decodeOnce(raw, { ambiguous: true }) : raw;
+  if (p.indexOf('\\') >= 0) p = p.replaceAll('\\', '/');
+  const out: string[] = [];
+  let trailing = false;
+  for (const part of p.split('/')) {
+    const semi = part.indexOf(';');
+    const seg = semi >= 0 ? part.slice(0, semi) : part;
+    trailing = seg === '';
+    if (!trailing) out.push(seg);
+  }
+  if (out.length === 0) return '/';
+  return '/' + out.join('/') + (trailing ? '/' : '');
 }
 
 /** Lower-case host without port: `App.Example.com:8443` → `app.example.com`, `[::1]:80` → `[::1]`; a trailing dot is dropped. */
@@ -184,10 +236,4 @@ export function hostnameOf(host: string): string {
   }
   if (h.endsWith('.')) h = h.slice(0, -1);
   return h.toLowerCase();
-}
-
-/** The facts rules match on, computed once per check. */
-export function targetOf(req: JudgeRequest): Target {
-  const { path, ambiguous } = normalizePath(req.path);
-  return { method: req.method, hostname: hostnameOf(req.host), path, ambiguous };
 }

@@ -7,7 +7,7 @@ import { externalAuthorizer, externalAuthzBody, MAX_REASON_LENGTH, MAX_RESPONSE_
 import type { Authorizer, AuthzOutcome } from '../../src/authz/types.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Identity } from '../../src/judge/decision.js';
-import { targetOf } from '../../src/judge/path.js';
+import { targetOf } from '../../src/judge/target.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { HttpClient } from '../../src/net/http-client.js';
 import { capturingLogger } from '../helpers/bearer.js';
@@ -27,7 +27,7 @@ describe('external authorizer (EXTERNAL_AUTHZ_URL) against a real HTTP server', 
   let url: string;
   const received: Received[] = [];
   /** What the authorizer server does with the next request. */
-  let answer: (res: ServerResponse) => void = (res) => res.writeHead(200).end();
+  let answer: (res: ServerResponse, body: unknown) => void = (res) => res.writeHead(200).end();
   const clock = new ManualClock();
   const http = new HttpClient({ timeoutMs: 200, maxBytes: MAX_RESPONSE_BYTES, maxRedirects: 0 });
   const { log, lines } = capturingLogger();
@@ -38,8 +38,9 @@ describe('external authorizer (EXTERNAL_AUTHZ_URL) against a real HTTP server', 
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        received.push({ method: req.method ?? '', contentType: req.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-        answer(res);
+        const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        received.push({ method: req.method ?? '', contentType: req.headers['content-type'], body });
+        answer(res, body);
       });
     });
     server.listen(0, '127.0.0.1');
@@ -64,8 +65,10 @@ describe('external authorizer (EXTERNAL_AUTHZ_URL) against a real HTTP server', 
       headers: { authorization: `Bearer ${b64({ alg: 'RS256' })}.${b64(jwtPayload)}.sig` },
     });
     answer = (res) => res.writeHead(204).end();
+    const before = received.length;
     assert.deepEqual(await ask(req, { ...alice, method: 'header', uid: 'u-1' }), { kind: 'allow' });
-    const last = received.at(-1)!;
+    // The normalized reading first; this ambiguous path's other readings follow (see the test below).
+    const last = received[before]!;
     assert.equal(last.method, 'POST');
     assert.equal(last.contentType, 'application/json');
     assert.deepEqual(last.body, {
@@ -83,6 +86,21 @@ describe('external authorizer (EXTERNAL_AUTHZ_URL) against a real HTTP server', 
     assert.equal(body.user.claims, null);
     assert.equal(body.user.id, '');
     assert.equal(body.request.port, 443);
+  });
+
+  test('an ambiguous path is asked about once per reading, and every one must be allowed', async () => {
+    // An authorizer that refuses anything under /admin, as a prefix router reads the path.
+    answer = (res, body) => {
+      const path = (body as { request: { path: string } }).request.path;
+      res.writeHead(path === '/admin' || path.startsWith('/admin/') ? 403 : 200).end('admins only');
+    };
+    const before = received.length;
+    assert.deepEqual(await ask(judgeRequest('/admin/../x')), { kind: 'deny', reason: 'admins only' });
+    assert.deepEqual(received.slice(before).map((r) => (r.body as { request: { path: string } }).request.path), ['/x', '/admin/../x']);
+    assert.deepEqual(await ask(judgeRequest('/public/../public/x')), { kind: 'allow' });
+    const plain = received.length;
+    assert.deepEqual(await ask(judgeRequest('/x/y')), { kind: 'allow' });
+    assert.equal(received.length, plain + 1, 'a plain path is asked about once');
   });
 
   test('2xx allows', async () => {

@@ -5,7 +5,7 @@ import type { Authorizer, AuthzOutcome } from '../../src/authz/types.js';
 import type { AuthzRule } from '../../src/config/rules.js';
 import type { Identity } from '../../src/judge/decision.js';
 import { requestTest } from '../../src/judge/match.js';
-import { targetOf } from '../../src/judge/path.js';
+import { targetOf } from '../../src/judge/target.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { judgeRequest } from '../helpers/request.js';
 
@@ -255,7 +255,10 @@ describe('authzRules: the path index picks the same rule as trying every rule in
   it('for random rule sets (prefix, exact, regex, no path; hosts and methods) and random paths', () => {
     const rnd = random(7);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-    const somePath = (): string => '/' + Array.from({ length: Math.floor(rnd() * 4) }, () => pick(segments)).join('/') + (rnd() < 0.2 ? '/' : '');
+    const somePath = (): string => {
+      const segs = Array.from({ length: Math.floor(rnd() * 4) }, () => pick(segments));
+      return '/' + segs.join('/') + (segs.length > 0 && rnd() < 0.2 ? '/' : '');
+    };
     for (let round = 0; round < 200; round++) {
       const rules: AuthzRule[] = Array.from({ length: 1 + Math.floor(rnd() * 12) }, (_, i) => {
         const kind = pick(['prefix', 'prefix', 'exact', 'regex', 'none'] as const);
@@ -281,5 +284,110 @@ describe('authzRules: the path index picks the same rule as trying every rule in
         else assert.deepEqual(out, { kind: 'deny', reason: 'No access rule covers this request.' });
       }
     }
+  });
+});
+
+describe('authzRules: every reading of an ambiguous request is judged (strictest wins)', () => {
+  // The demo's shape: /admin for admins, everything else for any signed-in user.
+  const a = compile([
+    { match: { path: { prefix: '/admin' } }, allow: { groups: ['admins'] } },
+    { match: { path: { prefix: '/public' } }, allow: { authenticated: true } },
+    { match: { path: { prefix: '/' } }, allow: { groups: ['guests', 'admins'] } },
+  ]);
+  const bob = id('bob', { groups: ['guests'] });
+  const root = id('root', { groups: ['admins'] });
+
+  it('a path a prefix router reads under /admin is judged by the /admin rule, whatever it resolves to', () => {
+    for (const p of ['/admin/../', '/admin/../x', '/admin/..;/x', '/admin/%2e%2e/x', '/admin/.%2e/x', '/admin%2f..%2fx', '/%61dmin/../x', '/admin\\..\\x', '/admin/./../x', '/admin/x/../../y']) {
+      assert.deepEqual(check(a, bob, p), { kind: 'deny', reason: 'Not allowed by access rule authzRules[0].' }, p);
+      assert.ok(allowed(check(a, root, p)), p);
+    }
+  });
+
+  it('paths every reading of which is allowed stay allowed', () => {
+    for (const p of ['/public/../public/x', '/x/./y', '/x//y', '/public;v=1/x', '/x/%2e/y', '/x/../y']) assert.ok(allowed(check(a, bob, p)), p);
+  });
+
+  it('a reading no rule covers is denied like any request no rule covers', () => {
+    const only = compile([{ match: { path: { prefix: '/public' } }, allow: { authenticated: true } }]);
+    assert.ok(allowed(check(only, bob, '/public/x')));
+    assert.ok(allowed(check(only, bob, '/public/a/../x')));
+    // Express reads /x/../public/y as under /x, which no rule covers.
+    assert.deepEqual(check(only, bob, '/x/../public/y'), { kind: 'deny', reason: 'No access rule covers this request.' });
+  });
+
+  it('readings and method overrides multiply: every reading under every claimed method', () => {
+    const m = compile([
+      { match: { methods: ['DELETE'], path: { prefix: '/admin' } }, allow: { groups: ['admins'] } },
+      { match: { path: { prefix: '/' } }, allow: { authenticated: true } },
+    ]);
+    assert.ok(allowed(check(m, bob, '/admin/../x', { headers: { 'x-http-method-override': 'PUT' } })));
+    assert.equal(check(m, bob, '/admin/../x', { headers: { 'x-http-method-override': 'DELETE' } }).kind, 'deny');
+    assert.equal(check(m, bob, '/admin/../x?_method=delete').kind, 'deny');
+  });
+
+  it('host readings: a host a URL parser maps to a name is judged by that name’s rules, and by rules for any host as written', () => {
+    const h = compile([
+      { match: { host: 'admin.example.com' }, allow: { groups: ['admins'] } },
+      { match: { host: 'bücher.example' }, allow: { groups: ['admins'] } },
+      { match: { path: { prefix: '/' } }, allow: { authenticated: true } },
+    ]);
+    for (const host of ['admin.example.com', 'ADMIN.example.com.', 'admin.example.com:8443', 'x@admin.example.com', '%61dmin.example.com', 'xn--bcher-kva.example', 'BÜCHER.example:443']) {
+      assert.equal(check(h, bob, '/x', { host }).kind, 'deny', host);
+      assert.ok(allowed(check(h, root, '/x', { host })), host);
+    }
+    assert.ok(allowed(check(h, bob, '/x', { host: 'other.example.com' })));
+    // Strictest over host readings: a rule for any host, seen by the literal reading, holds too.
+    const literal = compile([
+      { match: { host: 'app.example.com' }, allow: { authenticated: true } },
+      { match: { path: { prefix: '/' } }, allow: { groups: ['admins'] } },
+    ]);
+    assert.ok(allowed(check(literal, bob, '/x', { host: 'app.example.com' })));
+    assert.equal(check(literal, bob, '/x', { host: 'x@app.example.com' }).kind, 'deny');
+  });
+});
+
+describe('authzRules: letter case', () => {
+  const a = compile([
+    { match: { path: { prefix: '/admin' } }, allow: { groups: ['admins'] } },
+    { match: { path: { exact: '/Reports/Q1' } }, allow: { groups: ['finance'] } },
+    { match: { path: { regex: '/api/v[0-9]+/Secret.*' } }, allow: { groups: ['admins'] } },
+    { match: { path: { prefix: '/CS' }, caseSensitive: true }, allow: { groups: ['admins'] } },
+    { match: { path: { prefix: '/' } }, allow: { authenticated: true } },
+  ]);
+  const bob = id('bob', { groups: ['guests'] });
+  const root = id('root', { groups: ['admins'] });
+
+  it('a path differing only in case from a rule’s path is judged by that rule', () => {
+    for (const p of ['/ADMIN', '/Admin/', '/aDmIn/x', '/reports/q1', '/REPORTS/Q1', '/Reports/Q1', '/API/V1/secret', '/api/v2/SECRET/x']) {
+      assert.equal(check(a, bob, p).kind, 'deny', p);
+    }
+    assert.ok(allowed(check(a, root, '/ADMIN')));
+    assert.ok(allowed(check(a, id('f', { groups: ['finance'] }), '/reports/Q1')));
+    assert.ok(allowed(check(a, bob, '/administrator')));
+    assert.ok(allowed(check(a, bob, '/reports/q2')));
+  });
+
+  it('caseSensitive: true keeps the comparison exact', () => {
+    assert.equal(check(a, bob, '/CS/x').kind, 'deny');
+    assert.ok(allowed(check(a, bob, '/cs/x')));
+    assert.ok(allowed(check(a, bob, '/Cs')));
+  });
+
+  it('strictest wins between the rule fitting exactly and the one fitting in another case', () => {
+    const both = compile([
+      { match: { path: { prefix: '/Open' } }, allow: { authenticated: true } },
+      { match: { path: { prefix: '/open' }, caseSensitive: true }, allow: { groups: ['admins'] } },
+      { match: { path: { prefix: '/' } }, allow: { authenticated: true } },
+    ]);
+    // `/open` fits rule 1 exactly, and rule 0 ignoring case: both must allow.
+    assert.equal(check(both, bob, '/open/x').kind, 'deny');
+    assert.ok(allowed(check(both, root, '/open/x')));
+    assert.ok(allowed(check(both, bob, '/OPEN/x')));
+  });
+
+  it('case and readings together: /ADMIN/../x is an /ADMIN path to a prefix router', () => {
+    assert.equal(check(a, bob, '/ADMIN/../x').kind, 'deny');
+    assert.equal(check(a, bob, '/Admin/..;/x').kind, 'deny');
   });
 });

@@ -98,6 +98,8 @@ skipRules:
 authzRules:
   - match: { path: { prefix: /admin } }
     allow: { groups: [admins] }
+  - match: { path: { prefix: /API }, caseSensitive: true }
+    allow: { groups: [admins] }
 templateContext: { LOGO: /logo.svg }
 `;
     const readFile = (p: string): string => (p === 'judge.yaml' ? yaml : noFiles(p));
@@ -108,15 +110,17 @@ templateContext: { LOGO: /logo.svg }
     assert.equal(config.skipRules.length, 3);
     assert.deepEqual(config.skipRules[1], { host: '*.example.com', methods: ['GET'], path: { regex: '^/static/[a-z]+\\.js$' } });
     assert.deepEqual(config.authzRules[0], { match: { path: { prefix: '/admin' } }, allow: { groups: ['admins'] } });
+    assert.deepEqual(config.authzRules[1], { match: { path: { prefix: '/API' }, caseSensitive: true }, allow: { groups: ['admins'] } });
     assert.deepEqual(config.templateContext, { LOGO: '/logo.svg', TITLE: 'Hi' });
 
-    const bad = `colour: blue\nAUTHSERVICE_URL_PREFIX: https://x.example.com/\nskipRules:\n  - { path: { regex: "(" } }\n  - { path: "relative" }\nauthzRules:\n  - match: {}\n    allow: {}\n`;
+    const bad = `colour: blue\nAUTHSERVICE_URL_PREFIX: https://x.example.com/\nskipRules:\n  - { path: { regex: "(" } }\n  - { path: "relative" }\nauthzRules:\n  - match: {}\n    allow: {}\n  - match: { caseSensitive: yes please }\n    allow: { authenticated: true }\n`;
     const p = problems(() => loadConfig({ env: base, flags: { 'no-such-flag': '1' }, configFile: 'bad.yaml', readFile: () => bad }));
     const text = p.join('\n');
     assert.match(text, /unknown setting "colour"/);
     assert.match(text, /skipRules.*invalid regular expression/);
     assert.match(text, /must start with "\/"/);
     assert.match(text, /allow: names nobody/);
+    assert.match(text, /authzRules: .*\[1\]\.match\.caseSensitive: must be true or false/);
     assert.match(text, /--no-such-flag: unknown flag/);
     assert.match(text, /AUTHSERVICE_URL_PREFIX: its path must not be "\/"/);
     const empty = problems(() => load({ ...base, AUTHZ_RULES: '[{"match":{},"allow":{"groups":[],"claims":{}}}]' })).join('\n');

@@ -36,6 +36,8 @@ describe('deployment manifests in istio/ and examples/', () => {
       'examples/ambassador/authservice-grpc.yaml',
       'examples/traefik/dynamic.yml',
       'examples/traefik/kubernetes.yaml',
+      'examples/traefik/static.yml',
+      'examples/ambassador/module.yaml',
     ]) {
       assert.ok(names.includes(f), `${f} is missing`);
     }
@@ -125,6 +127,33 @@ describe('deployment manifests in istio/ and examples/', () => {
         assert.ok(conf.includes(`$upstream_http_${h.replace(/-/g, '_')}`), `${f} copies ${h}`);
       }
     }
+  });
+
+  it('the shipped proxy configs normalize paths before the check (the judged path is the forwarded one)', () => {
+    // Istio: mesh-wide normalization that merges slashes (BASE, the default, keeps `//`).
+    const mesh = one((d) => 'extensionProviders' in d.doc, 'mesh config');
+    assert.ok(['MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'].includes(String(at(mesh, 'pathNormalization', 'normalization'))), 'istio/mesh-config.yaml pathNormalization');
+    // Every EnvoyFilter that adds ext_authz also normalizes the gateway's connection manager.
+    for (const name of ['oidc-judge-grpc', 'oidc-judge-http']) {
+      const patches = at(byName('EnvoyFilter', name), 'spec', 'configPatches') as Doc[];
+      const hcm = patches.find((p) => p['applyTo'] === 'NETWORK_FILTER' && at(p, 'match', 'listener', 'filterChain', 'filter', 'name') === 'envoy.filters.network.http_connection_manager');
+      assert.ok(hcm, `${name}: no HTTP connection manager patch`);
+      assert.equal(at(hcm, 'patch', 'operation'), 'MERGE');
+      assert.equal(at(hcm, 'match', 'context'), at(patches[0]!, 'match', 'context'), `${name}: normalizes where it checks`);
+      const tc = at(hcm, 'patch', 'value', 'typed_config') as Doc;
+      assert.equal(tc['normalize_path'], true, name);
+      assert.equal(tc['merge_slashes'], true, name);
+      assert.ok(['UNESCAPE_AND_REDIRECT', 'REJECT_REQUEST'].includes(String(tc['path_with_escaped_slashes_action'])), name);
+    }
+    // Emissary normalizes dot segments itself; the Module adds slashes and escaped slashes.
+    const mod = byName('Module', 'ambassador');
+    assert.equal(at(mod, 'spec', 'config', 'merge_slashes'), true);
+    assert.equal(at(mod, 'spec', 'config', 'reject_requests_with_escaped_slashes'), true);
+    // Traefik: every entry point keeps sanitizePath on.
+    const traefik = one((d) => 'entryPoints' in d.doc, 'Traefik static config');
+    const eps = Object.entries(traefik['entryPoints'] as Record<string, Doc>);
+    assert.ok(eps.length > 0);
+    for (const [name, ep] of eps) assert.equal(at(ep, 'http', 'sanitizePath'), true, `entry point ${name}`);
   });
 
   it("the deployment docs' relative links lead to files that exist", () => {

@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { projectRoot } from '../../src/paths.js';
 import { validateJson } from './json-schema.js';
 import { validateObject } from './k8s.js';
-import { ambassadorShapes, extAuthzFilterShape, meshConfigShape, serviceMonitorShape, traefikRoutingShape } from './shapes.js';
+import { ambassadorShapes, extAuthzFilterShape, hcmNormalizationShape, meshConfigShape, serviceMonitorShape, traefikRoutingShape, traefikStaticShape } from './shapes.js';
 
 export type Doc = Record<string, unknown>;
 
@@ -46,13 +46,14 @@ const at = (doc: Doc, ...path: (string | number)[]): unknown => path.reduce<unkn
 
 /**
  * Every problem of one document. Kubernetes objects go to validateObject (plus the ext_authz shape
- * inside EnvoyFilters); Emissary, ServiceMonitor, a mesh config fragment and Traefik's file config
- * to their shapes. A document none of these recognizes is itself a problem.
+ * or the connection manager's path normalization inside EnvoyFilters); Emissary, ServiceMonitor,
+ * a mesh config fragment and Traefik's file and static configs to their shapes. A document none of these recognizes is itself a problem.
  */
 export async function checkDocument(d: YamlDoc): Promise<string[]> {
   const { doc, file } = d;
   const prefix = (errs: string[]): string[] => errs.map((e) => `${file}: ${e}`);
   if ('extensionProviders' in doc) return prefix(validateJson(meshConfigShape, doc));
+  if ('entryPoints' in doc) return prefix(validateJson(traefikStaticShape, doc));
   if ('http' in doc && !('kind' in doc)) {
     const http = doc['http'] as Doc;
     const errs = validateJson(traefikRoutingShape, http, 'http');
@@ -69,7 +70,10 @@ export async function checkDocument(d: YamlDoc): Promise<string[]> {
   if (kind === 'ServiceMonitor') return prefix(validateJson(serviceMonitorShape, doc));
   const errs = await validateObject(doc);
   if (kind === 'EnvoyFilter') {
-    ((at(doc, 'spec', 'configPatches') ?? []) as Doc[]).forEach((p, i) => errs.push(...validateJson(extAuthzFilterShape, at(p, 'patch', 'value'), `configPatches[${i}].patch.value`)));
+    ((at(doc, 'spec', 'configPatches') ?? []) as Doc[]).forEach((p, i) => {
+      const shape = p['applyTo'] === 'NETWORK_FILTER' ? hcmNormalizationShape : extAuthzFilterShape;
+      errs.push(...validateJson(shape, at(p, 'patch', 'value'), `configPatches[${i}].patch.value`));
+    });
   }
   return prefix(errs);
 }

@@ -19,6 +19,7 @@ const body = obj({ maxRequestBytes: int, allowPartialMessage: bool, packAsBytes:
 
 export const meshConfigShape: JsonSchema = obj(
   {
+    pathNormalization: obj({ normalization: { type: 'string', enum: ['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] } }, ['normalization']),
     extensionProviders: {
       type: 'array',
       items: {
@@ -95,6 +96,33 @@ export const extAuthzFilterShape: JsonSchema = obj(
   ['name', 'typed_config'],
 );
 
+/** `patch.value` of an EnvoyFilter merging path normalization into the HTTP connection manager (v3). */
+export const hcmNormalizationShape: JsonSchema = obj(
+  {
+    typed_config: obj(
+      {
+        '@type': { type: 'string', enum: ['type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'] },
+        normalize_path: bool,
+        merge_slashes: bool,
+        path_with_escaped_slashes_action: { type: 'string', enum: ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'] },
+      },
+      ['@type'],
+    ),
+  },
+  ['typed_config'],
+);
+
+/** Traefik's static configuration: the entry points' HTTP options that decide which path is routed and checked. */
+export const traefikStaticShape: JsonSchema = obj(
+  {
+    entryPoints: {
+      type: 'object',
+      additionalProperties: obj({ address: str, http: obj({ sanitizePath: bool, middlewares: strs, encodeQuerySemicolons: bool, maxHeaderBytes: int }) }, ['address']),
+    },
+  },
+  ['entryPoints'],
+);
+
 const meta = obj({ name: str, namespace: str, labels: { type: 'object', additionalProperties: str }, annotations: { type: 'object', additionalProperties: str } }, ['name']);
 
 export const ambassadorShapes: Readonly<Record<string, JsonSchema>> = {
@@ -134,6 +162,16 @@ export const ambassadorShapes: Readonly<Record<string, JsonSchema>> = {
       kind: str,
       metadata: meta,
       spec: obj({ ambassador_id: strs, hostname: str, prefix: str, prefix_regex: bool, rewrite: str, service: str, timeout_ms: int, bypass_auth: bool }, ['prefix', 'service']),
+    },
+    ['apiVersion', 'kind', 'metadata', 'spec'],
+  ),
+  /** The `ambassador` Module: only the keys that decide which path Envoy checks and forwards. */
+  Module: obj(
+    {
+      apiVersion: { type: 'string', enum: ['getambassador.io/v3alpha1'] },
+      kind: str,
+      metadata: obj({ name: { type: 'string', enum: ['ambassador'] }, namespace: str }, ['name']),
+      spec: obj({ ambassador_id: strs, config: obj({ merge_slashes: bool, reject_requests_with_escaped_slashes: bool, strip_matching_host_port: bool }) }, ['config']),
     },
     ['apiVersion', 'kind', 'metadata', 'spec'],
   ),

@@ -13,7 +13,7 @@ import { createIngress, type Ingress, type IngressDeps } from '../../src/forward
 import { createJudge, type Judge } from '../../src/judge/decide.js';
 import { deny, type Decision } from '../../src/judge/decision.js';
 import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
-import { targetOf } from '../../src/judge/path.js';
+import { targetOf } from '../../src/judge/target.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createResponses } from '../../src/judge/responses.js';
 import { compileSkipRules } from '../../src/judge/skip.js';

@@ -90,11 +90,14 @@ describe('hostile paths against skip rules', () => {
     }
   });
 
-  it('absolute-form targets: reduced to their path by the HTTP door, ambiguous over gRPC, refused by the forwarder', async () => {
+  it('absolute-form targets: reduced to their path by the HTTP door when they name the Host, ambiguous over gRPC, refused when the hosts differ and by the forwarder', async () => {
     const before = g.upstream.heads.length;
-    assert.equal((await request(g.http, 'http://evil.example/public/x', API)).status, 200);
-    assert.equal((await request(g.http, 'http://evil.example/admin', API)).status, 401);
-    assert.equal((await g.judge.grpc.check('http://evil.example/public/x', API)).denied_response?.status?.code, 401);
+    assert.equal((await request(g.http, 'http://APP.example.com:80/public/x', API)).status, 200);
+    assert.equal((await request(g.http, 'http://app.example.com/admin', API)).status, 401);
+    assert.equal((await request(g.http, 'http://evil.example/public/x', API)).status, 400);
+    assert.equal((await request(g.http, 'http://evil.example/admin', API)).status, 400);
+    assert.equal((await g.judge.grpc.check('http://app.example.com/public/x', API)).denied_response?.status?.code, 401);
+    assert.equal((await g.judge.grpc.check('http://evil.example/public/x', API)).denied_response?.status?.code, 400);
     assert.equal((await send(g.ingress, 'http://evil.example/public/x', { headers: API })).status, 400);
     assert.equal((await send(g.ingress, '*', { method: 'OPTIONS', headers: API })).status, 400);
     assert.equal(g.upstream.heads.length, before);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hostnameOf, normalizePath, targetOf } from '../../src/judge/path.js';
+import { hostnameOf, normalizePath } from '../../src/judge/path.js';
+import { targetOf } from '../../src/judge/target.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 
 /** [raw request target, expected path, expected ambiguous] */
@@ -81,9 +82,18 @@ const cases: readonly (readonly [string, string, boolean])[] = [
 describe('normalizePath', () => {
   for (const [raw, path, ambiguous] of cases) {
     it(`${JSON.stringify(raw)} → ${JSON.stringify(path)}${ambiguous ? ' (ambiguous)' : ''}`, () => {
-      assert.deepEqual(normalizePath(raw), { path, ambiguous });
+      const n = normalizePath(raw);
+      assert.deepEqual({ path: n.path, ambiguous: n.ambiguous }, { path, ambiguous });
+      // `lowerCase` may only be claimed for a path without upper-case or non-ASCII characters.
+      if (n.lowerCase) assert.equal(n.path, n.path.toLowerCase(), raw);
     });
   }
+
+  it('says on the fast path whether the path is lower-case, so access rules need not lower-case it', () => {
+    assert.equal(normalizePath('/api/v1/pods?Watch=TRUE').lowerCase, true);
+    assert.equal(normalizePath('/api/V1/pods').lowerCase, false);
+    assert.equal(normalizePath('/caf\u00e9').lowerCase, false);
+  });
 
   it('returns a plain path as the very same string (fast path)', () => {
     const raw = '/api/v1/namespaces/kubeflow/pods';
@@ -123,6 +133,14 @@ describe('hostnameOf / targetOf', () => {
       denyStyle: 'redirect',
       via: 'http',
     };
-    assert.deepEqual(targetOf(req), { method: 'GET', hostname: 'app.example.com', path: '/b', ambiguous: true });
+    assert.deepEqual(targetOf(req), {
+      method: 'GET',
+      hostname: 'app.example.com',
+      path: '/b',
+      ambiguous: true,
+      readings: [{ hostname: 'app.example.com', path: '/a/../b' }],
+      badHost: false,
+      lowerCase: false,
+    });
   });
 });

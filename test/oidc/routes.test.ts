@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deny, type Decision } from '../../src/judge/decision.js';
-import { targetOf } from '../../src/judge/path.js';
+import { targetOf } from '../../src/judge/target.js';
 import { backchannelPaths, flowPaths, flowRoutes } from '../../src/oidc/routes.js';
 import { judgeRequest } from '../helpers/request.js';
 
