@@ -35,9 +35,8 @@ function readsAsAdmin(target: string): boolean {
 }
 
 const segment = fc.oneof(
-  // Lower-case `admin` only: letter case (`/ADMIN` against a `/admin` rule) is its own class, judged
-  // by the rules' case handling, not by which path is forwarded.
-  { arbitrary: fc.constantFrom('admin', 'public', 'a', '', '%61dmin'), weight: 3 },
+  // Any letter case: the upstream routes `/ADMIN` as `/admin`, and so does the judge's `/admin` rule.
+  { arbitrary: fc.constantFrom('admin', 'ADMIN', 'Admin', 'public', 'a', '', '%61dmin', '%41dmin'), weight: 3 },
   { arbitrary: fc.constantFrom('..', '.', '%2e%2e', '%2E', '.%2e', '%2f', '%5c', '\\', ';', '..;', '%252e%252e', '%00', '%3b', 'admin%2f..', '%', '#', '?x=/admin'), weight: 2 },
 );
 const rawPath = fc.array(segment, { minLength: 1, maxLength: 6 }).map((segs) => '/' + segs.join('/'));
