@@ -8,8 +8,8 @@
  * SQLite file in a temp dir removed by `stop()`.
  *
  *   const stack = await startLoginStack({ env: { GROUPS_ALLOWLIST: 'admins' } });
- *   await page.goto(stack.url('/some/page'));   // → the provider's sign-in form
- *   await signIn(page, ALICE);                   // → back at /some/page
+ *   await page.goto(stack.url('/some/page'));            // → the provider's sign-in form
+ *   await signIn(page, ALICE, stack.url('/some/page'));  // → back at /some/page, loaded
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -18,7 +18,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Response } from 'playwright-core';
 import { startApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config/schema.js';
@@ -169,6 +169,9 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
         OIDC_SCOPES: 'openid,email,profile,groups',
         SESSION_STORE_PATH: join(dir, 'sessions.db'),
         CLIENT_NAME: 'Login E2E',
+        // A callback exchanges the code and asks for userinfo: on two busy cores that passed the
+        // default 3 s check deadline and the browser landed on a 503 page at the callback.
+        CHECK_TIMEOUT: '30000',
         ...ports,
         ...(front === 'forwarder' ? { INGRESS_UPSTREAM: `http://127.0.0.1:${upstreamPort}` } : {}),
         ...opts.env,
@@ -200,17 +203,33 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
 // ---- browser helpers ----
 
 /**
- * Fills the provider's sign-in form shown on `page` and submits it; resolves once the browser has
- * left the provider (back at the application, or on one of the service's pages).
+ * Fills the provider's sign-in form shown on `page`, submits it, and resolves once the browser has
+ * landed — on the document after the last redirect (the callback's included), loaded — with that
+ * document's response (its status: 200, or 403 for a user a rule refuses). Leaving the provider is
+ * not enough: the callback is on our origin too, a redirect on success but a page of its own when
+ * it fails. With `landing`, a document anywhere else (an error page at the callback, say) fails at
+ * once with its status and text.
  */
-export async function signIn(page: Page, user: DemoUser): Promise<void> {
+export async function signIn(page: Page, user: DemoUser, landing?: string): Promise<Response> {
   await page.getByLabel('Email or username').waitFor();
   const provider = new URL(page.url()).origin;
+  const document = page.waitForResponse(
+    (r) => r.request().isNavigationRequest() && r.request().frame() === page.mainFrame() && new URL(r.url()).origin !== provider && !isRedirect(r.status()),
+  );
   await page.getByLabel('Email or username').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.origin !== provider);
+  const res = await document;
+  const url = res.url();
+  if (landing !== undefined && url !== landing) {
+    const text = await res.text().catch((e: Error) => `(no body: ${e.message})`);
+    throw new Error(`signing in landed on ${res.status()} ${url}, not ${landing}:\n${text.slice(0, 800)}`);
+  }
+  await page.waitForURL((u) => u.href === url);
+  return res;
 }
+
+const isRedirect = (status: number): boolean => status >= 300 && status < 400;
 
 /**
  * Submits the sign-in form shown on `page` with the browser context's own cookies (Playwright's
