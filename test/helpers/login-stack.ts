@@ -169,9 +169,6 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
         OIDC_SCOPES: 'openid,email,profile,groups',
         SESSION_STORE_PATH: join(dir, 'sessions.db'),
         CLIENT_NAME: 'Login E2E',
-        // A callback exchanges the code and asks for userinfo: on two busy cores that passed the
-        // default 3 s check deadline and the browser landed on a 503 page at the callback.
-        CHECK_TIMEOUT: '30000',
         ...ports,
         ...(front === 'forwarder' ? { INGRESS_UPSTREAM: `http://127.0.0.1:${upstreamPort}` } : {}),
         ...opts.env,
