@@ -218,11 +218,11 @@ export async function signIn(page: Page, user: DemoUser, landing?: string): Prom
   await page.getByRole('button', { name: 'Sign in' }).click();
   const res = await document;
   const url = res.url();
-  if (landing !== undefined && url !== landing) {
-    const text = await res.text().catch((e: Error) => `(no body: ${e.message})`);
-    throw new Error(`signing in landed on ${res.status()} ${url}, not ${landing}:\n${text.slice(0, 800)}`);
-  }
   await page.waitForURL((u) => u.href === url);
+  if (landing !== undefined && url !== landing) {
+    const text = await page.locator('body').innerText().catch((e: Error) => `(no text: ${e.message})`);
+    throw new Error(`signing in landed on ${res.status()} ${url}, not ${landing}:\n${text.slice(0, 500)}`);
+  }
   return res;
 }
 
