@@ -33,7 +33,7 @@ describe('oidc-judge command', () => {
     const r = spawnSync(process.execPath, [cli, 'serve'], {
       env: { ...baseEnv, SERVER_PORT: String(port), SESSION_MAX_AGE: 'soon', CLIENT_SECRET: 'x' },
       encoding: 'utf8',
-      timeout: 20000,
+      timeout: 60_000,
     });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /OIDC_PROVIDER: required/);
@@ -51,10 +51,10 @@ describe('oidc-judge command', () => {
   });
 
   it('forwarder commands refuse a configuration with nothing to run or options they do not take (exit 2)', () => {
-    const none = spawnSync(process.execPath, [cli, 'forward'], { env: baseEnv, encoding: 'utf8', timeout: 20000 });
+    const none = spawnSync(process.execPath, [cli, 'forward'], { env: baseEnv, encoding: 'utf8', timeout: 60_000 });
     assert.equal(none.status, 2);
     assert.match(none.stderr, /nothing to run/);
-    const gw = spawnSync(process.execPath, [cli, 'metadata-gateway', '--listen-port=1'], { env: baseEnv, encoding: 'utf8', timeout: 20000 });
+    const gw = spawnSync(process.execPath, [cli, 'metadata-gateway', '--listen-port=1'], { env: baseEnv, encoding: 'utf8', timeout: 60_000 });
     assert.equal(gw.status, 2);
     assert.match(gw.stderr, /--listen-port: metadata-gateway is configured by kube-oidc-gateway's environment variables only/);
     const usage = spawnSync(process.execPath, [cli, 'help'], { env: baseEnv, encoding: 'utf8' });

@@ -4,7 +4,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, newContext } from '../helpers/browser.js';
-import type { DevProvider } from '../../src/demo/provider.js';
+import type { BackchannelRecord, DevProvider } from '../../src/demo/provider.js';
 import { discover, nextLogoutToken, signIn, startOpFor, startRp, CLIENT_ID, CLIENT_SECRET, type Rp } from './rp.js';
 
 describe('development OpenID Provider: code flow with PKCE driven by openid-client and Chromium', () => {
@@ -113,6 +113,8 @@ describe('development OpenID Provider: code flow with PKCE driven by openid-clie
       const sid = tokens.claims()?.['sid'];
       const logoutsBefore = op.stats.logouts;
       const delivered = nextLogoutToken(rp);
+      // The provider records the delivery once it has the RP's answer: after the RP saw the token.
+      const recorded = new Promise<BackchannelRecord>((resolve) => op.events.once('backchannel', resolve));
       const end = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: rp.postLogoutUri, state: 'bye' });
       await page.goto(end.href);
       await page.waitForURL((u) => u.href.startsWith(rp.postLogoutUri));
@@ -125,7 +127,7 @@ describe('development OpenID Provider: code flow with PKCE driven by openid-clie
       assert.equal(payload.sub, 'alice');
       assert.equal(payload['sid'], sid);
       assert.ok(payload['events'] && typeof payload['events'] === 'object' && 'http://schemas.openid.net/event/backchannel-logout' in payload['events']);
-      assert.equal(op.stats.backchannel.at(-1)?.ok, true);
+      assert.equal((await recorded).ok, true);
 
       // Logout revoked the grant, and the refresh token with it.
       await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token ?? ''));

@@ -16,7 +16,7 @@ import { ALICE, API, BACKCHANNEL_PATH, nextBackchannel, sessionId, signIn, start
 async function signedIn(browser: Browser, stack: LoginStack): Promise<{ page: Page; id: string }> {
   const page = await (await newContext(browser)).newPage();
   await page.goto(stack.url('/'));
-  await signIn(page, ALICE);
+  await signIn(page, ALICE, stack.url('/'));
   return { page, id: await sessionId(page.context(), stack.origin) };
 }
 

@@ -41,9 +41,8 @@ describe('oidc-authservice e2e scenarios (GROUPS_ALLOWLIST=admins, STRICT_SESSIO
   async function signedIn(user: DemoUser, path: string): Promise<{ page: Page; status: number | undefined; id: string }> {
     const page = await (await newContext(browser)).newPage();
     await page.goto(stack.url(path));
-    const landing = page.waitForResponse((r) => r.url() === stack.url(path) && r.request().isNavigationRequest() && r.status() !== 302);
-    await signIn(page, user);
-    return { page, status: (await landing).status(), id: await sessionId(page.context(), stack.origin) };
+    const landing = await signIn(page, user, stack.url(path));
+    return { page, status: landing.status(), id: await sessionId(page.context(), stack.origin) };
   }
 
   const loginRedirect = (res: Sent): void => {

@@ -59,10 +59,8 @@ describe('login: concurrent tabs and the browser binding', () => {
     for (const n of names) assert.match(n ?? '', /^oidc_state_csrf_[A-Za-z0-9_-]{12}$/);
     assert.notEqual(names[0], names[1]);
 
-    await signIn(one, ALICE);
-    await signIn(two, ALICE);
-    assert.equal(one.url(), targets[0]);
-    assert.equal(two.url(), targets[1]);
+    await signIn(one, ALICE, targets[0]);
+    await signIn(two, ALICE, targets[1]);
     assert.equal((await echoOn(one)).url, '/tab-one?x=1');
     assert.equal((await echoOn(two)).url, '/tab-two');
     // The used per-attempt cookies were cleared by the callbacks.
@@ -125,8 +123,7 @@ describe('login: concurrent tabs and the browser binding', () => {
     assert.equal(await retry.getAttribute('href'), wanted);
     await retry.click();
     await page.getByLabel('Email or username').waitFor();
-    await signIn(page, ALICE);
-    assert.equal(page.url(), wanted);
+    await signIn(page, ALICE, wanted);
     await page.context().close();
   });
 });

@@ -48,7 +48,7 @@ describe('browser login through the ingress forwarder', () => {
   async function signedIn(path = '/'): Promise<Page> {
     const page = await freshPage();
     await page.goto(stack.url(path));
-    await signIn(page, ALICE);
+    await signIn(page, ALICE, stack.url(path));
     return page;
   }
 
@@ -58,8 +58,7 @@ describe('browser login through the ingress forwarder', () => {
     await page.goto(stack.url('/some/page?x=1&y=2'));
     assert.ok(page.url().startsWith(`${stack.provider.issuer}/interaction/`), page.url());
     const callback = page.waitForRequest((r) => new URL(r.url()).pathname === CALLBACK_PATH);
-    await signIn(page, ALICE);
-    assert.equal(page.url(), stack.url('/some/page?x=1&y=2'));
+    await signIn(page, ALICE, stack.url('/some/page?x=1&y=2'));
 
     const echo = await echoOn(page);
     assert.equal(echo.url, '/some/page?x=1&y=2');
@@ -110,10 +109,8 @@ describe('browser login through the ingress forwarder', () => {
     await one.goto(stack.url('/tabs/one?n=1'));
     await two.goto(stack.url('/tabs/two?n=2'));
     assert.ok(one.url().startsWith(stack.provider.issuer) && two.url().startsWith(stack.provider.issuer));
-    await signIn(one, ALICE);
-    assert.equal(one.url(), stack.url('/tabs/one?n=1'));
-    await signIn(two, ALICE);
-    assert.equal(two.url(), stack.url('/tabs/two?n=2'));
+    await signIn(one, ALICE, stack.url('/tabs/one?n=1'));
+    await signIn(two, ALICE, stack.url('/tabs/two?n=2'));
     assert.equal((await echoOn(two)).url, '/tabs/two?n=2');
     await one.reload();
     assert.deepEqual((await echoOn(one)).headers['kubeflow-userid'], ['alice@example.com']);

@@ -74,9 +74,8 @@ describe('login flow pages in Chromium, desktop and phone', () => {
     it(`access denied (bob is not in an allowed group), ${w}px`, async () => {
       const { page, problems } = await open(viewport);
       await page.goto(stack.url('/reports'));
-      const landing = page.waitForResponse((r) => r.url() === stack.url('/reports') && r.status() !== 302);
-      await signIn(page, BOB);
-      assert.equal((await landing).status(), 403);
+      const landing = await signIn(page, BOB, stack.url('/reports'));
+      assert.equal(landing.status(), 403);
       await page.getByRole('heading', { name: 'Access denied' }).waitFor();
       assert.match(await page.locator('main').innerText(), /User 'bob@example\.com' failed authorization/);
       await check(page, problems, 'forbidden', w, 403);
@@ -85,7 +84,7 @@ describe('login flow pages in Chromium, desktop and phone', () => {
     it(`logged out (the app's Sign out button, through the provider), ${w}px`, async () => {
       const { page, problems } = await open(viewport);
       await page.goto(stack.url('/'));
-      await signIn(page, ALICE);
+      await signIn(page, ALICE, stack.url('/'));
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForURL(stack.url(AFTER_LOGOUT_PATH));
       await page.getByRole('heading', { name: /successfully logged out/ }).waitFor();

@@ -45,7 +45,7 @@ function get(url: string, headers: Record<string, string>, ca?: string): Promise
 }
 
 describe('kube proxy: from kube-oidc-proxy flags to a running TLS listener', () => {
-  it('serves kubectl over TLS with an https issuer reached through --oidc-ca-file, and reports ready on /readyz', { timeout: 20_000 }, async () => {
+  it('serves kubectl over TLS with an https issuer reached through --oidc-ca-file, and reports ready on /readyz', { timeout: 60_000 }, async () => {
     const c = kubeProxyOptionsFromFlags({
       '--oidc-issuer-url': iss.issuer,
       '--oidc-client-id': 'kubernetes',

@@ -71,7 +71,7 @@ async function readBytes(socket: Socket, want: Buffer, before: Buffer = Buffer.a
 
 describe('kube proxy: upgrades (kubectl exec, attach, port-forward)', () => {
   for (const protocol of ['SPDY/3.1', 'websocket']) {
-    it(`tunnels an ${protocol} upgrade both ways with the impersonation headers and the proxy's token`, { timeout: 10_000 }, async () => {
+    it(`tunnels an ${protocol} upgrade both ways with the impersonation headers and the proxy's token`, { timeout: 60_000 }, async () => {
       const { s, seen, token } = await upgradeStack();
       const { socket, head, rest } = await open(s.port, handshake('/api/v1/namespaces/default/pods/web/exec?command=sh&stdin=true', protocol, { Authorization: `Bearer ${token}` }));
       assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
@@ -112,7 +112,7 @@ describe('kube proxy: upgrades (kubectl exec, attach, port-forward)', () => {
 });
 
 describe('kube proxy: watch and log streams', () => {
-  it('sends the head at once and every chunk as the API server writes it, before the stream ends', { timeout: 10_000 }, async () => {
+  it('sends the head at once and every chunk as the API server writes it, before the stream ends', { timeout: 60_000 }, async () => {
     let held: ServerResponse | undefined;
     const arrived = new EventEmitter();
     const fallback = (_req: IncomingMessage, res: ServerResponse): void => {

@@ -227,8 +227,10 @@ describe('OIDC metadata gateway (kube-oidc-gateway rows)', () => {
 
   describe('stale on error', () => {
     it('upstream failing (500, invalid JSON, timeout) with a copy → 200 with the copy and the lowered max-age', () =>
-      withGateway({ upstreamTimeoutSeconds: 0.05 }, async (g) => {
+      // The timeout also bounds the first, good fetch: 50 ms was passed on a busy machine (no copy, 502).
+      withGateway({ upstreamTimeoutSeconds: 2 }, async (g) => {
         const good = await g.get(JWKS_PATH);
+        assert.equal(good.status, 200, 'the copy to fall back on');
         for (const failure of [{ kind: 'raw', body: 'etcd down', status: 500 }, { kind: 'raw', body: '{"keys": [' }, { kind: 'raw', body: '[1,2]' }, { kind: 'hang' }] as const) {
           api.setDocument('jwks', failure);
           g.clock.advance(60_000);

@@ -32,7 +32,7 @@ function readAll(res: IncomingMessage): Promise<string> {
 }
 
 describe('forwarding engine: bodies', () => {
-  it('delivers a 5 MB POST body intact', { timeout: 20_000 }, async () => {
+  it('delivers a 5 MB POST body intact', { timeout: 60_000 }, async () => {
     const h = await startIngress({ judge });
     const body = randomBytes(5 * 1024 * 1024);
     const req = request({ host: '127.0.0.1', port: h.port, method: 'POST', path: '/upload', headers: { 'content-type': 'application/octet-stream', 'content-length': body.length } });
@@ -44,7 +44,7 @@ describe('forwarding engine: bodies', () => {
     assert.deepEqual(e.headers['content-length'], [String(body.length)]);
   });
 
-  it('streams a request body: the upstream reads the first chunk before the client has sent the rest', { timeout: 10_000 }, async () => {
+  it('streams a request body: the upstream reads the first chunk before the client has sent the rest', { timeout: 60_000 }, async () => {
     const h = await startIngress({ judge });
     const req = request({ host: '127.0.0.1', port: h.port, method: 'POST', path: '/stream' });
     const res = respond(req);
@@ -57,7 +57,7 @@ describe('forwarding engine: bodies', () => {
     assert.deepEqual(e.headers['transfer-encoding'], ['chunked']);
   });
 
-  it('streams a response body: the client reads the first chunk before the upstream has finished', { timeout: 10_000 }, async () => {
+  it('streams a response body: the client reads the first chunk before the upstream has finished', { timeout: 60_000 }, async () => {
     const h = await startIngress({ judge });
     const res = await respond(request({ host: '127.0.0.1', port: h.port, path: '/drip' }).end());
     const [chunk] = (await once(res, 'data')) as [Buffer];
@@ -79,7 +79,7 @@ describe('forwarding engine: bodies', () => {
 });
 
 describe('forwarding engine: upstream failures', () => {
-  it('answers 502 at once when the upstream refuses connections', { timeout: 10_000 }, async () => {
+  it('answers 502 at once when the upstream refuses connections', { timeout: 60_000 }, async () => {
     const h = await startIngress({ judge, upstream: `http://127.0.0.1:${await freePort()}` });
     const r = await send(h.port, '/app');
     assert.equal(r.status, 502);
@@ -87,7 +87,7 @@ describe('forwarding engine: upstream failures', () => {
     assert.ok(h.logs.some((l) => l.includes('ECONNREFUSED')));
   });
 
-  it('answers 502 when the upstream does not answer in time, and aborts the upstream request', { timeout: 10_000 }, async () => {
+  it('answers 502 when the upstream does not answer in time, and aborts the upstream request', { timeout: 60_000 }, async () => {
     const h = await startIngress({ judge, timeouts: { responseMs: 100 } });
     const closed = once(h.upstream.events, 'held-closed');
     const r = await send(h.port, '/hold');
@@ -96,7 +96,7 @@ describe('forwarding engine: upstream failures', () => {
     assert.ok(h.logs.some((l) => l.includes('response-timeout')));
   });
 
-  it('aborts the upstream request when the client goes away', { timeout: 10_000 }, async () => {
+  it('aborts the upstream request when the client goes away', { timeout: 60_000 }, async () => {
     const h = await startIngress({ judge });
     const held = once(h.upstream.events, 'held');
     const req = request({ host: '127.0.0.1', port: h.port, path: '/hold' });
@@ -152,7 +152,7 @@ describe('forwarding engine: a kept-alive upstream connection closed under it', 
 });
 
 describe('graceful close', () => {
-  it('lets an in-flight response finish, refuses new connections, then resolves', { timeout: 10_000 }, async () => {
+  it('lets an in-flight response finish, refuses new connections, then resolves', { timeout: 60_000 }, async () => {
     const h = await startIngress({ judge });
     const res = await respond(request({ host: '127.0.0.1', port: h.port, path: '/drip' }).end());
     const body = readAll(res);

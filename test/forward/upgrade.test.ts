@@ -36,7 +36,7 @@ async function echo(socket: Socket, text: string, before: Buffer = Buffer.alloc(
 }
 
 describe('ingress: websocket upgrades', () => {
-  it('tunnels to the path that was judged (dot segments resolved), and refuses an ambiguous one with 400', { timeout: 10_000 }, async () => {
+  it('tunnels to the path that was judged (dot segments resolved), and refuses an ambiguous one with 400', { timeout: 60_000 }, async () => {
     const h = await startIngress();
     const { socket, head } = await handshake(h.port, '/admin/../ws/./x/..', { 'x-test-user': 'alice' });
     assert.match(head, /^HTTP\/1\.1 101 /);
@@ -48,7 +48,7 @@ describe('ingress: websocket upgrades', () => {
     assert.equal(h.upstream.upgrades.length, 1);
   });
 
-  it('tunnels an allowed upgrade with the identity headers, and echoes bytes both ways', { timeout: 10_000 }, async () => {
+  it('tunnels an allowed upgrade with the identity headers, and echoes bytes both ways', { timeout: 60_000 }, async () => {
     const h = await startIngress();
     const { socket, head } = await handshake(h.port, '/ws', {
       'x-test-user': 'alice',
@@ -72,7 +72,7 @@ describe('ingress: websocket upgrades', () => {
     socket.destroy();
   });
 
-  it("relays early bytes sent with the handshake, and adds the allow's response headers to the 101", { timeout: 10_000 }, async () => {
+  it("relays early bytes sent with the handshake, and adds the allow's response headers to the 101", { timeout: 60_000 }, async () => {
     const allow: Decision = { kind: 'allow', upstreamHeaders: [], removeHeaders: [], responseHeaders: [['set-cookie', 's=refreshed']], reason: 'authenticated' };
     const h = await startIngress({ judge: async () => allow });
     const { socket, head, extra } = await handshake(h.port, '/ws', {}, 'early-bytes');
@@ -115,7 +115,7 @@ describe('ingress: websocket upgrades', () => {
     assert.match(await rawExchange(dropped.port, handshakeText('/drop', { 'x-test-user': 'alice' })), /^HTTP\/1\.1 502 /);
   });
 
-  it('closes open tunnels when a graceful close runs out of time', { timeout: 10_000 }, async () => {
+  it('closes open tunnels when a graceful close runs out of time', { timeout: 60_000 }, async () => {
     const h = await startIngress();
     const { socket } = await handshake(h.port, '/ws', { 'x-test-user': 'alice' });
     assert.equal(await echo(socket, 'still here'), 'still here');

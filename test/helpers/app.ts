@@ -61,6 +61,10 @@ export function testConfig(issuer: string, opts: Pick<StartOptions, 'env' | 'yam
     SESSION_STORE_PATH: join(mkdtempSync(join(tmpdir(), 'judge-test-')), 'sessions.db'),
     KUBERNETES_AUTHN_ENABLED: 'false',
     DRAIN_TIMEOUT: '1',
+    // The 3 s default check deadline is a production bound; on two busy cores a code exchange or
+    // 60 checks waiting for one JWKS refetch took longer and answered 503. Tests of the deadline
+    // set their own.
+    CHECK_TIMEOUT: '30000',
     ...opts.env,
   };
   const file = 'judge-test.yaml';

@@ -44,7 +44,8 @@ process.on('exit', () => {
   for (const p of running) p.kill('SIGKILL');
 });
 
-export function startService(env: Readonly<Record<string, string>>, timeoutMs = 15_000): Promise<ChildService> {
+/** `timeoutMs` turns a service that never listens into a failure; a busy machine took over 15 s to start one. */
+export function startService(env: Readonly<Record<string, string>>, timeoutMs = 60_000): Promise<ChildService> {
   const proc = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   const logs: Record<string, unknown>[] = [];

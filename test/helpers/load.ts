@@ -57,7 +57,7 @@ export class Load {
   }
 
   /** Resolves once an outcome started at or after `from` satisfies `pred`; with that outcome. */
-  async next(pred: (o: Outcome) => boolean, from: number, what: string, timeoutMs = 15_000): Promise<Outcome> {
+  async next(pred: (o: Outcome) => boolean, from: number, what: string, timeoutMs = 60_000): Promise<Outcome> {
     let found: Outcome | undefined;
     await waitFor(async () => (found = this.outcomes.find((o) => o.startedAt >= from && pred(o))) !== undefined, what, timeoutMs);
     return found!;
@@ -70,8 +70,11 @@ export class Load {
   }
 }
 
-/** Polls `cond` every 20 ms until it holds; throws after `timeoutMs` naming `what`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Polls `cond` every 20 ms until it holds; throws after `timeoutMs` naming `what`. The bound only
+ * turns a hang into a named failure: on a busy machine 60 checks took more than 10 s.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let ok = false;

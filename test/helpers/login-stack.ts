@@ -9,8 +9,8 @@
  * SQLite file in a temp dir removed by `stop()`.
  *
  *   const stack = await startLoginStack({ env: { GROUPS_ALLOWLIST: 'admins' } });
- *   await page.goto(stack.url('/some/page'));   // → the provider's sign-in form
- *   await signIn(page, ALICE);                   // → back at /some/page
+ *   await page.goto(stack.url('/some/page'));            // → the provider's sign-in form
+ *   await signIn(page, ALICE, stack.url('/some/page'));  // → back at /some/page, loaded
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -19,7 +19,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Response } from 'playwright-core';
 import { startApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config/schema.js';
@@ -204,17 +204,33 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
 // ---- browser helpers ----
 
 /**
- * Fills the provider's sign-in form shown on `page` and submits it; resolves once the browser has
- * left the provider (back at the application, or on one of the service's pages).
+ * Fills the provider's sign-in form shown on `page`, submits it, and resolves once the browser has
+ * landed — on the document after the last redirect (the callback's included), loaded — with that
+ * document's response (its status: 200, or 403 for a user a rule refuses). Leaving the provider is
+ * not enough: the callback is on our origin too, a redirect on success but a page of its own when
+ * it fails. With `landing`, a document anywhere else (an error page at the callback, say) fails at
+ * once with its status and text.
  */
-export async function signIn(page: Page, user: DemoUser): Promise<void> {
+export async function signIn(page: Page, user: DemoUser, landing?: string): Promise<Response> {
   await page.getByLabel('Email or username').waitFor();
   const provider = new URL(page.url()).origin;
+  const document = page.waitForResponse(
+    (r) => r.request().isNavigationRequest() && r.request().frame() === page.mainFrame() && new URL(r.url()).origin !== provider && !isRedirect(r.status()),
+  );
   await page.getByLabel('Email or username').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.origin !== provider);
+  const res = await document;
+  const url = res.url();
+  await page.waitForURL((u) => u.href === url);
+  if (landing !== undefined && url !== landing) {
+    const text = await page.locator('body').innerText().catch((e: Error) => `(no text: ${e.message})`);
+    throw new Error(`signing in landed on ${res.status()} ${url}, not ${landing}:\n${text.slice(0, 500)}`);
+  }
+  return res;
 }
+
+const isRedirect = (status: number): boolean => status >= 300 && status < 400;
 
 /**
  * Submits the sign-in form shown on `page` with the browser context's own cookies (Playwright's

@@ -157,7 +157,7 @@ export async function redisCli(port: number, ...args: string[]): Promise<string>
 }
 
 /** Polls `cond` until it holds (bounded): for states only visible by asking, like a cluster becoming ok. */
-export async function until(cond: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(cond: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

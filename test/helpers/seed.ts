@@ -4,8 +4,10 @@
  * whatever store the service uses — so a check carrying the returned id as its cookie is judged
  * exactly like one after a real login.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Session } from '../../src/sessions/session.js';
 import type { Sessions } from '../../src/sessions/sessions.js';
+import { StoreUnavailableError } from '../../src/sessions/store.js';
 
 export interface SeedOptions {
   readonly groups?: readonly string[];
@@ -33,9 +35,24 @@ export function sessionRecord(user: string, o: SeedOptions = {}): Session {
   };
 }
 
-/** Creates `n` sessions `user-<i>@example.com`; resolves with their ids (the cookie values), in order. */
+/**
+ * Creates `n` sessions `user-<i>@example.com`; resolves with their ids (the cookie values), in order.
+ * The first write waits (up to 30 s) for a store still connecting: the Redis client's first
+ * connection can time out on a busy machine and succeed at its next attempt.
+ */
 export async function seedSessions(sessions: Sessions, n: number, o: SeedOptions = {}): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push(await sessions.create(sessionRecord(`user-${i}@example.com`, o)));
+  const until = Date.now() + 30_000;
+  for (let i = 0; i < n; i++) {
+    for (;;) {
+      try {
+        ids.push(await sessions.create(sessionRecord(`user-${i}@example.com`, o)));
+        break;
+      } catch (e) {
+        if (i > 0 || !(e instanceof StoreUnavailableError) || Date.now() > until) throw e;
+        await delay(100);
+      }
+    }
+  }
   return ids;
 }

@@ -18,6 +18,7 @@ import { seedSessions } from '../helpers/seed.js';
 import { sessionProbe } from './session-probe.js';
 
 const run = promisify(execFile);
+const CHECK_TIMEOUT_MS = 30_000;
 
 /** Three persistent masters (AOF, fsync always) joined into a cluster with a 1 s node timeout. */
 async function startPersistentCluster(nodes: RedisServer[]): Promise<void> {
@@ -56,6 +57,8 @@ describe('Redis Cluster node loss under load', () => {
         SESSION_STORE_REDIS_MODE: 'cluster',
         SESSION_STORE_REDIS_ADDR: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
         SESSION_CACHE_TTL: '0',
+        // Far above what the bounded retries take, so a 503 here is theirs, never the deadline's.
+        CHECK_TIMEOUT: String(CHECK_TIMEOUT_MS),
       },
     });
     const known = await seedSessions(judge.app.sessions, 24);
@@ -105,8 +108,9 @@ describe('Redis Cluster node loss under load', () => {
       const waits = refused.map((o) => o.endedAt - o.startedAt).sort((a, b) => a - b);
       const slowest = waits.at(-1)!;
       const median = waits[Math.floor(waits.length / 2)]!;
-      // Bounded client retries: a 503 comes well before CHECK_TIMEOUT (3 s), which it used to reach.
-      assert.ok(median < 2000, `median 503 while the cluster was down took ${median} ms`);
+      // Bounded client retries (~1 s): a 503 comes well before CHECK_TIMEOUT, which it used to reach.
+      // A third of it leaves room for a busy machine's late timers.
+      assert.ok(median < CHECK_TIMEOUT_MS / 3, `median 503 while the cluster was down took ${median} ms`);
       t.diagnostic(`cluster: ${waits.length} 503s while down, median ${median} ms, slowest ${slowest} ms; ${onVictim} of 24 sessions on the killed node; first allow ${firstAllowedAfter.endedAt - up} ms after cluster_state:ok; ${JSON.stringify(tally(degraded))}`);
     } finally {
       await load.stop();

@@ -58,9 +58,10 @@ describe('Redis stopped under load', () => {
       const restarting = Date.now();
       await redis.restart();
       const up = Date.now();
-      const first = await load.next((o) => o.label.startsWith('known') && o.status === 200, up, 'a known session allowed again', 10_000);
+      const first = await load.next((o) => o.label.startsWith('known') && o.status === 200, up, 'a known session allowed again');
       const recoveredMs = first.endedAt - up;
-      assert.ok(recoveredMs < 5000, `recovered ${recoveredMs} ms after Redis came back`);
+      // The reconnect backoff is capped at 2 s: 15 s leaves room for a busy machine's late timers.
+      assert.ok(recoveredMs < 15_000, `recovered ${recoveredMs} ms after Redis came back`);
       await waitFor(() => load.between(first.endedAt).length >= 60, 'checks after recovery');
       await load.stop();
 

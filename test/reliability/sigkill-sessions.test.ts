@@ -47,6 +47,7 @@ describe('SIGKILL while sessions are being written (child process)', () => {
       KUBERNETES_AUTHN_ENABLED: 'false',
       LOG_LEVEL: 'INFO',
       LOG_DECISIONS: 'false',
+      CHECK_TIMEOUT: '30000', // a callback on a busy machine can take longer than the 3 s default
     };
     const first = await startService(env);
     children.push(first);

@@ -43,7 +43,8 @@ describe('parseCookies', () => {
     parseCookies(';'.repeat(200_000) + 'a=1');
     parseCookies('a'.repeat(100_000) + ';'.repeat(100_000) + '=' );
     cookieValues(' '.repeat(200_000) + 'x=1', 'x');
-    assert.ok(process.hrtime.bigint() - start < 1_000_000_000n);
+    // Quadratic work on 200 000 characters takes minutes; 10 s leaves a busy machine room.
+    assert.ok(process.hrtime.bigint() - start < 10_000_000_000n);
   });
 });
 
