@@ -33,6 +33,14 @@ export interface HttpClientOptions {
   /** Redirects followed for GET and HEAD, same scheme only (default 3; 0 returns the 3xx response). */
   readonly maxRedirects?: number;
   readonly userAgent?: string;
+  /**
+   * An idle kept-alive connection is closed after this many milliseconds (default 4000), or one
+   * second before the server's `Keep-Alive: timeout=N`, whichever comes first — so a request is
+   * not sent on a connection the server is closing (Node's servers close idle ones after 5 s).
+   * A POST that hits that race (the token endpoint at the login callback) is not sent twice, so it
+   * must not meet it: without this, a callback 5 s after the previous provider call got a 503.
+   */
+  readonly idleSocketMs?: number;
 }
 
 export interface HttpRequestInit {
@@ -77,7 +85,7 @@ export class HttpClient implements JsonGetter {
   readonly #maxBytes: number;
   readonly #maxRedirects: number;
   readonly #userAgent: string;
-  readonly #http = new HttpAgent({ keepAlive: true });
+  readonly #http: HttpAgent;
   readonly #https: HttpsAgent;
 
   constructor(opts: HttpClientOptions = {}) {
@@ -86,7 +94,10 @@ export class HttpClient implements JsonGetter {
     this.#maxRedirects = opts.maxRedirects ?? 3;
     this.#userAgent = opts.userAgent ?? 'oidc-judge';
     const ca = opts.caPem?.trim() ? [...rootCertificates, opts.caPem] : undefined;
-    this.#https = new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) });
+    // Node's agent applies `timeout` to idle sockets and shortens it to the server's keep-alive hint.
+    const timeout = opts.idleSocketMs ?? 4000;
+    this.#http = new HttpAgent({ keepAlive: true, timeout });
+    this.#https = new HttpsAgent({ keepAlive: true, timeout, ...(ca ? { ca } : {}) });
   }
 
   /** GET a JSON document; anything but a 2xx answer with a JSON body is an error. */

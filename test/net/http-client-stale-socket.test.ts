@@ -51,3 +51,47 @@ describe('HttpClient on a reused connection the server has closed', () => {
     assert.equal(answered, before);
   });
 });
+
+describe('HttpClient retires idle connections before the server closes them', () => {
+  /**
+   * Regression: the login callback's token POST went out on a connection the provider was just
+   * closing (idle for its 5 s keep-alive) and the user got a 503. Idle connections are now closed
+   * by the client first (`idleSocketMs`, and a second before the server's `Keep-Alive` hint), so
+   * the next POST opens a new one. The test waits for the client to close the idle connection.
+   */
+  const perSocket = new WeakMap<Socket, number>();
+  const closed: Promise<void>[] = [];
+  let answered = 0;
+  const server: Server = createServer((req, res) => {
+    const n = (perSocket.get(req.socket) ?? 0) + 1;
+    perSocket.set(req.socket, n);
+    if (n > 1) return void req.socket.destroy(); // a reused connection meets a server closing it
+    answered++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', (socket: Socket) => closed.push(new Promise<void>((resolve) => socket.on('close', () => resolve()))));
+  let base: string;
+  const http = new HttpClient({ timeoutMs: 5000, idleSocketMs: 50 });
+
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    http.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  });
+
+  test('a POST after an idle period goes out on a new connection and is answered', async () => {
+    await http.getJson(`${base}/jwks`);
+    assert.equal(closed.length, 1);
+    await closed[0]; // the client closed its idle connection
+    const res = await http.request(`${base}/token`, { method: 'POST', body: 'grant_type=authorization_code' });
+    assert.equal(res.status, 200);
+    assert.equal(answered, 2);
+  });
+});
