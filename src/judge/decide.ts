@@ -10,6 +10,7 @@ import type { IdentityHeaders } from './identity-headers.js';
 import type { JudgeRequest } from './request.js';
 import type { Responses } from './responses.js';
 import type { SkipMatcher } from './skip.js';
+import type { Strip } from './strip.js';
 import { isNavigation } from './browser.js';
 
 /** Starts a browser login (a 302 to the provider, with state); provided once the login flow exists. */
@@ -32,6 +33,10 @@ export interface JudgeDeps {
   readonly authenticators: readonly Authenticator[];
   readonly authorizers: readonly Authorizer[];
   readonly identityHeaders: IdentityHeaders;
+  /** The strip list (prefix matches, the judge's cookies); its fixed names are in `identityHeaders`' lists already. */
+  readonly strip?: Strip;
+  /** `AUTH_HEADER`, lower-case: removed when it carried the session id that vouched. */
+  readonly authHeader?: string;
   readonly responses: Responses;
   readonly login?: LoginStarter;
   /** Called when an authorizer denies (oidc-authservice revokes the session then). */
@@ -44,8 +49,20 @@ type Authenticated = { readonly identity: Identity } | { readonly decision: Deci
 
 const NONE: readonly never[] = Object.freeze([]);
 
+/** `list` and `name`, frozen and remembered, so the lists of a cached identity stay shared check after check. */
+const extended = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+function plus(list: readonly string[], name: string): readonly string[] {
+  if (list.includes(name)) return list;
+  let byName = extended.get(list);
+  if (byName === undefined) extended.set(list, (byName = new Map()));
+  let out = byName.get(name);
+  if (out === undefined) byName.set(name, (out = Object.freeze([...list, name])));
+  return out;
+}
+
 export function createJudge(deps: JudgeDeps): Judge {
-  const { identityHeaders, responses, authenticators, authorizers } = deps;
+  const { identityHeaders, responses, authenticators, authorizers, strip } = deps;
+  const authHeader = deps.authHeader?.toLowerCase();
   // One frozen answer per skip rule (their labels are few and fixed).
   const skipAllows = new Map<string, Allow>();
   const skipAllow = (rule: string): Allow => {
@@ -57,10 +74,31 @@ export function createJudge(deps: JudgeDeps): Judge {
     return a;
   };
 
+  /**
+   * The request's own part of an allow: strip-list names seen in it (prefixes, odd spellings), and
+   * `Cookie` without the judge's cookies. The shared lists come back unchanged when there is none.
+   */
+  function edited(allow: Allow, req: JudgeRequest): Allow {
+    const scanned = strip?.scan(req.headers);
+    if (scanned === undefined) return allow;
+    let { upstreamHeaders: upstream, removeHeaders: remove } = allow;
+    if (scanned.extra !== undefined) {
+      const extra = scanned.extra.filter((n) => !remove.includes(n) && !upstream.some(([u]) => u === n));
+      if (extra.length > 0) remove = [...remove, ...extra];
+    }
+    const cookie = scanned.cookie;
+    if (scanned.cookieChanged) {
+      if (cookie === undefined) remove = plus(remove, 'cookie');
+      else upstream = [...upstream, ['cookie', cookie]];
+    }
+    if (upstream === allow.upstreamHeaders && remove === allow.removeHeaders && cookie === undefined) return allow;
+    return { ...allow, upstreamHeaders: upstream, removeHeaders: remove, ...(cookie !== undefined ? { upstreamCookie: cookie } : {}) };
+  }
+
   /** Step 1: skip rules (the service's own prefix, SKIP_AUTH_URLS, skipRules). */
   function skip(target: Target, req: JudgeRequest): Decision | undefined {
     const rule = deps.skip.matches(target, req);
-    return rule === undefined ? undefined : skipAllow(rule);
+    return rule === undefined ? undefined : edited(skipAllow(rule), req);
   }
 
   /**
@@ -109,17 +147,26 @@ export function createJudge(deps: JudgeDeps): Judge {
     return undefined;
   }
 
-  /** Step 4: allow, with the identity headers and every forgeable spelling removed. */
-  function allow(identity: Identity): Allow {
+  /**
+   * Step 4: allow, with the identity headers, every forgeable spelling and the judge's credentials
+   * removed (the session cookie, and `AUTH_HEADER` when it carried the session id). A user id no
+   * header can carry as it is refuses the allow instead.
+   */
+  function allow(identity: Identity, req: JudgeRequest): Decision {
     const headers = identityHeaders.forAllow(identity);
-    return {
-      kind: 'allow',
-      upstreamHeaders: headers.upstream,
-      removeHeaders: headers.remove,
-      responseHeaders: NONE,
-      reason: 'authenticated',
-      identity,
-    };
+    if (headers === undefined) return responses.forbidden(req, identity, 'the user id cannot be sent in a header');
+    const fromHeader = identity.method === 'header' && identity.sessionId !== undefined && authHeader !== undefined && !headers.upstream.some(([n]) => n === authHeader);
+    return edited(
+      {
+        kind: 'allow',
+        upstreamHeaders: headers.upstream,
+        removeHeaders: fromHeader ? plus(headers.remove, authHeader) : headers.remove,
+        responseHeaders: NONE,
+        reason: 'authenticated',
+        identity,
+      },
+      req,
+    );
   }
 
   return async function decide(req) {
@@ -133,6 +180,6 @@ export function createJudge(deps: JudgeDeps): Judge {
     if (skipped) return skipped;
     const authn = await authenticate(req);
     if ('decision' in authn) return authn.decision;
-    return (await authorize(authn.identity, target, req)) ?? allow(authn.identity);
+    return (await authorize(authn.identity, target, req)) ?? allow(authn.identity, req);
   };
 }

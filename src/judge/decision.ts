@@ -27,6 +27,12 @@ export interface Allow {
   readonly removeHeaders: readonly string[];
   /** Headers to add to the response the client gets (e.g. a refreshed cookie). */
   readonly responseHeaders: readonly HeaderPair[];
+  /**
+   * The `Cookie` header the upstream gets, when the client sent one and a cookie is left after the
+   * judge's own are taken out (a change is also in `upstreamHeaders` / `removeHeaders`). For the
+   * proxies that replace the header with the check's answer whatever it is (nginx, Traefik).
+   */
+  readonly upstreamCookie?: string;
   /** `skip` for a skip rule, else `authenticated`. */
   readonly reason: 'skip' | 'authenticated';
   /** The skip rule that matched, when `reason` is `skip` (for logs). */
