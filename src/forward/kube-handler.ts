@@ -23,6 +23,7 @@ import type { KubeOptions } from './kube-options.js';
 import type { TokenReviewer } from './kube-passthrough.js';
 import { isLongRunning, requestInfo } from './kube-request-info.js';
 import type { ImpersonationReviewer } from './kube-sar.js';
+import { FORWARDER_COOKIES } from './hop.js';
 import type { HeaderEdits, ProxyEngine } from './proxy.js';
 import { BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
 
@@ -178,7 +179,8 @@ export function createKubeHandler(d: KubeHandlerDeps): { handle(req: IncomingMes
         const edits: HeaderEdits = {
           set: p.set,
           remove: p.remove,
-          stripCookies: [],
+          stripCookies: FORWARDER_COOKIES.names,
+          stripCookiePrefixes: FORWARDER_COOKIES.prefixes,
           responseHeaders: [],
           requestId,
           client: { peer, trusted: d.trust.trusts(peer), proto, host: req.headers.host ?? '' },
