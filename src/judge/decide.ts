@@ -5,12 +5,12 @@
  */
 import type { Authenticator } from '../authn/types.js';
 import type { Authorizer, Target } from '../authz/types.js';
-import type { Allow, Decision, Identity } from './decision.js';
+import type { Allow, Decision, HeaderPair, Identity } from './decision.js';
 import type { IdentityHeaders } from './identity-headers.js';
 import type { JudgeRequest } from './request.js';
 import type { Responses } from './responses.js';
 import type { SkipMatcher } from './skip.js';
-import type { Strip } from './strip.js';
+import type { Scanned, Strip } from './strip.js';
 import { isNavigation } from './browser.js';
 
 /** Starts a browser login (a 302 to the provider, with state); provided once the login flow exists. */
@@ -48,6 +48,7 @@ export type Judge = (req: JudgeRequest) => Promise<Decision>;
 type Authenticated = { readonly identity: Identity } | { readonly decision: Decision };
 
 const NONE: readonly never[] = Object.freeze([]);
+const NOTHING: Scanned = Object.freeze({ extra: undefined, cookie: undefined, cookieChanged: false });
 
 /** `list` and `name`, frozen and remembered, so the lists of a cached identity stay shared check after check. */
 const extended = new WeakMap<readonly string[], Map<string, readonly string[]>>();
@@ -79,8 +80,7 @@ export function createJudge(deps: JudgeDeps): Judge {
    * `Cookie` without the judge's cookies. The shared lists come back unchanged when there is none.
    */
   function edited(allow: Allow, req: JudgeRequest): Allow {
-    const scanned = strip?.scan(req.headers);
-    if (scanned === undefined) return allow;
+    const scanned = strip?.scan(req.headers) ?? NOTHING;
     let { upstreamHeaders: upstream, removeHeaders: remove } = allow;
     if (scanned.extra !== undefined) {
       const extra = scanned.extra.filter((n) => !remove.includes(n) && !upstream.some(([u]) => u === n));
@@ -91,8 +91,13 @@ export function createJudge(deps: JudgeDeps): Judge {
       if (cookie === undefined) remove = plus(remove, 'cookie');
       else upstream = [...upstream, ['cookie', cookie]];
     }
-    if (upstream === allow.upstreamHeaders && remove === allow.removeHeaders && cookie === undefined) return allow;
-    return { ...allow, upstreamHeaders: upstream, removeHeaders: remove, ...(cookie !== undefined ? { upstreamCookie: cookie } : {}) };
+    const auth = authHeader === undefined ? undefined : req.headers[authHeader];
+    const keptAuth = auth !== undefined && !remove.includes(authHeader!);
+    if (upstream === allow.upstreamHeaders && remove === allow.removeHeaders && cookie === undefined && !keptAuth) return allow;
+    const echo: HeaderPair[] = [];
+    if (cookie !== undefined) echo.push(['cookie', cookie]);
+    if (keptAuth) echo.push([authHeader!, auth]);
+    return { ...allow, upstreamHeaders: upstream, removeHeaders: remove, echo };
   }
 
   /** Step 1: skip rules (the service's own prefix, SKIP_AUTH_URLS, skipRules). */

@@ -245,5 +245,12 @@ describe('hostile headers: foreign identity, rewrite headers and the judge’s o
     const only = await request(g.http, '/authservice/verify/app/x', { cookie: session, ...API });
     assert.equal(only.status, 204);
     assert.equal(only.headers['cookie'], undefined);
+    // Authorization likewise: a bearer token that authenticated is echoed, a session id is not.
+    const token = await g.aliceToken();
+    assert.equal((await request(g.http, '/authservice/verify/app/x', { authorization: `Bearer ${token}`, ...API })).headers['authorization'], `Bearer ${token}`);
+    const sid = session.slice(session.indexOf('=') + 1);
+    const bySession = await request(g.http, '/authservice/forward-auth', { ...fa, authorization: `Bearer ${sid}`, ...API });
+    assert.equal(bySession.status, 200);
+    assert.equal(bySession.headers['authorization'], undefined);
   });
 });

@@ -129,7 +129,7 @@ describe('allows and skips remove the strip list', () => {
       const up = upstreamOf(headers, a);
       for (const n of Object.keys(FORGED)) assert.equal(up[n], undefined, n);
       assert.equal(up['cookie'], 'theme=dark');
-      assert.equal(a.upstreamCookie, 'theme=dark');
+      assert.deepEqual(a.echo, [['cookie', 'theme=dark']]);
       assert.equal(up['x-forwarded-for'], '203.0.113.9');
       assert.equal(up['x-forwarded-proto'], 'https');
       assert.equal(up['user-agent'], 'ua');
@@ -144,20 +144,20 @@ describe('allows and skips remove the strip list', () => {
     const two = allowed(await j(req('/app', { cookie: 'authservice_session=S' })));
     assert.ok(one.removeHeaders.includes('cookie'));
     assert.equal(one.removeHeaders, two.removeHeaders, 'the same frozen list check after check');
-    assert.equal(one.upstreamCookie, undefined);
+    assert.deepEqual(one.echo, []);
     assert.ok(!one.upstreamHeaders.some(([n]) => n === 'cookie'));
   });
 
   it('leaves an unrelated Cookie alone (no edit, still echoed for nginx and Traefik)', async () => {
     const a = allowed(await judgeWith({}, alice)(req('/app', { cookie: 'a=1' })));
     assert.ok(!a.removeHeaders.includes('cookie') && !a.upstreamHeaders.some(([n]) => n === 'cookie'));
-    assert.equal(a.upstreamCookie, 'a=1');
+    assert.deepEqual(a.echo, [['cookie', 'a=1']]);
   });
 
   it('UPSTREAM_KEEP_AUTH_COOKIES=true sends the judge’s cookies on', async () => {
     const a = allowed(await judgeWith({ UPSTREAM_KEEP_AUTH_COOKIES: 'true' }, alice)(req('/app', { cookie: 'authservice_session=S' })));
     assert.ok(!a.removeHeaders.includes('cookie'));
-    assert.equal(a.upstreamCookie, 'authservice_session=S');
+    assert.deepEqual(a.echo, [['cookie', 'authservice_session=S']]);
   });
 
   it('removes AUTH_HEADER when it carried the session id, keeps a bearer token that authenticated', async () => {
@@ -167,6 +167,8 @@ describe('allows and skips remove the strip list', () => {
     assert.ok(moved.removeHeaders.includes('x-session') && !moved.removeHeaders.includes('authorization'));
     const bearer = allowed(await judgeWith({}, { user: 'alice', groups: [], claims: {}, method: 'header', authenticator: 'access_token', token: 'jwt' })(req('/app', { authorization: 'Bearer jwt' })));
     assert.ok(!bearer.removeHeaders.includes('authorization'));
+    assert.deepEqual(bearer.echo, [['authorization', 'Bearer jwt']], 'echoed for nginx and Traefik, which replace it with the answer’s');
+    assert.equal(fromHeader.echo, undefined, 'nothing to echo: nginx and Traefik send no Authorization');
     const stripped = allowed(await judgeWith({ STRIP_HEADERS: 'authorization' }, { user: 'alice', groups: [], claims: {}, method: 'header', authenticator: 'access_token', token: 'jwt' })(req('/app', { authorization: 'Bearer jwt' })));
     assert.ok(stripped.removeHeaders.includes('authorization'), 'STRIP_HEADERS=authorization keeps tokens from the upstream');
   });
