@@ -10,7 +10,7 @@ import type { IdentityHeaders } from './identity-headers.js';
 import type { JudgeRequest } from './request.js';
 import type { Responses } from './responses.js';
 import type { SkipMatcher } from './skip.js';
-import type { Scanned, Strip } from './strip.js';
+import type { Strip } from './strip.js';
 import { isNavigation } from './browser.js';
 
 /** Starts a browser login (a 302 to the provider, with state); provided once the login flow exists. */
@@ -48,17 +48,38 @@ export type Judge = (req: JudgeRequest) => Promise<Decision>;
 type Authenticated = { readonly identity: Identity } | { readonly decision: Decision };
 
 const NONE: readonly never[] = Object.freeze([]);
-const NOTHING: Scanned = Object.freeze({ extra: undefined, cookie: undefined, cookieChanged: false });
 
 /** `list` and `name`, frozen and remembered, so the lists of a cached identity stay shared check after check. */
 const extended = new WeakMap<readonly string[], Map<string, readonly string[]>>();
 function plus(list: readonly string[], name: string): readonly string[] {
-  if (list.includes(name)) return list;
   let byName = extended.get(list);
   if (byName === undefined) extended.set(list, (byName = new Map()));
   let out = byName.get(name);
-  if (out === undefined) byName.set(name, (out = Object.freeze([...list, name])));
+  if (out === undefined) byName.set(name, (out = list.includes(name) ? list : Object.freeze([...list, name])));
   return out;
+}
+
+/** `list` with `['cookie', value]`, frozen and remembered per value (a browser sends the same Cookie check after check; bounded). */
+const withCookies = new WeakMap<readonly HeaderPair[], Map<string, readonly HeaderPair[]>>();
+function withCookie(list: readonly HeaderPair[], value: string): readonly HeaderPair[] {
+  let byValue = withCookies.get(list);
+  if (byValue === undefined) withCookies.set(list, (byValue = new Map()));
+  let out = byValue.get(value);
+  if (out === undefined) {
+    if (byValue.size >= 1024) byValue.clear();
+    byValue.set(value, (out = Object.freeze([...list, Object.freeze(['cookie', value] as const)])));
+  }
+  return out;
+}
+
+/** Whether `list` holds `name`, remembered per (shared, frozen) list. */
+const holding = new WeakMap<readonly string[], Map<string, boolean>>();
+function holds(list: readonly string[], name: string): boolean {
+  let byName = holding.get(list);
+  if (byName === undefined) holding.set(list, (byName = new Map()));
+  let v = byName.get(name);
+  if (v === undefined) byName.set(name, (v = list.includes(name)));
+  return v;
 }
 
 export function createJudge(deps: JudgeDeps): Judge {
@@ -80,24 +101,35 @@ export function createJudge(deps: JudgeDeps): Judge {
    * `Cookie` without the judge's cookies. The shared lists come back unchanged when there is none.
    */
   function edited(allow: Allow, req: JudgeRequest): Allow {
-    const scanned = strip?.scan(req.headers) ?? NOTHING;
+    const scanned = strip?.scan(req.headers);
+    const auth = authHeader === undefined ? undefined : req.headers[authHeader];
+    if (scanned === undefined && auth === undefined) return allow;
     let { upstreamHeaders: upstream, removeHeaders: remove } = allow;
-    if (scanned.extra !== undefined) {
+    if (scanned?.extra !== undefined) {
       const extra = scanned.extra.filter((n) => !remove.includes(n) && !upstream.some(([u]) => u === n));
       if (extra.length > 0) remove = [...remove, ...extra];
     }
-    const cookie = scanned.cookie;
-    if (scanned.cookieChanged) {
+    const cookie = scanned?.cookie;
+    if (scanned?.cookieChanged === true) {
       if (cookie === undefined) remove = plus(remove, 'cookie');
-      else upstream = [...upstream, ['cookie', cookie]];
+      else upstream = withCookie(upstream, cookie);
     }
-    const auth = authHeader === undefined ? undefined : req.headers[authHeader];
-    const keptAuth = auth !== undefined && !remove.includes(authHeader!);
-    if (upstream === allow.upstreamHeaders && remove === allow.removeHeaders && cookie === undefined && !keptAuth) return allow;
+    const keptAuth = auth !== undefined && !holds(remove, authHeader!);
     const echo: HeaderPair[] = [];
     if (cookie !== undefined) echo.push(['cookie', cookie]);
     if (keptAuth) echo.push([authHeader!, auth]);
-    return { ...allow, upstreamHeaders: upstream, removeHeaders: remove, echo };
+    if (upstream === allow.upstreamHeaders && remove === allow.removeHeaders && echo.length === 0) return allow;
+    // One literal (not a spread): every allow keeps the same object shape.
+    return {
+      kind: 'allow',
+      upstreamHeaders: upstream,
+      removeHeaders: remove,
+      responseHeaders: allow.responseHeaders,
+      reason: allow.reason,
+      ...(allow.skipRule !== undefined ? { skipRule: allow.skipRule } : {}),
+      ...(allow.identity !== undefined ? { identity: allow.identity } : {}),
+      echo,
+    };
   }
 
   /** Step 1: skip rules (the service's own prefix, SKIP_AUTH_URLS, skipRules). */

@@ -124,6 +124,9 @@ export function compileStrip(o: StripOptions = {}): Strip {
   const listed = new Set(list);
   const cookies = o.cookies ?? NO_COOKIES;
   const cookieNames = new Set(cookies.names);
+  // A front door's CLEAN mark covers the built-in prefixes only: more prefixes (or names a spelling
+  // list cannot cover) need the pass over the names.
+  const trustClean = prefixes.every((p) => BUILTIN_PREFIXES.has(p)) && [...exact].every((n) => (n.match(/-/g)?.length ?? 0) <= 6);
   const keepCookies = cookies.names.length === 0 && cookies.prefixes.length === 0;
 
   function stripped(lower: string): boolean {
@@ -157,30 +160,82 @@ export function compileStrip(o: StripOptions = {}): Strip {
     return kept.length === 0 ? undefined : kept.join('; ');
   }
 
+  // Header names and Cookie values repeat check after check: their verdicts are remembered (bounded).
+  const verdicts = new Map<string, boolean>();
+  const cookiesSeen = new Map<string, string | undefined>();
+  function strippedSeen(name: string): boolean {
+    let v = verdicts.get(name);
+    if (v === undefined) {
+      v = stripped(name);
+      if (verdicts.size < MEMO) verdicts.set(name, v);
+    }
+    return v;
+  }
+  function cookieLeft(value: string): string | undefined {
+    if (keepCookies) return value;
+    const hit = cookiesSeen.get(value);
+    if (hit !== undefined || cookiesSeen.has(value)) return hit;
+    const left = withoutJudgeCookies(value);
+    if (cookiesSeen.size >= MEMO) cookiesSeen.clear();
+    cookiesSeen.set(value, left);
+    return left;
+  }
+
   return {
     spellings: list,
     stripped,
     cookies: keepCookies ? NO_COOKIES : cookies,
     withoutJudgeCookies,
     scan(headers) {
-      let extra: string[] | undefined;
-      let cookie: string | undefined;
-      let sawCookie = false;
-      for (const name in headers) {
-        if (name === 'cookie') {
-          sawCookie = true;
-          cookie = headers[name];
-          continue;
-        }
-        if (name.charCodeAt(0) === 0x3a /* : */ || listed.has(name)) continue;
-        if (stripped(name)) (extra ??= []).push(name);
+      const cookie0 = headers['cookie'];
+      // The front door saw no name a prefix could strip while it built the record: no second pass.
+      if (trustClean && (headers as Record<symbol, unknown>)[CLEAN] === true) {
+        if (cookie0 === undefined) return undefined;
+        const left = cookieLeft(cookie0);
+        return { extra: undefined, cookie: left, cookieChanged: left !== cookie0 };
       }
-      if (!sawCookie && extra === undefined) return undefined;
-      if (!sawCookie || cookie === undefined) return { extra, cookie: undefined, cookieChanged: false };
-      const left = keepCookies ? cookie : withoutJudgeCookies(cookie);
+      let extra: string[] | undefined;
+      // Object.keys of the (prototype-less, dictionary-mode) record costs less than for…in.
+      const names = Object.keys(headers);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        if (name.charCodeAt(0) === 0x3a /* : */ || name === 'cookie' || listed.has(name)) continue;
+        if (strippedSeen(name)) (extra ??= []).push(name);
+      }
+      const cookie = headers['cookie'];
+      if (cookie === undefined) return extra === undefined ? undefined : { extra, cookie: undefined, cookieChanged: false };
+      const left = cookieLeft(cookie);
       return { extra, cookie: left, cookieChanged: left !== cookie };
     },
   };
+}
+
+/** Entries remembered of header names and Cookie values. */
+const MEMO = 4096;
+
+const BUILTIN_PREFIXES: ReadonlySet<string> = new Set(STRIP_PREFIXES.map((p) => canonical(p.slice(0, -1))));
+
+/**
+ * Set (to `true`) by a front door on a header record when none of its names is a `candidate`: the
+ * judge then needs no pass of its own over the names (enumerating a prototype-less record costs
+ * more than the rest of a cached check). A record without it gets the pass.
+ */
+export const CLEAN: unique symbol = Symbol('oidc-judge.strip-clean');
+
+const builtinVerdicts = new Map<string, boolean>();
+/**
+ * Whether a lower-case name could be stripped by a built-in prefix (every one starts with `x`)
+ * without being on the fixed spellings list: the front doors ask it of each name as they build the
+ * record. Cheap: one character test for most names, a remembered answer for the rest.
+ */
+export function candidate(lowerName: string): boolean {
+  if (lowerName.charCodeAt(0) !== 0x78 /* x */) return false;
+  let v = builtinVerdicts.get(lowerName);
+  if (v === undefined) {
+    v = BUILTIN.stripped(lowerName) && !BUILTIN.spellings.includes(lowerName);
+    if (builtinVerdicts.size < MEMO) builtinVerdicts.set(lowerName, v);
+  }
+  return v;
 }
 
 /** The settings the strip list is made of (a `Config` has them all). */
@@ -203,3 +258,6 @@ export function stripFor(c: StripSettings): Strip {
     ...(c.upstreamKeepAuthCookies ? {} : { cookies: judgeCookies(c.sessionCookieName) }),
   });
 }
+
+/** The built-in list alone (no identity names, no STRIP_HEADERS): what `candidate` and the forwarders use. */
+const BUILTIN = compileStrip();

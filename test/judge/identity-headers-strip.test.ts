@@ -13,7 +13,9 @@ import type { Allow, Decision, Identity } from '../../src/judge/decision.js';
 import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createResponses } from '../../src/judge/responses.js';
-import { compileStrip, judgeCookies, stripFor } from '../../src/judge/strip.js';
+import { joinHeaders, joinRawHeaders } from '../../src/judge/http-map.js';
+import { toJudgeRequest } from '../../src/judge/grpc-map.js';
+import { candidate, CLEAN, compileStrip, judgeCookies, stripFor } from '../../src/judge/strip.js';
 
 const config = (env: Record<string, string> = {}) =>
   loadConfig({ env: { OIDC_PROVIDER: 'https://idp.example.com', CLIENT_ID: 'c', CLIENT_SECRET: 's', ...env }, readFile: () => '' }).config;
@@ -112,6 +114,24 @@ describe('the strip list', () => {
     assert.deepEqual(s.cookies, { names: [], prefixes: [] });
     assert.deepEqual(stripFor(config()).cookies, { names: ['authservice_session'], prefixes: ['oidc_state_csrf'] });
     assert.throws(() => config({ STRIP_HEADERS: 'bad header' }), /STRIP_HEADERS/);
+  });
+
+  it('the front doors mark a record without prefixed names, so the judge makes no second pass; a custom prefix always gets the pass', () => {
+    const clean = (h: object): boolean => (h as Record<symbol, unknown>)[CLEAN] === true;
+    const raw = (names: string[]): Record<string, string> => {
+      const out = Object.create(null) as Record<string, string>;
+      joinRawHeaders(names.flatMap((n) => [n, 'v']), out);
+      return out;
+    };
+    assert.ok(clean(raw(['Host', 'X-Forwarded-For', 'X-Request-Id', 'Cookie', 'Remote-User', 'x_forwarded_user'])), 'fixed names are removed blind');
+    for (const n of ['X-Auth-Request-Whatever', 'x_original_thing', 'X-Forwarded-Login']) assert.ok(!clean(raw(['Host', n])), n);
+    assert.ok(!clean(joinHeaders({ 'x-auth-request-x': 'v' })) && clean(joinHeaders({ accept: 'v' })));
+    const grpc = (headers: Record<string, string>) => toJudgeRequest({ attributes: { request: { http: { headers } } } }, 'grpc')!.headers;
+    assert.ok(clean(grpc({ accept: 'v' })) && !clean(grpc({ 'x-original-foo': 'v' })));
+    assert.ok(!candidate('x-forwarded-for') && candidate('x-forwarded-login') && !candidate('remote-user'));
+    const marked = raw(['my-role', 'x-auth-request-user']);
+    (marked as Record<symbol, unknown>)[CLEAN] = true; // a (wrong) mark cannot hide a custom prefix
+    assert.deepEqual(compileStrip({ extra: ['my-*'] }).scan(marked)?.extra, ['my-role', 'x-auth-request-user']);
   });
 
   it('never removes a header the judge sets, even when STRIP_HEADERS or a prefix names it', () => {
