@@ -23,6 +23,7 @@ import { compileIdentityHeaders } from './judge/identity-headers.js';
 import { targetOf } from './judge/target.js';
 import { createResponses } from './judge/responses.js';
 import { compileSkipRules } from './judge/skip.js';
+import { stripFor } from './judge/strip.js';
 import { HttpClient } from './net/http-client.js';
 import { createHealthServer } from './obs/health.js';
 import cluster from 'node:cluster';
@@ -46,7 +47,6 @@ import { templatesDir } from './paths.js';
 import { join } from 'node:path';
 import { createWebApp } from './web/app.js';
 import { createIngress } from './forward/ingress.js';
-import { LOGIN_COOKIE, LOGIN_COOKIE_PREFIX } from './oidc/flow.js';
 import { createKubernetesAuthenticator } from './kube/setup.js';
 
 export interface AppDeps {
@@ -160,6 +160,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, sessions, pages, clock, log: deps.log });
   const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount });
   const closers: Closers = [];
+  const strip = stripFor(config);
   const judge = createJudge({
     ownRoutes: browser.judgeRoutes,
     login: browser.login,
@@ -169,7 +170,9 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     skip: compileSkipRules(config),
     authenticators: authenticators(config, issuers, clock, deps.log, browser, closers),
     authorizers: authorizers(config, clock, deps.log, closers),
-    identityHeaders: compileIdentityHeaders(config),
+    identityHeaders: compileIdentityHeaders({ ...config, alsoRemove: strip.spellings }),
+    strip,
+    authHeader: config.authHeader,
     responses,
   });
   const bounded = withDeadline(judge, config.checkTimeout, responses);
@@ -251,8 +254,8 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
           upstream: config.ingressUpstream,
           web: webHandler,
           prefixPath,
-          stripCookies: [config.sessionCookieName, LOGIN_COOKIE],
-          stripCookiePrefixes: [LOGIN_COOKIE_PREFIX],
+          stripCookies: stripFor(config).cookies.names,
+          stripCookiePrefixes: stripFor(config).cookies.prefixes,
           trustedProxies: config.trustedProxies,
           timeouts: { headersMs: slowClients.headersMs },
           log: deps.log,

@@ -41,6 +41,23 @@ function parseTransformers(v: unknown, at: string, errs: string[]): UserIdTransf
   });
 }
 
+/** `STRIP_HEADERS`: header names, or name prefixes ending in `*`; lower-cased. */
+function parseStripHeaders(v: unknown, at: string, errs: string[]): readonly string[] {
+  const entries = typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : undefined;
+  if (entries === undefined) {
+    errs.push(`${at}: must be a list of header names (a trailing * matches a prefix)`);
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    const t = typeof e === 'string' ? e.trim() : '';
+    if (t === '' && typeof e === 'string') continue;
+    if (!/^[!#$%&'+.^_`|~0-9A-Za-z-]+\*?$/.test(t)) errs.push(`${at}: ${JSON.stringify(e)} is no header name (a trailing * matches a prefix)`);
+    else out.push(t.toLowerCase());
+  }
+  return Object.freeze(out);
+}
+
 /** `claim:header` pairs: which verified claim goes upstream in which header. */
 function parseClaimHeaders(v: unknown, at: string, errs: string[]): Readonly<Record<string, string>> {
   const entries = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
@@ -170,6 +187,8 @@ export const schema = {
     authMethodHeader: str('AUTH_METHOD_HEADER', 'Upstream header saying `cookie` or `header`.', { default: 'Auth-Method' }),
     claimHeaders: structured('CLAIM_HEADERS', 'Extra upstream headers from verified claims, as `claim:header-name` pairs.', parseClaimHeaders, { default: {}, type: 'list' }),
     useridTokenHeader: str('USERID_TOKEN_HEADER', 'If set, the caller’s token (bearer token, or the session’s ID token) goes upstream in this header.', { default: '' }),
+    stripHeaders: structured('STRIP_HEADERS', 'More request headers removed on every allow and skip, in every case and `-`/`_` spelling, besides the built-in list (see “Headers the upstream never sees”); `X-My-*` removes a prefix. `authorization` here keeps bearer tokens from the upstream.', parseStripHeaders, { default: [], type: 'list' }),
+    upstreamKeepAuthCookies: bool('UPSTREAM_KEEP_AUTH_COOKIES', 'Send the judge’s own cookies (the session cookie, `oidc_state_csrf*`) to the upstream too; by default they are taken out of `Cookie`.', { default: false }),
 
   }),
   // ── Listeners ────────────────────────────────────────────────────────────────────────────

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../obs/log.js';
-import type { HeaderEdits } from './hop.js';
+import { FORWARDER_COOKIES, type HeaderEdits } from './hop.js';
 import { writeReply, writeSocketReply, type HttpReply } from './reply.js';
 import { TokenError } from './signer.js';
 
@@ -18,7 +18,8 @@ export function bearerEdits(req: IncomingMessage, token: string, proto: 'http' |
   return {
     set: [['authorization', `Bearer ${token}`]],
     remove: ['proxy-authorization'],
-    stripCookies: [],
+    stripCookies: FORWARDER_COOKIES.names,
+    stripCookiePrefixes: FORWARDER_COOKIES.prefixes,
     responseHeaders: [],
     requestId: typeof rid === 'string' && rid.length > 0 && rid.length <= 200 ? rid : randomUUID(),
     client: { peer, trusted: false, proto, host: req.headers.host ?? '' },

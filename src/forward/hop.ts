@@ -3,8 +3,10 @@
  * value, …]`, names as sent, values as Latin-1 strings): which headers are hop-by-hop (RFC 9110
  * §7.6.1, plus the non-standard ones proxies also drop), the names a `Connection` header lists,
  * `Cookie` without named cookies, the protocols an `Upgrade` asks for — and, built from those, the
- * header lists the upstream and the client get for one exchange.
+ * header lists the upstream and the client get for one exchange. Every forwarder applies the one
+ * strip list of the judge (src/judge/strip.ts) here, whatever its mode.
  */
+import { compileStrip, judgeCookies } from '../judge/strip.js';
 
 /** Hop-by-hop headers: meaningful for one connection only, never forwarded. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -141,6 +143,12 @@ function forwardingFact(lower: string): boolean {
   return lower.startsWith('x-forwarded-') || lower === 'forwarded' || lower === 'x-real-ip' || lower.startsWith('x-original-') || lower === 'x-rewrite-url';
 }
 
+/** The built-in strip list (the ingress's allows add `STRIP_HEADERS` and the prefixed names they saw). */
+const STRIP = compileStrip();
+
+/** The judge's cookies under their default names: the forwarder modes keep them from their upstreams too. */
+export const FORWARDER_COOKIES = judgeCookies('authservice_session');
+
 /** `::ffff:10.0.0.1` → `10.0.0.1`; anything else as is. */
 function peerText(peer: string): string {
   return peer.startsWith('::ffff:') && peer.includes('.') ? peer.slice(7) : peer;
@@ -175,10 +183,11 @@ export function upstreamRequestHeaders(input: RequestHeadInput): string[] {
   const removed = new Set<string>(OWNED);
   for (const n of edits.remove) removed.add(n.toLowerCase());
   for (const [n] of edits.set) removed.add(n.toLowerCase());
-  const drop = client.trusted ? (n: string) => removed.has(n) : (n: string) => removed.has(n) || forwardingFact(n);
+  const drop = client.trusted ? (n: string) => removed.has(n) || STRIP.stripped(n) : (n: string) => removed.has(n) || STRIP.stripped(n) || forwardingFact(n);
   const out: string[] = ['host', input.host];
   for (const [n, v] of endToEnd(raw, drop)) out.push(n, v);
-  const cookies = rawValues(raw, 'cookie');
+  // A `Cookie` the edits set (the judge's allow, rewritten) replaces the client's.
+  const cookies = edits.set.some(([n]) => n === 'cookie') ? [] : rawValues(raw, 'cookie');
   if (cookies.length > 0) {
     const prefixes = edits.stripCookiePrefixes ?? [];
     const left = edits.stripCookies.length === 0 && prefixes.length === 0 ? cookies.join('; ') : withoutCookies(cookies, new Set(edits.stripCookies), prefixes);

@@ -23,6 +23,7 @@ import type { KubeOptions } from './kube-options.js';
 import type { TokenReviewer } from './kube-passthrough.js';
 import { isLongRunning, requestInfo } from './kube-request-info.js';
 import type { ImpersonationReviewer } from './kube-sar.js';
+import { FORWARDER_COOKIES } from './hop.js';
 import type { HeaderEdits, ProxyEngine } from './proxy.js';
 import { BAD_PATH, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
 import { forwardTarget } from './target.js';
@@ -179,7 +180,8 @@ export function createKubeHandler(d: KubeHandlerDeps): { handle(req: IncomingMes
         const edits: HeaderEdits = {
           set: p.set,
           remove: p.remove,
-          stripCookies: [],
+          stripCookies: FORWARDER_COOKIES.names,
+          stripCookiePrefixes: FORWARDER_COOKIES.prefixes,
           responseHeaders: [],
           requestId,
           client: { peer, trusted: d.trust.trusts(peer), proto, host: req.headers.host ?? '' },

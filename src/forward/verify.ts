@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { trustMatcher } from '../net/cidr.js';
 import type { ForwarderDeps, ModeDefinition, ModeHandler } from './mode.js';
+import { FORWARDER_COOKIES } from './hop.js';
 import { createProxyEngine, type HeaderEdits } from './proxy.js';
 import { BAD_PATH, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
 import { forwardTarget } from './target.js';
@@ -100,7 +101,8 @@ export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps)
     return {
       set,
       remove,
-      stripCookies: [],
+      stripCookies: FORWARDER_COOKIES.names,
+      stripCookiePrefixes: FORWARDER_COOKIES.prefixes,
       responseHeaders: [],
       requestId,
       client: { peer, trusted: trust.trusts(peer), proto: (req.socket as TLSSocket).encrypted === true ? 'https' : 'http', host: req.headers.host ?? '' },

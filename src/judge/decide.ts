@@ -5,11 +5,12 @@
  */
 import type { Authenticator } from '../authn/types.js';
 import type { Authorizer, Target } from '../authz/types.js';
-import { deny, type Allow, type Decision, type Identity } from './decision.js';
+import { deny, type Allow, type Decision, type HeaderPair, type Identity } from './decision.js';
 import type { IdentityHeaders } from './identity-headers.js';
 import type { JudgeRequest } from './request.js';
 import type { Responses } from './responses.js';
 import type { SkipMatcher } from './skip.js';
+import type { Strip } from './strip.js';
 import { isNavigation } from './browser.js';
 
 /** Starts a browser login (a 302 to the provider, with state); provided once the login flow exists. */
@@ -32,6 +33,10 @@ export interface JudgeDeps {
   readonly authenticators: readonly Authenticator[];
   readonly authorizers: readonly Authorizer[];
   readonly identityHeaders: IdentityHeaders;
+  /** The strip list (prefix matches, the judge's cookies); its fixed names are in `identityHeaders`' lists already. */
+  readonly strip?: Strip;
+  /** `AUTH_HEADER`, lower-case: removed when it carried the session id that vouched. */
+  readonly authHeader?: string;
   readonly responses: Responses;
   readonly login?: LoginStarter;
   /** Called when an authorizer denies (oidc-authservice revokes the session then). */
@@ -49,8 +54,42 @@ const BAD_HOST: Decision = Object.freeze(
   deny(400, 'bad-host', JSON.stringify({ error: 'bad_request', message: 'Unreadable Host' }), [['content-type', 'application/json'], ['cache-control', 'no-store']]),
 );
 
+/** `list` and `name`, frozen and remembered, so the lists of a cached identity stay shared check after check. */
+const extended = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+function plus(list: readonly string[], name: string): readonly string[] {
+  let byName = extended.get(list);
+  if (byName === undefined) extended.set(list, (byName = new Map()));
+  let out = byName.get(name);
+  if (out === undefined) byName.set(name, (out = list.includes(name) ? list : Object.freeze([...list, name])));
+  return out;
+}
+
+/** `list` with `['cookie', value]`, frozen and remembered per value (a browser sends the same Cookie check after check; bounded). */
+const withCookies = new WeakMap<readonly HeaderPair[], Map<string, readonly HeaderPair[]>>();
+function withCookie(list: readonly HeaderPair[], value: string): readonly HeaderPair[] {
+  let byValue = withCookies.get(list);
+  if (byValue === undefined) withCookies.set(list, (byValue = new Map()));
+  let out = byValue.get(value);
+  if (out === undefined) {
+    if (byValue.size >= 1024) byValue.clear();
+    byValue.set(value, (out = Object.freeze([...list, Object.freeze(['cookie', value] as const)])));
+  }
+  return out;
+}
+
+/** Whether `list` holds `name`, remembered per (shared, frozen) list. */
+const holding = new WeakMap<readonly string[], Map<string, boolean>>();
+function holds(list: readonly string[], name: string): boolean {
+  let byName = holding.get(list);
+  if (byName === undefined) holding.set(list, (byName = new Map()));
+  let v = byName.get(name);
+  if (v === undefined) byName.set(name, (v = list.includes(name)));
+  return v;
+}
+
 export function createJudge(deps: JudgeDeps): Judge {
-  const { identityHeaders, responses, authenticators, authorizers } = deps;
+  const { identityHeaders, responses, authenticators, authorizers, strip } = deps;
+  const authHeader = deps.authHeader?.toLowerCase();
   // One frozen answer per skip rule (their labels are few and fixed).
   const skipAllows = new Map<string, Allow>();
   const skipAllow = (rule: string): Allow => {
@@ -62,10 +101,46 @@ export function createJudge(deps: JudgeDeps): Judge {
     return a;
   };
 
+  /**
+   * The request's own part of an allow: strip-list names seen in it (prefixes, odd spellings), and
+   * `Cookie` without the judge's cookies. The shared lists come back unchanged when there is none.
+   */
+  function edited(allow: Allow, req: JudgeRequest): Allow {
+    const scanned = strip?.scan(req.headers);
+    const auth = authHeader === undefined ? undefined : req.headers[authHeader];
+    if (scanned === undefined && auth === undefined) return allow;
+    let { upstreamHeaders: upstream, removeHeaders: remove } = allow;
+    if (scanned?.extra !== undefined) {
+      const extra = scanned.extra.filter((n) => !remove.includes(n) && !upstream.some(([u]) => u === n));
+      if (extra.length > 0) remove = [...remove, ...extra];
+    }
+    const cookie = scanned?.cookie;
+    if (scanned?.cookieChanged === true) {
+      if (cookie === undefined) remove = plus(remove, 'cookie');
+      else upstream = withCookie(upstream, cookie);
+    }
+    const keptAuth = auth !== undefined && !holds(remove, authHeader!);
+    const echo: HeaderPair[] = [];
+    if (cookie !== undefined) echo.push(['cookie', cookie]);
+    if (keptAuth) echo.push([authHeader!, auth]);
+    if (upstream === allow.upstreamHeaders && remove === allow.removeHeaders && echo.length === 0) return allow;
+    // One literal (not a spread): every allow keeps the same object shape.
+    return {
+      kind: 'allow',
+      upstreamHeaders: upstream,
+      removeHeaders: remove,
+      responseHeaders: allow.responseHeaders,
+      reason: allow.reason,
+      ...(allow.skipRule !== undefined ? { skipRule: allow.skipRule } : {}),
+      ...(allow.identity !== undefined ? { identity: allow.identity } : {}),
+      echo,
+    };
+  }
+
   /** Step 1: skip rules (the service's own prefix, SKIP_AUTH_URLS, skipRules). */
   function skip(target: Target, req: JudgeRequest): Decision | undefined {
     const rule = deps.skip.matches(target, req);
-    return rule === undefined ? undefined : skipAllow(rule);
+    return rule === undefined ? undefined : edited(skipAllow(rule), req);
   }
 
   /**
@@ -114,17 +189,26 @@ export function createJudge(deps: JudgeDeps): Judge {
     return undefined;
   }
 
-  /** Step 4: allow, with the identity headers and every forgeable spelling removed. */
-  function allow(identity: Identity): Allow {
+  /**
+   * Step 4: allow, with the identity headers, every forgeable spelling and the judge's credentials
+   * removed (the session cookie, and `AUTH_HEADER` when it carried the session id). A user id no
+   * header can carry as it is refuses the allow instead.
+   */
+  function allow(identity: Identity, req: JudgeRequest): Decision {
     const headers = identityHeaders.forAllow(identity);
-    return {
-      kind: 'allow',
-      upstreamHeaders: headers.upstream,
-      removeHeaders: headers.remove,
-      responseHeaders: NONE,
-      reason: 'authenticated',
-      identity,
-    };
+    if (headers === undefined) return responses.forbidden(req, identity, 'the user id cannot be sent in a header');
+    const fromHeader = identity.method === 'header' && identity.sessionId !== undefined && authHeader !== undefined && !headers.upstream.some(([n]) => n === authHeader);
+    return edited(
+      {
+        kind: 'allow',
+        upstreamHeaders: headers.upstream,
+        removeHeaders: fromHeader ? plus(headers.remove, authHeader) : headers.remove,
+        responseHeaders: NONE,
+        reason: 'authenticated',
+        identity,
+      },
+      req,
+    );
   }
 
   return async function decide(req) {
@@ -139,6 +223,6 @@ export function createJudge(deps: JudgeDeps): Judge {
     if (skipped) return skipped;
     const authn = await authenticate(req);
     if ('decision' in authn) return authn.decision;
-    return (await authorize(authn.identity, target, req)) ?? allow(authn.identity);
+    return (await authorize(authn.identity, target, req)) ?? allow(authn.identity, req);
   };
 }

@@ -27,6 +27,13 @@ export interface Allow {
   readonly removeHeaders: readonly string[];
   /** Headers to add to the response the client gets (e.g. a refreshed cookie). */
   readonly responseHeaders: readonly HeaderPair[];
+  /**
+   * `Cookie` and `AUTH_HEADER` as the upstream may get them, when the client sent them and they
+   * stay (a change is also in `upstreamHeaders` / `removeHeaders`): for the proxies that replace
+   * these headers with the check's answer whatever it is (nginx `proxy_set_header`, Traefik
+   * `authResponseHeaders`), so they must be echoed to survive.
+   */
+  readonly echo?: readonly HeaderPair[];
   /** `skip` for a skip rule, else `authenticated`. */
   readonly reason: 'skip' | 'authenticated';
   /** The skip rule that matched, when `reason` is `skip` (for logs). */

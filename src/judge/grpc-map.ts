@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Decision, HeaderPair } from './decision.js';
 import type { JudgeRequest } from './request.js';
+import { candidate, CLEAN } from './strip.js';
 
 // ---- CheckRequest, as decoded (only what we read; everything may be null/absent) ----
 
@@ -178,10 +179,15 @@ export const MALFORMED_RESPONSE: CheckResponseMsg = Object.freeze({
 
 function lowerCaseCopy(src: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  let clean = true;
   for (const key in src) {
     const value = src[key];
-    if (typeof value === 'string') out[key.toLowerCase()] = value;
+    if (typeof value !== 'string') continue;
+    const name = key.toLowerCase();
+    out[name] = value;
+    if (clean && candidate(name)) clean = false;
   }
+  if (clean) (out as Record<symbol, unknown>)[CLEAN] = true;
   return out;
 }
 
@@ -189,6 +195,7 @@ const utf8 = new TextDecoder();
 
 function fromHeaderMap(list: readonly HeaderValueMsg[]): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  let clean = true;
   for (const h of list) {
     if (!h.key) continue;
     const key = h.key.toLowerCase();
@@ -196,7 +203,9 @@ function fromHeaderMap(list: readonly HeaderValueMsg[]): Record<string, string> 
     const value = raw && raw.length > 0 ? (typeof raw === 'string' ? raw : utf8.decode(raw)) : (h.value ?? '');
     const prev = out[key];
     out[key] = prev === undefined ? value : prev + (key === 'cookie' ? '; ' : ', ') + value;
+    if (clean && candidate(key)) clean = false;
   }
+  if (clean) (out as Record<symbol, unknown>)[CLEAN] = true;
   return out;
 }
 

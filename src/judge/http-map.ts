@@ -13,6 +13,7 @@ import { readHost } from './host.js';
 import { trustMatcher, type TrustMatcher } from '../net/cidr.js';
 import { TEXT, type HttpMode, type HttpReply } from './http-reply.js';
 import type { JudgeRequest } from './request.js';
+import { candidate, CLEAN } from './strip.js';
 
 export { replyFor, type HttpMode, type HttpReply } from './http-reply.js';
 
@@ -72,24 +73,30 @@ function routePath(setting: string, name: string): string {
  */
 export function joinRawHeaders(raw: readonly string[], out: Record<string, string>): number {
   let hosts = 0;
+  let clean = true;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
     if (name === 'host') hosts++;
     const prev = out[name];
     out[name] = prev === undefined ? value : prev + (name === 'cookie' ? '; ' : ', ') + value;
+    if (clean && candidate(name)) clean = false;
   }
+  if (clean) (out as Record<symbol, unknown>)[CLEAN] = true;
   return hosts;
 }
 
 /** Joins repeated headers with `, ` (`cookie` with `; `) into a prototype-less record. */
 export function joinHeaders(headers: Readonly<Record<string, string | readonly string[] | undefined>>): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  let clean = true;
   for (const name in headers) {
     const v = headers[name];
     if (v === undefined) continue;
     out[name] = typeof v === 'string' ? v : v.join(name === 'cookie' ? '; ' : ', ');
+    if (clean && candidate(name)) clean = false;
   }
+  if (clean) (out as Record<symbol, unknown>)[CLEAN] = true;
   return out;
 }
 

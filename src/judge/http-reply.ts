@@ -25,9 +25,12 @@ function joined(list: readonly string[]): string {
   return s;
 }
 
-function allowReply(mode: HttpMode, upstream: readonly HeaderPair[], remove: readonly string[], add: readonly HeaderPair[]): HttpReply {
+function allowReply(mode: HttpMode, upstream: readonly HeaderPair[], remove: readonly string[], add: readonly HeaderPair[], echo?: readonly HeaderPair[]): HttpReply {
   const headers: HeaderPair[] = [...upstream, ...add];
   if (mode === 'http' && remove.length > 0) headers.push(['x-envoy-auth-headers-to-remove', joined(remove)]);
+  // nginx (`proxy_set_header Cookie $judge_cookie`) and Traefik (`Cookie` in authResponseHeaders)
+  // replace the upstream's Cookie and Authorization with this answer's, whatever it is: echo what stays.
+  if (mode !== 'http' && echo !== undefined) for (const e of echo) if (!upstream.some(([n]) => n === e[0])) headers.push(e);
   return { status: mode === 'verify' ? 204 : 200, headers, body: '' };
 }
 
@@ -51,7 +54,9 @@ function unsafeDenyStatus(mode: HttpMode, status: number): boolean {
 
 /**
  * The answer for a decision. Allow: 204 (verify) or 200, with the headers to set upstream and the
- * client response headers (a refreshed cookie); Envoy also gets `x-envoy-auth-headers-to-remove`.
+ * client response headers (a refreshed cookie); Envoy also gets `x-envoy-auth-headers-to-remove`
+ * (`cookie` among them when only the judge's cookies were in it), nginx and Traefik the `Cookie`
+ * and `AUTH_HEADER` the upstream may see.
  * Deny: its status, headers and body verbatim — except that a deny whose status the proxy would
  * read as "allow" (a 200 for Envoy, any 2xx for nginx and Traefik), or that is no final status,
  * becomes 403: a denial never turns into an allow at the edge. A reply returned frozen is shared
@@ -59,7 +64,8 @@ function unsafeDenyStatus(mode: HttpMode, status: number): boolean {
  */
 export function replyFor(mode: HttpMode, decision: Decision): HttpReply {
   if (decision.kind === 'allow') {
-    const { upstreamHeaders: upstream, removeHeaders: remove, responseHeaders: add } = decision;
+    const { upstreamHeaders: upstream, removeHeaders: remove, responseHeaders: add, echo } = decision;
+    if (mode !== 'http' && echo !== undefined && echo.length > 0) return allowReply(mode, upstream, remove, add, echo);
     if (!Object.isFrozen(upstream) || !Object.isFrozen(remove) || !Object.isFrozen(add)) return allowReply(mode, upstream, remove, add);
     // Shared lists (a cached session or token, see `IdentityHeaders.forAllow`): one frozen reply each.
     const r = allowReplies[mode].get(upstream);

@@ -1,11 +1,17 @@
 /**
  * The identity headers the judge sends upstream on allow, and the list of headers to remove so a
  * client can never forge them: every header the judge can set, in every `-`/`_` spelling (header
- * names are case-insensitive, so lower case covers case). All lists are built once at start-up.
+ * names are case-insensitive, so lower case covers case), plus the fixed strip list (strip.ts).
+ * A value can never carry structure the provider did not issue: a list element (group) holding the
+ * separator, a control character or edge whitespace is dropped, and a user id that cannot travel
+ * as it is refuses the allow. All lists are built once at start-up.
  */
 import type { UserIdTransformer } from '../config/schema.js';
 import type { HeaderPair, Identity } from './decision.js';
+import { spellings } from './strip.js';
 import { compileUserIdTransformers } from './userid-transform.js';
+
+export { spellings };
 
 export interface IdentityHeaderOptions {
   readonly useridHeader: string;
@@ -17,6 +23,8 @@ export interface IdentityHeaderOptions {
   readonly claimHeaders: Readonly<Record<string, string>>;
   /** Header for the caller's token; '' for none. */
   readonly useridTokenHeader: string;
+  /** More headers to remove on every allow and skip (`Strip.spellings`); those the judge sets are left out. */
+  readonly alsoRemove?: readonly string[];
 }
 
 /** What an allow for one identity sends: the headers to set, and the spellings to remove. */
@@ -29,10 +37,15 @@ export interface IdentityHeaders {
   /**
    * `upstream(identity)` and `removeOnAllow` of it, remembered per claims object: a cached session
    * or bearer token presents the same claims check after check, so the headers are built once.
+   * `undefined` when the user id cannot be sent (see `upstream`).
    */
-  forAllow(identity: Identity): AllowHeaders;
-  /** Headers to set upstream for this identity. */
-  upstream(identity: Identity): HeaderPair[];
+  forAllow(identity: Identity): AllowHeaders | undefined;
+  /**
+   * Headers to set upstream for this identity; `undefined` when the user id holds a control
+   * character or starts or ends with whitespace (a header parser would cut or trim it into
+   * another user's id, so the allow is refused).
+   */
+  upstream(identity: Identity): HeaderPair[] | undefined;
   /** Headers to remove on an allow whose `upstream()` result is `set` (never one of those set). */
   removeOnAllow(set: readonly HeaderPair[]): readonly string[];
   /** Headers to remove on a skipped path (every spelling of every judge header). */
@@ -41,30 +54,35 @@ export interface IdentityHeaders {
   readonly names: readonly string[];
 }
 
-/** Every `-`/`_` spelling of a lower-case name (2^k for k separators; only the two uniform ones past 6). */
-export function spellings(name: string): string[] {
-  const lower = name.toLowerCase();
-  const seps = [...lower].reduce<number[]>((acc, ch, i) => (ch === '-' || ch === '_' ? [...acc, i] : acc), []);
-  if (seps.length > 6) return [...new Set([lower, lower.replace(/_/g, '-'), lower.replace(/-/g, '_')])];
-  const out = new Set<string>();
-  for (let mask = 0; mask < 1 << seps.length; mask++) {
-    const chars = [...lower];
-    seps.forEach((pos, bit) => (chars[pos] = mask & (1 << bit) ? '_' : '-'));
-    out.add(chars.join(''));
-  }
-  return [...out];
-}
-
 /** Removes characters that cannot travel in a header value (CR, LF, NUL and other controls except tab). */
 export function headerSafe(value: string): string {
   // eslint-disable-next-line no-control-regex
   return /[\x00-\x08\x0a-\x1f\x7f]/.test(value) ? value.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '') : value;
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+/** A single value a header parser would read back unchanged: no control character (tab included), no edge whitespace. */
+function singleSafe(v: string): boolean {
+  return !CONTROL.test(v) && v.trim() === v;
+}
+/** A list element an upstream splitting on `,` (and trimming) reads back as itself. */
+function elementSafe(v: string): boolean {
+  return v !== '' && singleSafe(v) && !v.includes(',');
+}
+
+/** The comma-joined list of the elements that survive the split; groups holding a comma are dropped, never split. */
+function safeList(items: readonly string[]): string {
+  let ok = true;
+  for (const x of items) if (!elementSafe(x)) ok = false;
+  return (ok ? items : items.filter(elementSafe)).join(',');
+}
+
+/** A claim as a header value: strings and numbers as they are, lists comma-joined (unsafe elements dropped); else none. */
 function claimString(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return singleSafe(v) ? v : undefined;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(',');
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return safeList(v.map(String));
   return undefined;
 }
 
@@ -77,7 +95,9 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
   const claims = Object.entries(o.claimHeaders).map(([h, c]) => [h.toLowerCase(), c] as const);
   const names = [...new Set([user, groups, method, ...claims.map(([h]) => h), ...(token ? [token] : [])])];
   const always = new Set([user, groups, method]);
-  const removeOnSkip = Object.freeze([...new Set(names.flatMap(spellings))]);
+  const ownNames = new Set(names);
+  const alsoRemove = (o.alsoRemove ?? []).filter((n) => !ownNames.has(n));
+  const removeOnSkip = Object.freeze([...new Set([...names.flatMap(spellings), ...alsoRemove])]);
   const removeBase = Object.freeze(removeOnSkip.filter((n) => !always.has(n)));
   const optional = names.filter((n) => !always.has(n));
   const removeWhenAllSet = Object.freeze(removeBase.filter((n) => !optional.includes(n)));
@@ -100,22 +120,26 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
       // The token counts only when it is passed on: comparing a bearer token (a new string of a
       // kilobyte each check) would cost more than the rest of the lookup.
       if (r !== undefined && r.user === id.user && r.groups === id.groups && r.method === id.method && (!token || r.token === id.token)) return r;
-      const set = Object.freeze(self.upstream(id));
+      const headers = self.upstream(id);
+      if (headers === undefined) return undefined;
+      const set = Object.freeze(headers);
       const fresh: Remembered = { user: id.user, groups: id.groups, method: id.method, token: id.token, upstream: set, remove: Object.freeze(self.removeOnAllow(set)) };
       remembered.set(id.claims, fresh);
       return fresh;
     },
     upstream(id) {
+      const userId = o.useridPrefix + transform(id.user);
+      if (!singleSafe(userId)) return undefined;
       const out: HeaderPair[] = [
-        [user, headerSafe(o.useridPrefix + transform(id.user))],
-        [groups, headerSafe(id.groups.join(','))],
+        [user, userId],
+        [groups, safeList(id.groups)],
         [method, id.method],
       ];
       for (const [h, c] of claims) {
         const v = claimString(id.claims[c]);
-        if (v !== undefined) out.push([h, headerSafe(v)]);
+        if (v !== undefined) out.push([h, v]);
       }
-      if (token && id.token !== undefined) out.push([token, headerSafe(id.token)]);
+      if (token && id.token !== undefined && singleSafe(id.token)) out.push([token, id.token]);
       return out;
     },
     removeOnAllow(set) {

@@ -128,12 +128,12 @@ describe('helm/oidc-judge rendered', () => {
     const ha = renderChart(file('ci/redis-ha-values.yaml'));
     const { config } = configOf(environment(ha));
     const http = at(find(ha, 'EnvoyFilter'), 'spec', 'configPatches', 0, 'patch', 'value', 'typed_config', 'http_service') as Doc;
-    const list = (m: unknown): string[] => ((m as { patterns: { exact: string }[] }).patterns.map((p) => p.exact) as string[]).sort();
+    const list = (m: unknown): string[] => (m as { patterns: { exact?: string; prefix?: string }[] }).patterns.map((p) => p.exact ?? `${p.prefix}*`).sort();
     assert.deepEqual(list(at(http, 'authorization_response', 'allowed_upstream_headers')), upstreamHeaders(config).sort());
     assert.ok(upstreamHeaders(config).includes('x-id-token') && upstreamHeaders(config).includes('x-user-email'));
     assert.deepEqual(list(at(http, 'authorization_request', 'allowed_headers')), requestHeaders(config));
     assert.deepEqual(list(at(http, 'authorization_response', 'allowed_client_headers')), denyHeaders());
-    assert.match(ha.notes, /headersToUpstreamOnAllow: \[kubeflow-userid, kubeflow-groups, auth-method, x-user-email, x-user-name, x-id-token\]/);
+    assert.match(ha.notes, /headersToUpstreamOnAllow: \[kubeflow-userid, kubeflow-groups, auth-method, x-user-email, x-user-name, x-id-token, cookie\]/);
   });
 
   it('with the defaults, the Istio resources are the ones in istio/ (for a release named oidc-judge in auth)', () => {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
+import { STRIP_PREFIXES } from '../../src/judge/strip.js';
 import { projectRoot } from '../../src/paths.js';
 
 const DECISION_DIRS = ['src/judge', 'src/oidc', 'src/authn', 'src/authz'];
@@ -38,6 +39,10 @@ export function configWith(env: Readonly<Record<string, string>> = {}): Config {
   }).config;
 }
 
+/**
+ * What the judge sets upstream: the identity headers, and `cookie` (the client's Cookie without
+ * the judge's own cookies, when it had any).
+ */
 export function upstreamHeaders(config: Config = configWith()): string[] {
   return [
     ...compileIdentityHeaders({
@@ -49,6 +54,7 @@ export function upstreamHeaders(config: Config = configWith()): string[] {
       claimHeaders: config.claimHeaders,
       useridTokenHeader: config.useridTokenHeader,
     }).names,
+    'cookie',
   ];
 }
 
@@ -82,5 +88,7 @@ export function requestHeaders(config: Config = configWith()): string[] {
   }
   out.add(config.authHeader.toLowerCase());
   out.add(config.idTokenHeader.toLowerCase());
+  // The strip list's prefixes (`x-auth-request-*`, both spellings): removed only by the names seen.
+  for (const p of STRIP_PREFIXES) for (const s of [p, p.replace(/-/g, '_')]) out.add(s);
   return [...out].filter((h) => !ALWAYS_SENT.has(h)).sort();
 }

@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import { projectRoot } from '../../src/paths.js';
 import { validateObject } from './k8s.js';
 import { at, checkDocument, filesUnder, yamlDocs, type Doc, type YamlDoc } from './manifests.js';
+import { compileStrip, FOREIGN_IDENTITY_HEADERS, REWRITE_HEADERS } from '../../src/judge/strip.js';
 import { denyHeaders, requestHeaders, upstreamHeaders } from './judge-headers.js';
 
 const docs = yamlDocs(['istio', 'examples']);
@@ -21,7 +22,9 @@ const one = (pred: (d: YamlDoc) => boolean, what: string): Doc => {
   return hits[0]!.doc;
 };
 const byName = (kind: string, name: string): Doc => one((d) => d.doc['kind'] === kind && at(d.doc, 'metadata', 'name') === name, `${kind} ${name}`);
-const patterns = (m: unknown): string[] => sorted(((m as { patterns: { exact: string }[] }).patterns ?? []).map((p) => p.exact));
+/** Envoy StringMatchers as names: `exact`, or `prefix` as `prefix*` (ignore_case, as Istio builds them). */
+const patterns = (m: unknown): string[] =>
+  sorted(((m as { patterns: { exact?: string; prefix?: string; ignore_case?: boolean }[] }).patterns ?? []).map((p) => p.exact ?? (p.ignore_case === true ? `${p.prefix}*` : `case-sensitive ${p.prefix}`)));
 
 describe('deployment manifests in istio/ and examples/', () => {
   it('has the files the README links', () => {
@@ -110,22 +113,34 @@ describe('deployment manifests in istio/ and examples/', () => {
     const emissaryAuth = ['location', 'authorization', 'proxy-authenticate', 'set-cookie', 'www-authenticate'];
     const http = docs.find((d) => d.doc['kind'] === 'AuthService' && at(d.doc, 'spec', 'proto') === 'http')!.doc;
     const req = new Set([...emissaryRequest, ...sorted(at(http, 'spec', 'allowed_request_headers'))]);
-    assert.deepEqual(requestHeaders().filter((h) => !req.has(h)), [], 'request headers Emissary would not send');
+    // Emissary matches request headers by exact name: the prefixes cannot be listed (README says so).
+    assert.deepEqual(requestHeaders().filter((h) => !req.has(h) && !h.endsWith('*')), [], 'request headers Emissary would not send');
     const auth = new Set([...emissaryAuth, ...sorted(at(http, 'spec', 'allowed_authorization_headers'))]);
     assert.deepEqual([...upstreamHeaders(), ...denyHeaders()].filter((h) => !auth.has(h)), [], 'headers Emissary would drop');
     assert.equal(at(http, 'spec', 'path_prefix'), '', 'a path prefix needs HTTP_CHECK_PATH_PREFIX too');
 
     const traefik = one((d) => d.file === 'examples/traefik/dynamic.yml', 'Traefik file config');
-    assert.deepEqual(sorted(at(traefik, 'http', 'middlewares', 'oidc-judge', 'forwardAuth', 'authResponseHeaders')), sorted(upstreamHeaders()));
+    const forwardAuth = at(traefik, 'http', 'middlewares', 'oidc-judge', 'forwardAuth') as Doc;
+    // Traefik replaces these with the answer's: the identity, Cookie, and Authorization (echoed unless it carried a session id).
+    assert.deepEqual(sorted(forwardAuth['authResponseHeaders']), sorted([...upstreamHeaders(), 'authorization']));
+    // …and deletes what the regex matches (Go RE2 `(?i)` → JS flag): every spelling of the strip list, the `_` ones of the identity.
+    const re = new RegExp(String(forwardAuth['authResponseHeadersRegex']).replace(/^\(\?i\)/, ''), 'i');
+    const canonical = (n: string): string => n.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+    for (const n of [...compileStrip().spellings, 'x-auth-request-anything', 'x_original_whatever', 'kubeflow_userid', 'kubeflow_groups', 'auth_method']) assert.ok(re.test(canonical(n)), `the regex misses ${n}`);
+    for (const n of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'cookie', 'authorization', 'kubeflow-userid', 'x-request-id', 'user-agent']) assert.ok(!re.test(canonical(n)), `the regex deletes ${n}`);
     assert.match(String(at(traefik, 'http', 'middlewares', 'oidc-judge', 'forwardAuth', 'address')), /\/authservice\/forward-auth$/);
     const crd = byName('Middleware', 'oidc-judge');
     assert.deepEqual(at(crd, 'spec', 'forwardAuth'), { ...(at(traefik, 'http', 'middlewares', 'oidc-judge', 'forwardAuth') as Doc), address: at(crd, 'spec', 'forwardAuth', 'address') });
 
     for (const f of filesUnder(['examples/nginx'], ['.conf.template'])) {
       const conf = readFileSync(f, 'utf8');
-      for (const h of upstreamHeaders()) {
+      for (const h of [...upstreamHeaders(), 'authorization']) {
         assert.ok(conf.includes(`$upstream_http_${h.replace(/-/g, '_')}`), `${f} copies ${h}`);
       }
+      // Every fixed name of the strip list is blanked in each proxied location (nginx drops `_` spellings itself).
+      const proxied = conf.split(/\n\s*location /).filter((l) => l.includes('proxy_pass http://app'));
+      assert.ok(proxied.length > 0, f);
+      for (const l of proxied) for (const n of [...FOREIGN_IDENTITY_HEADERS, ...REWRITE_HEADERS]) assert.match(l, new RegExp(`proxy_set_header ${n} "";`, 'i'), `${f}: ${n}`);
     }
   });
 

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { accessToken, request, startJudge, type Judged } from '../helpers/app.js';
 import { startNginx, type Nginx } from '../helpers/nginx.js';
 import { startOp, type TestOp } from '../helpers/op.js';
+import { sessionRecord } from '../helpers/seed.js';
 
 describe('real nginx auth_request in front of the assembled service', () => {
   const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
@@ -80,5 +81,38 @@ describe('real nginx auth_request in front of the assembled service', () => {
     const sneaky = await through('/public/../admin', { accept: 'application/json' });
     assert.equal(sneaky.res.status, 401);
     assert.equal(sneaky.upstream.length, 0);
+  });
+
+  it('the upstream never sees the judge’s cookies, a session id in Authorization, or a header of the strip list; other cookies pass', async () => {
+    const sid = await judge!.app.sessions.create(sessionRecord('alice@example.com', { groups: ['devs'] }));
+    const foreign: Record<string, string> = {
+      'x-forwarded-user': 'root',
+      'x-auth-request-user': 'root',
+      'x-auth-request-groups': 'admins',
+      'remote-user': 'root',
+      'x-remote-user': 'root',
+      'x-vouch-user': 'root',
+      'x-authenticated-user': 'root',
+      'x-original-uri': '/admin',
+      'x-rewrite-url': '/admin',
+      'x-forwarded-host': 'evil.example',
+      x_forwarded_user: 'root',
+    };
+    const cases: [string, Record<string, string>, string | undefined][] = [
+      ['/notebooks/alice', { cookie: `theme=dark; authservice_session=${sid}; oidc_state_csrf_k1=z; lang=en` }, 'theme=dark; lang=en'],
+      ['/notebooks/alice', { cookie: `authservice_session=${sid}` }, undefined],
+      ['/notebooks/alice', { authorization: `Bearer ${sid}`, cookie: 'theme=dark' }, 'theme=dark'],
+      ['/public/app.js', { cookie: `authservice_session=${sid}; theme=dark` }, 'theme=dark'],
+    ];
+    for (const [path, credential, cookie] of cases) {
+      const r = await through(path, { accept: 'application/json', ...foreign, ...credential });
+      assert.equal(r.res.status, 200, `${path} ${JSON.stringify(credential)}: ${nginx!.errorLog()}`);
+      const h = r.upstream[0]!.headers;
+      assert.equal(h['cookie'], cookie, JSON.stringify(credential));
+      assert.equal(h['authorization'], undefined);
+      for (const n of Object.keys(foreign)) if (n !== 'x-forwarded-host') assert.equal(h[n], undefined, n);
+      assert.equal(h['x-forwarded-host'], 'app.example.com', 'nginx states the forwarding facts itself');
+      assert.ok(!JSON.stringify(h).includes(sid), 'the session id reaches the upstream nowhere');
+    }
   });
 });

@@ -237,6 +237,8 @@ export interface SeenRequest {
   readonly url: string;
   readonly host: string | undefined;
   readonly authorization: string[];
+  /** Every header as received (lower-case names, every value). */
+  readonly headers: NodeJS.Dict<string[]>;
 }
 
 export interface Target {
@@ -251,7 +253,7 @@ export async function startTarget(tls?: { cert: string; key: string }): Promise<
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, authorization: req.headersDistinct['authorization'] ?? [] });
+    seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, authorization: req.headersDistinct['authorization'] ?? [], headers: req.headersDistinct });
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -14,6 +14,23 @@ import { LOGIN_URL, rawExchange, SESSION_COOKIE, startIngress, STATE_COOKIE } fr
 const echoOf = (body: string): Echo => JSON.parse(body) as Echo;
 
 describe('ingress: allowed requests', () => {
+  it('sends the allow’s rewritten Cookie once instead of the client’s, keeps the judge’s removals, and strips the foreign list itself', async () => {
+    const allow: Decision = {
+      kind: 'allow',
+      upstreamHeaders: [['kubeflow-userid', 'alice'], ['cookie', 'theme=dark']],
+      removeHeaders: ['x-corp-role'],
+      responseHeaders: [],
+      reason: 'authenticated',
+    };
+    const h = await startIngress({ judge: () => Promise.resolve(allow), stripCookies: [], stripCookiePrefixes: [] });
+    const e = echoOf(
+      (await send(h.port, '/app', { headers: { cookie: [`theme=dark; ${SESSION_COOKIE}=secret`, 'oidc_state_csrf_k1=z'], 'x-corp-role': 'admin', 'X-Auth-Request-User': 'root', remote_user: 'root' } })).body,
+    );
+    assert.deepEqual(e.headers['cookie'], ['theme=dark']);
+    assert.deepEqual(e.headers['kubeflow-userid'], ['alice']);
+    for (const n of ['x-corp-role', 'x-auth-request-user', 'remote_user']) assert.equal(e.headers[n], undefined, n);
+  });
+
   it('sends the identity upstream, never the forged headers, the session cookies or hop-by-hop headers', async () => {
     const h = await startIngress();
     const r = await send(h.port, '/app/page?x=1', {

@@ -13,6 +13,7 @@ import { MSG_IMPERSONATION_DISABLED, MSG_NO_USERNAME } from '../../src/forward/k
 import { send } from '../helpers/http-send.js';
 import { rawNames, startKubeStack, CLIENT_ID, type KubeStack, type StackOptions } from '../helpers/kube-proxy.js';
 import { startOp, type TestOp } from '../helpers/op.js';
+import { assertClean, FOREIGN } from './strip-kit.js';
 
 let op: TestOp;
 const stacks: KubeStack[] = [];
@@ -52,6 +53,17 @@ describe('kube proxy: impersonation forwarding', () => {
     assert.ok(!JSON.stringify(up.raw).includes(token));
     // The Host is the API server's, not the client's.
     assert.deepEqual(up.distinct['host'], [`127.0.0.1:${s.api.port}`]);
+  });
+
+  it('never sends foreign identity, rewrite headers or the judge’s cookies to the API server, impersonating or not', async () => {
+    for (const o of [{}, { options: { disableImpersonation: true } }]) {
+      const s = await stack(o);
+      const token = await s.token();
+      s.api.acceptToken(token);
+      const r = await send(s.port, '/api/v1/pods', { headers: { ...bearer(token), ...FOREIGN } });
+      assert.equal(r.status, 200, `${JSON.stringify(o)}: ${r.body}`);
+      assertClean(s.seen[0]!.distinct, JSON.stringify(o));
+    }
   });
 
   it('re-reads the service-account token after it rotates on disk', async () => {

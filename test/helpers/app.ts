@@ -13,6 +13,7 @@ import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { AUTHZ_V2, AUTHZ_V3, HEALTH, loadDefinitions, serviceOf } from '../../src/judge/grpc.js';
+import { compileStrip } from '../../src/judge/strip.js';
 import { silentLogger, type Logger } from '../../src/obs/log.js';
 import type { Readiness } from '../../src/obs/readiness.js';
 import { protoDir } from '../../src/paths.js';
@@ -26,6 +27,8 @@ export const ALL_IDENTITY_SPELLINGS = ['kubeflow-userid', 'kubeflow_userid', 'ku
 /** The spellings a client could forge besides the names the judge sets on allow. */
 export const FORGEABLE_SPELLINGS = ['kubeflow_userid', 'kubeflow_groups', 'auth_method'];
 export const SET_NAMES = ['kubeflow-userid', 'kubeflow-groups', 'auth-method'];
+/** What every skip removes with the default settings: every identity spelling and the built-in strip list (src/judge/strip.ts). */
+export const SKIP_REMOVES: readonly string[] = [...new Set([...ALL_IDENTITY_SPELLINGS, ...compileStrip().spellings])].sort();
 
 export interface StartOptions {
   /** Settings on top of the test defaults (env-style names). */

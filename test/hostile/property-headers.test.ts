@@ -70,3 +70,60 @@ describe('property: no forged identity header reaches the upstream', () => {
     t.diagnostic(`${forged} of 300 header lists carried forged identity headers; none reached the upstream`);
   });
 });
+
+/** Names of the strip list (foreign identity, rewrite, a prefix) in a random case and `-`/`_` spelling. */
+const FOREIGN = ['x-forwarded-user', 'x-forwarded-groups', 'x-auth-request-user', 'x-auth-request-made-up', 'remote-user', 'remote-groups', 'x-remote-user', 'x-vouch-user', 'x-authenticated-user', 'x-original-url', 'x-rewrite-url', 'x-auth-subject'];
+const foreignSpelled = fc
+  .tuple(fc.constantFrom(...FOREIGN), fc.array(fc.boolean(), { minLength: 32, maxLength: 32 }), fc.array(fc.boolean(), { minLength: 32, maxLength: 32 }))
+  .map(([name, upper, under]) => [...name].map((c, i) => (c === '-' && under[i] ? '_' : upper[i] ? c.toUpperCase() : c)).join(''));
+/** A cookie: the judge's (session, login binding) or an app's, in any order. */
+const jarEntry = fc.oneof(
+  fc.constant('authservice_session=SESSION'),
+  fc.constantFrom('oidc_state_csrf=x', 'oidc_state_csrf_k1=y', 'oidc_state_csrf_Zz-9=z'),
+  fc.constantFrom('theme=dark', 'lang=en', 'authservice_session2=keep', 'Authservice_session=keep', 'x=oidc_state_csrf'),
+);
+
+describe('property: no foreign identity header, rewrite header or judge cookie reaches the upstream', () => {
+  let g: Guarded;
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  before(async () => {
+    g = await startGuarded({ SKIP_AUTH_URLS: '/public' });
+  });
+  after(async () => {
+    agent.destroy();
+    await g.stop();
+  });
+
+  it('300 generated header lists and cookie jars, on a session, a token or a skipped path', async (t) => {
+    const session = await g.session();
+    const token = await g.aliceToken();
+    let judgeCookies = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(foreignSpelled, value), { minLength: 1, maxLength: 6 }),
+        fc.array(jarEntry, { minLength: 0, maxLength: 5 }),
+        fc.constantFrom('session', 'token', 'skip'),
+        async (entries, jar, how) => {
+          const headers: Record<string, string[]> = {};
+          for (const [n, v] of entries) (headers[n] ??= []).push(v);
+          const cookies = jar.map((c) => c.replace('SESSION', session.slice(session.indexOf('=') + 1)));
+          if (how === 'session') cookies.splice(Math.floor(cookies.length / 2), 0, session);
+          if (cookies.some((c) => c.startsWith('authservice_session=') || c.startsWith('oidc_state_csrf'))) judgeCookies++;
+          const r = await send(g.ingress, how === 'skip' ? '/public/x' : '/app/x', {
+            headers: { ...headers, ...API, ...(cookies.length > 0 ? { cookie: cookies.join('; ') } : {}), ...(how === 'token' ? { authorization: `Bearer ${token}` } : {}) },
+            agent,
+          });
+          assert.equal(r.status, 200, r.body);
+          const seen = echoOf(r.body).headers;
+          for (const name of Object.keys(seen)) assert.ok(!FOREIGN.includes(canonical(name)), `${name} reached the upstream`);
+          const kept = cookies.filter((c) => !c.startsWith('authservice_session=') && !c.startsWith('oidc_state_csrf'));
+          assert.deepEqual(seen['cookie'], kept.length === 0 ? undefined : [kept.join('; ')]);
+          if (how !== 'skip') assert.deepEqual(seen['kubeflow-userid'], ['alice@example.com']);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    assert.ok(judgeCookies > 150, `only ${judgeCookies} jars carried a judge cookie`);
+    t.diagnostic(`${judgeCookies} of 300 jars carried the judge's cookies; none reached the upstream`);
+  });
+});

@@ -126,11 +126,18 @@ describe('hostile tokens: claims', () => {
     assert.equal(id.groups, '');
   });
 
-  it('claims carrying header injection stay inside one header value', async () => {
-    const v = await judgeBoth(judge, bearer(token({ email: 'eve@example.com\r\nkubeflow-groups: admins', groups: ['devs\r\nauth-method: cookie', 'ops'] })));
+  it('claims carrying header injection or list structure never reach the upstream as another user or group', async () => {
+    // A user id a header parser would cut or trim into another one: refused, never cleaned into "eve@example.comkubeflow-groups: admins".
+    for (const email of ['eve@example.com\r\nkubeflow-groups: admins', 'admin@example.com\t', ' admin@example.com', 'ad\u0000min@example.com']) {
+      const v = await judgeBoth(judge, bearer(token({ email })));
+      assert.equal(v.http, 403, JSON.stringify(email));
+      assert.equal(v.user, undefined);
+    }
+    // A group holding the separator, a control character or edge spaces is dropped, never split into groups the provider did not issue.
+    const v = await judgeBoth(judge, bearer(token({ email: 'eve@example.com', groups: ['devs\r\nauth-method: cookie', 'ops', 'guests,admins', ' admins'] })));
     assert.equal(v.http, 200);
-    assert.equal(v.user, 'eve@example.comkubeflow-groups: admins');
-    assert.equal(v.groups, 'devsauth-method: cookie,ops');
+    assert.equal(v.user, 'eve@example.com');
+    assert.equal(v.groups, 'ops');
     const long = await judgeBoth(judge, bearer(token({ email: `${'e'.repeat(8000)}@example.com` })));
     assert.equal(long.http, 200);
   });

@@ -93,7 +93,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- ternary "true" "false" (or $k8s .Values.rbac.subjectAccessReview .Values.rbac.impersonation) -}}
 {{- end -}}
 
-{{/* The identity headers the judge sets upstream (USERID_HEADER, GROUPS_HEADER, AUTH_METHOD_HEADER, CLAIM_HEADERS, USERID_TOKEN_HEADER), one per line, lower case. */}}
+{{/* The headers the judge sets upstream (USERID_HEADER, GROUPS_HEADER, AUTH_METHOD_HEADER, CLAIM_HEADERS, USERID_TOKEN_HEADER, and Cookie without the judge's cookies), one per line, lower case. */}}
 {{- define "oidc-judge.upstreamHeaders" -}}
 {{- $c := .Values.config -}}
 {{- $out := list (lower (default "kubeflow-userid" (index $c "USERID_HEADER"))) (lower (default "kubeflow-groups" (index $c "GROUPS_HEADER"))) (lower (default "Auth-Method" (index $c "AUTH_METHOD_HEADER"))) -}}
@@ -115,7 +115,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- with index $c "USERID_TOKEN_HEADER" -}}
 {{- $out = append $out (lower .) -}}
 {{- end -}}
+{{- $out = append $out "cookie" -}}
 {{- join "\n" (uniq $out) -}}
+{{- end -}}
+
+{{/* Prefixes of the judge's strip list, both spellings: the HTTP check must carry them for the judge to name them for removal. */}}
+{{- define "oidc-judge.checkPrefixes" -}}
+{{- join "\n" (list "x-auth-request-" "x_auth_request_" "x-forwarded-" "x_forwarded_" "x-original-" "x_original_") -}}
 {{- end -}}
 
 {{/* Request headers the HTTP check must carry (see istio/mesh-config.yaml). */}}
