@@ -12,6 +12,7 @@ import type { Responses } from './responses.js';
 import type { SkipMatcher } from './skip.js';
 import type { Strip } from './strip.js';
 import { isNavigation } from './browser.js';
+import { holds, plus, withCookie } from './shared-lists.js';
 
 /** Starts a browser login (a 302 to the provider, with state); provided once the login flow exists. */
 export interface LoginStarter {
@@ -54,38 +55,6 @@ const BAD_HOST: Decision = Object.freeze(
   deny(400, 'bad-host', JSON.stringify({ error: 'bad_request', message: 'Unreadable Host' }), [['content-type', 'application/json'], ['cache-control', 'no-store']]),
 );
 
-/** `list` and `name`, frozen and remembered, so the lists of a cached identity stay shared check after check. */
-const extended = new WeakMap<readonly string[], Map<string, readonly string[]>>();
-function plus(list: readonly string[], name: string): readonly string[] {
-  let byName = extended.get(list);
-  if (byName === undefined) extended.set(list, (byName = new Map()));
-  let out = byName.get(name);
-  if (out === undefined) byName.set(name, (out = list.includes(name) ? list : Object.freeze([...list, name])));
-  return out;
-}
-
-/** `list` with `['cookie', value]`, frozen and remembered per value (a browser sends the same Cookie check after check; bounded). */
-const withCookies = new WeakMap<readonly HeaderPair[], Map<string, readonly HeaderPair[]>>();
-function withCookie(list: readonly HeaderPair[], value: string): readonly HeaderPair[] {
-  let byValue = withCookies.get(list);
-  if (byValue === undefined) withCookies.set(list, (byValue = new Map()));
-  let out = byValue.get(value);
-  if (out === undefined) {
-    if (byValue.size >= 1024) byValue.clear();
-    byValue.set(value, (out = Object.freeze([...list, Object.freeze(['cookie', value] as const)])));
-  }
-  return out;
-}
-
-/** Whether `list` holds `name`, remembered per (shared, frozen) list. */
-const holding = new WeakMap<readonly string[], Map<string, boolean>>();
-function holds(list: readonly string[], name: string): boolean {
-  let byName = holding.get(list);
-  if (byName === undefined) holding.set(list, (byName = new Map()));
-  let v = byName.get(name);
-  if (v === undefined) byName.set(name, (v = list.includes(name)));
-  return v;
-}
 
 export function createJudge(deps: JudgeDeps): Judge {
   const { identityHeaders, responses, authenticators, authorizers, strip } = deps;
