@@ -46,7 +46,7 @@ import { templatesDir } from './paths.js';
 import { join } from 'node:path';
 import { createWebApp } from './web/app.js';
 import { createIngress } from './forward/ingress.js';
-import { LOGIN_COOKIE, LOGIN_COOKIE_PREFIX } from './oidc/flow.js';
+import { HOST_LOGIN_COOKIE_PREFIX, LOGIN_COOKIE, LOGIN_COOKIE_PREFIX } from './oidc/flow.js';
 import { createKubernetesAuthenticator } from './kube/setup.js';
 
 export interface AppDeps {
@@ -250,7 +250,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
           web: webHandler,
           prefixPath,
           stripCookies: [config.sessionCookieName, LOGIN_COOKIE],
-          stripCookiePrefixes: [LOGIN_COOKIE_PREFIX],
+          stripCookiePrefixes: [LOGIN_COOKIE_PREFIX, HOST_LOGIN_COOKIE_PREFIX],
           trustedProxies: config.trustedProxies,
           timeouts: { headersMs: slowClients.headersMs },
           log: deps.log,
