@@ -18,16 +18,20 @@ export const ATTEMPT_SECRET_NAME = 'login-attempt-key';
 export interface AttemptKeySource {
   /** The key (resolved at once after the first success); rejects while the store cannot answer. */
   get(): Promise<Buffer>;
+  /** The key when it is already known (no promise to wait for on the hot path), else `undefined`. */
+  ready(): Buffer | undefined;
 }
 
 export function attemptKeySource(secret: string, store: Pick<SessionStore, 'sharedSecret'>): AttemptKeySource {
   if (secret !== '') {
-    const key = Promise.resolve(attemptKey(Buffer.from(secret, 'utf8')));
-    return { get: () => key };
+    const key = attemptKey(Buffer.from(secret, 'utf8'));
+    const resolved = Promise.resolve(key);
+    return { get: () => resolved, ready: () => key };
   }
   let pending: Promise<Buffer> | undefined;
+  let known: Buffer | undefined;
   const load = (): Promise<Buffer> => {
-    const p = store.sharedSecret(ATTEMPT_SECRET_NAME, randomBytes(32)).then((bytes) => attemptKey(bytes));
+    const p = store.sharedSecret(ATTEMPT_SECRET_NAME, randomBytes(32)).then((bytes) => (known = attemptKey(bytes)));
     // A failure is not remembered: the next caller asks the store again.
     p.catch(() => {
       if (pending === p) pending = undefined;
@@ -40,5 +44,6 @@ export function attemptKeySource(secret: string, store: Pick<SessionStore, 'shar
       pending ??= load();
       return pending;
     },
+    ready: () => known,
   };
 }

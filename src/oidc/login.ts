@@ -7,13 +7,13 @@
  * live at once: a start that sees that many reuses the oldest one's name. Exactly one
  * `Set-Cookie` per answer.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { deny, type Decision } from '../judge/decision.js';
 import type { LoginStarter } from '../judge/decide.js';
 import type { JudgeRequest } from '../judge/request.js';
 import { serializeCookie } from '../web/cookies.js';
-import { newTag, openAttempt, sealAttempt, type Attempt } from './attempt.js';
+import { newTag, openAttempt, RandomPool, sealAttempt, type Attempt } from './attempt.js';
 import { absolute, attemptCookieOptions, attemptCookiePrefix, attemptCookies, HTML, MAX_ATTEMPT_COOKIES, NO_STORE, requestOrigin, type FlowDeps } from './flow.js';
 import { returnToFromRequest, safeRedirect } from './redirects.js';
 
@@ -35,12 +35,16 @@ export interface Login extends LoginStarter {
 export const MAX_RETURN_TO = 512;
 /** Distinct `redirect_uri`s whose authorization-URL prefix is kept (REDIRECT_URL may be a path: one per host). */
 const PREFIX_CACHE_SIZE = 64;
+/** `serializeCookie` wants a date; without Max-Age it writes none. */
+const EPOCH = new Date(0);
 
 export function createLogin(deps: FlowDeps): Login {
   const { config, client, pages, clock, log } = deps;
   const scope = config.oidcScopes.join(' ');
   const cookieOptions = attemptCookieOptions(config);
   const cookiePrefix = attemptCookiePrefix(config);
+  const pool = new RandomPool();
+  const random = (n: number): Buffer => pool.take(n);
   const unavailable = (): Decision => deny(503, 'provider-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
 
   /**
@@ -74,7 +78,7 @@ export function createLogin(deps: FlowDeps): Login {
   /** The cookie tag for a new attempt: a new one, or the oldest pending attempt's when the browser already holds the most. */
   function tagFor(req: JudgeRequest, key: Buffer): string {
     const pending = attemptCookies(config, req);
-    if (new Set(pending.map((c) => c.tag)).size < MAX_ATTEMPT_COOKIES) return newTag();
+    if (pending.length === 0 || new Set(pending.map((c) => c.tag)).size < MAX_ATTEMPT_COOKIES) return newTag(random);
     let oldest = pending[0]!;
     let oldestAt = Infinity;
     for (const c of pending) {
@@ -85,43 +89,67 @@ export function createLogin(deps: FlowDeps): Login {
     return oldest.tag;
   }
 
-  async function begin(req: JudgeRequest, returnTo: string): Promise<Decision> {
+  // An absolute REDIRECT_URL is the same for every request.
+  const fixedRedirectUri = /^https?:\/\//i.test(config.redirectUrl) ? new URL(config.redirectUrl).href : undefined;
+  // Max-Age only (no Expires: every browser that speaks SameSite honours Max-Age), so nothing per request but name and value.
+  const { maxAgeSeconds, ...cookieAttributes } = cookieOptions;
+
+  async function begin(req: JudgeRequest, returnTo: string, root: string): Promise<Decision> {
     const configuration = client.configuration();
     if (!configuration) return unavailable();
-    let key: Buffer;
-    try {
-      key = await deps.attemptKey.get();
-    } catch (e) {
-      log.warn({ err: { name: (e as Error).name, message: (e as Error).message } }, 'the login-attempt key could not be read from the session store');
-      return deny(503, 'store-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
+    let key = deps.attemptKey.ready();
+    if (key === undefined) {
+      try {
+        key = await deps.attemptKey.get();
+      } catch (e) {
+        log.warn({ err: { name: (e as Error).name, message: (e as Error).message } }, 'the login-attempt key could not be read from the session store');
+        return deny(503, 'store-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
+      }
     }
-    const redirectUri = absolute(config.redirectUrl, req);
+    const redirectUri = fixedRedirectUri ?? absolute(config.redirectUrl, req);
     const tag = tagFor(req, key);
     // 99 random bytes: the state's secret part, the nonce and the PKCE verifier (RFC 7636: 43+ characters).
-    const random = randomBytes(99).toString('base64url');
+    const secrets = random(99).toString('base64url');
     const attempt: Attempt = {
       v: 1,
-      state: `${random.slice(0, 43)}.${tag}`,
-      nonce: random.slice(43, 86),
-      codeVerifier: random.slice(86),
-      returnTo: boundedReturnTo(returnTo, absolute('/', req)),
+      state: `${secrets.slice(0, 43)}.${tag}`,
+      nonce: secrets.slice(43, 86),
+      codeVerifier: secrets.slice(86),
+      returnTo: boundedReturnTo(returnTo, root),
       redirectUri,
       createdAt: clock.now(),
     };
     const challenge = createHash('sha256').update(attempt.codeVerifier).digest('base64url');
     // state, nonce and challenge are base64url (and `.`): nothing to percent-encode.
     const location = `${authorizationPrefix(configuration, redirectUri, req)}&state=${attempt.state}&nonce=${attempt.nonce}&code_challenge=${challenge}`;
-    const cookie = serializeCookie(cookiePrefix + tag, sealAttempt(key, tag, attempt), cookieOptions, new Date(attempt.createdAt));
+    const cookie = `${serializeCookie(cookiePrefix + tag, sealAttempt(key, tag, attempt, random), cookieAttributes, EPOCH)}; Max-Age=${maxAgeSeconds}`;
     return deny(302, 'login', '', [['location', location], NO_STORE, ['set-cookie', cookie]]);
   }
 
+  /** `absolute('/', req)`, remembered per origin (a URL parse per login start otherwise). */
+  let roots = new Map<string, string>();
+  function rootOf(req: JudgeRequest): string {
+    const origin = requestOrigin(req);
+    let root = roots.get(origin);
+    if (root === undefined) {
+      root = absolute('/', req);
+      if (roots.size >= PREFIX_CACHE_SIZE) roots = new Map();
+      roots.set(origin, root);
+    }
+    return root;
+  }
+
   return {
-    start: (req) => begin(req, returnToFromRequest(req, deps.policy, absolute('/', req))),
+    start(req) {
+      const root = rootOf(req);
+      return begin(req, returnToFromRequest(req, deps.policy, root), root);
+    },
     startAt(req) {
       const q = req.path.indexOf('?');
       const rd = rdOf(q < 0 ? '' : req.path.slice(q + 1));
       const target = rd === null ? undefined : safeRedirect(rd, requestOrigin(req), deps.policy);
-      return begin(req, target ?? absolute('/', req));
+      const root = rootOf(req);
+      return begin(req, target ?? root, root);
     },
   };
 }
