@@ -180,6 +180,7 @@ export function loadConfig(src: ConfigSources): Loaded {
     errors.push(`${at('sessionSameSite')}: None needs SESSION_COOKIE_SECURE=true (browsers drop SameSite=None cookies without Secure)`);
   }
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(String(resolved['sessionCookieName']))) errors.push(`${at('sessionCookieName')}: not a valid cookie name`);
+  errors.push(...cookiePrefixErrors(resolved, at));
   if (!String(resolved['sessionCookiePath']).startsWith('/')) errors.push(`${at('sessionCookiePath')}: must start with "/"`);
   for (const h of resolved['allowedRedirectHosts'] as readonly string[]) {
     const problem = allowedHostError(h);
@@ -193,6 +194,23 @@ export function loadConfig(src: ConfigSources): Loaded {
 
   if (errors.length > 0) throw new ConfigError(errors);
   return { config: Object.freeze({ ...resolved, templateContext: Object.freeze(templateContext) }) as Config, warnings };
+}
+
+/**
+ * Browsers refuse a `__Host-` cookie unless it is Secure, has `Path=/` and no `Domain`, and a
+ * `__Secure-` cookie unless it is Secure: such a session cookie would silently never be stored,
+ * so these combinations are start-up errors naming the setting at fault.
+ */
+function cookiePrefixErrors(resolved: Readonly<Record<string, unknown>>, at: (k: ConfigKey) => string): string[] {
+  const name = String(resolved['sessionCookieName']);
+  const errors: string[] = [];
+  const host = name.startsWith('__Host-');
+  if ((host || name.startsWith('__Secure-')) && resolved['sessionCookieSecure'] === false) {
+    errors.push(`${at('sessionCookieSecure')}: must be true with SESSION_COOKIE_NAME=${name} (browsers drop ${host ? '__Host-' : '__Secure-'} cookies without Secure)`);
+  }
+  if (host && resolved['sessionCookieDomain'] !== '') errors.push(`${at('sessionCookieDomain')}: must be empty with SESSION_COOKIE_NAME=${name} (a __Host- cookie has no Domain)`);
+  if (host && resolved['sessionCookiePath'] !== '/') errors.push(`${at('sessionCookiePath')}: must be "/" with SESSION_COOKIE_NAME=${name} (a __Host- cookie has Path=/)`);
+  return errors;
 }
 
 /** The effective config with every secret replaced, for `check-config` and the start-up log. */

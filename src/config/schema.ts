@@ -99,6 +99,13 @@ function parseWorkerCount(raw: string): number {
 }
 
 /** `ADMIN_TOKEN`: empty (off), or a token hard to guess. The message never echoes it. */
+/** `LOGIN_STATE_SECRET`: empty, or at least 32 characters (it keys the login-attempt cookies). */
+function parseLoginStateSecret(raw: string): string {
+  const t = raw.trim();
+  if (t !== '' && t.length < 32) throw new Error('must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+  return t;
+}
+
 function parseAdminToken(raw: string): string {
   const t = raw.trim();
   if (t !== '' && (t.length < 16 || /\s/.test(t))) throw new Error('must be at least 16 characters, without spaces');
@@ -115,10 +122,14 @@ export const schema = {
     redirectUrl: url('REDIRECT_URL', 'OIDC `redirect_uri`; its path is the callback route.', { default: prefixed('oidc/callback'), defaultDoc: '`<prefix>/oidc/callback`', relative: true }),
     oidcScopes: list('OIDC_SCOPES', 'Scopes to request; `openid` is added when missing. Commas or spaces.', { default: ['openid', 'email'], spaces: true }),
     strictSessionValidation: bool('STRICT_SESSION_VALIDATION', 'Call userinfo on every session-authenticated request; a 401 ends the session.', { default: false }),
-    oidcStateStorePath: str('OIDC_STATE_STORE_PATH', 'Accepted for compatibility; login state is kept in the session store.', { default: '/var/lib/authservice/data.db' }),
+    oidcStateStorePath: str('OIDC_STATE_STORE_PATH', 'Accepted for compatibility; login attempts are kept in encrypted browser cookies.', { default: '/var/lib/authservice/data.db' }),
     tokenEndpointAuthMethod: oneOf('TOKEN_ENDPOINT_AUTH_METHOD', ['client_secret_basic', 'client_secret_post'], 'How the client authenticates at the token, revocation and introspection endpoints.', { default: 'client_secret_basic' }),
     claimsSource: oneOf('CLAIMS_SOURCE', ['userinfo', 'id_token', 'both'], 'Where session claims come from at login: `userinfo` (oidc-authservice), `id_token`, or `both` (ID token claims, overlaid by userinfo; for providers like Azure AD whose userinfo lacks `email`).', { default: 'both' }),
     loginStateTtl: int('LOGIN_STATE_TTL', 'Seconds a login attempt (state, nonce, PKCE verifier) stays valid.', { default: 600, min: 30, max: 3600 }),
+    loginStateSecret: {
+      ...str('LOGIN_STATE_SECRET', 'Key material (at least 32 characters, or `LOGIN_STATE_SECRET_FILE`) for the encrypted login-attempt cookies; every replica needs the same. Empty: a random key is created once and kept in the session store (the SQLite file, or Redis with SET NX, shared by the replicas).', { default: '', secret: true }),
+      parse: parseLoginStateSecret,
+    },
     allowedRedirectHosts: list('ALLOWED_REDIRECT_HOSTS', 'Hosts (besides the request’s own) that after-login and after-logout redirects may go to; `*.example.com` matches subdomains.', { default: [] }),
     logoutAtProvider: bool('LOGOUT_AT_PROVIDER', 'Browser logout continues at the provider’s `end_session_endpoint` (RP-initiated logout, with `id_token_hint` and `post_logout_redirect_uri` = `AFTER_LOGOUT_URL`).', { default: false }),
     tokenRefreshMargin: int('TOKEN_REFRESH_MARGIN', 'Seconds before an access token expires at which the session refreshes it with the refresh token.', { default: 60, min: 0, max: 3600 }),

@@ -54,12 +54,16 @@ export interface JudgeCookies {
   readonly prefixes: readonly string[];
 }
 
-/** Prefix of every login-binding cookie name (`oidc_state_csrf`, `oidc_state_csrf_<attempt>`, …). */
+/**
+ * Prefixes of every login-attempt cookie name (`oidc_state_csrf_<tag>`, and
+ * `__Host-oidc_state_csrf_<tag>` when the session cookie is a `__Host-` one; see oidc/flow.ts).
+ */
 export const LOGIN_COOKIES_PREFIX = 'oidc_state_csrf';
+export const HOST_LOGIN_COOKIES_PREFIX = `__Host-${LOGIN_COOKIES_PREFIX}`;
 
 /** The cookies the judge reads and writes, for a session cookie name: never sent upstream unless kept. */
 export function judgeCookies(sessionCookieName: string): JudgeCookies {
-  return { names: [sessionCookieName], prefixes: [LOGIN_COOKIES_PREFIX] };
+  return { names: [sessionCookieName], prefixes: [LOGIN_COOKIES_PREFIX, HOST_LOGIN_COOKIES_PREFIX] };
 }
 
 export interface StripOptions {

@@ -13,6 +13,7 @@ import type { JudgeRequest } from '../judge/request.js';
 import type { HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
 import type { Sessions } from '../sessions/sessions.js';
+import { attemptKeySource, type AttemptKeySource } from './attempt-key.js';
 import { createBackchannelLogout, type BackchannelLogout } from './backchannel.js';
 import { backchannelRoute, type HttpRoute } from './backchannel-http.js';
 import { createCallback } from './callback.js';
@@ -36,6 +37,8 @@ export interface BrowserLogin {
   /** The web server's routes (also without the prefix). */
   readonly webRoutes: (req: JudgeRequest, target: Target) => Promise<Decision | undefined> | undefined;
   readonly paths: FlowPaths;
+  /** The key of the login-attempt cookies (tests open them with it). */
+  readonly attemptKey: AttemptKeySource;
   /** OpenID Back-Channel Logout: the handler, and its routes for the web server (also unprefixed) and the judge's HTTP port. */
   readonly backchannel: BackchannelLogout;
   readonly webBackchannelRoute: HttpRoute;
@@ -58,7 +61,8 @@ export interface BrowserLoginDeps {
 export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): BrowserLogin {
   const { sessions, clock, log } = deps;
   const client = new OidcClient(config, { discovery: deps.discovery, http: deps.http, log });
-  const flow: FlowDeps = { config, client, sessions, pages: deps.pages, policy: { allowedHosts: config.allowedRedirectHosts }, clock, log };
+  const attemptKey = attemptKeySource(config.loginStateSecret, sessions.store);
+  const flow: FlowDeps = { config, client, sessions, pages: deps.pages, policy: { allowedHosts: config.allowedRedirectHosts }, attemptKey, clock, log };
   const refresher = new Refresher({ client, sessions, clock, log, marginSeconds: config.tokenRefreshMargin });
   const login = createLogin(flow);
   const handlers = {
@@ -77,6 +81,7 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
     judgeRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: false }),
     webRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: true }),
     paths,
+    attemptKey,
     backchannel,
     webBackchannelRoute: backchannelRoute(backchannel, { paths: backchannelPaths(paths, { alsoUnprefixed: true }) }),
     judgeBackchannelRoute: backchannelRoute(backchannel, {

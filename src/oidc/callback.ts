@@ -1,6 +1,9 @@
 /**
- * The login callback at `REDIRECT_URL`'s path: takes the login attempt named by `state` (single
- * use, bound to this browser), exchanges the code (PKCE verifier, nonce and RFC 9207 `iss` checked
+ * The login callback at `REDIRECT_URL`'s path: opens the login attempt named by `state` from this
+ * browser's attempt cookie (so another browser's callback URL finds none), refuses it when expired
+ * or already spent (single use: the spent `state` is claimed in the store until the attempt would
+ * have expired — a write only for a callback carrying a genuine, live attempt, never for a mere
+ * navigation), exchanges the code (PKCE verifier, nonce and RFC 9207 `iss` checked
  * by openid-client), collects the claims (`CLAIMS_SOURCE`), creates a fresh session (never reusing
  * an id the browser brought: no fixation) and sends the browser back where it started. Every
  * failure is a themed page with its status, a short escaped message — never a stack trace — and a
@@ -13,15 +16,19 @@ import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
 import { HttpClientError } from '../net/http-client.js';
 import type { Session } from '../sessions/session.js';
-import { stateStartedBy } from '../sessions/ticket.js';
+import { claimKey } from '../sessions/ticket.js';
 import { clearCookie } from '../web/cookies.js';
-import { absolute, attemptCookieOptions, bindingCookies, browserHash, HTML, LOGIN_COOKIE, NO_STORE, sessionCookies, setSessionCookie, type FlowDeps } from './flow.js';
+import { openAttempt, tagOfState, type Attempt } from './attempt.js';
+import { absolute, attemptCookieOptions, attemptCookiePrefix, attemptCookies, HTML, NO_STORE, sessionCookies, setSessionCookie, type FlowDeps } from './flow.js';
 import { afterLoginTarget } from './redirects.js';
 
 /** Claims that describe the token, not the user. */
 const PROTOCOL_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'auth_time', 'acr', 'amr']);
 
 export type Callback = (req: JudgeRequest) => Promise<Decision>;
+
+/** An attempt created this far in our future (another replica's clock) is still accepted. */
+const CLOCK_SKEW_MS = 60_000;
 
 export function createCallback(deps: FlowDeps): Callback {
   const { config, client, sessions, pages, clock, log } = deps;
@@ -49,23 +56,28 @@ export function createCallback(deps: FlowDeps): Callback {
     const homepage = absolute(config.homepageUrl, req);
     if (stateId === null) return failed(400, 'no-state', 'This sign-in link is incomplete. Please start again from the application.', homepage);
 
-    // Another browser's state is refused before it is taken: whoever holds a victim's callback URL
-    // cannot spend the victim's attempt.
-    if (!stateStartedBy(stateId, bindingCookies(req).map((c) => browserHash(c.value)))) {
-      return failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.', homepage);
-    }
-    let state;
+    const badState = (): Decision => failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.', homepage);
+    let key: Buffer;
     try {
-      state = await sessions.takeLoginState(stateId);
+      key = await deps.attemptKey.get();
     } catch {
       return unavailable('store');
     }
-    // Any binding cookie of this browser will do: the long-lived one or a per-attempt one.
-    const binding = state ? bindingCookies(req).find((c) => browserHash(c.value) === state.browser) : undefined;
-    if (!state || !binding) {
-      return failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.', homepage);
-    }
+    const state = attemptOf(req, stateId, key);
+    if (!state) return badState();
     const retry = state.returnTo;
+    const now = clock.now();
+    const expiresAt = state.createdAt + config.loginStateTtl * 1000;
+    if (now >= expiresAt || state.createdAt > now + CLOCK_SKEW_MS) {
+      return failed(400, 'expired-state', 'This sign-in attempt has expired. Please start again.', retry);
+    }
+    // RFC 9207: an answer naming another issuer (a mix-up attack) is refused before anything is
+    // done with its code — also an error answer.
+    const issuerProblem = issuerMismatch(query, client.metadata);
+    if (issuerProblem !== undefined) {
+      log.warn({ problem: issuerProblem }, 'login refused: authorization response from another issuer (RFC 9207)');
+      return failed(400, 'issuer-mismatch', 'This sign-in answer did not come from the expected identity provider. Please start again.', retry);
+    }
     if (error !== null) {
       log.info({ error: error.slice(0, 64) }, 'provider refused the login');
       const text = error === 'access_denied' ? 'Sign-in was cancelled or denied by the identity provider.' : `The identity provider could not sign you in (${error.slice(0, 64)}).`;
@@ -74,6 +86,15 @@ export function createCallback(deps: FlowDeps): Callback {
 
     const configuration = client.configuration();
     if (!configuration) return unavailable('discovery');
+    // Single use, before the provider is asked: a replayed callback never reaches the token
+    // endpoint (which, seeing a code twice, should revoke what it issued for it).
+    try {
+      if (!(await sessions.store.claimOnce(claimKey('login-state', config.clientId, stateId), expiresAt, now))) {
+        return failed(400, 'replayed-state', 'This sign-in attempt was already used. Please start again.', retry);
+      }
+    } catch {
+      return unavailable('store');
+    }
     const current = new URL(state.redirectUri);
     current.search = query.toString();
     let session: Session;
@@ -91,7 +112,7 @@ export function createCallback(deps: FlowDeps): Callback {
         log.warn({ claim: config.userIdClaim }, 'login refused: the user id claim is missing or not a string');
         return failed(403, 'no-user-claim', `Your account has no usable "${config.userIdClaim}" and cannot sign in here.`, retry);
       }
-      const now = clock.now();
+      const loggedInAt = clock.now();
       session = {
         v: 1,
         user,
@@ -104,9 +125,9 @@ export function createCallback(deps: FlowDeps): Callback {
         accessToken: tokens.access_token,
         ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
         tokenType: tokens.token_type,
-        ...(tokens.expires_in !== undefined ? { accessExpiresAt: now + tokens.expires_in * 1000 } : {}),
-        createdAt: now,
-        expiresAt: now + config.sessionMaxAge * 1000,
+        ...(tokens.expires_in !== undefined ? { accessExpiresAt: loggedInAt + tokens.expires_in * 1000 } : {}),
+        createdAt: loggedInAt,
+        expiresAt: loggedInAt + config.sessionMaxAge * 1000,
       };
     } catch (e) {
       return exchangeFailure(e, retry);
@@ -122,14 +143,27 @@ export function createCallback(deps: FlowDeps): Callback {
     log.info({ user: session.user }, 'login');
     const target = config.afterLoginUrl === '' ? state.returnTo : afterLoginTarget(absolute(config.afterLoginUrl, req), state.returnTo);
     const headers: HeaderPair[] = [['location', target], NO_STORE, setSessionCookie(config, id, clock)];
-    // The used per-attempt cookie goes too — only where we write the response ourselves: through
-    // Envoy a deny keeps to one Set-Cookie (the session's); the cookie then just expires.
-    if (binding.name !== LOGIN_COOKIE && (req.via === 'web' || req.via === 'forwarder')) {
+    // The spent attempt cookie goes too — only where we write the response ourselves: through
+    // Envoy a deny keeps to one Set-Cookie (the session's); the cookie then just expires (and is
+    // refused as spent meanwhile).
+    if (req.via === 'web' || req.via === 'forwarder') {
       const { maxAgeSeconds: _unused, ...opts } = attemptCookieOptions(config);
-      headers.push(['set-cookie', clearCookie(binding.name, opts)]);
+      headers.push(['set-cookie', clearCookie(attemptCookiePrefix(config) + tagOfState(stateId)!, opts)]);
     }
     return deny(302, 'login-complete', '', headers);
   };
+
+  /** The attempt `stateId` names, opened from this browser's cookie of its tag; `undefined` when there is none. */
+  function attemptOf(req: JudgeRequest, stateId: string, key: Buffer): Attempt | undefined {
+    const tag = tagOfState(stateId);
+    if (tag === undefined) return undefined;
+    for (const c of attemptCookies(config, req)) {
+      if (c.tag !== tag) continue;
+      const a = openAttempt(key, tag, c.value);
+      if (a?.state === stateId) return a;
+    }
+    return undefined;
+  }
 
   function exchangeFailure(e: unknown, retry: string): Decision {
     if (providerUnreachable(e)) {
@@ -144,6 +178,19 @@ export function createCallback(deps: FlowDeps): Callback {
     log.warn({ err: { name: err.name, code: (err as { code?: string }).code, message: err.message?.slice(0, 200) } }, 'login could not be completed');
     return failed(500, 'exchange', 'Sign-in could not be completed. Please start again.', retry);
   }
+}
+
+/**
+ * What is wrong with the authorization response's `iss` parameter (RFC 9207), or `undefined`:
+ * given more than once, naming another issuer than the one discovered, or missing although the
+ * provider says it always sends it (`authorization_response_iss_parameter_supported`).
+ */
+export function issuerMismatch(query: URLSearchParams, metadata: { readonly issuer: string; readonly [k: string]: unknown } | undefined): string | undefined {
+  const given = query.getAll('iss');
+  if (given.length > 1) return 'iss given more than once';
+  if (metadata === undefined) return undefined;
+  if (given.length === 0) return metadata['authorization_response_iss_parameter_supported'] === true ? 'iss missing' : undefined;
+  return given[0] === metadata.issuer ? undefined : 'iss names another issuer';
 }
 
 /**

@@ -4,25 +4,28 @@
  * takes a `JudgeRequest` and answers a `Decision`, so the judge (gRPC, HTTP), the web server and
  * the forwarder all serve the same flow.
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { pathOf } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { HeaderPair } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import type { Logger } from '../obs/log.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { clearCookie, cookieValues, parseCookies, serializeCookie, type CookieOptions } from '../web/cookies.js';
+import type { AttemptKeySource } from './attempt-key.js';
+import { isTag } from './attempt.js';
 import type { OidcClient } from './client.js';
 import type { RedirectPolicy } from './redirects.js';
 
-/** The cookie binding login attempts to the browser that started them (oidc-authservice's name). */
+/** oidc-authservice's login cookie name; ours are `oidc_state_csrf_<tag>` (`attempt.ts`). */
 export const LOGIN_COOKIE = 'oidc_state_csrf';
-/**
- * Per-attempt binding cookies are `oidc_state_csrf_<tag>`: set when the browser has no binding
- * cookie yet, so two tabs starting a login at the same instant do not overwrite each other's.
- */
+/** Login-attempt cookies are `oidc_state_csrf_<tag>`, one per attempt (`__Host-oidc_state_csrf_<tag>` with a `__Host-` session cookie). */
 export const LOGIN_COOKIE_PREFIX = `${LOGIN_COOKIE}_`;
+export const HOST_LOGIN_COOKIE_PREFIX = `__Host-${LOGIN_COOKIE_PREFIX}`;
+/**
+ * At most this many attempt cookies are kept: a login start that sees this many already reuses the
+ * name of the oldest (one Set-Cookie, no pile-up towards a 431); fewer, and it takes a new name.
+ */
+export const MAX_ATTEMPT_COOKIES = 5;
 
 export type FlowConfig = Pick<
   Config,
@@ -38,6 +41,7 @@ export type FlowConfig = Pick<
   | 'groupsClaim'
   | 'claimsSource'
   | 'loginStateTtl'
+  | 'loginStateSecret'
   | 'sessionMaxAge'
   | 'sessionSameSite'
   | 'sessionCookieName'
@@ -62,6 +66,8 @@ export interface FlowDeps {
   readonly sessions: Sessions;
   readonly pages: FlowPages;
   readonly policy: RedirectPolicy;
+  /** The key of the login-attempt cookies. */
+  readonly attemptKey: AttemptKeySource;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -91,8 +97,18 @@ export function sessionCookieOptions(config: FlowConfig): CookieOptions {
   };
 }
 
-/** The login-binding cookie: always HttpOnly, Lax (it must survive the provider's redirect back). */
-export function loginCookieOptions(config: FlowConfig): CookieOptions {
+/** The attempt cookies' name prefix: `__Host-` too when the session cookie has it. */
+export function attemptCookiePrefix(config: FlowConfig): string {
+  return config.sessionCookieName.startsWith('__Host-') ? HOST_LOGIN_COOKIE_PREFIX : LOGIN_COOKIE_PREFIX;
+}
+
+/**
+ * A login-attempt cookie: HttpOnly, Lax (it must survive the provider's redirect back), Secure
+ * like the session cookie, the session cookie's Domain (the callback may be on another subdomain
+ * than the page that started the login), expiring with the attempt. `Path=/`, not the callback's
+ * path: the login start must see the attempts already pending to cap them (and `__Host-` needs it).
+ */
+export function attemptCookieOptions(config: FlowConfig): CookieOptions {
   return {
     secure: config.sessionCookieSecure,
     httpOnly: true,
@@ -103,22 +119,17 @@ export function loginCookieOptions(config: FlowConfig): CookieOptions {
   };
 }
 
-/** The per-attempt binding cookie's name: a short tag derived from the state id (not the id itself). */
-export function attemptCookieName(stateId: string): string {
-  return LOGIN_COOKIE_PREFIX + createHash('sha256').update('oidc-judge/attempt\0' + stateId).digest('base64url').slice(0, 12);
-}
-
-/** The per-attempt binding cookie: like the binding cookie, but sent only to the callback path. */
-export function attemptCookieOptions(config: FlowConfig): CookieOptions {
-  return { ...loginCookieOptions(config), path: pathOf(config.redirectUrl) };
-}
-
-/** Every binding cookie the browser sent (`oidc_state_csrf` and `oidc_state_csrf_*`), by name. */
-export function bindingCookies(req: JudgeRequest): { readonly name: string; readonly value: string }[] {
-  const out: { name: string; value: string }[] = [];
-  for (const [name, values] of parseCookies(header(req, 'cookie'))) {
-    if (name !== LOGIN_COOKIE && !name.startsWith(LOGIN_COOKIE_PREFIX)) continue;
-    for (const value of values) out.push({ name, value });
+/** Every attempt cookie the browser sent, by tag (a name can come several times: Domain variants). */
+export function attemptCookies(config: FlowConfig, req: JudgeRequest): { readonly tag: string; readonly value: string }[] {
+  const out: { tag: string; value: string }[] = [];
+  const header_ = header(req, 'cookie');
+  const prefix = attemptCookiePrefix(config);
+  if (header_ === undefined || !header_.includes(prefix)) return out;
+  for (const [name, values] of parseCookies(header_)) {
+    if (!name.startsWith(prefix)) continue;
+    const tag = name.slice(prefix.length);
+    if (!isTag(tag)) continue;
+    for (const value of values) out.push({ tag, value });
   }
   return out;
 }
@@ -135,9 +146,4 @@ export function clearSessionCookie(config: FlowConfig): HeaderPair {
 /** The values of the session cookie the browser sent (several when Path/Domain variants coexist). */
 export function sessionCookies(config: FlowConfig, req: JudgeRequest): string[] {
   return cookieValues(header(req, 'cookie'), config.sessionCookieName);
-}
-
-/** Hash of the login-binding cookie, as kept in login state records. */
-export function browserHash(value: string): string {
-  return createHash('sha256').update('oidc-judge/browser\0' + value).digest('base64url');
 }

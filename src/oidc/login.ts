@@ -1,18 +1,20 @@
 /**
  * Login start: a browser navigation without a session gets a 302 to the provider's authorization
- * endpoint — authorization code flow with PKCE S256, `state` and `nonce`. Every attempt has its
- * own state record (several tabs at once work), single use and expiring after `LOGIN_STATE_TTL`,
- * bound to the browser: by its `oidc_state_csrf` cookie when it has one (reused), else by a new
- * per-attempt cookie `oidc_state_csrf_<tag>` sent only to the callback — so two tabs starting at
- * the same instant in a fresh browser each keep their own. At most one `Set-Cookie` per answer.
+ * endpoint — authorization code flow with PKCE S256, `state` and `nonce`. The attempt is kept in
+ * the browser, in one sealed cookie (`attempt.ts`) whose name carries a tag that the `state` value
+ * repeats: nothing is written on the server for a stranger, several tabs each keep their own
+ * attempt, and the attempt ends with `LOGIN_STATE_TTL`. At most `MAX_ATTEMPT_COOKIES` attempts
+ * live at once: a start that sees that many reuses the oldest one's name. Exactly one
+ * `Set-Cookie` per answer.
  */
+import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
+import { deny, type Decision } from '../judge/decision.js';
 import type { LoginStarter } from '../judge/decide.js';
-import { header, type JudgeRequest } from '../judge/request.js';
-import { isWellFormedId, newSecretId } from '../sessions/ticket.js';
-import { cookieValues, serializeCookie } from '../web/cookies.js';
-import { absolute, attemptCookieName, attemptCookieOptions, browserHash, HTML, LOGIN_COOKIE, NO_STORE, requestOrigin, type FlowDeps } from './flow.js';
+import type { JudgeRequest } from '../judge/request.js';
+import { serializeCookie } from '../web/cookies.js';
+import { newTag, openAttempt, RandomPool, sealAttempt, type Attempt } from './attempt.js';
+import { absolute, attemptCookieOptions, attemptCookiePrefix, attemptCookies, HTML, MAX_ATTEMPT_COOKIES, NO_STORE, requestOrigin, type FlowDeps } from './flow.js';
 import { returnToFromRequest, safeRedirect } from './redirects.js';
 
 export interface Login extends LoginStarter {
@@ -31,63 +33,142 @@ export interface LoginExtras {
   readonly prompt?: string;
 }
 
+/**
+ * Return URLs longer than this lose their query (then, if still too long, become the site root),
+ * so an attempt cookie stays under ~1 KiB and the most a browser holds at once
+ * (`MAX_ATTEMPT_COOKIES`) under ~5 KiB — within a proxy's request-header limit (nginx: 8 KiB for
+ * the whole `Cookie` line) with room for the application's own cookies.
+ */
+export const MAX_RETURN_TO = 512;
+/** Distinct `redirect_uri`s whose authorization-URL prefix is kept (REDIRECT_URL may be a path: one per host). */
+const PREFIX_CACHE_SIZE = 64;
+/** `serializeCookie` wants a date; without Max-Age it writes none. */
+const EPOCH = new Date(0);
+
 export function createLogin(deps: FlowDeps): Login {
-  const { config, client, sessions, pages, clock, log } = deps;
+  const { config, client, pages, clock, log } = deps;
   const scope = config.oidcScopes.join(' ');
+  const cookieOptions = attemptCookieOptions(config);
+  const cookiePrefix = attemptCookiePrefix(config);
+  const pool = new RandomPool();
+  const random = (n: number): Buffer => pool.take(n);
+  const unavailable = (): Decision => deny(503, 'provider-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
 
-  /** The browser's binding cookie value, or a new one (`fresh`) for a per-attempt cookie. */
-  function binding(req: JudgeRequest): { value: string; fresh: boolean } {
-    const existing = cookieValues(header(req, 'cookie'), LOGIN_COOKIE).find(isWellFormedId);
-    return existing !== undefined ? { value: existing, fresh: false } : { value: newSecretId(), fresh: true };
-  }
-
-  async function begin(req: JudgeRequest, returnTo: string, extra: LoginExtras = {}): Promise<Decision> {
-      const configuration = client.configuration();
-      if (!configuration) return deny(503, 'provider-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
-      const browser = binding(req);
-      const codeVerifier = oidc.randomPKCECodeVerifier();
-      const nonce = oidc.randomNonce();
-      const redirectUri = absolute(config.redirectUrl, req);
-      let state: string;
-      try {
-        state = await sessions.saveLoginState(
-          { v: 1, browser: browserHash(browser.value), nonce, codeVerifier, returnTo, redirectUri, createdAt: clock.now() },
-          config.loginStateTtl,
-        );
-      } catch (e) {
-        log.warn({ err: { name: (e as Error).name, message: (e as Error).message } }, 'login state could not be saved');
-        return deny(503, 'store-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
-      }
-      const url = oidc.buildAuthorizationUrl(configuration, {
-        redirect_uri: redirectUri,
-        scope,
-        state,
-        nonce,
-        code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-        code_challenge_method: 'S256',
-        ...(extra.prompt !== undefined ? { prompt: extra.prompt } : {}),
-      });
-      let location = url.href;
+  /**
+   * The authorization URL up to the per-attempt parameters (client_id, redirect_uri, scope,
+   * response_type, code_challenge_method; OIDC_AUTH_URL applied), built by openid-client once per
+   * provider configuration and redirect URI.
+   */
+  let prefixes = new Map<string, string>();
+  let prefixesOf: oidc.Configuration | undefined;
+  function authorizationPrefix(configuration: oidc.Configuration, redirectUri: string, req: JudgeRequest): string {
+    if (prefixesOf !== configuration || prefixes.size >= PREFIX_CACHE_SIZE) {
+      prefixes = new Map();
+      prefixesOf = configuration;
+    }
+    // A relative OIDC_AUTH_URL resolves against the request's origin, a relative REDIRECT_URL too.
+    const cacheKey = `${requestOrigin(req)} ${redirectUri}`;
+    let prefix = prefixes.get(cacheKey);
+    if (prefix === undefined) {
+      const url = oidc.buildAuthorizationUrl(configuration, { redirect_uri: redirectUri, scope, code_challenge_method: 'S256' });
+      prefix = url.href;
       if (config.oidcAuthUrl !== '') {
         const override = new URL(config.oidcAuthUrl, requestOrigin(req) + '/');
         override.search = url.search;
-        location = override.href;
+        prefix = override.href;
       }
-      const headers: HeaderPair[] = [['location', location], NO_STORE];
-      if (browser.fresh) headers.push(['set-cookie', serializeCookie(attemptCookieName(state), browser.value, attemptCookieOptions(config), new Date(clock.now()))]);
-      return deny(302, 'login', '', headers);
+      prefixes.set(cacheKey, prefix);
+    }
+    return prefix;
+  }
+
+  /** The cookie tag for a new attempt: a new one, or the oldest pending attempt's when the browser already holds the most. */
+  function tagFor(req: JudgeRequest, key: Buffer): string {
+    const pending = attemptCookies(config, req);
+    if (pending.length === 0 || new Set(pending.map((c) => c.tag)).size < MAX_ATTEMPT_COOKIES) return newTag(random);
+    let oldest = pending[0]!;
+    let oldestAt = Infinity;
+    for (const c of pending) {
+      // A cookie that does not open (tampered, sealed under an older key) goes first.
+      const at = openAttempt(key, c.tag, c.value)?.createdAt ?? -Infinity;
+      if (at < oldestAt) [oldest, oldestAt] = [c, at];
+    }
+    return oldest.tag;
+  }
+
+  // An absolute REDIRECT_URL is the same for every request.
+  const fixedRedirectUri = /^https?:\/\//i.test(config.redirectUrl) ? new URL(config.redirectUrl).href : undefined;
+  // Max-Age only (no Expires: every browser that speaks SameSite honours Max-Age), so nothing per request but name and value.
+  const { maxAgeSeconds, ...cookieAttributes } = cookieOptions;
+
+  async function begin(req: JudgeRequest, returnTo: string, root: string, extra: LoginExtras = {}): Promise<Decision> {
+    const configuration = client.configuration();
+    if (!configuration) return unavailable();
+    let key = deps.attemptKey.ready();
+    if (key === undefined) {
+      try {
+        key = await deps.attemptKey.get();
+      } catch (e) {
+        log.warn({ err: { name: (e as Error).name, message: (e as Error).message } }, 'the login-attempt key could not be read from the session store');
+        return deny(503, 'store-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
+      }
+    }
+    const redirectUri = fixedRedirectUri ?? absolute(config.redirectUrl, req);
+    const tag = tagFor(req, key);
+    // 99 random bytes: the state's secret part, the nonce and the PKCE verifier (RFC 7636: 43+ characters).
+    const secrets = random(99).toString('base64url');
+    const attempt: Attempt = {
+      v: 1,
+      state: `${secrets.slice(0, 43)}.${tag}`,
+      nonce: secrets.slice(43, 86),
+      codeVerifier: secrets.slice(86),
+      returnTo: boundedReturnTo(returnTo, root),
+      redirectUri,
+      createdAt: clock.now(),
+    };
+    const challenge = createHash('sha256').update(attempt.codeVerifier).digest('base64url');
+    // state, nonce and challenge are base64url (and `.`): nothing to percent-encode.
+    const prompt = extra.prompt === undefined ? '' : `&prompt=${encodeURIComponent(extra.prompt)}`;
+    const location = `${authorizationPrefix(configuration, redirectUri, req)}&state=${attempt.state}&nonce=${attempt.nonce}&code_challenge=${challenge}${prompt}`;
+    const cookie = `${serializeCookie(cookiePrefix + tag, sealAttempt(key, tag, attempt, random), cookieAttributes, EPOCH)}; Max-Age=${maxAgeSeconds}`;
+    return deny(302, 'login', '', [['location', location], NO_STORE, ['set-cookie', cookie]]);
+  }
+
+  /** `absolute('/', req)`, remembered per origin (a URL parse per login start otherwise). */
+  let roots = new Map<string, string>();
+  function rootOf(req: JudgeRequest): string {
+    const origin = requestOrigin(req);
+    let root = roots.get(origin);
+    if (root === undefined) {
+      root = absolute('/', req);
+      if (roots.size >= PREFIX_CACHE_SIZE) roots = new Map();
+      roots.set(origin, root);
+    }
+    return root;
   }
 
   return {
-    start: (req) => begin(req, returnToFromRequest(req, deps.policy, absolute('/', req))),
+    start(req) {
+      const root = rootOf(req);
+      return begin(req, returnToFromRequest(req, deps.policy, root), root);
+    },
     startAt(req) {
       const q = req.path.indexOf('?');
       const rd = rdOf(q < 0 ? '' : req.path.slice(q + 1));
       const target = rd === null ? undefined : safeRedirect(rd, requestOrigin(req), deps.policy);
-      return begin(req, target ?? absolute('/', req));
+      const root = rootOf(req);
+      return begin(req, target ?? root, root);
     },
-    startWith: (req, returnTo, extra) => begin(req, returnTo, extra),
+    startWith: (req, returnTo, extra) => begin(req, returnTo, rootOf(req), extra),
   };
+}
+
+/** `returnTo` within `MAX_RETURN_TO`: as is, else without its query and fragment, else `root`. */
+export function boundedReturnTo(returnTo: string, root: string): string {
+  if (returnTo.length <= MAX_RETURN_TO) return returnTo;
+  const cut = returnTo.search(/[?#]/);
+  const bare = cut < 0 ? returnTo : returnTo.slice(0, cut);
+  return bare.length <= MAX_RETURN_TO ? bare : root;
 }
 
 /**

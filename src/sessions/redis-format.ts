@@ -3,9 +3,9 @@
  * server. Both sides of the byte layout live here, together.
  *
  *   session: 0x01 || expiresAt (u64 BE) || u16 BE n || subject (n bytes) || u16 BE m || sid (m bytes) || value
- *   state:   0x01 || expiresAt (u64 BE) || value
  *   lock:    "<expiresAt>:<random owner token>"
  *   claim:   "<expiresAt>"
+ *   secret:  the raw bytes (no expiry)
  *
  * The expiry travels with the value so reads honour the caller's clock (`now`); the Redis TTL
  * (PXAT) is set as well, so Redis cleans up by itself. Every script touches exactly one key, so
@@ -50,15 +50,6 @@ export function decodeSession(b: Buffer): { value: Buffer; expiresAt: number } |
   const start = at + 2 + m;
   if (b.length < start) return undefined;
   return { value: b.subarray(start), expiresAt: Number(b.readBigUInt64BE(1)) };
-}
-
-export function encodeState(value: Uint8Array, expiresAt: number): Buffer {
-  return Buffer.concat([head(expiresAt), value]);
-}
-
-export function decodeState(b: Buffer): { value: Buffer; expiresAt: number } | undefined {
-  if (b.length < HEAD || b[0] !== FORMAT) return undefined;
-  return { value: b.subarray(HEAD), expiresAt: Number(b.readBigUInt64BE(1)) };
 }
 
 /** Lua: the expiry of a record whose value is in `v` (or nil). */

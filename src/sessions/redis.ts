@@ -12,8 +12,8 @@
  * fail at once, until a call succeeds. Cluster: a stalled node must not fail the calls bound for
  * the healthy ones, so instead the client's retries are bounded (redis-client.ts).
  *
- * Keys: `<prefix>s:<key>` sessions, `<prefix>t:<key>` login states, `<prefix>l:<name>` locks,
- * `<prefix>x:<subject|sid>:<value>` index sets, `<prefix>j:<key>` one-time claims; the revocation
+ * Keys: `<prefix>s:<key>` sessions, `<prefix>l:<name>` locks,
+ * `<prefix>x:<subject|sid>:<value>` index sets, `<prefix>j:<key>` one-time claims, `<prefix>k:<name>` shared secrets (no TTL); the revocation
  * feed publishes on `<prefix>revocations` (`redis-feed.ts`). Record layout and scripts:
  * `redis-format.ts`. No command touches two keys, so nothing crosses Cluster slots.
  */
@@ -22,7 +22,7 @@ import type { Cluster } from 'ioredis';
 import type { RevocationFeed, RevocationFeedOptions } from './feed.js';
 import { createClient, createSubscriberClient, type Client, type RedisAddress, type RedisStoreOptions } from './redis-client.js';
 import { RedisRevocationFeed } from './redis-feed.js';
-import { decodeSession, decodeState, encodeSession, encodeState, expiryBytes, SCRIPTS, type ScriptName } from './redis-format.js';
+import { decodeSession, encodeSession, expiryBytes, SCRIPTS, type ScriptName } from './redis-format.js';
 import { StoreUnavailableError, type SessionIndex, type SessionStore, type StoreLock, type StoredRecord } from './store.js';
 
 export type { RedisAddress, RedisStoreOptions } from './redis-client.js';
@@ -65,10 +65,10 @@ class RedisSessionStore implements RedisStore {
   }
 
   private sessionKey = (key: string): string => `${this.prefix}s:${key}`;
-  private stateKey = (key: string): string => `${this.prefix}t:${key}`;
   private lockKey = (name: string): string => `${this.prefix}l:${name}`;
   private indexKey = (field: keyof SessionIndex, value: string): string => `${this.prefix}x:${field}:${value}`;
   private claimKey = (key: string): string => `${this.prefix}j:${key}`;
+  private secretKey = (name: string): string => `${this.prefix}k:${name}`;
 
   private unavailable(detail: string): StoreUnavailableError {
     return new StoreUnavailableError(`redis unavailable: ${detail}`);
@@ -184,6 +184,17 @@ class RedisSessionStore implements RedisStore {
     return (await this.run((c) => this.script(c, 'claimOnce', this.claimKey(key), expiresAt, now))) === 1;
   }
 
+  async sharedSecret(name: string, candidate: Uint8Array): Promise<Uint8Array> {
+    const key = this.secretKey(name);
+    return this.run(async (c) => {
+      // SET NX: the first replica's candidate wins; every replica then reads the same bytes.
+      await c.set(key, Buffer.from(candidate), 'NX');
+      const stored = await c.getBuffer(key);
+      if (stored === null) throw new Error('shared secret vanished after SET NX');
+      return stored;
+    });
+  }
+
   revocationFeed(opts: RevocationFeedOptions = {}): RevocationFeed {
     const connect =
       this.opts.mode === 'cluster'
@@ -197,17 +208,6 @@ class RedisSessionStore implements RedisStore {
     const known = (this.client as Cluster).nodes('all').map((n) => ({ host: String(n.options.host), port: Number(n.options.port) }));
     const all = [...known, ...this.opts.addresses];
     return all[this.nextNode++ % all.length]!;
-  }
-
-  async putState(key: string, value: Uint8Array, expiresAt: number): Promise<void> {
-    const record = encodeState(value, expiresAt);
-    await this.run((c) => c.set(this.stateKey(key), record, 'PXAT', expiresAt));
-  }
-
-  async takeState(key: string, now: number): Promise<Uint8Array | undefined> {
-    const raw = await this.run((c) => c.getdelBuffer(this.stateKey(key)));
-    const rec = raw && decodeState(raw);
-    return rec && rec.expiresAt > now ? rec.value : undefined;
   }
 
   async lock(name: string, ttlMs: number, now: number): Promise<StoreLock | undefined> {

@@ -24,20 +24,6 @@ export interface Session {
   readonly expiresAt: number;
 }
 
-/** One login attempt, kept until the callback (single use). */
-export interface LoginState {
-  readonly v: 1;
-  /** Hash of the browser-binding cookie that started it. */
-  readonly browser: string;
-  readonly nonce: string;
-  readonly codeVerifier: string;
-  /** Where to go after login (already validated). */
-  readonly returnTo: string;
-  /** The `redirect_uri` sent with the authorization request. */
-  readonly redirectUri: string;
-  readonly createdAt: number;
-}
-
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /** A JSON object, or `undefined` for anything else (malformed JSON included). */
@@ -59,12 +45,4 @@ export function parseSession(json: string): Session | undefined {
   if (typeof s['createdAt'] !== 'number' || typeof s['expiresAt'] !== 'number') return undefined;
   if (typeof s['claims'] !== 'object' || s['claims'] === null) return undefined;
   return s as unknown as Session;
-}
-
-export function parseLoginState(json: string): LoginState | undefined {
-  const s = jsonObject(json);
-  if (!s) return undefined;
-  for (const k of ['browser', 'nonce', 'codeVerifier', 'returnTo', 'redirectUri'] as const) if (typeof s[k] !== 'string') return undefined;
-  if (s['v'] !== 1 || typeof s['createdAt'] !== 'number') return undefined;
-  return s as unknown as LoginState;
 }

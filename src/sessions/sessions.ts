@@ -11,8 +11,8 @@ import type { Clock } from '../clock.js';
 import { SessionCache, type CacheEntry } from './cache.js';
 import type { Revocation, RevocationFeed, RevocationListener } from './feed.js';
 import type { SessionIndex, SessionStore } from './store.js';
-import { parseLoginState, parseSession, type LoginState, type Session } from './session.js';
-import { indexHash, isWellFormedId, isWellFormedStateId, newSecretId, newStateId, seal, storeKey, unseal } from './ticket.js';
+import { parseSession, type Session } from './session.js';
+import { indexHash, isWellFormedId, newSecretId, seal, storeKey, unseal } from './ticket.js';
 
 export interface SessionsOptions {
   /** Seconds without a request after which a session ends; 0 = none. */
@@ -205,22 +205,6 @@ export class Sessions {
   /** Sessions cached in this process now (for tests and metrics). */
   get cachedCount(): number {
     return this.#cache.size;
-  }
-
-  /** Saves a login attempt under a fresh `state` value and returns it. */
-  async saveLoginState(state: LoginState, ttlSeconds: number): Promise<string> {
-    const id = newStateId(state.browser);
-    await this.#store.putState(storeKey('state', id), seal('state', id, JSON.stringify(state)), this.#clock.now() + ttlSeconds * 1000);
-    return id;
-  }
-
-  /** Takes a login attempt (single use): `undefined` when unknown, used, expired or tampered. */
-  async takeLoginState(stateId: string): Promise<LoginState | undefined> {
-    if (!isWellFormedStateId(stateId)) return undefined;
-    const raw = await this.#store.takeState(storeKey('state', stateId), this.#clock.now());
-    if (!raw) return undefined;
-    const json = unseal('state', stateId, raw);
-    return json === undefined ? undefined : parseLoginState(json);
   }
 
   /** Lock name for refreshing one session's tokens. */

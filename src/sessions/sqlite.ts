@@ -1,11 +1,10 @@
 /**
  * The embedded session store: one SQLite file (better-sqlite3), shared safely by several
- * processes on one machine (WAL, `synchronous=FULL`, a busy timeout; login states, which a
- * power cut may lose without harm — the user logs in again — are written with `NORMAL`). Expiry is decided from the
+ * processes on one machine (WAL, `synchronous=FULL`, a busy timeout). Expiry is decided from the
  * caller's `now`; `sweep` removes what has expired. The schema is versioned with
- * `PRAGMA user_version` so later versions can migrate it in place. Besides sessions: login states,
- * locks, one-time claims (logout-token `jti`s) and the revocation log the processes sharing the
- * file poll (`sqlite-feed.ts`).
+ * `PRAGMA user_version` so later versions can migrate it in place. Besides sessions: locks,
+ * one-time claims (logout-token `jti`s, spent login states), shared secrets (the login-attempt
+ * key) and the revocation log the processes sharing the file poll (`sqlite-feed.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -26,7 +25,7 @@ export interface SqliteStore extends SessionStore {
   readonly path: string;
 }
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** Migrations by the version they lead to; each runs inside one write transaction. */
 const MIGRATIONS: Readonly<Record<number, string>> = {
@@ -44,6 +43,12 @@ const MIGRATIONS: Readonly<Record<number, string>> = {
     CREATE TABLE claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
     CREATE INDEX claims_expires ON claims (expires_at);
     CREATE TABLE revocations (seq INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL);
+  `,
+  // Secrets shared by the processes on this file (the login-attempt cookie key), written once;
+  // login attempts live in browser cookies now, so their table goes.
+  3: `
+    CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    DROP TABLE states;
   `,
 };
 
@@ -139,20 +144,17 @@ function prepare(db: Database.Database) {
     deleteBySubject: p<[IndexMatch], string>('DELETE FROM sessions WHERE subject = @value AND (@subject IS NULL OR subject = @subject) AND (@sid IS NULL OR sid = @sid) RETURNING key').pluck(),
     deleteBySid: p<[IndexMatch], string>('DELETE FROM sessions WHERE sid = @value AND (@subject IS NULL OR subject = @subject) AND (@sid IS NULL OR sid = @sid) RETURNING key').pluck(),
     claim: p<[string, number, number]>('INSERT INTO claims (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?'),
-    putState: p<[string, Uint8Array, number]>('INSERT OR REPLACE INTO states (key, value, expires_at) VALUES (?, ?, ?)'),
-    takeState: p<[string], Row>('DELETE FROM states WHERE key = ? RETURNING value, expires_at'),
+    secretAdd: p<[string, Uint8Array]>('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
+    secretGet: p<[string], Buffer>('SELECT value FROM secrets WHERE name = ?').pluck(),
     lock: p<[string, string, number, number]>(
       'INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE locks.expires_at <= ?',
     ),
     unlock: p<[string, string]>('DELETE FROM locks WHERE name = ? AND owner = ?'),
     sweepSessions: p<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
-    sweepStates: p<[number]>('DELETE FROM states WHERE expires_at <= ?'),
     sweepLocks: p<[number]>('DELETE FROM locks WHERE expires_at <= ?'),
     sweepClaims: p<[number]>('DELETE FROM claims WHERE expires_at <= ?'),
     pruneRevocations: p<[number]>('DELETE FROM revocations WHERE seq <= (SELECT MAX(seq) FROM revocations) - ?'),
     ping: p<[], number>('SELECT 1').pluck(),
-    syncNormal: p<[]>('PRAGMA synchronous = NORMAL'),
-    syncFull: p<[]>('PRAGMA synchronous = FULL'),
   };
 }
 
@@ -169,7 +171,6 @@ class SqliteSessionStore implements SqliteStore {
     this.sweepAll = db.transaction(
       (now: number) =>
         this.q.sweepSessions.run(now).changes +
-        this.q.sweepStates.run(now).changes +
         this.q.sweepLocks.run(now).changes +
         this.q.sweepClaims.run(now).changes +
         this.q.pruneRevocations.run(REVOCATIONS_KEPT).changes,
@@ -206,38 +207,15 @@ class SqliteSessionStore implements SqliteStore {
     return guard(() => this.q.claim.run(key, expiresAt, now).changes > 0);
   }
 
-  revocationFeed(opts: RevocationFeedOptions = {}): RevocationFeed {
-    return new SqliteRevocationFeed(this.db, opts);
-  }
-
-  /**
-   * Runs a login-state write without waiting for the disk (WAL `synchronous = NORMAL`: durable
-   * across a crash of the process, not of the machine). Every login start writes one; at FULL its
-   * fsync was most of a login redirect's cost. Sessions stay FULL.
-   */
-  private relaxed<T>(fn: () => T): T {
+  async sharedSecret(name: string, candidate: Uint8Array): Promise<Uint8Array> {
     return guard(() => {
-      this.q.syncNormal.run();
-      try {
-        return fn();
-      } finally {
-        this.q.syncFull.run();
-      }
+      this.q.secretAdd.run(name, candidate);
+      return this.q.secretGet.get(name)!;
     });
   }
 
-  /** This connection's `PRAGMA synchronous` now (2 = FULL), for tests. */
-  syncLevel(): number {
-    return this.db.pragma('synchronous', { simple: true }) as number;
-  }
-
-  async putState(key: string, value: Uint8Array, expiresAt: number): Promise<void> {
-    this.relaxed(() => this.q.putState.run(key, value, expiresAt));
-  }
-
-  async takeState(key: string, now: number): Promise<Uint8Array | undefined> {
-    const row = this.relaxed(() => this.q.takeState.get(key));
-    return row && row.expires_at > now ? row.value : undefined;
+  revocationFeed(opts: RevocationFeedOptions = {}): RevocationFeed {
+    return new SqliteRevocationFeed(this.db, opts);
   }
 
   async lock(name: string, ttlMs: number, now: number): Promise<StoreLock | undefined> {

@@ -69,10 +69,12 @@ export interface SessionStore {
    */
   revocationFeed(opts?: RevocationFeedOptions): RevocationFeed;
 
-  /** Stores a login attempt (state record) until `expiresAt`. */
-  putState(key: string, value: Uint8Array, expiresAt: number): Promise<void>;
-  /** Reads and deletes a login attempt atomically: a second `take` of the same key gets `undefined`. */
-  takeState(key: string, now: number): Promise<Uint8Array | undefined>;
+  /**
+   * The secret named `name` shared by every process and replica on this store: the first call
+   * anywhere stores `candidate` (once — set-if-absent) and every call answers the stored bytes. It
+   * never expires. Used for the login-attempt cookie key when `LOGIN_STATE_SECRET` is not set.
+   */
+  sharedSecret(name: string, candidate: Uint8Array): Promise<Uint8Array>;
 
   /**
    * Tries to take the named lock for `ttlMs` from `now` (then it lapses by itself: a later `lock`

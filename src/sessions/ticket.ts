@@ -1,5 +1,5 @@
 /**
- * Secret ids and what the stores see of them. A session (or login state) id is 256 random bits
+ * Secret ids and what the stores see of them. A session id is 256 random bits
  * that only the browser keeps; the store is keyed by a hash of it (`storeKey`) and holds the
  * record encrypted under a key derived from it (`seal`), so reading the store yields neither
  * cookies nor tokens, and a record cannot be moved to another key (the key is the AAD).
@@ -9,6 +9,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
 
+/** `state` is not used any more (login attempts live in cookies); kept so the domain separation stays tested. */
 export type TicketPurpose = 'session' | 'state';
 
 const VERSION = 0x01;
@@ -24,32 +25,6 @@ export function newSecretId(): string {
 /** True when `s` has the shape of an id from `newSecretId` (cheap check before any store access). */
 export function isWellFormedId(s: string): boolean {
   return ID_PATTERN.test(s);
-}
-
-const STATE_PATTERN = /^([A-Za-z0-9_-]{43})(?:\.([A-Za-z0-9_-]{16}))?$/;
-
-/** The 16-character tag binding a login-state id to the browser (`browserHash`) that started it. */
-function stateTag(base: string, browser: string): string {
-  return hash('sha256', `oidc-judge/state-tag\0${base}\0${browser}`, 'base64url').slice(0, 16);
-}
-
-/** A new login `state` value, `<secret id>.<tag>`: the callback can tell another browser's state without spending it. */
-export function newStateId(browser: string): string {
-  const base = newSecretId();
-  return `${base}.${stateTag(base, browser)}`;
-}
-
-/** True when `s` has the shape of a `state` value (tagged, or untagged as before tags existed). */
-export function isWellFormedStateId(s: string): boolean {
-  return STATE_PATTERN.test(s);
-}
-
-/** Whether a `state` value was started by one of these browsers; untagged (older) values cannot tell, so they pass. */
-export function stateStartedBy(stateId: string, browsers: readonly string[]): boolean {
-  const m = STATE_PATTERN.exec(stateId);
-  if (!m) return false;
-  if (m[2] === undefined) return true;
-  return browsers.some((b) => stateTag(m[1]!, b) === m[2]);
 }
 
 /**
@@ -107,7 +82,10 @@ export function indexHash(iss: string, value: string): string {
   return hash('sha256', `${iss}\0${value}`, 'base64url');
 }
 
-/** The key under which a one-time value (a logout token's `jti` from issuer `iss`) is claimed in the store. */
-export function claimKey(kind: 'logout-jti', iss: string, value: string): string {
+/**
+ * The key under which a one-time value is claimed in the store: a logout token's `jti` from issuer
+ * `iss`, or a spent login `state` (of client `iss` = CLIENT_ID).
+ */
+export function claimKey(kind: 'logout-jti' | 'login-state', iss: string, value: string): string {
   return hash('sha256', `oidc-judge/${kind}\0${iss}\0${value}`, 'base64url');
 }

@@ -33,7 +33,7 @@ interface Case {
   readonly name: string;
   readonly headers: Record<string, string>;
   readonly path: string;
-  /** Share of --iterations (a login start writes to the store: far slower). */
+  /** Share of --iterations (a login start seals a cookie: slower). */
   readonly share?: number;
   /** What every call must decide: a loop of 503s would measure the wrong path. */
   readonly expect: 'allow' | 'deny';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       { name: 'cookie session (cached)', headers: { ...base, Cookie: `authservice_session=${id}` }, path: '/app/data', expect: 'allow' },
       { name: 'JWT bearer RS256 (cached)', headers: { ...base, Authorization: `Bearer ${rs}` }, path: '/app/data', expect: 'allow' },
       { name: 'skipped path', headers: base, path: '/public/logo.png', expect: 'allow' },
-      { name: 'denied: login redirect', headers: { Host: HOST, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' }, path: '/app/data', share: 0.01, expect: 'deny' },
+      { name: 'denied: login redirect', headers: { Host: HOST, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' }, path: '/app/data', share: 0.1, expect: 'deny' },
     ] satisfies Case[]).filter((c) => args.only === undefined || c.name.includes(args.only));
 
     const map = createHttpMap({ verifyPath: '/verify', forwardAuthPath: '/forward-auth', checkPathPrefix: '', trustedProxies: [] }, requestIds());

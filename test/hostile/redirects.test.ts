@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/load.js';
 import { request, startJudge, testConfig } from '../helpers/app.js';
+import { attemptFromSetCookie } from '../helpers/attempt.js';
 import { HttpBrowser, NAVIGATION } from '../helpers/http-browser.js';
 import { send } from '../helpers/http-send.js';
 import { ALICE, CALLBACK_PATH, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
@@ -37,15 +38,15 @@ describe('open redirects after login', () => {
   after(() => stack.stop());
   const fill = (t: string): string => t.replaceAll('%ORIGIN%', origin).replaceAll('%HOST%', new URL(origin).host);
 
-  /** The stored return URL of the login started by this request (302 to the provider expected). */
+  /** The remembered return URL of the login started by this request (302 to the provider expected). */
   async function returnTo(path: string, headers: Record<string, string> = {}): Promise<string> {
     const r = await send(stack.port, path, { headers: { host: new URL(origin).host, ...NAVIGATION, ...headers } });
     assert.equal(r.status, 302, `${path.slice(0, 80)}: ${r.status}`);
     const location = String(r.headers['location']);
     assert.doesNotMatch(location, /[\r\n]/);
-    const state = new URL(location).searchParams.get('state')!;
-    const saved = await stack.app.sessions.takeLoginState(state);
-    return saved!.returnTo;
+    const saved = await attemptFromSetCookie(stack.app.browser, r.headers['set-cookie']);
+    assert.equal(saved.state, new URL(location).searchParams.get('state'));
+    return saved.returnTo;
   }
 
   it(`GET <prefix>/login?rd=… with ${HOSTILE.length} hostile targets (encoded and raw) returns to the site root`, async () => {

@@ -103,6 +103,9 @@ describe('the strip list', () => {
     assert.deepEqual(s.scan({ cookie: 'a=1;b=2' }), { extra: undefined, cookie: 'a=1;b=2', cookieChanged: false });
     assert.deepEqual(s.scan({ cookie: 'a=1; authservice_session=S; oidc_state_csrf=x; oidc_state_csrf_k2=y; b=2' }), { extra: undefined, cookie: 'a=1; b=2', cookieChanged: true });
     assert.deepEqual(s.scan({ cookie: 'authservice_session=S' }), { extra: undefined, cookie: undefined, cookieChanged: true });
+    // With a `__Host-` session cookie the attempt cookies are `__Host-oidc_state_csrf_<tag>` (oidc/flow.ts).
+    const host = compileStrip({ cookies: judgeCookies('__Host-authservice_session') });
+    assert.deepEqual(host.scan({ cookie: 'a=1; __Host-authservice_session=S; __Host-oidc_state_csrf_k2=y' }), { extra: undefined, cookie: 'a=1', cookieChanged: true });
     assert.equal(s.withoutJudgeCookies('Authservice_session=kept; authservice_session2=kept'), 'Authservice_session=kept; authservice_session2=kept', 'cookie names are case-sensitive and exact');
     const keep = compileStrip({});
     assert.deepEqual(keep.scan({ cookie: 'authservice_session=S' }), { extra: undefined, cookie: 'authservice_session=S', cookieChanged: false });
@@ -112,7 +115,7 @@ describe('the strip list', () => {
     const s = stripFor(config({ STRIP_HEADERS: 'X-Tenant, x-corp-*', UPSTREAM_KEEP_AUTH_COOKIES: 'true' }));
     assert.ok(s.stripped('x_tenant') && s.stripped('x-corp-a'));
     assert.deepEqual(s.cookies, { names: [], prefixes: [] });
-    assert.deepEqual(stripFor(config()).cookies, { names: ['authservice_session'], prefixes: ['oidc_state_csrf'] });
+    assert.deepEqual(stripFor(config()).cookies, { names: ['authservice_session'], prefixes: ['oidc_state_csrf', '__Host-oidc_state_csrf'] });
     assert.throws(() => config({ STRIP_HEADERS: 'bad header' }), /STRIP_HEADERS/);
   });
 

@@ -170,13 +170,22 @@ export function sessionStoreContract(name: string, open: () => Promise<OpenedSto
       assert.equal(got.filter(Boolean).length, 1);
     });
 
-    it('claims, sessions and states live in separate spaces', async () => {
+    it('claims and sessions live in separate spaces', async () => {
       const k = rnd();
       await s.put(k, bytes('session'), exp);
-      await s.putState(k, bytes('state'), exp);
       assert.equal(await s.claimOnce(k, exp, t), true);
       assert.ok(await s.get(k, t));
-      same(await s.takeState(k, t), bytes('state'));
+    });
+
+    it('a shared secret is stored once: every caller, concurrent or later, gets the first candidate', async () => {
+      const name = `secret-${rnd()}`;
+      const candidates = Array.from({ length: 5 }, () => randomBytes(32));
+      const got = await Promise.all(candidates.map((c) => s.sharedSecret(name, c)));
+      const first = Buffer.from(got[0]!);
+      assert.ok(candidates.some((c) => c.equals(first)), 'one of the candidates');
+      for (const g of got) assert.ok(Buffer.from(g).equals(first));
+      assert.ok(Buffer.from(await s.sharedSecret(name, randomBytes(32))).equals(first), 'a later call does not replace it');
+      assert.ok(!Buffer.from(await s.sharedSecret(`other-${rnd()}`, randomBytes(32))).equals(first), 'names are independent');
     });
 
     it('a touched session stays findable by its index', async () => {
@@ -184,35 +193,6 @@ export function sessionStoreContract(name: string, open: () => Promise<OpenedSto
       await s.put(k, bytes('x'), exp, { sid });
       assert.equal(await s.touch(k, exp + 2 * HOUR, t), true);
       assert.deepEqual(await s.deleteByIndex('sid', sid), [k]);
-    });
-
-    it('a login state can be taken once', async () => {
-      const k = rnd();
-      await s.putState(k, bytes('state'), exp);
-      same(await s.takeState(k, t), bytes('state'));
-      assert.equal(await s.takeState(k, t), undefined);
-      assert.equal(await s.takeState(rnd(), t), undefined);
-    });
-
-    it('an expired login state is not returned (and is gone)', async () => {
-      const k = rnd();
-      await s.putState(k, bytes('state'), exp);
-      assert.equal(await s.takeState(k, exp), undefined);
-      assert.equal(await s.takeState(k, t), undefined);
-    });
-
-    it('concurrent takes of one state: exactly one wins', async () => {
-      const k = rnd();
-      await s.putState(k, bytes('once'), exp);
-      const got = await Promise.all(Array.from({ length: 10 }, () => s.takeState(k, t)));
-      assert.equal(got.filter((g) => g !== undefined).length, 1);
-    });
-
-    it('sessions and states live in separate spaces', async () => {
-      const k = rnd();
-      await s.put(k, bytes('session'), exp);
-      assert.equal(await s.takeState(k, t), undefined);
-      assert.ok(await s.get(k, t));
     });
 
     it('a lock is exclusive until released', async () => {
@@ -250,28 +230,24 @@ export function sessionStoreContract(name: string, open: () => Promise<OpenedSto
     it('keeps large (64 KiB) and binary values intact', async () => {
       const big = randomBytes(64 * 1024);
       const all = Uint8Array.from({ length: 256 }, (_, i) => i);
-      const [k1, k2, k3, k4] = [rnd(), rnd(), rnd(), rnd()];
+      const [k1, k2, k3] = [rnd(), rnd(), rnd()];
       await s.put(k1, big, exp, { subject: rnd(), sid: rnd() });
       await s.put(k2, all, exp);
       await s.put(k3, new Uint8Array(0), exp);
-      await s.putState(k4, big, exp);
       same((await s.get(k1, t))?.value, big);
       same((await s.get(k2, t))?.value, all);
       same((await s.get(k3, t))?.value, new Uint8Array(0));
-      same(await s.takeState(k4, t), big);
       assert.equal(await s.touch(k1, exp + 1, t), true);
       same((await s.get(k1, t))?.value, big);
     });
 
     it('sweep removes what expired and keeps what lives', async () => {
-      const [dead, live, deadState] = [rnd(), rnd(), rnd()];
+      const [dead, live] = [rnd(), rnd()];
       await s.put(dead, bytes('x'), t - 1000, { subject: rnd() });
-      await s.putState(deadState, bytes('x'), t - 1000);
       await s.put(live, bytes('y'), exp);
       const n = await s.sweep(t);
       assert.ok(Number.isInteger(n) && n >= 0);
       assert.equal(await s.get(dead, t - 2000), undefined);
-      assert.equal(await s.takeState(deadState, t - 2000), undefined);
       assert.ok(await s.get(live, t));
     });
 

@@ -73,19 +73,4 @@ describe('Sessions over a real store', () => {
     assert.equal(await sessions.delete(id), false);
     await store.close();
   });
-
-  it('login state is single use and expires', async () => {
-    const store = fresh();
-    const clock = new ManualClock();
-    const sessions = new Sessions(store, clock, { idleTimeoutSeconds: 0, cacheTtlSeconds: 0 });
-    const st = { v: 1 as const, browser: 'b', nonce: 'n', codeVerifier: 'v', returnTo: 'https://app/x', redirectUri: 'https://app/cb', createdAt: clock.now() };
-    const a = await sessions.saveLoginState(st, 600);
-    const b = await sessions.saveLoginState(st, 600);
-    assert.notEqual(a, b, 'one record per attempt');
-    assert.deepEqual(await sessions.takeLoginState(a), st);
-    assert.equal(await sessions.takeLoginState(a), undefined, 'replay');
-    clock.advance(600_001);
-    assert.equal(await sessions.takeLoginState(b), undefined, 'expired');
-    await store.close();
-  });
 });

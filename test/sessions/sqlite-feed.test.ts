@@ -111,7 +111,7 @@ describe('sqlite schema migration', () => {
     assert.deepEqual(await s.deleteByIndex('subject', 'sub-hash'), ['k']);
     await s.close();
     const check = new Database(path, { readonly: true });
-    assert.equal(check.pragma('user_version', { simple: true }), 2);
+    assert.equal(check.pragma('user_version', { simple: true }), 3);
     check.close();
   });
 });

@@ -28,31 +28,15 @@ revocationFeedContract('sqlite (two stores on one file)', async () => {
 describe('sqlite store file', () => {
   const t = Date.now();
 
-  it('writes login states at synchronous NORMAL and is back at FULL for sessions afterwards, also when a state write fails', async () => {
-    const store = openSqliteStore(newPath());
-    const level = (): number => (store as unknown as { syncLevel(): number }).syncLevel();
-    try {
-      assert.equal(level(), 2);
-      await store.putState('st', bytes('s'), t + HOUR);
-      assert.equal(level(), 2);
-      assert.ok(await store.takeState('st', t));
-      assert.equal(level(), 2);
-      await assert.rejects(store.putState('st', 'not bytes' as unknown as Uint8Array, Number.NaN));
-      assert.equal(level(), 2);
-    } finally {
-      await store.close();
-    }
-  });
-
   it('keeps its data across a reopen', async () => {
     const path = newPath();
     const a = openSqliteStore(path);
     await a.put('k', bytes('v'), t + HOUR, { subject: 'sub' });
-    await a.putState('st', bytes('s'), t + HOUR);
+    assert.equal(await a.claimOnce('c', t + HOUR, t), true);
     await a.close();
     const b = openSqliteStore(path);
     assert.equal(Buffer.from((await b.get('k', t))!.value).toString(), 'v');
-    assert.equal(Buffer.from((await b.takeState('st', t))!).toString(), 's');
+    assert.equal(await b.claimOnce('c', t + HOUR, t), false);
     assert.deepEqual(await b.deleteByIndex('subject', 'sub'), ['k']);
     await b.close();
   });
@@ -62,7 +46,7 @@ describe('sqlite store file', () => {
     await openSqliteStore(path).close();
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('user_version', { simple: true }), 2);
+    assert.equal(db.pragma('user_version', { simple: true }), 3);
     db.close();
   });
 
@@ -72,9 +56,8 @@ describe('sqlite store file', () => {
     const b = openSqliteStore(path);
     await a.put('k', bytes('from a'), t + HOUR);
     assert.equal(Buffer.from((await b.get('k', t))!.value).toString(), 'from a');
-    await b.putState('st', bytes('s'), t + HOUR);
-    const took = await Promise.all([a.takeState('st', t), b.takeState('st', t)]);
-    assert.equal(took.filter(Boolean).length, 1);
+    const claimed = await Promise.all([a.claimOnce('c', t + HOUR, t), b.claimOnce('c', t + HOUR, t)]);
+    assert.equal(claimed.filter(Boolean).length, 1);
     const lock = await a.lock('refresh', HOUR, t);
     assert.ok(lock);
     assert.equal(await b.lock('refresh', HOUR, t + 1), undefined);
@@ -89,7 +72,7 @@ describe('sqlite store file', () => {
     const s = openSqliteStore(newPath());
     await s.put('s1', bytes('x'), t + 10);
     await s.put('s2', bytes('x'), t + HOUR);
-    await s.putState('st', bytes('x'), t + 10);
+    assert.equal(await s.claimOnce('c', t + 10, t), true);
     assert.ok(await s.lock('l', 10, t));
     assert.equal(await s.sweep(t + 10), 3);
     assert.equal(await s.sweep(t + 10), 0);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { hkdfSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { encryptionKey, indexHash, isWellFormedId, isWellFormedStateId, newSecretId, newStateId, seal, stateStartedBy, storeKey, unseal } from '../../src/sessions/ticket.js';
+import { encryptionKey, indexHash, isWellFormedId, newSecretId, seal, storeKey, unseal } from '../../src/sessions/ticket.js';
 
 describe('ticket ids', () => {
   it('are 43 base64url characters and distinct', () => {
@@ -30,24 +30,6 @@ describe('ticket ids', () => {
     assert.notEqual(indexHash('https://a', 'bc'), indexHash('https://ab', 'c'));
     assert.equal(indexHash('https://a', 'x'), indexHash('https://a', 'x'));
     assert.match(indexHash('i', 'v'), /^[A-Za-z0-9_-]{43}$/);
-  });
-});
-
-describe('login state ids', () => {
-  it('are tagged with the browser that started them; another browser is told apart without a store access', () => {
-    const id = newStateId('browser-a');
-    assert.ok(isWellFormedStateId(id), id);
-    assert.equal(stateStartedBy(id, ['browser-a']), true);
-    assert.equal(stateStartedBy(id, ['browser-x', 'browser-a']), true);
-    assert.equal(stateStartedBy(id, ['browser-b']), false);
-    assert.equal(stateStartedBy(id, []), false);
-    const [base, tag] = id.split('.');
-    assert.equal(stateStartedBy(`${newSecretId()}.${tag}`, ['browser-a']), false, 'a tag does not move to another id');
-    assert.equal(stateStartedBy(base!, ['anyone']), true, 'untagged values (started before tags) are left to the record check');
-    for (const bad of ['', `${base}.`, `${base}.short`, `${base}.${tag}.x`, 'x'.repeat(43) + '.' + '!'.repeat(16)]) {
-      assert.equal(isWellFormedStateId(bad), false, bad);
-      assert.equal(stateStartedBy(bad, ['browser-a']), false, bad);
-    }
   });
 });
 

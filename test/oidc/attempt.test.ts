@@ -1,0 +1,83 @@
+// The sealed login-attempt cookie and where its key comes from: what opens, what does not, and
+// that every process on one store (or with one LOGIN_STATE_SECRET) gets the same key.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { attemptKeySource } from '../../src/oidc/attempt-key.js';
+import { attemptKey, newTag, openAttempt, sealAttempt, tagOfState, type Attempt } from '../../src/oidc/attempt.js';
+import { boundedReturnTo, MAX_RETURN_TO } from '../../src/oidc/login.js';
+import { openSqliteStore } from '../../src/sessions/sqlite.js';
+import { StoreUnavailableError } from '../../src/sessions/store.js';
+
+const key = attemptKey(Buffer.from('k'.repeat(32)));
+const tag = newTag();
+const attempt: Attempt = { v: 1, state: `${'s'.repeat(43)}.${tag}`, nonce: 'n'.repeat(43), codeVerifier: 'v'.repeat(46), returnTo: 'https://app.example.com/x?y=1', redirectUri: 'https://app.example.com/cb', createdAt: 1_765_000_000_000 };
+
+describe('attempt cookie', () => {
+  it('opens what was sealed for its tag, and nothing else', () => {
+    const sealed = sealAttempt(key, tag, attempt);
+    assert.match(sealed, /^[A-Za-z0-9_-]+$/);
+    assert.deepEqual(openAttempt(key, tag, sealed), attempt);
+    assert.notEqual(sealAttempt(key, tag, attempt), sealed, 'a fresh IV every time');
+    assert.equal(openAttempt(key, newTag(), sealed), undefined, 'moved under another tag');
+    assert.equal(openAttempt(attemptKey(Buffer.from('x'.repeat(32))), tag, sealed), undefined, 'another key');
+    for (let i = 0; i < sealed.length; i += 7) {
+      const flipped = sealed.slice(0, i) + (sealed[i] === 'A' ? 'B' : 'A') + sealed.slice(i + 1);
+      assert.equal(openAttempt(key, tag, flipped), undefined, `flipped at ${i}`);
+    }
+    for (const junk of ['', 'x', '!!!', 'A'.repeat(5000), sealed.slice(0, 20)]) assert.equal(openAttempt(key, tag, junk), undefined);
+  });
+
+  it('the state names its cookie tag; anything else names none', () => {
+    assert.equal(tagOfState(attempt.state), tag);
+    for (const bad of ['', 's'.repeat(43), `${'s'.repeat(43)}.short`, `${'s'.repeat(43)}.${tag}.x`, `${'s'.repeat(42)}.${tag}`]) assert.equal(tagOfState(bad), undefined, bad);
+  });
+
+  it('long return URLs are bounded: without the query, else the root', () => {
+    const root = 'https://app.example.com/';
+    assert.equal(boundedReturnTo('https://app.example.com/a?b=1', root), 'https://app.example.com/a?b=1');
+    assert.equal(boundedReturnTo(`https://app.example.com/a?b=${'1'.repeat(MAX_RETURN_TO)}`, root), 'https://app.example.com/a');
+    assert.equal(boundedReturnTo(`https://app.example.com/${'a'.repeat(MAX_RETURN_TO)}`, root), root);
+  });
+});
+
+describe('attempt key source', () => {
+  it('LOGIN_STATE_SECRET: the same key in every process, nothing asked of the store', async () => {
+    const store = { sharedSecret: () => Promise.reject(new Error('not to be called')) };
+    const secret = 'z'.repeat(40);
+    assert.deepEqual(await attemptKeySource(secret, store).get(), await attemptKeySource(secret, store).get());
+    assert.notDeepEqual(await attemptKeySource(secret, store).get(), await attemptKeySource('y'.repeat(40), store).get());
+  });
+
+  it('no secret: processes sharing one SQLite file get one key, created once', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'attempt-key-')), 'data.db');
+    const [a, b] = [openSqliteStore(path), openSqliteStore(path)];
+    try {
+      const [ka, kb] = await Promise.all([attemptKeySource('', a).get(), attemptKeySource('', b).get()]);
+      assert.deepEqual(ka, kb);
+      const c = openSqliteStore(path);
+      assert.deepEqual(await attemptKeySource('', c).get(), ka, 'a restart keeps it');
+      await c.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a store that cannot answer at start-up is asked again by the next login', async () => {
+    let calls = 0;
+    const store = {
+      sharedSecret: async (_name: string, candidate: Uint8Array) => {
+        if (++calls === 1) throw new StoreUnavailableError('down');
+        return candidate;
+      },
+    };
+    const source = attemptKeySource('', store);
+    await assert.rejects(source.get(), StoreUnavailableError);
+    assert.equal((await source.get()).length, 32);
+    assert.equal(calls, 2);
+    await source.get();
+    assert.equal(calls, 2, 'remembered once read');
+  });
+});
