@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { AUTHZ_V3, loadDefinitions, serviceOf } from '../src/judge/grpc.js';
+import { AUTHZ_V3, loadDefinitions, serviceOf } from '../src/judge/grpc/server.js';
 import { parseWorkers } from '../src/workers.js';
 import { send } from './helpers/http-send.js';
 import { startOp, type TestOp } from './helpers/op.js';

@@ -15,7 +15,7 @@ import type { TLSSocket } from 'node:tls';
 import { trustMatcher } from '../net/cidr.js';
 import type { Logger } from '../obs/log.js';
 import type { Allow, Decision } from '../judge/decision.js';
-import { joinHeaders, replyFor } from '../judge/http-map.js';
+import { joinHeaders, replyFor } from '../judge/http/map.js';
 import { configPrefix, underPrefix } from '../judge/match.js';
 import { normalizePath } from '../judge/path.js';
 import type { JudgeRequest } from '../judge/request.js';

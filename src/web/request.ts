@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import type { TrustMatcher } from '../net/cidr.js';
 import type { Deny } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
-import { joinHeaders } from '../judge/http-map.js';
+import { joinHeaders } from '../judge/http/map.js';
 
 /** Builds the JudgeRequest for a web request; `path` is the original target, prefix included. */
 export function judgeRequestOf(req: IncomingMessage & { originalUrl?: string }, trust: TrustMatcher, newId: () => string): JudgeRequest {

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc.js';
+import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc/server.js';
 import { createLogger } from '../../src/obs/log.js';
 
 export type ServerKind = 'judge' | 'baseline-http' | 'baseline-grpc';

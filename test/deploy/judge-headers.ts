@@ -29,7 +29,7 @@ function sources(): { file: string; text: string }[] {
 }
 
 /** Front doors: they translate transports, their header reads are not the judge's. */
-const FRONT_DOOR = (file: string): boolean => file.endsWith('-map.ts') || file === 'src/judge/http.ts' || file === 'src/judge/grpc.ts';
+const FRONT_DOOR = (file: string): boolean => file.startsWith('src/judge/grpc/') || file.startsWith('src/judge/http/');
 
 /** A configuration with every default and the given environment. */
 export function configWith(env: Readonly<Record<string, string>> = {}): Config {

@@ -9,7 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { deny, type Decision } from '../../src/judge/decision.js';
-import { createHttpJudge, type HttpJudge } from '../../src/judge/http.js';
+import { createHttpJudge, type HttpJudge } from '../../src/judge/http/server.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { send } from '../helpers/http-send.js';

@@ -12,7 +12,7 @@ import { startApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { AUTHZ_V2, AUTHZ_V3, HEALTH, loadDefinitions, serviceOf } from '../../src/judge/grpc.js';
+import { AUTHZ_V2, AUTHZ_V3, HEALTH, loadDefinitions, serviceOf } from '../../src/judge/grpc/server.js';
 import { compileStrip } from '../../src/judge/strip.js';
 import { silentLogger, type Logger } from '../../src/obs/log.js';
 import type { Readiness } from '../../src/obs/readiness.js';

@@ -1,7 +1,7 @@
 /** A running HTTP judge with a scriptable fake judge function, and canned decisions, for the front-door tests. */
 import { after } from 'node:test';
 import { deny, type Decision } from '../../src/judge/decision.js';
-import { createHttpJudge, type HttpJudge, type HttpJudgeDeps, type HttpJudgeOptions } from '../../src/judge/http.js';
+import { createHttpJudge, type HttpJudge, type HttpJudgeDeps, type HttpJudgeOptions } from '../../src/judge/http/server.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createLogger } from '../../src/obs/log.js';
 

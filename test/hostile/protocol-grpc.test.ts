@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { ALL_IDENTITY_SPELLINGS, checkRequest, SKIP_REMOVES, startJudge, type Judged } from '../helpers/app.js';
 import { startOp, type TestOp } from '../helpers/op.js';
-import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc.js';
+import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc/server.js';
 import { protoDir } from '../../src/paths.js';
 import { API } from './kit.js';
 

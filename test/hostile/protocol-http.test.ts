@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createIngress } from '../../src/forward/ingress.js';
-import { createHttpJudge } from '../../src/judge/http.js';
+import { createHttpJudge } from '../../src/judge/http/server.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { request } from '../helpers/app.js';
 import { send } from '../helpers/http-send.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deny, type Allow } from '../../src/judge/decision.js';
-import { AUTHZ_V3, SERVER_LOAD_OPTIONS, loadDefinitions, serviceOf } from '../../src/judge/grpc.js';
-import { NO_HTTP_RESPONSE, UNAVAILABLE_RESPONSE, rpcCodeFor, toCheckResponse, toJudgeRequest, type CheckRequestMsg } from '../../src/judge/grpc-map.js';
+import { deny, type Allow } from '../../../src/judge/decision.js';
+import { AUTHZ_V3, SERVER_LOAD_OPTIONS, loadDefinitions, serviceOf } from '../../../src/judge/grpc/server.js';
+import { NO_HTTP_RESPONSE, UNAVAILABLE_RESPONSE, rpcCodeFor, toCheckResponse, toJudgeRequest, type CheckRequestMsg } from '../../../src/judge/grpc/map.js';
 
 const http = (fields: Record<string, unknown>, source?: unknown): CheckRequestMsg =>
   ({ attributes: { source: source ?? null, request: { http: fields } } }) as CheckRequestMsg;
@@ -180,7 +180,7 @@ describe('toCheckResponse', () => {
 
 describe('grpcAddresses', () => {
   it('binds every interface when SERVER_HOSTNAME is empty, with an IPv4 fallback, and brackets IPv6 literals', async () => {
-    const { grpcAddresses } = await import('../../src/judge/grpc.js');
+    const { grpcAddresses } = await import('../../../src/judge/grpc/server.js');
     assert.deepEqual(grpcAddresses('', 9191), ['[::]:9191', '0.0.0.0:9191']);
     assert.deepEqual(grpcAddresses('127.0.0.1', 9191), ['127.0.0.1:9191']);
     assert.deepEqual(grpcAddresses('fd00::1', 1), ['[fd00::1]:1']);

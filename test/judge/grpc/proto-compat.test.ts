@@ -11,10 +11,10 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-import { AUTHZ_V2, AUTHZ_V3, LOAD_OPTIONS, PROTO_FILES, loadDefinitions, serviceOf } from '../../src/judge/grpc.js';
-import { toCheckResponse } from '../../src/judge/grpc-map.js';
-import { deny } from '../../src/judge/decision.js';
-import { projectRoot, protoDir } from '../../src/paths.js';
+import { AUTHZ_V2, AUTHZ_V3, LOAD_OPTIONS, PROTO_FILES, loadDefinitions, serviceOf } from '../../../src/judge/grpc/server.js';
+import { toCheckResponse } from '../../../src/judge/grpc/map.js';
+import { deny } from '../../../src/judge/decision.js';
+import { projectRoot, protoDir } from '../../../src/paths.js';
 
 const XDS_DEPS = join(projectRoot, 'node_modules/@grpc/grpc-js-xds/deps');
 const UPSTREAM_DIRS = ['envoy-api', 'xds', 'protoc-gen-validate', 'googleapis'].map((d) => join(XDS_DEPS, d));

@@ -1,14 +1,14 @@
 /**
  * The gRPC front door: Envoy ext_authz (`envoy.service.auth.v3.Authorization/Check` and the v2 name)
- * and `grpc.health.v1.Health`, loaded from `proto/`. A thin adapter: it converts with `grpc-map.ts`,
+ * and `grpc.health.v1.Health`, loaded from `proto/`. A thin adapter: it converts with `map.ts`,
  * asks the judge, and answers. No policy lives here.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { Logger } from '../obs/log.js';
-import type { Readiness } from '../obs/readiness.js';
-import { protoDir } from '../paths.js';
-import type { Decision } from './decision.js';
+import type { Logger } from '../../obs/log.js';
+import type { Readiness } from '../../obs/readiness.js';
+import { protoDir } from '../../paths.js';
+import type { Decision } from '../decision.js';
 import {
   MALFORMED_RESPONSE,
   NO_HTTP_RESPONSE,
@@ -18,8 +18,8 @@ import {
   type CheckRequestMsg,
   type CheckResponseMsg,
   type GrpcVia,
-} from './grpc-map.js';
-import type { JudgeRequest } from './request.js';
+} from '././map.js';
+import type { JudgeRequest } from '../request.js';
 
 export const AUTHZ_V3 = 'envoy.service.auth.v3.Authorization';
 export const AUTHZ_V2 = 'envoy.service.auth.v2.Authorization';
@@ -45,7 +45,7 @@ export const LOAD_OPTIONS: protoLoader.Options = Object.freeze({
 /**
  * What the server itself loads with: requests decoded without filling in defaults (every absent
  * field of the large `AttributeContext` would become an empty string, list or map on every check;
- * `grpc-map.ts` reads every field as optional anyway). Encoding does not depend on it.
+ * `map.ts` reads every field as optional anyway). Encoding does not depend on it.
  */
 export const SERVER_LOAD_OPTIONS: protoLoader.Options = Object.freeze({ ...LOAD_OPTIONS, defaults: false });
 

@@ -1,8 +1,8 @@
 /**
  * HTTP answers for the judge's decisions (see `replyFor`), in the three conventions the judge port
- * serves (http-map.ts). Allow replies for shared header lists are built once.
+ * serves (map.ts). Allow replies for shared header lists are built once.
  */
-import type { Decision, HeaderPair } from './decision.js';
+import type { Decision, HeaderPair } from '../decision.js';
 
 export type HttpMode = 'verify' | 'forward-auth' | 'http';
 

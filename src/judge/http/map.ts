@@ -8,14 +8,14 @@
  *   http          Envoy `http_service` / Ambassador AuthService: the request itself minus the path
  *                 prefix; allow → 200 (the only status Envoy treats as allow)
  */
-import { pathOf } from '../config/load.js';
-import { readHost } from './host.js';
-import { trustMatcher, type TrustMatcher } from '../net/cidr.js';
-import { TEXT, type HttpMode, type HttpReply } from './http-reply.js';
-import type { JudgeRequest } from './request.js';
-import { candidate, CLEAN } from './strip.js';
+import { pathOf } from '../../config/load.js';
+import { readHost } from '../host.js';
+import { trustMatcher, type TrustMatcher } from '../../net/cidr.js';
+import { TEXT, type HttpMode, type HttpReply } from '././reply.js';
+import type { JudgeRequest } from '../request.js';
+import { candidate, CLEAN } from '../strip.js';
 
-export { replyFor, type HttpMode, type HttpReply } from './http-reply.js';
+export { replyFor, type HttpMode, type HttpReply } from '././reply.js';
 
 export interface HttpMapOptions {
   /** `VERIFY_AUTH_URL`: a path or an absolute URL; only its path is used. */
@@ -135,7 +135,7 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
   const bad = (mode: HttpMode, what: string): Mapped => ({ kind: 'reply', mode, reply: plain(400, `Bad request: ${what}`) });
 
   // Every JudgeRequest below is one object literal with the same keys in the same order (as in
-  // grpc-map.ts), so the judge's code sees one object shape whichever front door built it.
+  // grpc/map.ts), so the judge's code sees one object shape whichever front door built it.
   function map(raw: RawHttpRequest): Mapped {
     // Origin-form is what proxies send; absolute-form is accepted and reduced to its path.
     let target = raw.url ?? '';

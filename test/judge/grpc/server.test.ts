@@ -6,11 +6,11 @@ import { once, type EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { deny, type Decision } from '../../src/judge/decision.js';
-import { AUTHZ_V2, AUTHZ_V3, HEALTH, createGrpcJudge, loadDefinitions, serviceOf, type GrpcJudge } from '../../src/judge/grpc.js';
-import type { JudgeRequest } from '../../src/judge/request.js';
-import { createLogger, silentLogger } from '../../src/obs/log.js';
-import { Readiness } from '../../src/obs/readiness.js';
+import { deny, type Decision } from '../../../src/judge/decision.js';
+import { AUTHZ_V2, AUTHZ_V3, HEALTH, createGrpcJudge, loadDefinitions, serviceOf, type GrpcJudge } from '../../../src/judge/grpc/server.js';
+import type { JudgeRequest } from '../../../src/judge/request.js';
+import { createLogger, silentLogger } from '../../../src/obs/log.js';
+import { Readiness } from '../../../src/obs/readiness.js';
 
 const defs = loadDefinitions();
 const checkV3 = serviceOf(defs, AUTHZ_V3)['Check']!;

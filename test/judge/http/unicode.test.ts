@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { wireValue } from '../../src/judge/http.js';
-import { start } from '../helpers/http-judge.js';
-import { send } from '../helpers/http-send.js';
+import { wireValue } from '../../../src/judge/http/server.js';
+import { start } from '../../helpers/http-judge.js';
+import { send } from '../../helpers/http-send.js';
 
 describe('HTTP front door: identity values beyond ASCII', () => {
   it('sends Unicode user names and groups as UTF-8 bytes instead of failing the check', async () => {

@@ -1,16 +1,16 @@
 /**
  * The HTTP front door on the judge port: Envoy `http_service`, Ambassador AuthService, Traefik
  * ForwardAuth and nginx `auth_request`, on plain `node:http` (this is the hot path; no Express).
- * It only translates (see `http-map.ts`); every decision is the judge's. A judge failure answers
+ * It only translates (see `map.ts`); every decision is the judge's. A judge failure answers
  * 503 (fail closed), never an allow.
  */
-import { listenOn } from '../net/listen.js';
-import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients, type SlowClientLimits } from '../net/slow-clients.js';
+import { listenOn } from '../../net/listen.js';
+import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients, type SlowClientLimits } from '../../net/slow-clients.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '../obs/log.js';
-import type { Decision } from './decision.js';
-import { createHttpMap, replyFor, type HttpReply } from './http-map.js';
-import { requestIds, type JudgeRequest } from './request.js';
+import type { Logger } from '../../obs/log.js';
+import type { Decision } from '../decision.js';
+import { createHttpMap, replyFor, type HttpReply } from '././map.js';
+import { requestIds, type JudgeRequest } from '../request.js';
 
 export interface HttpJudgeOptions {
   /** `VERIFY_AUTH_URL` (path or absolute URL). */

@@ -5,9 +5,9 @@
  * No I/O, no policy. This is the gRPC hot path: constant parts of responses are built once.
  */
 import { randomUUID } from 'node:crypto';
-import type { Decision, HeaderPair } from './decision.js';
-import type { JudgeRequest } from './request.js';
-import { candidate, CLEAN } from './strip.js';
+import type { Decision, HeaderPair } from '../decision.js';
+import type { JudgeRequest } from '../request.js';
+import { candidate, CLEAN } from '../strip.js';
 
 // ---- CheckRequest, as decoded (only what we read; everything may be null/absent) ----
 
