@@ -10,16 +10,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SessionStore } from '../sessions/store.js';
-import { attemptKey } from './attempt.js';
+import { attemptKey, type AttemptKey } from './attempt.js';
 
 /** The store's name for the secret. */
 export const ATTEMPT_SECRET_NAME = 'login-attempt-key';
 
 export interface AttemptKeySource {
   /** The key (resolved at once after the first success); rejects while the store cannot answer. */
-  get(): Promise<Buffer>;
+  get(): Promise<AttemptKey>;
   /** The key when it is already known (no promise to wait for on the hot path), else `undefined`. */
-  ready(): Buffer | undefined;
+  ready(): AttemptKey | undefined;
 }
 
 export function attemptKeySource(secret: string, store: Pick<SessionStore, 'sharedSecret'>): AttemptKeySource {
@@ -28,9 +28,9 @@ export function attemptKeySource(secret: string, store: Pick<SessionStore, 'shar
     const resolved = Promise.resolve(key);
     return { get: () => resolved, ready: () => key };
   }
-  let pending: Promise<Buffer> | undefined;
-  let known: Buffer | undefined;
-  const load = (): Promise<Buffer> => {
+  let pending: Promise<AttemptKey> | undefined;
+  let known: AttemptKey | undefined;
+  const load = (): Promise<AttemptKey> => {
     const p = store.sharedSecret(ATTEMPT_SECRET_NAME, randomBytes(32)).then((bytes) => (known = attemptKey(bytes)));
     // A failure is not remembered: the next caller asks the store again.
     p.catch(() => {

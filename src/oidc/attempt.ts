@@ -1,14 +1,19 @@
 /**
  * A login attempt kept in the browser, not in the store: a stranger's navigation writes nothing on
  * the server. The attempt (state, nonce, PKCE verifier, return URL, redirect URI, creation time)
- * travels in one cookie per attempt, sealed with AES-256-GCM under a key derived (HKDF-SHA256)
+ * travels in one cookie per attempt, encrypted and authenticated under keys derived (HKDF-SHA256)
  * from `LOGIN_STATE_SECRET` or from a random secret kept once in the store (`attempt-key.ts`), so
  * the browser can neither read nor change it; a cookie that does not open is no attempt.
  *
- * Cookie value: base64url(`0x01 || iv (12) || ciphertext || tag (16)`), AAD = the cookie's tag,
- * so a sealed attempt cannot be moved under another cookie name.
+ * Cookie value (version 2): base64url(`0x02 || iv (16) || ciphertext || tag (16)`): AES-256-CTR,
+ * then HMAC-SHA256 (truncated to 16 bytes) over the cookie's tag, version, IV and ciphertext
+ * (encrypt-then-MAC), so a sealed attempt cannot be moved under another cookie name. A login start
+ * is on the hot path of every stranger's navigation: a new cipher per attempt (AES-GCM) cost more
+ * than the rest of the login start, so the counter-mode keystream comes from one long-lived cipher,
+ * in chunks, each block handed out once; the IV in the cookie is where its keystream began.
+ * Version 1 cookies (AES-256-GCM, sealed before an upgrade) still open until they expire.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Attempt {
   readonly v: 1;
@@ -24,9 +29,11 @@ export interface Attempt {
   readonly createdAt: number;
 }
 
-const VERSION = 0x01;
-const IV_BYTES = 12;
+const VERSION = 0x02;
+const IV_BYTES = 16;
 const TAG_BYTES = 16;
+const V1 = 0x01;
+const V1_IV_BYTES = 12;
 /** A cookie tag: 8 base64url characters (48 random bits). */
 const TAG_PATTERN = /^[A-Za-z0-9_-]{8}$/;
 const STATE_PATTERN = /^[A-Za-z0-9_-]{43}\.([A-Za-z0-9_-]{8})$/;
@@ -52,9 +59,81 @@ export class RandomPool {
   }
 }
 
-/** The AES-256 key for attempt cookies, from the secret's bytes (HKDF-SHA256, domain-separated). */
-export function attemptKey(secret: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'oidc-judge login-attempt v1', 'enc', 32));
+/** The keys of attempt cookies: counter-mode encryption, the MAC, and version 1's AES-GCM key. */
+export interface AttemptKey {
+  readonly enc: Buffer;
+  readonly mac: Buffer;
+  readonly v1: Buffer;
+}
+
+/** The attempt-cookie keys from the secret's bytes (HKDF-SHA256, domain-separated). */
+export function attemptKey(secret: Uint8Array): AttemptKey {
+  const derive = (salt: string, info: string): Buffer => Buffer.from(hkdfSync('sha256', secret, salt, info, 32));
+  return Object.freeze({
+    enc: derive('oidc-judge login-attempt v2', 'ctr'),
+    mac: derive('oidc-judge login-attempt v2', 'hmac'),
+    v1: derive('oidc-judge login-attempt v1', 'enc'),
+  });
+}
+
+/** Keystream bytes produced per refill (one cipher call serves ~50 attempts). */
+const CHUNK = 16384;
+const ZEROS = Buffer.alloc(CHUNK);
+
+/**
+ * AES-256-CTR keystream from one cipher, started at a random 128-bit counter: `take(n)` hands out
+ * the next whole blocks covering `n` bytes with the counter they start at (the IV that reproduces
+ * them). Blocks are never handed out twice; the rest of a chunk too short for an attempt is dropped.
+ */
+export class KeyStream {
+  readonly #cipher;
+  readonly #start: Buffer;
+  /** Blocks produced before the current chunk. */
+  #base = 0;
+  #chunk = Buffer.alloc(0);
+  #at = 0;
+
+  constructor(enc: Buffer, start: Buffer = randomBytes(IV_BYTES)) {
+    this.#start = Buffer.from(start);
+    this.#cipher = createCipheriv('aes-256-ctr', enc, this.#start);
+  }
+
+  take(n: number): { iv: Buffer; pad: Buffer } {
+    const bytes = Math.ceil(n / 16) * 16;
+    if (this.#at + bytes > this.#chunk.length) {
+      this.#base += this.#chunk.length / 16;
+      this.#chunk = this.#cipher.update(bytes > CHUNK ? Buffer.alloc(bytes) : ZEROS);
+      this.#at = 0;
+    }
+    const iv = counterPlus(this.#start, this.#base + this.#at / 16);
+    const pad = this.#chunk.subarray(this.#at, this.#at + n);
+    this.#at += bytes;
+    return { iv, pad };
+  }
+}
+
+/** `start + blocks` as 128-bit big-endian counters (wrapping), as AES-CTR increments them. */
+export function counterPlus(start: Buffer, blocks: number): Buffer {
+  const out = Buffer.from(start);
+  let carry = blocks;
+  for (let i = 15; i >= 0 && carry > 0; i--) {
+    const sum = out[i]! + (carry % 256);
+    out[i] = sum & 0xff;
+    carry = Math.floor(carry / 256) + (sum >> 8);
+  }
+  return out;
+}
+
+const streams = new WeakMap<AttemptKey, KeyStream>();
+function streamOf(key: AttemptKey): KeyStream {
+  let s = streams.get(key);
+  if (s === undefined) streams.set(key, (s = new KeyStream(key.enc)));
+  return s;
+}
+
+/** HMAC-SHA256 over tag, version, IV and ciphertext, truncated to `TAG_BYTES`. */
+function macOf(key: AttemptKey, tag: string, body: Buffer): Buffer {
+  return createHmac('sha256', key.mac).update(tag, 'latin1').update(body).digest().subarray(0, TAG_BYTES);
 }
 
 /** A new cookie tag. */
@@ -71,41 +150,51 @@ export function isTag(s: string): boolean {
   return TAG_PATTERN.test(s);
 }
 
-/** Seals an attempt for the cookie of `tag` (`random`: where the IV comes from). */
-export function sealAttempt(key: Buffer, tag: string, attempt: Attempt, random: (n: number) => Buffer = randomBytes): string {
-  const iv = random(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(tag, 'latin1'));
-  const body = cipher.update(JSON.stringify(attempt), 'utf8');
-  cipher.final(); // GCM: no further output
-  const out = Buffer.allocUnsafe(1 + IV_BYTES + body.length + TAG_BYTES);
+/** Seals an attempt for the cookie of `tag` (`stream`: where the keystream comes from; tests inject one). */
+export function sealAttempt(key: AttemptKey, tag: string, attempt: Attempt, stream: KeyStream = streamOf(key)): string {
+  const plain = Buffer.from(JSON.stringify([attempt.state, attempt.nonce, attempt.codeVerifier, attempt.returnTo, attempt.redirectUri, attempt.createdAt]), 'utf8');
+  const { iv, pad } = stream.take(plain.length);
+  const out = Buffer.allocUnsafe(1 + IV_BYTES + plain.length + TAG_BYTES);
   out[0] = VERSION;
   iv.copy(out, 1);
-  body.copy(out, 1 + IV_BYTES);
-  cipher.getAuthTag().copy(out, 1 + IV_BYTES + body.length);
+  const at = 1 + IV_BYTES;
+  for (let i = 0; i < plain.length; i++) out[at + i] = plain[i]! ^ pad[i]!;
+  macOf(key, tag, out.subarray(0, at + plain.length)).copy(out, at + plain.length);
   return out.toString('base64url');
 }
 
 /** Opens the cookie of `tag`: the attempt, or `undefined` when tampered with, foreign, malformed or of an unknown version. Never throws. */
-export function openAttempt(key: Buffer, tag: string, value: string): Attempt | undefined {
+export function openAttempt(key: AttemptKey, tag: string, value: string): Attempt | undefined {
   if (value.length > MAX_SEALED_CHARS || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
   const buf = Buffer.from(value, 'base64url');
-  if (buf.length < 1 + IV_BYTES + TAG_BYTES + 2 || buf[0] !== VERSION) return undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(1, 1 + IV_BYTES));
-    decipher.setAAD(Buffer.from(tag, 'latin1'));
-    decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
-    const json = Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES, buf.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+    if (buf[0] === V1) return openV1(key, tag, buf);
+    if (buf.length < 1 + IV_BYTES + TAG_BYTES + 2 || buf[0] !== VERSION) return undefined;
+    const end = buf.length - TAG_BYTES;
+    if (!timingSafeEqual(macOf(key, tag, buf.subarray(0, end)), buf.subarray(end))) return undefined;
+    const decipher = createDecipheriv('aes-256-ctr', key.enc, buf.subarray(1, 1 + IV_BYTES));
+    const json = Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES, end)), decipher.final()]).toString('utf8');
     return parseAttempt(JSON.parse(json));
   } catch {
     return undefined;
   }
 }
 
+/** A version 1 cookie: AES-256-GCM, `0x01 || iv (12) || ciphertext || tag (16)`, AAD = the cookie's tag, an attempt object. */
+function openV1(key: AttemptKey, tag: string, buf: Buffer): Attempt | undefined {
+  if (buf.length < 1 + V1_IV_BYTES + TAG_BYTES + 2) return undefined;
+  const decipher = createDecipheriv('aes-256-gcm', key.v1, buf.subarray(1, 1 + V1_IV_BYTES));
+  decipher.setAAD(Buffer.from(tag, 'latin1'));
+  decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
+  const json = Buffer.concat([decipher.update(buf.subarray(1 + V1_IV_BYTES, buf.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+  const a = JSON.parse(json) as Record<string, unknown> | null;
+  return a !== null && typeof a === 'object' && a['v'] === 1 ? parseAttempt([a['state'], a['nonce'], a['codeVerifier'], a['returnTo'], a['redirectUri'], a['createdAt']]) : undefined;
+}
+
+/** The attempt a version 2 payload (`[state, nonce, codeVerifier, returnTo, redirectUri, createdAt]`) holds. */
 function parseAttempt(a: unknown): Attempt | undefined {
-  if (typeof a !== 'object' || a === null) return undefined;
-  const r = a as Record<string, unknown>;
-  const strings = ['state', 'nonce', 'codeVerifier', 'returnTo', 'redirectUri'] as const;
-  if (r['v'] !== 1 || typeof r['createdAt'] !== 'number' || !strings.every((k) => typeof r[k] === 'string')) return undefined;
-  return a as Attempt;
+  if (!Array.isArray(a) || a.length !== 6) return undefined;
+  const [state, nonce, codeVerifier, returnTo, redirectUri, createdAt] = a as unknown[];
+  if (typeof createdAt !== 'number' || ![state, nonce, codeVerifier, returnTo, redirectUri].every((x) => typeof x === 'string')) return undefined;
+  return { v: 1, state, nonce, codeVerifier, returnTo, redirectUri, createdAt } as Attempt;
 }

@@ -18,7 +18,7 @@ import { HttpClientError } from '../net/http-client.js';
 import type { Session } from '../sessions/session.js';
 import { claimKey } from '../sessions/ticket.js';
 import { clearCookie } from '../web/cookies.js';
-import { openAttempt, tagOfState, type Attempt } from './attempt.js';
+import { openAttempt, tagOfState, type Attempt, type AttemptKey } from './attempt.js';
 import { absolute, attemptCookieOptions, attemptCookiePrefix, attemptCookies, HTML, NO_STORE, sessionCookies, setSessionCookie, type FlowDeps } from './flow.js';
 import { afterLoginTarget } from './redirects.js';
 
@@ -57,7 +57,7 @@ export function createCallback(deps: FlowDeps): Callback {
     if (stateId === null) return failed(400, 'no-state', 'This sign-in link is incomplete. Please start again from the application.', homepage);
 
     const badState = (): Decision => failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.', homepage);
-    let key: Buffer;
+    let key: AttemptKey;
     try {
       key = await deps.attemptKey.get();
     } catch {
@@ -154,7 +154,7 @@ export function createCallback(deps: FlowDeps): Callback {
   };
 
   /** The attempt `stateId` names, opened from this browser's cookie of its tag; `undefined` when there is none. */
-  function attemptOf(req: JudgeRequest, stateId: string, key: Buffer): Attempt | undefined {
+  function attemptOf(req: JudgeRequest, stateId: string, key: AttemptKey): Attempt | undefined {
     const tag = tagOfState(stateId);
     if (tag === undefined) return undefined;
     for (const c of attemptCookies(config, req)) {

@@ -7,13 +7,13 @@
  * live at once: a start that sees that many reuses the oldest one's name. Exactly one
  * `Set-Cookie` per answer.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { deny, type Decision } from '../judge/decision.js';
 import type { LoginStarter } from '../judge/decide.js';
 import type { JudgeRequest } from '../judge/request.js';
 import { serializeCookie } from '../web/cookies.js';
-import { newTag, openAttempt, RandomPool, sealAttempt, type Attempt } from './attempt.js';
+import { newTag, openAttempt, RandomPool, sealAttempt, type Attempt, type AttemptKey } from './attempt.js';
 import { absolute, attemptCookieOptions, attemptCookiePrefix, attemptCookies, HTML, MAX_ATTEMPT_COOKIES, NO_STORE, requestOrigin, type FlowDeps } from './flow.js';
 import { returnToFromRequest, safeRedirect } from './redirects.js';
 
@@ -83,7 +83,7 @@ export function createLogin(deps: FlowDeps): Login {
   }
 
   /** The cookie tag for a new attempt: a new one, or the oldest pending attempt's when the browser already holds the most. */
-  function tagFor(req: JudgeRequest, key: Buffer): string {
+  function tagFor(req: JudgeRequest, key: AttemptKey): string {
     const pending = attemptCookies(config, req);
     if (pending.length === 0 || new Set(pending.map((c) => c.tag)).size < MAX_ATTEMPT_COOKIES) return newTag(random);
     let oldest = pending[0]!;
@@ -100,6 +100,9 @@ export function createLogin(deps: FlowDeps): Login {
   const fixedRedirectUri = /^https?:\/\//i.test(config.redirectUrl) ? new URL(config.redirectUrl).href : undefined;
   // Max-Age only (no Expires: every browser that speaks SameSite honours Max-Age), so nothing per request but name and value.
   const { maxAgeSeconds, ...cookieAttributes } = cookieOptions;
+  // Everything after the value, serialized (and checked) once: a tag and a sealed value are base64url.
+  const probe = serializeCookie(`${cookiePrefix}AAAAAAAA`, 'x', cookieAttributes, EPOCH);
+  const cookieSuffix = `${probe.slice(probe.indexOf('=x') + 2)}; Max-Age=${maxAgeSeconds}`;
 
   async function begin(req: JudgeRequest, returnTo: string, root: string, extra: LoginExtras = {}): Promise<Decision> {
     const configuration = client.configuration();
@@ -113,7 +116,7 @@ export function createLogin(deps: FlowDeps): Login {
         return deny(503, 'store-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
       }
     }
-    const redirectUri = fixedRedirectUri ?? absolute(config.redirectUrl, req);
+    const redirectUri = originUrls(req).redirectUri;
     const tag = tagFor(req, key);
     // 99 random bytes: the state's secret part, the nonce and the PKCE verifier (RFC 7636: 43+ characters).
     const secrets = random(99).toString('base64url');
@@ -126,26 +129,27 @@ export function createLogin(deps: FlowDeps): Login {
       redirectUri,
       createdAt: clock.now(),
     };
-    const challenge = createHash('sha256').update(attempt.codeVerifier).digest('base64url');
+    const challenge = hash('sha256', attempt.codeVerifier, 'base64url');
     // state, nonce and challenge are base64url (and `.`): nothing to percent-encode.
     const prompt = extra.prompt === undefined ? '' : `&prompt=${encodeURIComponent(extra.prompt)}`;
     const location = `${authorizationPrefix(configuration, redirectUri, req)}&state=${attempt.state}&nonce=${attempt.nonce}&code_challenge=${challenge}${prompt}`;
-    const cookie = `${serializeCookie(cookiePrefix + tag, sealAttempt(key, tag, attempt, random), cookieAttributes, EPOCH)}; Max-Age=${maxAgeSeconds}`;
+    const cookie = `${cookiePrefix}${tag}=${sealAttempt(key, tag, attempt)}${cookieSuffix}`;
     return deny(302, 'login', '', [['location', location], NO_STORE, ['set-cookie', cookie]]);
   }
 
-  /** `absolute('/', req)`, remembered per origin (a URL parse per login start otherwise). */
-  let roots = new Map<string, string>();
-  function rootOf(req: JudgeRequest): string {
+  /** `absolute('/', req)` and the absolute `REDIRECT_URL`, remembered per origin (URL parses per login start otherwise). */
+  let origins = new Map<string, { readonly root: string; readonly redirectUri: string }>();
+  function originUrls(req: JudgeRequest): { readonly root: string; readonly redirectUri: string } {
     const origin = requestOrigin(req);
-    let root = roots.get(origin);
-    if (root === undefined) {
-      root = absolute('/', req);
-      if (roots.size >= PREFIX_CACHE_SIZE) roots = new Map();
-      roots.set(origin, root);
+    let urls = origins.get(origin);
+    if (urls === undefined) {
+      urls = { root: absolute('/', req), redirectUri: fixedRedirectUri ?? absolute(config.redirectUrl, req) };
+      if (origins.size >= PREFIX_CACHE_SIZE) origins = new Map();
+      origins.set(origin, urls);
     }
-    return root;
+    return urls;
   }
+  const rootOf = (req: JudgeRequest): string => originUrls(req).root;
 
   return {
     start(req) {

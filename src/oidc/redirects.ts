@@ -62,7 +62,30 @@ export function afterLoginTarget(afterLoginUrl: string, original: string): strin
 export function returnToFromRequest(req: JudgeRequest, policy: RedirectPolicy, fallback: string): string {
   const scheme = req.scheme.toLowerCase();
   if ((scheme !== 'http' && scheme !== 'https') || !HOST_HEADER.test(req.host) || !req.path.startsWith('/')) return fallback;
-  return safeRedirect(originalUrl(req), `${scheme}://${req.host}`, policy) ?? fallback;
+  return plainReturnTo(scheme, req.host, req.path) ?? safeRedirect(originalUrl(req), `${scheme}://${req.host}`, policy) ?? fallback;
+}
+
+/** A lower-case DNS name whose last label starts with a letter (no IPv4 reading), no punycode, an optional port. */
+const PLAIN_HOST = /^(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*(?::([1-9][0-9]{0,4}))?$/;
+/** A path (one leading `/`) and query of characters the URL parser keeps as they are: no `%`, `\`, quotes, spaces or controls. */
+const PLAIN_TARGET = /^\/(?!\/)[A-Za-z0-9\-._~!$&()*+,;=:@/?]*$/;
+
+/**
+ * The return URL of a login start without parsing, when the request's own URL is already in the
+ * form the parser would give it (a plain host and a plain path without dot segments): then it is
+ * on the request's origin and its path is safe, so `safeRedirect` would answer exactly
+ * `scheme://host/path?query`. `undefined` means "ask `safeRedirect`". A login start is on the path
+ * of every stranger's navigation; the parse and checks cost as much as the rest of it.
+ */
+export function plainReturnTo(scheme: string, host: string, target: string): string | undefined {
+  if (target.length > MAX_REDIRECT_LENGTH || !PLAIN_TARGET.test(target)) return undefined;
+  const q = target.indexOf('?');
+  if ((q < 0 ? target : target.slice(0, q)).includes('/.')) return undefined;
+  const m = PLAIN_HOST.exec(host);
+  if (m === null || host.includes('xn--')) return undefined;
+  const port = m[1];
+  if (port !== undefined && (Number(port) > 65535 || port === (scheme === 'https' ? '443' : '80'))) return undefined;
+  return `${scheme}://${host}${target}`;
 }
 
 /** Why an `allowedHosts` entry can never match, or `undefined` when it is valid (for config validation). */

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { attemptKeySource } from '../../src/oidc/attempt-key.js';
-import { attemptKey, newTag, openAttempt, sealAttempt, tagOfState, type Attempt } from '../../src/oidc/attempt.js';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { attemptKey, counterPlus, KeyStream, newTag, openAttempt, sealAttempt, tagOfState, type Attempt } from '../../src/oidc/attempt.js';
 import { boundedReturnTo, MAX_RETURN_TO } from '../../src/oidc/login.js';
 import { openSqliteStore } from '../../src/sessions/sqlite.js';
 import { StoreUnavailableError } from '../../src/sessions/store.js';
@@ -28,6 +29,42 @@ describe('attempt cookie', () => {
       assert.equal(openAttempt(key, tag, flipped), undefined, `flipped at ${i}`);
     }
     for (const junk of ['', 'x', '!!!', 'A'.repeat(5000), sealed.slice(0, 20)]) assert.equal(openAttempt(key, tag, junk), undefined);
+  });
+
+  it('every attempt gets keystream of its own, across chunks and across the counter wrapping to zero', () => {
+    const nearWrap = Buffer.from('ffffffffffffffffffffffffffffff00', 'hex');
+    const stream = new KeyStream(key.enc, nearWrap);
+    const ivs = new Set<string>();
+    let blocksSeen = 0;
+    for (let i = 0; i < 400; i++) {
+      const a = { ...attempt, returnTo: `https://app.example.com/${'p'.repeat(i % 300)}` };
+      const sealed = sealAttempt(key, tag, a, stream);
+      assert.deepEqual(openAttempt(key, tag, sealed), a, `attempt ${i}`);
+      const iv = Buffer.from(sealed, 'base64url').subarray(1, 17).toString('hex');
+      assert.ok(!ivs.has(iv), `IV reused at attempt ${i}`);
+      ivs.add(iv);
+      blocksSeen += Math.ceil((Buffer.from(sealed, 'base64url').length - 33) / 16);
+    }
+    assert.ok(blocksSeen * 16 > 2 * 16384, 'several keystream chunks were used');
+  });
+
+  it('counters add as 128-bit big-endian numbers, wrapping', () => {
+    for (const [start, n] of [['00000000000000000000000000000000', 1], ['000000000000000000000000000000ff', 1], ['00000000000000000000000000ffffff', 70_000], ['ffffffffffffffffffffffffffffffff', 2], ['0123456789abcdef0123456789abcdef', 2 ** 40 + 12345]] as const) {
+      const want = ((BigInt('0x' + start) + BigInt(n)) % 2n ** 128n).toString(16).padStart(32, '0');
+      assert.equal(counterPlus(Buffer.from(start, 'hex'), n).toString('hex'), want, `${start} + ${n}`);
+    }
+  });
+
+  it('a version 1 cookie (AES-GCM, sealed before an upgrade) still opens; a tampered one does not', () => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key.v1, iv);
+    cipher.setAAD(Buffer.from(tag, 'latin1'));
+    const body = Buffer.concat([cipher.update(JSON.stringify(attempt), 'utf8'), cipher.final()]);
+    const sealed = Buffer.concat([Buffer.from([1]), iv, body, cipher.getAuthTag()]).toString('base64url');
+    assert.deepEqual(openAttempt(key, tag, sealed), attempt);
+    assert.equal(openAttempt(key, newTag(), sealed), undefined, 'moved under another tag');
+    const flipped = sealed.slice(0, 30) + (sealed[30] === 'A' ? 'B' : 'A') + sealed.slice(31);
+    assert.equal(openAttempt(key, tag, flipped), undefined);
   });
 
   it('the state names its cookie tag; anything else names none', () => {
@@ -75,7 +112,7 @@ describe('attempt key source', () => {
     };
     const source = attemptKeySource('', store);
     await assert.rejects(source.get(), StoreUnavailableError);
-    assert.equal((await source.get()).length, 32);
+    assert.equal((await source.get()).enc.length, 32);
     assert.equal(calls, 2);
     await source.get();
     assert.equal(calls, 2, 'remembered once read');

@@ -6,6 +6,7 @@ import {
   allowedHostError,
   MAX_REDIRECT_LENGTH,
   originalUrl,
+  plainReturnTo,
   returnToFromRequest,
   safeRedirect,
   type RedirectPolicy,
@@ -308,6 +309,31 @@ describe('safeRedirect properties', () => {
         if (r !== undefined) assert.equal(new URL(r).origin, ORIGIN);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('the return URL without a parse is exactly what the parse gives, or not taken', () => {
+    const hosts = ['app.example.com', 'APP.example.com', 'app.example.com:8080', 'app.example.com:80', 'app.example.com:443', 'app.example.com:0080', 'app.example.com:99999', '127.0.0.1', '1.2.3', '0x7f.1', 'foo.123', 'foo.0x1f', 'xn--nxasmq6b.com', 'xn--zz.com', 'localhost', 'a-b.c-d', '-a.com', 'a..b', 'a.b.', '[::1]', 'a_b.com'];
+    const paths = ['/', '/a', '/a/b?c=d', '/a/./b', '/a/../b', '/a/.', '/a/%2e%2e/b', '//evil', '/\\evil', "/a?x='y", '/a b', '/a?', '/a?b=/../c', '/.well-known/x', '/a;b=c', '/a:b@c', '/~user', '/a|b', '/a{b}', '/%0d%0a', '/a#b', '/a?x=1&y=2', '/a`b', '/a^b', '/a[b]', '/a"b', '/a<b>'];
+    let taken = 0;
+    for (const scheme of ['http', 'https']) {
+      for (const host of hosts) {
+        for (const path of paths) {
+          const fast = plainReturnTo(scheme, host, path);
+          if (fast === undefined) continue;
+          taken++;
+          assert.equal(fast, safeRedirect(`${scheme}://${host}${path}`, `${scheme}://${host}`, { allowedHosts: [] }), `${scheme}://${host}${path}`);
+        }
+      }
+    }
+    assert.ok(taken > 50, `the fast path serves plain URLs (${taken} taken)`);
+    assert.equal(plainReturnTo('https', 'app.example.com', '/app/data?x=1'), 'https://app.example.com/app/data?x=1');
+    fc.assert(
+      fc.property(fc.constantFrom('http', 'https'), fc.stringMatching(/^[a-z0-9.:-]{1,20}$/), fc.stringMatching(/^\/[ -~]{0,30}$/), (scheme, host, path) => {
+        const fast = plainReturnTo(scheme, host, path);
+        if (fast !== undefined) assert.equal(fast, safeRedirect(`${scheme}://${host}${path}`, `${scheme}://${host}`, { allowedHosts: [] }));
+      }),
+      { numRuns: 3000 },
     );
   });
 });
