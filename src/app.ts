@@ -8,7 +8,7 @@ import { IntrospectionAuthenticator } from './authn/introspection.js';
 import { OpaqueTokenAuthenticator } from './authn/opaque.js';
 import { externalAuthorizer, MAX_RESPONSE_BYTES } from './authz/external.js';
 import { IdTokenAuthenticator } from './authn/id-token.js';
-import type { Authenticator } from './authn/types.js';
+import type { Authenticator } from '././judge/ports.js';
 import { groupsAuthorizer } from './authz/groups.js';
 import { rulesAuthorizer } from './authz/rules.js';
 import type { Authorizer } from './authz/types.js';

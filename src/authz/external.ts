@@ -16,7 +16,7 @@ import type { Identity } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import { loggableUrl, type HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
-import { bearerFrom } from '../authn/types.js';
+import { bearerFrom } from '../judge/ports.js';
 import { ALLOW, type Authorizer, type AuthzOutcome, type Target } from './types.js';
 
 /** Longest deny reason kept from the authorizer's body, in characters. */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Authenticator, AuthnOutcome } from '../../src/authn/types.js';
+import type { Authenticator, AuthnOutcome } from '../../src/judge/ports.js';
 import { rejected } from '../../src/authn/bearer-cache.js';
 import type { Target } from '../../src/authz/types.js';
 import { createJudge } from '../../src/judge/decide.js';

@@ -1,5 +1,5 @@
-import type { Identity } from '../judge/decision.js';
-import type { JudgeRequest } from '../judge/request.js';
+import type { Identity } from '././decision.js';
+import type { JudgeRequest } from '././request.js';
 
 /**
  * What an authenticator says about a request:
