@@ -2,7 +2,7 @@
  * Building blocks shared by skip rules (judge/skip.ts) and route rules (authz/rules.ts): host,
  * method and path matchers compiled once from the configured `RequestMatch`, tested on a `Target`.
  */
-import type { Target } from '../authz/types.js';
+import type { Target } from './ports.js';
 import type { PathMatch, RequestMatch } from '../config/rules.js';
 import { configHost } from './host.js';
 import { normalizePath } from './path.js';

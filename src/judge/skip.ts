@@ -13,7 +13,7 @@
  * Prefix rules live in a segment trie and exact paths in a Map, so a check costs one walk down the
  * path's segments however many rules there are; regexes run only when configured.
  */
-import type { Target } from '../authz/types.js';
+import type { Target } from './ports.js';
 import type { SkipRule } from '../config/rules.js';
 import { pathOf } from '../config/load.js';
 import { configPath, configPrefix, hostTest, methodTest, pathTest, type Test } from './match.js';

@@ -4,7 +4,7 @@
  * back-channel logout, and the routes through which the judge and the web server answer them.
  */
 import { SessionAuthenticator } from '../authn/session.js';
-import type { Target } from '../authz/types.js';
+import type { Target } from '../judge/ports.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { LoginStarter, OwnRoutes } from '../judge/decide.js';
