@@ -13,7 +13,7 @@ import { rulesAuthorizer } from './authz/rules.js';
 import type { Authenticator, Authorizer } from './judge/ports.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/schema.js';
-import { pathOf } from './config/load.js';
+import { pathOf } from './net/url-path.js';
 import { createJudge, type Judge } from './judge/decide.js';
 import { withDeadline } from './judge/deadline.js';
 import { createGrpcJudge } from './judge/grpc/server.js';

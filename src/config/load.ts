@@ -4,6 +4,7 @@
  * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
  */
 import { allowedHostError } from '../oidc/redirects.js';
+import { pathOf } from '../net/url-path.js';
 import { parse as parseYaml } from 'yaml';
 import type { Field } from './field.js';
 import { schema, TEMPLATE_CONTEXT_PREFIX, type Config, type ConfigKey } from './schema.js';
@@ -222,14 +223,4 @@ export function redacted(config: Config): Record<string, unknown> {
   }
   out['templateContext'] = config.templateContext;
   return out;
-}
-
-/** The path part of a URL or path setting: `https://x/authservice/` → `/authservice/`. */
-export function pathOf(urlOrPath: string): string {
-  if (urlOrPath.startsWith('/')) return urlOrPath.split(/[?#]/)[0] ?? '/';
-  try {
-    return new URL(urlOrPath).pathname;
-  } catch {
-    return urlOrPath;
-  }
 }

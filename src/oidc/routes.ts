@@ -10,7 +10,7 @@
  * is a `node:http` route (`backchannel-http.ts`) on the same paths: `backchannelPaths`.
  */
 import type { Target } from '../judge/ports.js';
-import { pathOf } from '../config/load.js';
+import { pathOf } from '../net/url-path.js';
 import { underPrefix } from '../config/schema.js';
 import type { OwnRoutes } from '../judge/decide.js';
 import type { Decision } from '../judge/decision.js';
