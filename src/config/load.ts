@@ -3,7 +3,7 @@
  * (`--config`) → environment → CLI flags. Every problem is collected and reported at once, each
  * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
  */
-import { allowedHostError } from '../oidc/redirects.js';
+import { allowedHostError } from '../net/allowed-hosts.js';
 import { pathOf } from '../net/url-path.js';
 import { parse as parseYaml } from 'yaml';
 import type { Field } from './field.js';

@@ -5,7 +5,7 @@
  * compilation into matchers lives there and in authz/rules.ts.
  */
 import { RE2JS } from 're2js';
-import { configuredDomain, isEmailDomain, parseEmail } from '../authz/email.js';
+import { configuredDomain, isEmailDomain, parseEmail } from '../net/email-address.js';
 import type { PathMatch, RequestMatch } from '../judge/match.js';
 import type { SkipRule } from '../judge/skip.js';
 
