@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, USAGE } from './cli-args.js';
 import { ConfigError, loadConfig, redacted, type Loaded } from './config/load.js';
 import { createLogger } from './obs/log.js';
-import { startApp } from './app.js';
+import { startApp } from './app/start.js';
 import { revokeCommand } from './cli-sessions.js';
 import { availableParallelism } from 'node:os';
 import { runWorkers } from './workers.js';
