@@ -1,6 +1,6 @@
 /**
  * Composition root: the only place that reads `process.env` and `argv`. It turns them into a frozen
- * config, builds everything (src/app.ts), listens, and handles signals.
+ * config, builds everything (src/app/), listens, and handles signals.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs, USAGE } from './cli-args.js';
