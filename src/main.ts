@@ -1,12 +1,12 @@
 /**
  * Composition root: the only place that reads `process.env` and `argv`. It turns them into a frozen
- * config, builds everything (src/app.ts), listens, and handles signals.
+ * config, builds everything (src/app/), listens, and handles signals.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs, USAGE } from './cli-args.js';
 import { ConfigError, loadConfig, redacted, type Loaded } from './config/load.js';
 import { createLogger } from './obs/log.js';
-import { startApp } from './app.js';
+import { startApp } from './app/start.js';
 import { revokeCommand } from './cli-sessions.js';
 import { availableParallelism } from 'node:os';
 import { runWorkers } from './workers.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type App } from '../src/app.js';
+import { startApp, type App } from '../src/app/start.js';
 import { parseArgs } from '../src/cli-args.js';
 import { silentLogger } from '../src/obs/log.js';
 import { sessionOf } from './oidc/backchannel-fixtures.js';

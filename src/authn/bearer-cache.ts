@@ -13,7 +13,8 @@ import { HttpClientError, type HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { audienceIntersects, isLogoutToken, peekJwt, type PeekedJwt } from './jwt-verify.js';
-import { bearerFrom, type AuthnOutcome } from './types.js';
+import { bearerFrom } from '../judge/bearer.js';
+import type { AuthnOutcome } from '../judge/ports.js';
 
 /** The provider's answer about one token. `expSeconds`: the token's `exp`, when the answer says. */
 export type Lookup =

@@ -24,7 +24,7 @@ import type { JudgeRequest } from '../judge/request.js';
 import { BearerLookups, endpointOf, providerBearer, rejected, transportReason, type Lookup, type ProviderBearerScope, type ProviderTokenDeps } from './bearer-cache.js';
 import { groupsFrom, userIdFrom } from './jwt-verify.js';
 import { bearerScope, jsonObject, lookupsFor, type OpaqueConfig } from './opaque.js';
-import { NOT_MINE, type AuthnOutcome, type Authenticator } from './types.js';
+import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export type IntrospectionConfig = OpaqueConfig &
   Pick<

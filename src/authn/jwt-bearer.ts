@@ -10,7 +10,8 @@ import type { Logger } from '../obs/log.js';
 import type { IssuerKeys } from '../oidc/issuers.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { audienceIntersects, authorizedPartyProblem, groupsFrom, peekJwt, safeAlgorithms, userIdFrom, verifyJwt, type PeekedJwt } from './jwt-verify.js';
-import { NOT_MINE, bearerFrom, type AuthnOutcome, type Authenticator } from './types.js';
+import { bearerFrom } from '../judge/bearer.js';
+import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export interface JwtBearerSpec {
   /** `access_token` or `id_token`. */

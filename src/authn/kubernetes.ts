@@ -27,7 +27,8 @@ import type { KubeResponse } from '../kube/client.js';
 import type { Logger } from '../obs/log.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { peekJwt, type PeekedJwt } from './jwt-verify.js';
-import { NOT_MINE, bearerFrom, type AuthnOutcome, type Authenticator } from './types.js';
+import { bearerFrom } from '../judge/bearer.js';
+import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
 const SA_PREFIX = 'system:serviceaccount:';

@@ -28,7 +28,7 @@ import {
   type ProviderTokenDeps,
 } from './bearer-cache.js';
 import { groupsFrom, userIdFrom } from './jwt-verify.js';
-import { NOT_MINE, type AuthnOutcome, type Authenticator } from './types.js';
+import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export type OpaqueConfig = Pick<
   Config,

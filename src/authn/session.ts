@@ -15,7 +15,8 @@ import type { Session } from '../sessions/session.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { isWellFormedId } from '../sessions/ticket.js';
 import { cookieValues } from '../web/cookies.js';
-import { bearerFrom, NOT_MINE, type Authenticator, type AuthnOutcome } from './types.js';
+import { bearerFrom } from '../judge/bearer.js';
+import { NOT_MINE, type Authenticator, type AuthnOutcome } from '../judge/ports.js';
 
 export interface SessionAuthnConfig {
   readonly authHeader: string;

@@ -16,8 +16,8 @@ import type { Identity } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import { loggableUrl, type HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
-import { bearerFrom } from '../authn/types.js';
-import { ALLOW, type Authorizer, type AuthzOutcome, type Target } from './types.js';
+import { bearerFrom } from '../judge/bearer.js';
+import { ALLOW, type Authorizer, type AuthzOutcome, type Target } from '../judge/ports.js';
 
 /** Longest deny reason kept from the authorizer's body, in characters. */
 export const MAX_REASON_LENGTH = 1000;

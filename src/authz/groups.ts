@@ -4,7 +4,7 @@
  * an empty list denies everyone.
  */
 import type { Identity } from '../judge/decision.js';
-import { ALLOW, type Authorizer, type AuthzOutcome } from './types.js';
+import { ALLOW, type Authorizer, type AuthzOutcome } from '../judge/ports.js';
 
 export const WILDCARD = '*';
 

@@ -27,7 +27,7 @@ import { caseMatters, configPath, configPrefix, hostMethodTest, pathFit, type Pa
 import { claimedMethods } from '../judge/method-override.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';
 import { emailConditions, type EmailPolicy } from './email.js';
-import { ALLOW, type Authorizer, type AuthzOutcome, type Reading, type Target } from './types.js';
+import { ALLOW, type Authorizer, type AuthzOutcome, type Reading, type Target } from '../judge/ports.js';
 
 type IdTest = (id: Identity) => boolean;
 

@@ -3,7 +3,8 @@
  * (`--config`) → environment → CLI flags. Every problem is collected and reported at once, each
  * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
  */
-import { allowedHostError } from '../oidc/redirects.js';
+import { allowedHostError } from '../net/allowed-hosts.js';
+import { pathOf } from '../net/url-path.js';
 import { parse as parseYaml } from 'yaml';
 import type { Field } from './field.js';
 import { schema, TEMPLATE_CONTEXT_PREFIX, type Config, type ConfigKey } from './schema.js';
@@ -222,14 +223,4 @@ export function redacted(config: Config): Record<string, unknown> {
   }
   out['templateContext'] = config.templateContext;
   return out;
-}
-
-/** The path part of a URL or path setting: `https://x/authservice/` → `/authservice/`. */
-export function pathOf(urlOrPath: string): string {
-  if (urlOrPath.startsWith('/')) return urlOrPath.split(/[?#]/)[0] ?? '/';
-  try {
-    return new URL(urlOrPath).pathname;
-  } catch {
-    return urlOrPath;
-  }
 }

@@ -1,28 +1,13 @@
 /**
  * Shapes of the structured settings (skip rules and route rules) and their validation.
  * They come from the YAML config file (`skipRules:`, `authzRules:`) or as JSON in
- * `SKIP_RULES` / `AUTHZ_RULES`. Compilation into matchers lives in judge/skip.ts and authz/rules.ts.
+ * `SKIP_RULES` / `AUTHZ_RULES`. The match shapes are the core's (judge/match.ts, judge/skip.ts);
+ * compilation into matchers lives there and in authz/rules.ts.
  */
 import { RE2JS } from 're2js';
-import { configuredDomain, isEmailDomain, parseEmail } from '../authz/email.js';
-
-export type PathMatch =
-  | { readonly prefix: string }
-  | { readonly exact: string }
-  | { readonly regex: string };
-
-export interface RequestMatch {
-  /** Exact host (`app.example.com`) or a wildcard suffix (`*.example.com`); case-insensitive, port ignored. */
-  readonly host?: string;
-  /** Upper-case methods; absent = every method. */
-  readonly methods?: readonly string[];
-  readonly path?: PathMatch;
-}
-
-export interface SkipRule extends RequestMatch {
-  /** Matches CORS preflights only: OPTIONS with `Origin` and `Access-Control-Request-Method`. */
-  readonly preflight?: boolean;
-}
+import { configuredDomain, isEmailDomain, parseEmail } from '../net/email-address.js';
+import type { PathMatch, RequestMatch } from '../judge/match.js';
+import type { SkipRule } from '../judge/skip.js';
 
 export interface AllowSpec {
   /** Any authenticated user. */

@@ -7,17 +7,13 @@ import { RE2JS } from 're2js';
 import { bool, int, section, list, oneOf, port, str, structured, url, type Field, type FieldValue } from './field.js';
 import { invalidCidrs } from '../net/cidr.js';
 import { parseAuthzRules, parseSkipRules } from './rules.js';
+import type { UserIdTransformer } from '../judge/userid-transform.js';
 
 /** Joins the service prefix and a relative path: `/authservice/` + `verify` → `/authservice/verify`. */
 export function underPrefix(prefix: string, rel: string): string {
   return (prefix.endsWith('/') ? prefix : prefix + '/') + rel;
 }
 const prefixed = (rel: string) => (c: Readonly<Record<string, unknown>>) => underPrefix(String(c['authserviceUrlPrefix']), rel);
-
-export interface UserIdTransformer {
-  readonly matches: string;
-  readonly replaces: string;
-}
 
 function parseTransformers(v: unknown, at: string, errs: string[]): UserIdTransformer[] {
   if (!Array.isArray(v)) {

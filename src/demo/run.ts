@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApp, type App } from '../app.js';
+import { startApp, type App } from '../app/start.js';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../obs/log.js';
 import { startDevProvider, type DevProvider } from './provider.js';

@@ -9,7 +9,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { Transform, type Duplex } from 'node:stream';
-import { wireValue } from '../judge/http/server.js';
+import { wireValue } from '../net/wire.js';
 import type { Logger } from '../obs/log.js';
 import { clientResponseHeaders, upgradeProtocols, upstreamRequestHeaders, type HeaderEdits } from './hop.js';
 import { parseVia, viaAgent } from './proxy-via.js';

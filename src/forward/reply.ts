@@ -7,7 +7,7 @@ import { STATUS_CODES, validateHeaderName, validateHeaderValue, type ServerRespo
 import type { Duplex } from 'node:stream';
 import type { HeaderPair } from '../judge/decision.js';
 import type { HttpReply } from '../judge/http/map.js';
-import { wireValue } from '../judge/http/server.js';
+import { wireValue } from '../net/wire.js';
 
 export type { HttpReply };
 

@@ -3,8 +3,7 @@
  * named steps — host check → skip rules → authenticators → authorizers → allow. It owns no listener and reads no
  * environment; stores and providers are reached only through the ports it is given.
  */
-import type { Authenticator } from '../authn/types.js';
-import type { Authorizer, Target } from '../authz/types.js';
+import type { Authenticator, Authorizer, Target } from './ports.js';
 import { deny, type Allow, type Decision, type HeaderPair, type Identity } from './decision.js';
 import type { IdentityHeaders } from './identity-headers.js';
 import type { JudgeRequest } from './request.js';

@@ -6,10 +6,9 @@
  * separator, a control character or edge whitespace is dropped, and a user id that cannot travel
  * as it is refuses the allow. All lists are built once at start-up.
  */
-import type { UserIdTransformer } from '../config/schema.js';
 import type { HeaderPair, Identity } from './decision.js';
 import { spellings } from './strip.js';
-import { compileUserIdTransformers } from './userid-transform.js';
+import { compileUserIdTransformers, type UserIdTransformer } from './userid-transform.js';
 
 export { spellings };
 

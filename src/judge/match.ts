@@ -2,11 +2,25 @@
  * Building blocks shared by skip rules (judge/skip.ts) and route rules (authz/rules.ts): host,
  * method and path matchers compiled once from the configured `RequestMatch`, tested on a `Target`.
  */
-import type { Target } from '../authz/types.js';
-import type { PathMatch, RequestMatch } from '../config/rules.js';
+import type { Target } from './ports.js';
 import { configHost } from './host.js';
 import { normalizePath } from './path.js';
 import { fullMatch } from './regex.js';
+
+/** A configured path condition (`skipRules:` and `authzRules:` in config/rules.ts). */
+export type PathMatch =
+  | { readonly prefix: string }
+  | { readonly exact: string }
+  | { readonly regex: string };
+
+/** The host, method and path conditions a skip or route rule names; absent parts match everything. */
+export interface RequestMatch {
+  /** Exact host (`app.example.com`) or a wildcard suffix (`*.example.com`); case-insensitive, port ignored. */
+  readonly host?: string;
+  /** Upper-case methods; absent = every method. */
+  readonly methods?: readonly string[];
+  readonly path?: PathMatch;
+}
 
 export type Test = (t: Target) => boolean;
 

@@ -5,7 +5,7 @@
  * as a GET alone: skip rules limited to some methods never match it, and access rules judge it
  * under every method it claims.
  */
-import type { Target } from '../authz/types.js';
+import type { Target } from './ports.js';
 import type { JudgeRequest } from './request.js';
 
 const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];

@@ -13,12 +13,17 @@
  * Prefix rules live in a segment trie and exact paths in a Map, so a check costs one walk down the
  * path's segments however many rules there are; regexes run only when configured.
  */
-import type { Target } from '../authz/types.js';
-import type { SkipRule } from '../config/rules.js';
-import { pathOf } from '../config/load.js';
-import { configPath, configPrefix, hostTest, methodTest, pathTest, type Test } from './match.js';
+import type { Target } from './ports.js';
+import { pathOf } from '../net/url-path.js';
+import { configPath, configPrefix, hostTest, methodTest, pathTest, type RequestMatch, type Test } from './match.js';
 import { overridesMethod } from './method-override.js';
 import type { JudgeRequest } from './request.js';
+
+/** One `skipRules:` entry (validated in config/rules.ts). */
+export interface SkipRule extends RequestMatch {
+  /** Matches CORS preflights only: OPTIONS with `Origin` and `Access-Control-Request-Method`. */
+  readonly preflight?: boolean;
+}
 
 export interface SkipOptions {
   /** `AUTHSERVICE_URL_PREFIX`: a path or an absolute URL; its path is always skipped. */

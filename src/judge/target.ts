@@ -5,7 +5,7 @@
  * `otherReadings`, and the literal host when it differs). A plain request costs what it did before
  * the readings existed: one object, the shared empty list of readings.
  */
-import type { Reading, Target } from '../authz/types.js';
+import type { Reading, Target } from './ports.js';
 import { plainHostname, readHost, targetAuthority } from './host.js';
 import { NO_READINGS, normalizePath, otherReadings } from './path.js';
 import type { JudgeRequest } from './request.js';

@@ -4,7 +4,12 @@
  * `$name`, `${name}`, `$$`); the rest are skipped; no match leaves the id unchanged. RE2 semantics.
  */
 import { RE2JS } from 're2js';
-import type { UserIdTransformer } from '../config/schema.js';
+
+/** One `USERID_TRANSFORMERS` entry: an RE2 pattern and its replacement template. */
+export interface UserIdTransformer {
+  readonly matches: string;
+  readonly replaces: string;
+}
 
 type Compiled = { readonly re: RE2JS; readonly replaces: string };
 

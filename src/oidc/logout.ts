@@ -10,7 +10,7 @@
  * session is deleted even if revocation fails.
  */
 import * as oidc from 'openid-client';
-import { bearerFrom } from '../authn/types.js';
+import { bearerFrom } from '../judge/bearer.js';
 import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import type { Session } from '../sessions/session.js';

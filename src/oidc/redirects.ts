@@ -8,6 +8,7 @@
  * caller falls back to its default page.
  */
 import type { JudgeRequest } from '../judge/request.js';
+import { hostAllowed } from '../net/allowed-hosts.js';
 
 /** Targets longer than this are refused outright. */
 export const MAX_REDIRECT_LENGTH = 4096;
@@ -16,7 +17,7 @@ export interface RedirectPolicy {
   /**
    * Hosts besides the request's own that redirects may go to: exact `host[:port]` (without a port:
    * the scheme's default port), or `*.example.com[:port]` for subdomains only (not the apex).
-   * Entries that are not valid hosts never match (see `allowedHostError`).
+   * Entries that are not valid hosts never match (see net/allowed-hosts.ts `allowedHostError`).
    */
   readonly allowedHosts: readonly string[];
 }
@@ -88,11 +89,6 @@ export function plainReturnTo(scheme: string, host: string, target: string): str
   return `${scheme}://${host}${target}`;
 }
 
-/** Why an `allowedHosts` entry can never match, or `undefined` when it is valid (for config validation). */
-export function allowedHostError(entry: string): string | undefined {
-  return compileEntry(entry) === undefined ? `"${entry}" is not a host[:port] or *.domain[:port]` : undefined;
-}
-
 // ── checking ──────────────────────────────────────────────────────────────────────────────
 
 /** A Host header we build an origin from: reg-name / IP-literal characters and a port, nothing that ends or escapes the authority. */
@@ -129,7 +125,7 @@ function check(target: string, requestOrigin: string, policy: RedirectPolicy): s
   if (url.username !== '' || url.password !== '') return undefined;
   if (url.origin !== base.origin) {
     if (url.protocol === 'http:' && base.protocol !== 'http:') return undefined;
-    if (!hostAllowed(url, policy)) return undefined;
+    if (!hostAllowed(url, policy.allowedHosts)) return undefined;
   }
   if (!pathIsSafe(url.pathname)) return undefined;
   const result = url.href;
@@ -176,59 +172,6 @@ function pathIsSafe(pathname: string): boolean {
     p = next;
   }
   return false; // still decoding after four rounds: nobody legitimate encodes that deep
-}
-
-// ── allowed hosts ─────────────────────────────────────────────────────────────────────────
-
-interface HostRule {
-  /** Exact hostname, or the suffix (`.example.com`) a subdomain must end with. */
-  readonly name: string;
-  readonly wildcard: boolean;
-  /** '' = the target scheme's default port. */
-  readonly port: string;
-}
-
-const compiled = new WeakMap<readonly string[], readonly HostRule[]>();
-
-function rules(policy: RedirectPolicy): readonly HostRule[] {
-  let r = compiled.get(policy.allowedHosts);
-  if (r === undefined) {
-    r = policy.allowedHosts.map(compileEntry).filter((x): x is HostRule => x !== undefined);
-    compiled.set(policy.allowedHosts, r);
-  }
-  return r;
-}
-
-/** `host[:port]` or `*.host[:port]`, normalized the way URLs are (lower case, punycode); `undefined` when invalid. */
-function compileEntry(entry: string): HostRule | undefined {
-  if (typeof entry !== 'string') return undefined;
-  const wildcard = entry.startsWith('*.');
-  const host = wildcard ? entry.slice(2) : entry;
-  if (host === '' || /[\s/?#@\\%*]/.test(host) || hasControl(host)) return undefined;
-  let u: URL;
-  try {
-    u = new URL(`https://${host}`);
-  } catch {
-    return undefined;
-  }
-  if (u.hostname === '' || u.hostname.endsWith('.') || u.pathname !== '/' || u.search !== '' || u.hash !== '') return undefined;
-  const explicitPort = /:(\d+)$/.exec(host)?.[1];
-  const port = explicitPort === undefined ? '' : String(Number(explicitPort));
-  if (wildcard && (u.hostname.startsWith('[') || /^[\d.]+$/.test(u.hostname))) return undefined; // no subdomains of an IP address
-  return { name: wildcard ? '.' + u.hostname : u.hostname, wildcard, port };
-}
-
-function defaultPort(protocol: string): string {
-  return protocol === 'https:' ? '443' : '80';
-}
-
-function hostAllowed(url: URL, policy: RedirectPolicy): boolean {
-  const port = url.port || defaultPort(url.protocol);
-  for (const rule of rules(policy)) {
-    if ((rule.port || defaultPort(url.protocol)) !== port) continue;
-    if (rule.wildcard ? url.hostname.length > rule.name.length && url.hostname.endsWith(rule.name) : url.hostname === rule.name) return true;
-  }
-  return false;
 }
 
 // ── query helpers ─────────────────────────────────────────────────────────────────────────

@@ -9,8 +9,8 @@
  * `POST <prefix>/oidc/backchannel-logout` needs the request body, which checks do not carry, so it
  * is a `node:http` route (`backchannel-http.ts`) on the same paths: `backchannelPaths`.
  */
-import type { Target } from '../authz/types.js';
-import { pathOf } from '../config/load.js';
+import type { Target } from '../judge/ports.js';
+import { pathOf } from '../net/url-path.js';
 import { underPrefix } from '../config/schema.js';
 import type { OwnRoutes } from '../judge/decide.js';
 import type { Decision } from '../judge/decision.js';

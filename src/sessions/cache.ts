@@ -9,7 +9,7 @@
  */
 import type { Revocation } from './feed.js';
 import type { Session } from './session.js';
-import type { SessionIndex } from './store.js';
+import type { SessionIndex } from './session-index.js';
 
 export interface CacheEntry {
   readonly session: Session;

@@ -8,7 +8,7 @@
  * every process (`sqlite-feed.ts`) — and a subscriber that may have missed messages (a
  * reconnect, a pruned log) is told to `reset`: forget everything cached.
  */
-import type { SessionIndex } from './store.js';
+import type { SessionIndex } from './session-index.js';
 
 /** What ended: every session with an index value (hash, as in `SessionIndex`), or one session by its store key. */
 export interface Revocation {

@@ -11,7 +11,7 @@
  * (PXAT) is set as well, so Redis cleans up by itself. Every script touches exactly one key, so
  * they run unchanged on Redis Cluster.
  */
-import type { SessionIndex } from './store.js';
+import type { SessionIndex } from './session-index.js';
 
 const FORMAT = 0x01;
 const HEAD = 9;

@@ -23,7 +23,8 @@ import type { RevocationFeed, RevocationFeedOptions } from './feed.js';
 import { createClient, createSubscriberClient, type Client, type RedisAddress, type RedisStoreOptions } from './redis-client.js';
 import { RedisRevocationFeed } from './redis-feed.js';
 import { decodeSession, encodeSession, expiryBytes, SCRIPTS, type ScriptName } from './redis-format.js';
-import { StoreUnavailableError, type SessionIndex, type SessionStore, type StoreLock, type StoredRecord } from './store.js';
+import { StoreUnavailableError, type SessionStore, type StoreLock, type StoredRecord } from './store.js';
+import type { SessionIndex } from './session-index.js';
 
 export type { RedisAddress, RedisStoreOptions } from './redis-client.js';
 

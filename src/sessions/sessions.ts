@@ -10,7 +10,8 @@
 import type { Clock } from '../clock.js';
 import { SessionCache, type CacheEntry } from './cache.js';
 import type { Revocation, RevocationFeed, RevocationListener } from './feed.js';
-import type { SessionIndex, SessionStore } from './store.js';
+import type { SessionStore } from './store.js';
+import type { SessionIndex } from './session-index.js';
 import { parseSession, type Session } from './session.js';
 import { indexHash, isWellFormedId, newSecretId, seal, storeKey, unseal } from './ticket.js';
 

@@ -12,7 +12,8 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RevocationFeed, RevocationFeedOptions } from './feed.js';
 import { SqliteRevocationFeed } from './sqlite-feed.js';
-import { StoreUnavailableError, type SessionIndex, type SessionStore, type StoreLock, type StoredRecord } from './store.js';
+import { StoreUnavailableError, type SessionStore, type StoreLock, type StoredRecord } from './store.js';
+import type { SessionIndex } from './session-index.js';
 
 export interface SqliteStoreOptions {
   /** How long a statement waits for another process's write lock. Default 5000 ms. */

@@ -10,14 +10,7 @@
  */
 
 import type { RevocationFeed, RevocationFeedOptions } from './feed.js';
-
-/** What a session is indexed by, for back-channel logout and admin revocation (hashes, not raw values). */
-export interface SessionIndex {
-  /** Hash of `iss` + `sub`. */
-  readonly subject?: string;
-  /** Hash of `iss` + `sid`. */
-  readonly sid?: string;
-}
+import type { SessionIndex } from './session-index.js';
 
 export interface StoredRecord {
   readonly value: Uint8Array;

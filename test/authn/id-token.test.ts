@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { exportSPKI, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import { IdTokenAuthenticator, type IdTokenConfig } from '../../src/authn/id-token.js';
-import type { AuthnOutcome } from '../../src/authn/types.js';
+import type { AuthnOutcome } from '../../src/judge/ports.js';
 import { ManualClock } from '../../src/clock.js';
 import { HttpClient } from '../../src/net/http-client.js';
 import { IssuerRegistry, type IssuerKeys, type IssuerStatus } from '../../src/oidc/issuers.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { IntrospectionAuthenticator, clientAuthentication, identityFromIntrospection, policyProblem, type IntrospectionConfig } from '../../src/authn/introspection.js';
-import type { AuthnOutcome } from '../../src/authn/types.js';
+import type { AuthnOutcome } from '../../src/judge/ports.js';
 import { ManualClock } from '../../src/clock.js';
 import { HttpClient } from '../../src/net/http-client.js';
 import { Discovery } from '../../src/oidc/discovery.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApp } from '../../src/app.js';
+import { startApp } from '../../src/app/start.js';
 import { accessToken, AUDIENCE, request, startJudge, testConfig, type Judged } from '../helpers/app.js';
 import { capturingLogger } from '../helpers/bearer.js';
 import { startKubeApi, type KubeApi } from '../helpers/kube-api.js';

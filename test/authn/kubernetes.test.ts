@@ -2,7 +2,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { KubernetesAuthenticator, type KubernetesAuthnOptions } from '../../src/authn/kubernetes.js';
-import type { AuthnOutcome } from '../../src/authn/types.js';
+import type { AuthnOutcome } from '../../src/judge/ports.js';
 import { ManualClock } from '../../src/clock.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { loadKubeCredentials } from '../../src/kube/credentials.js';

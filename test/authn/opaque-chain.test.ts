@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Authenticator, AuthnOutcome } from '../../src/authn/types.js';
+import type { Authenticator, AuthnOutcome, Target } from '../../src/judge/ports.js';
 import { rejected } from '../../src/authn/bearer-cache.js';
-import type { Target } from '../../src/authz/types.js';
 import { createJudge } from '../../src/judge/decide.js';
 import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
 import { createResponses } from '../../src/judge/responses.js';

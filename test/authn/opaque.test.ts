@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { OpaqueTokenAuthenticator, normalizeUserinfo, type OpaqueConfig } from '../../src/authn/opaque.js';
-import type { AuthnOutcome } from '../../src/authn/types.js';
+import type { AuthnOutcome } from '../../src/judge/ports.js';
 import { ManualClock } from '../../src/clock.js';
 import { HttpClient } from '../../src/net/http-client.js';
 import { Discovery } from '../../src/oidc/discovery.js';

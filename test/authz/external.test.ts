@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { externalAuthorizer, externalAuthzBody, MAX_REASON_LENGTH, MAX_RESPONSE_BYTES, portOf, rfc3339, unverifiedClaims } from '../../src/authz/external.js';
-import type { Authorizer, AuthzOutcome } from '../../src/authz/types.js';
+import type { Authorizer, AuthzOutcome } from '../../src/judge/ports.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Identity } from '../../src/judge/decision.js';
 import { targetOf } from '../../src/judge/target.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { groupsAuthorizer } from '../../src/authz/groups.js';
-import type { Target } from '../../src/authz/types.js';
+import type { Target } from '../../src/judge/ports.js';
 import type { Identity } from '../../src/judge/decision.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rulesAuthorizer } from '../../src/authz/rules.js';
-import type { Authorizer, AuthzOutcome } from '../../src/authz/types.js';
+import type { Authorizer, AuthzOutcome } from '../../src/judge/ports.js';
 import type { AuthzRule } from '../../src/config/rules.js';
 import type { Identity } from '../../src/judge/decision.js';
 import { requestTest } from '../../src/judge/match.js';

@@ -12,7 +12,7 @@ import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildCore } from '../../src/app.js';
+import { buildCore } from '../../src/app/core.js';
 import { loadConfig } from '../../src/config/load.js';
 import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc/server.js';
 import { toCheckResponse, toJudgeRequest, type CheckRequestMsg } from '../../src/judge/grpc/map.js';

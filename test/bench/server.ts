@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startApp } from '../../src/app.js';
+import { startApp } from '../../src/app/start.js';
 import { loadConfig } from '../../src/config/load.js';
 import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc/server.js';
 import { createLogger } from '../../src/obs/log.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig, pathOf, redacted } from '../../src/config/load.js';
+import { loadConfig, redacted } from '../../src/config/load.js';
+import { pathOf } from '../../src/net/url-path.js';
 import { base, noFiles, problems } from '../helpers/config.js';
 
 const load = (env: Record<string, string>, more: Partial<Parameters<typeof loadConfig>[0]> = {}) =>

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App } from '../../src/app/start.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { testConfig, untilReady } from '../helpers/app.js';
 import { send } from '../helpers/http-send.js';

@@ -6,9 +6,9 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after } from 'node:test';
-import type { Authenticator } from '../../src/authn/types.js';
-import { NOT_MINE } from '../../src/authn/types.js';
-import type { Authorizer } from '../../src/authz/types.js';
+import type { Authenticator } from '../../src/judge/ports.js';
+import { NOT_MINE } from '../../src/judge/ports.js';
+import type { Authorizer } from '../../src/judge/ports.js';
 import { createIngress, type Ingress, type IngressDeps } from '../../src/forward/ingress.js';
 import { createJudge, type Judge } from '../../src/judge/decide.js';
 import { deny, type Decision } from '../../src/judge/decision.js';

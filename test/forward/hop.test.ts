@@ -10,7 +10,7 @@ import {
   type HeaderEdits,
 } from '../../src/forward/hop.js';
 import { upstreamPath } from '../../src/forward/proxy.js';
-import { wireValue } from '../../src/judge/http/server.js';
+import { wireValue } from '../../src/net/wire.js';
 
 const edits = (over: Partial<HeaderEdits> = {}): HeaderEdits => ({
   set: [],

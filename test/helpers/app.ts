@@ -8,7 +8,7 @@ import { join } from 'node:path';
  */
 import * as grpc from '@grpc/grpc-js';
 import type { JWTPayload } from 'jose';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App } from '../../src/app/start.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';

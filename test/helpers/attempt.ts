@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { openAttempt, type Attempt } from '../../src/oidc/attempt.js';
-import type { BrowserLogin } from '../../src/oidc/assemble.js';
+import type { BrowserLogin } from '../../src/app/browser-login.js';
 
 /** The attempt sealed in a login start's `Set-Cookie` (exactly one expected). */
 export async function attemptFromSetCookie(browser: Pick<BrowserLogin, 'attemptKey'>, setCookie: string | string[] | undefined): Promise<Attempt> {

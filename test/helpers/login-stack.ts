@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page, Response } from 'playwright-core';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App } from '../../src/app/start.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config/schema.js';
 import { startDevProvider, type BackchannelRecord, type DevProvider, type DevTtl, type TokenRequestRecord } from '../../src/demo/provider.js';

@@ -5,7 +5,7 @@
  * lines; the test reads them to learn pids, ports and which worker answered.
  *   node workers-fixture.js app|broken '{"env":{…},"options":{…}}'
  */
-import { startApp } from '../../src/app.js';
+import { startApp } from '../../src/app/start.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/obs/log.js';
 import { runWorkers, type WorkerOptions } from '../../src/workers.js';

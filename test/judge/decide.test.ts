@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Authenticator, AuthnOutcome } from '../../src/authn/types.js';
-import type { Authorizer, Target } from '../../src/authz/types.js';
+import type { Authenticator, AuthnOutcome, Authorizer, Target } from '../../src/judge/ports.js';
 import { createJudge, type JudgeDeps } from '../../src/judge/decide.js';
 import type { Identity } from '../../src/judge/decision.js';
 import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Target } from '../../src/authz/types.js';
+import type { Target } from '../../src/judge/ports.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createJudge } from '../../src/judge/decide.js';
 import type { Allow, Decision, Identity } from '../../src/judge/decision.js';

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SkipRule } from '../../src/config/rules.js';
 import { normalizePath } from '../../src/judge/path.js';
 import { targetOf } from '../../src/judge/target.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { judgeRequest } from '../helpers/request.js';
-import { compileSkipRules, type SkipOptions } from '../../src/judge/skip.js';
+import { compileSkipRules, type SkipOptions, type SkipRule } from '../../src/judge/skip.js';
 
 const req = judgeRequest;
 

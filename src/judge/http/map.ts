@@ -8,7 +8,7 @@
  *   http          Envoy `http_service` / Ambassador AuthService: the request itself minus the path
  *                 prefix; allow → 200 (the only status Envoy treats as allow)
  */
-import { pathOf } from '../../config/load.js';
+import { pathOf } from '../../net/url-path.js';
 import { readHost } from '../host.js';
 import { trustMatcher, type TrustMatcher } from '../../net/cidr.js';
 import { TEXT, type HttpMode, type HttpReply } from '././reply.js';

@@ -6,6 +6,7 @@
  */
 import { listenOn } from '../../net/listen.js';
 import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients, type SlowClientLimits } from '../../net/slow-clients.js';
+import { wireValue } from '../../net/wire.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../obs/log.js';
 import type { Decision } from '../decision.js';
@@ -58,15 +59,6 @@ export const DEFAULT_MAX_HEADER_SIZE = 131_072;
 const UNAVAILABLE: HttpReply = { status: 503, headers: [['content-type', 'text/plain; charset=utf-8']], body: 'Service unavailable' };
 /** Distinct untrusted peers remembered for warning once each. */
 const WARNED_LIMIT = 1024;
-
-/**
- * Node writes header strings as Latin-1; identity values (user names, groups) are Unicode, so
- * non-ASCII values go out as their UTF-8 bytes, which is what upstream applications decode.
- */
-export function wireValue(v: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[^\x00-\x7f]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v;
-}
 
 /** A reply's headers as node writes them, with `content-length` when a body may follow. */
 function flatHeaders(reply: HttpReply, bodyAllowed: boolean): string[] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { wireValue } from '../../../src/judge/http/server.js';
+import { wireValue } from '../../../src/net/wire.js';
 import { start } from '../../helpers/http-judge.js';
 import { send } from '../../helpers/http-send.js';
 

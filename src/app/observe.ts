@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
 import type { Judge } from '../judge/decide.js';
 import type { Decision } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
-import { decisionLog } from './decision-log.js';
-import type { Logger } from './log.js';
-import type { Metrics } from './metrics.js';
+import { decisionLog } from '../obs/decision-log.js';
+import type { Logger } from '../obs/log.js';
+import type { Metrics } from '../obs/metrics.js';
 
 function outcomeOf(d: Decision): string {
   if (d.kind === 'allow') return d.reason === 'skip' ? 'skip' : 'allow';

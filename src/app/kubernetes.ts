@@ -10,8 +10,8 @@ import { KubernetesAuthenticator, type KubernetesAuthnConfig, type KubernetesAut
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../obs/log.js';
-import { KubeClient } from './client.js';
-import { DEFAULT_SERVICE_ACCOUNT_DIR, loadKubeCredentials, type LoadKubeOptions } from './credentials.js';
+import { KubeClient } from '../kube/client.js';
+import { DEFAULT_SERVICE_ACCOUNT_DIR, loadKubeCredentials, type LoadKubeOptions } from '../kube/credentials.js';
 
 export type KubernetesSetupConfig = KubernetesAuthnConfig & Pick<Config, 'kubeconfig' | 'kubernetesServiceHost' | 'kubernetesServicePort'>;
 

@@ -4,7 +4,7 @@
  * back-channel logout, and the routes through which the judge and the web server answer them.
  */
 import { SessionAuthenticator } from '../authn/session.js';
-import type { Target } from '../authz/types.js';
+import type { Target } from '../judge/ports.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { LoginStarter, OwnRoutes } from '../judge/decide.js';
@@ -13,19 +13,19 @@ import type { JudgeRequest } from '../judge/request.js';
 import type { HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
 import type { Sessions } from '../sessions/sessions.js';
-import { attemptKeySource, type AttemptKeySource } from './attempt-key.js';
-import { createBackchannelLogout, type BackchannelLogout } from './backchannel.js';
-import { backchannelRoute, type HttpRoute } from './backchannel-http.js';
-import { createCallback } from './callback.js';
-import { OidcClient } from './client.js';
-import type { Discovery } from './discovery.js';
-import type { IssuerKeys } from './issuers.js';
-import type { FlowDeps, FlowPages } from './flow.js';
-import { createLogin } from './login.js';
-import { createLogout, createSessionEnder } from './logout.js';
-import { Refresher } from './refresh.js';
-import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from './routes.js';
-import { createSwitchAccount } from './switch-account.js';
+import { attemptKeySource, type AttemptKeySource } from '../oidc/attempt-key.js';
+import { createBackchannelLogout, type BackchannelLogout } from '../oidc/backchannel.js';
+import { backchannelRoute, type HttpRoute } from '../oidc/backchannel-http.js';
+import { createCallback } from '../oidc/callback.js';
+import { OidcClient } from '../oidc/client.js';
+import type { Discovery } from '../oidc/discovery.js';
+import type { IssuerKeys } from '../oidc/issuers.js';
+import type { FlowDeps, FlowPages } from '../oidc/flow.js';
+import { createLogin } from '../oidc/login.js';
+import { createLogout, createSessionEnder } from '../oidc/logout.js';
+import { Refresher } from '../oidc/refresh.js';
+import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from '../oidc/routes.js';
+import { createSwitchAccount } from '../oidc/switch-account.js';
 
 export interface BrowserLogin {
   readonly client: OidcClient;

@@ -5,7 +5,7 @@ import type { Decision } from '../../src/judge/decision.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createLogger } from '../../src/obs/log.js';
 import { createMetrics } from '../../src/obs/metrics.js';
-import { observe } from '../../src/obs/observe.js';
+import { observe } from '../../src/app/observe.js';
 
 const req: JudgeRequest = {
   method: 'GET',

@@ -1,0 +1,120 @@
+/**
+ * Builds the decision core from a frozen config: issuers, sessions, pages, the browser login, the
+ * authenticators and authorizers (plugins.ts), the judge with its deadline and its operations
+ * wrapper (observe.ts). No listener: startApp (start.ts) and the benchmarks put it behind ports.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import { withDeadline } from '../judge/deadline.js';
+import { createJudge, type Judge } from '../judge/decide.js';
+import { compileIdentityHeaders } from '../judge/identity-headers.js';
+import { createResponses } from '../judge/responses.js';
+import { compileSkipRules } from '../judge/skip.js';
+import { stripFor } from '../judge/strip.js';
+import { targetOf } from '../judge/target.js';
+import { HttpClient } from '../net/http-client.js';
+import { pathOf } from '../net/url-path.js';
+import type { Logger } from '../obs/log.js';
+import { createMetrics, type Metrics } from '../obs/metrics.js';
+import { Readiness } from '../obs/readiness.js';
+import { IssuerRegistry } from '../oidc/issuers.js';
+import { templatesDir } from '../paths.js';
+import { openSessionStore } from '../sessions/open.js';
+import { Sessions } from '../sessions/sessions.js';
+import type { SessionStore } from '../sessions/store.js';
+import { createPages, themeUrl } from '../web/pages.js';
+import { assembleBrowserLogin, type BrowserLogin } from './browser-login.js';
+import { caPem } from './ca.js';
+import { observe } from './observe.js';
+import { authenticators, authorizers, type Closers } from './plugins.js';
+
+export interface AppDeps {
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  /** A store to use instead of the configured one (tests). */
+  readonly store?: SessionStore;
+}
+
+export interface Core {
+  readonly judge: Judge;
+  readonly issuers: IssuerRegistry;
+  readonly readiness: Readiness;
+  readonly metrics: Metrics;
+  readonly sessions: Sessions;
+  readonly browser: BrowserLogin;
+  readonly pages: ReturnType<typeof createPages>;
+  /** Stops background work (discovery retries, key refreshes, sweeps), closes provider connections and the store. */
+  close(): Promise<void>;
+}
+
+export function buildCore(config: Config, deps: AppDeps): Core {
+  const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? createMetrics();
+  const readiness = new Readiness();
+  const ca = caPem(config);
+  const http = new HttpClient({ ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });
+  const issuers = new IssuerRegistry(config, { http, clock, log: deps.log, metrics });
+  readiness.set(false, 'OIDC discovery has not succeeded yet');
+  issuers.primary.once('ready', () => readiness.set(true));
+  const store = deps.store ?? openSessionStore(config, (p: string) => readFileSync(p, 'utf8'));
+  const sessions = new Sessions(store, clock, {
+    idleTimeoutSeconds: config.sessionIdleTimeout,
+    cacheTtlSeconds: config.sessionCacheTtl,
+    // Sessions ended in another process (logout, back-channel logout, revocation) leave this one's cache at once.
+    feed: store.revocationFeed({ onProblem: (what) => deps.log.warn(`session revocations: ${what}`) }),
+    onFeedError: (e) => deps.log.warn({ err: { name: e.name } }, 'could not tell other processes that sessions ended; their caches expire within SESSION_CACHE_TTL'),
+  });
+  sessions.listen();
+  const pages = createPages({
+    templateDirs: [join(templatesDir, 'default'), ...config.templatePath],
+    context: {
+      ProviderURL: config.oidcProvider,
+      ClientName: config.clientName,
+      ThemeURL: themeUrl(pathOf(config.authserviceUrlPrefix), config.themesUrl, config.theme),
+      Frontend: config.templateContext,
+    },
+    prefixPath: pathOf(config.authserviceUrlPrefix),
+    homepageUrl: config.homepageUrl,
+  });
+  const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, sessions, pages, clock, log: deps.log });
+  const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount });
+  const closers: Closers = [];
+  const strip = stripFor(config);
+  const judge = createJudge({
+    ownRoutes: browser.judgeRoutes,
+    login: browser.login,
+    // oidc-authservice signed a refused user out; by default the session stays (the 403 page offers another account).
+    ...(config.revokeSessionOnForbidden ? { onForbidden: browser.onForbidden } : {}),
+    targetOf,
+    skip: compileSkipRules(config),
+    authenticators: authenticators(config, issuers, clock, deps.log, browser, closers),
+    authorizers: authorizers(config, clock, deps.log, closers),
+    identityHeaders: compileIdentityHeaders({ ...config, alsoRemove: strip.spellings }),
+    strip,
+    authHeader: config.authHeader,
+    responses,
+  });
+  const bounded = withDeadline(judge, config.checkTimeout, responses);
+  const sweep = setInterval(() => void store.sweep(clock.now()).catch(() => undefined), 60_000);
+  sweep.unref();
+  return {
+    judge: observe(bounded, deps.log, metrics, config.logDecisions),
+    issuers,
+    readiness,
+    metrics,
+    sessions,
+    browser,
+    pages,
+    async close() {
+      clearInterval(sweep);
+      issuers.stop();
+      http.close();
+      for (const c of closers) c();
+      await sessions.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Starts the service from a frozen config: the decision core (core.ts) behind its listeners — the
+ * gRPC and HTTP front doors, the health/metrics port, the web server (pages, callback, logout) and,
+ * when configured, the ingress forwarder — and stops them in order. The CLI and the tests use it.
+ */
+import cluster from 'node:cluster';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { createIngress } from '../forward/ingress.js';
+import { createGrpcJudge } from '../judge/grpc/server.js';
+import { createHttpJudge } from '../judge/http/server.js';
+import { stripFor } from '../judge/strip.js';
+import { targetOf } from '../judge/target.js';
+import { listenOn } from '../net/listen.js';
+import { limitSlowClients } from '../net/slow-clients.js';
+import { pathOf } from '../net/url-path.js';
+import { adminRoute } from '../obs/admin.js';
+import { workerMetrics } from '../obs/cluster-metrics.js';
+import { createHealthServer } from '../obs/health.js';
+import { withRoute } from '../oidc/backchannel-http.js';
+import { templatesDir } from '../paths.js';
+import { createWebApp } from '../web/app.js';
+import { buildCore, type AppDeps, type Core } from './core.js';
+
+export interface App extends Core {
+  /** Bound ports; `ingress` is 0 when the forwarder is off. */
+  readonly ports: { readonly http: number; readonly grpc: number; readonly health: number; readonly web: number; readonly ingress: number };
+  /** Unready, stop accepting, drain in-flight checks (up to DRAIN_TIMEOUT), stop background work. */
+  stop(): Promise<void>;
+}
+
+export async function startApp(config: Config, deps: AppDeps): Promise<App> {
+  const core = buildCore(config, deps);
+  const host = config.serverHostname;
+  // Slowloris: every HTTP/1 listener cuts a client that drips its request (408).
+  const slowClients = { headersMs: config.httpHeadersTimeout * 1000, requestMs: config.httpRequestTimeout * 1000 };
+  const grpc = createGrpcJudge({ judge: core.judge, readiness: core.readiness, log: deps.log, maxReceiveBytes: config.grpcMaxReceiveBytes });
+  const http = createHttpJudge({
+    judge: core.judge,
+    log: deps.log,
+    routes: core.browser.judgeBackchannelRoute,
+    options: {
+      verifyPath: config.verifyAuthUrl,
+      forwardAuthPath: config.forwardAuthUrl,
+      checkPathPrefix: config.httpCheckPathPrefix,
+      trustedProxies: config.trustedProxies,
+      slowClients,
+      maxHeaderSize: config.httpMaxHeaderBytes,
+    },
+  });
+  // In a cluster worker (`--workers`), `/metrics` answers for the whole group, merged by the primary.
+  const groupMetrics = cluster.isWorker ? workerMetrics(core.metrics.registry) : undefined;
+  const health = createHealthServer(
+    core.readiness,
+    core.metrics,
+    adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }),
+    groupMetrics?.text,
+    slowClients,
+  );
+  const prefixPath = pathOf(config.authserviceUrlPrefix);
+  const web = createWebApp({
+    pages: core.pages,
+    themesDir: join(templatesDir, 'themes'),
+    prefixPath,
+    own: async (req) => core.browser.webRoutes(req, targetOf(req)),
+    log: deps.log,
+    trustedProxies: config.trustedProxies,
+    formActions: [new URL(config.oidcProvider).origin],
+  });
+  // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
+  const webHandler = withRoute(core.browser.webBackchannelRoute, web.app);
+  const webServer = createServer(webHandler);
+  limitSlowClients(webServer, slowClients);
+  const ingress =
+    config.ingressPort === 0
+      ? undefined
+      : createIngress({
+          judge: core.judge,
+          upstream: config.ingressUpstream,
+          web: webHandler,
+          prefixPath,
+          stripCookies: stripFor(config).cookies.names,
+          stripCookiePrefixes: stripFor(config).cookies.prefixes,
+          trustedProxies: config.trustedProxies,
+          timeouts: { headersMs: slowClients.headersMs },
+          log: deps.log,
+        });
+  const ports = {
+    health: await health.listen(host, config.readinessProbePort),
+    http: await http.listen(host, config.serverPort),
+    grpc: await grpc.listen(host, config.grpcPort),
+    web: await listenOn(webServer, host, config.webServerPort),
+    ingress: ingress ? await ingress.listen(host, config.ingressPort) : 0,
+  };
+  core.issuers.start();
+  deps.log.info({ ports }, 'listening');
+  return {
+    ...core,
+    ports,
+    async stop() {
+      core.readiness.set(false, 'shutting down');
+      const drainMs = config.drainTimeout * 1000;
+      const webClosed = new Promise<void>((resolve) => {
+        // A slow or stuck client of the pages must not hold the shutdown past DRAIN_TIMEOUT.
+        const force = setTimeout(() => webServer.closeAllConnections(), drainMs);
+        webServer.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        webServer.closeIdleConnections();
+      });
+      await Promise.all([grpc.shutdown(drainMs), http.close(drainMs), ingress?.close(drainMs), webClosed]);
+      await core.close();
+      await health.close();
+      groupMetrics?.close();
+    },
+  };
+}
