@@ -18,7 +18,7 @@ import {
   type CheckRequestMsg,
   type CheckResponseMsg,
   type GrpcVia,
-} from '././map.js';
+} from './map.js';
 import type { JudgeRequest } from '../request.js';
 
 export const AUTHZ_V3 = 'envoy.service.auth.v3.Authorization';

@@ -10,7 +10,7 @@ import { wireValue } from '../../net/wire.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../obs/log.js';
 import type { Decision } from '../decision.js';
-import { createHttpMap, replyFor, type HttpReply } from '././map.js';
+import { createHttpMap, replyFor, type HttpReply } from './map.js';
 import { requestIds, type JudgeRequest } from '../request.js';
 
 export interface HttpJudgeOptions {
