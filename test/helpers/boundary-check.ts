@@ -20,7 +20,9 @@ export function glob(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-export const matches = (file: string, patterns: readonly string[]): boolean => patterns.some((p) => glob(p).test(file));
+const compiled = new Map<string, RegExp>();
+export const matches = (file: string, patterns: readonly string[]): boolean =>
+  patterns.some((p) => (compiled.get(p) ?? compiled.set(p, glob(p)).get(p)!).test(file));
 
 /**
  * One boundary: files matching `from` (minus `fromExcept`) may not import `forbid` (minus `forbidExcept`), or may import

@@ -15,9 +15,21 @@ export interface Views {
 /** A `/` after one of these words starts a regular expression, not a division. */
 const REGEX_AFTER_WORD = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'instanceof', 'yield', 'await']);
 
-const blank = (s: string): string => s.replace(/[^\n]/g, ' ');
+const SPACES = /\s+/y;
+const WORD = /[\w$]+/y;
 
+const blank = (s: string): string => (s.includes('\n') ? s.replace(/[^\n]/g, ' ') : ' '.repeat(s.length));
+
+const seen = new Map<string, Views>();
+
+/** The views of a source (computed once per text: the boundary test reads each file for imports and for `process.env`). */
 export function views(text: string): Views {
+  let v = seen.get(text);
+  if (v === undefined) seen.set(text, (v = scan(text)));
+  return v;
+}
+
+function scan(text: string): Views {
   const code: string[] = [];
   const skel: string[] = [];
   const keep = (s: string): void => void (code.push(s), skel.push(s));
@@ -50,14 +62,16 @@ export function views(text: string): Views {
     if (c === '/' && d === '/') {
       const end = text.indexOf('\n', i);
       const j = end < 0 ? n : end;
-      code.push(blank(text.slice(i, j)));
-      skel.push(blank(text.slice(i, j)));
+      const gap = blank(text.slice(i, j));
+      code.push(gap);
+      skel.push(gap);
       i = j;
     } else if (c === '/' && d === '*') {
       const end = text.indexOf('*/', i + 2);
       const j = end < 0 ? n : end + 2;
-      code.push(blank(text.slice(i, j)));
-      skel.push(blank(text.slice(i, j)));
+      const gap = blank(text.slice(i, j));
+      code.push(gap);
+      skel.push(gap);
       i = j;
     } else if (c === "'" || c === '"') {
       let j = i + 1;
@@ -91,12 +105,14 @@ export function views(text: string): Views {
       keep('/');
       i = j + 1;
       last = 'regex';
-    } else if (/\s/.test(c)) {
-      keep(c);
-      i++;
+    } else if (c === ' ' || c === '\n' || c === '\t' || c === '\r') {
+      SPACES.lastIndex = i;
+      SPACES.test(text);
+      keep(text.slice(i, SPACES.lastIndex));
+      i = SPACES.lastIndex;
     } else {
-      const word = /^[\w$]+/.exec(text.slice(i, i + 256));
-      const tok = word ? word[0] : c;
+      WORD.lastIndex = i;
+      const tok = WORD.test(text) ? text.slice(i, WORD.lastIndex) : c;
       if (c === '{') depth++;
       else if (c === '}') depth--;
       keep(tok);
