@@ -15,6 +15,7 @@ import type { Authorizer } from './authz/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { pathOf } from './config/load.js';
+import { codeOf } from './errors.js';
 import { createJudge, type Judge } from './judge/decide.js';
 import { withDeadline } from './judge/deadline.js';
 import { createGrpcJudge } from '././judge/grpc/server.js';
@@ -143,7 +144,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     cacheTtlSeconds: config.sessionCacheTtl,
     // Sessions ended in another process (logout, back-channel logout, revocation) leave this one's cache at once.
     feed: store.revocationFeed({ onProblem: (what) => deps.log.warn(`session revocations: ${what}`) }),
-    onFeedError: (e) => deps.log.warn({ err: { name: e.name } }, 'could not tell other processes that sessions ended; their caches expire within SESSION_CACHE_TTL'),
+    onFeedError: (e) => deps.log.warn({ err: { name: e.name, code: codeOf(e) } }, 'could not tell other processes that sessions ended; their caches expire within SESSION_CACHE_TTL'),
   });
   sessions.listen();
   const pages = createPages({

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, USAGE } from './cli-args.js';
 import { ConfigError, loadConfig, redacted, type Loaded } from './config/load.js';
+import { codeOf } from './errors.js';
 import { createLogger } from './obs/log.js';
 import { startApp } from './app.js';
 import { revokeCommand } from './cli-sessions.js';
@@ -63,7 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     app = await startApp(loaded.config, { log });
   } catch (e) {
-    log.fatal({ err: { message: (e as Error).message } }, 'cannot start');
+    log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start');
     return 1;
   }
   return new Promise<number>((resolve) => {

@@ -5,7 +5,7 @@
  * increment (`Metrics.countCheck`) and one directly built log line (see `decision-log.ts`).
  */
 import { performance } from 'node:perf_hooks';
-import { loggedReason } from '../errors.js';
+import { codeOf, loggedReason } from '../errors.js';
 import type { Judge } from '../judge/decide.js';
 import type { Decision } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
@@ -37,7 +37,7 @@ export function observe(judge: Judge, log: Logger, metrics: Metrics, logDecision
     try {
       d = await judge(req);
     } catch (err) {
-      log.error({ requestId: req.requestId, via: req.via, err: { message: (err as Error).message, name: (err as Error).name } }, 'check failed');
+      log.error({ requestId: req.requestId, via: req.via, err: { message: (err as Error).message, name: (err as Error).name, code: codeOf(err) } }, 'check failed');
       metrics.countCheck('error', '503', '', req.via);
       throw err;
     }

@@ -11,6 +11,7 @@
  */
 import * as oidc from 'openid-client';
 import { bearerFrom } from '../authn/types.js';
+import { codeOf } from '../errors.js';
 import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import type { Session } from '../sessions/session.js';
@@ -53,7 +54,7 @@ export function createSessionEnder(deps: Pick<FlowDeps, 'client' | 'sessions' | 
       try {
         await oidc.tokenRevocation(configuration, token, { token_type_hint: hint });
       } catch (e) {
-        log.warn({ err: { name: (e as Error).name, hint } }, 'token revocation failed; the session is deleted anyway');
+        log.warn({ err: { name: (e as Error).name, code: codeOf(e), hint } }, 'token revocation failed; the session is deleted anyway');
       }
     }
   }
