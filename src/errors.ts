@@ -35,10 +35,10 @@ const S = 'UNAVAILABLE';
 /** Every deny reason: the `reason` of a `Deny`, and of the decision log line. */
 export const DENY_REASONS = {
   'bad-host': { http: { 400: P }, body: ['json'], meaning: 'The Host (or :authority) cannot be read as one host name; refused before anything else.' },
-  'no-credentials': { http: { 401: U }, body: ['page:unauthenticated', 'json'], meaning: 'No credential was presented and no login flow applies (an API client, or no browser login configured).' },
+  'no-credentials': { http: { 401: U }, body: ['page:unauthenticated', 'json'], meaning: 'No credential was presented and the caller cannot be sent to sign in (an API call, a proxy that passes only statuses, or no login flow).' },
   'invalid-token': { http: { 401: U }, body: ['json'], meaning: 'A bearer token was presented and refused; `WWW-Authenticate` carries `error="invalid_token"` and why.' },
   forbidden: { http: { 403: P }, body: ['page:forbidden', 'json'], meaning: 'Authenticated, but an authorizer (groups, rules, external) said no; the page shows its reason.' },
-  'authz-error': { http: { 403: P }, body: ['json'], meaning: 'Authenticated, but an authorizer could not decide (e.g. the external authorizer failed).' },
+  'authz-error': { http: { 403: P }, body: ['json'], meaning: 'Authenticated, but an authorizer could not decide (e.g. the external authorizer failed or answered 5xx).' },
   unavailable: {
     http: { 503: S },
     body: ['page:unavailable', 'json'],
