@@ -7,6 +7,7 @@ import { createResponses } from '../../src/judge/responses.js';
 import { createLogger } from '../../src/obs/log.js';
 import { createMetrics } from '../../src/obs/metrics.js';
 import { observe } from '../../src/obs/observe.js';
+import { StoreUnavailableError } from '../../src/sessions/store.js';
 
 const req: JudgeRequest = {
   method: 'GET',
@@ -60,6 +61,17 @@ describe('decision log and metrics', () => {
     const line = JSON.parse(lines[0]!);
     assert.equal(line.reason, 'unavailable:session: session store: StoreUnavailableError');
     assert.equal(line.outcome, 'unavailable');
+  });
+
+  it('logs a failed check with the error\'s catalogue code', async () => {
+    const lines: string[] = [];
+    const log = createLogger('INFO', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    const judge = observe(async () => Promise.reject(new StoreUnavailableError('redis unavailable: down')), log, createMetrics(false), true);
+    await assert.rejects(judge(req), StoreUnavailableError);
+    const line = JSON.parse(lines[0]!);
+    assert.equal(line.msg, 'check failed');
+    assert.equal(line.err.name, 'StoreUnavailableError');
+    assert.equal(line.err.code, 'store-unavailable');
   });
 
   it('stays quiet with LOG_DECISIONS=false but still counts', async () => {
