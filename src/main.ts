@@ -76,7 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       app.stop().then(
         () => resolve(0),
         (e: unknown) => {
-          log.error({ err: { message: (e as Error).message } }, 'unclean shutdown');
+          log.error({ err: { code: codeOf(e), message: (e as Error).message } }, 'unclean shutdown');
           resolve(1);
         },
       );
@@ -98,7 +98,7 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
       process.stderr.write(`oidc-judge ${command}: ${e.message}\n`);
       return 2;
     }
-    log.fatal({ err: { message: (e as Error).message } }, 'cannot start the forwarders');
+    log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start the forwarders');
     return 1;
   }
   log.info({ listeners: handle.forwarders.listeners.map((l) => ({ name: l.name, mode: l.mode, address: l.address })) }, 'forwarding');

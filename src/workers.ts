@@ -91,7 +91,7 @@ async function runWorker(startOne: (log: Logger) => Promise<Stoppable>, log: Log
       service.stop().then(
         () => resolve(0),
         (e: unknown) => {
-          log.error({ err: { message: (e as Error).message } }, 'unclean worker shutdown');
+          log.error({ err: { code: codeOf(e), message: (e as Error).message } }, 'unclean worker shutdown');
           resolve(1);
         },
       );
