@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../src/config/load.js';
@@ -40,6 +40,14 @@ describe('error and deny code catalogue', () => {
     const text = readme().replace(/^\| `logout-no-session` \|.*\n/m, '');
     assert.ok(!documentedCodes(text).has('logout-no-session'));
     assert.ok(documentedCodes(text).has('logout-unavailable'));
+  });
+
+  it('names only what exists: every deny reason and error code is used in src/', () => {
+    const sources = readdirSync(join(projectRoot, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && f !== 'errors.ts' && f !== 'errors-docs.ts')
+      .map((f) => readFileSync(join(projectRoot, 'src', f), 'utf8'))
+      .join('\n');
+    for (const code of [...Object.keys(DENY_REASONS), ...Object.keys(ERROR_CODES)]) assert.ok(sources.includes(`'${code}'`), `code ${code} is used nowhere in src/`);
   });
 
   it('gives each status of a deny reason the gRPC code the gRPC front door sends with it', () => {
