@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, USAGE } from './cli-args.js';
 import { ConfigError, loadConfig, redacted, type Loaded } from './config/load.js';
+import { codeOf } from './errors.js';
 import { createLogger } from './obs/log.js';
 import { startApp } from './app/start.js';
 import { revokeCommand } from './cli-sessions.js';
@@ -63,7 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     app = await startApp(loaded.config, { log });
   } catch (e) {
-    log.fatal({ err: { message: (e as Error).message } }, 'cannot start');
+    log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start');
     return 1;
   }
   return new Promise<number>((resolve) => {
@@ -75,7 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       app.stop().then(
         () => resolve(0),
         (e: unknown) => {
-          log.error({ err: { message: (e as Error).message } }, 'unclean shutdown');
+          log.error({ err: { code: codeOf(e), message: (e as Error).message } }, 'unclean shutdown');
           resolve(1);
         },
       );
@@ -97,7 +98,7 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
       process.stderr.write(`oidc-judge ${command}: ${e.message}\n`);
       return 2;
     }
-    log.fatal({ err: { message: (e as Error).message } }, 'cannot start the forwarders');
+    log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start the forwarders');
     return 1;
   }
   log.info({ listeners: handle.forwarders.listeners.map((l) => ({ name: l.name, mode: l.mode, address: l.address })) }, 'forwarding');

@@ -19,6 +19,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { schema } from './config/schema.js';
+import { codeOf } from './errors.js';
 import { metricsHub } from './obs/cluster-metrics.js';
 import type { Logger } from './obs/log.js';
 
@@ -77,7 +78,7 @@ async function runWorker(startOne: (log: Logger) => Promise<Stoppable>, log: Log
   try {
     service = await startOne(log);
   } catch (e) {
-    log.fatal({ err: { name: (e as Error).name, message: (e as Error).message } }, 'cannot start');
+    log.fatal({ err: { name: (e as Error).name, code: codeOf(e), message: (e as Error).message } }, 'cannot start');
     return 1;
   }
   process.send?.(READY);
@@ -90,7 +91,7 @@ async function runWorker(startOne: (log: Logger) => Promise<Stoppable>, log: Log
       service.stop().then(
         () => resolve(0),
         (e: unknown) => {
-          log.error({ err: { message: (e as Error).message } }, 'unclean worker shutdown');
+          log.error({ err: { code: codeOf(e), message: (e as Error).message } }, 'unclean worker shutdown');
           resolve(1);
         },
       );

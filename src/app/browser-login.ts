@@ -7,6 +7,7 @@ import { SessionAuthenticator } from '../authn/session.js';
 import type { Target } from '../judge/ports.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
+import { codeOf } from '../errors.js';
 import type { LoginStarter, OwnRoutes } from '../judge/decide.js';
 import type { Decision, Identity } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
@@ -94,7 +95,7 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
       try {
         await sessions.delete(identity.sessionId);
       } catch (e) {
-        log.warn({ err: { name: (e as Error).name } }, 'could not end the session of a refused user');
+        log.warn({ err: { name: (e as Error).name, code: codeOf(e) } }, 'could not end the session of a refused user');
       }
     },
   };

@@ -3,6 +3,7 @@
  * authenticators and authorizers (plugins.ts), the judge with its deadline and its operations
  * wrapper (observe.ts). No listener: startApp (start.ts) and the benchmarks put it behind ports.
  */
+import { codeOf } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
@@ -65,7 +66,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     cacheTtlSeconds: config.sessionCacheTtl,
     // Sessions ended in another process (logout, back-channel logout, revocation) leave this one's cache at once.
     feed: store.revocationFeed({ onProblem: (what) => deps.log.warn(`session revocations: ${what}`) }),
-    onFeedError: (e) => deps.log.warn({ err: { name: e.name } }, 'could not tell other processes that sessions ended; their caches expire within SESSION_CACHE_TTL'),
+    onFeedError: (e) => deps.log.warn({ err: { name: e.name, code: codeOf(e) } }, 'could not tell other processes that sessions ended; their caches expire within SESSION_CACHE_TTL'),
   });
   sessions.listen();
   const pages = createPages({

@@ -5,6 +5,7 @@
  * increment (`Metrics.countCheck`) and one directly built log line (see `decision-log.ts`).
  */
 import { performance } from 'node:perf_hooks';
+import { codeOf, loggedReason } from '../errors.js';
 import type { Judge } from '../judge/decide.js';
 import type { Decision } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
@@ -36,7 +37,7 @@ export function observe(judge: Judge, log: Logger, metrics: Metrics, logDecision
     try {
       d = await judge(req);
     } catch (err) {
-      log.error({ requestId: req.requestId, via: req.via, err: { message: (err as Error).message, name: (err as Error).name } }, 'check failed');
+      log.error({ requestId: req.requestId, via: req.via, err: { message: (err as Error).message, name: (err as Error).name, code: codeOf(err) } }, 'check failed');
       metrics.countCheck('error', '503', '', req.via);
       throw err;
     }
@@ -56,7 +57,7 @@ export function observe(judge: Judge, log: Logger, metrics: Metrics, logDecision
         status,
         authenticator: authenticator || undefined,
         user: d.identity?.user,
-        reason: d.kind === 'deny' ? d.reason : d.reason === 'skip' ? `skip:${d.skipRule ?? ''}` : undefined,
+        reason: d.kind === 'deny' ? loggedReason(d.reason, d.detail) : d.reason === 'skip' ? `skip:${d.skipRule ?? ''}` : undefined,
         ms: Math.round(ms * 1e3) / 1e3,
       });
     }

@@ -6,6 +6,7 @@
  * logout, never an allow.
  */
 import * as oidc from 'openid-client';
+import { codeOf } from '../errors.js';
 import type { Identity } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import type { Logger } from '../obs/log.js';
@@ -92,7 +93,7 @@ export class SessionAuthenticator implements Authenticator {
     } catch (e) {
       const status = (e as { status?: unknown }).status;
       if (status !== 401) {
-        this.#deps.log.warn({ err: { name: (e as Error).name } }, 'strict session validation: userinfo failed; the session is kept');
+        this.#deps.log.warn({ err: { name: (e as Error).name, code: codeOf(e) } }, 'strict session validation: userinfo failed; the session is kept');
         return true;
       }
       this.#deps.log.info({ user: session.user }, 'strict session validation: the provider revoked the access; the session ends');

@@ -3,15 +3,16 @@
  * (`--config`) → environment → CLI flags. Every problem is collected and reported at once, each
  * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
  */
+import { JudgeError } from '../errors.js';
 import { allowedHostError } from '../net/allowed-hosts.js';
 import { pathOf } from '../net/url-path.js';
 import { parse as parseYaml } from 'yaml';
 import type { Field } from './field.js';
 import { schema, TEMPLATE_CONTEXT_PREFIX, type Config, type ConfigKey } from './schema.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends JudgeError<'config-invalid'> {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    super('config-invalid', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
 }

@@ -1,3 +1,5 @@
+import type { DenyReason, DenyStatus } from '../errors.js';
+
 /** A header to set, as `[name, value]`. Names are lower-case. Several entries may share a name (`set-cookie`). */
 export type HeaderPair = readonly [name: string, value: string];
 
@@ -47,21 +49,23 @@ export interface Deny {
   readonly status: number;
   readonly headers: readonly HeaderPair[];
   readonly body: string;
-  /** Short machine-readable reason for logs and metrics, e.g. `no-credentials`, `invalid-token`, `forbidden`. */
-  readonly reason: string;
+  /** Short machine-readable reason for logs, e.g. `no-credentials`, `invalid-token`, `forbidden` (the catalogue in `errors.ts`). */
+  readonly reason: DenyReason;
+  /** What failed, for the reasons that say (`unavailable`, `login-failed`): logged as `<reason>:<detail>`. */
+  readonly detail?: string;
   readonly identity?: Identity;
   readonly authenticator?: string;
 }
 
 export type Decision = Allow | Deny;
 
-/** HTTP status texts used in bodies. */
-export function deny(
-  status: number,
-  reason: string,
+/** A deny for a catalogue reason, with one of the statuses the catalogue lists for it. */
+export function deny<R extends DenyReason>(
+  status: DenyStatus<NoInfer<R>>,
+  reason: R,
   body: string,
   headers: readonly HeaderPair[] = [],
-  extra: { identity?: Identity; authenticator?: string } = {},
+  extra: { identity?: Identity; authenticator?: string; detail?: string } = {},
 ): Deny {
   return { kind: 'deny', status, headers, body, reason, ...extra };
 }

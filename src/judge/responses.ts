@@ -98,8 +98,8 @@ export function createResponses(pages: Pages = plainPages, opts: ResponsesOption
       });
     },
     unavailable(req, reason) {
-      if (isNavigation(req)) return deny(503, `unavailable:${reason}`, pages.unavailable(), [HTML_TYPE, NO_STORE, RETRY_AFTER]);
-      return deny(503, `unavailable:${reason}`, unavailableBody, [JSON_TYPE, NO_STORE, RETRY_AFTER]);
+      if (isNavigation(req)) return deny(503, 'unavailable', pages.unavailable(), [HTML_TYPE, NO_STORE, RETRY_AFTER], { detail: reason });
+      return deny(503, 'unavailable', unavailableBody, [JSON_TYPE, NO_STORE, RETRY_AFTER], { detail: reason });
     },
   };
 }

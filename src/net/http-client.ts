@@ -6,19 +6,16 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { JudgeError } from '../errors.js';
 
 export type HttpClientErrorCode = 'bad-url' | 'timeout' | 'network' | 'too-large' | 'redirect' | 'status' | 'bad-json';
 
-export class HttpClientError extends Error {
+export class HttpClientError extends JudgeError<HttpClientErrorCode> {
   override readonly name = 'HttpClientError';
   /** The HTTP status, for `status` errors. */
   readonly status: number | undefined;
-  constructor(
-    readonly code: HttpClientErrorCode,
-    message: string,
-    extra: { status?: number; cause?: unknown } = {},
-  ) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+  constructor(code: HttpClientErrorCode, message: string, extra: { status?: number; cause?: unknown } = {}) {
+    super(code, message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.status = extra.status;
   }
 }

@@ -10,6 +10,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { codeOf } from '../errors.js';
 import type { Logger } from './log.js';
 
 export const ADMIN_REVOKE_PATH = '/admin/sessions/revoke';
@@ -103,7 +104,7 @@ export function adminRoute(deps: AdminDeps): (req: IncomingMessage, res: ServerR
         deps.log.info({ ended, by: target.sid !== undefined ? 'sid' : 'sub', ...(target.sub !== undefined ? { sub: target.sub } : {}), iss: target.iss, via: 'admin' }, 'sessions revoked');
         reply(res, 200, { ended });
       } catch (e) {
-        deps.log.error({ err: { name: (e as Error).name } }, 'admin revocation failed: the session store is unavailable');
+        deps.log.error({ err: { name: (e as Error).name, code: codeOf(e) } }, 'admin revocation failed: the session store is unavailable');
         reply(res, 503, { error: 'unavailable', error_description: 'the session store is unavailable; try again' });
       }
     });

@@ -12,6 +12,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
+import { codeOf } from '../errors.js';
 import type { HeaderPair } from '../judge/decision.js';
 import type { Logger } from '../obs/log.js';
 import type { Sessions } from '../sessions/sessions.js';
@@ -93,7 +94,7 @@ export function createBackchannelLogout(config: BackchannelConfig, deps: Backcha
       log.info({ ended, by: claims.sid !== undefined ? 'sid' : 'sub' }, 'back-channel logout');
       return { status: 200, headers: [NO_STORE], body: '' };
     } catch (e) {
-      log.error({ err: { name: (e as Error).name } }, 'back-channel logout: the session store is unavailable');
+      log.error({ err: { name: (e as Error).name, code: codeOf(e) } }, 'back-channel logout: the session store is unavailable');
       return error(503, 'temporarily_unavailable', 'the session store is unavailable; try again later');
     }
   };

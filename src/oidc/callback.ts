@@ -34,9 +34,9 @@ export function createCallback(deps: FlowDeps): Callback {
   const { config, client, sessions, pages, clock, log } = deps;
 
   /** `retry`: where "Try again" goes — a validated after-login target, else the homepage. */
-  const failed = (status: number, reason: string, message: string, retry: string): Decision =>
-    deny(status, `login-failed:${reason}`, pages.loginFailed(message, retry, status), [HTML, NO_STORE]);
-  const unavailable = (reason: string): Decision => deny(503, `login-failed:${reason}`, pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
+  const failed = (status: 400 | 403 | 500, reason: string, message: string, retry: string): Decision =>
+    deny(status, 'login-failed', pages.loginFailed(message, retry, status), [HTML, NO_STORE], { detail: reason });
+  const unavailable = (reason: string): Decision => deny(503, 'login-failed', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']], { detail: reason });
 
   async function claimsOf(configuration: oidc.Configuration, tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): Promise<Record<string, unknown>> {
     const idClaims = tokens.claims();

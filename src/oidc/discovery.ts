@@ -4,6 +4,7 @@
  * (as oidc-authservice did, it is not refreshed). Readiness listens to `ready`.
  */
 import { EventEmitter } from 'node:events';
+import { codeOf, JudgeError } from '../errors.js';
 import { loggableUrl, type JsonGetter } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
 import type { Metrics } from '../obs/metrics.js';
@@ -27,14 +28,8 @@ export const timerSchedule: Schedule = (task, delayMs) => {
   return () => clearTimeout(t);
 };
 
-export class DiscoveryError extends Error {
+export class DiscoveryError extends JudgeError<'invalid-document' | 'issuer-mismatch'> {
   override readonly name = 'DiscoveryError';
-  constructor(
-    readonly code: 'invalid-document' | 'issuer-mismatch',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface DiscoveryOptions {
@@ -144,7 +139,7 @@ export class Discovery extends EventEmitter<{ ready: [metadata: ProviderMetadata
     } catch (err) {
       metrics?.discovery.inc({ result: 'error' });
       log.warn(
-        { issuer, url: loggableUrl(this.url), err: err instanceof Error ? err.message : String(err), retryInSeconds: this.#running ? this.#opts.retryIntervalSeconds : undefined },
+        { issuer, url: loggableUrl(this.url), err: err instanceof Error ? err.message : String(err), code: codeOf(err), retryInSeconds: this.#running ? this.#opts.retryIntervalSeconds : undefined },
         'OIDC discovery failed',
       );
       return false;

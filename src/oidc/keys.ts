@@ -8,6 +8,7 @@
  */
 import { createLocalJWKSet, errors, type CryptoKey, type JSONWebKeySet, type JWTVerifyGetKey, type LocalJWKSet } from 'jose';
 import type { Clock } from '../clock.js';
+import { codeOf, JudgeError } from '../errors.js';
 import { loggableUrl, type JsonGetter } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
 import type { Metrics } from '../obs/metrics.js';
@@ -15,11 +16,10 @@ import type { Metrics } from '../obs/metrics.js';
 export type JwksFetchCause = 'startup' | 'background' | 'unknown-kid';
 
 /** No keys were ever fetched from the issuer and fetching them now failed. */
-export class KeysUnavailableError extends Error {
+export class KeysUnavailableError extends JudgeError<'keys-unavailable'> {
   override readonly name = 'KeysUnavailableError';
-  readonly code = 'keys-unavailable';
   constructor(readonly jwksUri: string) {
-    super(`signing keys of ${loggableUrl(jwksUri)} are not available`);
+    super('keys-unavailable', `signing keys of ${loggableUrl(jwksUri)} are not available`);
   }
 }
 
@@ -124,7 +124,7 @@ export class JwksCache {
     } catch (err) {
       metrics?.jwksRefresh.inc({ result: 'error', cause });
       log.warn(
-        { jwksUri: loggableUrl(this.uri), cause, keptLastGoodKeys: this.#keys !== undefined, err: err instanceof Error ? err.message : String(err) },
+        { jwksUri: loggableUrl(this.uri), cause, keptLastGoodKeys: this.#keys !== undefined, err: err instanceof Error ? err.message : String(err), code: codeOf(err) },
         'JWKS fetch failed',
       );
       return false;

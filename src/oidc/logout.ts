@@ -10,6 +10,7 @@
  * session is deleted even if revocation fails.
  */
 import * as oidc from 'openid-client';
+import { codeOf } from '../errors.js';
 import { bearerFrom } from '../judge/bearer.js';
 import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
@@ -53,7 +54,7 @@ export function createSessionEnder(deps: Pick<FlowDeps, 'client' | 'sessions' | 
       try {
         await oidc.tokenRevocation(configuration, token, { token_type_hint: hint });
       } catch (e) {
-        log.warn({ err: { name: (e as Error).name, hint } }, 'token revocation failed; the session is deleted anyway');
+        log.warn({ err: { name: (e as Error).name, code: codeOf(e), hint } }, 'token revocation failed; the session is deleted anyway');
       }
     }
   }

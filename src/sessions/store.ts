@@ -9,6 +9,7 @@
  * may also let its server expire records (Redis TTLs) as housekeeping.
  */
 
+import { JudgeError } from '../errors.js';
 import type { RevocationFeed, RevocationFeedOptions } from './feed.js';
 import type { SessionIndex } from './session-index.js';
 
@@ -23,8 +24,11 @@ export interface StoreLock {
   release(): Promise<void>;
 }
 
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends JudgeError<'store-unavailable'> {
   override readonly name = 'StoreUnavailableError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('store-unavailable', message, options);
+  }
 }
 
 export interface SessionStore {

@@ -6,14 +6,15 @@
  * `{{/* comments *\/}}` and `{{- -}}` trim markers. Anything else is a `TemplateError` naming the
  * file and line. Which functions and fields exist is checked later, by the compiler.
  */
+import { JudgeError } from '../errors.js';
 
-export class TemplateError extends Error {
+export class TemplateError extends JudgeError<'template-invalid'> {
   constructor(
     readonly file: string,
     readonly line: number,
     detail: string,
   ) {
-    super(`${file}:${line}: ${detail}`);
+    super('template-invalid', `${file}:${line}: ${detail}`);
     this.name = 'TemplateError';
   }
 }

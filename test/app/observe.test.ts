@@ -3,9 +3,11 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Decision } from '../../src/judge/decision.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
+import { createResponses } from '../../src/judge/responses.js';
 import { createLogger } from '../../src/obs/log.js';
 import { createMetrics } from '../../src/obs/metrics.js';
 import { observe } from '../../src/app/observe.js';
+import { StoreUnavailableError } from '../../src/sessions/store.js';
 
 const req: JudgeRequest = {
   method: 'GET',
@@ -49,6 +51,27 @@ describe('decision log and metrics', () => {
     assert.match(text, /oidc_judge_decisions_total\{outcome="allow",status="200",authenticator="access_token",via="grpc"\} 1/);
     assert.match(text, /oidc_judge_decisions_total\{outcome="deny",status="401",authenticator="access_token",via="grpc"\} 1/);
     assert.match(text, /oidc_judge_check_duration_seconds_count\{via="grpc"\} 2/);
+  });
+
+  it('logs a deny with a detail as `<code>:<detail>`, the code from the catalogue', async () => {
+    const lines: string[] = [];
+    const log = createLogger('INFO', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    const down = createResponses().unavailable(req, 'session: session store: StoreUnavailableError');
+    await observe(async () => down, log, createMetrics(false), true)(req);
+    const line = JSON.parse(lines[0]!);
+    assert.equal(line.reason, 'unavailable:session: session store: StoreUnavailableError');
+    assert.equal(line.outcome, 'unavailable');
+  });
+
+  it('logs a failed check with the error\'s catalogue code', async () => {
+    const lines: string[] = [];
+    const log = createLogger('INFO', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    const judge = observe(async () => Promise.reject(new StoreUnavailableError('redis unavailable: down')), log, createMetrics(false), true);
+    await assert.rejects(judge(req), StoreUnavailableError);
+    const line = JSON.parse(lines[0]!);
+    assert.equal(line.msg, 'check failed');
+    assert.equal(line.err.name, 'StoreUnavailableError');
+    assert.equal(line.err.code, 'store-unavailable');
   });
 
   it('stays quiet with LOG_DECISIONS=false but still counts', async () => {

@@ -62,7 +62,7 @@ export function testJudge(authorizers: readonly Authorizer[] = []): Judge {
     login: { start: async () => deny(302, 'login', '', [['location', LOGIN_URL], ['set-cookie', `${STATE_COOKIE}=abc; Path=/; HttpOnly; Secure`]]) },
     ownRoutes: (req, target) => {
       if (target.path === '/authservice/oidc/callback') {
-        return Promise.resolve(deny(302, 'callback', '', [['location', '/app'], ['set-cookie', `${SESSION_COOKIE}=new; Path=/; HttpOnly`]]));
+        return Promise.resolve(deny(302, 'login-complete', '', [['location', '/app'], ['set-cookie', `${SESSION_COOKIE}=new; Path=/; HttpOnly`]]));
       }
       if (target.path === '/authservice/logout' && req.method === 'POST') {
         return Promise.resolve(deny(201, 'logout', '{"afterLogoutURL":"/bye"}', [['content-type', 'application/json']]));

@@ -62,7 +62,7 @@ export const allowAlice: Decision = {
   reason: 'authenticated',
 };
 export const allowSkip: Decision = { kind: 'allow', upstreamHeaders: [], removeHeaders: [], responseHeaders: [], reason: 'skip' };
-export const login302 = deny(302, 'no-credentials', '', [
+export const login302 = deny(302, 'login', '', [
   ['location', 'https://idp.example/auth?client_id=c&state=s'],
   ['set-cookie', 'oidc_state_s=1; Path=/authservice; HttpOnly; Secure'],
   ['set-cookie', 'other=2; Path=/'],

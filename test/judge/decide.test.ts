@@ -80,7 +80,7 @@ describe('decide', () => {
 
   it('sends browsers to login only when a login flow exists and the proxy can redirect', async () => {
     const html = { accept: 'text/html' };
-    const login = { start: async () => ({ kind: 'deny' as const, status: 302, headers: [['location', 'https://idp/auth'] as const], body: '', reason: 'login' }) };
+    const login = { start: async () => ({ kind: 'deny' as const, status: 302, headers: [['location', 'https://idp/auth'] as const], body: '', reason: 'login' as const }) };
     const noLogin = await judge({})(req('/app', html));
     assert.equal(noLogin.kind === 'deny' && noLogin.status, 401);
     const d = await judge({ login })(req('/app', html));

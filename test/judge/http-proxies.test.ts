@@ -80,7 +80,7 @@ describe('nginx auth_request (verify)', () => {
     assert.match(String(r401.headers['www-authenticate']), /^Bearer/);
     h.decide = () => forbiddenHtml;
     assert.equal((await send(h.port, '/authservice/verify/api')).status, 403);
-    h.decide = () => deny(204, 'bug', '');
+    h.decide = () => ({ ...deny(403, 'forbidden', ''), status: 204 });
     assert.equal((await send(h.port, '/authservice/verify/api')).status, 403, 'a deny never leaves as 2xx');
   });
 

@@ -77,7 +77,7 @@ describe('Envoy http_service (no path prefix)', () => {
   });
 
   it('never lets a deny out as 200 (which Envoy reads as allow)', async () => {
-    h.decide = () => deny(200, 'bug', 'oops');
+    h.decide = () => ({ ...deny(403, 'forbidden', 'oops'), status: 200 });
     assert.equal((await send(h.port, '/x')).status, 403);
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loggedReason } from '../../src/errors.js';
 import { isNavigation } from '../../src/judge/browser.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createResponses } from '../../src/judge/responses.js';
@@ -63,7 +64,7 @@ describe('browser vs API', () => {
     const reason = 'session store: StoreUnavailableError <redis://10.0.0.7:6379>';
     const nav = createResponses().unavailable(req('GET', { accept: html, 'sec-fetch-mode': 'navigate' }), reason);
     assert.equal(nav.status, 503);
-    assert.equal(nav.reason, `unavailable:${reason}`, 'the reason stays in the decision (logs, metrics)');
+    assert.equal(loggedReason(nav.reason, nav.detail), `unavailable:${reason}`, 'the reason stays in the decision (logs)');
     assert.deepEqual(nav.headers.find(([k]) => k === 'content-type'), ['content-type', 'text/html; charset=utf-8']);
     assert.deepEqual(nav.headers.find(([k]) => k === 'retry-after'), ['retry-after', '5']);
     assert.match(nav.body, /<h1>Temporarily unavailable<\/h1>/);

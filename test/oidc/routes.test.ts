@@ -7,7 +7,7 @@ import { judgeRequest } from '../helpers/request.js';
 
 const handlers = {
   login: async (): Promise<Decision> => deny(302, 'login', ''),
-  callback: async (): Promise<Decision> => deny(302, 'callback', ''),
+  callback: async (): Promise<Decision> => deny(302, 'login-complete', ''),
   logout: async (): Promise<Decision> => deny(201, 'logout', ''),
   switchAccount: async (): Promise<Decision> => deny(302, 'switch-account', ''),
 };
@@ -22,7 +22,7 @@ async function answer(routes: ReturnType<typeof flowRoutes>, method: string, pat
 describe('the login flow’s own routes', () => {
   it('the judge answers GET callback, POST logout and GET login at their full paths only', async () => {
     const judge = flowRoutes(handlers, paths, { alsoUnprefixed: false });
-    assert.equal(await answer(judge, 'GET', '/authservice/oidc/callback?code=a&state=b'), 'callback');
+    assert.equal(await answer(judge, 'GET', '/authservice/oidc/callback?code=a&state=b'), 'login-complete');
     assert.equal(await answer(judge, 'POST', '/authservice/logout'), 'logout');
     assert.equal(await answer(judge, 'POST', '/authservice/logout/'), 'logout');
     assert.equal(await answer(judge, 'GET', '/authservice/login?rd=/x'), 'login');
@@ -36,7 +36,7 @@ describe('the login flow’s own routes', () => {
 
   it('the web server also answers without the prefix (VirtualService rewrite), and never for ambiguous paths', async () => {
     const web = flowRoutes(handlers, paths, { alsoUnprefixed: true });
-    assert.equal(await answer(web, 'GET', '/oidc/callback?code=a'), 'callback');
+    assert.equal(await answer(web, 'GET', '/oidc/callback?code=a'), 'login-complete');
     assert.equal(await answer(web, 'POST', '/logout'), 'logout');
     assert.equal(await answer(web, 'GET', '/login'), 'login');
     assert.equal(await answer(web, 'POST', '/switch-account'), 'switch-account');

@@ -144,7 +144,7 @@ describe('web server', () => {
   it('hands other requests to `own` with the original path and writes its Deny as it is', async () => {
     h.own = async (req) =>
       req.path.startsWith('/authservice/oidc/callback')
-        ? deny(302, 'login-done', '', [
+        ? deny(302, 'login-complete', '', [
             ['location', '/app'],
             ['set-cookie', 'authservice_session=abc; Path=/; HttpOnly'],
             ['set-cookie', 'oidc_state=; Max-Age=0'],

@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { codeOf } from '../../errors.js';
 import type { Logger } from '../../obs/log.js';
 import type { Readiness } from '../../obs/readiness.js';
 import { protoDir } from '../../paths.js';
@@ -132,8 +133,8 @@ function failClosed(def: grpc.ServiceDefinition, log: Logger): grpc.ServiceDefin
 }
 
 /** What we log about an error: never the whole object (it might carry a request or a token). */
-function errorFacts(err: unknown): { name: string; message: string } {
-  return err instanceof Error ? { name: err.name, message: err.message } : { name: typeof err, message: String(err) };
+function errorFacts(err: unknown): { name: string; code: string | undefined; message: string } {
+  return err instanceof Error ? { name: err.name, code: codeOf(err), message: err.message } : { name: typeof err, code: undefined, message: String(err) };
 }
 
 /**

@@ -110,7 +110,7 @@ describe('toCheckResponse', () => {
   });
 
   it('denies with a numeric status code, the HTTP status and set-headers', () => {
-    const res = toCheckResponse(deny(302, 'no-credentials', '', [['location', 'https://idp/'], ['set-cookie', 's=1']]));
+    const res = toCheckResponse(deny(302, 'login', '', [['location', 'https://idp/'], ['set-cookie', 's=1']]));
     assert.deepEqual(res, {
       status: { code: 16 },
       denied_response: {
@@ -129,7 +129,7 @@ describe('toCheckResponse', () => {
     const table: Array<[number, number]> = [[401, 16], [302, 16], [303, 16], [307, 16], [403, 7], [400, 7], [404, 7], [429, 7], [503, 14], [500, 14], [504, 14]];
     for (const [http, rpc] of table) {
       assert.equal(rpcCodeFor(http), rpc, String(http));
-      assert.equal(toCheckResponse(deny(http, 'x', '')).status.code, rpc, String(http));
+      assert.equal(toCheckResponse({ ...deny(403, 'forbidden', ''), status: http }).status.code, rpc, String(http));
     }
   });
 

@@ -183,8 +183,8 @@ describe('proto/ is wire-compatible with upstream Envoy (grpc-js-xds snapshot)',
     const withUser = { kind: 'allow', upstreamHeaders: [['kubeflow-userid', 'alice']], removeHeaders: ['authorization'], responseHeaders: [['set-cookie', 'a=1'], ['set-cookie', 'b=2']], reason: 'authenticated' } as const;
     const responses: unknown[] = [
       toCheckResponse(withUser),
-      toCheckResponse(deny(302, 'no-credentials', '', [['location', 'https://idp/auth?x=1'], ['set-cookie', 's=1']])),
-      toCheckResponse(deny(418, 'teapot', 'short and stout')),
+      toCheckResponse(deny(302, 'login', '', [['location', 'https://idp/auth?x=1'], ['set-cookie', 's=1']])),
+      toCheckResponse({ ...deny(403, 'forbidden', 'short and stout'), status: 418 }),
       {
         status: { code: 0, message: 'ok', details: [{ type_url: 'type.googleapis.com/x', value: Buffer.from('y') }] },
         ok_response: {

@@ -43,12 +43,12 @@ function fakeJudge(seen: JudgeRequest[]) {
         });
       case '/401': return Promise.resolve(deny(401, 'invalid-token', '', [['www-authenticate', 'Bearer error="invalid_token"']]));
       case '/403': return Promise.resolve(deny(403, 'forbidden', '{"error":"forbidden"}', [['content-type', 'application/json']]));
-      case '/login': return Promise.resolve(deny(302, 'no-credentials', '', [['location', 'https://idp.example/auth?state=s'], ['set-cookie', 'oidc_state=s; HttpOnly']]));
+      case '/login': return Promise.resolve(deny(302, 'login', '', [['location', 'https://idp.example/auth?state=s'], ['set-cookie', 'oidc_state=s; HttpOnly']]));
       case '/reject': return Promise.reject(new Error('session store down'));
       case '/throw': throw new Error('judge bug');
       case '/unencodable': // a body protobufjs cannot turn into a string: the response fails to serialize
-        return Promise.resolve(deny(403, 'x', { toString: () => { throw new Error('no'); } } as unknown as string));
-      default: return Promise.resolve(deny(404, 'unknown', 'no such case'));
+        return Promise.resolve(deny(403, 'forbidden', { toString: () => { throw new Error('no'); } } as unknown as string));
+      default: return Promise.resolve({ ...deny(403, 'forbidden', 'no such case'), status: 404 });
     }
   };
 }
