@@ -7,13 +7,13 @@
  * lookups of one token share one provider call, cache or not.
  */
 import type { Clock } from '../clock.js';
-import type { Identity } from '../judge/decision.js';
-import type { JudgeRequest } from '../judge/request.js';
+import type { Identity } from '../judge/ports.js';
+import type { JudgeRequest } from '../judge/ports.js';
 import { HttpClientError, type HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { audienceIntersects, isLogoutToken, peekJwt, type PeekedJwt } from './jwt-verify.js';
-import { bearerFrom } from '../judge/bearer.js';
+import { bearerFrom } from '../judge/ports.js';
 import type { AuthnOutcome } from '../judge/ports.js';
 
 /** The provider's answer about one token. `expSeconds`: the token's `exp`, when the answer says. */

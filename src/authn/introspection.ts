@@ -19,8 +19,8 @@
  * configuration. Client authentication is encoded as openid-client does it (RFC 6749 §2.3.1).
  */
 import type { Config } from '../config/schema.js';
-import type { Identity } from '../judge/decision.js';
-import type { JudgeRequest } from '../judge/request.js';
+import type { Identity } from '../judge/ports.js';
+import type { JudgeRequest } from '../judge/ports.js';
 import { BearerLookups, endpointOf, providerBearer, rejected, transportReason, type Lookup, type ProviderBearerScope, type ProviderTokenDeps } from './bearer-cache.js';
 import { groupsFrom, userIdFrom } from './jwt-verify.js';
 import { bearerScope, jsonObject, lookupsFor, type OpaqueConfig } from './opaque.js';

@@ -4,13 +4,13 @@
  * issuer keys → verification → claims → identity. Only the spec differs between them.
  */
 import type { Clock } from '../clock.js';
-import type { Identity } from '../judge/decision.js';
-import type { JudgeRequest } from '../judge/request.js';
+import type { Identity } from '../judge/ports.js';
+import type { JudgeRequest } from '../judge/ports.js';
 import type { Logger } from '../obs/log.js';
 import type { IssuerKeys } from '../oidc/issuers.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { audienceIntersects, authorizedPartyProblem, groupsFrom, peekJwt, safeAlgorithms, userIdFrom, verifyJwt, type PeekedJwt } from './jwt-verify.js';
-import { bearerFrom } from '../judge/bearer.js';
+import { bearerFrom } from '../judge/ports.js';
 import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export interface JwtBearerSpec {

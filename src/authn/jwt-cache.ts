@@ -5,7 +5,7 @@
  */
 import { hash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { Identity } from '../judge/decision.js';
+import type { Identity } from '../judge/ports.js';
 
 interface Entry {
   readonly identity: Identity;

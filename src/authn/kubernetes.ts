@@ -21,13 +21,13 @@
  */
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
-import type { Identity } from '../judge/decision.js';
-import type { JudgeRequest } from '../judge/request.js';
+import type { Identity } from '../judge/ports.js';
+import type { JudgeRequest } from '../judge/ports.js';
 import type { KubeResponse } from '../kube/client.js';
 import type { Logger } from '../obs/log.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { peekJwt, type PeekedJwt } from './jwt-verify.js';
-import { bearerFrom } from '../judge/bearer.js';
+import { bearerFrom } from '../judge/ports.js';
 import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';

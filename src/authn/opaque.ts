@@ -14,8 +14,8 @@
  * `CACHE_EXPIRATION_MINUTES`, or less when a JWT-shaped token's `exp` comes first.
  */
 import type { Config } from '../config/schema.js';
-import type { Identity } from '../judge/decision.js';
-import type { JudgeRequest } from '../judge/request.js';
+import type { Identity } from '../judge/ports.js';
+import type { JudgeRequest } from '../judge/ports.js';
 import {
   BearerLookups,
   endpointOf,

@@ -7,8 +7,8 @@
  */
 import * as oidc from 'openid-client';
 import { codeOf } from '../errors.js';
-import type { Identity } from '../judge/decision.js';
-import { header, type JudgeRequest } from '../judge/request.js';
+import type { Identity } from '../judge/ports.js';
+import { header, type JudgeRequest } from '../judge/ports.js';
 import type { Logger } from '../obs/log.js';
 import type { OidcClient } from '../oidc/client.js';
 import type { Refresher } from '../oidc/refresh.js';
@@ -16,7 +16,7 @@ import type { Session } from '../sessions/session.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { isWellFormedId } from '../sessions/ticket.js';
 import { cookieValues } from '../web/cookies.js';
-import { bearerFrom } from '../judge/bearer.js';
+import { bearerFrom } from '../judge/ports.js';
 import { NOT_MINE, type Authenticator, type AuthnOutcome } from '../judge/ports.js';
 
 export interface SessionAuthnConfig {

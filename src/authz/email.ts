@@ -9,7 +9,7 @@
  * passes. The user id is no fallback: it may come from a claim the user chose (`preferred_username`).
  */
 import type { AllowSpec } from '../config/rules.js';
-import type { Identity } from '../judge/decision.js';
+import type { Identity } from '../judge/ports.js';
 import { configuredDomain, parseEmail, type EmailAddress } from '../net/email-address.js';
 
 export interface EmailPolicy {

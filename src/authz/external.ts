@@ -12,11 +12,11 @@
  * `CA_BUNDLE` is trusted (the HttpClient given carries it).
  */
 import type { Clock } from '../clock.js';
-import type { Identity } from '../judge/decision.js';
-import { header, type JudgeRequest } from '../judge/request.js';
+import type { Identity } from '../judge/ports.js';
+import { header, type JudgeRequest } from '../judge/ports.js';
 import { loggableUrl, type HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
-import { bearerFrom } from '../judge/bearer.js';
+import { bearerFrom } from '../judge/ports.js';
 import { ALLOW, type Authorizer, type AuthzOutcome, type Target } from '../judge/ports.js';
 
 /** Longest deny reason kept from the authorizer's body, in characters. */

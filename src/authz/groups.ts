@@ -3,7 +3,7 @@
  * without groups); otherwise the user needs at least one listed group (exact, case-sensitive);
  * an empty list denies everyone.
  */
-import type { Identity } from '../judge/decision.js';
+import type { Identity } from '../judge/ports.js';
 import { ALLOW, type Authorizer, type AuthzOutcome } from '../judge/ports.js';
 
 export const WILDCARD = '*';

@@ -21,8 +21,8 @@
  * every one of them is allowed: a GET-only rule cannot let a DELETE through.
  */
 import type { AllowSpec, AuthzRule } from '../config/rules.js';
-import type { Identity } from '../judge/decision.js';
-import type { JudgeRequest } from '../judge/request.js';
+import type { Identity } from '../judge/ports.js';
+import type { JudgeRequest } from '../judge/ports.js';
 import { caseMatters, configPath, configPrefix, hostMethodTest, pathFit, type PathFit, type Test } from '../judge/match.js';
 import { claimedMethods } from '../judge/method-override.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';

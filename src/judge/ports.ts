@@ -80,3 +80,11 @@ export interface Authorizer {
   readonly name: string;
   authorize(identity: Identity, target: Target, req: JudgeRequest): Promise<AuthzOutcome> | AuthzOutcome;
 }
+
+// What a plug-in (authn/, authz/) may use of the core besides the contracts above: it imports these
+// from here, never from the files that define them (test/boundaries.test.ts holds that). The one
+// other door is the request-matching kit access rules share with skip rules (match.ts, regex.ts,
+// method-override.ts).
+export type { Identity } from './decision.js';
+export { header, type JudgeRequest } from './request.js';
+export { bearerFrom } from './bearer.js';
