@@ -15,7 +15,7 @@ import type { Refresher } from '../oidc/refresh.js';
 import type { Session } from '../sessions/session.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { isWellFormedId } from '../sessions/ticket.js';
-import { cookieValues } from '../web/cookies.js';
+import { cookieValues } from '../net/cookies.js';
 import { bearerFrom } from '../judge/ports.js';
 import { NOT_MINE, type Authenticator, type AuthnOutcome } from '../judge/ports.js';
 

@@ -17,7 +17,7 @@ import type { JudgeRequest } from '../judge/request.js';
 import { HttpClientError } from '../net/http-client.js';
 import type { Session } from '../sessions/session.js';
 import { claimKey } from '../sessions/ticket.js';
-import { clearCookie } from '../web/cookies.js';
+import { clearCookie } from '../net/cookies.js';
 import { openAttempt, tagOfState, type Attempt, type AttemptKey } from './attempt.js';
 import { absolute, attemptCookieOptions, attemptCookiePrefix, attemptCookies, HTML, NO_STORE, sessionCookies, setSessionCookie, type FlowDeps } from './flow.js';
 import { afterLoginTarget } from './redirects.js';

@@ -10,7 +10,7 @@ import type { HeaderPair } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import type { Logger } from '../obs/log.js';
 import type { Sessions } from '../sessions/sessions.js';
-import { clearCookie, cookieValues, parseCookies, serializeCookie, type CookieOptions } from '../web/cookies.js';
+import { clearCookie, cookieValues, parseCookies, serializeCookie, type CookieOptions } from '../net/cookies.js';
 import type { AttemptKeySource } from './attempt-key.js';
 import { isTag } from './attempt.js';
 import type { OidcClient } from './client.js';

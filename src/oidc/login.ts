@@ -12,7 +12,7 @@ import * as oidc from 'openid-client';
 import { deny, type Decision } from '../judge/decision.js';
 import type { LoginStarter } from '../judge/decide.js';
 import type { JudgeRequest } from '../judge/request.js';
-import { serializeCookie } from '../web/cookies.js';
+import { serializeCookie } from '../net/cookies.js';
 import { newTag, openAttempt, RandomPool, sealAttempt, type Attempt, type AttemptKey } from './attempt.js';
 import { absolute, attemptCookieOptions, attemptCookiePrefix, attemptCookies, HTML, MAX_ATTEMPT_COOKIES, NO_STORE, requestOrigin, type FlowDeps } from './flow.js';
 import { returnToFromRequest, safeRedirect } from './redirects.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { clearCookie, cookieValues, parseCookies, serializeCookie, withoutCookies, type CookieOptions } from '../../src/web/cookies.js';
+import { clearCookie, cookieValues, parseCookies, serializeCookie, withoutCookies, type CookieOptions } from '../../src/net/cookies.js';
 
 const NOW = new Date(Date.UTC(2026, 0, 1, 12, 0, 0));
 const base: CookieOptions = { secure: true, httpOnly: true, sameSite: 'Lax', path: '/' };
