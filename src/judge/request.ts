@@ -24,10 +24,13 @@ export interface JudgeRequest {
    * 302 to the login page (Envoy, Ambassador, Traefik, forwarder). `status-only`: only a status
    * code reaches the client (nginx `auth_request`), so never redirect.
    */
-  readonly denyStyle: 'redirect' | 'status-only';
+  readonly denyStyle: DenyStyle;
   /** Which front door built it; for logs and metrics only, never for policy. */
-  readonly via: 'grpc' | 'grpc-v2' | 'http' | 'verify' | 'forward-auth' | 'forwarder' | 'web';
+  readonly via: Via;
 }
+
+export type DenyStyle = 'redirect' | 'status-only';
+export type Via = 'grpc' | 'grpc-v2' | 'http' | 'verify' | 'forward-auth' | 'forwarder' | 'web';
 
 /** Header names the core reads from requests, lower-case. */
 export function header(req: JudgeRequest, name: string): string | undefined {

@@ -4,30 +4,14 @@
  * `X-Forwarded-Proto` is believed only from a trusted proxy (TRUSTED_PROXIES).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { TrustMatcher } from '../net/cidr.js';
 import type { Deny } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
-import { joinHeaders } from '../judge/http/map.js';
+import { judgeRequestOf as nodeRequest } from '../judge/node-request.js';
 
 /** Builds the JudgeRequest for a web request; `path` is the original target, prefix included. */
 export function judgeRequestOf(req: IncomingMessage & { originalUrl?: string }, trust: TrustMatcher, newId: () => string): JudgeRequest {
-  const headers = joinHeaders(req.headersDistinct);
-  const peer = req.socket.remoteAddress ?? '';
-  const forwarded = trust.trusts(peer) ? headers['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase() : undefined;
-  const scheme = forwarded === 'http' || forwarded === 'https' ? forwarded : (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
-  const rid = headers['x-request-id'];
-  return {
-    method: (req.method ?? 'GET').toUpperCase(),
-    scheme,
-    host: (headers['host'] ?? '').toLowerCase(),
-    path: req.originalUrl ?? req.url ?? '/',
-    headers,
-    peer,
-    requestId: rid !== undefined && rid.length > 0 && rid.length <= 200 ? rid : newId(),
-    denyStyle: 'redirect',
-    via: 'web',
-  };
+  return nodeRequest(req, { trust, newId, via: 'web', denyStyle: 'redirect' }).request;
 }
 
 /** Writes a Deny as it is: status, every header (repeated ones kept, e.g. `set-cookie`), body. */

@@ -13,7 +13,7 @@ import type { Allow, Decision, Identity } from '../../src/judge/decision.js';
 import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createResponses } from '../../src/judge/responses.js';
-import { joinHeaders, joinRawHeaders } from '../../src/judge/http/map.js';
+import { joinHeaders, joinRawHeaders } from '../../src/judge/node-request.js';
 import { toJudgeRequest } from '../../src/judge/grpc/map.js';
 import { candidate, CLEAN, compileStrip, judgeCookies, stripFor } from '../../src/judge/strip.js';
 

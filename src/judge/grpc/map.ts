@@ -5,6 +5,7 @@
  * No I/O, no policy. This is the gRPC hot path: constant parts of responses are built once.
  */
 import { randomUUID } from 'node:crypto';
+import { requestIdOf } from '../node-request.js';
 import type { Decision, HeaderPair } from '../decision.js';
 import type { JudgeRequest } from '../request.js';
 import { candidate, CLEAN } from '../strip.js';
@@ -249,7 +250,7 @@ export function toJudgeRequest(check: CheckRequestMsg, via: GrpcVia, fallbackPee
     path: http.path || headers[':path'] || '/',
     headers,
     peer: peerOf(check) || fallbackPeer,
-    requestId: headers['x-request-id'] || http.id || randomUUID(),
+    requestId: requestIdOf(headers['x-request-id'] || http.id || undefined, randomUUID),
     denyStyle: 'redirect',
     via,
   };

@@ -13,7 +13,7 @@ import { readHost } from '../host.js';
 import { trustMatcher, type TrustMatcher } from '../../net/cidr.js';
 import { TEXT, type HttpMode, type HttpReply } from './reply.js';
 import type { JudgeRequest } from '../request.js';
-import { candidate, CLEAN } from '../strip.js';
+import { joinRawHeaders, requestIdOf, schemeOf } from '../node-request.js';
 
 export { replyFor, type HttpMode, type HttpReply } from './reply.js';
 
@@ -64,40 +64,6 @@ function routePath(setting: string, name: string): string {
   const p = pathOf(setting).replace(/\/+$/, '');
   if (!p.startsWith('/')) throw new Error(`${name}: ${JSON.stringify(setting)} must be a path or an absolute URL, and not "/"`);
   return p;
-}
-
-/**
- * `rawHeaders` as a prototype-less record with lower-case names, repeated headers joined with `, `
- * (`cookie` with `; `) — the same record `joinHeaders(req.headersDistinct)` gives, in one pass and
- * without Node building `headersDistinct` first. Returns how many `Host` headers there were.
- */
-export function joinRawHeaders(raw: readonly string[], out: Record<string, string>): number {
-  let hosts = 0;
-  let clean = true;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    const value = raw[i + 1]!;
-    if (name === 'host') hosts++;
-    const prev = out[name];
-    out[name] = prev === undefined ? value : prev + (name === 'cookie' ? '; ' : ', ') + value;
-    if (clean && candidate(name)) clean = false;
-  }
-  if (clean) (out as Record<symbol, unknown>)[CLEAN] = true;
-  return hosts;
-}
-
-/** Joins repeated headers with `, ` (`cookie` with `; `) into a prototype-less record. */
-export function joinHeaders(headers: Readonly<Record<string, string | readonly string[] | undefined>>): Record<string, string> {
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  let clean = true;
-  for (const name in headers) {
-    const v = headers[name];
-    if (v === undefined) continue;
-    out[name] = typeof v === 'string' ? v : v.join(name === 'cookie' ? '; ' : ', ');
-    if (clean && candidate(name)) clean = false;
-  }
-  if (clean) (out as Record<symbol, unknown>)[CLEAN] = true;
-  return out;
 }
 
 /** The first entry of a comma-separated header (the one the first proxy set), trimmed. */
@@ -156,8 +122,7 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
     }
     const peer = raw.peer ?? '';
     const trusted = trust.trusts(peer);
-    const rid = headers['x-request-id'];
-    const requestId = rid !== undefined && rid.length > 0 && rid.length <= 200 ? rid : newId();
+    const requestId = requestIdOf(headers['x-request-id'], newId);
     const hostHeader = (headers['host'] ?? '').toLowerCase();
 
     if (mode === 'verify') {
@@ -226,7 +191,7 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
       mode,
       request: {
         method: (raw.method ?? 'GET').toUpperCase(),
-        scheme: (trusted ? scheme(first(headers['x-forwarded-proto'])) : undefined) ?? 'http',
+        scheme: schemeOf(headers, trusted, false),
         host: hostHeader,
         path: judged,
         headers,

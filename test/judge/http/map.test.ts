@@ -4,7 +4,8 @@ import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Allow } from '../../../src/judge/decision.js';
-import { createHttpMap, joinHeaders, joinRawHeaders, replyFor } from '../../../src/judge/http/map.js';
+import { createHttpMap, replyFor } from '../../../src/judge/http/map.js';
+import { joinHeaders, joinRawHeaders } from '../../../src/judge/node-request.js';
 import { requestIds } from '../../../src/judge/request.js';
 
 /** The IncomingMessage node makes of a request with these header lines (repeats and case kept). */
