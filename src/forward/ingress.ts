@@ -11,12 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import { trustMatcher } from '../net/cidr.js';
 import type { Logger } from '../obs/log.js';
 import type { Allow, Decision } from '../judge/decision.js';
 import { replyFor } from '../judge/http/map.js';
-import { joinHeaders } from '../judge/node-request.js';
+import { judgeRequestOf } from '../judge/node-request.js';
 import { configPrefix, underPrefix } from '../judge/match.js';
 import { normalizePath } from '../judge/path.js';
 import type { JudgeRequest } from '../judge/request.js';
@@ -80,12 +79,6 @@ export interface Ingress {
 
 type Built = { readonly request: JudgeRequest; readonly trusted: boolean } | { readonly reply: HttpReply };
 
-/** The first entry of a comma-separated header, trimmed, as `http`/`https`. */
-function schemeOf(v: string | undefined): string | undefined {
-  const s = v?.split(',', 1)[0]?.trim().toLowerCase();
-  return s === 'http' || s === 'https' ? s : undefined;
-}
-
 /** The error's kind and message only: no stack, no request data. */
 function errorFacts(e: unknown): { name: string; message: string } {
   return e instanceof Error ? { name: e.name, message: e.message.slice(0, 300) } : { name: typeof e, message: 'non-Error thrown' };
@@ -129,23 +122,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     // Belt and braces: Node's parser already refuses both framings at once.
     if (req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] !== undefined) return { reply: BAD_REQUEST };
     if ((req.headersDistinct['host']?.length ?? 0) > 1) return { reply: BAD_REQUEST };
-    const headers = joinHeaders(req.headersDistinct);
-    const peer = req.socket.remoteAddress ?? '';
-    const trusted = trust.trusts(peer);
-    const tls = (req.socket as TLSSocket).encrypted === true;
-    const rid = headers['x-request-id'];
-    const request: JudgeRequest = {
-      method: (req.method ?? 'GET').toUpperCase(),
-      scheme: tls ? 'https' : ((trusted ? schemeOf(headers['x-forwarded-proto']) : undefined) ?? 'http'),
-      host: (headers['host'] ?? '').toLowerCase(),
-      path,
-      headers,
-      peer,
-      requestId: rid !== undefined && rid.length > 0 && rid.length <= 200 ? rid : randomUUID(),
-      denyStyle: 'redirect',
-      via: 'forwarder',
-    };
-    return { request, trusted };
+    return judgeRequestOf(req, { trust, newId: randomUUID, via: 'forwarder', denyStyle: 'redirect', path });
   }
 
   function editsFor(request: JudgeRequest, trusted: boolean, allow: Allow): HeaderEdits {
