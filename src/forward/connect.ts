@@ -17,7 +17,7 @@ import { answerTokenFailure, bearerEdits } from './egress-edits.js';
 import type { EnginePool } from './egress-engines.js';
 import { HOST_NOT_ALLOWED } from './egress-forward.js';
 import type { HostAllowList } from './egress-hosts.js';
-import { BAD_REQUEST, writeReply, writeSocketHead, writeSocketReply, type HttpReply } from './reply.js';
+import { BAD_REQUEST, writeReply, writeSocketHead, writeSocketReply, type HttpReply } from '././engine/reply.js';
 import type { TokenSource } from './signer.js';
 import { mintLeafCertificate, type CertificateAuthority } from './x509.js';
 

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../obs/log.js';
-import { FORWARDER_COOKIES, type HeaderEdits } from './hop.js';
-import { writeReply, writeSocketReply, type HttpReply } from './reply.js';
+import { FORWARDER_COOKIES, type HeaderEdits } from '././engine/hop.js';
+import { writeReply, writeSocketReply, type HttpReply } from '././engine/reply.js';
 import { TokenError } from './signer.js';
 
 /** The edits for one exchange: the bearer token set, `Proxy-Authorization` never forwarded (hop-by-hop anyway). */

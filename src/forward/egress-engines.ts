@@ -6,7 +6,7 @@
  */
 import { rootCertificates } from 'node:tls';
 import type { Logger } from '../obs/log.js';
-import { createProxyEngine, type ProxyEngine, type UpstreamTls } from './proxy.js';
+import { createProxyEngine, type ProxyEngine, type UpstreamTls } from '././engine/proxy.js';
 
 export interface EnginePoolOptions {
   readonly log: Logger;

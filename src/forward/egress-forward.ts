@@ -10,7 +10,7 @@ import type { Logger } from '../obs/log.js';
 import { answerTokenFailure, bearerEdits } from './egress-edits.js';
 import type { EnginePool } from './egress-engines.js';
 import type { HostAllowList } from './egress-hosts.js';
-import { BAD_REQUEST, writeReply, type HttpReply } from './reply.js';
+import { BAD_REQUEST, writeReply, type HttpReply } from '././engine/reply.js';
 import type { TokenSource } from './signer.js';
 
 const ORIGIN_FORM: HttpReply = {

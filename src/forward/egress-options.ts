@@ -4,7 +4,7 @@
  * egress-token-options.ts. Every problem is reported as `"<at>.<key>: what is wrong"`; the parser
  * never throws and never reads files (create() does).
  */
-import { OptionReader, type Raw } from './blocks-read.js';
+import { OptionReader, type Raw } from '././engine/blocks-read.js';
 import { readAllowHosts, type HostPattern } from './egress-hosts.js';
 import { seconds } from './egress-read.js';
 import { parseTokenOptions, type TokenOptions } from './egress-token-options.js';

@@ -10,9 +10,9 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../obs/log.js';
 import { answerTokenFailure, bearerEdits } from './egress-edits.js';
-import type { ProxyEngine } from './proxy.js';
-import { BAD_PATH, BAD_REQUEST, writeReply, writeSocketReply } from './reply.js';
-import { forwardTarget } from './target.js';
+import type { ProxyEngine } from '././engine/proxy.js';
+import { BAD_PATH, BAD_REQUEST, writeReply, writeSocketReply } from '././engine/reply.js';
+import { forwardTarget } from '././engine/target.js';
 import type { TokenSource } from './signer.js';
 
 export interface ReverseEgressDeps {

@@ -23,10 +23,10 @@ import type { KubeOptions } from './kube-options.js';
 import type { TokenReviewer } from './kube-passthrough.js';
 import { isLongRunning, requestInfo } from './kube-request-info.js';
 import type { ImpersonationReviewer } from './kube-sar.js';
-import { FORWARDER_COOKIES } from './hop.js';
-import type { HeaderEdits, ProxyEngine } from './proxy.js';
-import { BAD_PATH, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
-import { forwardTarget } from './target.js';
+import { FORWARDER_COOKIES } from '././engine/hop.js';
+import type { HeaderEdits, ProxyEngine } from '././engine/proxy.js';
+import { BAD_PATH, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '././engine/reply.js';
+import { forwardTarget } from '././engine/target.js';
 
 export const MSG_IMPERSONATION_DISABLED = 'Impersonation requests are disabled when using kube-oidc-proxy';
 export const MSG_NO_USERNAME = 'Username claim not available in OIDC Issuer response';

@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SERVICE_ACCOUNT_DIR, fileCredentials, loadKubeCredentials, type KubeCredentials } from '../kube/credentials.js';
-import type { UpstreamTls } from './proxy.js';
+import type { UpstreamTls } from '././engine/proxy.js';
 import type { KubeClientConfig } from './kube-options.js';
 
 export interface CredentialIo {

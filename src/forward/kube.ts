@@ -11,7 +11,7 @@
 import { HttpClient } from '../net/http-client.js';
 import { trustMatcher } from '../net/cidr.js';
 import { KubeClient } from '../kube/client.js';
-import type { ModeDefinition, ModeHandler } from './mode.js';
+import type { ModeDefinition, ModeHandler } from '././engine/mode.js';
 import { createAccessLog } from './kube-access-log.js';
 import { fileAuditSink, logAuditSink, type AuditSink } from './kube-audit.js';
 import { createKubeHandler } from './kube-handler.js';
@@ -21,7 +21,7 @@ import { TokenReviewer } from './kube-passthrough.js';
 import { RateLimiter, ReviewCache } from './kube-review-cache.js';
 import { ImpersonationReviewer } from './kube-sar.js';
 import { fileMtimeMs, kubeCredentialsFor, upstreamTls } from './kube-upstream.js';
-import { createProxyEngine, type ProxyOptions } from './proxy.js';
+import { createProxyEngine, type ProxyOptions } from '././engine/proxy.js';
 
 export type { KubeOptions } from './kube-options.js';
 

@@ -6,7 +6,7 @@
  * outage costs neither every client a timeout nor the API server a request per client.
  */
 import type { Clock } from '../clock.js';
-import type { JsonDocument } from './json-doc.js';
+import type { JsonDocument } from '././engine/json-doc.js';
 
 export interface CachedDocument extends JsonDocument {
   readonly fetchedAtMs: number;

@@ -15,11 +15,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KubeClient } from '../kube/client.js';
 import { fileCredentials, loadKubeCredentials, type KubeCredentials } from '../kube/credentials.js';
-import { jsonDocument, jsonDocumentOf, serveJsonDocument, type JsonDocument } from './json-doc.js';
+import { jsonDocument, jsonDocumentOf, serveJsonDocument, type JsonDocument } from '././engine/json-doc.js';
 import { DocumentCache, type Lookup } from './metadata-cache.js';
 import { parseMetadataOptions, type MetadataOptions } from './metadata-options.js';
-import type { ForwarderDeps, ModeDefinition, ModeHandler } from './mode.js';
-import { BAD_GATEWAY, NOT_FOUND, UNAVAILABLE, writeReply, type HttpReply } from './reply.js';
+import type { ForwarderDeps, ModeDefinition, ModeHandler } from '././engine/mode.js';
+import { BAD_GATEWAY, NOT_FOUND, UNAVAILABLE, writeReply, type HttpReply } from '././engine/reply.js';
 
 export { metadataOptionsFromEnv, type MetadataOptions } from './metadata-options.js';
 

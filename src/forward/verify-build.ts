@@ -5,9 +5,9 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import type { ForwarderDeps } from './mode.js';
-import { parseUpstream, type UpstreamTls } from './proxy.js';
-import { proxyFromEnv } from './proxy-via.js';
+import type { ForwarderDeps } from '././engine/mode.js';
+import { parseUpstream, type UpstreamTls } from '././engine/proxy.js';
+import { proxyFromEnv } from '././engine/proxy-via.js';
 import { MemoryReplayStore, type ReplayStore } from './replay.js';
 import { RedisReplayStore } from './replay-redis.js';
 import { algorithmsForKey, allowed, HMAC_ALGS, jwksKeySource, presharedKeySource, registryKeySource, staticKeySource, ASYMMETRIC_ALGS, type KeySource } from './verify-keys.js';

@@ -4,9 +4,9 @@
  * and defaults of each key.
  */
 import { invalidCidrs } from '../net/cidr.js';
-import { parseUpstream } from './proxy.js';
-import { parseVia } from './proxy-via.js';
-import { OptionReader, type Raw } from './blocks-read.js';
+import { parseUpstream } from '././engine/proxy.js';
+import { parseVia } from '././engine/proxy-via.js';
+import { OptionReader, type Raw } from '././engine/blocks-read.js';
 import { ASYMMETRIC_ALGS, HMAC_ALGS } from './verify-keys.js';
 import { compileClaimRequirements, type ClaimRequirement } from './verify-required.js';
 import { parseReplay, type ReplayOptions } from './verify-replay-options.js';

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { parseForwarderBlocks, parseSocketMode } from '../../src/forward/blocks.js';
-import type { ModeDefinition } from '../../src/forward/mode.js';
-import { parseListenAddress } from '../../src/forward/run-listen.js';
+import { parseForwarderBlocks, parseSocketMode } from '../../src/forward/runtime/blocks.js';
+import type { ModeDefinition } from '../../src/forward/engine/mode.js';
+import { parseListenAddress } from '../../src/forward/runtime/listen.js';
 import { verifyMode } from '../../src/forward/verify.js';
 
 const MODES = new Map<string, ModeDefinition<unknown>>([['verify', verifyMode as ModeDefinition<unknown>]]);

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { systemClock } from '../../src/clock.js';
 import { egressMode, type EgressDeps } from '../../src/forward/egress.js';
-import type { ModeHandler } from '../../src/forward/mode.js';
+import type { ModeHandler } from '../../src/forward/engine/mode.js';
 import { createLogger } from '../../src/obs/log.js';
 
 const run = promisify(execFile);

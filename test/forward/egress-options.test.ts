@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseForwarderBlocks } from '../../src/forward/blocks.js';
-import { oidcProxyBlocks } from '../../src/forward/compat-oidc-proxy.js';
+import { parseForwarderBlocks } from '../../src/forward/runtime/blocks.js';
+import { oidcProxyBlocks } from '../../src/forward/runtime/compat/oidc-proxy.js';
 import { egressMode } from '../../src/forward/egress.js';
 import type { EgressOptions } from '../../src/forward/egress-options.js';
-import type { ModeDefinition } from '../../src/forward/mode.js';
+import type { ModeDefinition } from '../../src/forward/engine/mode.js';
 import { durationSeconds } from '../../src/forward/egress-read.js';
 
 function parse(block: Record<string, unknown>): { options: ReturnType<typeof egressMode.parse>; errs: string[] } {

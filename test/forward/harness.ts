@@ -9,7 +9,7 @@ import { after } from 'node:test';
 import type { Authenticator } from '../../src/authn/types.js';
 import { NOT_MINE } from '../../src/authn/types.js';
 import type { Authorizer } from '../../src/authz/types.js';
-import { createIngress, type Ingress, type IngressDeps } from '../../src/forward/ingress.js';
+import { createIngress, type Ingress, type IngressDeps } from '../../src/forward/ingress/server.js';
 import { createJudge, type Judge } from '../../src/judge/decide.js';
 import { deny, type Decision } from '../../src/judge/decision.js';
 import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';

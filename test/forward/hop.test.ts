@@ -8,8 +8,8 @@ import {
   upstreamRequestHeaders,
   withoutCookies,
   type HeaderEdits,
-} from '../../src/forward/hop.js';
-import { upstreamPath } from '../../src/forward/proxy.js';
+} from '../../src/forward/engine/hop.js';
+import { upstreamPath } from '../../src/forward/engine/proxy.js';
 import { wireValue } from '../../src/judge/http/server.js';
 
 const edits = (over: Partial<HeaderEdits> = {}): HeaderEdits => ({

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ifNoneMatchMatches, jsonDocument, jsonDocumentOf, serveJsonDocument } from '../../src/forward/json-doc.js';
+import { ifNoneMatchMatches, jsonDocument, jsonDocumentOf, serveJsonDocument } from '../../src/forward/engine/json-doc.js';
 import { send } from '../helpers/http-send.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);

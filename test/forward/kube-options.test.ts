@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kubeProxyOptionsFromFlags } from '../../src/forward/compat-kube-oidc-proxy.js';
+import { kubeProxyOptionsFromFlags } from '../../src/forward/runtime/compat/kube-oidc-proxy.js';
 import { kubeMode } from '../../src/forward/kube.js';
 import type { KubeOptions } from '../../src/forward/kube-options.js';
 

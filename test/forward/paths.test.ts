@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { rulesAuthorizer } from '../../src/authz/rules.js';
-import { createProxyEngine } from '../../src/forward/proxy.js';
+import { createProxyEngine } from '../../src/forward/engine/proxy.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { normalizePath } from '../../src/judge/path.js';
 import { send } from '../helpers/http-send.js';

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { ModeDefinition, ModeHandler } from '../../src/forward/mode.js';
+import type { ModeDefinition, ModeHandler } from '../../src/forward/engine/mode.js';
 
 export interface ProbeState {
   ready: boolean;

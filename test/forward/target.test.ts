@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'node:test';
-import { forwardTarget } from '../../src/forward/target.js';
+import { forwardTarget } from '../../src/forward/engine/target.js';
 import { normalizePath } from '../../src/judge/path.js';
 
 describe('forwardTarget', () => {

@@ -11,7 +11,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { noProxy, proxyFromEnv } from '../../src/forward/proxy-via.js';
+import { noProxy, proxyFromEnv } from '../../src/forward/engine/proxy-via.js';
 import { send } from '../helpers/http-send.js';
 import { makeTlsFiles, type TlsFiles } from '../helpers/redis.js';
 import type { Echo } from '../helpers/upstream.js';

@@ -5,10 +5,10 @@
  * the runtime; a mode's route on one of those paths, or on a path an earlier forwarder took, is
  * not mounted (a warning says so). Anything else is 404.
  */
-import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients } from '../net/slow-clients.js';
+import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients } from '../../net/slow-clients.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '../obs/log.js';
-import type { ModeHandler } from './mode.js';
+import type { Logger } from '../../obs/log.js';
+import type { ModeHandler } from '../engine/mode.js';
 
 export interface HealthTarget {
   readonly name: string;

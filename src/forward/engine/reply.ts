@@ -5,9 +5,9 @@
  */
 import { STATUS_CODES, validateHeaderName, validateHeaderValue, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HeaderPair } from '../judge/decision.js';
-import type { HttpReply } from '../judge/http/map.js';
-import { wireValue } from '../judge/http/server.js';
+import type { HeaderPair } from '../../judge/decision.js';
+import type { HttpReply } from '../../judge/http/map.js';
+import { wireValue } from '../../judge/http/server.js';
 
 export type { HttpReply };
 

@@ -10,11 +10,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { checkIntervalFor } from '../net/slow-clients.js';
-import type { ForwarderDeps, ListenSpec, ModeDefinition, ModeHandler } from './mode.js';
-import { UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
-import { createHealthServer, notReady } from './run-health.js';
-import { describeAddress, listenAt, parseListenAddress, removeSocket, type ListenAddress } from './run-listen.js';
+import { checkIntervalFor } from '../../net/slow-clients.js';
+import type { ForwarderDeps, ListenSpec, ModeDefinition, ModeHandler } from '../engine/mode.js';
+import { UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../engine/reply.js';
+import { createHealthServer, notReady } from '././health.js';
+import { describeAddress, listenAt, parseListenAddress, removeSocket, type ListenAddress } from '././listen.js';
 
 /** One parsed `forwarders:` entry (blocks.ts, compat-oidc-proxy.ts). */
 export interface ForwarderBlock {

@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../obs/log.js';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../obs/log.js';
 
 export interface ForwarderDeps {
   readonly log: Logger;

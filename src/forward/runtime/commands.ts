@@ -7,17 +7,17 @@
  * Configuration problems reject with `ForwardConfigError` (exit 2), start failures with any other
  * error (exit 1). Reads nothing itself: main.ts passes flags, env and a file reader.
  */
-import { systemClock } from '../clock.js';
-import { parseForwarderBlocks } from './blocks.js';
-import { ForwardConfigError, runForwardCommand, type ForwardCommandInput, type ForwardHandle } from './command.js';
-import { kubeProxyOptionsFromFlags } from './compat-kube-oidc-proxy.js';
-import { egressMode } from './egress.js';
-import { kubeMode } from './kube.js';
-import { metadataMode } from './metadata.js';
-import { metadataOptionsFromEnv } from './metadata-options.js';
-import type { ModeDefinition } from './mode.js';
-import { startForwarders } from './run.js';
-import { verifyMode } from './verify.js';
+import { systemClock } from '../../clock.js';
+import { parseForwarderBlocks } from '././blocks.js';
+import { ForwardConfigError, runForwardCommand, type ForwardCommandInput, type ForwardHandle } from '././forward-command.js';
+import { kubeProxyOptionsFromFlags } from '././compat/kube-oidc-proxy.js';
+import { egressMode } from '../egress.js';
+import { kubeMode } from '../kube.js';
+import { metadataMode } from '../metadata.js';
+import { metadataOptionsFromEnv } from '../metadata-options.js';
+import type { ModeDefinition } from '../engine/mode.js';
+import { startForwarders } from '././run.js';
+import { verifyMode } from '../verify.js';
 
 export const FORWARDER_MODES: ReadonlyMap<string, ModeDefinition<unknown>> = new Map(
   ([verifyMode, egressMode, kubeMode, metadataMode] as ModeDefinition<unknown>[]).map((m) => [m.mode, m]),

@@ -6,7 +6,7 @@
  * header lists the upstream and the client get for one exchange. Every forwarder applies the one
  * strip list of the judge (src/judge/strip.ts) here, whatever its mode.
  */
-import { compileStrip, judgeCookies } from '../judge/strip.js';
+import { compileStrip, judgeCookies } from '../../judge/strip.js';
 
 /** Hop-by-hop headers: meaningful for one connection only, never forwarded. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([

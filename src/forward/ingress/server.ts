@@ -6,23 +6,23 @@
  * web handler, except the paths the judge answers itself (login callback, logout). A judge failure
  * answers 503 and is never proxied.
  */
-import { listenOn } from '../net/listen.js';
+import { listenOn } from '../../net/listen.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { trustMatcher } from '../net/cidr.js';
-import type { Logger } from '../obs/log.js';
-import type { Allow, Decision } from '../judge/decision.js';
-import { joinHeaders, replyFor } from '../judge/http/map.js';
-import { configPrefix, underPrefix } from '../judge/match.js';
-import { normalizePath } from '../judge/path.js';
-import type { JudgeRequest } from '../judge/request.js';
-import { checkIntervalFor } from '../net/slow-clients.js';
-import { createProxyEngine, type HeaderEdits, type UpstreamTls } from './proxy.js';
-import { BAD_PATH, BAD_REQUEST, NOT_FOUND, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from './reply.js';
-import { forwardTarget } from './target.js';
+import { trustMatcher } from '../../net/cidr.js';
+import type { Logger } from '../../obs/log.js';
+import type { Allow, Decision } from '../../judge/decision.js';
+import { joinHeaders, replyFor } from '../../judge/http/map.js';
+import { configPrefix, underPrefix } from '../../judge/match.js';
+import { normalizePath } from '../../judge/path.js';
+import type { JudgeRequest } from '../../judge/request.js';
+import { checkIntervalFor } from '../../net/slow-clients.js';
+import { createProxyEngine, type HeaderEdits, type UpstreamTls } from '../engine/proxy.js';
+import { BAD_PATH, BAD_REQUEST, NOT_FOUND, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../engine/reply.js';
+import { forwardTarget } from '../engine/target.js';
 
 export interface IngressTimeouts {
   /** TCP connect to the upstream (default 5 000 ms). */
