@@ -46,7 +46,7 @@ import { createPages, themeUrl } from './web/pages.js';
 import { templatesDir } from './paths.js';
 import { join } from 'node:path';
 import { createWebApp } from './web/app.js';
-import { createIngress } from '././forward/ingress/server.js';
+import { createIngress } from './forward/ingress/server.js';
 import { createKubernetesAuthenticator } from './kube/setup.js';
 
 export interface AppDeps {

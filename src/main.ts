@@ -10,8 +10,8 @@ import { startApp } from './app.js';
 import { revokeCommand } from './cli-sessions.js';
 import { availableParallelism } from 'node:os';
 import { runWorkers } from './workers.js';
-import { ForwardConfigError } from '././forward/runtime/forward-command.js';
-import { isForwardCommand, runForwarderCommand, type ForwardCommand } from '././forward/runtime/commands.js';
+import { ForwardConfigError } from './forward/runtime/forward-command.js';
+import { isForwardCommand, runForwarderCommand, type ForwardCommand } from './forward/runtime/commands.js';
 
 function load(configFile: string | undefined, flags: Readonly<Record<string, string>>): Loaded | undefined {
   try {

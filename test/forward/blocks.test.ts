@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseForwarderBlocks, parseSocketMode } from '../../src/forward/runtime/blocks.js';
 import type { ModeDefinition } from '../../src/forward/engine/mode.js';
 import { parseListenAddress } from '../../src/forward/runtime/listen.js';
-import { verifyMode } from '../../src/forward/verify.js';
+import { verifyMode } from '../../src/forward/verify/mode.js';
 
 const MODES = new Map<string, ModeDefinition<unknown>>([['verify', verifyMode as ModeDefinition<unknown>]]);
 const parse = (yaml: string) => parseForwarderBlocks((parseYaml(yaml) as { forwarders: unknown }).forwarders, MODES);

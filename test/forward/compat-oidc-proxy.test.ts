@@ -13,7 +13,7 @@ import { after, describe, it } from 'node:test';
 import { ForwardConfigError, runForwardCommand, type ForwardHandle } from '../../src/forward/runtime/forward-command.js';
 import { parseForwarderBlocks } from '../../src/forward/runtime/blocks.js';
 import { envName, oidcProxyBlocks } from '../../src/forward/runtime/compat/oidc-proxy.js';
-import { egressMode } from '../../src/forward/egress.js';
+import { egressMode } from '../../src/forward/egress/mode.js';
 import type { ModeDefinition } from '../../src/forward/engine/mode.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { send } from '../helpers/http-send.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { connectAuthority } from '../../src/forward/connect.js';
+import { connectAuthority } from '../../src/forward/egress/connect.js';
 import { bearerOf, connectVia, httpsViaProxy, makeCa, publishedJwks, send, startEgress, startTarget, type CaFiles, type Started, type Target } from './egress-kit.js';
 
 const run = promisify(execFile);

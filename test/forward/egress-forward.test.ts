@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { ManualClock } from '../../src/clock.js';
-import { absoluteTarget } from '../../src/forward/egress-forward.js';
+import { absoluteTarget } from '../../src/forward/egress/forward-proxy.js';
 import { freePort } from '../helpers/net.js';
 import { startGcpMetadata } from '../helpers/gcp-metadata.js';
 import { bearerOf, publishedJwks, send, startEgress, startTarget, type Started, type Target } from './egress-kit.js';

@@ -15,7 +15,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { systemClock } from '../../src/clock.js';
-import { egressMode, type EgressDeps } from '../../src/forward/egress.js';
+import { egressMode, type EgressDeps } from '../../src/forward/egress/mode.js';
 import type { ModeHandler } from '../../src/forward/engine/mode.js';
 import { createLogger } from '../../src/obs/log.js';
 

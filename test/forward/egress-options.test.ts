@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseForwarderBlocks } from '../../src/forward/runtime/blocks.js';
 import { oidcProxyBlocks } from '../../src/forward/runtime/compat/oidc-proxy.js';
-import { egressMode } from '../../src/forward/egress.js';
-import type { EgressOptions } from '../../src/forward/egress-options.js';
+import { egressMode } from '../../src/forward/egress/mode.js';
+import type { EgressOptions } from '../../src/forward/egress/options.js';
 import type { ModeDefinition } from '../../src/forward/engine/mode.js';
-import { durationSeconds } from '../../src/forward/egress-read.js';
+import { durationSeconds } from '../../src/forward/egress/durations.js';
 
 function parse(block: Record<string, unknown>): { options: ReturnType<typeof egressMode.parse>; errs: string[] } {
   const errs: string[] = [];

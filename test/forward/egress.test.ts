@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { systemClock } from '../../src/clock.js';
 import { parseForwarderBlocks } from '../../src/forward/runtime/blocks.js';
-import { egressMode } from '../../src/forward/egress.js';
+import { egressMode } from '../../src/forward/egress/mode.js';
 import type { ModeDefinition } from '../../src/forward/engine/mode.js';
 import { startForwarders } from '../../src/forward/runtime/run.js';
 import { createLogger } from '../../src/obs/log.js';

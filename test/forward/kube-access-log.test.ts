@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { createAccessLog, failureLine, formatExtras, peerIp, successLine, xffWithout } from '../../src/forward/kube-access-log.js';
+import { createAccessLog, failureLine, formatExtras, peerIp, successLine, xffWithout } from '../../src/forward/kube-proxy/access-log.js';
 import { capturingLogger } from '../helpers/bearer.js';
 
 describe('kube access log', () => {

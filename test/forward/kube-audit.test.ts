@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { AuditTrail, fileAuditSink, type AuditEvent } from '../../src/forward/kube-audit.js';
+import { AuditTrail, fileAuditSink, type AuditEvent } from '../../src/forward/kube-proxy/audit.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { send } from '../helpers/http-send.js';
 import { startKubeStack, CLIENT_ID, type KubeStack } from '../helpers/kube-proxy.js';

@@ -9,7 +9,7 @@ import {
   readInbound,
   unescapeExtraKey,
   withAuthenticated,
-} from '../../src/forward/kube-impersonate.js';
+} from '../../src/forward/kube-proxy/impersonate.js';
 
 describe('kube impersonation headers', () => {
   it('escapes extra keys as client-go does and canonicalises the header name as Go does', () => {

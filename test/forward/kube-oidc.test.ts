@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { systemClock } from '../../src/clock.js';
-import { effectiveUsernamePrefix, KubeOidcAuthenticator, mapClaims, NOT_INITIALIZED, type KubeOidcConfig } from '../../src/forward/kube-oidc.js';
+import { effectiveUsernamePrefix, KubeOidcAuthenticator, mapClaims, NOT_INITIALIZED, type KubeOidcConfig } from '../../src/forward/kube-proxy/oidc.js';
 import { HttpClient } from '../../src/net/http-client.js';
 import { createLogger, silentLogger } from '../../src/obs/log.js';
 import { startHttpsIssuer, type HttpsIssuer } from '../helpers/kube-issuer.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { kubeProxyOptionsFromFlags } from '../../src/forward/runtime/compat/kube-oidc-proxy.js';
-import { kubeMode } from '../../src/forward/kube.js';
-import type { KubeOptions } from '../../src/forward/kube-options.js';
+import { kubeMode } from '../../src/forward/kube-proxy/mode.js';
+import type { KubeOptions } from '../../src/forward/kube-proxy/options.js';
 
 const BASE = { oidcIssuerUrl: 'https://idp.example.com', oidcClientId: 'kube' };
 

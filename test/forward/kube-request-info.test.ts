@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLongRunning, requestInfo } from '../../src/forward/kube-request-info.js';
+import { isLongRunning, requestInfo } from '../../src/forward/kube-proxy/request-info.js';
 
 describe('kube request info (audit verbs and object references)', () => {
   it('resolves core /api/v1 and group /apis requests (kube-oidc-proxy #161 missed the core ones)', () => {

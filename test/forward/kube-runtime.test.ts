@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { parseForwarderBlocks } from '../../src/forward/runtime/blocks.js';
 import { kubeProxyOptionsFromFlags } from '../../src/forward/runtime/compat/kube-oidc-proxy.js';
-import { kubeMode } from '../../src/forward/kube.js';
+import { kubeMode } from '../../src/forward/kube-proxy/mode.js';
 import type { ModeDefinition } from '../../src/forward/engine/mode.js';
 import { startForwarders, type Forwarders } from '../../src/forward/runtime/run.js';
 import { createLogger } from '../../src/obs/log.js';

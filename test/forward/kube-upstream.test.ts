@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { kubeCredentialsFor } from '../../src/forward/kube-upstream.js';
+import { kubeCredentialsFor } from '../../src/forward/kube-proxy/upstream.js';
 import { send } from '../helpers/http-send.js';
 import { startKubeApi, type KubeApi } from '../helpers/kube-api.js';
 import { startKubeStack, CLIENT_ID } from '../helpers/kube-proxy.js';

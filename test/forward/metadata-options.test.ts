@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { METADATA_DEFAULTS, metadataOptionsFromEnv, parseMetadataOptions } from '../../src/forward/metadata-options.js';
-import { metadataMode } from '../../src/forward/metadata.js';
+import { METADATA_DEFAULTS, metadataOptionsFromEnv, parseMetadataOptions } from '../../src/forward/metadata/options.js';
+import { metadataMode } from '../../src/forward/metadata/mode.js';
 
 describe('metadata gateway options', () => {
   it('defaults as kube-oidc-gateway, plus bounded staleness and a size cap', () => {

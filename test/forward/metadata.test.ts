@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.js';
-import { DISCOVERY_PATH, JWKS_PATH, metadataMode, type MetadataOptions } from '../../src/forward/metadata.js';
+import { DISCOVERY_PATH, JWKS_PATH, metadataMode, type MetadataOptions } from '../../src/forward/metadata/mode.js';
 import type { ModeHandler } from '../../src/forward/engine/mode.js';
 import { silentLogger, type Logger } from '../../src/obs/log.js';
 import { capturingLogger } from '../helpers/bearer.js';

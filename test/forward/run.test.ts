@@ -15,7 +15,7 @@ import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import type { ModeDefinition } from '../../src/forward/engine/mode.js';
 import { startForwarders, type ForwarderBlock, type Forwarders } from '../../src/forward/runtime/run.js';
-import { verifyMode } from '../../src/forward/verify.js';
+import { verifyMode } from '../../src/forward/verify/mode.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { send } from '../helpers/http-send.js';
 import { freePort } from '../helpers/net.js';

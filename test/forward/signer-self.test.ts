@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { ManualClock } from '../../src/clock.js';
-import { egressMode } from '../../src/forward/egress.js';
+import { egressMode } from '../../src/forward/egress/mode.js';
 import { createLogger } from '../../src/obs/log.js';
 import { bearerOf, publishedJwks, send, startEgress, startTarget, type Target } from './egress-kit.js';
 

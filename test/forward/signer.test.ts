@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { audienceOf, nonce } from '../../src/forward/signer-jwt.js';
-import { TokenCache, TokenError, type Expiring } from '../../src/forward/signer.js';
+import { audienceOf, nonce } from '../../src/forward/egress/tokens/jwtproxy-claims.js';
+import { TokenCache, TokenError, type Expiring } from '../../src/forward/egress/tokens/source.js';
 import { createLogger } from '../../src/obs/log.js';
 
 /** A fetcher the test settles by hand, counting calls per audience. */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractToken } from '../../src/forward/verify-bearer.js';
+import { extractToken } from '../../src/forward/verify/bearer.js';
 import { send } from '../helpers/http-send.js';
 import { rawExchange } from './harness.js';
 import { AUD, claimsAt, sign, startVerify } from './verify-harness.js';

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { audienceOrigin, OIDC_REQUIRED, standardCheck, type StandardPolicy } from '../../src/forward/verify-claims.js';
-import { compileClaimRequirements, unmetClaim } from '../../src/forward/verify-required.js';
+import { audienceOrigin, OIDC_REQUIRED, standardCheck, type StandardPolicy } from '../../src/forward/verify/claims.js';
+import { compileClaimRequirements, unmetClaim } from '../../src/forward/verify/required-claims.js';
 import { send } from '../helpers/http-send.js';
 import { AUD, bearer, claimsAt, ISS, sign, startVerify } from './verify-harness.js';
 

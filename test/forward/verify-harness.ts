@@ -13,7 +13,7 @@ import { exportJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { ManualClock } from '../../src/clock.js';
 import type { ModeDefinition } from '../../src/forward/engine/mode.js';
 import { startForwarders, type Forwarders } from '../../src/forward/runtime/run.js';
-import { verifyMode } from '../../src/forward/verify.js';
+import { verifyMode } from '../../src/forward/verify/mode.js';
 import { capturingLogger } from '../helpers/bearer.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 

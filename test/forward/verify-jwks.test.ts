@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { verifyMode } from '../../src/forward/verify.js';
+import { verifyMode } from '../../src/forward/verify/mode.js';
 import { send } from '../helpers/http-send.js';
 import { bearer, claimsAt, ecPair, rsaPair, sign, startJwks, startVerify, type JwksServer } from './verify-harness.js';
 

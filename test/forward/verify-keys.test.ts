@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { verifyMode } from '../../src/forward/verify.js';
+import { verifyMode } from '../../src/forward/verify/mode.js';
 import { send } from '../helpers/http-send.js';
 import { AUD, bearer, claimsAt, ecPair, rsaPair, sign, startVerify, unsigned } from './verify-harness.js';
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { MemoryReplayStore, replayKey } from '../../src/forward/replay.js';
+import { MemoryReplayStore, replayKey } from '../../src/forward/verify/replay.js';
 import { send } from '../helpers/http-send.js';
 import { redisCli, startRedis, type RedisServer } from '../helpers/redis.js';
 import { startUpstream } from '../helpers/upstream.js';

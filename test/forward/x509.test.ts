@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect, createServer } from 'node:tls';
-import { loadCertificateAuthority, mintLeafCertificate, type CertificateAuthority } from '../../src/forward/x509.js';
+import { loadCertificateAuthority, mintLeafCertificate, type CertificateAuthority } from '../../src/forward/egress/x509.js';
 import { makeCa, opensslVerify, type CaFiles } from './egress-kit.js';
 
 const HOUR = 3_600_000;

@@ -11,12 +11,12 @@ import type { Socket } from 'node:net';
 import { Transform, type Duplex } from 'node:stream';
 import { wireValue } from '../../judge/http/server.js';
 import type { Logger } from '../../obs/log.js';
-import { clientResponseHeaders, upgradeProtocols, upstreamRequestHeaders, type HeaderEdits } from '././hop.js';
-import { parseVia, viaAgent } from '././proxy-via.js';
-import { BAD_GATEWAY, BAD_PATH, BAD_REQUEST, PAYLOAD_TOO_LARGE, UNAVAILABLE, writeReply, writeSocketHead, writeSocketReply, type HttpReply } from '././reply.js';
-import { forwardTarget } from '././target.js';
+import { clientResponseHeaders, upgradeProtocols, upstreamRequestHeaders, type HeaderEdits } from './hop.js';
+import { parseVia, viaAgent } from './proxy-via.js';
+import { BAD_GATEWAY, BAD_PATH, BAD_REQUEST, PAYLOAD_TOO_LARGE, UNAVAILABLE, writeReply, writeSocketHead, writeSocketReply, type HttpReply } from './reply.js';
+import { forwardTarget } from './target.js';
 
-export { type ClientFacts, type HeaderEdits } from '././hop.js';
+export { type ClientFacts, type HeaderEdits } from './hop.js';
 
 export interface UpstreamTls {
   /** Trusted CA certificates (PEM) for the upstream, instead of Node's roots. */

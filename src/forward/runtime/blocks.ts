@@ -7,8 +7,8 @@
  */
 import { isMapping, OptionReader } from '../engine/blocks-read.js';
 import type { ListenSpec, ModeDefinition } from '../engine/mode.js';
-import type { ForwarderBlock } from '././run.js';
-import { parseListenAddress } from '././listen.js';
+import type { ForwarderBlock } from './run.js';
+import { parseListenAddress } from './listen.js';
 
 export interface ParsedBlocks {
   readonly blocks: ForwarderBlock[];

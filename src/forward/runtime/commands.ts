@@ -8,16 +8,16 @@
  * error (exit 1). Reads nothing itself: main.ts passes flags, env and a file reader.
  */
 import { systemClock } from '../../clock.js';
-import { parseForwarderBlocks } from '././blocks.js';
-import { ForwardConfigError, runForwardCommand, type ForwardCommandInput, type ForwardHandle } from '././forward-command.js';
-import { kubeProxyOptionsFromFlags } from '././compat/kube-oidc-proxy.js';
-import { egressMode } from '../egress.js';
-import { kubeMode } from '../kube.js';
-import { metadataMode } from '../metadata.js';
-import { metadataOptionsFromEnv } from '../metadata-options.js';
+import { parseForwarderBlocks } from './blocks.js';
+import { ForwardConfigError, runForwardCommand, type ForwardCommandInput, type ForwardHandle } from './forward-command.js';
+import { kubeProxyOptionsFromFlags } from './compat/kube-oidc-proxy.js';
+import { egressMode } from '../egress/mode.js';
+import { kubeMode } from '../kube-proxy/mode.js';
+import { metadataMode } from '../metadata/mode.js';
+import { metadataOptionsFromEnv } from '../metadata/options.js';
 import type { ModeDefinition } from '../engine/mode.js';
-import { startForwarders } from '././run.js';
-import { verifyMode } from '../verify.js';
+import { startForwarders } from './run.js';
+import { verifyMode } from '../verify/mode.js';
 
 export const FORWARDER_MODES: ReadonlyMap<string, ModeDefinition<unknown>> = new Map(
   ([verifyMode, egressMode, kubeMode, metadataMode] as ModeDefinition<unknown>[]).map((m) => [m.mode, m]),

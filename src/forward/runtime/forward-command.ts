@@ -9,11 +9,11 @@
 import { parse as parseYaml } from 'yaml';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Logger } from '../../obs/log.js';
-import { parseForwarderBlocks } from '././blocks.js';
-import { OIDC_PROXY_EXTRA_FLAGS, OIDC_PROXY_FLAGS, RUNTIME_FLAGS, oidcProxyBlocks } from '././compat/oidc-proxy.js';
+import { parseForwarderBlocks } from './blocks.js';
+import { OIDC_PROXY_EXTRA_FLAGS, OIDC_PROXY_FLAGS, RUNTIME_FLAGS, oidcProxyBlocks } from './compat/oidc-proxy.js';
 import type { ModeDefinition } from '../engine/mode.js';
-import { startForwarders, type ForwarderBlock, type Forwarders } from '././run.js';
-import { parseListenAddress } from '././listen.js';
+import { startForwarders, type ForwarderBlock, type Forwarders } from './run.js';
+import { parseListenAddress } from './listen.js';
 
 export class ForwardConfigError extends Error {
   constructor(readonly problems: readonly string[]) {

@@ -13,8 +13,8 @@ import type { Duplex } from 'node:stream';
 import { checkIntervalFor } from '../../net/slow-clients.js';
 import type { ForwarderDeps, ListenSpec, ModeDefinition, ModeHandler } from '../engine/mode.js';
 import { UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../engine/reply.js';
-import { createHealthServer, notReady } from '././health.js';
-import { describeAddress, listenAt, parseListenAddress, removeSocket, type ListenAddress } from '././listen.js';
+import { createHealthServer, notReady } from './health.js';
+import { describeAddress, listenAt, parseListenAddress, removeSocket, type ListenAddress } from './listen.js';
 
 /** One parsed `forwarders:` entry (blocks.ts, compat-oidc-proxy.ts). */
 export interface ForwarderBlock {

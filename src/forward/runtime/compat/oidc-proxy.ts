@@ -8,7 +8,7 @@
  * command exit non-zero, and the default bind (127.0.0.1:8080, loopback only) is warned about.
  */
 import { parse as parseYaml } from 'yaml';
-import { compileClaimRequirements } from '../../verify-required.js';
+import { compileClaimRequirements } from '../../verify/required-claims.js';
 
 /** oidc-proxy's own options (seed A.1). */
 export const OIDC_PROXY_FLAGS = [
