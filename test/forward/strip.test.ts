@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { send } from '../helpers/http-send.js';
 import type { Echo } from '../helpers/upstream.js';
-import { send as egressSend, startEgress, startTarget, type Target } from './egress-kit.js';
-import { bearer, claimsAt, sign, startVerify } from './verify-harness.js';
+import { send as egressSend, startEgress, startTarget, type Target } from './egress/kit.js';
+import { bearer, claimsAt, sign, startVerify } from './verify/harness.js';
 import { assertClean, FOREIGN } from './strip-kit.js';
 
 const SECRET = 'k'.repeat(40);
