@@ -75,7 +75,7 @@ export function loadConfig(src: ConfigSources): Loaded {
             else templateContext = Object.fromEntries(Object.entries(v).map(([a, b]) => [a, String(b)]));
             continue;
           }
-          // The forwarder runtime's part of a shared file (src/forward/command.ts reads it).
+          // The forwarder runtime's part of a shared file (src/forward/runtime/forward-command.ts reads it).
           if (FORWARDER_KEYS.has(name)) continue;
           const k = (name in schema ? (name as ConfigKey) : undefined) ?? byEnv.get(name);
           if (k === undefined) {

@@ -1,8 +1,8 @@
 /**
- * Every forwarder mode applies the judge's one strip list (src/judge/strip.ts via hop.ts): identity
+ * Every forwarder mode applies the judge's one strip list (src/judge/strip.ts via engine/hop.ts): identity
  * headers of the tools people migrate from, URL-rewrite headers and the judge's own cookies never
  * reach a verify or egress upstream, in any spelling; a trusted proxy's forwarding facts still do.
- * (The kube mode: kube.test.ts; the metadata gateway forwards no client request.)
+ * (The kube mode: kube-proxy/mode.test.ts; the metadata gateway forwards no client request.)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -3,7 +3,7 @@
  * this service as its HTTP proxy sends absolute-URI requests (`GET http://host:port/path`); each is
  * given a token for `aud` = the target's origin (`scheme://host[:port]`, default port left out)
  * and proxied to that target. Origin-form requests are not ours: 400 (jwtproxy: 500). HTTPS goes
- * through CONNECT (connect.ts). With `allowHosts`, a target not on it gets 403 (egress-hosts.ts).
+ * through CONNECT (connect.ts). With `allowHosts`, a target not on it gets 403 (allow-hosts.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../obs/log.js';

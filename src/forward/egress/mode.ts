@@ -3,7 +3,7 @@
  * self-signed JWT, GCP instance identity, jwtproxy-style per-request JWT) and one of two
  * operations: reverse proxy to a configured upstream (oidc-proxy's egress), or forward proxy for
  * absolute-URI requests and intercepted CONNECT tunnels (jwtproxy's signer). Asymmetric signing
- * keys are published as a JWKS on the health port. Options: egress-options.ts.
+ * keys are published as a JWKS on the health port. Options: options.ts.
  */
 import { rootCertificates } from 'node:tls';
 import type { Schedule } from '../../oidc/discovery.js';

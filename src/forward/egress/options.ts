@@ -1,7 +1,7 @@
 /**
  * The egress forwarder's options block (`mode: egress`): types and the validating parser. The
  * token sources (static, self-signed, GCP identity, jwtproxy-style) have their own sub-parser in
- * egress-token-options.ts. Every problem is reported as `"<at>.<key>: what is wrong"`; the parser
+ * tokens/options.ts. Every problem is reported as `"<at>.<key>: what is wrong"`; the parser
  * never throws and never reads files (create() does).
  */
 import { OptionReader, type Raw } from '../engine/blocks-read.js';

@@ -33,7 +33,7 @@ function acceptable(req: IncomingMessage): boolean {
   return (req.url ?? '').startsWith('/') && (req.headersDistinct['host']?.length ?? 0) <= 1;
 }
 
-/** Puts the target the upstream will receive in `req.url` (target.ts); false for a path to refuse (400). */
+/** Puts the target the upstream will receive in `req.url` (engine/target.ts); false for a path to refuse (400). */
 function canonical(req: IncomingMessage): boolean {
   const target = forwardTarget(req.url ?? '');
   if (target === undefined) return false;

@@ -1,7 +1,7 @@
 /**
  * The contract every forwarder mode implements (verify-then-proxy, egress, Kubernetes
  * impersonation, OIDC metadata gateway). A mode parses its own options block, then builds a
- * handler; the forwarder runtime (run.ts) owns listening (TCP, unix socket, TLS), health, drain
+ * handler; the forwarder runtime (runtime/run.ts) owns listening (TCP, unix socket, TLS), health, drain
  * and the several-listeners-in-one-process part. Modes never read `process.env`: compatibility
  * flags and env names of the tools they replace are translated into option blocks first.
  */

@@ -1,6 +1,6 @@
 /**
- * The forwarding engine every forwarder mode shares (ingress now; egress and Kubernetes
- * impersonation later): one upstream base URL, a keep-alive agent, the caller's header edits
+ * The forwarding engine every forwarder mode shares (ingress, verify, egress and
+ * Kubernetes impersonation): one upstream base URL, a keep-alive agent, the caller's header edits
  * applied per exchange (see hop.ts), bodies streamed both ways without buffering, upgrades
  * (websocket) tunnelled, and every upstream failure answered 502 without detail. It takes no
  * decisions: the caller has judged the request and says which headers to set and remove.

@@ -1,7 +1,7 @@
 /**
  * The ingress forwarder: `oidc-judge serve` listening as a reverse proxy in front of one upstream.
  * Each request (and each websocket upgrade) is judged in-process, then either answered with the
- * deny or proxied by the shared engine (proxy.ts) with the allow's identity headers, the session
+ * deny or proxied by the shared engine (engine/proxy.ts) with the allow's identity headers, the session
  * cookies stripped and `X-Forwarded-*` set. The service's own pages under the URL prefix go to the
  * web handler, except the paths the judge answers itself (login callback, logout). A judge failure
  * answers 503 and is never proxied.
@@ -121,7 +121,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     const target = req.url ?? '';
     // Origin-form only: an absolute-form target is a forward-proxy request, not ours.
     if (target.charCodeAt(0) !== 0x2f) return { reply: BAD_REQUEST };
-    // One path judged and sent upstream: dot segments resolved, `//` merged, or 400 (target.ts).
+    // One path judged and sent upstream: dot segments resolved, `//` merged, or 400 (engine/target.ts).
     const path = forwardTarget(target);
     if (path === undefined) return { reply: BAD_PATH };
     req.url = path;

@@ -5,7 +5,7 @@
  * SubjectAccessReview, token passthrough by TokenReview, upgrades (SPDY, websocket) tunnelled,
  * streams flushed as they come, the `AuSuccess`/`AuFail` access log and audit events.
  *
- * This file only wires the parts together (kube-options.ts parses; kube-handler.ts is the
+ * This file only wires the parts together (options.ts parses; pipeline.ts is the
  * pipeline). Not ready until the issuer's discovery document and keys have loaded; then latched.
  */
 import { HttpClient } from '../../net/http-client.js';

@@ -1,7 +1,7 @@
 /**
  * The Kubernetes impersonation proxy's options block (`mode: kube`): types and the validating
  * parser. Keys mirror kube-oidc-proxy's flags in camelCase (`--oidc-issuer-url` → `oidcIssuerUrl`),
- * so compat-kube-oidc-proxy.ts is a plain renaming. Values may come typed (YAML) or as strings
+ * so runtime/compat/kube-oidc-proxy.ts is a plain renaming. Values may come typed (YAML) or as strings
  * (flags, env): lists as CSV, `k=v` pairs as CSV or a mapping. Never throws, never reads files.
  */
 import { invalidCidrs } from '../../net/cidr.js';

@@ -195,7 +195,7 @@ export function createKubeHandler(d: KubeHandlerDeps): { handle(req: IncomingMes
   }
 
   /**
-   * Puts the target the API server will receive in `req.url` (target.ts), so the access log, the
+   * Puts the target the API server will receive in `req.url` (engine/target.ts), so the access log, the
    * audit event and the upstream all see one path; false (logged, to answer 400) when it is refused.
    */
   function canonical(req: IncomingMessage): boolean {

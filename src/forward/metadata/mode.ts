@@ -5,7 +5,7 @@
  * relying parties need no anonymous access to the API server.
  *
  * Exact paths only (query ignored), GET and HEAD (405 otherwise), 404 elsewhere. Each document is
- * cached (metadata-cache.ts) and served by json-doc.ts (ETag, Cache-Control, Expires, 304). An
+ * cached (cache.ts) and served by engine/json-doc.ts (ETag, Cache-Control, Expires, 304). An
  * upstream failure — network, timeout, non-200, too large, not a JSON object — serves the last
  * copy while it is at most `maxStaleSeconds` past its freshness, with the lower stale `max-age`;
  * with no copy, 502 with a short body. `/healthz` (never touches the upstream) and `/readyz`

@@ -16,7 +16,7 @@ import { UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../en
 import { createHealthServer, notReady } from './health.js';
 import { describeAddress, listenAt, parseListenAddress, removeSocket, type ListenAddress } from './listen.js';
 
-/** One parsed `forwarders:` entry (blocks.ts, compat-oidc-proxy.ts). */
+/** One parsed `forwarders:` entry (blocks.ts, compat/oidc-proxy.ts). */
 export interface ForwarderBlock {
   readonly name: string;
   readonly mode: string;

@@ -1,6 +1,6 @@
 /**
  * The verify-then-proxy forwarder mode (`mode: verify`): oidc-proxy's ingress and jwtproxy's
- * verifier. Each request's bearer token is checked (verify-token.ts) against the configured key
+ * verifier. Each request's bearer token is checked (token.ts) against the configured key
  * source; a missing or invalid token is answered 401 with `WWW-Authenticate: Bearer`, unmet
  * required claims and replays 403, unavailable keys or replay store 503; an accepted request is
  * proxied by the shared engine with `Authorization` removed (unless `passThroughToken`), forged
@@ -114,7 +114,7 @@ export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps)
     return (req.url ?? '').charCodeAt(0) !== 0x2f || (req.headersDistinct['host']?.length ?? 0) > 1;
   }
 
-  /** Puts the target the upstream will receive in `req.url` (target.ts); false for a path to refuse (400). */
+  /** Puts the target the upstream will receive in `req.url` (engine/target.ts); false for a path to refuse (400). */
   function canonical(req: IncomingMessage): boolean {
     const target = forwardTarget(req.url ?? '');
     if (target === undefined) return false;

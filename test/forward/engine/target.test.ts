@@ -1,5 +1,5 @@
 /**
- * `forwardTarget` (src/forward/target.ts): the one target a reverse-proxying forwarder judges and
+ * `forwardTarget` (src/forward/engine/target.ts): the one target a reverse-proxying forwarder judges and
  * sends upstream. Property: for any raw target it accepts, the judge's `normalizePath` reads the
  * result as unambiguous and as the same path it reads the raw target as; what it refuses is the
  * documented set.

@@ -30,7 +30,7 @@ const KNOWN: ReadonlySet<string> = new Set<string>([...OIDC_PROXY_FLAGS, ...OIDC
 export const envName = (flag: string): string => `OIDC_PROXY_${flag.toUpperCase().replace(/-/g, '_')}`;
 
 export interface CompatResult {
-  /** Raw `forwarders:` entries (parse them with blocks.ts). */
+  /** Raw `forwarders:` entries (parse them with ../blocks.ts). */
   readonly blocks: Record<string, unknown>[];
   readonly errors: string[];
   readonly warnings: string[];
