@@ -5,15 +5,11 @@
  */
 import { allowedHostError } from '../oidc/redirects.js';
 import { parse as parseYaml } from 'yaml';
+import { ConfigError } from './error.js';
 import type { Field } from './field.js';
 import { schema, TEMPLATE_CONTEXT_PREFIX, type Config, type ConfigKey } from './schema.js';
 
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './error.js';
 
 export interface ConfigSources {
   readonly env: Readonly<Record<string, string | undefined>>;

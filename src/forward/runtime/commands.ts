@@ -4,12 +4,13 @@
  *   oidc-proxy        oidc-proxy's flags / `OIDC_PROXY_*` env (verify or egress), plus the file's list
  *   kube-oidc-proxy   kube-oidc-proxy's flags → one `kube` forwarder, health on its probe port
  *   metadata-gateway  kube-oidc-gateway's env (`LISTEN_ADDR`, `UPSTREAM_HOST` …) → one `metadata` forwarder
- * Configuration problems reject with `ForwardConfigError` (exit 2), start failures with any other
+ * Configuration problems reject with a `ConfigError` (exit 2), start failures with any other
  * error (exit 1). Reads nothing itself: main.ts passes flags, env and a file reader.
  */
 import { systemClock } from '../../clock.js';
 import { parseForwarderBlocks } from './blocks.js';
-import { ForwardConfigError, runForwardCommand, type ForwardCommandInput, type ForwardHandle } from './forward-command.js';
+import { forwarderConfigError } from '../../config/error.js';
+import { runForwardCommand, type ForwardCommandInput, type ForwardHandle } from './forward-command.js';
 import { kubeProxyOptionsFromFlags } from './compat/kube-oidc-proxy.js';
 import { egressMode } from '../egress/mode.js';
 import { kubeMode } from '../kube-proxy/mode.js';
@@ -39,7 +40,7 @@ export type CommandInput = Omit<ForwardCommandInput, 'oidcProxy'>;
 async function single(input: CommandInput, raw: Record<string, unknown>, at: string, extra: { errors: string[]; warnings: string[]; healthListen?: string }): Promise<ForwardHandle> {
   const parsed = parseForwarderBlocks([raw], FORWARDER_MODES, at);
   const errors = [...extra.errors, ...parsed.errors];
-  if (errors.length > 0) throw new ForwardConfigError(errors);
+  if (errors.length > 0) throw forwarderConfigError(errors);
   for (const w of extra.warnings) input.log.warn(w);
   const forwarders = await startForwarders(parsed.blocks, FORWARDER_MODES, {
     log: input.log,
@@ -57,7 +58,7 @@ export function runForwarderCommand(command: ForwardCommand, input: CommandInput
     case 'oidc-proxy':
       return runForwardCommand({ ...input, oidcProxy: command === 'oidc-proxy' }, FORWARDER_MODES);
     case 'kube-oidc-proxy': {
-      if (input.configFile !== undefined) return Promise.reject(new ForwardConfigError(['--config: kube-oidc-proxy takes its flags only; use `oidc-judge forward --config` with a `mode: kube` block instead']));
+      if (input.configFile !== undefined) return Promise.reject(forwarderConfigError(['--config: kube-oidc-proxy takes its flags only; use `oidc-judge forward --config` with a `mode: kube` block instead']));
       const k = kubeProxyOptionsFromFlags(input.flags);
       return single(input, k.block, 'kube-oidc-proxy', { errors: k.errors, warnings: k.warnings, healthListen: k.healthListen });
     }

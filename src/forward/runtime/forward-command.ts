@@ -7,6 +7,7 @@
  * env, env over the file. Reads nothing itself: main.ts passes flags, env and a file reader.
  */
 import { parse as parseYaml } from 'yaml';
+import { forwarderConfigError } from '../../config/error.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Logger } from '../../obs/log.js';
 import { parseForwarderBlocks } from './blocks.js';
@@ -14,13 +15,6 @@ import { OIDC_PROXY_EXTRA_FLAGS, OIDC_PROXY_FLAGS, RUNTIME_FLAGS, oidcProxyBlock
 import type { ModeDefinition } from '../engine/mode.js';
 import { startForwarders, type ForwarderBlock, type Forwarders } from './run.js';
 import { parseListenAddress } from './listen.js';
-
-export class ForwardConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid forwarder configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ForwardConfigError';
-  }
-}
 
 export interface ForwardCommandInput {
   /** `--kebab-name` flags without the dashes (`--config` already taken out). */
@@ -51,7 +45,7 @@ interface Settings {
   readonly warnings: string[];
 }
 
-/** Every block and setting, or a `ForwardConfigError` listing every problem. */
+/** Every block and setting, or a `ConfigError` listing every problem. */
 export function forwardSettings(input: ForwardCommandInput, modes: ReadonlyMap<string, ModeDefinition<unknown>>): Settings {
   const errors: string[] = [];
   const warnings: string[] = [];
@@ -100,11 +94,11 @@ export function forwardSettings(input: ForwardCommandInput, modes: ReadonlyMap<s
   const drainSeconds = drain === undefined ? 10 : Number(drain.value);
   if (!Number.isFinite(drainSeconds) || drainSeconds < 0 || drainSeconds > 3600) errors.push(`${drain!.label}: must be a number of seconds between 0 and 3600`);
   if (errors.length === 0 && blocks.length === 0) errors.push('nothing to run: give --config with a forwarders: list, or oidc-proxy options (--target-url …)');
-  if (errors.length > 0) throw new ForwardConfigError(errors);
+  if (errors.length > 0) throw forwarderConfigError(errors);
   return { blocks, drainMs: drainSeconds * 1000, warnings, ...(healthListen !== undefined ? { healthListen } : {}) };
 }
 
-/** Validates everything, starts every forwarder; rejects with `ForwardConfigError` (exit 2) or a start error (exit 1). */
+/** Validates everything, starts every forwarder; rejects with a `ConfigError` (exit 2) or a start error (exit 1). */
 export async function runForwardCommand(input: ForwardCommandInput, modes: ReadonlyMap<string, ModeDefinition<unknown>>): Promise<ForwardHandle> {
   const s = forwardSettings(input, modes);
   for (const w of s.warnings) input.log.warn(w);

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config/load.js';
-import { ForwardConfigError } from '../../../src/forward/runtime/forward-command.js';
+import { ConfigError } from '../../../src/config/error.js';
 import { FORWARDER_MODES, isForwardCommand, runForwarderCommand } from '../../../src/forward/runtime/commands.js';
 import { silentLogger } from '../../../src/obs/log.js';
 import { startKubeApi, type KubeApi } from '../../helpers/kube-api.js';
@@ -77,9 +77,9 @@ describe('forwarder commands', () => {
   });
 
   it('refuses options a command does not take, naming them', async () => {
-    await assert.rejects(runForwarderCommand('metadata-gateway', { ...base, flags: { 'listen-port': '1' }, env: {} }), (e: unknown) => e instanceof ForwardConfigError && /--listen-port/.test(e.message));
-    await assert.rejects(runForwarderCommand('kube-oidc-proxy', { ...base, flags: {}, env: {}, configFile: 'x.yaml' }), (e: unknown) => e instanceof ForwardConfigError && /--config/.test(e.message));
-    await assert.rejects(runForwarderCommand('kube-oidc-proxy', { ...base, flags: { 'no-such-flag': 'true' }, env: {} }), (e: unknown) => e instanceof ForwardConfigError && /--no-such-flag/.test(e.message));
+    await assert.rejects(runForwarderCommand('metadata-gateway', { ...base, flags: { 'listen-port': '1' }, env: {} }), (e: unknown) => e instanceof ConfigError && /--listen-port/.test(e.message));
+    await assert.rejects(runForwarderCommand('kube-oidc-proxy', { ...base, flags: {}, env: {}, configFile: 'x.yaml' }), (e: unknown) => e instanceof ConfigError && /--config/.test(e.message));
+    await assert.rejects(runForwarderCommand('kube-oidc-proxy', { ...base, flags: { 'no-such-flag': 'true' }, env: {} }), (e: unknown) => e instanceof ConfigError && /--no-such-flag/.test(e.message));
   });
 
   it('serve reads a config file that also holds forwarders', () => {

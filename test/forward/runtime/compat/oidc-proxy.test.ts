@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ForwardConfigError, runForwardCommand, type ForwardHandle } from '../../../../src/forward/runtime/forward-command.js';
+import { ConfigError } from '../../../../src/config/error.js';
+import { runForwardCommand, type ForwardHandle } from '../../../../src/forward/runtime/forward-command.js';
 import { parseForwarderBlocks } from '../../../../src/forward/runtime/blocks.js';
 import { envName, oidcProxyBlocks } from '../../../../src/forward/runtime/compat/oidc-proxy.js';
 import { egressMode } from '../../../../src/forward/egress/mode.js';
@@ -158,7 +159,7 @@ describe('forward command', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'forwarders:\n  - mode: verify\n    listen: nowhere\n');
     const err = await runForwardCommand({ ...input, configFile: file, flags: { 'drain-seconds': 'x', bogus: '1' }, env: {} }, MODES).catch((e: unknown) => e);
-    assert.ok(err instanceof ForwardConfigError);
+    assert.ok(err instanceof ConfigError);
     assert.deepEqual(err.problems, [
       'forwarders[0].listen: must be host:port, :port, [ipv6]:port or unix:/path',
       'forwarders[0].upstream: is required',
@@ -167,7 +168,7 @@ describe('forward command', () => {
       '--drain-seconds: must be a number of seconds between 0 and 3600',
     ]);
     const none = await runForwardCommand({ ...input, flags: {}, env: {} }, MODES).catch((e: unknown) => e);
-    assert.ok(none instanceof ForwardConfigError);
+    assert.ok(none instanceof ConfigError);
     assert.match(none.message, /nothing to run/);
   });
 });
