@@ -7,7 +7,7 @@
  * `:port` (without one, any port). Hosts are compared as the URL parser reads them (lower case,
  * no trailing dot, IPv4 in dotted form), so `0x7f.1` is `127.0.0.1`.
  */
-import type { OptionReader } from '../engine/blocks-read.js';
+import type { OptionReader } from '../../config/block.js';
 
 export interface HostPattern {
   /** Lower-case hostname (IPv6 without brackets); for a wildcard, the suffix after `*.`. */

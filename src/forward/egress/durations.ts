@@ -2,7 +2,7 @@
  * Durations in egress options: seconds as a number, or Go-style strings (`90s`, `5m`, `12h`,
  * `1h30m`, `-1h`) as jwtproxy's YAML writes them, read through the shared block reader.
  */
-import type { OptionReader } from '../engine/blocks-read.js';
+import type { OptionReader } from '../../config/block.js';
 
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
 

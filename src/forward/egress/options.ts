@@ -4,7 +4,7 @@
  * tokens/options.ts. Every problem is reported as `"<at>.<key>: what is wrong"`; the parser
  * never throws and never reads files (create() does).
  */
-import { OptionReader, type Raw } from '../engine/blocks-read.js';
+import { OptionReader, type Raw } from '../../config/block.js';
 import { readAllowHosts, type HostPattern } from './allow-hosts.js';
 import { seconds } from './durations.js';
 import { parseTokenOptions, type TokenOptions } from './tokens/options.js';

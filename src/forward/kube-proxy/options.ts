@@ -5,7 +5,7 @@
  * (flags, env): lists as CSV, `k=v` pairs as CSV or a mapping. Never throws, never reads files.
  */
 import { invalidCidrs } from '../../net/cidr.js';
-import { OptionReader, type Raw } from '../engine/blocks-read.js';
+import { OptionReader, type Raw } from '../../config/block.js';
 import type { KubeOidcConfig } from './oidc.js';
 
 export type InboundImpersonation = 'reject' | 'subjectaccessreview';

@@ -4,7 +4,7 @@
  * that does not parse is an error naming the option, not a silent fallback to the default.
  */
 import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../../kube/credentials.js';
-import { OptionReader, type Raw } from '../engine/blocks-read.js';
+import { OptionReader, type Raw } from '../../config/block.js';
 
 export interface MetadataOptions {
   /** API server base URL (`UPSTREAM_HOST`); ignored when `kubeconfig` is set. */

@@ -5,7 +5,7 @@
  * socket, socket mode an octal permission, names and listen addresses unique), the rest goes to
  * the mode's own `parse`. Every problem is collected as `forwarders[i].key: problem`.
  */
-import { isMapping, OptionReader } from '../engine/blocks-read.js';
+import { isMapping, OptionReader } from '../../config/block.js';
 import type { ListenSpec, ModeDefinition } from '../engine/mode.js';
 import type { ForwarderBlock } from './run.js';
 import { parseListenAddress } from './listen.js';

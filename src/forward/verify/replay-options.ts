@@ -4,7 +4,7 @@
  * password | passwordFile, db, tls, caFile, sentinelMaster, keyPrefix, commandTimeoutMs }`.
  */
 import type { RedisAddress, RedisStoreOptions } from '../../sessions/redis-client.js';
-import { isMapping, type OptionReader } from '../engine/blocks-read.js';
+import { isMapping, type OptionReader } from '../../config/block.js';
 
 export type ReplayOptions =
   | { readonly store: 'off' }

@@ -4,7 +4,7 @@
  * metadata server's instance identity) and `jwtproxy` (a per-request JWT, jwtproxy's signer) —
  * each validated here, with reserved claims and ambiguous secrets refused up front.
  */
-import type { OptionReader } from '../../engine/blocks-read.js';
+import type { OptionReader } from '../../../config/block.js';
 import { seconds } from '../durations.js';
 
 export const SELF_SIGNED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'HS256', 'HS384', 'HS512'] as const;
