@@ -1,9 +1,13 @@
 /**
  * Reading one `forwarders:` block (or a nested mapping of it) into typed options: each getter
- * takes a key, validates its value and, on a problem, pushes `"<at>.<key>: what is wrong"` onto the
- * shared error list and returns undefined; `done()` reports every key nobody asked for. Nothing
- * here throws, so one pass collects every problem of a file.
+ * takes a key, validates its value with the value checks of field.ts (the ones the environment
+ * parsers use) and, on a problem, pushes `"<at>.<key>: what is wrong"` onto the shared error list
+ * and returns undefined; `done()` reports every key nobody asked for. Nothing here throws, so one
+ * pass collects every problem of a file; the command then throws them as one `ConfigError`.
+ * YAML values keep YAML's types: a boolean is `true`/`false` (or that text), a number a number (or
+ * numeric text).
  */
+import { findOne, httpUrl, NOT_BOOLEAN, notOneOf, outOfRange } from './field.js';
 
 export type Raw = Readonly<Record<string, unknown>>;
 
@@ -56,7 +60,7 @@ export class OptionReader {
     if (v === undefined) return def;
     if (typeof v === 'boolean') return v;
     if (v === 'true' || v === 'false') return v === 'true';
-    this.fail(key, 'must be true or false');
+    this.fail(key, NOT_BOOLEAN);
     return def;
   }
 
@@ -66,16 +70,16 @@ export class OptionReader {
     if (v === undefined) return o.def;
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
     if (!Number.isFinite(n) || (o.integer && !Number.isInteger(n))) return this.fail(key, `must be ${o.integer ? 'an integer' : 'a number'}`);
-    if (n < o.min || n > o.max) return this.fail(key, `must be between ${o.min} and ${o.max}`);
-    return n;
+    const range = outOfRange(n, o.min, o.max);
+    return range === undefined ? n : this.fail(key, range);
   }
 
   /** One of `values` (case-insensitive), returned as written in `values`; `def` when absent. */
   oneOf<T extends string>(key: string, values: readonly T[], def?: T): T | undefined {
     const v = this.value(key);
     if (v === undefined) return def === undefined ? this.fail(key, `is required (one of ${values.join(', ')})`) : def;
-    const hit = typeof v === 'string' ? values.find((x) => x.toLowerCase() === v.trim().toLowerCase()) : undefined;
-    return hit ?? this.fail(key, `must be one of ${values.join(', ')}`);
+    const hit = typeof v === 'string' ? findOne(values, v, true) : undefined;
+    return hit ?? this.fail(key, notOneOf(values));
   }
 
   /** A list of non-empty strings: a YAML list, or one string (one entry). */
@@ -101,13 +105,9 @@ export class OptionReader {
   url(key: string, o: { required?: boolean } = {}): string | undefined {
     const s = this.str(key, o);
     if (s === undefined) return undefined;
-    let u: URL;
-    try {
-      u = new URL(s);
-    } catch {
-      return this.fail(key, 'must be an absolute http(s) URL');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return this.fail(key, 'must be an http(s) URL');
+    const u = httpUrl(s);
+    if (u === 'absolute') return this.fail(key, 'must be an absolute http(s) URL');
+    if (u === 'http') return this.fail(key, 'must be an http(s) URL');
     if (u.username !== '' || u.password !== '' || u.hash !== '') return this.fail(key, 'must not carry credentials or a fragment');
     return s;
   }
