@@ -15,6 +15,10 @@ export interface Field<T> {
   readonly secret?: boolean;
   /** Old names still accepted with a warning; `map` converts an old value into the new syntax. */
   readonly legacy?: readonly { readonly env: string; readonly map?: (raw: string) => string }[];
+  /** The flag, when it is not the variable's name in kebab case (forwarder commands); '' = no flag. */
+  readonly flag?: string;
+  /** The config file key, when the variable is also read from a file under another name. */
+  readonly fileKey?: string;
   /** Only the config file or JSON in the variable (rules). */
   readonly structured?: boolean;
   /** Parse a string from the environment or a flag. Throws `Error(message)` on bad input. */
@@ -82,6 +86,25 @@ export function int(env: string, doc: string, opts: Opts<number> & { min?: numbe
       const t = raw.trim();
       if (!/^-?\d+$/.test(t)) throw new Error(`must be an integer, got ${JSON.stringify(raw)}`);
       const n = Number(t);
+      const range = outOfRange(n, min, max);
+      if (range !== undefined) throw new Error(`${range}, got ${n}`);
+      return n;
+    },
+    rest,
+  );
+}
+
+/** A number (fractions allowed) within `[min, max]`. */
+export function number(env: string, doc: string, opts: Opts<number> & { min?: number; max?: number } = {}): Field<number> {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER, ...rest } = opts;
+  return make(
+    'number',
+    env,
+    doc,
+    (raw) => {
+      const t = raw.trim();
+      const n = t === '' ? Number.NaN : Number(t);
+      if (!Number.isFinite(n)) throw new Error(`must be a number, got ${JSON.stringify(raw)}`);
       const range = outOfRange(n, min, max);
       if (range !== undefined) throw new Error(`${range}, got ${n}`);
       return n;

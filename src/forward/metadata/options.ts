@@ -3,8 +3,8 @@
  * kube-oidc-gateway's environment variables into such a block. Unlike kube-oidc-gateway, a value
  * that does not parse is an error naming the option, not a silent fallback to the default.
  */
-import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../../kube/credentials.js';
 import { OptionReader, type Raw } from '../../config/block.js';
+import { defaultOf, metadataGatewaySchema as gateway } from '../../config/forward-schema.js';
 
 export interface MetadataOptions {
   /** API server base URL (`UPSTREAM_HOST`); ignored when `kubeconfig` is set. */
@@ -30,17 +30,18 @@ export interface MetadataOptions {
   readonly maxBytes: number;
 }
 
+/** Defaults; the ones kube-oidc-gateway's variables set are declared with them in config/forward-schema.ts. */
 export const METADATA_DEFAULTS: MetadataOptions = Object.freeze({
-  upstream: 'https://kubernetes.default.svc',
+  upstream: defaultOf(gateway.upstream),
   kubeconfig: '',
-  tokenFile: `${DEFAULT_SERVICE_ACCOUNT_DIR}/token`,
-  caFile: `${DEFAULT_SERVICE_ACCOUNT_DIR}/ca.crt`,
-  upstreamTimeoutMs: 5000,
-  cacheTtlSeconds: 60,
-  clientCacheTtlSeconds: 3600,
+  tokenFile: defaultOf(gateway.tokenFile),
+  caFile: defaultOf(gateway.caFile),
+  upstreamTimeoutMs: defaultOf(gateway.upstreamTimeoutSeconds) * 1000,
+  cacheTtlSeconds: defaultOf(gateway.cacheTtlSeconds),
+  clientCacheTtlSeconds: defaultOf(gateway.clientCacheTtlSeconds),
   maxStaleSeconds: 3600,
   staleClientCacheTtlSeconds: 60,
-  prettyPrint: true,
+  prettyPrint: defaultOf(gateway.prettyPrint),
   maxBytes: 1024 * 1024,
 });
 
@@ -68,16 +69,10 @@ export function parseMetadataOptions(raw: Raw, at: string, errs: string[]): Meta
   return Object.freeze(options);
 }
 
-/** kube-oidc-gateway's variables (D.1) → option keys. */
-const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
-  ['UPSTREAM_HOST', 'upstream'],
-  ['UPSTREAM_TIMEOUT_SECONDS', 'upstreamTimeoutSeconds'],
-  ['CACHE_TTL_SECONDS', 'cacheTtlSeconds'],
-  ['CLIENT_CACHE_TTL_SECONDS', 'clientCacheTtlSeconds'],
-  ['PRETTY_PRINT_JSON', 'prettyPrint'],
-  ['SA_TOKEN_PATH', 'tokenFile'],
-  ['SA_CA_CERT_PATH', 'caFile'],
-];
+/** kube-oidc-gateway's variables (D.1) → option keys, as the schema declares them (the listen pair aside). */
+const ENV_KEYS: readonly (readonly [env: string, key: string])[] = Object.entries(gateway)
+  .filter(([key]) => key !== 'listenAddr' && key !== 'listenPort')
+  .map(([key, f]) => [f.env, key] as const);
 
 /**
  * A raw `forwarders:` block from kube-oidc-gateway's environment variables: `mode: metadata`,
@@ -86,8 +81,8 @@ const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
  * `PRETTY_PRINT_JSON` takes Go's boolean spellings (`1`, `t`, `TRUE` …).
  */
 export function metadataOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
-  const addr = env['LISTEN_ADDR'] || '0.0.0.0';
-  const port = env['LISTEN_PORT'] || '8080';
+  const addr = env[gateway.listenAddr.env] || defaultOf(gateway.listenAddr);
+  const port = env[gateway.listenPort.env] || String(defaultOf(gateway.listenPort));
   const block: Record<string, unknown> = { mode: 'metadata', listen: `${addr.includes(':') && !addr.startsWith('[') ? `[${addr}]` : addr}:${port}` };
   for (const [name, key] of ENV_KEYS) {
     const v = env[name];

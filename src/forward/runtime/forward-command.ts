@@ -3,11 +3,13 @@
  * `forwarders:` list and/or oidc-proxy's options (flags and `OIDC_PROXY_*` env), validated all at
  * once, then started by the runtime. The command's own settings: `--health-listen` /
  * `FORWARD_HEALTH_LISTEN` / `forwardHealthListen` (no health listener by default) and
- * `--drain-seconds` / `FORWARD_DRAIN_SECONDS` / `forwardDrainSeconds` (default 10); flags win over
- * env, env over the file. Reads nothing itself: main.ts passes flags, env and a file reader.
+ * `--drain-seconds` / `FORWARD_DRAIN_SECONDS` / `forwardDrainSeconds` (default 10), declared in
+ * config/forward-schema.ts; flags win over env, env over the file. Reads nothing itself: main.ts passes flags, env and a file reader.
  */
 import { parse as parseYaml } from 'yaml';
 import { forwarderConfigError } from '../../config/error.js';
+import type { Field } from '../../config/field.js';
+import { defaultOf, forwardCommandSchema } from '../../config/forward-schema.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Logger } from '../../obs/log.js';
 import { parseForwarderBlocks } from './blocks.js';
@@ -78,20 +80,22 @@ export function forwardSettings(input: ForwardCommandInput, modes: ReadonlyMap<s
     }
   }
 
-  const pick = (flag: string, env: string, key: string): { value: unknown; label: string } | undefined => {
+  /** A setting of config/forward-schema.ts by its flag, then its variable, then its config file key. */
+  const pick = (f: Field<unknown>): { value: unknown; label: string } | undefined => {
+    const [flag, env, key] = [f.flag!, f.env, f.fileKey!];
     if (input.flags[flag] !== undefined) return { value: input.flags[flag], label: `--${flag}` };
     if (input.env[env] !== undefined && input.env[env] !== '') return { value: input.env[env], label: env };
     return file[key] !== undefined ? { value: file[key], label: `${input.configFile}: ${key}` } : undefined;
   };
-  const health = pick('health-listen', 'FORWARD_HEALTH_LISTEN', 'forwardHealthListen');
+  const health = pick(forwardCommandSchema.forwardHealthListen);
   let healthListen: string | undefined;
   if (health !== undefined) {
     const a = typeof health.value === 'string' ? parseListenAddress(health.value) : 'must be a string';
     if (typeof a === 'string') errors.push(`${health.label}: ${a}`);
     else healthListen = health.value as string;
   }
-  const drain = pick('drain-seconds', 'FORWARD_DRAIN_SECONDS', 'forwardDrainSeconds');
-  const drainSeconds = drain === undefined ? 10 : Number(drain.value);
+  const drain = pick(forwardCommandSchema.forwardDrainSeconds);
+  const drainSeconds = drain === undefined ? defaultOf(forwardCommandSchema.forwardDrainSeconds) : Number(drain.value);
   if (!Number.isFinite(drainSeconds) || drainSeconds < 0 || drainSeconds > 3600) errors.push(`${drain!.label}: must be a number of seconds between 0 and 3600`);
   if (errors.length === 0 && blocks.length === 0) errors.push('nothing to run: give --config with a forwarders: list, or oidc-proxy options (--target-url …)');
   if (errors.length > 0) throw forwarderConfigError(errors);

@@ -8,26 +8,21 @@
  * command exit non-zero, and the default bind (127.0.0.1:8080, loopback only) is warned about.
  */
 import { parse as parseYaml } from 'yaml';
+import type { Field } from '../../../config/field.js';
+import { defaultOf, oidcProxyExtraSchema, oidcProxySchema } from '../../../config/forward-schema.js';
 import { compileClaimRequirements } from '../../verify/required-claims.js';
 
-/** oidc-proxy's own options (seed A.1). */
-export const OIDC_PROXY_FLAGS = [
-  'target-url', 'audience', 'port', 'address',
-  'ingress-enabled', 'ingress-jwks-url', 'ingress-validating-key', 'ingress-static-token', 'ingress-valid-claims',
-  'egress-enabled', 'egress-auth-type', 'egress-auth-static-token',
-  'egress-auth-manual-issuer', 'egress-auth-manual-subject', 'egress-auth-manual-signing-method', 'egress-auth-manual-signing-key', 'egress-auth-manual-claims',
-  'egress-auth-gcp-service-account',
-  'tls-listen-enabled', 'tls-cert', 'tls-key', 'tls-allow-insecure-target',
-] as const;
-
-/** Options we add: explicit HMAC key encodings, and keeping the inbound token upstream. */
-export const OIDC_PROXY_EXTRA_FLAGS = ['ingress-validating-key-encoding', 'egress-auth-manual-signing-key-encoding', 'ingress-pass-through-token'] as const;
+/** oidc-proxy's own options (seed A.1) and the ones we add; names, variables and defaults: config/forward-schema.ts. */
+export const OIDC_PROXY_FLAGS: readonly string[] = Object.keys(oidcProxySchema);
+export const OIDC_PROXY_EXTRA_FLAGS: readonly string[] = Object.keys(oidcProxyExtraSchema);
+const FIELDS: Readonly<Record<string, Field<unknown>>> = { ...oidcProxySchema, ...oidcProxyExtraSchema };
 
 /** Flags of the forwarder command itself, accepted next to oidc-proxy's. */
 export const RUNTIME_FLAGS: ReadonlySet<string> = new Set(['health-listen', 'drain-seconds', 'log-level']);
 
 const KNOWN: ReadonlySet<string> = new Set<string>([...OIDC_PROXY_FLAGS, ...OIDC_PROXY_EXTRA_FLAGS]);
-export const envName = (flag: string): string => `OIDC_PROXY_${flag.toUpperCase().replace(/-/g, '_')}`;
+/** The variable of a flag: `OIDC_PROXY_<FLAG_UPPER_SNAKE>` (declared in the schema for every known flag). */
+export const envName = (flag: string): string => FIELDS[flag]?.env ?? `OIDC_PROXY_${flag.toUpperCase().replace(/-/g, '_')}`;
 
 export interface CompatResult {
   /** Raw `forwarders:` entries (parse them with ../blocks.ts). */
@@ -74,9 +69,9 @@ export function oidcProxyBlocks(flags: Readonly<Record<string, string>>, env: Re
   const target = required('target-url', 'in every mode');
   if (target !== undefined && !/^https?:\/\/[^/]/i.test(target.trim())) errors.push(`${get('target-url')!.label}: must be an http(s) URL`);
   const portText = get('port');
-  const port = portText === undefined ? 8080 : Number(portText.value);
+  const port = portText === undefined ? defaultOf(oidcProxySchema.port) : Number(portText.value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) errors.push(`${portText!.label}: must be a port number`);
-  const address = str('address') ?? '127.0.0.1';
+  const address = str('address') ?? defaultOf(oidcProxySchema.address);
   if (get('address') === undefined) warnings.push(`listening on 127.0.0.1:${port} (oidc-proxy's default: loopback only); set ${both('address')} to 0.0.0.0 in a container`);
   const listen = `${address.includes(':') ? `[${address}]` : address}:${port}`;
 
