@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Rewrites the generated tables in README.md (run `npm run docs`): the configuration table from the
-// schema, the error and deny codes from the catalogue in src/errors.ts.
+// Rewrites the generated tables in README.md (run `npm run docs`): the configuration tables from the
+// schemas, the error and deny codes from the catalogue in src/errors.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { withTable } from '../dist/src/config/docs.js';
+import { withTables } from '../dist/src/config/docs.js';
 import { withErrorTables } from '../dist/src/errors-docs.js';
 
 const path = new URL('../README.md', import.meta.url);
-writeFileSync(path, withErrorTables(withTable(readFileSync(path, 'utf8'))));
+writeFileSync(path, withErrorTables(withTables(readFileSync(path, 'utf8'))));
 console.log('README.md configuration and error-code tables updated');

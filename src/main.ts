@@ -11,8 +11,7 @@ import { startApp } from './app/start.js';
 import { revokeCommand } from './cli-sessions.js';
 import { availableParallelism } from 'node:os';
 import { runWorkers } from './workers.js';
-import { ForwardConfigError } from './forward/command.js';
-import { isForwardCommand, runForwarderCommand, type ForwardCommand } from './forward/commands.js';
+import { isForwardCommand, runForwarderCommand, type ForwardCommand } from './forward/runtime/commands.js';
 
 function load(configFile: string | undefined, flags: Readonly<Record<string, string>>): Loaded | undefined {
   try {
@@ -94,7 +93,7 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
   try {
     handle = await runForwarderCommand(command, { flags: rest, env: process.env, ...(configFile !== undefined ? { configFile } : {}), readFile: (p) => readFileSync(p, 'utf8'), log });
   } catch (e) {
-    if (e instanceof ForwardConfigError) {
+    if (e instanceof ConfigError) {
       process.stderr.write(`oidc-judge ${command}: ${e.message}\n`);
       return 2;
     }

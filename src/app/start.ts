@@ -7,7 +7,7 @@ import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { createIngress } from '../forward/ingress.js';
+import { createIngress } from '../forward/ingress/server.js';
 import { createGrpcJudge } from '../judge/grpc/server.js';
 import { createHttpJudge } from '../judge/http/server.js';
 import { stripFor } from '../judge/strip.js';

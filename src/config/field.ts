@@ -15,6 +15,10 @@ export interface Field<T> {
   readonly secret?: boolean;
   /** Old names still accepted with a warning; `map` converts an old value into the new syntax. */
   readonly legacy?: readonly { readonly env: string; readonly map?: (raw: string) => string }[];
+  /** The flag, when it is not the variable's name in kebab case (forwarder commands); '' = no flag. */
+  readonly flag?: string;
+  /** The config file key, when the variable is also read from a file under another name. */
+  readonly fileKey?: string;
   /** Only the config file or JSON in the variable (rules). */
   readonly structured?: boolean;
   /** Parse a string from the environment or a flag. Throws `Error(message)` on bad input. */
@@ -24,6 +28,38 @@ export interface Field<T> {
 }
 
 export type FieldValue<F> = F extends Field<infer T> ? T : never;
+
+/*
+ * The value checks, written once: the environment/flag parsers below and the `forwarders:` block
+ * reader (config/block.ts) both use them. A parser of an env string adds `, got <raw>` to the
+ * problem; the block reader names the key instead.
+ */
+
+/** `must be between min and max` when `n` is outside `[min, max]`. */
+export function outOfRange(n: number, min: number, max: number): string | undefined {
+  return n < min || n > max ? `must be between ${min} and ${max}` : undefined;
+}
+
+export const NOT_BOOLEAN = 'must be true or false';
+
+/** The entry of `values` that `raw` names (trimmed; `caseInsensitive` compares in lower case). */
+export function findOne<T extends string>(values: readonly T[], raw: string, caseInsensitive: boolean): T | undefined {
+  const t = caseInsensitive ? raw.trim().toLowerCase() : raw.trim();
+  return values.find((v) => (caseInsensitive ? v.toLowerCase() : v) === t);
+}
+
+export const notOneOf = (values: readonly string[]): string => `must be one of ${values.join(', ')}`;
+
+/** An absolute http(s) URL, or which of the two it is not (`absolute`: not a URL at all). */
+export function httpUrl(raw: string): URL | 'absolute' | 'http' {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'absolute';
+  }
+  return u.protocol === 'http:' || u.protocol === 'https:' ? u : 'http';
+}
 
 type Opts<T> = Omit<Field<T>, 'parse' | 'type' | 'env' | 'doc' | 'group' | 'fromFile'> & { group?: string };
 
@@ -50,7 +86,27 @@ export function int(env: string, doc: string, opts: Opts<number> & { min?: numbe
       const t = raw.trim();
       if (!/^-?\d+$/.test(t)) throw new Error(`must be an integer, got ${JSON.stringify(raw)}`);
       const n = Number(t);
-      if (n < min || n > max) throw new Error(`must be between ${min} and ${max}, got ${n}`);
+      const range = outOfRange(n, min, max);
+      if (range !== undefined) throw new Error(`${range}, got ${n}`);
+      return n;
+    },
+    rest,
+  );
+}
+
+/** A number (fractions allowed) within `[min, max]`. */
+export function number(env: string, doc: string, opts: Opts<number> & { min?: number; max?: number } = {}): Field<number> {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER, ...rest } = opts;
+  return make(
+    'number',
+    env,
+    doc,
+    (raw) => {
+      const t = raw.trim();
+      const n = t === '' ? Number.NaN : Number(t);
+      if (!Number.isFinite(n)) throw new Error(`must be a number, got ${JSON.stringify(raw)}`);
+      const range = outOfRange(n, min, max);
+      if (range !== undefined) throw new Error(`${range}, got ${n}`);
       return n;
     },
     rest,
@@ -72,12 +128,12 @@ export function bool(env: string, doc: string, opts: Opts<boolean> = {}): Field<
       const t = raw.trim().toLowerCase();
       if (TRUE.has(t)) return true;
       if (FALSE.has(t)) return false;
-      throw new Error(`must be true or false, got ${JSON.stringify(raw)}`);
+      throw new Error(`${NOT_BOOLEAN}, got ${JSON.stringify(raw)}`);
     },
     opts,
     (v) => {
       if (typeof v === 'boolean') return v;
-      throw new Error(`must be true or false, got ${JSON.stringify(v)}`);
+      throw new Error(`${NOT_BOOLEAN}, got ${JSON.stringify(v)}`);
     },
   );
 }
@@ -106,8 +162,8 @@ export function oneOf<const T extends string>(env: string, values: readonly T[],
     env,
     doc,
     (raw) => {
-      const hit = values.find((v) => (caseInsensitive ? v.toLowerCase() === raw.trim().toLowerCase() : v === raw.trim()));
-      if (hit === undefined) throw new Error(`must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+      const hit = findOne(values, raw, caseInsensitive);
+      if (hit === undefined) throw new Error(`${notOneOf(values)}, got ${JSON.stringify(raw)}`);
       return hit;
     },
     rest,
@@ -125,13 +181,9 @@ export function url(env: string, doc: string, opts: Opts<string> & { relative?: 
       const t = raw.trim();
       if (t === '') return '';
       if (relative && t.startsWith('/') && !t.startsWith('//')) return t;
-      let u: URL;
-      try {
-        u = new URL(t);
-      } catch {
-        throw new Error(`must be ${relative ? 'an absolute URL or a path starting with "/"' : 'an absolute URL'}, got ${JSON.stringify(raw)}`);
-      }
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`must be an http(s) URL, got ${JSON.stringify(raw)}`);
+      const u = httpUrl(t);
+      if (u === 'absolute') throw new Error(`must be ${relative ? 'an absolute URL or a path starting with "/"' : 'an absolute URL'}, got ${JSON.stringify(raw)}`);
+      if (u === 'http') throw new Error(`must be an http(s) URL, got ${JSON.stringify(raw)}`);
       return t;
     },
     rest,

@@ -3,19 +3,14 @@
  * (`--config`) → environment → CLI flags. Every problem is collected and reported at once, each
  * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
  */
-import { JudgeError } from '../errors.js';
 import { allowedHostError } from '../net/allowed-hosts.js';
 import { pathOf } from '../net/url-path.js';
 import { parse as parseYaml } from 'yaml';
+import { ConfigError } from './error.js';
 import type { Field } from './field.js';
 import { schema, TEMPLATE_CONTEXT_PREFIX, type Config, type ConfigKey } from './schema.js';
 
-export class ConfigError extends JudgeError<'config-invalid'> {
-  constructor(readonly problems: readonly string[]) {
-    super('config-invalid', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './error.js';
 
 export interface ConfigSources {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -77,7 +72,7 @@ export function loadConfig(src: ConfigSources): Loaded {
             else templateContext = Object.fromEntries(Object.entries(v).map(([a, b]) => [a, String(b)]));
             continue;
           }
-          // The forwarder runtime's part of a shared file (src/forward/command.ts reads it).
+          // The forwarder runtime's part of a shared file (src/forward/runtime/forward-command.ts reads it).
           if (FORWARDER_KEYS.has(name)) continue;
           const k = (name in schema ? (name as ConfigKey) : undefined) ?? byEnv.get(name);
           if (k === undefined) {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { withTable } from '../../src/config/docs.js';
+import { withTables } from '../../src/config/docs.js';
 import type { Field } from '../../src/config/field.js';
+import { forwardSchemas } from '../../src/config/forward-schema.js';
 import { schema } from '../../src/config/schema.js';
 import { projectRoot } from '../../src/paths.js';
 
@@ -21,14 +22,28 @@ const OIDC_AUTHSERVICE_VARS = [
 ];
 
 describe('configuration docs', () => {
-  it('README configuration table is the one generated from the schema (run `npm run docs`)', () => {
+  it('README configuration tables (the judge\'s and the forwarder commands\') are the ones generated from the schemas (run `npm run docs`)', () => {
     const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
-    assert.equal(readme, withTable(readme), 'README.md is out of date: run `npm run docs`');
+    assert.equal(readme, withTables(readme), 'README.md is out of date: run `npm run docs`');
   });
 
   it('knows every oidc-authservice variable, and documents each setting', () => {
     const envs = new Set((Object.values(schema) as Field<unknown>[]).map((f) => f.env));
     for (const v of OIDC_AUTHSERVICE_VARS) assert.ok(envs.has(v), `${v} missing from the schema`);
     for (const f of Object.values(schema) as Field<unknown>[]) assert.ok(f.doc.length > 10, `${f.env} needs a description`);
+  });
+
+  it('declares every environment variable the forwarders name, once, with a description', () => {
+    const forwarder = forwardSchemas.flatMap((x) => Object.values(x));
+    const declared = new Set([...forwarder, ...(Object.values(schema) as Field<unknown>[])].map((f) => f.env));
+    assert.equal(new Set(forwarder.map((f) => f.env)).size, forwarder.length, 'a forwarder variable is declared twice');
+    for (const f of forwarder) assert.ok(f.doc.length > 10, `${f.env} needs a description`);
+    const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+    const named = new Set<string>();
+    for (const file of files(join(projectRoot, 'src', 'forward'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/['`"]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)['`"]/g)) if (!m[1]!.startsWith('ERR_')) named.add(m[1]!);
+    }
+    assert.ok(named.has('NO_PROXY'), 'the scan sees the forwarders\' sources');
+    assert.deepEqual([...named].filter((n) => !declared.has(n)), [], 'named in src/forward/ but declared in no schema (src/config/forward-schema.ts)');
   });
 });

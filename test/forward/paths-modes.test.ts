@@ -11,9 +11,9 @@ import { send } from '../helpers/http-send.js';
 import { startKubeStack, CLIENT_ID, type KubeStack } from '../helpers/kube-proxy.js';
 import { startOp, type TestOp } from '../helpers/op.js';
 import { startRawRouter, type RawRouted, type RawRouter } from '../helpers/raw-router.js';
-import { startEgress } from './egress-kit.js';
+import { startEgress } from './egress/kit.js';
 import { CLIMBS, REFUSED } from './paths-kit.js';
-import { bearer, claimsAt, sign, startVerify } from './verify-harness.js';
+import { bearer, claimsAt, sign, startVerify } from './verify/harness.js';
 
 const SECRET = 'k'.repeat(40);
 const HMAC = { keys: { source: 'hmac', secret: SECRET, encoding: 'raw' }, audience: 'https://api.example' };

@@ -1,15 +1,15 @@
 /**
- * Every forwarder mode applies the judge's one strip list (src/judge/strip.ts via hop.ts): identity
+ * Every forwarder mode applies the judge's one strip list (src/judge/strip.ts via engine/hop.ts): identity
  * headers of the tools people migrate from, URL-rewrite headers and the judge's own cookies never
  * reach a verify or egress upstream, in any spelling; a trusted proxy's forwarding facts still do.
- * (The kube mode: kube.test.ts; the metadata gateway forwards no client request.)
+ * (The kube mode: kube-proxy/mode.test.ts; the metadata gateway forwards no client request.)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { send } from '../helpers/http-send.js';
 import type { Echo } from '../helpers/upstream.js';
-import { send as egressSend, startEgress, startTarget, type Target } from './egress-kit.js';
-import { bearer, claimsAt, sign, startVerify } from './verify-harness.js';
+import { send as egressSend, startEgress, startTarget, type Target } from './egress/kit.js';
+import { bearer, claimsAt, sign, startVerify } from './verify/harness.js';
 import { assertClean, FOREIGN } from './strip-kit.js';
 
 const SECRET = 'k'.repeat(40);

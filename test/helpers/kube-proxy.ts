@@ -11,8 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../src/clock.js';
-import { kubeMode } from '../../src/forward/kube.js';
-import type { ModeHandler } from '../../src/forward/mode.js';
+import { kubeMode } from '../../src/forward/kube-proxy/mode.js';
+import type { ModeHandler } from '../../src/forward/engine/mode.js';
 import { createLogger } from '../../src/obs/log.js';
 import { startKubeApi, type KubeApi, type KubeApiOptions, type RecordedRequest } from './kube-api.js';
 import { startOp, type TestOp } from './op.js';

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { connectVia, makeCa, send, startEgress, startTarget, type CaFiles, type Started, type Target } from '../forward/egress-kit.js';
+import { connectVia, makeCa, send, startEgress, startTarget, type CaFiles, type Started, type Target } from '../forward/egress/kit.js';
 
 describe('hostile: egress destinations outside allowHosts', () => {
   let allowed: Target;

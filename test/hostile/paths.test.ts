@@ -2,7 +2,7 @@
  * Hostile paths against the skip rules, through all five doors of the assembled service — Envoy
  * `http_service`, nginx's verify path, Traefik's forward-auth, gRPC ext_authz and the forwarder (whose upstream must then
  * receive exactly the path that was judged: the forwarder judges and sends one canonical path, so
- * `//public/x` is skipped there as the `/public/x` the upstream receives, see src/forward/target.ts). Dot segments, repeated slashes, `%2e` `%2f` `%5c`,
+ * `//public/x` is skipped there as the `/public/x` the upstream receives, see src/forward/engine/target.ts). Dot segments, repeated slashes, `%2e` `%2f` `%5c`,
  * double encoding, `;` parameters, case, trailing slashes, NUL and control bytes, fragments,
  * absolute-form targets, `:authority` against `Host`, and method overrides: a path is skipped
  * only when every reading of it is under a skipped prefix; anything else must authenticate (401).

@@ -4,7 +4,7 @@
  * `Connection` naming any of them, unrelated headers — on an authenticated or a skipped path, the
  * upstream receives no identity header but the judge's: on an authenticated request exactly one of
  * each canonical name with the judge's value, on a skipped one none at all, and never a `_` spelling.
- * Extends the in-process header tests of test/forward/hop.test.ts to the wire.
+ * Extends the in-process header tests of test/forward/engine/hop.test.ts to the wire.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

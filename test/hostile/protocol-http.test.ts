@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createIngress } from '../../src/forward/ingress.js';
+import { createIngress } from '../../src/forward/ingress/server.js';
 import { createHttpJudge } from '../../src/judge/http/server.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { request } from '../helpers/app.js';

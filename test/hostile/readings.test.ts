@@ -70,7 +70,7 @@ describe('hostile readings against access rules (path, case, host)', () => {
   });
 
   it('the forwarder never hands a guest’s /admin reading to the upstream', async () => {
-    // The forwarder sends the path it judged (forward/target.ts): refused, or forwarded as a path
+    // The forwarder sends the path it judged (forward/engine/target.ts): refused, or forwarded as a path
     // that no router reads as /admin (`/admin/../` arrives as `/`).
     for (const raw of GUEST_DENIED) {
       const seen = g.upstream.heads.length;
