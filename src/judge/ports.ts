@@ -86,5 +86,4 @@ export interface Authorizer {
 // other door is the request-matching kit access rules share with skip rules (match.ts, regex.ts,
 // method-override.ts).
 export type { Identity } from './decision.js';
-export { header, type JudgeRequest } from './request.js';
-export { bearerFrom } from './bearer.js';
+export { bearerFrom, header, type JudgeRequest } from './request.js';

@@ -11,7 +11,7 @@
  */
 import * as oidc from 'openid-client';
 import { codeOf } from '../errors.js';
-import { bearerFrom } from '../judge/bearer.js';
+import { bearerFrom } from '../judge/request.js';
 import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
 import { header, type JudgeRequest } from '../judge/request.js';
 import type { Session } from '../sessions/session.js';
