@@ -81,13 +81,7 @@ const CYCLE_RULE = 'no-import-cycles';
 const PENDING: readonly string[] = [];
 
 /** `from` globs that match no file yet, because the layout they guard is still being built; empty at the end too. */
-const PENDING_GLOBS: readonly string[] = [
-  'src/forward/egress/**',
-  'src/forward/engine/**',
-  'src/forward/kube-proxy/**',
-  'src/forward/metadata/**',
-  'src/forward/verify/**',
-];
+const PENDING_GLOBS: readonly string[] = [];
 
 const root = join(import.meta.dirname, '..', '..');
 

@@ -6,7 +6,7 @@
 import { STATUS_CODES, validateHeaderName, validateHeaderValue, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HeaderPair } from '../../judge/decision.js';
-import type { HttpReply } from '../../judge/http/map.js';
+import type { HttpReply } from '../../judge/reply.js';
 import { wireValue } from '../../net/wire.js';
 
 export type { HttpReply };

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { trustMatcher } from '../../net/cidr.js';
 import type { Logger } from '../../obs/log.js';
 import type { Allow, Decision } from '../../judge/decision.js';
-import { replyFor } from '../../judge/http/map.js';
+import { replyFor } from '../../judge/reply.js';
 import { judgeRequestOf } from '../../judge/node-request.js';
 import { configPrefix, underPrefix } from '../../judge/match.js';
 import { normalizePath } from '../../judge/path.js';

@@ -11,11 +11,11 @@
 import { pathOf } from '../../net/url-path.js';
 import { readHost } from '../host.js';
 import { trustMatcher, type TrustMatcher } from '../../net/cidr.js';
-import { TEXT, type HttpMode, type HttpReply } from './reply.js';
+import { TEXT, type HttpMode, type HttpReply } from '../reply.js';
 import type { JudgeRequest } from '../request.js';
 import { joinRawHeaders, requestIdOf, schemeOf } from '../node-request.js';
 
-export { replyFor, type HttpMode, type HttpReply } from './reply.js';
+export { replyFor, type HttpMode, type HttpReply } from '../reply.js';
 
 export interface HttpMapOptions {
   /** `VERIFY_AUTH_URL`: a path or an absolute URL; only its path is used. */

@@ -1,8 +1,9 @@
 /**
- * HTTP answers for the judge's decisions (see `replyFor`), in the three conventions the judge port
- * serves (map.ts). Allow replies for shared header lists are built once.
+ * HTTP answers for the judge's decisions (see `replyFor`), in the three conventions the judge's
+ * HTTP port serves (http/map.ts); the ingress forwarder answers its denials with the same mapping.
+ * Allow replies for shared header lists are built once.
  */
-import type { Decision, HeaderPair } from '../decision.js';
+import type { Decision, HeaderPair } from './decision.js';
 
 export type HttpMode = 'verify' | 'forward-auth' | 'http';
 
