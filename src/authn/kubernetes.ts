@@ -26,7 +26,7 @@ import type { JudgeRequest } from '../judge/request.js';
 import type { KubeResponse } from '../kube/client.js';
 import type { Logger } from '../obs/log.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
-import { peekJwt, type PeekedJwt } from './jwt-verify.js';
+import { peekJwt, type PeekedJwt } from './jwt-peek.js';
 import { NOT_MINE, bearerFrom, type AuthnOutcome, type Authenticator } from './types.js';
 
 export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';

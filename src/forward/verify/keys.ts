@@ -34,9 +34,6 @@ export interface KeySource {
   close(): void;
 }
 
-export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
-export const HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
-
 const EC_ALG: Readonly<Record<string, string>> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
 
 /** The algorithms a public key can verify, by its type. */
