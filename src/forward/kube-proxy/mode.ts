@@ -18,7 +18,7 @@ import { createKubeHandler } from './pipeline.js';
 import { KubeOidcAuthenticator } from './oidc.js';
 import { parseKubeOptions, type KubeOptions } from './options.js';
 import { TokenReviewer } from './passthrough.js';
-import { RateLimiter, ReviewCache } from './review-cache.js';
+import { RateLimiter, ReviewCache } from '../../kube/review-cache.js';
 import { ImpersonationReviewer } from './sar.js';
 import { fileMtimeMs, kubeCredentialsFor, upstreamTls } from './upstream.js';
 import { createProxyEngine, type ProxyOptions } from '../engine/proxy.js';

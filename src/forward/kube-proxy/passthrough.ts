@@ -8,7 +8,7 @@
 import type { KubeClient } from '../../kube/client.js';
 import type { Logger } from '../../obs/log.js';
 import type { KubeUser } from './impersonate.js';
-import { ReviewCache, type RateLimiter } from './review-cache.js';
+import { ReviewCache, type RateLimiter } from '../../kube/review-cache.js';
 
 export const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
 export const TOKEN_REVIEW_TIMEOUT_MS = 10_000;
