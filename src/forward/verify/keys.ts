@@ -13,7 +13,7 @@ import type { Clock } from '../../clock.js';
 import { HttpClient } from '../../net/http-client.js';
 import type { Logger } from '../../obs/log.js';
 import { JwksCache, KeysUnavailableError } from '../../oidc/keys.js';
-import { KeyRegistryClient } from './key-registry.js';
+import { KeyRegistryReader } from '../engine/key-registry.js';
 
 export type VerifyKey = KeyObject | JoseKeyObject | CryptoKey | JWK | Uint8Array;
 
@@ -126,7 +126,7 @@ export async function jwksKeySource(o: JwksSourceOptions): Promise<KeySource> {
 }
 
 /** A jwtproxy key registry: the token needs a `kid` header and an `iss` claim; issuers outside `issuers` (when set) are not looked up. */
-export function registryKeySource(client: KeyRegistryClient, issuers: readonly string[], algorithms: ReadonlySet<string>): KeySource {
+export function registryKeySource(client: KeyRegistryReader, issuers: readonly string[], algorithms: ReadonlySet<string>): KeySource {
   const only = new Set(issuers);
   return {
     algorithms,
