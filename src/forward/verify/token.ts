@@ -19,7 +19,9 @@ export type Claims = Readonly<Record<string, unknown>>;
 export type Verdict =
   | { readonly ok: true; readonly claims: Claims | undefined }
   | { readonly ok: false; readonly status: 401; readonly presented: boolean; readonly reason: string }
-  | { readonly ok: false; readonly status: 403 | 503; readonly reason: string };
+  /** Authentic, but refused: `claims` are the token's (for the decision log's user). */
+  | { readonly ok: false; readonly status: 403; readonly reason: string; readonly claims: Claims }
+  | { readonly ok: false; readonly status: 503; readonly reason: string };
 
 export interface StaticToken {
   readonly digest: Buffer;
@@ -81,7 +83,7 @@ export function createVerify(p: VerifierParts): Verify {
     if (typeof jti !== 'string' || jti === '') return invalid('missing or invalid "jti"');
     const untilMs = (typeof exp === 'number' ? exp + p.skewSeconds : p.clock.now() / 1000 + 3600) * 1000;
     const outcome = await p.replay.remember(replayKey(typeof iss === 'string' ? iss : '', jti), untilMs);
-    if (outcome === 'replayed') return { ok: false, status: 403, reason: 'token replayed ("jti" already seen)' };
+    if (outcome === 'replayed') return { ok: false, status: 403, reason: 'token replayed ("jti" already seen)', claims };
     if (outcome === 'unavailable') return { ok: false, status: 503, reason: 'replay store unavailable' };
     return undefined;
   }
@@ -103,7 +105,7 @@ export function createVerify(p: VerifierParts): Verify {
       const bad = p.standard(claims, p.clock.now());
       if (bad !== undefined) return invalid(bad);
       const unmet = unmetClaim(claims, p.required);
-      if (unmet !== undefined) return { ok: false, status: 403, reason: `required claim not met: ${unmet}` };
+      if (unmet !== undefined) return { ok: false, status: 403, reason: `required claim not met: ${unmet}`, claims };
       const replay = await recorded(claims);
       if (replay !== undefined) return replay;
     }
