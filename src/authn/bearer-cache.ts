@@ -12,9 +12,9 @@ import type { JudgeRequest } from '../judge/ports.js';
 import { HttpClientError, type HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
-import { audienceIntersects, isLogoutToken, peekJwt, type PeekedJwt } from './jwt-verify.js';
-import { bearerFrom } from '../judge/ports.js';
-import type { AuthnOutcome } from '../judge/ports.js';
+import { peekJwt, type PeekedJwt } from './jwt-peek.js';
+import { audienceIntersects, isLogoutToken } from './jwt-verify.js';
+import { bearerFrom, type AuthnOutcome } from '../judge/ports.js';
 
 /** The provider's answer about one token. `expSeconds`: the token's `exp`, when the answer says. */
 export type Lookup =

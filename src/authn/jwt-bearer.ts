@@ -9,9 +9,9 @@ import type { JudgeRequest } from '../judge/ports.js';
 import type { Logger } from '../obs/log.js';
 import type { IssuerKeys } from '../oidc/issuers.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
-import { audienceIntersects, authorizedPartyProblem, groupsFrom, peekJwt, safeAlgorithms, userIdFrom, verifyJwt, type PeekedJwt } from './jwt-verify.js';
-import { bearerFrom } from '../judge/ports.js';
-import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
+import { peekJwt, safeAlgorithms, type PeekedJwt } from './jwt-peek.js';
+import { audienceIntersects, authorizedPartyProblem, groupsFrom, userIdFrom, verifyJwt } from './jwt-verify.js';
+import { NOT_MINE, bearerFrom, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export interface JwtBearerSpec {
   /** `access_token` or `id_token`. */

@@ -1,33 +1,12 @@
 /**
- * JWT checks shared by the bearer authenticators: a cheap unverified peek ("is it mine?"), full
+ * JWT checks shared by the bearer authenticators (the unverified peek is `jwt-peek.ts`): full
  * verification with jose (algorithm allow-list, signature, `iss`, `aud`, `exp`/`nbf`/`iat` with
  * leeway, no logout tokens, no `crit`), and tolerant claim extraction that never throws.
  */
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.js';
 import { KeysUnavailableError } from '../oidc/keys.js';
-
-/** Longer bearer values are not considered JWTs at all. */
-export const MAX_JWT_LENGTH = 16 * 1024;
-
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-/** Asymmetric JWS algorithms; `none` and HMAC never pass, whatever the configuration says. */
-const ASYMMETRIC = /^(?:(?:RS|PS|ES)(?:256|384|512)|ES256K|EdDSA|Ed25519|ML-DSA-(?:44|65|87))$/;
-
-export interface PeekedJwt {
-  readonly header: ProtectedHeaderParameters;
-  readonly payload: JWTPayload;
-}
-
-/** Decodes a compact JWS without verifying it; `undefined` for anything that is not a plausible JWT. */
-export function peekJwt(token: string): PeekedJwt | undefined {
-  if (token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token)) return undefined;
-  try {
-    return { header: decodeProtectedHeader(token), payload: decodeJwt(token) };
-  } catch {
-    return undefined;
-  }
-}
+import type { PeekedJwt } from './jwt-peek.js';
 
 /** The `aud` claim as a list (a string is one audience; non-strings are ignored). */
 export function audiencesOf(payload: JWTPayload): readonly string[] {
@@ -38,11 +17,6 @@ export function audiencesOf(payload: JWTPayload): readonly string[] {
 
 export function audienceIntersects(payload: JWTPayload, accepted: readonly string[]): boolean {
   return audiencesOf(payload).some((a) => accepted.includes(a));
-}
-
-/** Keeps the asymmetric algorithms of a configured list. */
-export function safeAlgorithms(configured: readonly string[]): string[] {
-  return configured.filter((a) => ASYMMETRIC.test(a));
 }
 
 /** A logout token (OpenID Back-Channel Logout) must never authenticate a request. */

@@ -7,8 +7,9 @@
  * bearer (OIDC access/ID tokens, opaque tokens, session ids) is "not mine" at once and costs no
  * API call; an opaque token is never judged here.
  *
- * Outcomes: authenticated and `status.audiences` intersecting `AUDIENCES` → ok (username, UID and
- * groups as returned; the token's claims, now vouched for by the API server); an `exp` already
+ * The review itself is the core client's (`kube/token-review.ts`, shared with the kube mode).
+ * Outcomes: authenticated, no `status.error`, and `status.audiences` intersecting `AUDIENCES` → ok
+ * (username, UID and groups as returned; the token's claims, now vouched for by the API server); an `exp` already
  * past, or a review error saying the token has expired → 401; any other unauthenticated answer →
  * not mine; the API server unreachable, timing out or answering an error status → unavailable
  * (the token is a service-account token, so only the API server can tell).
@@ -23,25 +24,20 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Identity } from '../judge/ports.js';
 import type { JudgeRequest } from '../judge/ports.js';
-import type { KubeResponse } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
+import { TokenReviewClient } from '../kube/token-review.js';
 import type { Logger } from '../obs/log.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
-import { peekJwt, type PeekedJwt } from './jwt-verify.js';
-import { bearerFrom } from '../judge/ports.js';
-import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
+import { peekJwt, type PeekedJwt } from './jwt-peek.js';
+import { NOT_MINE, bearerFrom, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
-export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
 const SA_PREFIX = 'system:serviceaccount:';
-
-/** What the authenticator needs from the Kubernetes client (`KubeClient` fits). */
-export interface TokenReviewer {
-  post(path: string, body: unknown, opts: { timeoutMs: number }): Promise<KubeResponse>;
-}
 
 export interface KubernetesAuthnDeps {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly kube: TokenReviewer;
+  /** The API server the TokenReviews go to (`KubeClient`). */
+  readonly kube: Pick<KubeClient, 'post'>;
 }
 
 export interface KubernetesAuthnOptions {
@@ -66,30 +62,27 @@ export function isServiceAccountJwt(jwt: PeekedJwt | undefined): jwt is PeekedJw
 }
 
 const EXPIRED: AuthnOutcome = Object.freeze({ kind: 'invalid', reason: 'service-account token has expired', error: 'invalid_token' });
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
 
 export class KubernetesAuthenticator implements Authenticator {
   readonly name = 'kubernetes';
   readonly #header: string;
-  readonly #audiences: readonly string[];
   readonly #deps: KubernetesAuthnDeps;
   readonly #cache: VerifiedTokenCache;
   readonly #maxCacheMs: number;
   readonly #negativeMs: number;
   readonly #negativeMax: number;
-  readonly #timeoutMs: number;
+  readonly #reviews: TokenReviewClient;
   readonly #negatives = new Map<string, { readonly outcome: AuthnOutcome; readonly untilMs: number }>();
   readonly #inflight = new Map<string, Promise<AuthnOutcome>>();
 
   constructor(config: KubernetesAuthnConfig, deps: KubernetesAuthnDeps, opts: KubernetesAuthnOptions = {}) {
     this.#header = config.idTokenHeader.toLowerCase();
-    this.#audiences = config.audiences;
     this.#deps = deps;
     this.#cache = new VerifiedTokenCache(deps.clock, opts.cacheSize);
     this.#maxCacheMs = (opts.maxCacheSeconds ?? 120) * 1000;
     this.#negativeMs = (opts.negativeCacheSeconds ?? 10) * 1000;
     this.#negativeMax = Math.max(1, opts.negativeCacheSize ?? 1000);
-    this.#timeoutMs = opts.timeoutMs ?? 5000;
+    this.#reviews = new TokenReviewClient(deps.kube, { audiences: config.audiences, timeoutMs: opts.timeoutMs ?? 5000 });
   }
 
   authenticate(req: JudgeRequest): AuthnOutcome | Promise<AuthnOutcome> {
@@ -118,44 +111,28 @@ export class KubernetesAuthenticator implements Authenticator {
 
   async #review(req: JudgeRequest, token: string, key: string, jwt: PeekedJwt): Promise<AuthnOutcome> {
     const { log } = this.#deps;
-    const body = {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenReview',
-      spec: { token, ...(this.#audiences.length > 0 ? { audiences: this.#audiences } : {}) },
-    };
-    let res: KubeResponse;
-    try {
-      res = await this.#deps.kube.post(TOKEN_REVIEW_PATH, body, { timeoutMs: this.#timeoutMs });
-    } catch (e) {
-      log.warn({ authenticator: this.name, requestId: req.requestId, error: (e as Error).message }, 'TokenReview failed: Kubernetes API server not reachable');
+    const answer = await this.#reviews.review(token);
+    if (answer.kind === 'failed' && answer.status === undefined) {
+      log.warn({ authenticator: this.name, requestId: req.requestId, error: answer.reason }, 'TokenReview failed: Kubernetes API server not reachable');
       return { kind: 'unavailable', reason: 'Kubernetes API server not reachable' };
     }
-    if (res.status !== 200 && res.status !== 201) {
-      const hint = res.status === 401 || res.status === 403 ? ' (is `create` on tokenreviews.authentication.k8s.io granted to this service account?)' : '';
-      log.warn({ authenticator: this.name, requestId: req.requestId, status: res.status }, `TokenReview answered ${res.status}${hint}`);
-      return { kind: 'unavailable', reason: `TokenReview answered ${res.status}` };
+    if (answer.kind === 'failed') {
+      const hint = answer.status === 401 || answer.status === 403 ? ' (is `create` on tokenreviews.authentication.k8s.io granted to this service account?)' : '';
+      log.warn({ authenticator: this.name, requestId: req.requestId, status: answer.status }, `${answer.reason}${hint}`);
+      return { kind: 'unavailable', reason: answer.reason };
     }
-    const status = (res.json as { status?: Record<string, unknown> } | undefined)?.status ?? {};
-    const user = (status['user'] ?? {}) as Record<string, unknown>;
-    const username = user['username'];
-    if (status['authenticated'] !== true || typeof username !== 'string' || username === '') {
-      const error = typeof status['error'] === 'string' ? status['error'] : '';
-      log.debug({ authenticator: this.name, requestId: req.requestId, error }, 'TokenReview: not authenticated');
-      return this.#negative(key, jwt, /token has expired/i.test(error) ? EXPIRED : NOT_MINE);
+    if (answer.kind === 'unauthenticated') {
+      log.debug({ authenticator: this.name, requestId: req.requestId, error: answer.error, reason: answer.reason }, 'TokenReview: not authenticated');
+      return this.#negative(key, jwt, /token has expired/i.test(answer.error) ? EXPIRED : NOT_MINE);
     }
-    const granted = strings(status['audiences']);
-    if (this.#audiences.length > 0 && !granted.some((a) => this.#audiences.includes(a))) {
-      log.debug({ authenticator: this.name, requestId: req.requestId, audiences: granted }, 'TokenReview: audiences do not intersect AUDIENCES');
-      return this.#negative(key, jwt, NOT_MINE);
-    }
-    const uid = user['uid'];
+    const { user } = answer;
     const identity: Identity = {
-      user: username,
-      groups: Object.freeze(strings(user['groups'])),
+      user: user.username,
+      groups: Object.freeze([...user.groups]),
       claims: Object.freeze({ ...jwt.payload }),
       method: 'header',
       authenticator: this.name,
-      ...(typeof uid === 'string' && uid !== '' ? { uid } : {}),
+      ...(user.uid !== undefined ? { uid: user.uid } : {}),
     };
     const nowS = this.#deps.clock.now() / 1000;
     const exp = typeof jwt.payload.exp === 'number' ? jwt.payload.exp : Infinity;

@@ -10,8 +10,9 @@
  *   value; no `nonce`; `sub` and/or `sid` (non-empty strings); a non-empty `jti`.
  * Never throws; reasons are short and carry no token content.
  */
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { reasonOf, safeAlgorithms } from '../authn/jwt-verify.js';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { MAX_JWT_LENGTH, peekJwt, safeAlgorithms } from '../authn/jwt-peek.js';
+import { reasonOf } from '../authn/jwt-verify.js';
 import type { Clock } from '../clock.js';
 import type { IssuerKeys } from './issuers.js';
 import { KeysUnavailableError } from './keys.js';
@@ -20,8 +21,6 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 /** How old (by `iat`) a logout token may be: providers send them at once; 5 minutes allows for retries and slow queues. */
 export const LOGOUT_TOKEN_MAX_AGE_SECONDS = 300;
 
-const MAX_LENGTH = 16 * 1024;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ACCEPTED_TYP = new Set(['logout+jwt', 'application/logout+jwt', 'jwt']);
 
 export interface LogoutTokenPolicy {
@@ -53,14 +52,11 @@ const own = (o: Readonly<Record<string, unknown>>, name: string): unknown => (Ob
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 function headerProblem(token: string, algorithms: readonly string[]): string | undefined {
-  if (token.length > MAX_LENGTH) return 'token too long';
-  if (!COMPACT_JWS.test(token)) return token.split('.').length === 5 ? 'encrypted logout tokens are not supported' : 'malformed token';
-  let header: Record<string, unknown>;
-  try {
-    header = decodeProtectedHeader(token) as Record<string, unknown>;
-  } catch {
-    return 'malformed token';
-  }
+  if (token.length > MAX_JWT_LENGTH) return 'token too long';
+  const jwt = peekJwt(token);
+  // An unsigned token (empty signature) is malformed here: a logout token is never judged "mine but invalid".
+  if (jwt === undefined || token.endsWith('.')) return token.split('.').length === 5 ? 'encrypted logout tokens are not supported' : 'malformed token';
+  const header = jwt.header as Record<string, unknown>;
   if (header['crit'] !== undefined) return 'unsupported "crit" header';
   const typ = header['typ'];
   if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYP.has(typ.toLowerCase()))) return 'wrong "typ" header (want logout+jwt)';

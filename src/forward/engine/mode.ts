@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../obs/log.js';
+import type { Metrics } from '../../obs/metrics.js';
 
 export interface ForwarderDeps {
   readonly log: Logger;
@@ -20,6 +21,10 @@ export interface ForwarderDeps {
    * (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY` for upstreams). Absent: an empty environment.
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where the modes that decide through the judge count their checks; absent: a private registry. */
+  readonly metrics?: Metrics;
+  /** The judge's `LOG_DECISIONS`: one decision log line per check (default true). */
+  readonly logDecisions?: boolean;
 }
 
 /** What a listener calls. `handle` never throws; it answers every failure itself. */

@@ -17,8 +17,8 @@ import { fileAuditSink, logAuditSink, type AuditSink } from './audit.js';
 import { createKubeHandler } from './pipeline.js';
 import { KubeOidcAuthenticator } from './oidc.js';
 import { parseKubeOptions, type KubeOptions } from './options.js';
-import { TokenReviewer } from './passthrough.js';
-import { RateLimiter, ReviewCache } from './review-cache.js';
+import { TokenPassthrough } from './passthrough.js';
+import { RateLimiter, ReviewCache } from '../../kube/review-cache.js';
 import { ImpersonationReviewer } from './sar.js';
 import { fileMtimeMs, kubeCredentialsFor, upstreamTls } from './upstream.js';
 import { createProxyEngine, type ProxyOptions } from '../engine/proxy.js';
@@ -56,7 +56,7 @@ export const kubeMode: ModeDefinition<KubeOptions> = {
     const api = new KubeClient(creds, { timeoutMs: options.client.timeoutSeconds * 1000 });
     const limiter = new RateLimiter(clock, options.client.qps, options.client.burst);
     const cacheMs = options.reviewCacheSeconds * 1000;
-    const reviewer = options.tokenPassthrough ? new TokenReviewer(options.tokenPassthroughAudiences, { client: api, limiter, cache: new ReviewCache(clock, cacheMs), log }) : undefined;
+    const reviewer = options.tokenPassthrough ? new TokenPassthrough(options.tokenPassthroughAudiences, { client: api, limiter, cache: new ReviewCache(clock, cacheMs), log }) : undefined;
     const sar =
       !options.disableImpersonation && options.inboundImpersonation === 'subjectaccessreview'
         ? new ImpersonationReviewer({ client: api, limiter, cache: new ReviewCache<true>(clock, cacheMs), log, timeoutMs: options.client.timeoutSeconds * 1000 })

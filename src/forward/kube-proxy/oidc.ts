@@ -15,7 +15,8 @@
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { Clock } from '../../clock.js';
-import { authorizedPartyProblem, peekJwt, safeAlgorithms, verifyJwt } from '../../authn/jwt-verify.js';
+import { peekJwt, safeAlgorithms } from '../../authn/jwt-peek.js';
+import { authorizedPartyProblem, verifyJwt } from '../../authn/jwt-verify.js';
 import type { JsonGetter } from '../../net/http-client.js';
 import type { Logger } from '../../obs/log.js';
 import { Discovery, timerSchedule, type Schedule } from '../../oidc/discovery.js';

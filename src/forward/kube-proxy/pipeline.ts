@@ -20,7 +20,7 @@ import { AuditTrail, type AuditSink } from './audit.js';
 import { addExtra, impersonationHeaderNames, impersonationHeaders, readInbound, withAuthenticated, type KubeUser } from './impersonate.js';
 import type { KubeOidcAuthenticator } from './oidc.js';
 import type { KubeOptions } from './options.js';
-import type { TokenReviewer } from './passthrough.js';
+import type { TokenPassthrough } from './passthrough.js';
 import { isLongRunning, requestInfo } from './request-info.js';
 import type { ImpersonationReviewer } from './sar.js';
 import { FORWARDER_COOKIES } from '../engine/hop.js';
@@ -34,7 +34,7 @@ export const MSG_NO_USERNAME = 'Username claim not available in OIDC Issuer resp
 export interface KubeHandlerDeps {
   readonly options: KubeOptions;
   readonly oidc: Pick<KubeOidcAuthenticator, 'authenticate'>;
-  readonly reviewer?: Pick<TokenReviewer, 'review'>;
+  readonly reviewer?: Pick<TokenPassthrough, 'review'>;
   readonly sar?: Pick<ImpersonationReviewer, 'check'>;
   readonly credentials: KubeCredentials;
   /** To the API server with the proxy's client certificate (when it has one). */

@@ -10,7 +10,7 @@
 import type { KubeClient } from '../../kube/client.js';
 import type { Logger } from '../../obs/log.js';
 import { withAuthenticated, type InboundImpersonation, type KubeUser } from './impersonate.js';
-import { ReviewCache, type RateLimiter } from './review-cache.js';
+import { ReviewCache, type RateLimiter } from '../../kube/review-cache.js';
 
 export const SUBJECT_ACCESS_REVIEWS = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 const AUTHN_GROUP = 'authentication.k8s.io';

@@ -10,9 +10,10 @@ import { parseUpstream, type UpstreamTls } from '../engine/proxy.js';
 import { proxyFromEnv } from '../engine/proxy-via.js';
 import { MemoryReplayStore, type ReplayStore } from './replay.js';
 import { RedisReplayStore } from './replay-redis.js';
-import { algorithmsForKey, allowed, HMAC_ALGS, jwksKeySource, presharedKeySource, registryKeySource, staticKeySource, ASYMMETRIC_ALGS, type KeySource } from './keys.js';
+import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../../authn/jwt-peek.js';
+import { algorithmsForKey, allowed, jwksKeySource, presharedKeySource, registryKeySource, staticKeySource, type KeySource } from './keys.js';
 import { decodeSecret, type UpstreamTlsOptions, type VerifyOptions } from './options.js';
-import { KeyRegistryClient } from './key-registry.js';
+import { KeyRegistryReader } from '../engine/key-registry.js';
 import { staticTokenOf, type StaticToken } from './token.js';
 
 function read(deps: ForwarderDeps, option: string, path: string): string {
@@ -73,7 +74,7 @@ export async function buildKeys(o: VerifyOptions, deps: ForwarderDeps): Promise<
     }
     case 'key-registry': {
       const caPem = k.caFile === undefined ? undefined : read(deps, 'keys.caFile', k.caFile);
-      const client = new KeyRegistryClient({ url: k.url, clock: deps.clock, log: deps.log, ...(caPem !== undefined ? { caPem } : {}) });
+      const client = new KeyRegistryReader({ url: k.url, clock: deps.clock, log: deps.log, ...(caPem !== undefined ? { caPem } : {}) });
       return { keys: registryKeySource(client, o.issuers, nonEmpty('algorithms', allowed(ASYMMETRIC_ALGS, o.algorithms))) };
     }
     case 'static-token': {

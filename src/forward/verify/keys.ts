@@ -13,7 +13,7 @@ import type { Clock } from '../../clock.js';
 import { HttpClient } from '../../net/http-client.js';
 import type { Logger } from '../../obs/log.js';
 import { JwksCache, KeysUnavailableError } from '../../oidc/keys.js';
-import { KeyRegistryClient } from './key-registry.js';
+import { KeyRegistryReader } from '../engine/key-registry.js';
 
 export type VerifyKey = KeyObject | JoseKeyObject | CryptoKey | JWK | Uint8Array;
 
@@ -33,9 +33,6 @@ export interface KeySource {
   ready(): boolean;
   close(): void;
 }
-
-export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
-export const HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
 
 const EC_ALG: Readonly<Record<string, string>> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
 
@@ -129,7 +126,7 @@ export async function jwksKeySource(o: JwksSourceOptions): Promise<KeySource> {
 }
 
 /** A jwtproxy key registry: the token needs a `kid` header and an `iss` claim; issuers outside `issuers` (when set) are not looked up. */
-export function registryKeySource(client: KeyRegistryClient, issuers: readonly string[], algorithms: ReadonlySet<string>): KeySource {
+export function registryKeySource(client: KeyRegistryReader, issuers: readonly string[], algorithms: ReadonlySet<string>): KeySource {
   const only = new Set(issuers);
   return {
     algorithms,

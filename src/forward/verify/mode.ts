@@ -5,7 +5,9 @@
  * required claims and replays 403, unavailable keys or replay store 503; an accepted request is
  * proxied by the shared engine with `Authorization` removed (unless `passThroughToken`), forged
  * `X-Auth-Subject`/`X-Auth-Issuer` removed and, with `identityHeaders`, set from `sub` and `iss`.
- * Websocket upgrades are verified the same way, then tunnelled.
+ * Websocket upgrades are verified the same way, then tunnelled. The decision is the one judge's
+ * (judge.ts: `createJudge` with the mode's authenticator, wrapped with `observe()`), so each
+ * request also gets the decision log line and counts in the check metrics.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -17,31 +19,16 @@ import { FORWARDER_COOKIES } from '../engine/hop.js';
 import { createProxyEngine, type HeaderEdits } from '../engine/proxy.js';
 import { BAD_PATH, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../engine/reply.js';
 import { forwardTarget } from '../engine/target.js';
+import type { Allow } from '../../judge/decision.js';
+import { createMetrics } from '../../obs/metrics.js';
 import { buildKeys, buildReplay, buildUpstreamTls, upstreamVia } from './build.js';
 import { OIDC_REQUIRED, standardCheck, type StandardClaim } from './claims.js';
 import { parseVerifyOptions, type VerifyOptions } from './options.js';
-import { createVerify, type Claims, type Verdict } from './token.js';
+import { createVerify } from './token.js';
+import { createVerifyJudge, replyOfDeny, type VerifyRequest } from './judge.js';
 
 export type { VerifyOptions };
-
-/** Identity headers the verifier may set; always removed from what clients send. */
-export const SUBJECT_HEADER = 'x-auth-subject';
-export const ISSUER_HEADER = 'x-auth-issuer';
-
-const TEXT = ['content-type', 'text/plain; charset=utf-8'] as const;
-const UNAUTHORIZED: HttpReply = { status: 401, headers: [TEXT, ['www-authenticate', 'Bearer']], body: 'Unauthorized' };
-const INVALID_TOKEN: HttpReply = { status: 401, headers: [TEXT, ['www-authenticate', 'Bearer error="invalid_token"']], body: 'Unauthorized' };
-const FORBIDDEN: HttpReply = { status: 403, headers: [TEXT], body: 'Forbidden' };
-
-export function replyOf(v: Exclude<Verdict, { ok: true }>): HttpReply {
-  if (v.status === 401) return v.presented ? INVALID_TOKEN : UNAUTHORIZED;
-  return v.status === 403 ? FORBIDDEN : UNAVAILABLE;
-}
-
-/** A claim usable as a header value: a string without control characters. */
-function headerValue(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' && v.length <= 1024 && !/[\u0000-\u001f\u007f]/.test(v) ? v : undefined;
-}
+export { ISSUER_HEADER, SUBJECT_HEADER } from './judge.js';
 
 export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps): Promise<ModeHandler> {
   const { log, clock } = deps;
@@ -82,28 +69,44 @@ export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps)
     ...(o.timeouts.idleMs !== undefined ? { idleTimeoutMs: o.timeouts.idleMs } : {}),
   });
   const trust = trustMatcher(o.trustedProxies);
-  const remove = [SUBJECT_HEADER, ISSUER_HEADER, ...(o.passThroughToken ? [] : ['authorization'])];
+  const judge = createVerifyJudge({
+    verify,
+    identityHeaders: o.identityHeaders,
+    passThroughToken: o.passThroughToken,
+    log,
+    metrics: deps.metrics ?? createMetrics(false),
+    logDecisions: deps.logDecisions ?? true,
+  });
 
   function requestIdOf(req: IncomingMessage): string {
     const rid = req.headers['x-request-id'];
     return typeof rid === 'string' && rid.length > 0 && rid.length <= 200 ? rid : randomUUID();
   }
 
-  function editsFor(req: IncomingMessage, requestId: string, claims: Claims | undefined): HeaderEdits {
-    const set: [string, string][] = [];
-    if (o.identityHeaders && claims !== undefined) {
-      const sub = headerValue(claims['sub']);
-      const iss = headerValue(claims['iss']);
-      if (sub !== undefined) set.push([SUBJECT_HEADER, sub]);
-      if (iss !== undefined) set.push([ISSUER_HEADER, iss]);
-    }
+  function judgeRequestOf(req: IncomingMessage): VerifyRequest {
+    return {
+      method: req.method ?? 'GET',
+      scheme: (req.socket as TLSSocket).encrypted === true ? 'https' : 'http',
+      host: req.headers.host ?? '',
+      path: req.url ?? '/',
+      // The verify authenticator reads only `authorization`, below, with every value the client sent.
+      headers: {},
+      peer: req.socket.remoteAddress ?? '',
+      requestId: requestIdOf(req),
+      denyStyle: 'status-only',
+      via: 'forwarder',
+      authorization: req.headersDistinct['authorization'],
+    };
+  }
+
+  function editsFor(req: IncomingMessage, requestId: string, allow: Allow): HeaderEdits {
     const peer = req.socket.remoteAddress ?? '';
     return {
-      set,
-      remove,
+      set: allow.upstreamHeaders,
+      remove: allow.removeHeaders,
       stripCookies: FORWARDER_COOKIES.names,
       stripCookiePrefixes: FORWARDER_COOKIES.prefixes,
-      responseHeaders: [],
+      responseHeaders: allow.responseHeaders,
       requestId,
       client: { peer, trusted: trust.trusts(peer), proto: (req.socket as TLSSocket).encrypted === true ? 'https' : 'http', host: req.headers.host ?? '' },
     };
@@ -123,15 +126,11 @@ export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps)
   }
 
   function judged(req: IncomingMessage, answer: (r: HttpReply) => void, pass: (edits: HeaderEdits) => void): void {
-    const requestId = requestIdOf(req);
-    verify(req.headersDistinct['authorization']).then(
-      (v) => {
-        if (v.ok) return pass(editsFor(req, requestId, v.claims));
-        log.debug({ requestId, status: v.status, reason: v.reason }, 'request refused');
-        answer(replyOf(v));
-      },
+    const request = judgeRequestOf(req);
+    judge(request).then(
+      (d) => (d.kind === 'allow' ? pass(editsFor(req, request.requestId, d)) : answer(replyOfDeny(d))),
       (e: unknown) => {
-        log.error({ requestId, err: { message: (e as Error).message } }, 'verification failed; answered 503');
+        log.error({ requestId: request.requestId, err: { message: (e as Error).message } }, 'verification failed; answered 503');
         answer(UNAVAILABLE);
       },
     );

@@ -7,7 +7,7 @@ import { invalidCidrs } from '../../net/cidr.js';
 import { parseUpstream } from '../engine/proxy.js';
 import { parseVia } from '../engine/proxy-via.js';
 import { OptionReader, type Raw } from '../../config/block.js';
-import { ASYMMETRIC_ALGS, HMAC_ALGS } from './keys.js';
+import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../../authn/jwt-peek.js';
 import { compileClaimRequirements, type ClaimRequirement } from './required-claims.js';
 import { parseReplay, type ReplayOptions } from './replay-options.js';
 

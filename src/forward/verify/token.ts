@@ -6,7 +6,8 @@
  * short and never contain the token; they go to debug logs only.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { compactVerify, decodeJwt, decodeProtectedHeader, errors, type JWSHeaderParameters } from 'jose';
+import { compactVerify, errors } from 'jose';
+import { peekJwt } from '../../authn/jwt-peek.js';
 import type { Clock } from '../../clock.js';
 import { replayKey, type ReplayStore } from './replay.js';
 import { extractToken } from './bearer.js';
@@ -18,7 +19,9 @@ export type Claims = Readonly<Record<string, unknown>>;
 export type Verdict =
   | { readonly ok: true; readonly claims: Claims | undefined }
   | { readonly ok: false; readonly status: 401; readonly presented: boolean; readonly reason: string }
-  | { readonly ok: false; readonly status: 403 | 503; readonly reason: string };
+  /** Authentic, but refused: `claims` are the token's (for the decision log's user). */
+  | { readonly ok: false; readonly status: 403; readonly reason: string; readonly claims: Claims }
+  | { readonly ok: false; readonly status: 503; readonly reason: string };
 
 export interface StaticToken {
   readonly digest: Buffer;
@@ -38,25 +41,11 @@ export interface VerifierParts {
   readonly skewSeconds: number;
 }
 
-/** Longer bearer values are refused without parsing. */
-export const MAX_TOKEN_LENGTH = 16 * 1024;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
 const invalid = (reason: string): Verdict => ({ ok: false, status: 401, presented: true, reason });
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-/** Header and payload of a compact JWS, unverified; undefined when it is not one. */
-export function peek(token: string): { header: JWSHeaderParameters; payload: Claims } | undefined {
-  if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return undefined;
-  try {
-    return { header: decodeProtectedHeader(token) as JWSHeaderParameters, payload: decodeJwt(token) };
-  } catch {
-    return undefined;
-  }
-}
-
 export function staticTokenOf(token: string): StaticToken {
-  return { digest: sha256(token), claims: peek(token)?.payload };
+  return { digest: sha256(token), claims: peekJwt(token)?.payload };
 }
 
 export type Verify = (authorization: readonly string[] | undefined) => Promise<Verdict>;
@@ -64,7 +53,7 @@ export type Verify = (authorization: readonly string[] | undefined) => Promise<V
 export function createVerify(p: VerifierParts): Verify {
   async function signed(token: string): Promise<{ readonly verdict: Verdict } | { readonly claims: Claims }> {
     const keys = p.keys!;
-    const jwt = peek(token);
+    const jwt = peekJwt(token);
     if (jwt === undefined) return { verdict: invalid('not a JWT') };
     const { header } = jwt;
     if (header.crit !== undefined) return { verdict: invalid('unsupported "crit" header') };
@@ -94,7 +83,7 @@ export function createVerify(p: VerifierParts): Verify {
     if (typeof jti !== 'string' || jti === '') return invalid('missing or invalid "jti"');
     const untilMs = (typeof exp === 'number' ? exp + p.skewSeconds : p.clock.now() / 1000 + 3600) * 1000;
     const outcome = await p.replay.remember(replayKey(typeof iss === 'string' ? iss : '', jti), untilMs);
-    if (outcome === 'replayed') return { ok: false, status: 403, reason: 'token replayed ("jti" already seen)' };
+    if (outcome === 'replayed') return { ok: false, status: 403, reason: 'token replayed ("jti" already seen)', claims };
     if (outcome === 'unavailable') return { ok: false, status: 503, reason: 'replay store unavailable' };
     return undefined;
   }
@@ -116,7 +105,7 @@ export function createVerify(p: VerifierParts): Verify {
       const bad = p.standard(claims, p.clock.now());
       if (bad !== undefined) return invalid(bad);
       const unmet = unmetClaim(claims, p.required);
-      if (unmet !== undefined) return { ok: false, status: 403, reason: `required claim not met: ${unmet}` };
+      if (unmet !== undefined) return { ok: false, status: 403, reason: `required claim not met: ${unmet}`, claims };
       const replay = await recorded(claims);
       if (replay !== undefined) return replay;
     }

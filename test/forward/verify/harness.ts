@@ -14,6 +14,7 @@ import { ManualClock } from '../../../src/clock.js';
 import type { ModeDefinition } from '../../../src/forward/engine/mode.js';
 import { startForwarders, type Forwarders } from '../../../src/forward/runtime/run.js';
 import { verifyMode } from '../../../src/forward/verify/mode.js';
+import type { Metrics } from '../../../src/obs/metrics.js';
 import { capturingLogger } from '../../helpers/bearer.js';
 import { startUpstream, type Upstream } from '../../helpers/upstream.js';
 
@@ -114,7 +115,7 @@ after(async () => {
 });
 
 /** A verify forwarder (options as in a `forwarders:` block; `upstream` defaults to a fresh echo upstream). */
-export async function startVerify(raw: Record<string, unknown>, o: { clock?: ManualClock; upstream?: Upstream; env?: Record<string, string> } = {}): Promise<StartedVerify> {
+export async function startVerify(raw: Record<string, unknown>, o: { clock?: ManualClock; upstream?: Upstream; env?: Record<string, string>; metrics?: Metrics; logDecisions?: boolean } = {}): Promise<StartedVerify> {
   const upstream = o.upstream ?? (await startUpstream());
   const clock = o.clock ?? new ManualClock(Date.now());
   const errs: string[] = [];
@@ -131,6 +132,8 @@ export async function startVerify(raw: Record<string, unknown>, o: { clock?: Man
       clock,
       readFile: (p) => readFileSync(p, 'utf8'),
       ...(o.env !== undefined ? { env: o.env } : {}),
+      ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
+      ...(o.logDecisions !== undefined ? { logDecisions: o.logDecisions } : {}),
     });
   } catch (e) {
     if (o.upstream === undefined) await upstream.close();

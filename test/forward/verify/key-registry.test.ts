@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/clock.js';
-import { cacheSeconds } from '../../../src/forward/verify/key-registry.js';
+import { cacheSeconds } from '../../../src/forward/engine/key-registry.js';
 import { send } from '../../helpers/http-send.js';
 import { REGISTRY_SECRET_DETAIL, startKeyRegistry, type KeyRegistryDouble } from '../../helpers/key-registry.js';
 import { freePort } from '../../helpers/net.js';

@@ -22,7 +22,7 @@ import type { JWK } from 'jose';
 import type { Clock } from '../../../clock.js';
 import type { Logger } from '../../../obs/log.js';
 import type { Schedule } from '../../../oidc/discovery.js';
-import type { KeyRegistryClient } from './key-registry-client.js';
+import type { KeyRegistryWriter } from '../../engine/key-registry.js';
 import type { KeySet } from './signing-keys.js';
 import { nonce, signingKey, type SigningKey } from './jwtproxy-claims.js';
 
@@ -32,7 +32,7 @@ export interface AutoKeysOptions {
   readonly issuer: string;
   readonly folder: string;
   readonly rotateEveryMs: number;
-  readonly registry?: KeyRegistryClient;
+  readonly registry?: KeyRegistryWriter<SigningKey>;
   /** Approval polling interval (jwtproxy: 1 s). */
   readonly pollMs: number;
   /** How long a retired key stays published (the longest a token it signed stays valid). */

@@ -6,7 +6,7 @@
  * (naming the audience asked for), `exp` (in the future) and `iat`. Tokens are cached per audience
  * and renewed before they expire, one metadata fetch in flight per audience.
  */
-import { decodeJwt } from 'jose';
+import { peekJwt } from '../../../authn/jwt-peek.js';
 import type { Clock } from '../../../clock.js';
 import { HttpClient, HttpClientError } from '../../../net/http-client.js';
 import type { Logger } from '../../../obs/log.js';
@@ -29,12 +29,8 @@ export function identityUrl(o: GcpTokenOptions, audience: string): string {
 
 /** Checks a fetched identity token's claims (unverified: it comes straight from the metadata server). */
 export function checkIdentityToken(token: string, audience: string, nowMs: number): Expiring {
-  let claims: ReturnType<typeof decodeJwt>;
-  try {
-    claims = decodeJwt(token);
-  } catch {
-    throw new TokenError('failed', 'the metadata server did not return a JWT');
-  }
+  const claims = peekJwt(token)?.payload;
+  if (claims === undefined) throw new TokenError('failed', 'the metadata server did not return a JWT');
   for (const name of ['iss', 'sub'] as const) {
     if (typeof claims[name] !== 'string') throw new TokenError('failed', `the identity token has no ${name} claim`);
   }

@@ -4,7 +4,7 @@
  * past at start → a warning; once past, requests are answered 503 instead of sending a token the
  * target will refuse anyway (oidc-proxy kept sending it), and readiness turns false.
  */
-import { decodeJwt } from 'jose';
+import { peekJwt } from '../../../authn/jwt-peek.js';
 import type { Clock } from '../../../clock.js';
 import type { Logger } from '../../../obs/log.js';
 import type { StaticTokenOptions } from './options.js';
@@ -12,12 +12,8 @@ import { TokenError, type TokenSource } from './source.js';
 
 /** The token's `exp` in epoch ms, or undefined when it is not a JWT or has no numeric `exp`. */
 function expiryOf(token: string): number | undefined {
-  try {
-    const exp = decodeJwt(token).exp;
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
+  const exp = peekJwt(token)?.payload.exp;
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
 }
 
 export function staticSource(o: StaticTokenOptions, deps: { readonly clock: Clock; readonly log: Logger }): TokenSource {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../../src/clock.js';
-import { RateLimiter, ReviewCache } from '../../../src/forward/kube-proxy/review-cache.js';
+import { ManualClock } from '../../src/clock.js';
+import { RateLimiter, ReviewCache } from '../../src/kube/review-cache.js';
 
 describe('kube review cache and client rate limit', () => {
   it('keeps positive answers for the TTL, keyed by a hash (never the token)', () => {

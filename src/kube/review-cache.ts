@@ -4,7 +4,7 @@
  * never stored), and a token-bucket limiter (client-go's QPS and burst) shared by those calls.
  */
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../clock.js';
 
 export class ReviewCache<V> {
   readonly #entries = new Map<string, { value: V; until: number }>();
