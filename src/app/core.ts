@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
-import { withDeadline } from '../judge/deadline.js';
+import { withDeadline } from '../judge/wrap/deadline.js';
 import { createJudge, type Judge } from '../judge/decide.js';
 import { compileIdentityHeaders } from '../judge/identity-headers.js';
 import { createResponses } from '../judge/responses.js';
@@ -28,7 +28,7 @@ import type { SessionStore } from '../sessions/store.js';
 import { createPages, themeUrl } from '../web/pages.js';
 import { assembleBrowserLogin, type BrowserLogin } from './browser-login.js';
 import { caPem } from './ca.js';
-import { observe } from './observe.js';
+import { observe } from '../judge/wrap/observe.js';
 import { authenticators, authorizers, type Closers } from './plugins.js';
 
 export interface AppDeps {

@@ -14,7 +14,7 @@ import type { JudgeRequest } from '../../judge/request.js';
 import type { Responses } from '../../judge/responses.js';
 import type { Logger } from '../../obs/log.js';
 import type { Metrics } from '../../obs/metrics.js';
-import { observe } from '../../app/observe.js';
+import { observe } from '../../judge/wrap/observe.js';
 import type { Claims, Verify } from './token.js';
 
 /** Identity headers the verifier may set; always removed from what clients send. */

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { Decision } from '../../src/judge/decision.js';
-import type { JudgeRequest } from '../../src/judge/request.js';
-import { createResponses } from '../../src/judge/responses.js';
-import { createLogger } from '../../src/obs/log.js';
-import { createMetrics } from '../../src/obs/metrics.js';
-import { observe } from '../../src/app/observe.js';
-import { StoreUnavailableError } from '../../src/sessions/store.js';
+import type { Decision } from '../../../src/judge/decision.js';
+import type { JudgeRequest } from '../../../src/judge/request.js';
+import { createResponses } from '../../../src/judge/responses.js';
+import { createLogger } from '../../../src/obs/log.js';
+import { createMetrics } from '../../../src/obs/metrics.js';
+import { observe } from '../../../src/judge/wrap/observe.js';
+import { StoreUnavailableError } from '../../../src/sessions/store.js';
 
 const req: JudgeRequest = {
   method: 'GET',

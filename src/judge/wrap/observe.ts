@@ -5,13 +5,13 @@
  * increment (`Metrics.countCheck`) and one directly built log line (see `decision-log.ts`).
  */
 import { performance } from 'node:perf_hooks';
-import { codeOf, loggedReason } from '../errors.js';
-import type { Judge } from '../judge/decide.js';
-import type { Decision } from '../judge/decision.js';
-import type { JudgeRequest } from '../judge/request.js';
-import { decisionLog } from '../obs/decision-log.js';
-import type { Logger } from '../obs/log.js';
-import type { Metrics } from '../obs/metrics.js';
+import { codeOf, loggedReason } from '../../errors.js';
+import type { Judge } from '../decide.js';
+import type { Decision } from '../decision.js';
+import type { JudgeRequest } from '../request.js';
+import { decisionLog } from '../../obs/decision-log.js';
+import type { Logger } from '../../obs/log.js';
+import type { Metrics } from '../../obs/metrics.js';
 
 function outcomeOf(d: Decision): string {
   if (d.kind === 'allow') return d.reason === 'skip' ? 'skip' : 'allow';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withDeadline } from '../../src/judge/deadline.js';
-import type { Decision } from '../../src/judge/decision.js';
-import type { JudgeRequest } from '../../src/judge/request.js';
-import { createResponses } from '../../src/judge/responses.js';
+import { withDeadline } from '../../../src/judge/wrap/deadline.js';
+import type { Decision } from '../../../src/judge/decision.js';
+import type { JudgeRequest } from '../../../src/judge/request.js';
+import { createResponses } from '../../../src/judge/responses.js';
 
 const req = { method: 'GET', scheme: 'http', host: 'h', path: '/', headers: {}, peer: '', requestId: 'r', denyStyle: 'redirect', via: 'grpc' } as JudgeRequest;
 const allow: Decision = { kind: 'allow', upstreamHeaders: [], removeHeaders: [], responseHeaders: [], reason: 'authenticated' };

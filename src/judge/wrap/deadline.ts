@@ -11,10 +11,10 @@
  * time — nearly all — never create, move or clear a timer.
  */
 import { performance } from 'node:perf_hooks';
-import type { Decision } from './decision.js';
-import type { Judge } from './decide.js';
-import type { JudgeRequest } from './request.js';
-import type { Responses } from './responses.js';
+import type { Decision } from '../decision.js';
+import type { Judge } from '../decide.js';
+import type { JudgeRequest } from '../request.js';
+import type { Responses } from '../responses.js';
 
 interface Pending {
   /** `performance.now()` after which the check answers 503. */
