@@ -30,7 +30,8 @@ const parses = (field, raw) => {
 };
 
 /** `abc` → `[aA][bB][cC]`: the field's parser ignores case. */
-const anyCase = (word) => [...word].map((c) => (c.toLowerCase() === c.toUpperCase() ? c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : `[${c.toLowerCase()}${c.toUpperCase()}]`)).join('');
+const anyCase = (word) =>
+  [...word].map((c) => (c.toLowerCase() === c.toUpperCase() ? c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : `[${c.toLowerCase()}${c.toUpperCase()}]`)).join('');
 const wordsPattern = (words) => `^\\s*(?:${words.map(anyCase).join('|')})\\s*$`;
 
 /** The JSON schema of one configuration field, found from its type and by asking its own parser. */
@@ -57,7 +58,10 @@ export function fieldSchema(field) {
       // `integer | auto`: an integer, or one of the words (as its parser reads them).
       const words = values.filter((v) => v !== 'integer');
       if (values.includes('integer') && words.length > 0 && words.every((v) => parses(field, v))) {
-        return { description, anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\s*-?[0-9]+\\s*$' }, { type: 'string', pattern: wordsPattern(words) }] };
+        return {
+          description,
+          anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\s*-?[0-9]+\\s*$' }, { type: 'string', pattern: wordsPattern(words) }],
+        };
       }
       // A field kind this generator does not know yet: any scalar; the service still validates it.
       return { description, type: ['string', 'number', 'boolean'] };

@@ -16,7 +16,12 @@ for (const [id, t] of self) {
   const url = cf.url.replace(/^file:\/\/.*?\/(node_modules|dist|src)\//, '$1/');
   const key = `${cf.functionName || '(anon)'} ${url}:${cf.lineNumber + 1}`;
   fn.set(key, (fn.get(key) ?? 0) + t);
-  const f = url.startsWith('node_modules/') ? url.split('/').slice(0, url.includes('/@') ? 3 : 2).join('/') : url || cf.functionName;
+  const f = url.startsWith('node_modules/')
+    ? url
+        .split('/')
+        .slice(0, url.includes('/@') ? 3 : 2)
+        .join('/')
+    : url || cf.functionName;
   file.set(f, (file.get(f) ?? 0) + t);
   total += t;
 }

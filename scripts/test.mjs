@@ -51,5 +51,9 @@ if (files.length === 0) {
 }
 // The timeout applies to each file as a whole too: a file of browser logins took over 120 s on two
 // busy cores. 300 s still turns a hang into a failure.
-const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files.map((f) => relative(root, f))], { stdio: 'inherit' });
+const r = spawnSync(
+  process.execPath,
+  ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files.map((f) => relative(root, f))],
+  { stdio: 'inherit' },
+);
 process.exit(r.status ?? 1);

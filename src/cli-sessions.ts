@@ -49,7 +49,11 @@ export async function revokeCommand(config: Config, args: RevokeArgs, io: Comman
       io.err(`oidc-judge sessions revoke: the ${store.kind} session store does not answer\n`);
       return 1;
     }
-    const ended = await sessions.revoke({ iss: args.iss ?? config.oidcProvider, ...(args.sub !== undefined ? { sub: args.sub } : {}), ...(args.sid !== undefined ? { sid: args.sid } : {}) });
+    const ended = await sessions.revoke({
+      iss: args.iss ?? config.oidcProvider,
+      ...(args.sub !== undefined ? { sub: args.sub } : {}),
+      ...(args.sid !== undefined ? { sid: args.sid } : {}),
+    });
     io.out(`${ended} session${ended === 1 ? '' : 's'} ended\n`);
     return 0;
   } catch (e) {

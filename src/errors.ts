@@ -35,31 +35,70 @@ const S = 'UNAVAILABLE';
 /** Every deny reason: the `reason` of a `Deny`, and of the decision log line. */
 export const DENY_REASONS = {
   'bad-host': { http: { 400: P }, body: ['json'], meaning: 'The Host (or :authority) cannot be read as one host name; refused before anything else.' },
-  'no-credentials': { http: { 401: U }, body: ['page:unauthenticated', 'json'], meaning: 'No credential was presented and the caller cannot be sent to sign in (an API call, a proxy that passes only statuses, or no login flow).' },
-  'invalid-token': { http: { 401: U }, body: ['json'], meaning: 'A bearer token was presented and refused; `WWW-Authenticate` carries `error="invalid_token"` and why.' },
-  forbidden: { http: { 403: P }, body: ['page:forbidden', 'json'], meaning: 'Authenticated, but an authorizer (groups, rules, external) said no; the page shows its reason.' },
-  'authz-error': { http: { 403: P }, body: ['json'], meaning: 'Authenticated, but an authorizer could not decide (e.g. the external authorizer failed or answered 5xx).' },
+  'no-credentials': {
+    http: { 401: U },
+    body: ['page:unauthenticated', 'json'],
+    meaning: 'No credential was presented and the caller cannot be sent to sign in (an API call, a proxy that passes only statuses, or no login flow).',
+  },
+  'invalid-token': {
+    http: { 401: U },
+    body: ['json'],
+    meaning: 'A bearer token was presented and refused; `WWW-Authenticate` carries `error="invalid_token"` and why.',
+  },
+  forbidden: {
+    http: { 403: P },
+    body: ['page:forbidden', 'json'],
+    meaning: 'Authenticated, but an authorizer (groups, rules, external) said no; the page shows its reason.',
+  },
+  'authz-error': {
+    http: { 403: P },
+    body: ['json'],
+    meaning: 'Authenticated, but an authorizer could not decide (e.g. the external authorizer failed or answered 5xx).',
+  },
   unavailable: {
     http: { 503: S },
     body: ['page:unavailable', 'json'],
-    meaning: 'A check could not be completed: an authenticator’s dependency (provider, keys, session store, TokenReview) is down, or the check timed out. `Retry-After: 5`.',
+    meaning:
+      'A check could not be completed: an authenticator’s dependency (provider, keys, session store, TokenReview) is down, or the check timed out. `Retry-After: 5`.',
     detail: 'which authenticator, and why',
   },
   login: { http: { 302: U }, body: ['empty'], meaning: 'A browser without a session is sent to the provider to sign in (a login attempt cookie is set).' },
-  'provider-unavailable': { http: { 503: S }, body: ['page:unavailable'], meaning: 'A login should start but the provider has not been discovered. `Retry-After: 5`.' },
-  'store-unavailable': { http: { 503: S }, body: ['page:unavailable'], meaning: 'A login should start but the login-attempt key cannot be read from the session store. `Retry-After: 5`.' },
+  'provider-unavailable': {
+    http: { 503: S },
+    body: ['page:unavailable'],
+    meaning: 'A login should start but the provider has not been discovered. `Retry-After: 5`.',
+  },
+  'store-unavailable': {
+    http: { 503: S },
+    body: ['page:unavailable'],
+    meaning: 'A login should start but the login-attempt key cannot be read from the session store. `Retry-After: 5`.',
+  },
   'login-no-code': { http: { 302: U }, body: ['empty'], meaning: 'The callback was opened with neither `code` nor `error`: back to the homepage.' },
   'login-failed': {
     http: { 400: P, 403: P, 500: S, 503: S },
     body: ['page:login-failed', 'page:unavailable'],
-    meaning: 'The login callback failed: a missing, expired, replayed or foreign attempt, an RFC 9207 issuer mix-up, the provider’s refusal, no user id claim (4xx, 500: the login-failed page), or the provider or store being down (503).',
+    meaning:
+      'The login callback failed: a missing, expired, replayed or foreign attempt, an RFC 9207 issuer mix-up, the provider’s refusal, no user id claim (4xx, 500: the login-failed page), or the provider or store being down (503).',
     detail: 'what failed (`bad-state`, `expired-state`, `provider:<error>`, `store` …)',
   },
-  'login-complete': { http: { 302: U }, body: ['empty'], meaning: 'The login callback succeeded: a session is created and the browser goes back where it started.' },
+  'login-complete': {
+    http: { 302: U },
+    body: ['empty'],
+    meaning: 'The login callback succeeded: a session is created and the browser goes back where it started.',
+  },
   'switch-account': { http: { 302: U }, body: ['empty'], meaning: 'The session is ended and a new login starts with `prompt=select_account` (or `login`).' },
   'switch-account-cross-site': { http: { 403: P }, body: ['json'], meaning: 'A switch-account request that is not a same-origin POST.' },
-  'switch-account-unavailable': { http: { 503: S }, body: ['json'], meaning: 'The session store could not end the session before switching accounts. `Retry-After: 5`.' },
-  logout: { http: { 201: P, 303: U }, body: ['json', 'empty'], meaning: 'Logged out: 201 with `afterLogoutURL` for a bearer session id (oidc-authservice’s API), else 303 to the after-logout page (or the provider’s end-session endpoint).' },
+  'switch-account-unavailable': {
+    http: { 503: S },
+    body: ['json'],
+    meaning: 'The session store could not end the session before switching accounts. `Retry-After: 5`.',
+  },
+  logout: {
+    http: { 201: P, 303: U },
+    body: ['json', 'empty'],
+    meaning:
+      'Logged out: 201 with `afterLogoutURL` for a bearer session id (oidc-authservice’s API), else 303 to the after-logout page (or the provider’s end-session endpoint).',
+  },
   'logout-unknown-session': { http: { 401: U }, body: ['json'], meaning: 'Logout with a session id in the auth header that names no session.' },
   'logout-no-session': { http: { 401: U }, body: ['json'], meaning: 'Logout without a session cookie, or not as a same-origin POST.' },
   'logout-unavailable': { http: { 503: S }, body: ['json'], meaning: 'The session store could not end the session. `Retry-After: 5`.' },
@@ -86,7 +125,10 @@ export const ERROR_CODES = {
   'config-invalid': { class: 'ConfigError', meaning: 'The configuration has problems (all of them are listed); the process does not start.' },
   'template-invalid': { class: 'TemplateError', meaning: 'A page template cannot be parsed (file and line given); the process does not start.' },
   'store-unavailable': { class: 'StoreUnavailableError', meaning: 'The session store (SQLite or Redis) cannot be used now; checks needing it answer 503.' },
-  'keys-unavailable': { class: 'KeysUnavailableError', meaning: 'No signing keys were ever fetched from an issuer and fetching them now failed; token checks answer 503.' },
+  'keys-unavailable': {
+    class: 'KeysUnavailableError',
+    meaning: 'No signing keys were ever fetched from an issuer and fetching them now failed; token checks answer 503.',
+  },
   'invalid-document': { class: 'DiscoveryError', meaning: 'The provider’s discovery document is not a usable OpenID Provider metadata document.' },
   'issuer-mismatch': { class: 'DiscoveryError', meaning: 'The discovery document names another issuer than the configured one.' },
   'bad-url': { class: 'HttpClientError', meaning: 'An outgoing request’s URL is not a valid http(s) URL.' },

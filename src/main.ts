@@ -91,7 +91,13 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
   const log = createLogger(level ?? process.env['LOG_LEVEL'] ?? 'INFO');
   let handle: Awaited<ReturnType<typeof runForwarderCommand>>;
   try {
-    handle = await runForwarderCommand(command, { flags: rest, env: process.env, ...(configFile !== undefined ? { configFile } : {}), readFile: (p) => readFileSync(p, 'utf8'), log });
+    handle = await runForwarderCommand(command, {
+      flags: rest,
+      env: process.env,
+      ...(configFile !== undefined ? { configFile } : {}),
+      readFile: (p) => readFileSync(p, 'utf8'),
+      log,
+    });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`oidc-judge ${command}: ${e.message}\n`);
@@ -107,7 +113,10 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
       if (stopping) return;
       stopping = true;
       log.info({ signal, drainSeconds: handle.drainMs / 1000 }, 'shutting down: draining in-flight exchanges');
-      handle.stop().then(() => resolve(0), () => resolve(1));
+      handle.stop().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
@@ -138,7 +147,11 @@ async function demo(flags: Readonly<Record<string, string>>): Promise<number> {
   }
   process.stdout.write(mod.banner(running));
   return new Promise<number>((resolve) => {
-    const stop = (): void => void running.stop().then(() => resolve(0), () => resolve(1));
+    const stop = (): void =>
+      void running.stop().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });

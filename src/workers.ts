@@ -177,7 +177,10 @@ function runPrimary(count: number, log: Logger, opts: WorkerOptions): Promise<nu
         return;
       }
       const delayMs = Math.min(maxRestartDelayMs, restartDelayMs * 2 ** (slot.crashes - 1));
-      log.error({ ...facts, crashes: slot.crashes, restartInMs: delayMs }, `worker ${String(facts['worker'])} died unexpectedly; restarting slot ${slot.n} in ${delayMs} ms`);
+      log.error(
+        { ...facts, crashes: slot.crashes, restartInMs: delayMs },
+        `worker ${String(facts['worker'])} died unexpectedly; restarting slot ${slot.n} in ${delayMs} ms`,
+      );
       slot.restart = setTimeout(() => fork(slot), delayMs);
     };
 

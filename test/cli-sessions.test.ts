@@ -29,7 +29,10 @@ describe('sessions revoke: arguments', () => {
     assert.deepEqual(a.revoke, { sub: 'alice' });
     assert.deepEqual(a.flags, { 'session-store-path': '/tmp/x.db' });
     assert.equal(a.configFile, 'judge.yaml');
-    assert.deepEqual(parseArgs(['sessions', 'revoke', '--sid=op-1', '--iss', 'https://idp.example.com']).revoke, { sid: 'op-1', iss: 'https://idp.example.com' });
+    assert.deepEqual(parseArgs(['sessions', 'revoke', '--sid=op-1', '--iss', 'https://idp.example.com']).revoke, {
+      sid: 'op-1',
+      iss: 'https://idp.example.com',
+    });
   });
 
   it('reports usage errors', () => {
@@ -88,7 +91,10 @@ function commandAgainst(name: string, storeEnv: () => Record<string, string>): v
 
     it('ends every session of a sub, prints how many, exits 0 — and the running replica drops its cached copies', async () => {
       const sub = rnd();
-      const ids = [await app.sessions.create(sessionOf(op.issuer, sub, rnd(), Date.now())), await app.sessions.create(sessionOf(op.issuer, sub, rnd(), Date.now()))];
+      const ids = [
+        await app.sessions.create(sessionOf(op.issuer, sub, rnd(), Date.now())),
+        await app.sessions.create(sessionOf(op.issuer, sub, rnd(), Date.now())),
+      ];
       const other = await app.sessions.create(sessionOf(op.issuer, rnd(), rnd(), Date.now()));
       for (const id of [...ids, other]) assert.ok(await app.sessions.load(id));
       const r = await run(['sessions', 'revoke', '--sub', sub], env);
@@ -129,7 +135,12 @@ describe('sessions revoke: failures', () => {
   });
 
   it('exits 1 naming the problem when the store cannot be opened', async () => {
-    const r = await run(['sessions', 'revoke', '--sub', 'a'], { OIDC_PROVIDER: op.issuer, CLIENT_ID: 'x', CLIENT_SECRET: 'y', SESSION_STORE_PATH: join(dir, 'missing', 'x.db') });
+    const r = await run(['sessions', 'revoke', '--sub', 'a'], {
+      OIDC_PROVIDER: op.issuer,
+      CLIENT_ID: 'x',
+      CLIENT_SECRET: 'y',
+      SESSION_STORE_PATH: join(dir, 'missing', 'x.db'),
+    });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /SESSION_STORE_PATH: cannot open .* does not exist/);
   });

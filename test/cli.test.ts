@@ -135,7 +135,12 @@ describe('oidc-judge command', () => {
     const listening = (): number => out.split('\n').filter((l) => l.includes('"msg":"listening"')).length;
     const exited = once(child, 'exit');
     while (listening() < 2) await Promise.race([once(child.stdout, 'data'), exited.then(() => assert.fail(`exited early: ${out}`))]);
-    const workers = new Set(out.split('\n').filter((l) => l.includes('"msg":"listening"')).map((l) => (JSON.parse(l) as { worker: number }).worker));
+    const workers = new Set(
+      out
+        .split('\n')
+        .filter((l) => l.includes('"msg":"listening"'))
+        .map((l) => (JSON.parse(l) as { worker: number }).worker),
+    );
     assert.equal(workers.size, 2, `two workers: ${[...workers].join(', ')}`);
     const r = await send(health, '/healthz');
     assert.equal(r.status, 200);

@@ -47,7 +47,8 @@ describe('error and deny code catalogue', () => {
       .filter((f) => f.endsWith('.ts') && f !== 'errors.ts' && f !== 'errors-docs.ts')
       .map((f) => readFileSync(join(projectRoot, 'src', f), 'utf8'))
       .join('\n');
-    for (const code of [...Object.keys(DENY_REASONS), ...Object.keys(ERROR_CODES)]) assert.ok(sources.includes(`'${code}'`), `code ${code} is used nowhere in src/`);
+    for (const code of [...Object.keys(DENY_REASONS), ...Object.keys(ERROR_CODES)])
+      assert.ok(sources.includes(`'${code}'`), `code ${code} is used nowhere in src/`);
   });
 
   it('gives each status of a deny reason the gRPC code the gRPC front door sends with it', () => {

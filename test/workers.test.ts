@@ -54,7 +54,10 @@ class Supervised {
   }
 }
 
-const is = (msg: string, more: (l: Line) => boolean = () => true) => (l: Line): boolean => l.msg === msg && more(l);
+const is =
+  (msg: string, more: (l: Line) => boolean = () => true) =>
+  (l: Line): boolean =>
+    l.msg === msg && more(l);
 
 /** The value of one series in a Prometheus text, e.g. `oidc_judge_workers` or `x_count{via="http"}`. */
 function value(text: string, series: string): number | undefined {
@@ -184,7 +187,10 @@ describe('--workers 2: the service in two cluster workers', () => {
       assert.equal(r.status, 200);
     }
     // Cluster deals fresh connections round-robin: both workers decided some, so neither one's own registry has all 20.
-    const mine = await linesUntil(is('decision', (l) => String(l['path']).startsWith('/public/scraped-')), 20);
+    const mine = await linesUntil(
+      is('decision', (l) => String(l['path']).startsWith('/public/scraped-')),
+      20,
+    );
     assert.deepEqual(new Set(mine.map((l) => l.worker)), new Set([1, 2]));
     for (let i = 0; i < 4; i++) {
       const text = await scrape();
@@ -257,7 +263,10 @@ describe('--workers: a worker that keeps dying', () => {
     const slot = fatal['slot'];
     const delays = s.lines.filter((l) => l.slot === slot && typeof l['restartInMs'] === 'number').map((l) => l['restartInMs']);
     assert.deepEqual(delays, [20, 40]);
-    assert.ok(s.lines.some((l) => l['level'] === 'fatal' && l.msg === 'cannot start'), 'each worker says why it could not start');
+    assert.ok(
+      s.lines.some((l) => l['level'] === 'fatal' && l.msg === 'cannot start'),
+      'each worker says why it could not start',
+    );
     assert.equal(s.lines.at(-1)?.msg, 'all workers stopped');
   });
 });

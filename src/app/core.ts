@@ -66,7 +66,11 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     cacheTtlSeconds: config.sessionCacheTtl,
     // Sessions ended in another process (logout, back-channel logout, revocation) leave this one's cache at once.
     feed: store.revocationFeed({ onProblem: (what) => deps.log.warn(`session revocations: ${what}`) }),
-    onFeedError: (e) => deps.log.warn({ err: { name: e.name, code: codeOf(e) } }, 'could not tell other processes that sessions ended; their caches expire within SESSION_CACHE_TTL'),
+    onFeedError: (e) =>
+      deps.log.warn(
+        { err: { name: e.name, code: codeOf(e) } },
+        'could not tell other processes that sessions ended; their caches expire within SESSION_CACHE_TTL',
+      ),
   });
   sessions.listen();
   const pages = createPages({

@@ -61,9 +61,16 @@ export function authorizers(config: Config, clock: Clock, log: Logger, closers: 
   const out = [groupsAuthorizer(config.groupsAllowlist), ...(rules ? [rules] : [])];
   if (config.externalAuthzUrl !== '') {
     const ca = caPem(config);
-    const http = new HttpClient({ timeoutMs: config.externalAuthzTimeout, maxBytes: MAX_RESPONSE_BYTES, maxRedirects: 0, ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });
+    const http = new HttpClient({
+      timeoutMs: config.externalAuthzTimeout,
+      maxBytes: MAX_RESPONSE_BYTES,
+      maxRedirects: 0,
+      ...(ca !== undefined ? { caPem: ca } : {}),
+      userAgent: 'oidc-judge',
+    });
     closers.push(() => http.close());
-    if (config.checkTimeout > 0 && config.externalAuthzTimeout >= config.checkTimeout) log.warn('EXTERNAL_AUTHZ_TIMEOUT is not below CHECK_TIMEOUT: a slow external authorizer ends the check with 503 instead of 403');
+    if (config.checkTimeout > 0 && config.externalAuthzTimeout >= config.checkTimeout)
+      log.warn('EXTERNAL_AUTHZ_TIMEOUT is not below CHECK_TIMEOUT: a slow external authorizer ends the check with 503 instead of 403');
     out.push(externalAuthorizer({ url: config.externalAuthzUrl, http, clock, log }));
   }
   return out;

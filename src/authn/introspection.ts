@@ -21,7 +21,16 @@
 import type { Config } from '../config/schema.js';
 import type { Identity } from '../judge/ports.js';
 import type { JudgeRequest } from '../judge/ports.js';
-import { BearerLookups, endpointOf, providerBearer, rejected, transportReason, type Lookup, type ProviderBearerScope, type ProviderTokenDeps } from './bearer-cache.js';
+import {
+  BearerLookups,
+  endpointOf,
+  providerBearer,
+  rejected,
+  transportReason,
+  type Lookup,
+  type ProviderBearerScope,
+  type ProviderTokenDeps,
+} from './bearer-cache.js';
 import { groupsFrom, userIdFrom } from './jwt-verify.js';
 import { bearerScope, jsonObject, lookupsFor, type OpaqueConfig } from './opaque.js';
 import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
@@ -29,7 +38,13 @@ import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.
 export type IntrospectionConfig = OpaqueConfig &
   Pick<
     Config,
-    'clientSecret' | 'tokenEndpointAuthMethod' | 'introspectionUrl' | 'introspectionRequiredScopes' | 'introspectionAudiences' | 'introspectionTokenTypeRequired' | 'jwtLeeway'
+    | 'clientSecret'
+    | 'tokenEndpointAuthMethod'
+    | 'introspectionUrl'
+    | 'introspectionRequiredScopes'
+    | 'introspectionAudiences'
+    | 'introspectionTokenTypeRequired'
+    | 'jwtLeeway'
   >;
 
 /** What every request is checked against, also on cache hits. */
@@ -63,7 +78,8 @@ export function clientAuthentication(config: Pick<Config, 'clientId' | 'clientSe
   readonly headers: Readonly<Record<string, string>>;
   readonly params: Readonly<Record<string, string>>;
 } {
-  if (config.tokenEndpointAuthMethod === 'client_secret_post') return { headers: {}, params: { client_id: config.clientId, client_secret: config.clientSecret } };
+  if (config.tokenEndpointAuthMethod === 'client_secret_post')
+    return { headers: {}, params: { client_id: config.clientId, client_secret: config.clientSecret } };
   const enc = (s: string): string => new URLSearchParams({ v: s }).toString().slice(2);
   const basic = Buffer.from(`${enc(config.clientId)}:${enc(config.clientSecret)}`).toString('base64');
   return { headers: { authorization: `Basic ${basic}` }, params: {} };
@@ -90,7 +106,8 @@ export function tokenTypeProblem(claims: Readonly<Record<string, unknown>>, type
   if (tokenType !== undefined && !ACCESS_TOKEN_TYPES.has(lower(tokenType) ?? '')) return `not a bearer access token (token_type ${String(tokenType)})`;
   if (typ !== undefined && lower(typ) !== 'bearer') return `not a bearer access token (typ ${String(typ)})`;
   if (use !== undefined && lower(use) !== 'access_token') return `not a bearer access token (token_use ${String(use)})`;
-  if (typeRequired && tokenType === undefined && typ === undefined && use === undefined) return 'the introspection answer does not name an access token (no token_type)';
+  if (typeRequired && tokenType === undefined && typ === undefined && use === undefined)
+    return 'the introspection answer does not name an access token (no token_type)';
   return undefined;
 }
 
@@ -137,11 +154,13 @@ export class IntrospectionAuthenticator implements Authenticator {
     const key = BearerLookups.keyOf(token);
     const hit = this.#lookups.cached(key);
     if (hit) return this.#admit(req, hit, token);
-    return this.#lookups.lookup(key, () => this.#ask(token)).then((answer) => {
-      if (answer.kind === 'ok') return this.#admit(req, answer.identity, token);
-      this.#deps.log.debug({ authenticator: this.name, requestId: req.requestId, reason: answer.reason }, `introspection: ${answer.kind}`);
-      return answer.kind === 'invalid' ? rejected(answer.reason) : { kind: 'unavailable', reason: answer.reason };
-    });
+    return this.#lookups
+      .lookup(key, () => this.#ask(token))
+      .then((answer) => {
+        if (answer.kind === 'ok') return this.#admit(req, answer.identity, token);
+        this.#deps.log.debug({ authenticator: this.name, requestId: req.requestId, reason: answer.reason }, `introspection: ${answer.kind}`);
+        return answer.kind === 'invalid' ? rejected(answer.reason) : { kind: 'unavailable', reason: answer.reason };
+      });
   }
 
   /** The per-request checks, from the introspection response (fresh or cached). */
@@ -172,7 +191,10 @@ export class IntrospectionAuthenticator implements Authenticator {
       return { kind: 'unavailable', reason: transportReason('introspection', e) };
     }
     if (res.status === 401 || res.status === 403) {
-      this.#deps.log.error({ status: res.status }, 'introspection endpoint refused our client credentials (CLIENT_ID, CLIENT_SECRET, TOKEN_ENDPOINT_AUTH_METHOD)');
+      this.#deps.log.error(
+        { status: res.status },
+        'introspection endpoint refused our client credentials (CLIENT_ID, CLIENT_SECRET, TOKEN_ENDPOINT_AUTH_METHOD)',
+      );
       return { kind: 'unavailable', reason: `introspection refused the client (${res.status})` };
     }
     if (res.status !== 200) return { kind: 'unavailable', reason: `introspection answered ${res.status}` };

@@ -117,7 +117,8 @@ export class KubernetesAuthenticator implements Authenticator {
       return { kind: 'unavailable', reason: 'Kubernetes API server not reachable' };
     }
     if (answer.kind === 'failed') {
-      const hint = answer.status === 401 || answer.status === 403 ? ' (is `create` on tokenreviews.authentication.k8s.io granted to this service account?)' : '';
+      const hint =
+        answer.status === 401 || answer.status === 403 ? ' (is `create` on tokenreviews.authentication.k8s.io granted to this service account?)' : '';
       log.warn({ authenticator: this.name, requestId: req.requestId, status: answer.status }, `${answer.reason}${hint}`);
       return { kind: 'unavailable', reason: answer.reason };
     }

@@ -106,7 +106,8 @@ export class OpaqueTokenAuthenticator implements Authenticator {
     } catch (e) {
       return { kind: 'unavailable', reason: transportReason('userinfo', e) };
     }
-    if (res.status === 400 || res.status === 401 || res.status === 403) return { kind: 'invalid', reason: `the provider rejected the token (userinfo ${res.status})` };
+    if (res.status === 400 || res.status === 401 || res.status === 403)
+      return { kind: 'invalid', reason: `the provider rejected the token (userinfo ${res.status})` };
     if (res.status !== 200) return { kind: 'unavailable', reason: `userinfo answered ${res.status}` };
     const body = jsonObject(res.body);
     if (body === undefined) return { kind: 'unavailable', reason: 'userinfo did not answer a JSON object (signed userinfo is not supported)' };

@@ -118,7 +118,11 @@ export function externalAuthorizer(opts: ExternalAuthzOptions): Authorizer {
     const body = JSON.stringify(externalAuthzBody(identity, target, req, opts.clock.now()));
     let res;
     try {
-      res = await opts.http.request(opts.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/plain, application/json;q=0.9, */*;q=0.8' }, body });
+      res = await opts.http.request(opts.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/plain, application/json;q=0.9, */*;q=0.8' },
+        body,
+      });
     } catch (e) {
       return error(`external authorizer: ${(e as { code?: string }).code ?? (e as Error).name}`);
     }

@@ -177,7 +177,8 @@ export function rulesAuthorizer(rules: readonly AuthzRule[], email: EmailPolicy 
     if (idx.exact.size > 0) best = scan(idx.exact.get(key), t, path, lower, folded, best);
     if (idx.prefix.size > 0) {
       best = scan(idx.prefix.get(''), t, path, lower, folded, best);
-      for (let slash = key.indexOf('/', 1); slash > 0; slash = key.indexOf('/', slash + 1)) best = scan(idx.prefix.get(key.slice(0, slash)), t, path, lower, folded, best);
+      for (let slash = key.indexOf('/', 1); slash > 0; slash = key.indexOf('/', slash + 1))
+        best = scan(idx.prefix.get(key.slice(0, slash)), t, path, lower, folded, best);
       best = scan(idx.prefix.get(key), t, path, lower, folded, best);
     }
     return best;

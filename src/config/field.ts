@@ -182,7 +182,8 @@ export function url(env: string, doc: string, opts: Opts<string> & { relative?: 
       if (t === '') return '';
       if (relative && t.startsWith('/') && !t.startsWith('//')) return t;
       const u = httpUrl(t);
-      if (u === 'absolute') throw new Error(`must be ${relative ? 'an absolute URL or a path starting with "/"' : 'an absolute URL'}, got ${JSON.stringify(raw)}`);
+      if (u === 'absolute')
+        throw new Error(`must be ${relative ? 'an absolute URL or a path starting with "/"' : 'an absolute URL'}, got ${JSON.stringify(raw)}`);
       if (u === 'http') throw new Error(`must be an http(s) URL, got ${JSON.stringify(raw)}`);
       return t;
     },
@@ -191,7 +192,12 @@ export function url(env: string, doc: string, opts: Opts<string> & { relative?: 
 }
 
 /** Structured value: JSON in the environment, a YAML structure in the config file. `check` validates and converts. */
-export function structured<T>(env: string, doc: string, check: (v: unknown, at: string, errs: string[]) => T, opts: Opts<T> & { type?: string } = {}): Field<T> {
+export function structured<T>(
+  env: string,
+  doc: string,
+  check: (v: unknown, at: string, errs: string[]) => T,
+  opts: Opts<T> & { type?: string } = {},
+): Field<T> {
   const { type = 'JSON', ...rest } = opts;
   const convert = (v: unknown): T => {
     const errs: string[] = [];

@@ -203,10 +203,14 @@ function cookiePrefixErrors(resolved: Readonly<Record<string, unknown>>, at: (k:
   const errors: string[] = [];
   const host = name.startsWith('__Host-');
   if ((host || name.startsWith('__Secure-')) && resolved['sessionCookieSecure'] === false) {
-    errors.push(`${at('sessionCookieSecure')}: must be true with SESSION_COOKIE_NAME=${name} (browsers drop ${host ? '__Host-' : '__Secure-'} cookies without Secure)`);
+    errors.push(
+      `${at('sessionCookieSecure')}: must be true with SESSION_COOKIE_NAME=${name} (browsers drop ${host ? '__Host-' : '__Secure-'} cookies without Secure)`,
+    );
   }
-  if (host && resolved['sessionCookieDomain'] !== '') errors.push(`${at('sessionCookieDomain')}: must be empty with SESSION_COOKIE_NAME=${name} (a __Host- cookie has no Domain)`);
-  if (host && resolved['sessionCookiePath'] !== '/') errors.push(`${at('sessionCookiePath')}: must be "/" with SESSION_COOKIE_NAME=${name} (a __Host- cookie has Path=/)`);
+  if (host && resolved['sessionCookieDomain'] !== '')
+    errors.push(`${at('sessionCookieDomain')}: must be empty with SESSION_COOKIE_NAME=${name} (a __Host- cookie has no Domain)`);
+  if (host && resolved['sessionCookiePath'] !== '/')
+    errors.push(`${at('sessionCookiePath')}: must be "/" with SESSION_COOKIE_NAME=${name} (a __Host- cookie has Path=/)`);
   return errors;
 }
 

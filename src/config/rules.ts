@@ -153,8 +153,11 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       const l = strList(a[k], `${here}.allow.${k}`, errs);
       if (l) allow[k] = k === 'emails' || k === 'domains' ? l.map((x) => x.toLowerCase()) : l;
       // An entry no verified address can ever match is a typo, not a rule: say so at start-up.
-      if (l && k === 'emails') for (const e of l.filter((x) => parseEmail(x) === undefined)) errs.push(`${here}.allow.emails: ${JSON.stringify(e)} is not a plain e-mail address`);
-      if (l && k === 'domains') for (const d of l.filter((x) => !isEmailDomain(configuredDomain(x)))) errs.push(`${here}.allow.domains: ${JSON.stringify(d)} is not a domain name (like example.com)`);
+      if (l && k === 'emails')
+        for (const e of l.filter((x) => parseEmail(x) === undefined)) errs.push(`${here}.allow.emails: ${JSON.stringify(e)} is not a plain e-mail address`);
+      if (l && k === 'domains')
+        for (const d of l.filter((x) => !isEmailDomain(configuredDomain(x))))
+          errs.push(`${here}.allow.domains: ${JSON.stringify(d)} is not a domain name (like example.com)`);
     }
     if (a['claims'] !== undefined) {
       const c = a['claims'];
@@ -165,7 +168,7 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
         allow.claims = c as Record<string, string>;
       }
     }
-    if (Object.keys(allow).length === 0 || allow.authenticated === false && Object.keys(allow).length === 1) {
+    if (Object.keys(allow).length === 0 || (allow.authenticated === false && Object.keys(allow).length === 1)) {
       errs.push(`${here}.allow: names nobody (give authenticated, users, groups, emails, domains or claims)`);
     }
     return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow };

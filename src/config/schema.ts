@@ -56,7 +56,13 @@ function parseStripHeaders(v: unknown, at: string, errs: string[]): readonly str
 
 /** `claim:header` pairs: which verified claim goes upstream in which header. */
 function parseClaimHeaders(v: unknown, at: string, errs: string[]): Readonly<Record<string, string>> {
-  const entries = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+  const entries =
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v;
   const out: Record<string, string> = {};
   if (Array.isArray(entries)) {
     for (const e of entries) {
@@ -74,7 +80,13 @@ function parseClaimHeaders(v: unknown, at: string, errs: string[]): Readonly<Rec
 }
 
 function parseCidrs(v: unknown, at: string, errs: string[]): readonly string[] {
-  const items = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+  const items =
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v;
   if (!Array.isArray(items) || items.some((x) => typeof x !== 'string')) {
     errs.push(`${at}: must be a list of addresses or CIDR ranges`);
     return [];
@@ -111,92 +123,245 @@ function parseAdminToken(raw: string): string {
 export const schema = {
   // ── OIDC provider and client ──────────────────────────────────────────────────────────────
   ...section('OIDC provider and client', {
-    oidcProvider: url('OIDC_PROVIDER', 'Issuer URL of the OpenID Provider; discovery at `<issuer>/.well-known/openid-configuration`, whose `issuer` must equal this exactly.'),
+    oidcProvider: url(
+      'OIDC_PROVIDER',
+      'Issuer URL of the OpenID Provider; discovery at `<issuer>/.well-known/openid-configuration`, whose `issuer` must equal this exactly.',
+    ),
     clientId: str('CLIENT_ID', 'OAuth client id. Also the audience accepted for ID tokens.'),
     clientSecret: str('CLIENT_SECRET', 'OAuth client secret (or `CLIENT_SECRET_FILE`).', { secret: true }),
-    oidcAuthUrl: url('OIDC_AUTH_URL', 'Overrides the discovered authorization endpoint only; may be a path (e.g. `/dex/auth`) so browsers go through the gateway.', { default: '', relative: true }),
-    redirectUrl: url('REDIRECT_URL', 'OIDC `redirect_uri`; its path is the callback route.', { default: prefixed('oidc/callback'), defaultDoc: '`<prefix>/oidc/callback`', relative: true }),
+    oidcAuthUrl: url(
+      'OIDC_AUTH_URL',
+      'Overrides the discovered authorization endpoint only; may be a path (e.g. `/dex/auth`) so browsers go through the gateway.',
+      { default: '', relative: true },
+    ),
+    redirectUrl: url('REDIRECT_URL', 'OIDC `redirect_uri`; its path is the callback route.', {
+      default: prefixed('oidc/callback'),
+      defaultDoc: '`<prefix>/oidc/callback`',
+      relative: true,
+    }),
     oidcScopes: list('OIDC_SCOPES', 'Scopes to request; `openid` is added when missing. Commas or spaces.', { default: ['openid', 'email'], spaces: true }),
-    strictSessionValidation: bool('STRICT_SESSION_VALIDATION', 'Call userinfo on every session-authenticated request; a 401 ends the session.', { default: false }),
-    oidcStateStorePath: str('OIDC_STATE_STORE_PATH', 'Accepted for compatibility; login attempts are kept in encrypted browser cookies.', { default: '/var/lib/authservice/data.db' }),
-    tokenEndpointAuthMethod: oneOf('TOKEN_ENDPOINT_AUTH_METHOD', ['client_secret_basic', 'client_secret_post'], 'How the client authenticates at the token, revocation and introspection endpoints.', { default: 'client_secret_basic' }),
-    claimsSource: oneOf('CLAIMS_SOURCE', ['userinfo', 'id_token', 'both'], 'Where session claims come from at login: `userinfo` (oidc-authservice), `id_token`, or `both` (ID token claims, overlaid by userinfo; for providers like Azure AD whose userinfo lacks `email`).', { default: 'both' }),
+    strictSessionValidation: bool('STRICT_SESSION_VALIDATION', 'Call userinfo on every session-authenticated request; a 401 ends the session.', {
+      default: false,
+    }),
+    oidcStateStorePath: str('OIDC_STATE_STORE_PATH', 'Accepted for compatibility; login attempts are kept in encrypted browser cookies.', {
+      default: '/var/lib/authservice/data.db',
+    }),
+    tokenEndpointAuthMethod: oneOf(
+      'TOKEN_ENDPOINT_AUTH_METHOD',
+      ['client_secret_basic', 'client_secret_post'],
+      'How the client authenticates at the token, revocation and introspection endpoints.',
+      { default: 'client_secret_basic' },
+    ),
+    claimsSource: oneOf(
+      'CLAIMS_SOURCE',
+      ['userinfo', 'id_token', 'both'],
+      'Where session claims come from at login: `userinfo` (oidc-authservice), `id_token`, or `both` (ID token claims, overlaid by userinfo; for providers like Azure AD whose userinfo lacks `email`).',
+      { default: 'both' },
+    ),
     loginStateTtl: int('LOGIN_STATE_TTL', 'Seconds a login attempt (state, nonce, PKCE verifier) stays valid.', { default: 600, min: 30, max: 3600 }),
     loginStateSecret: {
-      ...str('LOGIN_STATE_SECRET', 'Key material (at least 32 characters, or `LOGIN_STATE_SECRET_FILE`) for the encrypted login-attempt cookies; every replica needs the same. Empty: a random key is created once and kept in the session store (the SQLite file, or Redis with SET NX, shared by the replicas).', { default: '', secret: true }),
+      ...str(
+        'LOGIN_STATE_SECRET',
+        'Key material (at least 32 characters, or `LOGIN_STATE_SECRET_FILE`) for the encrypted login-attempt cookies; every replica needs the same. Empty: a random key is created once and kept in the session store (the SQLite file, or Redis with SET NX, shared by the replicas).',
+        { default: '', secret: true },
+      ),
       parse: parseLoginStateSecret,
     },
-    allowedRedirectHosts: list('ALLOWED_REDIRECT_HOSTS', 'Hosts (besides the request’s own) that after-login and after-logout redirects may go to; `*.example.com` matches subdomains.', { default: [] }),
-    logoutAtProvider: bool('LOGOUT_AT_PROVIDER', 'Browser logout continues at the provider’s `end_session_endpoint` (RP-initiated logout, with `id_token_hint` and `post_logout_redirect_uri` = `AFTER_LOGOUT_URL`).', { default: false }),
-    tokenRefreshMargin: int('TOKEN_REFRESH_MARGIN', 'Seconds before an access token expires at which the session refreshes it with the refresh token.', { default: 60, min: 0, max: 3600 }),
-    discoveryRetryInterval: int('DISCOVERY_RETRY_INTERVAL', 'Seconds between OIDC discovery attempts until it succeeds (start-up never blocks on it).', { default: 10, min: 1, max: 3600 }),
-
+    allowedRedirectHosts: list(
+      'ALLOWED_REDIRECT_HOSTS',
+      'Hosts (besides the request’s own) that after-login and after-logout redirects may go to; `*.example.com` matches subdomains.',
+      { default: [] },
+    ),
+    logoutAtProvider: bool(
+      'LOGOUT_AT_PROVIDER',
+      'Browser logout continues at the provider’s `end_session_endpoint` (RP-initiated logout, with `id_token_hint` and `post_logout_redirect_uri` = `AFTER_LOGOUT_URL`).',
+      { default: false },
+    ),
+    tokenRefreshMargin: int('TOKEN_REFRESH_MARGIN', 'Seconds before an access token expires at which the session refreshes it with the refresh token.', {
+      default: 60,
+      min: 0,
+      max: 3600,
+    }),
+    discoveryRetryInterval: int('DISCOVERY_RETRY_INTERVAL', 'Seconds between OIDC discovery attempts until it succeeds (start-up never blocks on it).', {
+      default: 10,
+      min: 1,
+      max: 3600,
+    }),
   }),
   // ── Service URLs and routes ──────────────────────────────────────────────────────────────
   ...section('Service URLs and routes', {
-    authserviceUrlPrefix: url('AUTHSERVICE_URL_PREFIX', 'User-facing prefix of the service’s own endpoints (relative or absolute). Its path is always skipped.', { default: '/authservice/', relative: true }),
-    skipAuthUrls: list('SKIP_AUTH_URLS', 'Path prefixes that need no authentication (segment-aware, normalized path).', { default: [], legacy: [{ env: 'SKIP_AUTH_URI', map: (raw) => raw.trim().split(/\s+/).join(',') }] }),
-    skipRules: structured('SKIP_RULES', 'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights. Usually in the config file as `skipRules:`.', parseSkipRules, { default: [], type: 'rules' }),
-    homepageUrl: url('HOMEPAGE_URL', 'Homepage (login link target).', { default: prefixed('site/homepage'), defaultDoc: '`<prefix>/site/homepage`', relative: true }),
+    authserviceUrlPrefix: url(
+      'AUTHSERVICE_URL_PREFIX',
+      'User-facing prefix of the service’s own endpoints (relative or absolute). Its path is always skipped.',
+      { default: '/authservice/', relative: true },
+    ),
+    skipAuthUrls: list('SKIP_AUTH_URLS', 'Path prefixes that need no authentication (segment-aware, normalized path).', {
+      default: [],
+      legacy: [{ env: 'SKIP_AUTH_URI', map: (raw) => raw.trim().split(/\s+/).join(',') }],
+    }),
+    skipRules: structured(
+      'SKIP_RULES',
+      'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights. Usually in the config file as `skipRules:`.',
+      parseSkipRules,
+      { default: [], type: 'rules' },
+    ),
+    homepageUrl: url('HOMEPAGE_URL', 'Homepage (login link target).', {
+      default: prefixed('site/homepage'),
+      defaultDoc: '`<prefix>/site/homepage`',
+      relative: true,
+    }),
     afterLoginUrl: url('AFTER_LOGIN_URL', 'If set, users land here after login with `?next=<original URL>`.', { default: '', relative: true }),
-    afterLogoutUrl: url('AFTER_LOGOUT_URL', 'Returned as `afterLogoutURL` by logout.', { default: prefixed('site/after_logout'), defaultDoc: '`<prefix>/site/after_logout`', relative: true, legacy: [{ env: 'STATIC_DESTINATION_URL' }] }),
-    verifyAuthUrl: url('VERIFY_AUTH_URL', 'Path prefix of the nginx `auth_request` endpoint (204/401/403); the original URI follows it.', { default: prefixed('verify'), defaultDoc: '`<prefix>/verify`', relative: true }),
-    forwardAuthUrl: url('FORWARD_AUTH_URL', 'Path of the Traefik ForwardAuth endpoint (reads `X-Forwarded-Method/Proto/Host/Uri` from trusted proxies).', { default: prefixed('forward-auth'), defaultDoc: '`<prefix>/forward-auth`', relative: true }),
-    httpCheckPathPrefix: str('HTTP_CHECK_PATH_PREFIX', 'Envoy `http_service.path_prefix` / Ambassador `path_prefix` to strip from check requests.', { default: '' }),
-    trustedProxies: structured('TRUSTED_PROXIES', 'Addresses or CIDR ranges whose `X-Forwarded-*` / `X-Original-*` headers are believed.', parseCidrs, { default: ['127.0.0.1/8', '::1/128'], type: 'list' }),
-
+    afterLogoutUrl: url('AFTER_LOGOUT_URL', 'Returned as `afterLogoutURL` by logout.', {
+      default: prefixed('site/after_logout'),
+      defaultDoc: '`<prefix>/site/after_logout`',
+      relative: true,
+      legacy: [{ env: 'STATIC_DESTINATION_URL' }],
+    }),
+    verifyAuthUrl: url('VERIFY_AUTH_URL', 'Path prefix of the nginx `auth_request` endpoint (204/401/403); the original URI follows it.', {
+      default: prefixed('verify'),
+      defaultDoc: '`<prefix>/verify`',
+      relative: true,
+    }),
+    forwardAuthUrl: url('FORWARD_AUTH_URL', 'Path of the Traefik ForwardAuth endpoint (reads `X-Forwarded-Method/Proto/Host/Uri` from trusted proxies).', {
+      default: prefixed('forward-auth'),
+      defaultDoc: '`<prefix>/forward-auth`',
+      relative: true,
+    }),
+    httpCheckPathPrefix: str('HTTP_CHECK_PATH_PREFIX', 'Envoy `http_service.path_prefix` / Ambassador `path_prefix` to strip from check requests.', {
+      default: '',
+    }),
+    trustedProxies: structured('TRUSTED_PROXIES', 'Addresses or CIDR ranges whose `X-Forwarded-*` / `X-Original-*` headers are believed.', parseCidrs, {
+      default: ['127.0.0.1/8', '::1/128'],
+      type: 'list',
+    }),
   }),
   // ── Authentication ───────────────────────────────────────────────────────────────────────
   ...section('Authentication', {
     authnChain: list('AUTHN_CHAIN', 'Order of the authenticators (`kubernetes`, `access_token`, `session`, `id_token`).', { default: defaultChain }),
-    authHeader: str('AUTH_HEADER', 'Header in which a session id is accepted (optional `Bearer `); the header logout authenticates with.', { default: 'Authorization' }),
+    authHeader: str('AUTH_HEADER', 'Header in which a session id is accepted (optional `Bearer `); the header logout authenticates with.', {
+      default: 'Authorization',
+    }),
     idTokenHeader: str('ID_TOKEN_HEADER', 'Header carrying ID tokens and access tokens (optional `Bearer `).', { default: 'Authorization' }),
-    audiences: list('AUDIENCES', 'Accepted `aud` values for JWT access tokens, and the TokenReview audiences.', { default: ['istio-ingressgateway.istio-system.svc.cluster.local'] }),
+    audiences: list('AUDIENCES', 'Accepted `aud` values for JWT access tokens, and the TokenReview audiences.', {
+      default: ['istio-ingressgateway.istio-system.svc.cluster.local'],
+    }),
     idtokenAuthnEnabled: bool('IDTOKEN_AUTHN_ENABLED', 'Accept ID tokens (audience `CLIENT_ID`) as bearer tokens.', { default: true }),
     accessTokenAuthnEnabled: bool('ACCESS_TOKEN_AUTHN_ENABLED', 'Accept access tokens as bearer tokens.', { default: true }),
-    accessTokenAuthn: oneOf('ACCESS_TOKEN_AUTHN', ['jwt', 'opaque', 'introspection'], 'How access tokens are checked: `jwt` (signature, audiences), `opaque` (the provider’s userinfo) or `introspection` (RFC 7662 at the provider). Case-sensitive.', { default: 'jwt' }),
-    introspectionUrl: url('INTROSPECTION_URL', 'RFC 7662 endpoint for `ACCESS_TOKEN_AUTHN=introspection` (default: the discovered `introspection_endpoint`); the client authenticates as at the token endpoint.', { default: '' }),
-    introspectionRequiredScopes: list('INTROSPECTION_REQUIRED_SCOPES', 'Scopes an introspected token must all have; checked on every request, cached or not. Commas or spaces.', { default: [], spaces: true }),
-    introspectionAudiences: list('INTROSPECTION_AUDIENCES', 'If set, an introspected token’s `aud` must contain one of these; checked on every request, cached or not.', { default: [] }),
-    introspectionTokenTypeRequired: bool('INTROSPECTION_TOKEN_TYPE_REQUIRED', 'An introspection answer must say it is about an access token (`token_type` `Bearer`, `access_token` or `urn:ietf:params:oauth:token-type:access_token`; Keycloak’s `typ: Bearer`; Ory’s `token_use: access_token`): refresh tokens are active too, and some providers (oidc-provider) tell them apart only by leaving `token_type` out. `false`: also accept answers that name no type, for providers that never send one. An answer naming another type is refused either way.', { default: true }),
+    accessTokenAuthn: oneOf(
+      'ACCESS_TOKEN_AUTHN',
+      ['jwt', 'opaque', 'introspection'],
+      'How access tokens are checked: `jwt` (signature, audiences), `opaque` (the provider’s userinfo) or `introspection` (RFC 7662 at the provider). Case-sensitive.',
+      { default: 'jwt' },
+    ),
+    introspectionUrl: url(
+      'INTROSPECTION_URL',
+      'RFC 7662 endpoint for `ACCESS_TOKEN_AUTHN=introspection` (default: the discovered `introspection_endpoint`); the client authenticates as at the token endpoint.',
+      { default: '' },
+    ),
+    introspectionRequiredScopes: list(
+      'INTROSPECTION_REQUIRED_SCOPES',
+      'Scopes an introspected token must all have; checked on every request, cached or not. Commas or spaces.',
+      { default: [], spaces: true },
+    ),
+    introspectionAudiences: list(
+      'INTROSPECTION_AUDIENCES',
+      'If set, an introspected token’s `aud` must contain one of these; checked on every request, cached or not.',
+      { default: [] },
+    ),
+    introspectionTokenTypeRequired: bool(
+      'INTROSPECTION_TOKEN_TYPE_REQUIRED',
+      'An introspection answer must say it is about an access token (`token_type` `Bearer`, `access_token` or `urn:ietf:params:oauth:token-type:access_token`; Keycloak’s `typ: Bearer`; Ory’s `token_use: access_token`): refresh tokens are active too, and some providers (oidc-provider) tell them apart only by leaving `token_type` out. `false`: also accept answers that name no type, for providers that never send one. An answer naming another type is refused either way.',
+      { default: true },
+    ),
     kubernetesAuthnEnabled: bool('KUBERNETES_AUTHN_ENABLED', 'Accept Kubernetes service-account tokens (TokenReview).', { default: true }),
-    kubeconfig: str('KUBECONFIG', 'Kubeconfig file (or `:`-separated list) for the TokenReview calls; empty: the in-cluster service account. Neither: service-account tokens are off.', { default: '' }),
+    kubeconfig: str(
+      'KUBECONFIG',
+      'Kubeconfig file (or `:`-separated list) for the TokenReview calls; empty: the in-cluster service account. Neither: service-account tokens are off.',
+      { default: '' },
+    ),
     kubernetesServiceHost: str('KUBERNETES_SERVICE_HOST', 'API server address for in-cluster credentials (set by Kubernetes in every pod).', { default: '' }),
     kubernetesServicePort: str('KUBERNETES_SERVICE_PORT', 'API server port for in-cluster credentials (set by Kubernetes in every pod).', { default: '' }),
     jwtIssuers: list('JWT_ISSUERS', 'Extra issuers whose JWT access tokens are accepted (discovery at each issuer).', { default: [] }),
-    jwtAlgorithms: list('JWT_ALGORITHMS', 'Allowed JWS algorithms (asymmetric only; `none` and HMAC are never accepted).', { default: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] }),
+    jwtAlgorithms: list('JWT_ALGORITHMS', 'Allowed JWS algorithms (asymmetric only; `none` and HMAC are never accepted).', {
+      default: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+    }),
     jwtLeeway: int('JWT_LEEWAY', 'Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.', { default: 30, min: 0, max: 300 }),
     jwksRefreshInterval: int('JWKS_REFRESH_INTERVAL', 'Seconds between background JWKS refreshes.', { default: 300, min: 10, max: 86400 }),
-    jwksMinRefetchInterval: int('JWKS_MIN_REFETCH_INTERVAL', 'Minimum seconds between JWKS fetches caused by an unknown `kid`.', { default: 30, min: 1, max: 3600 }),
+    jwksMinRefetchInterval: int('JWKS_MIN_REFETCH_INTERVAL', 'Minimum seconds between JWKS fetches caused by an unknown `kid`.', {
+      default: 30,
+      min: 1,
+      max: 3600,
+    }),
     userIdClaim: str('USERID_CLAIM', 'Claim used as the user id.', { default: 'email' }),
     groupsClaim: str('GROUPS_CLAIM', 'Claim holding the groups (a list of strings).', { default: 'groups' }),
     caBundle: str('CA_BUNDLE', 'PEM file of extra CA certificates trusted for calls to the provider.', { default: '' }),
-    cacheEnabled: bool('CACHE_ENABLED', 'Cache what the provider said about bearer tokens (userinfo, introspection): keys are hashes, entries never outlive the token’s `exp`. Locally verified JWTs are always cached until `exp`.', { default: false }),
+    cacheEnabled: bool(
+      'CACHE_ENABLED',
+      'Cache what the provider said about bearer tokens (userinfo, introspection): keys are hashes, entries never outlive the token’s `exp`. Locally verified JWTs are always cached until `exp`.',
+      { default: false },
+    ),
     cacheExpirationMinutes: int('CACHE_EXPIRATION_MINUTES', 'Upper bound of a cache entry’s lifetime, in minutes.', { default: 5, min: 1, max: 1440 }),
-
   }),
   // ── Authorization ────────────────────────────────────────────────────────────────────────
   ...section('Authorization', {
     groupsAllowlist: list('GROUPS_ALLOWLIST', 'Groups allowed in; `*` allows everyone, also users without groups. Empty denies all.', { default: ['*'] }),
-    authzRules: structured('AUTHZ_RULES', 'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns). When set, a request no rule matches is denied; paths compare ignoring letter case unless a rule sets `caseSensitive: true`, and an ambiguous path must be allowed under every reading. Usually in the config file as `authzRules:`.', parseAuthzRules, { default: [], type: 'rules' }),
-    emailVerifiedRequired: bool('EMAIL_VERIFIED_REQUIRED', 'The `emails` and `domains` conditions of `authzRules` count the `email` claim only when `email_verified` is `true` (or "true"). `false`: a missing `email_verified` counts as verified too, for providers that never send it (Microsoft Entra ID); `email_verified: false` never does.', { default: true }),
-    externalAuthzUrl: url('EXTERNAL_AUTHZ_URL', 'External authorizer called for every authenticated request (after the groups and rules): 2xx allows, 401/403 denies with its body as the reason, anything else refuses.', { default: '' }),
-    externalAuthzTimeout: int('EXTERNAL_AUTHZ_TIMEOUT', 'Milliseconds to wait for the external authorizer before refusing the request; keep it below `CHECK_TIMEOUT`.', { default: 2000, min: 1, max: 600000 }),
-    revokeSessionOnForbidden: bool('REVOKE_SESSION_ON_FORBIDDEN', 'A refused (403) session user is also signed out, as oidc-authservice did. Off: the session stays, and the 403 page offers “Sign in with another account”.', { default: false }),
-
+    authzRules: structured(
+      'AUTHZ_RULES',
+      'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns). When set, a request no rule matches is denied; paths compare ignoring letter case unless a rule sets `caseSensitive: true`, and an ambiguous path must be allowed under every reading. Usually in the config file as `authzRules:`.',
+      parseAuthzRules,
+      { default: [], type: 'rules' },
+    ),
+    emailVerifiedRequired: bool(
+      'EMAIL_VERIFIED_REQUIRED',
+      'The `emails` and `domains` conditions of `authzRules` count the `email` claim only when `email_verified` is `true` (or "true"). `false`: a missing `email_verified` counts as verified too, for providers that never send it (Microsoft Entra ID); `email_verified: false` never does.',
+      { default: true },
+    ),
+    externalAuthzUrl: url(
+      'EXTERNAL_AUTHZ_URL',
+      'External authorizer called for every authenticated request (after the groups and rules): 2xx allows, 401/403 denies with its body as the reason, anything else refuses.',
+      { default: '' },
+    ),
+    externalAuthzTimeout: int(
+      'EXTERNAL_AUTHZ_TIMEOUT',
+      'Milliseconds to wait for the external authorizer before refusing the request; keep it below `CHECK_TIMEOUT`.',
+      { default: 2000, min: 1, max: 600000 },
+    ),
+    revokeSessionOnForbidden: bool(
+      'REVOKE_SESSION_ON_FORBIDDEN',
+      'A refused (403) session user is also signed out, as oidc-authservice did. Off: the session stays, and the 403 page offers “Sign in with another account”.',
+      { default: false },
+    ),
   }),
   // ── Identity headers ─────────────────────────────────────────────────────────────────────
   ...section('Identity headers', {
     useridHeader: str('USERID_HEADER', 'Upstream header with the user id.', { default: 'kubeflow-userid' }),
     useridPrefix: str('USERID_PREFIX', 'Prefix added to the user id header value.', { default: '' }),
-    useridTransformers: structured('USERID_TRANSFORMERS', 'JSON list of `{"matches": regex, "replaces": string}`; the first match is applied to the user id header.', parseTransformers, { default: [] }),
+    useridTransformers: structured(
+      'USERID_TRANSFORMERS',
+      'JSON list of `{"matches": regex, "replaces": string}`; the first match is applied to the user id header.',
+      parseTransformers,
+      { default: [] },
+    ),
     groupsHeader: str('GROUPS_HEADER', 'Upstream header with the groups, comma-joined.', { default: 'kubeflow-groups' }),
     authMethodHeader: str('AUTH_METHOD_HEADER', 'Upstream header saying `cookie` or `header`.', { default: 'Auth-Method' }),
-    claimHeaders: structured('CLAIM_HEADERS', 'Extra upstream headers from verified claims, as `claim:header-name` pairs.', parseClaimHeaders, { default: {}, type: 'list' }),
-    useridTokenHeader: str('USERID_TOKEN_HEADER', 'If set, the caller’s token (bearer token, or the session’s ID token) goes upstream in this header.', { default: '' }),
-    stripHeaders: structured('STRIP_HEADERS', 'More request headers removed on every allow and skip, in every case and `-`/`_` spelling, besides the built-in list (see “Headers the upstream never sees”); `X-My-*` removes a prefix. `authorization` here keeps bearer tokens from the upstream.', parseStripHeaders, { default: [], type: 'list' }),
-    upstreamKeepAuthCookies: bool('UPSTREAM_KEEP_AUTH_COOKIES', 'Send the judge’s own cookies (the session cookie, `oidc_state_csrf*`) to the upstream too; by default they are taken out of `Cookie`.', { default: false }),
-
+    claimHeaders: structured('CLAIM_HEADERS', 'Extra upstream headers from verified claims, as `claim:header-name` pairs.', parseClaimHeaders, {
+      default: {},
+      type: 'list',
+    }),
+    useridTokenHeader: str('USERID_TOKEN_HEADER', 'If set, the caller’s token (bearer token, or the session’s ID token) goes upstream in this header.', {
+      default: '',
+    }),
+    stripHeaders: structured(
+      'STRIP_HEADERS',
+      'More request headers removed on every allow and skip, in every case and `-`/`_` spelling, besides the built-in list (see “Headers the upstream never sees”); `X-My-*` removes a prefix. `authorization` here keeps bearer tokens from the upstream.',
+      parseStripHeaders,
+      { default: [], type: 'list' },
+    ),
+    upstreamKeepAuthCookies: bool(
+      'UPSTREAM_KEEP_AUTH_COOKIES',
+      'Send the judge’s own cookies (the session cookie, `oidc_state_csrf*`) to the upstream too; by default they are taken out of `Cookie`.',
+      { default: false },
+    ),
   }),
   // ── Listeners ────────────────────────────────────────────────────────────────────────────
   ...section('Listeners', {
@@ -205,49 +370,113 @@ export const schema = {
     grpcPort: port('GRPC_PORT', 'Judge gRPC port (Envoy ext_authz v3 and v2, gRPC health).', { default: 9191 }),
     webServerPort: port('WEB_SERVER_PORT', 'Web server port (pages and themes).', { default: 8082 }),
     readinessProbePort: port('READINESS_PROBE_PORT', 'Health port: `/healthz`, `/readyz`, `/metrics`.', { default: 8081 }),
-    checkTimeout: int('CHECK_TIMEOUT', 'Milliseconds one check may take before it answers 503 (keep it below the proxy’s ext_authz timeout); 0 turns the bound off.', { default: 3000, min: 0, max: 600000 }),
-    ingressPort: port('INGRESS_PORT', 'Port of the built-in ingress forwarder (judge in-process, then proxy to `INGRESS_UPSTREAM`); 0 turns it off.', { default: 0 }),
+    checkTimeout: int(
+      'CHECK_TIMEOUT',
+      'Milliseconds one check may take before it answers 503 (keep it below the proxy’s ext_authz timeout); 0 turns the bound off.',
+      { default: 3000, min: 0, max: 600000 },
+    ),
+    ingressPort: port('INGRESS_PORT', 'Port of the built-in ingress forwarder (judge in-process, then proxy to `INGRESS_UPSTREAM`); 0 turns it off.', {
+      default: 0,
+    }),
     ingressUpstream: url('INGRESS_UPSTREAM', 'Upstream URL the ingress forwarder proxies allowed requests to.', { default: '' }),
     workers: {
-      ...int('WORKERS', 'Processes serving every listener (`--workers N`, Node cluster; they share the SQLite file or Redis; `/metrics` merges them all); `auto` or 0: one per CPU.', { default: 1 }),
+      ...int(
+        'WORKERS',
+        'Processes serving every listener (`--workers N`, Node cluster; they share the SQLite file or Redis; `/metrics` merges them all); `auto` or 0: one per CPU.',
+        { default: 1 },
+      ),
       type: 'integer \\| auto',
       parse: parseWorkerCount,
     },
     drainTimeout: int('DRAIN_TIMEOUT', 'Seconds to let in-flight checks finish after SIGTERM.', { default: 15, min: 0, max: 600 }),
-    httpHeadersTimeout: int('HTTP_HEADERS_TIMEOUT', 'Seconds a client of the judge HTTP, web, health and ingress ports may take to send a request head before it gets 408 and the connection closes (slow clients).', { default: 10, min: 1, max: 600 }),
-    httpRequestTimeout: int('HTTP_REQUEST_TIMEOUT', 'Seconds a client of the judge HTTP, web and health ports may take to send a whole request, head and body (the ingress forwarder allows 300 s for uploads).', { default: 30, min: 1, max: 3600 }),
-    grpcMaxReceiveBytes: int('GRPC_MAX_RECEIVE_BYTES', 'Largest ext_authz `CheckRequest` the gRPC port accepts, in bytes; a bigger one gets a gRPC error (`RESOURCE_EXHAUSTED`) instead of a decision. Keep Envoy’s `with_request_body.max_request_bytes` plus its header limit below it.', { default: 16 * 1024 * 1024, min: 4 * 1024 * 1024, max: 1024 * 1024 * 1024 }),
-    httpMaxHeaderBytes: int('HTTP_MAX_HEADER_BYTES', 'Largest request head the judge HTTP port accepts, in bytes (a bigger one gets 431 instead of a decision). The default covers Envoy’s `max_request_headers_kb` up to 96 plus what Envoy adds; raise it with Envoy’s.', { default: 128 * 1024, min: 16 * 1024, max: 16 * 1024 * 1024 }),
-
+    httpHeadersTimeout: int(
+      'HTTP_HEADERS_TIMEOUT',
+      'Seconds a client of the judge HTTP, web, health and ingress ports may take to send a request head before it gets 408 and the connection closes (slow clients).',
+      { default: 10, min: 1, max: 600 },
+    ),
+    httpRequestTimeout: int(
+      'HTTP_REQUEST_TIMEOUT',
+      'Seconds a client of the judge HTTP, web and health ports may take to send a whole request, head and body (the ingress forwarder allows 300 s for uploads).',
+      { default: 30, min: 1, max: 3600 },
+    ),
+    grpcMaxReceiveBytes: int(
+      'GRPC_MAX_RECEIVE_BYTES',
+      'Largest ext_authz `CheckRequest` the gRPC port accepts, in bytes; a bigger one gets a gRPC error (`RESOURCE_EXHAUSTED`) instead of a decision. Keep Envoy’s `with_request_body.max_request_bytes` plus its header limit below it.',
+      { default: 16 * 1024 * 1024, min: 4 * 1024 * 1024, max: 1024 * 1024 * 1024 },
+    ),
+    httpMaxHeaderBytes: int(
+      'HTTP_MAX_HEADER_BYTES',
+      'Largest request head the judge HTTP port accepts, in bytes (a bigger one gets 431 instead of a decision). The default covers Envoy’s `max_request_headers_kb` up to 96 plus what Envoy adds; raise it with Envoy’s.',
+      { default: 128 * 1024, min: 16 * 1024, max: 16 * 1024 * 1024 },
+    ),
   }),
   // ── Sessions ─────────────────────────────────────────────────────────────────────────────
   ...section('Sessions', {
-    sessionStoreType: oneOf('SESSION_STORE_TYPE', ['sqlite', 'boltdb', 'redis'], 'Session store: the embedded file store (`sqlite`; `boltdb` is accepted as its old name) or `redis`.', { default: 'sqlite' }),
-    sessionStorePath: str('SESSION_STORE_PATH', 'File of the embedded session store.', { default: '/var/lib/authservice/data.db', legacy: [{ env: 'STORE_PATH' }] }),
+    sessionStoreType: oneOf(
+      'SESSION_STORE_TYPE',
+      ['sqlite', 'boltdb', 'redis'],
+      'Session store: the embedded file store (`sqlite`; `boltdb` is accepted as its old name) or `redis`.',
+      { default: 'sqlite' },
+    ),
+    sessionStorePath: str('SESSION_STORE_PATH', 'File of the embedded session store.', {
+      default: '/var/lib/authservice/data.db',
+      legacy: [{ env: 'STORE_PATH' }],
+    }),
     sessionStoreRedisAddr: str('SESSION_STORE_REDIS_ADDR', 'Redis address `host:port`.', { default: '127.0.0.1:6379' }),
     sessionStoreRedisPwd: str('SESSION_STORE_REDIS_PWD', 'Redis password (or `SESSION_STORE_REDIS_PWD_FILE`).', { default: '', secret: true }),
     sessionStoreRedisDb: int('SESSION_STORE_REDIS_DB', 'Redis database number.', { default: 0, max: 15 }),
     sessionMaxAge: int('SESSION_MAX_AGE', 'Absolute session lifetime in seconds.', { default: 86400, min: 60 }),
-    sessionSameSite: oneOf('SESSION_SAME_SITE', ['Lax', 'Strict', 'None'], 'SameSite attribute of the session cookie.', { default: 'Lax', caseInsensitive: true }),
-    sessionIdleTimeout: int('SESSION_IDLE_TIMEOUT', 'Seconds without a request after which a session ends (0: no idle limit; `SESSION_MAX_AGE` always applies).', { default: 0, min: 0 }),
+    sessionSameSite: oneOf('SESSION_SAME_SITE', ['Lax', 'Strict', 'None'], 'SameSite attribute of the session cookie.', {
+      default: 'Lax',
+      caseInsensitive: true,
+    }),
+    sessionIdleTimeout: int(
+      'SESSION_IDLE_TIMEOUT',
+      'Seconds without a request after which a session ends (0: no idle limit; `SESSION_MAX_AGE` always applies).',
+      { default: 0, min: 0 },
+    ),
     sessionCookieName: str('SESSION_COOKIE_NAME', 'Name of the session cookie.', { default: 'authservice_session' }),
-    sessionCookieSecure: bool('SESSION_COOKIE_SECURE', '`Secure` attribute of the session and login cookies (browsers accept Secure cookies on `http://localhost`).', { default: true }),
-    sessionCookieHttpOnly: bool('SESSION_COOKIE_HTTP_ONLY', '`HttpOnly` attribute of the session cookie; turn off only for the Kubeflow dashboard’s header logout.', { default: true }),
+    sessionCookieSecure: bool(
+      'SESSION_COOKIE_SECURE',
+      '`Secure` attribute of the session and login cookies (browsers accept Secure cookies on `http://localhost`).',
+      { default: true },
+    ),
+    sessionCookieHttpOnly: bool(
+      'SESSION_COOKIE_HTTP_ONLY',
+      '`HttpOnly` attribute of the session cookie; turn off only for the Kubeflow dashboard’s header logout.',
+      { default: true },
+    ),
     sessionCookieDomain: str('SESSION_COOKIE_DOMAIN', '`Domain` attribute of the session cookie (empty: host-only).', { default: '' }),
     sessionCookiePath: str('SESSION_COOKIE_PATH', '`Path` attribute of the session cookie.', { default: '/' }),
-    sessionCacheTtl: int('SESSION_CACHE_TTL', 'Seconds a session read from the store is kept in process (logout, back-channel logout and revocation invalidate it on every replica within a second).', { default: 5, min: 0, max: 300 }),
-    sessionStoreRedisMode: oneOf('SESSION_STORE_REDIS_MODE', ['standalone', 'sentinel', 'cluster'], 'Redis topology; `SESSION_STORE_REDIS_ADDR` lists the server, the sentinels, or the cluster seed nodes (comma-separated).', { default: 'standalone' }),
+    sessionCacheTtl: int(
+      'SESSION_CACHE_TTL',
+      'Seconds a session read from the store is kept in process (logout, back-channel logout and revocation invalidate it on every replica within a second).',
+      { default: 5, min: 0, max: 300 },
+    ),
+    sessionStoreRedisMode: oneOf(
+      'SESSION_STORE_REDIS_MODE',
+      ['standalone', 'sentinel', 'cluster'],
+      'Redis topology; `SESSION_STORE_REDIS_ADDR` lists the server, the sentinels, or the cluster seed nodes (comma-separated).',
+      { default: 'standalone' },
+    ),
     sessionStoreRedisUsername: str('SESSION_STORE_REDIS_USERNAME', 'Redis ACL user name.', { default: '' }),
     sessionStoreRedisSentinelMaster: str('SESSION_STORE_REDIS_SENTINEL_MASTER', 'Sentinel master name.', { default: 'mymaster' }),
-    sessionStoreRedisSentinelPwd: str('SESSION_STORE_REDIS_SENTINEL_PWD', 'Password of the sentinels themselves (or `SESSION_STORE_REDIS_SENTINEL_PWD_FILE`).', { default: '', secret: true }),
+    sessionStoreRedisSentinelPwd: str(
+      'SESSION_STORE_REDIS_SENTINEL_PWD',
+      'Password of the sentinels themselves (or `SESSION_STORE_REDIS_SENTINEL_PWD_FILE`).',
+      { default: '', secret: true },
+    ),
     sessionStoreRedisTls: bool('SESSION_STORE_REDIS_TLS', 'Connect to Redis over TLS.', { default: false }),
     sessionStoreRedisCa: str('SESSION_STORE_REDIS_CA', 'PEM file of CA certificates for Redis TLS (default: the system roots).', { default: '' }),
     sessionStoreRedisKeyPrefix: str('SESSION_STORE_REDIS_KEY_PREFIX', 'Prefix of every Redis key the service writes.', { default: 'oidc-judge:' }),
     adminToken: {
-      ...str('ADMIN_TOKEN', 'Bearer token of `POST /admin/sessions/revoke` on the health port (ends a user’s sessions everywhere); at least 16 characters. Empty: no admin endpoint.', { default: '', secret: true }),
+      ...str(
+        'ADMIN_TOKEN',
+        'Bearer token of `POST /admin/sessions/revoke` on the health port (ends a user’s sessions everywhere); at least 16 characters. Empty: no admin endpoint.',
+        { default: '', secret: true },
+      ),
       parse: parseAdminToken,
     },
-
   }),
   // ── Web pages ────────────────────────────────────────────────────────────────────────────
   ...section('Web pages', {
@@ -255,11 +484,13 @@ export const schema = {
     themesUrl: str('THEMES_URL', 'Base URL of theme assets (relative to the pages, or absolute).', { default: 'themes' }),
     theme: str('THEME', 'Theme directory under the themes URL.', { default: 'kubeflow' }),
     templatePath: list('TEMPLATE_PATH', 'Directories whose templates override the built-in ones by file name.', { default: [] }),
-
   }),
   // ── Logging ──────────────────────────────────────────────────────────────────────────────
   ...section('Logging', {
-    logLevel: oneOf('LOG_LEVEL', ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'], 'Log level: FATAL, ERROR, WARN, INFO, DEBUG or TRACE (any case).', { default: 'INFO', caseInsensitive: true }),
+    logLevel: oneOf('LOG_LEVEL', ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'], 'Log level: FATAL, ERROR, WARN, INFO, DEBUG or TRACE (any case).', {
+      default: 'INFO',
+      caseInsensitive: true,
+    }),
     logDecisions: bool('LOG_DECISIONS', 'One log line per check (request id, authenticator, outcome, latency).', { default: true }),
   }),
 } satisfies Record<string, Field<unknown>>;

@@ -74,9 +74,21 @@ export function interactionHandler(
     } catch (err) {
       if (res.headersSent) return true;
       if (isSessionNotFound(err)) {
-        sendPage(res, 400, messagePage('Sign-in expired', 'This sign-in has expired or was started in another browser.', 'Go back to the application and sign in again.'));
+        sendPage(
+          res,
+          400,
+          messagePage('Sign-in expired', 'This sign-in has expired or was started in another browser.', 'Go back to the application and sign in again.'),
+        );
       } else if (err instanceof Mismatch) {
-        sendPage(res, 400, messagePage('Sign-in mismatch', 'This page belongs to a different sign-in than the one in progress in this browser.', 'Go back to the application and sign in again.'));
+        sendPage(
+          res,
+          400,
+          messagePage(
+            'Sign-in mismatch',
+            'This page belongs to a different sign-in than the one in progress in this browser.',
+            'Go back to the application and sign in again.',
+          ),
+        );
       } else if (err instanceof TooLarge) {
         sendPage(res, 413, messagePage('Form too large', 'The sign-in form sent more than it should.'));
       } else {

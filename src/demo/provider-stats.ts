@@ -100,7 +100,9 @@ export class StatsRecorder {
     };
     const grantOf = (ctx: OidcCtx) => ({ grantType: String(ctx.oidc?.params?.['grant_type'] ?? ''), clientId: ctx.oidc?.client?.clientId });
     op.on('grant.success', (ctx: OidcCtx) => token({ ...grantOf(ctx), ok: true }));
-    op.on('grant.error', (ctx: OidcCtx, err: { error?: string; message?: string }) => token({ ...grantOf(ctx), ok: false, error: err.error ?? err.message ?? 'error' }));
+    op.on('grant.error', (ctx: OidcCtx, err: { error?: string; message?: string }) =>
+      token({ ...grantOf(ctx), ok: false, error: err.error ?? err.message ?? 'error' }),
+    );
     op.on('end_session.success', () => {
       this.#logouts++;
       this.events.emit('logout');

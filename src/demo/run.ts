@@ -56,7 +56,12 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     ],
     log: opts.log,
   });
-  const whoami = await startWhoami({ host: '127.0.0.1', port: 0, logoutAction: '/authservice/logout', headerNames: { user: 'kubeflow-userid', groups: 'kubeflow-groups', authMethod: 'auth-method' } });
+  const whoami = await startWhoami({
+    host: '127.0.0.1',
+    port: 0,
+    logoutAction: '/authservice/logout',
+    headerNames: { user: 'kubeflow-userid', groups: 'kubeflow-groups', authMethod: 'auth-method' },
+  });
   const dir = mkdtempSync(join(tmpdir(), 'oidc-judge-demo-'));
   const env = {
     OIDC_PROVIDER: provider.issuer,

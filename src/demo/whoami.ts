@@ -59,7 +59,10 @@ export function whoamiPage(req: IncomingMessage, o: WhoamiOptions, admin: boolea
     .map((g) => g.trim())
     .filter((g) => g !== '');
   const method = get(o.headerNames.authMethod);
-  const chips = groups.length === 0 ? '<p class="muted">No groups.</p>' : `<ul class="chips" aria-label="Groups">${groups.map((g) => `<li class="chip">${esc(g)}</li>`).join('')}</ul>`;
+  const chips =
+    groups.length === 0
+      ? '<p class="muted">No groups.</p>'
+      : `<ul class="chips" aria-label="Groups">${groups.map((g) => `<li class="chip">${esc(g)}</li>`).join('')}</ul>`;
   const who =
     user === undefined
       ? `<h1>No identity received</h1><p class="sub">This request reached the app without the <code>${esc(o.headerNames.user)}</code> header: nothing in front of it signed the caller in.</p>`
@@ -73,7 +76,9 @@ export function whoamiPage(req: IncomingMessage, o: WhoamiOptions, admin: boolea
   const rows: string[] = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = (req.rawHeaders[i] ?? '').toLowerCase();
-    rows.push(`<tr${identity.has(name) ? ' class="ident"' : ''}><th scope="row">${esc(name)}</th><td><code>${esc(maskHeader(name, req.rawHeaders[i + 1] ?? ''))}</code></td></tr>`);
+    rows.push(
+      `<tr${identity.has(name) ? ' class="ident"' : ''}><th scope="row">${esc(name)}</th><td><code>${esc(maskHeader(name, req.rawHeaders[i + 1] ?? ''))}</code></td></tr>`,
+    );
   }
   const body = `<nav aria-label="Pages"><a href="/">Home</a><a href="/admin">Admin area</a></nav>
 ${heading}

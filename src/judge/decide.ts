@@ -51,9 +51,11 @@ const NONE: readonly never[] = Object.freeze([]);
 
 /** A Host / :authority no server could read as one name (judge/host.ts): refused before anything else. */
 const BAD_HOST: Decision = Object.freeze(
-  deny(400, 'bad-host', JSON.stringify({ error: 'bad_request', message: 'Unreadable Host' }), [['content-type', 'application/json'], ['cache-control', 'no-store']]),
+  deny(400, 'bad-host', JSON.stringify({ error: 'bad_request', message: 'Unreadable Host' }), [
+    ['content-type', 'application/json'],
+    ['cache-control', 'no-store'],
+  ]),
 );
-
 
 export function createJudge(deps: JudgeDeps): Judge {
   const { identityHeaders, responses, authenticators, authorizers, strip } = deps;
@@ -63,7 +65,14 @@ export function createJudge(deps: JudgeDeps): Judge {
   const skipAllow = (rule: string): Allow => {
     let a = skipAllows.get(rule);
     if (a === undefined) {
-      a = Object.freeze({ kind: 'allow', upstreamHeaders: NONE, removeHeaders: identityHeaders.removeOnSkip, responseHeaders: NONE, reason: 'skip', skipRule: rule });
+      a = Object.freeze({
+        kind: 'allow',
+        upstreamHeaders: NONE,
+        removeHeaders: identityHeaders.removeOnSkip,
+        responseHeaders: NONE,
+        reason: 'skip',
+        skipRule: rule,
+      });
       skipAllows.set(rule, a);
     }
     return a;
@@ -165,7 +174,8 @@ export function createJudge(deps: JudgeDeps): Judge {
   function allow(identity: Identity, req: JudgeRequest): Decision {
     const headers = identityHeaders.forAllow(identity);
     if (headers === undefined) return responses.forbidden(req, identity, 'the user id cannot be sent in a header');
-    const fromHeader = identity.method === 'header' && identity.sessionId !== undefined && authHeader !== undefined && !headers.upstream.some(([n]) => n === authHeader);
+    const fromHeader =
+      identity.method === 'header' && identity.sessionId !== undefined && authHeader !== undefined && !headers.upstream.some(([n]) => n === authHeader);
     return edited(
       {
         kind: 'allow',

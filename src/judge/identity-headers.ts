@@ -122,7 +122,14 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
       const headers = self.upstream(id);
       if (headers === undefined) return undefined;
       const set = Object.freeze(headers);
-      const fresh: Remembered = { user: id.user, groups: id.groups, method: id.method, token: id.token, upstream: set, remove: Object.freeze(self.removeOnAllow(set)) };
+      const fresh: Remembered = {
+        user: id.user,
+        groups: id.groups,
+        method: id.method,
+        token: id.token,
+        upstream: set,
+        remove: Object.freeze(self.removeOnAllow(set)),
+      };
       remembered.set(id.claims, fresh);
       return fresh;
     },

@@ -8,10 +8,7 @@ import { normalizePath } from './path.js';
 import { fullMatch } from './regex.js';
 
 /** A configured path condition (`skipRules:` and `authzRules:` in config/rules.ts). */
-export type PathMatch =
-  | { readonly prefix: string }
-  | { readonly exact: string }
-  | { readonly regex: string };
+export type PathMatch = { readonly prefix: string } | { readonly exact: string } | { readonly regex: string };
 
 /** The host, method and path conditions a skip or route rule names; absent parts match everything. */
 export interface RequestMatch {
@@ -57,10 +54,7 @@ export function configPrefix(p: string): string {
 
 /** Segment-aware prefix test: `/dex` matches `/dex`, `/dex/`, `/dex/x`, never `/dexfoo`. `prefix` comes from `configPrefix`. */
 export function underPrefix(path: string, prefix: string): boolean {
-  return (
-    prefix === '' ||
-    (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f))
-  );
+  return prefix === '' || (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f));
 }
 
 export function pathTest(m: PathMatch): Test {

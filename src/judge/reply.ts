@@ -26,7 +26,13 @@ function joined(list: readonly string[]): string {
   return s;
 }
 
-function allowReply(mode: HttpMode, upstream: readonly HeaderPair[], remove: readonly string[], add: readonly HeaderPair[], echo?: readonly HeaderPair[]): HttpReply {
+function allowReply(
+  mode: HttpMode,
+  upstream: readonly HeaderPair[],
+  remove: readonly string[],
+  add: readonly HeaderPair[],
+  echo?: readonly HeaderPair[],
+): HttpReply {
   const headers: HeaderPair[] = [...upstream, ...add];
   if (mode === 'http' && remove.length > 0) headers.push(['x-envoy-auth-headers-to-remove', joined(remove)]);
   // nginx (`proxy_set_header Cookie $judge_cookie`) and Traefik (`Cookie` in authResponseHeaders)

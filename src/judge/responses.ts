@@ -27,9 +27,12 @@ export function escapeHtml(s: string): string {
 export const plainPages: Pages = {
   forbidden: (user, reason, switchAccount) =>
     `<!doctype html><meta charset="utf-8"><title>Access denied</title><h1>Access denied</h1><p>User '${escapeHtml(user)}' failed authorization with reason: ${escapeHtml(reason)}</p>` +
-    (switchAccount === undefined ? '' : `<form method="post" action="${escapeHtml(switchAccount)}"><button type="submit">Sign in with another account</button></form>`),
+    (switchAccount === undefined
+      ? ''
+      : `<form method="post" action="${escapeHtml(switchAccount)}"><button type="submit">Sign in with another account</button></form>`),
   unauthenticated: () => '<!doctype html><meta charset="utf-8"><title>Sign-in required</title><h1>Sign-in required</h1><p>This page needs you to sign in.</p>',
-  unavailable: () => '<!doctype html><meta charset="utf-8"><title>Temporarily unavailable</title><h1>Temporarily unavailable</h1><p>Please try again in a moment.</p>',
+  unavailable: () =>
+    '<!doctype html><meta charset="utf-8"><title>Temporarily unavailable</title><h1>Temporarily unavailable</h1><p>Please try again in a moment.</p>',
 };
 
 const JSON_TYPE: HeaderPair = ['content-type', 'application/json'];

@@ -27,7 +27,15 @@ export const FOREIGN_IDENTITY_HEADERS: readonly string[] = Object.freeze([
 ]);
 
 /** Headers naming another URL than the one judged (IIS, Symfony, Zend, Traefik's and nginx's check conventions). */
-export const REWRITE_HEADERS: readonly string[] = Object.freeze(['x-rewrite-url', 'x-original-url', 'x-original-uri', 'x-original-method', 'x-original-host', 'x-forwarded-uri', 'x-forwarded-method']);
+export const REWRITE_HEADERS: readonly string[] = Object.freeze([
+  'x-rewrite-url',
+  'x-original-url',
+  'x-original-uri',
+  'x-original-method',
+  'x-original-host',
+  'x-forwarded-uri',
+  'x-forwarded-method',
+]);
 
 /** Prefixes stripped whole (`*` entries of the list): the name has to be seen in the request to be removed. */
 export const STRIP_PREFIXES: readonly string[] = Object.freeze(['x-auth-request-*', 'x-forwarded-*', 'x-original-*']);
@@ -121,8 +129,15 @@ const NO_COOKIES: JudgeCookies = Object.freeze({ names: Object.freeze([]), prefi
 
 export function compileStrip(o: StripOptions = {}): Strip {
   const own = new Set((o.own ?? []).map((n) => canonical(n.toLowerCase())));
-  const entries = [...FOREIGN_IDENTITY_HEADERS, ...REWRITE_HEADERS, ...STRIP_PREFIXES, ...(o.extra ?? [])].map((e) => e.trim().toLowerCase()).filter((e) => e !== '');
-  const exact = new Set(entries.filter((e) => !e.endsWith('*')).map(canonical).filter((n) => !own.has(n)));
+  const entries = [...FOREIGN_IDENTITY_HEADERS, ...REWRITE_HEADERS, ...STRIP_PREFIXES, ...(o.extra ?? [])]
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== '');
+  const exact = new Set(
+    entries
+      .filter((e) => !e.endsWith('*'))
+      .map(canonical)
+      .filter((n) => !own.has(n)),
+  );
   const prefixes = [...new Set(entries.filter((e) => e.endsWith('*')).map((e) => canonical(e.slice(0, -1))))];
   const list = Object.freeze([...new Set([...exact].flatMap(spellings))]);
   const listed = new Set(list);

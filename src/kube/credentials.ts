@@ -148,12 +148,14 @@ function readKubeconfig(file: string, o: LoadKubeOptions): KubeconfigFile {
  */
 function fromKubeconfig(spec: string, o: LoadKubeOptions): KubeCredentials {
   const paths = spec.split(delimiter).filter((p) => p !== '');
-  const files = paths.length === 1 ? [readKubeconfig(paths[0]!, o)] : paths.flatMap((p) => (tryRead(o.readFile, p) === undefined ? [] : [readKubeconfig(p, o)]));
+  const files =
+    paths.length === 1 ? [readKubeconfig(paths[0]!, o)] : paths.flatMap((p) => (tryRead(o.readFile, p) === undefined ? [] : [readKubeconfig(p, o)]));
   if (files.length === 0) throw new Error(`kubeconfig ${spec}: none of these files can be read`);
   const origin = new Map<Obj, string>();
   const doc: Obj = {};
   for (const f of files) {
-    if (doc['current-context'] === undefined && typeof f.doc['current-context'] === 'string' && f.doc['current-context'] !== '') doc['current-context'] = f.doc['current-context'];
+    if (doc['current-context'] === undefined && typeof f.doc['current-context'] === 'string' && f.doc['current-context'] !== '')
+      doc['current-context'] = f.doc['current-context'];
     for (const list of ['clusters', 'users', 'contexts']) {
       const items = f.doc[list];
       if (items === undefined || items === null) continue;
@@ -231,7 +233,8 @@ function fromKubeconfig(spec: string, o: LoadKubeOptions): KubeCredentials {
   const token = str(user, 'token', uw);
   const tokenFile = str(user, 'tokenFile', uw);
   const tokenPath = tokenFile === undefined ? undefined : pathOf(user, tokenFile);
-  if (token === undefined && tokenPath !== undefined && tryRead(o.readFile, tokenPath) === undefined) fail(`${uw}: cannot read tokenFile ${tokenPath}`, user.file);
+  if (token === undefined && tokenPath !== undefined && tryRead(o.readFile, tokenPath) === undefined)
+    fail(`${uw}: cannot read tokenFile ${tokenPath}`, user.file);
   return fileCredentials(
     {
       source: 'kubeconfig',

@@ -46,7 +46,10 @@ interface ReviewStatus {
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Reads a TokenReview status: the user, or why it is not one. */
-export function reviewedUser(status: ReviewStatus | undefined, audiences: readonly string[]): ReviewedUser | { readonly reason: string; readonly error: string } {
+export function reviewedUser(
+  status: ReviewStatus | undefined,
+  audiences: readonly string[],
+): ReviewedUser | { readonly reason: string; readonly error: string } {
   if (status === undefined || typeof status !== 'object' || status === null) return { reason: 'no status in the TokenReview', error: '' };
   const error = typeof status.error === 'string' ? status.error : '';
   if (error !== '') return { reason: 'the TokenReview reports an error', error };
@@ -73,7 +76,11 @@ export class TokenReviewClient {
     const key = cache === undefined ? '' : ReviewCache.keyOf(token);
     const hit = cache?.get(key);
     if (hit !== undefined) return { kind: 'authenticated', user: hit };
-    const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences.length > 0 ? { audiences: [...audiences] } : {}) } };
+    const body = {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token, ...(audiences.length > 0 ? { audiences: [...audiences] } : {}) },
+    };
     let res;
     try {
       await limiter?.acquire();

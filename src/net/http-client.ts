@@ -178,7 +178,10 @@ export class HttpClient implements JsonGetter {
         res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url: url.href }));
         res.on('error', (cause) => finish(new HttpClientError('network', `${where}: ${cause.message}`, { cause })));
       });
-      const timer = setTimeout(() => finish(new HttpClientError('timeout', `${where}: no answer within ${this.#timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => finish(new HttpClientError('timeout', `${where}: no answer within ${this.#timeoutMs} ms`)),
+        Math.max(0, deadline - Date.now()),
+      );
       timer.unref();
       req.on('error', (cause) => {
         if (retryStale && !settled && !responded && req.reusedSocket && (cause as NodeJS.ErrnoException).code === 'ECONNRESET') {

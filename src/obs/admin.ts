@@ -63,7 +63,8 @@ function fieldsOf(body: string, contentType: string): Record<string, unknown> | 
 function targetOf(fields: Record<string, unknown>, issuer: string): { iss: string; sub?: string; sid?: string } | string {
   const unknown = Object.keys(fields).filter((k) => k !== 'sub' && k !== 'sid' && k !== 'iss');
   if (unknown.length > 0) return `unknown field(s): ${unknown.join(', ')}`;
-  for (const k of ['sub', 'sid', 'iss']) if (fields[k] !== undefined && (typeof fields[k] !== 'string' || fields[k] === '')) return `"${k}" must be a non-empty string`;
+  for (const k of ['sub', 'sid', 'iss'])
+    if (fields[k] !== undefined && (typeof fields[k] !== 'string' || fields[k] === '')) return `"${k}" must be a non-empty string`;
   const { sub, sid, iss } = fields as { sub?: string; sid?: string; iss?: string };
   if ((sub === undefined) === (sid === undefined)) return 'give exactly one of "sub" and "sid"';
   return { iss: iss ?? issuer, ...(sub !== undefined ? { sub } : {}), ...(sid !== undefined ? { sid } : {}) };
@@ -101,7 +102,10 @@ export function adminRoute(deps: AdminDeps): (req: IncomingMessage, res: ServerR
       if (typeof target === 'string') return reply(res, 400, { error: 'invalid_request', error_description: target });
       try {
         const ended = await deps.revoke(target);
-        deps.log.info({ ended, by: target.sid !== undefined ? 'sid' : 'sub', ...(target.sub !== undefined ? { sub: target.sub } : {}), iss: target.iss, via: 'admin' }, 'sessions revoked');
+        deps.log.info(
+          { ended, by: target.sid !== undefined ? 'sid' : 'sub', ...(target.sub !== undefined ? { sub: target.sub } : {}), iss: target.iss, via: 'admin' },
+          'sessions revoked',
+        );
         reply(res, 200, { ended });
       } catch (e) {
         deps.log.error({ err: { name: (e as Error).name, code: codeOf(e) } }, 'admin revocation failed: the session store is unavailable');

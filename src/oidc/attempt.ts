@@ -152,7 +152,10 @@ export function isTag(s: string): boolean {
 
 /** Seals an attempt for the cookie of `tag` (`stream`: where the keystream comes from; tests inject one). */
 export function sealAttempt(key: AttemptKey, tag: string, attempt: Attempt, stream: KeyStream = streamOf(key)): string {
-  const plain = Buffer.from(JSON.stringify([attempt.state, attempt.nonce, attempt.codeVerifier, attempt.returnTo, attempt.redirectUri, attempt.createdAt]), 'utf8');
+  const plain = Buffer.from(
+    JSON.stringify([attempt.state, attempt.nonce, attempt.codeVerifier, attempt.returnTo, attempt.redirectUri, attempt.createdAt]),
+    'utf8',
+  );
   const { iv, pad } = stream.take(plain.length);
   const out = Buffer.allocUnsafe(1 + IV_BYTES + plain.length + TAG_BYTES);
   out[0] = VERSION;
@@ -188,7 +191,9 @@ function openV1(key: AttemptKey, tag: string, buf: Buffer): Attempt | undefined 
   decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
   const json = Buffer.concat([decipher.update(buf.subarray(1 + V1_IV_BYTES, buf.length - TAG_BYTES)), decipher.final()]).toString('utf8');
   const a = JSON.parse(json) as Record<string, unknown> | null;
-  return a !== null && typeof a === 'object' && a['v'] === 1 ? parseAttempt([a['state'], a['nonce'], a['codeVerifier'], a['returnTo'], a['redirectUri'], a['createdAt']]) : undefined;
+  return a !== null && typeof a === 'object' && a['v'] === 1
+    ? parseAttempt([a['state'], a['nonce'], a['codeVerifier'], a['returnTo'], a['redirectUri'], a['createdAt']])
+    : undefined;
 }
 
 /** The attempt a version 2 payload (`[state, nonce, codeVerifier, returnTo, redirectUri, createdAt]`) holds. */

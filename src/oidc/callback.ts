@@ -19,7 +19,17 @@ import type { Session } from '../sessions/session.js';
 import { claimKey } from '../sessions/ticket.js';
 import { clearCookie } from '../net/cookies.js';
 import { openAttempt, tagOfState, type Attempt, type AttemptKey } from './attempt.js';
-import { absolute, attemptCookieOptions, attemptCookiePrefix, attemptCookies, HTML, NO_STORE, sessionCookies, setSessionCookie, type FlowDeps } from './flow.js';
+import {
+  absolute,
+  attemptCookieOptions,
+  attemptCookiePrefix,
+  attemptCookies,
+  HTML,
+  NO_STORE,
+  sessionCookies,
+  setSessionCookie,
+  type FlowDeps,
+} from './flow.js';
 import { afterLoginTarget } from './redirects.js';
 
 /** Claims that describe the token, not the user. */
@@ -38,7 +48,10 @@ export function createCallback(deps: FlowDeps): Callback {
     deny(status, 'login-failed', pages.loginFailed(message, retry, status), [HTML, NO_STORE], { detail: reason });
   const unavailable = (reason: string): Decision => deny(503, 'login-failed', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']], { detail: reason });
 
-  async function claimsOf(configuration: oidc.Configuration, tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): Promise<Record<string, unknown>> {
+  async function claimsOf(
+    configuration: oidc.Configuration,
+    tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  ): Promise<Record<string, unknown>> {
     const idClaims = tokens.claims();
     if (!idClaims) throw new Error('no ID token in the token response');
     const fromIdToken = Object.fromEntries(Object.entries(idClaims).filter(([k]) => !PROTOCOL_CLAIMS.has(k)));
@@ -56,7 +69,8 @@ export function createCallback(deps: FlowDeps): Callback {
     const homepage = absolute(config.homepageUrl, req);
     if (stateId === null) return failed(400, 'no-state', 'This sign-in link is incomplete. Please start again from the application.', homepage);
 
-    const badState = (): Decision => failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.', homepage);
+    const badState = (): Decision =>
+      failed(400, 'bad-state', 'This sign-in attempt has expired, was already used, or was started in another browser. Please start again.', homepage);
     let key: AttemptKey;
     try {
       key = await deps.attemptKey.get();
@@ -80,7 +94,10 @@ export function createCallback(deps: FlowDeps): Callback {
     }
     if (error !== null) {
       log.info({ error: error.slice(0, 64) }, 'provider refused the login');
-      const text = error === 'access_denied' ? 'Sign-in was cancelled or denied by the identity provider.' : `The identity provider could not sign you in (${error.slice(0, 64)}).`;
+      const text =
+        error === 'access_denied'
+          ? 'Sign-in was cancelled or denied by the identity provider.'
+          : `The identity provider could not sign you in (${error.slice(0, 64)}).`;
       return failed(error === 'access_denied' ? 403 : 400, `provider:${error.slice(0, 32)}`, text, retry);
     }
 

@@ -19,7 +19,9 @@ export function fetchVia(http: HttpClient): (url: string, options: oidc.CustomFe
     const res = await http.request(url, {
       method: options.method,
       headers: options.headers,
-      ...(body === undefined || body === null ? {} : { body: body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : String(body) }),
+      ...(body === undefined || body === null
+        ? {}
+        : { body: body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : String(body) }),
     });
     const headers = new Headers();
     for (const [name, value] of Object.entries(res.headers)) {
@@ -41,7 +43,8 @@ export class OidcClient {
     this.#config = config;
     this.#discovery = deps.discovery;
     this.#fetch = fetchVia(deps.http);
-    if (deps.discovery.issuer.startsWith('http:')) deps.log.warn('OIDC_PROVIDER uses http: tokens travel unencrypted to the provider; use https outside development');
+    if (deps.discovery.issuer.startsWith('http:'))
+      deps.log.warn('OIDC_PROVIDER uses http: tokens travel unencrypted to the provider; use https outside development');
   }
 
   /** The provider's metadata, once discovery succeeded. */

@@ -139,7 +139,13 @@ export class Discovery extends EventEmitter<{ ready: [metadata: ProviderMetadata
     } catch (err) {
       metrics?.discovery.inc({ result: 'error' });
       log.warn(
-        { issuer, url: loggableUrl(this.url), err: err instanceof Error ? err.message : String(err), code: codeOf(err), retryInSeconds: this.#running ? this.#opts.retryIntervalSeconds : undefined },
+        {
+          issuer,
+          url: loggableUrl(this.url),
+          err: err instanceof Error ? err.message : String(err),
+          code: codeOf(err),
+          retryInSeconds: this.#running ? this.#opts.retryIntervalSeconds : undefined,
+        },
         'OIDC discovery failed',
       );
       return false;

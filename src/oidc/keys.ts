@@ -124,7 +124,13 @@ export class JwksCache {
     } catch (err) {
       metrics?.jwksRefresh.inc({ result: 'error', cause });
       log.warn(
-        { jwksUri: loggableUrl(this.uri), cause, keptLastGoodKeys: this.#keys !== undefined, err: err instanceof Error ? err.message : String(err), code: codeOf(err) },
+        {
+          jwksUri: loggableUrl(this.uri),
+          cause,
+          keptLastGoodKeys: this.#keys !== undefined,
+          err: err instanceof Error ? err.message : String(err),
+          code: codeOf(err),
+        },
         'JWKS fetch failed',
       );
       return false;

@@ -14,7 +14,17 @@ import type { LoginStarter } from '../judge/decide.js';
 import type { JudgeRequest } from '../judge/request.js';
 import { serializeCookie } from '../net/cookies.js';
 import { newTag, openAttempt, RandomPool, sealAttempt, type Attempt, type AttemptKey } from './attempt.js';
-import { absolute, attemptCookieOptions, attemptCookiePrefix, attemptCookies, HTML, MAX_ATTEMPT_COOKIES, NO_STORE, requestOrigin, type FlowDeps } from './flow.js';
+import {
+  absolute,
+  attemptCookieOptions,
+  attemptCookiePrefix,
+  attemptCookies,
+  HTML,
+  MAX_ATTEMPT_COOKIES,
+  NO_STORE,
+  requestOrigin,
+  type FlowDeps,
+} from './flow.js';
 import { returnToFromRequest, safeRedirect } from './redirects.js';
 
 export interface Login extends LoginStarter {

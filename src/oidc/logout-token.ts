@@ -126,5 +126,8 @@ export async function verifyLogoutToken(token: string, keys: IssuerKeys, policy:
   const claimsError = claimsProblem(payload, nowMs / 1000, policy);
   if (claimsError !== undefined) return invalid(claimsError);
   const { sub, sid } = payload as { sub?: string; sid?: string };
-  return { ok: true, claims: { iss: policy.issuer, ...(sub !== undefined ? { sub } : {}), ...(sid !== undefined ? { sid } : {}), jti: payload.jti!, iat: payload.iat! } };
+  return {
+    ok: true,
+    claims: { iss: policy.issuer, ...(sub !== undefined ? { sub } : {}), ...(sid !== undefined ? { sid } : {}), jti: payload.jti!, iat: payload.iat! },
+  };
 }

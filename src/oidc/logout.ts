@@ -105,7 +105,11 @@ export function createLogout(deps: FlowDeps): Logout {
       const headers: HeaderPair[] = [['location', location], NO_STORE, cleared];
       return deny(303, 'logout', '', headers);
     } catch {
-      return deny(503, 'logout-unavailable', JSON.stringify({ error: 'unavailable', message: 'Service unavailable, try again shortly' }), [JSON_TYPE, NO_STORE, ['retry-after', '5']]);
+      return deny(503, 'logout-unavailable', JSON.stringify({ error: 'unavailable', message: 'Service unavailable, try again shortly' }), [
+        JSON_TYPE,
+        NO_STORE,
+        ['retry-after', '5'],
+      ]);
     }
   };
 }

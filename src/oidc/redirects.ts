@@ -54,7 +54,13 @@ export function afterLoginTarget(afterLoginUrl: string, original: string): strin
   const beforeHash = hash >= 0 ? afterLoginUrl.slice(0, hash) : afterLoginUrl;
   const q = beforeHash.indexOf('?');
   const base = q >= 0 ? beforeHash.slice(0, q) : beforeHash;
-  const params = q >= 0 ? beforeHash.slice(q + 1).split('&').filter((p) => p !== '' && paramName(p) !== 'next') : [];
+  const params =
+    q >= 0
+      ? beforeHash
+          .slice(q + 1)
+          .split('&')
+          .filter((p) => p !== '' && paramName(p) !== 'next')
+      : [];
   params.push('next=' + encodeComponent(original));
   return `${base}?${params.join('&')}${fragment}`;
 }

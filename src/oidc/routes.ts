@@ -73,7 +73,12 @@ export function flowRoutes(handlers: FlowHandlers, paths: FlowPaths, opts: { als
   const logins = new Set([paths.login]);
   const switches = new Set([paths.switchAccount]);
   if (opts.alsoUnprefixed) {
-    for (const [set, path] of [[callbacks, paths.callback], [logouts, paths.logout], [logins, paths.login], [switches, paths.switchAccount]] as const) {
+    for (const [set, path] of [
+      [callbacks, paths.callback],
+      [logouts, paths.logout],
+      [logins, paths.login],
+      [switches, paths.switchAccount],
+    ] as const) {
       const short = unprefixed(path, paths.prefix);
       if (short) set.add(short);
     }

@@ -58,7 +58,8 @@ export function openSessionStore(config: SessionStoreConfig, readFile: (path: st
   const mode = config.sessionStoreRedisMode;
   const addresses = named('SESSION_STORE_REDIS_ADDR', () => {
     const list = parseRedisAddresses(config.sessionStoreRedisAddr, mode === 'sentinel' ? 26379 : 6379);
-    if (mode === 'standalone' && list.length > 1) throw new Error('standalone mode takes one address (set SESSION_STORE_REDIS_MODE to sentinel or cluster for a list)');
+    if (mode === 'standalone' && list.length > 1)
+      throw new Error('standalone mode takes one address (set SESSION_STORE_REDIS_MODE to sentinel or cluster for a list)');
     return list;
   });
   if (mode === 'cluster' && config.sessionStoreRedisDb !== 0) throw new Error('SESSION_STORE_REDIS_DB: must be 0 in cluster mode');

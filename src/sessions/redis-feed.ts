@@ -10,7 +10,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { decodeRevocation, encodeRevocation, timerSchedule, type Revocation, type RevocationFeed, type RevocationFeedOptions, type RevocationListener } from './feed.js';
+import {
+  decodeRevocation,
+  encodeRevocation,
+  timerSchedule,
+  type Revocation,
+  type RevocationFeed,
+  type RevocationFeedOptions,
+  type RevocationListener,
+} from './feed.js';
 import { StoreUnavailableError } from './store.js';
 
 export interface RedisFeedDeps {

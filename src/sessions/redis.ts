@@ -173,7 +173,9 @@ class RedisSessionStore implements RedisStore {
       const members = await c.smembers(setKey);
       if (members.length === 0) return [];
       // A member whose session was since replaced under another index value is left alone.
-      const gone = await Promise.all(members.map((m) => this.script(c, 'sessionDeleteIfIndexed', this.sessionKey(m), field, value, also.subject ?? '', also.sid ?? '')));
+      const gone = await Promise.all(
+        members.map((m) => this.script(c, 'sessionDeleteIfIndexed', this.sessionKey(m), field, value, also.subject ?? '', also.sid ?? '')),
+      );
       // Members that did not match `also` stay in the set: their sessions still carry this value.
       const removed = also.subject === undefined && also.sid === undefined ? members : members.filter((_, i) => gone[i] === 1);
       if (removed.length > 0) await c.srem(setKey, ...removed);
@@ -197,11 +199,11 @@ class RedisSessionStore implements RedisStore {
   }
 
   revocationFeed(opts: RevocationFeedOptions = {}): RevocationFeed {
-    const connect =
-      this.opts.mode === 'cluster'
-        ? () => createSubscriberClient(this.opts, this.pickNode())
-        : () => createSubscriberClient(this.opts);
-    return new RedisRevocationFeed({ channel: `${this.prefix}revocations`, publish: (channel, message) => this.run((c) => c.publish(channel, message)), connect }, opts);
+    const connect = this.opts.mode === 'cluster' ? () => createSubscriberClient(this.opts, this.pickNode()) : () => createSubscriberClient(this.opts);
+    return new RedisRevocationFeed(
+      { channel: `${this.prefix}revocations`, publish: (channel, message) => this.run((c) => c.publish(channel, message)), connect },
+      opts,
+    );
   }
 
   /** Cluster mode: the nodes the client knows now, then the seed nodes, taken in turn. */

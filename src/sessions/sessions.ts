@@ -152,7 +152,13 @@ export class Sessions {
   /** The cache entry for a session read or written now; cached when caching is on (its index hashes only then). */
   #remember(id: string, key: string, session: Session, index: SessionIndex | undefined, now: number, touchedAt: number, epoch: number): CacheEntry {
     const caching = this.#opts.cacheTtlSeconds > 0;
-    const entry: CacheEntry = { session, key, index: caching ? (index ?? Sessions.#index(session)) : {}, until: now + this.#opts.cacheTtlSeconds * 1000, touchedAt };
+    const entry: CacheEntry = {
+      session,
+      key,
+      index: caching ? (index ?? Sessions.#index(session)) : {},
+      until: now + this.#opts.cacheTtlSeconds * 1000,
+      touchedAt,
+    };
     if (caching) this.#cache.set(id, entry, epoch);
     return entry;
   }

@@ -7,7 +7,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { decodeRevocation, encodeRevocation, timerSchedule, type Revocation, type RevocationFeed, type RevocationFeedOptions, type RevocationListener } from './feed.js';
+import {
+  decodeRevocation,
+  encodeRevocation,
+  timerSchedule,
+  type Revocation,
+  type RevocationFeed,
+  type RevocationFeedOptions,
+  type RevocationListener,
+} from './feed.js';
 import { StoreUnavailableError } from './store.js';
 
 interface LogRow {

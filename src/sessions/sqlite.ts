@@ -86,7 +86,8 @@ function checkPath(path: string): void {
 
 function migrate(db: Database.Database, path: string): void {
   const current = (): number => db.pragma('user_version', { simple: true }) as number;
-  if (current() > SCHEMA_VERSION) throw new Error(`cannot open ${path} (schema version ${current()} is newer than this version of oidc-judge supports, ${SCHEMA_VERSION})`);
+  if (current() > SCHEMA_VERSION)
+    throw new Error(`cannot open ${path} (schema version ${current()} is newer than this version of oidc-judge supports, ${SCHEMA_VERSION})`);
   if (current() === SCHEMA_VERSION) return;
   // Another process may be migrating at the same time: decide again inside the write lock.
   db.transaction(() => {
@@ -137,14 +138,24 @@ function guard<T>(fn: () => T): T {
 function prepare(db: Database.Database) {
   const p = <P extends unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
   return {
-    put: p<[string, Uint8Array, number, string | null, string | null]>('INSERT OR REPLACE INTO sessions (key, value, expires_at, subject, sid) VALUES (?, ?, ?, ?, ?)'),
-    update: p<[Uint8Array, number, string | null, string | null, string, number]>('UPDATE sessions SET value = ?, expires_at = ?, subject = ?, sid = ? WHERE key = ? AND expires_at > ?'),
+    put: p<[string, Uint8Array, number, string | null, string | null]>(
+      'INSERT OR REPLACE INTO sessions (key, value, expires_at, subject, sid) VALUES (?, ?, ?, ?, ?)',
+    ),
+    update: p<[Uint8Array, number, string | null, string | null, string, number]>(
+      'UPDATE sessions SET value = ?, expires_at = ?, subject = ?, sid = ? WHERE key = ? AND expires_at > ?',
+    ),
     get: p<[string, number], Row>('SELECT value, expires_at FROM sessions WHERE key = ? AND expires_at > ?'),
     touch: p<[number, string, number]>('UPDATE sessions SET expires_at = ? WHERE key = ? AND expires_at > ?'),
     delete: p<[string]>('DELETE FROM sessions WHERE key = ?'),
-    deleteBySubject: p<[IndexMatch], string>('DELETE FROM sessions WHERE subject = @value AND (@subject IS NULL OR subject = @subject) AND (@sid IS NULL OR sid = @sid) RETURNING key').pluck(),
-    deleteBySid: p<[IndexMatch], string>('DELETE FROM sessions WHERE sid = @value AND (@subject IS NULL OR subject = @subject) AND (@sid IS NULL OR sid = @sid) RETURNING key').pluck(),
-    claim: p<[string, number, number]>('INSERT INTO claims (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?'),
+    deleteBySubject: p<[IndexMatch], string>(
+      'DELETE FROM sessions WHERE subject = @value AND (@subject IS NULL OR subject = @subject) AND (@sid IS NULL OR sid = @sid) RETURNING key',
+    ).pluck(),
+    deleteBySid: p<[IndexMatch], string>(
+      'DELETE FROM sessions WHERE sid = @value AND (@subject IS NULL OR subject = @subject) AND (@sid IS NULL OR sid = @sid) RETURNING key',
+    ).pluck(),
+    claim: p<[string, number, number]>(
+      'INSERT INTO claims (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?',
+    ),
     secretAdd: p<[string, Uint8Array]>('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
     secretGet: p<[string], Buffer>('SELECT value FROM secrets WHERE name = ?').pluck(),
     lock: p<[string, string, number, number]>(

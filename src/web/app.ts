@@ -54,7 +54,11 @@ const SECURITY_HEADERS: readonly [string, string][] = [
   ['cross-origin-opener-policy', 'same-origin'],
 ];
 
-const NOT_FOUND: ErrorPage = { status: 404, title: 'Page not found', message: 'There is nothing at this address. Check the link, or go back to the start page.' };
+const NOT_FOUND: ErrorPage = {
+  status: 404,
+  title: 'Page not found',
+  message: 'There is nothing at this address. Check the link, or go back to the start page.',
+};
 const SERVER_ERROR: ErrorPage = { status: 500, title: 'Something went wrong', message: 'The page could not be shown. Please try again in a moment.' };
 const BAD_REQUEST: ErrorPage = { status: 400, title: 'Bad request', message: 'The request could not be understood.' };
 
@@ -152,7 +156,10 @@ export function createWebApp(deps: WebAppDeps): WebApp {
     try {
       sendPage(res, status, pages.error(status >= 500 ? SERVER_ERROR : { ...BAD_REQUEST, status }));
     } catch {
-      res.status(status).type('text/plain').end(status >= 500 ? 'Internal Server Error' : 'Bad Request');
+      res
+        .status(status)
+        .type('text/plain')
+        .end(status >= 500 ? 'Internal Server Error' : 'Bad Request');
     }
   });
 

@@ -43,8 +43,7 @@ export function isSafeUrl(url: string): boolean {
 }
 
 const HEX = '0123456789abcdef';
-const isHex = (b: number | undefined): boolean =>
-  b !== undefined && ((b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102));
+const isHex = (b: number | undefined): boolean => b !== undefined && ((b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102));
 const isAlnum = (b: number): boolean => (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122);
 /** RFC 3986 reserved characters kept when normalizing (not `'`, `(`, `)`: Go encodes those). */
 const RESERVED = new Set([...'!#$&*+,/:;=?@[]'].map((c) => c.charCodeAt(0)));
@@ -61,10 +60,7 @@ function processUrl(s: string, normalize: boolean): string {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     const keep =
-      isAlnum(b) ||
-      UNRESERVED.has(b) ||
-      (normalize && RESERVED.has(b)) ||
-      (normalize && b === 37 /* % */ && isHex(bytes[i + 1]) && isHex(bytes[i + 2]));
+      isAlnum(b) || UNRESERVED.has(b) || (normalize && RESERVED.has(b)) || (normalize && b === 37 /* % */ && isHex(bytes[i + 1]) && isHex(bytes[i + 2]));
     out += keep ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
   }
   return out;

@@ -11,25 +11,31 @@ import * as esc from './escape.js';
 
 export type { Escaper };
 
-type State =
-  | 'text'
-  | 'tagName'
-  | 'tag'
-  | 'attrName'
-  | 'afterAttrName'
-  | 'beforeValue'
-  | 'value'
-  | 'raw'
-  | 'comment'
-  | 'bogus';
+type State = 'text' | 'tagName' | 'tag' | 'attrName' | 'afterAttrName' | 'beforeValue' | 'value' | 'raw' | 'comment' | 'bogus';
 
 type AttrKind = 'plain' | 'url' | 'css' | 'js';
 
 /** Elements whose body is not HTML: no tags inside, only the end tag ends them. */
 const RAW = new Set(['script', 'style', 'title', 'textarea']);
 const URL_ATTRS = new Set([
-  'action', 'archive', 'background', 'cite', 'classid', 'codebase', 'data', 'formaction', 'href',
-  'icon', 'longdesc', 'manifest', 'poster', 'profile', 'src', 'srcset', 'usemap', 'xmlns',
+  'action',
+  'archive',
+  'background',
+  'cite',
+  'classid',
+  'codebase',
+  'data',
+  'formaction',
+  'href',
+  'icon',
+  'longdesc',
+  'manifest',
+  'poster',
+  'profile',
+  'src',
+  'srcset',
+  'usemap',
+  'xmlns',
 ]);
 
 function attrKind(name: string): AttrKind {
@@ -209,7 +215,13 @@ export class HtmlContext {
 
   private valueEscaper(): Escaper | string {
     const inner =
-      this.kind === 'url' ? esc.urlEscaper(this.body) : this.kind === 'css' ? cssEscaper(this.body) : this.kind === 'js' ? jsEscaper(this.body) : esc.escapeHtml;
+      this.kind === 'url'
+        ? esc.urlEscaper(this.body)
+        : this.kind === 'css'
+          ? cssEscaper(this.body)
+          : this.kind === 'js'
+            ? jsEscaper(this.body)
+            : esc.escapeHtml;
     this.body += '\0';
     if (typeof inner === 'string') return inner;
     const outer = this.quote === '' ? esc.escapeUnquotedAttr : esc.escapeHtml;

@@ -128,7 +128,6 @@ export function createPages(opts: PagesOptions): WebPages {
       error({ status: 401, title: 'Sign-in required', message: 'You need to sign in to see this page. Sign in, then open the page again.' }),
     loginFailed: (message, retryHref = homepageUrl, status = 400) =>
       error({ status, title: 'Sign-in failed', message, action: { href: retryHref, label: 'Try again' } }),
-    unavailable: () =>
-      error({ status: 503, title: 'Temporarily unavailable', message: 'Sign-in is not available right now. Please try again in a moment.' }),
+    unavailable: () => error({ status: 503, title: 'Temporarily unavailable', message: 'Sign-in is not available right now. Please try again in a moment.' }),
   };
 }

@@ -86,7 +86,12 @@ export function compileTemplate(src: string, opts: { readonly name: string; read
         else if (typeof type === 'object' && Object.hasOwn(type, seg)) type = type[seg]!;
         else {
           const where = i === 0 ? '' : ` in .${e.path.slice(0, i).join('.')}`;
-          const known = typeof type === 'object' ? ` (known: ${Object.keys(type).map((k) => `.${k}`).join(', ')})` : '';
+          const known =
+            typeof type === 'object'
+              ? ` (known: ${Object.keys(type)
+                  .map((k) => `.${k}`)
+                  .join(', ')})`
+              : '';
           fail(line, `unknown field .${seg}${where}${known}`);
         }
       }

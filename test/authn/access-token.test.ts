@@ -70,7 +70,8 @@ describe('AccessTokenAuthenticator (ACCESS_TOKEN_AUTHN=jwt) against a real OpenI
       exp: secs(clock.now()) + 300,
       ...extra,
     });
-    const check = async (token: string, header = 'authorization', prefix = 'Bearer '): Promise<AuthnOutcome> => authn.authenticate(requestWith({ [header]: prefix + token }));
+    const check = async (token: string, header = 'authorization', prefix = 'Bearer '): Promise<AuthnOutcome> =>
+      authn.authenticate(requestWith({ [header]: prefix + token }));
     return { authn, clock, lines, claims, check };
   }
 
@@ -164,7 +165,13 @@ describe('AccessTokenAuthenticator (ACCESS_TOKEN_AUTHN=jwt) against a real OpenI
     invalid(await check(await new SignJWT(claims({ iss: op.issuer })).setProtectedHeader({ alg: 'HS256', kid: rsa.kid }).sign(pem)), /algorithm/);
     const jwk = new TextEncoder().encode(JSON.stringify(rsa.publicJwk));
     invalid(await check(await new SignJWT(claims({ iss: op.issuer })).setProtectedHeader({ alg: 'HS256' }).sign(jwk)), /algorithm/);
-    assert.throws(() => new AccessTokenAuthenticator({ ...base, jwtAlgorithms: ['HS256', 'none'] }, { clock: new ManualClock(), issuers: registry, log: capturingLogger().log }));
+    assert.throws(
+      () =>
+        new AccessTokenAuthenticator(
+          { ...base, jwtAlgorithms: ['HS256', 'none'] },
+          { clock: new ManualClock(), issuers: registry, log: capturingLogger().log },
+        ),
+    );
   });
 
   test('an algorithm outside JWT_ALGORITHMS is rejected', async () => {

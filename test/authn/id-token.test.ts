@@ -31,7 +31,15 @@ describe('IdTokenAuthenticator against a real OpenID Provider', () => {
   before(async () => {
     op = await startOp();
     extra = await startOp();
-    base = { idTokenHeader: 'Authorization', oidcProvider: op.issuer, clientId: op.clientId, jwtAlgorithms: ALGS, jwtLeeway: 30, userIdClaim: 'email', groupsClaim: 'groups' };
+    base = {
+      idTokenHeader: 'Authorization',
+      oidcProvider: op.issuer,
+      clientId: op.clientId,
+      jwtAlgorithms: ALGS,
+      jwtLeeway: 30,
+      userIdClaim: 'email',
+      groupsClaim: 'groups',
+    };
     registry = new IssuerRegistry(
       { oidcProvider: op.issuer, jwtIssuers: [extra.issuer], discoveryRetryInterval: 10, jwksRefreshInterval: 300, jwksMinRefetchInterval: 30 },
       { http, clock: regClock, log: capturingLogger().log },
@@ -87,11 +95,26 @@ describe('IdTokenAuthenticator against a real OpenID Provider', () => {
 
   test('OIDC Core 3.1.3.7: several audiences need azp = CLIENT_ID; an azp, when present, must be CLIENT_ID (401 otherwise)', async () => {
     const { check, claims } = setup();
-    const ok = [{}, { azp: op.clientId }, { aud: [op.clientId] }, { aud: [op.clientId], azp: op.clientId }, { aud: [op.clientId, 'other'], azp: op.clientId }, { aud: ['other', op.clientId], azp: op.clientId }];
+    const ok = [
+      {},
+      { azp: op.clientId },
+      { aud: [op.clientId] },
+      { aud: [op.clientId], azp: op.clientId },
+      { aud: [op.clientId, 'other'], azp: op.clientId },
+      { aud: ['other', op.clientId], azp: op.clientId },
+    ];
     for (const c of ok) assert.equal((await check(await op.sign(claims(c)))).kind, 'ok', JSON.stringify(c));
     invalid(await check(await op.sign(claims({ aud: [op.clientId, 'other'] }))), /several audiences and no "azp"/);
     invalid(await check(await op.sign(claims({ aud: [op.clientId, op.clientId] }))), /several audiences and no "azp"/);
-    for (const c of [{ aud: [op.clientId, 'other'], azp: 'other' }, { azp: 'other' }, { aud: [op.clientId], azp: 'other' }, { azp: op.clientId.toUpperCase() }, { azp: [op.clientId] }, { azp: null }, { azp: '' }]) {
+    for (const c of [
+      { aud: [op.clientId, 'other'], azp: 'other' },
+      { azp: 'other' },
+      { aud: [op.clientId], azp: 'other' },
+      { azp: op.clientId.toUpperCase() },
+      { azp: [op.clientId] },
+      { azp: null },
+      { azp: '' },
+    ]) {
       invalid(await check(await op.sign(claims(c))), /"azp" claim is not this client/);
     }
   });

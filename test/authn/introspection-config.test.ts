@@ -36,7 +36,11 @@ describe('opaque token, introspection and external authorizer settings', () => {
   });
 
   it('introspection lists (scopes by commas or spaces) and the URL', () => {
-    const c = load({ INTROSPECTION_URL: 'https://idp.example.com/introspect', INTROSPECTION_REQUIRED_SCOPES: 'read write,admin', INTROSPECTION_AUDIENCES: 'api-a, api-b' });
+    const c = load({
+      INTROSPECTION_URL: 'https://idp.example.com/introspect',
+      INTROSPECTION_REQUIRED_SCOPES: 'read write,admin',
+      INTROSPECTION_AUDIENCES: 'api-a, api-b',
+    });
     assert.equal(c.introspectionUrl, 'https://idp.example.com/introspect');
     assert.deepEqual(c.introspectionRequiredScopes, ['read', 'write', 'admin']);
     assert.deepEqual(c.introspectionAudiences, ['api-a', 'api-b']);

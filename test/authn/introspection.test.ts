@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { IntrospectionAuthenticator, clientAuthentication, identityFromIntrospection, policyProblem, type IntrospectionConfig } from '../../src/authn/introspection.js';
+import {
+  IntrospectionAuthenticator,
+  clientAuthentication,
+  identityFromIntrospection,
+  policyProblem,
+  type IntrospectionConfig,
+} from '../../src/authn/introspection.js';
 import type { AuthnOutcome } from '../../src/judge/ports.js';
 import { ManualClock } from '../../src/clock.js';
 import { HttpClient } from '../../src/net/http-client.js';
@@ -96,7 +102,12 @@ describe('IntrospectionAuthenticator (ACCESS_TOKEN_AUTHN=introspection) against 
     const { accessToken, refreshToken } = await op.issue(ALICE);
     assert.ok(refreshToken, 'the provider issued a refresh token');
     const out = await check(refreshToken);
-    assert.deepEqual(out, { kind: 'invalid', reason: 'the introspection answer does not name an access token (no token_type)', error: 'invalid_token', fallThrough: true });
+    assert.deepEqual(out, {
+      kind: 'invalid',
+      reason: 'the introspection answer does not name an access token (no token_type)',
+      error: 'invalid_token',
+      fallThrough: true,
+    });
     assert.equal(authn.cacheSize, 0);
     // The access token of the same grant says token_type Bearer and passes.
     assert.equal((await check(accessToken)).kind, 'ok');
@@ -194,7 +205,7 @@ describe('IntrospectionAuthenticator when the provider goes down', () => {
         introspectionUrl: '',
         introspectionRequiredScopes: [],
         introspectionAudiences: [],
-      introspectionTokenTypeRequired: true,
+        introspectionTokenTypeRequired: true,
         jwtLeeway: 30,
       };
       const authn = new IntrospectionAuthenticator(config, { discovery, http, clock: new ManualClock(Date.now()), log: capturingLogger().log });
@@ -241,7 +252,8 @@ describe('introspection response rules', () => {
       { cnf: { jkt: 'x' } },
     ];
     for (const extra of refused) {
-      for (const c of [config, relaxed]) assert.equal(typeof identityFromIntrospection({ active: true, sub: 's', ...extra }, c, 'access_token'), 'string', JSON.stringify(extra));
+      for (const c of [config, relaxed])
+        assert.equal(typeof identityFromIntrospection({ active: true, sub: 's', ...extra }, c, 'access_token'), 'string', JSON.stringify(extra));
     }
     const accepted = [
       { token_type: 'Bearer' },
@@ -253,12 +265,16 @@ describe('introspection response rules', () => {
       { token_type: 'bearer', token_use: 'access_token' },
     ];
     for (const extra of accepted) {
-      for (const c of [config, relaxed]) assert.notEqual(typeof identityFromIntrospection({ active: true, sub: 's', ...extra }, c, 'access_token'), 'string', JSON.stringify(extra));
+      for (const c of [config, relaxed])
+        assert.notEqual(typeof identityFromIntrospection({ active: true, sub: 's', ...extra }, c, 'access_token'), 'string', JSON.stringify(extra));
     }
   });
 
   test('an answer naming no type (oidc-provider’s refresh tokens) is refused unless INTROSPECTION_TOKEN_TYPE_REQUIRED=false', () => {
-    assert.equal(identityFromIntrospection({ active: true, sub: 's' }, config, 'access_token'), 'the introspection answer does not name an access token (no token_type)');
+    assert.equal(
+      identityFromIntrospection({ active: true, sub: 's' }, config, 'access_token'),
+      'the introspection answer does not name an access token (no token_type)',
+    );
     assert.notEqual(typeof identityFromIntrospection({ active: true, sub: 's' }, relaxed, 'access_token'), 'string');
   });
 

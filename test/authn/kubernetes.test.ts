@@ -27,12 +27,19 @@ describe('KubernetesAuthenticator against the Kubernetes API double (TokenReview
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   let api: KubeApi;
   let kube: KubeClient;
-  const make = (opts: KubernetesAuthnOptions = {}, log = silentLogger): KubernetesAuthenticator => new KubernetesAuthenticator(config, { clock, log, kube }, opts);
+  const make = (opts: KubernetesAuthnOptions = {}, log = silentLogger): KubernetesAuthenticator =>
+    new KubernetesAuthenticator(config, { clock, log, kube }, opts);
   const reviews = (): number => api.requests.filter(REVIEWS).length;
 
   before(async () => {
     api = await startKubeApi({ clock });
-    const creds = loadKubeCredentials({ serviceHost: '127.0.0.1', servicePort: String(api.port), serviceAccountDir: api.serviceAccountDir, readFile, statMtimeMs });
+    const creds = loadKubeCredentials({
+      serviceHost: '127.0.0.1',
+      servicePort: String(api.port),
+      serviceAccountDir: api.serviceAccountDir,
+      readFile,
+      statMtimeMs,
+    });
     assert.equal(creds?.source, 'in-cluster');
     kube = new KubeClient(creds!);
   });
@@ -135,7 +142,11 @@ describe('KubernetesAuthenticator against the Kubernetes API double (TokenReview
 
   it('authenticated but status.audiences not intersecting AUDIENCES → not mine', async () => {
     const token = await api.issueToken({ audiences: [AUD] });
-    api.tokenReview = () => ({ authenticated: true, user: { username: 'system:serviceaccount:x:y', groups: [] }, audiences: ['https://kubernetes.default.svc'] });
+    api.tokenReview = () => ({
+      authenticated: true,
+      user: { username: 'system:serviceaccount:x:y', groups: [] },
+      audiences: ['https://kubernetes.default.svc'],
+    });
     try {
       assert.equal((await make().authenticate(bearer(token))).kind, 'none');
     } finally {
@@ -146,7 +157,12 @@ describe('KubernetesAuthenticator against the Kubernetes API double (TokenReview
   it('tokens that are not service-account JWTs cost no review and are not mine (opaque, OIDC JWT, session id, none)', async () => {
     const a = make();
     const n = api.requests.length;
-    for (const t of ['opaque-access-token-0123456789', unsignedToken({ sub: 'alice@example.com', aud: AUD }), 'a.b.c', unsignedToken({ sub: 'system:serviceaccount:' })]) {
+    for (const t of [
+      'opaque-access-token-0123456789',
+      unsignedToken({ sub: 'alice@example.com', aud: AUD }),
+      'a.b.c',
+      unsignedToken({ sub: 'system:serviceaccount:' }),
+    ]) {
       assert.equal((await a.authenticate(bearer(t))).kind, 'none', t);
     }
     assert.equal((await a.authenticate(requestWith({}))).kind, 'none');
@@ -161,7 +177,11 @@ describe('KubernetesAuthenticator against the Kubernetes API double (TokenReview
   });
 
   it('a legacy secret-based token (no exp) is accepted and cached only up to the bound', async () => {
-    api.tokenReview = (spec) => ({ authenticated: true, user: { username: 'system:serviceaccount:old:bot', uid: 'u-old', groups: ['system:serviceaccounts'] }, audiences: spec.audiences ?? [] });
+    api.tokenReview = (spec) => ({
+      authenticated: true,
+      user: { username: 'system:serviceaccount:old:bot', uid: 'u-old', groups: ['system:serviceaccounts'] },
+      audiences: spec.audiences ?? [],
+    });
     try {
       const a = make({ maxCacheSeconds: 120 });
       const token = await api.issueToken({ legacy: true, namespace: 'old', name: 'bot' });
@@ -212,7 +232,10 @@ describe('KubernetesAuthenticator against the Kubernetes API double (TokenReview
     } finally {
       api.tokenReview = undefined;
     }
-    assert.ok(lines.some((l) => l.includes('tokenreviews.authentication.k8s.io')), 'the 403 names the RBAC it needs');
+    assert.ok(
+      lines.some((l) => l.includes('tokenreviews.authentication.k8s.io')),
+      'the 403 names the RBAC it needs',
+    );
     assert.ok(!lines.join('\n').includes(token));
     assert.ok(!lines.join('\n').includes(api.token));
     // Not cached: the API server answering again authenticates.

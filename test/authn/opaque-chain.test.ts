@@ -13,7 +13,15 @@ import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
 import { createResponses } from '../../src/judge/responses.js';
 import { judgeRequest } from '../helpers/request.js';
 
-const headers = compileIdentityHeaders({ useridHeader: 'kubeflow-userid', useridPrefix: '', useridTransformers: [], groupsHeader: 'kubeflow-groups', authMethodHeader: 'auth-method', claimHeaders: {}, useridTokenHeader: '' });
+const headers = compileIdentityHeaders({
+  useridHeader: 'kubeflow-userid',
+  useridPrefix: '',
+  useridTransformers: [],
+  groupsHeader: 'kubeflow-groups',
+  authMethodHeader: 'auth-method',
+  claimHeaders: {},
+  useridTokenHeader: '',
+});
 const fixed = (name: string, out: AuthnOutcome): Authenticator => ({ name, authenticate: () => out });
 const session = fixed('session', { kind: 'ok', identity: { user: 'carol', groups: [], claims: {}, method: 'header', authenticator: 'session' } });
 

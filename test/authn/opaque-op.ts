@@ -42,7 +42,9 @@ export async function startOpaqueOp(opts: { ttl?: DevTtl } = {}): Promise<Opaque
     ],
     ...(opts.ttl ? { ttl: opts.ttl } : {}),
   });
-  const config = await client.discovery(new URL(provider.issuer), BASIC.id, BASIC.secret, client.ClientSecretBasic(BASIC.secret), { execute: [client.allowInsecureRequests] });
+  const config = await client.discovery(new URL(provider.issuer), BASIC.id, BASIC.secret, client.ClientSecretBasic(BASIC.secret), {
+    execute: [client.allowInsecureRequests],
+  });
 
   async function issue(user: DemoUser = ALICE, scope = 'openid email profile groups'): Promise<Tokens> {
     const verifier = client.randomPKCECodeVerifier();
@@ -74,7 +76,12 @@ export async function startOpaqueOp(opts: { ttl?: DevTtl } = {}): Promise<Opaque
       const location = res.headers.get('location');
       await res.arrayBuffer();
       if (location?.startsWith(REDIRECT)) {
-        const tokens = await client.authorizationCodeGrant(config, new URL(location), { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true });
+        const tokens = await client.authorizationCodeGrant(config, new URL(location), {
+          pkceCodeVerifier: verifier,
+          expectedNonce: nonce,
+          expectedState: state,
+          idTokenExpected: true,
+        });
         return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, idToken: tokens.id_token! };
       }
       if (location) url = new URL(location, url);

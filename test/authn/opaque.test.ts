@@ -176,7 +176,9 @@ describe('OpaqueTokenAuthenticator when the provider fails', () => {
   before(async () => {
     server = createServer((req, res) => {
       req.resume();
-      res.writeHead(status, { 'content-type': 'application/json', ...(status === 302 ? { location: 'http://elsewhere.invalid/me' } : {}) }).end(status === 200 ? '["not an object"]' : '{"error":"server_error"}');
+      res
+        .writeHead(status, { 'content-type': 'application/json', ...(status === 302 ? { location: 'http://elsewhere.invalid/me' } : {}) })
+        .end(status === 200 ? '["not an object"]' : '{"error":"server_error"}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

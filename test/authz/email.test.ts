@@ -16,7 +16,11 @@ describe('emailOf: the verified email claim', () => {
     assert.equal(emailOf(id({ email: 'a@example.com', email_verified: false }), { verifiedRequired: false }), undefined);
     assert.equal(emailOf(id({ email_verified: true }, 'a@example.com'), STRICT), undefined);
     assert.equal(emailOf(id({ email: 'a@evil.com@example.com', email_verified: true }), STRICT), undefined);
-    assert.equal(emailOf(id(Object.create({ email: 'a@example.com', email_verified: true }) as Record<string, unknown>), STRICT), undefined, 'inherited claims are not claims');
+    assert.equal(
+      emailOf(id(Object.create({ email: 'a@example.com', email_verified: true }) as Record<string, unknown>), STRICT),
+      undefined,
+      'inherited claims are not claims',
+    );
   });
 });
 
@@ -32,10 +36,26 @@ describe('authzRules emails/domains entries are checked at start-up', () => {
     }
   };
   it('an entry no address can match is named', () => {
-    const errs = load(['authzRules:', '  - match: { path: /x }', '    allow: { emails: ["a@evil.com@example.com", "ok@example.com"], domains: ["example.com.", "@example.org", "exa mple.com"] }', ''].join('\n'));
-    assert.ok(errs.some((e) => e.includes('[0].allow.emails') && e.includes('a@evil.com@example.com')), errs.join('\n'));
-    assert.ok(errs.some((e) => e.includes('[0].allow.domains') && e.includes('example.com.')), errs.join('\n'));
-    assert.ok(errs.some((e) => e.includes('exa mple.com')), errs.join('\n'));
+    const errs = load(
+      [
+        'authzRules:',
+        '  - match: { path: /x }',
+        '    allow: { emails: ["a@evil.com@example.com", "ok@example.com"], domains: ["example.com.", "@example.org", "exa mple.com"] }',
+        '',
+      ].join('\n'),
+    );
+    assert.ok(
+      errs.some((e) => e.includes('[0].allow.emails') && e.includes('a@evil.com@example.com')),
+      errs.join('\n'),
+    );
+    assert.ok(
+      errs.some((e) => e.includes('[0].allow.domains') && e.includes('example.com.')),
+      errs.join('\n'),
+    );
+    assert.ok(
+      errs.some((e) => e.includes('exa mple.com')),
+      errs.join('\n'),
+    );
     assert.ok(!errs.some((e) => e.includes('ok@example.com') || e.includes('@example.org')), errs.join('\n'));
   });
 });

@@ -59,7 +59,9 @@ describe('external authorizer in the assembled service', () => {
     authz = await startAuthz();
     // Prompt answers must not hit the timeout on a busy machine (300 ms is tight there); the held one must
     // (an error, 403) before the check's own deadline (a 503).
-    judge = await startJudge(op.issuer, { env: { EXTERNAL_AUTHZ_URL: authz.url, EXTERNAL_AUTHZ_TIMEOUT: '2000', CHECK_TIMEOUT: '20000', GROUPS_ALLOWLIST: 'devs' } });
+    judge = await startJudge(op.issuer, {
+      env: { EXTERNAL_AUTHZ_URL: authz.url, EXTERNAL_AUTHZ_TIMEOUT: '2000', CHECK_TIMEOUT: '20000', GROUPS_ALLOWLIST: 'devs' },
+    });
     port = judge.app.ports.http;
     devs = { authorization: `Bearer ${await accessToken(op, 'alice@example.com', ['devs'])}`, ...API };
   });
@@ -71,13 +73,27 @@ describe('external authorizer in the assembled service', () => {
 
   const session = async (): Promise<string> => {
     const now = Date.now();
-    const id = await judge.app.sessions.create({ v: 1, user: 'carol@example.com', groups: ['devs'], claims: {}, iss: op.issuer, sub: 'carol', createdAt: now, expiresAt: now + 3_600_000 });
+    const id = await judge.app.sessions.create({
+      v: 1,
+      user: 'carol@example.com',
+      groups: ['devs'],
+      claims: {},
+      iss: op.issuer,
+      sub: 'carol',
+      createdAt: now,
+      expiresAt: now + 3_600_000,
+    });
     return `authservice_session=${id}`;
   };
 
   it('allow: the authorizer sees the original request (not the verify path), the port from the scheme, the bearer’s claims', async () => {
     authz.answer = (res) => res.writeHead(204).end();
-    const r = await request(port, '/authservice/verify/notebooks/lab?token=x', { ...devs, host: 'kubeflow.example.com', 'x-forwarded-proto': 'https', 'x-original-method': 'PUT' });
+    const r = await request(port, '/authservice/verify/notebooks/lab?token=x', {
+      ...devs,
+      host: 'kubeflow.example.com',
+      'x-forwarded-proto': 'https',
+      'x-original-method': 'PUT',
+    });
     assert.equal(r.status, 204, r.body);
     assert.equal(r.headers['kubeflow-userid'], 'alice@example.com');
     const body = authz.bodies.at(-1)!;
@@ -154,7 +170,10 @@ describe('external authorizer over https', () => {
 
   it('a private CA is trusted through CA_BUNDLE; without it the call fails and the request is refused', async () => {
     const token = { authorization: `Bearer ${await accessToken(op, 'alice@example.com', ['devs'])}`, ...API };
-    for (const [env, status] of [[{ CA_BUNDLE: tls.ca }, 204], [{}, 403]] as const) {
+    for (const [env, status] of [
+      [{ CA_BUNDLE: tls.ca }, 204],
+      [{}, 403],
+    ] as const) {
       const judge = await startJudge(op.issuer, { env: { EXTERNAL_AUTHZ_URL: authz.url, ...env } });
       try {
         assert.equal((await request(judge.app.ports.http, '/authservice/verify/x', token)).status, status, JSON.stringify(env));

@@ -97,7 +97,10 @@ describe('external authorizer (EXTERNAL_AUTHZ_URL) against a real HTTP server', 
     };
     const before = received.length;
     assert.deepEqual(await ask(judgeRequest('/admin/../x')), { kind: 'deny', reason: 'admins only' });
-    assert.deepEqual(received.slice(before).map((r) => (r.body as { request: { path: string } }).request.path), ['/x', '/admin/../x']);
+    assert.deepEqual(
+      received.slice(before).map((r) => (r.body as { request: { path: string } }).request.path),
+      ['/x', '/admin/../x'],
+    );
     assert.deepEqual(await ask(judgeRequest('/public/../public/x')), { kind: 'allow' });
     const plain = received.length;
     assert.deepEqual(await ask(judgeRequest('/x/y')), { kind: 'allow' });

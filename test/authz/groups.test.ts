@@ -32,7 +32,7 @@ describe('GROUPS_ALLOWLIST (oidc-authservice TestGroupsAuthorizer)', () => {
 
   it('matches exactly and case-sensitively', () => {
     assert.equal((judge(['Admins'], ['admins']) as { kind: string }).kind, 'deny');
-    assert.equal((judge(['admins'], ['admins '] ) as { kind: string }).kind, 'deny');
+    assert.equal((judge(['admins'], ['admins ']) as { kind: string }).kind, 'deny');
     assert.equal((judge(['admins'], ['admin']) as { kind: string }).kind, 'deny');
   });
 

@@ -157,7 +157,8 @@ describe('authzRules: conditions (any one suffices)', () => {
   });
 
   it('email_verified: true or "true" counts; false, "false", other values and (by default) a missing claim do not', () => {
-    const who = (ev: unknown): Identity => id('u', { claims: ev === undefined ? { email: 'alice@example.com' } : { email: 'alice@example.com', email_verified: ev } });
+    const who = (ev: unknown): Identity =>
+      id('u', { claims: ev === undefined ? { email: 'alice@example.com' } : { email: 'alice@example.com', email_verified: ev } });
     for (const ev of [true, 'true']) assert.ok(ok({ emails: ['alice@example.com'] }, who(ev)), String(ev));
     for (const ev of [false, 'false', undefined, 'TRUE', 1, 'yes', null, [true]]) {
       assert.ok(!ok({ emails: ['alice@example.com'] }, who(ev)), String(ev));
@@ -175,11 +176,42 @@ describe('authzRules: conditions (any one suffices)', () => {
     assert.ok(dom('a@example.com'));
     assert.ok(dom('a@EXAMPLE.com'));
     for (const e of [
-      'a@evil-example.com', 'a@example.com.evil.io', 'a@sub.example.com', 'a@evilexample.com', 'example.com', '"a@example.com"@evil.io', '@',
-      'a@evil.com@example.com', 'a@example.com@evil.com', '"a@evil.com"@example.com', '"a"@example.com', '@example.com', 'a@example.com.', 'a@.example.com',
-      'a@example..com', ' a@example.com', 'a@example.com ', 'a @example.com', 'a@example.com\n', 'a\r\n@example.com', 'a@[127.0.0.1]', 'a@example', 'a.@example.com',
-      '.a@example.com', 'a..b@example.com', 'a(comment)@example.com', 'a@example.com(comment)', 'a@exämple.com', 'ä@example.com', 'a@-example.com', 'a@example-.com',
-      `${'a'.repeat(65)}@example.com`, '', 42, ['a@example.com'], null,
+      'a@evil-example.com',
+      'a@example.com.evil.io',
+      'a@sub.example.com',
+      'a@evilexample.com',
+      'example.com',
+      '"a@example.com"@evil.io',
+      '@',
+      'a@evil.com@example.com',
+      'a@example.com@evil.com',
+      '"a@evil.com"@example.com',
+      '"a"@example.com',
+      '@example.com',
+      'a@example.com.',
+      'a@.example.com',
+      'a@example..com',
+      ' a@example.com',
+      'a@example.com ',
+      'a @example.com',
+      'a@example.com\n',
+      'a\r\n@example.com',
+      'a@[127.0.0.1]',
+      'a@example',
+      'a.@example.com',
+      '.a@example.com',
+      'a..b@example.com',
+      'a(comment)@example.com',
+      'a@example.com(comment)',
+      'a@exämple.com',
+      'ä@example.com',
+      'a@-example.com',
+      'a@example-.com',
+      `${'a'.repeat(65)}@example.com`,
+      '',
+      42,
+      ['a@example.com'],
+      null,
     ]) {
       assert.ok(!dom(e), JSON.stringify(e));
     }
@@ -262,7 +294,12 @@ describe('authzRules: the path index picks the same rule as trying every rule in
     for (let round = 0; round < 200; round++) {
       const rules: AuthzRule[] = Array.from({ length: 1 + Math.floor(rnd() * 12) }, (_, i) => {
         const kind = pick(['prefix', 'prefix', 'exact', 'regex', 'none'] as const);
-        const path = kind === 'none' ? undefined : kind === 'regex' ? { regex: `/${pick(segments)}.*` } : { [kind]: somePath() } as { prefix: string } | { exact: string };
+        const path =
+          kind === 'none'
+            ? undefined
+            : kind === 'regex'
+              ? { regex: `/${pick(segments)}.*` }
+              : ({ [kind]: somePath() } as { prefix: string } | { exact: string });
         return {
           match: {
             ...(path ? { path } : {}),
@@ -298,7 +335,18 @@ describe('authzRules: every reading of an ambiguous request is judged (strictest
   const root = id('root', { groups: ['admins'] });
 
   it('a path a prefix router reads under /admin is judged by the /admin rule, whatever it resolves to', () => {
-    for (const p of ['/admin/../', '/admin/../x', '/admin/..;/x', '/admin/%2e%2e/x', '/admin/.%2e/x', '/admin%2f..%2fx', '/%61dmin/../x', '/admin\\..\\x', '/admin/./../x', '/admin/x/../../y']) {
+    for (const p of [
+      '/admin/../',
+      '/admin/../x',
+      '/admin/..;/x',
+      '/admin/%2e%2e/x',
+      '/admin/.%2e/x',
+      '/admin%2f..%2fx',
+      '/%61dmin/../x',
+      '/admin\\..\\x',
+      '/admin/./../x',
+      '/admin/x/../../y',
+    ]) {
       assert.deepEqual(check(a, bob, p), { kind: 'deny', reason: 'Not allowed by access rule authzRules[0].' }, p);
       assert.ok(allowed(check(a, root, p)), p);
     }
@@ -332,7 +380,15 @@ describe('authzRules: every reading of an ambiguous request is judged (strictest
       { match: { host: 'bücher.example' }, allow: { groups: ['admins'] } },
       { match: { path: { prefix: '/' } }, allow: { authenticated: true } },
     ]);
-    for (const host of ['admin.example.com', 'ADMIN.example.com.', 'admin.example.com:8443', 'x@admin.example.com', '%61dmin.example.com', 'xn--bcher-kva.example', 'BÜCHER.example:443']) {
+    for (const host of [
+      'admin.example.com',
+      'ADMIN.example.com.',
+      'admin.example.com:8443',
+      'x@admin.example.com',
+      '%61dmin.example.com',
+      'xn--bcher-kva.example',
+      'BÜCHER.example:443',
+    ]) {
       assert.equal(check(h, bob, '/x', { host }).kind, 'deny', host);
       assert.ok(allowed(check(h, root, '/x', { host })), host);
     }

@@ -31,24 +31,26 @@ export interface CheckFacts {
 export function grpcCheckBody(f: CheckFacts): Uint8Array {
   const t = type();
   const method = f.method ?? 'GET';
-  const message = t.encode(
-    t.fromObject({
-      attributes: {
-        source: { address: { socket_address: { address: '10.0.0.7', port_value: 51000 } } },
-        request: {
-          http: {
-            id: '1',
-            method,
-            host: f.host,
-            path: f.path,
-            scheme: 'https',
-            protocol: 'HTTP/1.1',
-            headers: { ':method': method, ':path': f.path, ':authority': f.host, ':scheme': 'https', ...f.headers },
+  const message = t
+    .encode(
+      t.fromObject({
+        attributes: {
+          source: { address: { socket_address: { address: '10.0.0.7', port_value: 51000 } } },
+          request: {
+            http: {
+              id: '1',
+              method,
+              host: f.host,
+              path: f.path,
+              scheme: 'https',
+              protocol: 'HTTP/1.1',
+              headers: { ':method': method, ':path': f.path, ':authority': f.host, ':scheme': 'https', ...f.headers },
+            },
           },
         },
-      },
-    }),
-  ).finish();
+      }),
+    )
+    .finish();
   const framed = new Uint8Array(5 + message.length);
   new DataView(framed.buffer).setUint32(1, message.length);
   framed.set(message, 5);

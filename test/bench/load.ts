@@ -66,7 +66,12 @@ export async function wrk(o: HttpLoad): Promise<LoadResult> {
       script,
       [
         'local sets = {',
-        ...sets.map((h) => `  {${Object.entries(h).map(([k, v]) => `[${luaString(k)}]=${luaString(v)}`).join(', ')}},`),
+        ...sets.map(
+          (h) =>
+            `  {${Object.entries(h)
+              .map(([k, v]) => `[${luaString(k)}]=${luaString(v)}`)
+              .join(', ')}},`,
+        ),
         '}',
         'local n, i = #sets, 0',
         'local threads = {}',
@@ -155,7 +160,15 @@ export async function h2load(o: H2Load): Promise<LoadResult> {
     const failed = /requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
     if (!m) throw new Error(`cannot read h2load output:\n${out}`);
     const transport = failed ? Number(failed[1]) + Number(failed[2]) + Number(failed[3]) : 0;
-    return { rps: Number(m[3]), p50: percentile(lat, 50), p99: percentile(lat, 99), errors: bad + transport, requests: lat.length, loadSeconds: o.seconds + 1, statuses };
+    return {
+      rps: Number(m[3]),
+      p50: percentile(lat, 50),
+      p99: percentile(lat, 99),
+      errors: bad + transport,
+      requests: lat.length,
+      loadSeconds: o.seconds + 1,
+      statuses,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

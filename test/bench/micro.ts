@@ -25,7 +25,9 @@ import { startOp } from '../helpers/op.js';
 import { grpcCheckBody } from './grpc-body.js';
 import { seedSessions } from './seed.js';
 
-const { values: args } = parseArgs({ options: { iterations: { type: 'string', default: '200000' }, only: { type: 'string' }, 'op-child': { type: 'boolean' } } });
+const { values: args } = parseArgs({
+  options: { iterations: { type: 'string', default: '200000' }, only: { type: 'string' }, 'op-child': { type: 'boolean' } },
+});
 const N = Number(args.iterations);
 const HOST = 'app.example.com';
 
@@ -72,7 +74,13 @@ interface OpFacts {
 /** The child: a provider, and an RS256 access token it signed. */
 async function opChild(): Promise<void> {
   const op = await startOp();
-  const rs256 = await accessToken(op, 'user0@example.com', ['staff'], { exp: secs(Date.now() + 3600_000) }, { alg: 'RS256', key: op.keys.find((k) => k.alg === 'RS256')! });
+  const rs256 = await accessToken(
+    op,
+    'user0@example.com',
+    ['staff'],
+    { exp: secs(Date.now() + 3600_000) },
+    { alg: 'RS256', key: op.keys.find((k) => k.alg === 'RS256')! },
+  );
   process.send!({ issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret, rs256 } satisfies OpFacts);
   process.once('disconnect', () => void op.stop().then(() => process.exit(0)));
 }
@@ -104,12 +112,20 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => (core.readiness.ready ? resolve() : core.issuers.primary.once('ready', () => resolve())));
 
     const base = { Host: HOST, Accept: 'application/json' };
-    const cases: Case[] = ([
-      { name: 'cookie session (cached)', headers: { ...base, Cookie: `authservice_session=${id}` }, path: '/app/data', expect: 'allow' },
-      { name: 'JWT bearer RS256 (cached)', headers: { ...base, Authorization: `Bearer ${rs}` }, path: '/app/data', expect: 'allow' },
-      { name: 'skipped path', headers: base, path: '/public/logo.png', expect: 'allow' },
-      { name: 'denied: login redirect', headers: { Host: HOST, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' }, path: '/app/data', share: 0.1, expect: 'deny' },
-    ] satisfies Case[]).filter((c) => args.only === undefined || c.name.includes(args.only));
+    const cases: Case[] = (
+      [
+        { name: 'cookie session (cached)', headers: { ...base, Cookie: `authservice_session=${id}` }, path: '/app/data', expect: 'allow' },
+        { name: 'JWT bearer RS256 (cached)', headers: { ...base, Authorization: `Bearer ${rs}` }, path: '/app/data', expect: 'allow' },
+        { name: 'skipped path', headers: base, path: '/public/logo.png', expect: 'allow' },
+        {
+          name: 'denied: login redirect',
+          headers: { Host: HOST, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' },
+          path: '/app/data',
+          share: 0.1,
+          expect: 'deny',
+        },
+      ] satisfies Case[]
+    ).filter((c) => args.only === undefined || c.name.includes(args.only));
 
     const map = createHttpMap({ verifyPath: '/verify', forwardAuthPath: '/forward-auth', checkPathPrefix: '', trustedProxies: [] }, requestIds());
     const authz = serviceOf(loadDefinitions(), AUTHZ_V3)['Check']!;

@@ -31,7 +31,9 @@ export function table(rows: readonly Row[], baselines: Readonly<Record<Proto, nu
   ];
   for (const r of rows) {
     const ratio = r.max.rps / baselines[r.proto];
-    out.push(`| ${r.name} | ${r.proto} | ${f(r.max.rps)} | ${f(r.max.p50, 2)} | ${f(r.max.p99, 2)} | ${f(r.half.p99, 2)} | ${f(ratio, 2)}× | ${f(r.cpuUsPerCheck, 1)} | ${f(r.peakRssMb)} | ${r.max.errors + r.half.errors} |`);
+    out.push(
+      `| ${r.name} | ${r.proto} | ${f(r.max.rps)} | ${f(r.max.p50, 2)} | ${f(r.max.p99, 2)} | ${f(r.half.p99, 2)} | ${f(ratio, 2)}× | ${f(r.cpuUsPerCheck, 1)} | ${f(r.peakRssMb)} | ${r.max.errors + r.half.errors} |`,
+    );
   }
   return out.join('\n');
 }
@@ -47,14 +49,21 @@ interface Verdict {
  * settings (the worse of before and after), shown next to each p99 figure: the floor this machine
  * and load generator give even a server that does nothing.
  */
-export function verdicts(rows: readonly Row[], baselines: Readonly<Record<Proto, number>>, memory: Memory | undefined, baselineHalfP99?: Readonly<Record<Proto, number>>): Verdict[] {
+export function verdicts(
+  rows: readonly Row[],
+  baselines: Readonly<Record<Proto, number>>,
+  memory: Memory | undefined,
+  baselineHalfP99?: Readonly<Record<Proto, number>>,
+): Verdict[] {
   const v: Verdict[] = [];
   const judged = rows.filter((r) => r.scenario);
   for (const r of judged) {
     const s = r.scenario!;
     const ratio = r.max.rps / baselines[r.proto];
-    if (!s.growth && (s.name.startsWith('cookie, SQLite') || s.name.startsWith('JWT bearer'))) v.push({ target: `${s.name} ${r.proto} ≥ 0.7× baseline`, figure: `${ratio.toFixed(2)}×`, met: ratio >= 0.7 });
-    if (!s.growth && s.name.startsWith('cookie, Redis')) v.push({ target: `${s.name} ${r.proto} ≥ 0.5× baseline`, figure: `${ratio.toFixed(2)}×`, met: ratio >= 0.5 });
+    if (!s.growth && (s.name.startsWith('cookie, SQLite') || s.name.startsWith('JWT bearer')))
+      v.push({ target: `${s.name} ${r.proto} ≥ 0.7× baseline`, figure: `${ratio.toFixed(2)}×`, met: ratio >= 0.7 });
+    if (!s.growth && s.name.startsWith('cookie, Redis'))
+      v.push({ target: `${s.name} ${r.proto} ≥ 0.5× baseline`, figure: `${ratio.toFixed(2)}×`, met: ratio >= 0.5 });
     const floor = baselineHalfP99?.[r.proto];
     const beside = floor !== undefined && Number.isFinite(floor) ? ` (baseline ${floor.toFixed(2)} ms)` : '';
     v.push({ target: `${s.name} ${r.proto}: p99 ≤ 2 ms at half load`, figure: `${r.half.p99.toFixed(2)} ms${beside}`, met: r.half.p99 <= 2 });
@@ -74,7 +83,11 @@ export function verdicts(rows: readonly Row[], baselines: Readonly<Record<Proto,
       // Flat: every sample after the first fifth (warm-up) within ±10 % of those samples' mean.
       const mean = warm.reduce((a, b) => a + b, 0) / warm.length;
       const spread = Math.max(...warm.map((x) => Math.abs(x - mean) / mean));
-      v.push({ target: `RSS flat (±10 % of its mean) over ${memory.seconds} s at half load`, figure: `${warm.map((x) => x.toFixed(0)).join(' → ')} MB (mean ${mean.toFixed(0)} MB, max deviation ${(spread * 100).toFixed(1)} %)`, met: spread <= 0.1 });
+      v.push({
+        target: `RSS flat (±10 % of its mean) over ${memory.seconds} s at half load`,
+        figure: `${warm.map((x) => x.toFixed(0)).join(' → ')} MB (mean ${mean.toFixed(0)} MB, max deviation ${(spread * 100).toFixed(1)} %)`,
+        met: spread <= 0.1,
+      });
     }
   }
   return v;

@@ -37,7 +37,6 @@ const GRPC_CONNECTIONS = 16;
 const GRPC_STREAMS = 8;
 const HOST = 'app.example.com';
 
-
 interface Env {
   readonly op: TestOp;
   readonly redis: RedisServer;
@@ -69,7 +68,10 @@ function judgeEnv(e: Env, s: Scenario): Record<string, string> {
 
 /** The header sets the load generator cycles through. */
 async function credentials(e: Env, s: Scenario, env: Record<string, string>): Promise<Record<string, string>[]> {
-  const base: Record<string, string> = { Host: HOST, ...(s.navigation ? { Accept: 'text/html,application/xhtml+xml', 'Sec-Fetch-Mode': 'navigate' } : { Accept: 'application/json' }) };
+  const base: Record<string, string> = {
+    Host: HOST,
+    ...(s.navigation ? { Accept: 'text/html,application/xhtml+xml', 'Sec-Fetch-Mode': 'navigate' } : { Accept: 'application/json' }),
+  };
   if (s.credential === 'cookie') {
     const ids = await seedSessions({ env, issuer: e.op.issuer, real: s.sessions?.real ?? 1, total: s.sessions?.total ?? 1 });
     return ids.map((id) => ({ ...base, Cookie: `authservice_session=${id}` }));
@@ -113,7 +115,8 @@ async function sanity(s: Scenario, proto: Proto, port: number, headers: Record<s
 }
 
 function maxLoad(proto: Proto, port: number, sets: Record<string, string>[], seconds: number, status: number): Promise<LoadResult> {
-  if (proto === 'http') return wrk({ url: `http://127.0.0.1:${port}${currentPath}`, connections: HTTP_CONNECTIONS, seconds, headerSets: sets, expectStatus: status });
+  if (proto === 'http')
+    return wrk({ url: `http://127.0.0.1:${port}${currentPath}`, connections: HTTP_CONNECTIONS, seconds, headerSets: sets, expectStatus: status });
   return grpcLoad(port, sets[0]!, seconds);
 }
 
@@ -148,7 +151,11 @@ function halfLoad(proto: Proto, port: number, headers: Record<string, string>, m
     h1: true,
     seconds,
     // h2load sends `host` from `:authority`; a `host` header would be a second one.
-    headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'Host').concat([[':authority', HOST]])),
+    headers: Object.fromEntries(
+      Object.entries(headers)
+        .filter(([k]) => k !== 'Host')
+        .concat([[':authority', HOST]]),
+    ),
     rpsPerConnection: Math.max(1, Math.floor(maxRps / 2 / HTTP_CONNECTIONS)),
     expectStatus: status,
   });
@@ -163,7 +170,9 @@ async function measure(name: string, proto: Proto, server: ServerProc, sets: Rec
   const cpuUsPerCheck = ((server.cpuSeconds() - cpu0) * 1e6) / (max.rps * max.loadSeconds);
   const half = await halfLoad(proto, port, sets[0]!, max.rps, SECONDS, status);
   const row: Row = { name, proto, max, half, cpuUsPerCheck, peakRssMb: server.peakRssMb(), ...(scenario ? { scenario } : {}) };
-  process.stderr.write(`  ${proto.padEnd(4)} ${name}: ${max.rps.toFixed(0)} checks/s, ${cpuUsPerCheck.toFixed(1)} CPU µs/check, p99 ${max.p99.toFixed(2)} ms, half-load p99 ${half.p99.toFixed(2)} ms, errors ${max.errors + half.errors} ${JSON.stringify(max.statuses)} ${JSON.stringify(half.statuses)}\n`);
+  process.stderr.write(
+    `  ${proto.padEnd(4)} ${name}: ${max.rps.toFixed(0)} checks/s, ${cpuUsPerCheck.toFixed(1)} CPU µs/check, p99 ${max.p99.toFixed(2)} ms, half-load p99 ${half.p99.toFixed(2)} ms, errors ${max.errors + half.errors} ${JSON.stringify(max.statuses)} ${JSON.stringify(half.statuses)}\n`,
+  );
   return row;
 }
 
@@ -201,7 +210,6 @@ async function scenario(e: Env, s: Scenario): Promise<Row> {
   }
 }
 
-
 /** Idle RSS of a freshly started judge, then RSS sampled during a long half-load run. */
 async function memory(e: Env, halfRps: number): Promise<Memory> {
   const s = SCENARIOS[0]!;
@@ -236,7 +244,9 @@ async function main(): Promise<void> {
   const protos = (args.proto === undefined ? ['http', 'grpc'] : [args.proto]) as Proto[];
   if (!protos.every((p) => p === 'http' || p === 'grpc')) throw new Error(`--proto: "${args.proto}" is neither http nor grpc`);
   const chosen = SCENARIOS.filter((s) => protos.includes(s.proto) && (only === undefined || only.some((o) => s.name.includes(o))));
-  process.stderr.write(`oidc-judge bench: ${chosen.length} scenarios, ${SECONDS} s per run, wrk -t1 -c${HTTP_CONNECTIONS} (HTTP), h2load -c${GRPC_CONNECTIONS} -m${GRPC_STREAMS} (gRPC)\n`);
+  process.stderr.write(
+    `oidc-judge bench: ${chosen.length} scenarios, ${SECONDS} s per run, wrk -t1 -c${HTTP_CONNECTIONS} (HTTP), h2load -c${GRPC_CONNECTIONS} -m${GRPC_STREAMS} (gRPC)\n`,
+  );
   try {
     const baselineOf = async (p: Proto): Promise<Row | undefined> => (protos.includes(p) ? baseline(p) : undefined);
     const base = { http: await baselineOf('http'), grpc: await baselineOf('grpc') };
@@ -251,7 +261,10 @@ async function main(): Promise<void> {
     const named = (r: Row | undefined, when: string): Row[] => (r ? [{ ...r, name: `${r.name}, ${when}` }] : []);
     const all = [...named(base.http, 'before'), ...named(baseAfter.http, 'after'), ...named(base.grpc, 'before'), ...named(baseAfter.grpc, 'after'), ...rows];
     process.stdout.write(`\n${table(all, baselines)}\n\n`);
-    if (mem) process.stdout.write(`Idle RSS: ${mem.idleRssMb.toFixed(0)} MB. RSS during ${mem.seconds} s at half load: ${mem.samplesMb.map((x) => x.toFixed(0)).join(', ')} MB.\n\n`);
+    if (mem)
+      process.stdout.write(
+        `Idle RSS: ${mem.idleRssMb.toFixed(0)} MB. RSS during ${mem.seconds} s at half load: ${mem.samplesMb.map((x) => x.toFixed(0)).join(', ')} MB.\n\n`,
+      );
     const worse = (a: Row | undefined, b: Row | undefined): number => (a && b ? Math.max(a.half.p99, b.half.p99) : NaN);
     const halfP99 = { http: worse(base.http, baseAfter.http), grpc: worse(base.grpc, baseAfter.grpc) };
     process.stdout.write(`Targets:\n${verdictList(verdicts(rows, baselines, mem, halfP99))}\n`);

@@ -54,7 +54,8 @@ export async function seedSessions(o: SeedOptions): Promise<string[]> {
     for (let done = 0; done < filler; ) {
       const batch = redis.pipeline();
       const n = Math.min(10_000, filler - done);
-      for (let j = 0; j < n; j++) batch.set(`${config.sessionStoreRedisKeyPrefix}s:${randomBytes(32).toString('base64url')}`, randomBytes(200), 'PXAT', expires);
+      for (let j = 0; j < n; j++)
+        batch.set(`${config.sessionStoreRedisKeyPrefix}s:${randomBytes(32).toString('base64url')}`, randomBytes(200), 'PXAT', expires);
       await batch.exec();
       done += n;
     }

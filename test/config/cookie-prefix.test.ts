@@ -14,14 +14,19 @@ describe('cookie name prefixes', () => {
   });
 
   it('refuses __Host- with a Domain, a Path other than / or Secure=false, naming each setting', () => {
-    const p = problems(() => load({ SESSION_COOKIE_NAME: '__Host-s', SESSION_COOKIE_DOMAIN: 'example.com', SESSION_COOKIE_PATH: '/app', SESSION_COOKIE_SECURE: 'false' })).join('\n');
+    const p = problems(() =>
+      load({ SESSION_COOKIE_NAME: '__Host-s', SESSION_COOKIE_DOMAIN: 'example.com', SESSION_COOKIE_PATH: '/app', SESSION_COOKIE_SECURE: 'false' }),
+    ).join('\n');
     assert.match(p, /SESSION_COOKIE_DOMAIN: must be empty with SESSION_COOKIE_NAME=__Host-s/);
     assert.match(p, /SESSION_COOKIE_PATH: must be "\/" with SESSION_COOKIE_NAME=__Host-s/);
     assert.match(p, /SESSION_COOKIE_SECURE: must be true with SESSION_COOKIE_NAME=__Host-s/);
   });
 
   it('refuses __Secure- with Secure=false', () => {
-    assert.match(problems(() => load({ SESSION_COOKIE_NAME: '__Secure-s', SESSION_COOKIE_SECURE: 'false' })).join('\n'), /SESSION_COOKIE_SECURE: must be true with SESSION_COOKIE_NAME=__Secure-s/);
+    assert.match(
+      problems(() => load({ SESSION_COOKIE_NAME: '__Secure-s', SESSION_COOKIE_SECURE: 'false' })).join('\n'),
+      /SESSION_COOKIE_SECURE: must be true with SESSION_COOKIE_NAME=__Secure-s/,
+    );
   });
 
   it('LOGIN_STATE_SECRET must be long enough', () => {

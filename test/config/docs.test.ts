@@ -10,19 +10,60 @@ import { projectRoot } from '../../src/paths.js';
 
 /** Every variable oidc-authservice reads (reference §2), which must keep working. */
 const OIDC_AUTHSERVICE_VARS = [
-  'OIDC_PROVIDER', 'CLIENT_ID', 'CLIENT_SECRET', 'OIDC_AUTH_URL', 'REDIRECT_URL', 'OIDC_SCOPES', 'STRICT_SESSION_VALIDATION',
-  'OIDC_STATE_STORE_PATH', 'AUTHSERVICE_URL_PREFIX', 'SKIP_AUTH_URLS', 'AUTH_HEADER', 'AUTH_METHOD_HEADER', 'AUDIENCES',
-  'HOMEPAGE_URL', 'AFTER_LOGIN_URL', 'AFTER_LOGOUT_URL', 'VERIFY_AUTH_URL', 'LOG_LEVEL', 'USERID_HEADER', 'USERID_PREFIX',
-  'USERID_TRANSFORMERS', 'GROUPS_HEADER', 'USERID_CLAIM', 'GROUPS_CLAIM', 'ID_TOKEN_HEADER', 'USERID_TOKEN_HEADER',
-  'SERVER_HOSTNAME', 'SERVER_PORT', 'WEB_SERVER_PORT', 'READINESS_PROBE_PORT', 'CA_BUNDLE', 'SESSION_STORE_TYPE',
-  'SESSION_STORE_PATH', 'SESSION_STORE_REDIS_ADDR', 'SESSION_STORE_REDIS_PWD', 'SESSION_STORE_REDIS_DB', 'SESSION_MAX_AGE',
-  'SESSION_SAME_SITE', 'CLIENT_NAME', 'THEMES_URL', 'THEME', 'TEMPLATE_PATH', 'CACHE_ENABLED', 'CACHE_EXPIRATION_MINUTES',
-  'IDTOKEN_AUTHN_ENABLED', 'KUBERNETES_AUTHN_ENABLED', 'ACCESS_TOKEN_AUTHN_ENABLED', 'ACCESS_TOKEN_AUTHN', 'GROUPS_ALLOWLIST',
+  'OIDC_PROVIDER',
+  'CLIENT_ID',
+  'CLIENT_SECRET',
+  'OIDC_AUTH_URL',
+  'REDIRECT_URL',
+  'OIDC_SCOPES',
+  'STRICT_SESSION_VALIDATION',
+  'OIDC_STATE_STORE_PATH',
+  'AUTHSERVICE_URL_PREFIX',
+  'SKIP_AUTH_URLS',
+  'AUTH_HEADER',
+  'AUTH_METHOD_HEADER',
+  'AUDIENCES',
+  'HOMEPAGE_URL',
+  'AFTER_LOGIN_URL',
+  'AFTER_LOGOUT_URL',
+  'VERIFY_AUTH_URL',
+  'LOG_LEVEL',
+  'USERID_HEADER',
+  'USERID_PREFIX',
+  'USERID_TRANSFORMERS',
+  'GROUPS_HEADER',
+  'USERID_CLAIM',
+  'GROUPS_CLAIM',
+  'ID_TOKEN_HEADER',
+  'USERID_TOKEN_HEADER',
+  'SERVER_HOSTNAME',
+  'SERVER_PORT',
+  'WEB_SERVER_PORT',
+  'READINESS_PROBE_PORT',
+  'CA_BUNDLE',
+  'SESSION_STORE_TYPE',
+  'SESSION_STORE_PATH',
+  'SESSION_STORE_REDIS_ADDR',
+  'SESSION_STORE_REDIS_PWD',
+  'SESSION_STORE_REDIS_DB',
+  'SESSION_MAX_AGE',
+  'SESSION_SAME_SITE',
+  'CLIENT_NAME',
+  'THEMES_URL',
+  'THEME',
+  'TEMPLATE_PATH',
+  'CACHE_ENABLED',
+  'CACHE_EXPIRATION_MINUTES',
+  'IDTOKEN_AUTHN_ENABLED',
+  'KUBERNETES_AUTHN_ENABLED',
+  'ACCESS_TOKEN_AUTHN_ENABLED',
+  'ACCESS_TOKEN_AUTHN',
+  'GROUPS_ALLOWLIST',
   'EXTERNAL_AUTHZ_URL',
 ];
 
 describe('configuration docs', () => {
-  it('README configuration tables (the judge\'s and the forwarder commands\') are the ones generated from the schemas (run `npm run docs`)', () => {
+  it("README configuration tables (the judge's and the forwarder commands') are the ones generated from the schemas (run `npm run docs`)", () => {
     const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
     assert.equal(readme, withTables(readme), 'README.md is out of date: run `npm run docs`');
   });
@@ -38,12 +79,17 @@ describe('configuration docs', () => {
     const declared = new Set([...forwarder, ...(Object.values(schema) as Field<unknown>[])].map((f) => f.env));
     assert.equal(new Set(forwarder.map((f) => f.env)).size, forwarder.length, 'a forwarder variable is declared twice');
     for (const f of forwarder) assert.ok(f.doc.length > 10, `${f.env} needs a description`);
-    const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
     const named = new Set<string>();
     for (const file of files(join(projectRoot, 'src', 'forward'))) {
       for (const m of readFileSync(file, 'utf8').matchAll(/['`"]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)['`"]/g)) if (!m[1]!.startsWith('ERR_')) named.add(m[1]!);
     }
-    assert.ok(named.has('NO_PROXY'), 'the scan sees the forwarders\' sources');
-    assert.deepEqual([...named].filter((n) => !declared.has(n)), [], 'named in src/forward/ but declared in no schema (src/config/forward-schema.ts)');
+    assert.ok(named.has('NO_PROXY'), "the scan sees the forwarders' sources");
+    assert.deepEqual(
+      [...named].filter((n) => !declared.has(n)),
+      [],
+      'named in src/forward/ but declared in no schema (src/config/forward-schema.ts)',
+    );
   });
 });

@@ -4,8 +4,7 @@ import { loadConfig, redacted } from '../../src/config/load.js';
 import { pathOf } from '../../src/net/url-path.js';
 import { base, noFiles, problems } from '../helpers/config.js';
 
-const load = (env: Record<string, string>, more: Partial<Parameters<typeof loadConfig>[0]> = {}) =>
-  loadConfig({ env, readFile: noFiles, ...more });
+const load = (env: Record<string, string>, more: Partial<Parameters<typeof loadConfig>[0]> = {}) => loadConfig({ env, readFile: noFiles, ...more });
 
 describe('configuration', () => {
   it('keeps oidc-authservice defaults and derives URLs from AUTHSERVICE_URL_PREFIX', () => {
@@ -45,14 +44,31 @@ describe('configuration', () => {
       load({ SESSION_MAX_AGE: 'forever', STRICT_SESSION_VALIDATION: 'maybe', SERVER_PORT: '70000', ACCESS_TOKEN_AUTHN: 'JWT', LOG_LEVEL: 'loud' }),
     );
     const text = p.join('\n');
-    for (const name of ['OIDC_PROVIDER', 'CLIENT_ID', 'CLIENT_SECRET', 'SESSION_MAX_AGE', 'STRICT_SESSION_VALIDATION', 'SERVER_PORT', 'ACCESS_TOKEN_AUTHN', 'LOG_LEVEL']) {
+    for (const name of [
+      'OIDC_PROVIDER',
+      'CLIENT_ID',
+      'CLIENT_SECRET',
+      'SESSION_MAX_AGE',
+      'STRICT_SESSION_VALIDATION',
+      'SERVER_PORT',
+      'ACCESS_TOKEN_AUTHN',
+      'LOG_LEVEL',
+    ]) {
       assert.match(text, new RegExp(`^${name}(_FILE)?\\b`, 'm'), `${name} missing from:\n${text}`);
     }
     assert.equal(p.length, 8);
   });
 
   it('accepts Go-style and friendly booleans', () => {
-    for (const [raw, want] of [['true', true], ['1', true], ['T', true], ['on', true], ['false', false], ['0', false], ['F', false]] as const) {
+    for (const [raw, want] of [
+      ['true', true],
+      ['1', true],
+      ['T', true],
+      ['on', true],
+      ['false', false],
+      ['0', false],
+      ['F', false],
+    ] as const) {
       assert.equal(load({ ...base, STRICT_SESSION_VALIDATION: raw }).config.strictSessionValidation, want, raw);
     }
   });
@@ -84,7 +100,10 @@ describe('configuration', () => {
     const env = { OIDC_PROVIDER: base.OIDC_PROVIDER, CLIENT_ID: 'judge', CLIENT_SECRET_FILE: '/run/secret' };
     assert.equal(loadConfig({ env, readFile }).config.clientSecret, 'from-file');
     assert.match(problems(() => loadConfig({ env: { ...env, CLIENT_SECRET: 'x' }, readFile })).join(), /CLIENT_SECRET_FILE: set together with CLIENT_SECRET/);
-    assert.match(problems(() => loadConfig({ env: { ...env, CLIENT_SECRET_FILE: '/missing' }, readFile })).join(), /CLIENT_SECRET_FILE: cannot read \/missing \(ENOENT\)/);
+    assert.match(
+      problems(() => loadConfig({ env: { ...env, CLIENT_SECRET_FILE: '/missing' }, readFile })).join(),
+      /CLIENT_SECRET_FILE: cannot read \/missing \(ENOENT\)/,
+    );
   });
 
   it('layers file < environment < flags, and rejects unknown settings and flags', () => {
@@ -104,7 +123,12 @@ authzRules:
 templateContext: { LOGO: /logo.svg }
 `;
     const readFile = (p: string): string => (p === 'judge.yaml' ? yaml : noFiles(p));
-    const { config } = loadConfig({ env: { CLIENT_ID: 'from-env', CLIENT_SECRET: 'x', TEMPLATE_CONTEXT_TITLE: 'Hi' }, flags: { 'server-port': '9100' }, configFile: 'judge.yaml', readFile });
+    const { config } = loadConfig({
+      env: { CLIENT_ID: 'from-env', CLIENT_SECRET: 'x', TEMPLATE_CONTEXT_TITLE: 'Hi' },
+      flags: { 'server-port': '9100' },
+      configFile: 'judge.yaml',
+      readFile,
+    });
     assert.equal(config.oidcProvider, 'https://file.example.com');
     assert.equal(config.clientId, 'from-env');
     assert.equal(config.serverPort, 9100);
@@ -133,7 +157,9 @@ templateContext: { LOGO: /logo.svg }
     const ok = load({ ...base, USERID_TRANSFORMERS: '[{"matches":"^(.*)@x\\\\.com$","replaces":"$1"}]', CLAIM_HEADERS: 'email:x-user-email,name:X-User-Name' });
     assert.deepEqual(ok.config.useridTransformers, [{ matches: '^(.*)@x\\.com$', replaces: '$1' }]);
     assert.deepEqual(ok.config.claimHeaders, { 'x-user-email': 'email', 'x-user-name': 'name' });
-    const text = problems(() => load({ ...base, USERID_TRANSFORMERS: '[{"matches":"("}]', AUTHZ_RULES: '{not json', TRUSTED_PROXIES: '10.0.0.0/8,banana,10.0.0.0/40' })).join('\n');
+    const text = problems(() =>
+      load({ ...base, USERID_TRANSFORMERS: '[{"matches":"("}]', AUTHZ_RULES: '{not json', TRUSTED_PROXIES: '10.0.0.0/8,banana,10.0.0.0/40' }),
+    ).join('\n');
     assert.match(text, /^USERID_TRANSFORMERS: /m);
     assert.match(text, /^AUTHZ_RULES: must be JSON/m);
     assert.match(text, /^TRUSTED_PROXIES: .*banana/m);
@@ -151,7 +177,10 @@ templateContext: { LOGO: /logo.svg }
   it('slow-client limits: 10 s / 30 s by default; a head limit above the request limit is refused', () => {
     const { config } = load(base);
     assert.deepEqual([config.httpHeadersTimeout, config.httpRequestTimeout], [10, 30]);
-    assert.deepEqual(problems(() => load({ ...base, HTTP_HEADERS_TIMEOUT: '40' })), ['HTTP_HEADERS_TIMEOUT: must not exceed HTTP_REQUEST_TIMEOUT (30 s), which bounds the head too']);
+    assert.deepEqual(
+      problems(() => load({ ...base, HTTP_HEADERS_TIMEOUT: '40' })),
+      ['HTTP_HEADERS_TIMEOUT: must not exceed HTTP_REQUEST_TIMEOUT (30 s), which bounds the head too'],
+    );
     assert.match(problems(() => load({ ...base, HTTP_HEADERS_TIMEOUT: '0' })).join(), /HTTP_HEADERS_TIMEOUT/);
     assert.equal(load({ ...base, HTTP_HEADERS_TIMEOUT: '40', HTTP_REQUEST_TIMEOUT: '40' }).config.httpHeadersTimeout, 40);
   });

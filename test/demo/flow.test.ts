@@ -69,7 +69,9 @@ describe('development OpenID Provider: code flow with PKCE driven by openid-clie
   });
 
   it('signs bob in by username, with his own groups, using client_secret_post when registered so', async () => {
-    const postOp = await startOpFor(rp, { clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [rp.redirectUri], token_endpoint_auth_method: 'client_secret_post' }] });
+    const postOp = await startOpFor(rp, {
+      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [rp.redirectUri], token_endpoint_auth_method: 'client_secret_post' }],
+    });
     try {
       const config = await discover(postOp, client.ClientSecretPost(CLIENT_SECRET));
       const tokens = await withPage((page) => signIn(page, config, rp, 'bob', 'bob-demo'));

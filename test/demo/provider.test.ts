@@ -142,7 +142,10 @@ describe('development OpenID Provider: discovery, sign-in page, PKCE', () => {
       assert.ok(back.searchParams.get('code'));
       assert.equal(back.searchParams.get('iss'), op.issuer);
       assert.equal(back.searchParams.get('state'), start.state);
-      assert.deepEqual(op.stats.logins.slice(before).map((l) => l.ok), [false, true]);
+      assert.deepEqual(
+        op.stats.logins.slice(before).map((l) => l.ok),
+        [false, true],
+      );
       assert.deepEqual(problems.consoleErrors, []);
     } finally {
       await ctx.close();

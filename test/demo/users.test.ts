@@ -25,7 +25,14 @@ describe('demo users and the sign-in page', () => {
 
   it('escapes the reflected username, the error and the client name', () => {
     const hostile = '"><script>alert(1)</script>';
-    const page = loginPage({ action: '/interaction/abc', abortAction: '/interaction/abc/abort', clientName: hostile, users: DEMO_USERS, error: hostile, username: hostile });
+    const page = loginPage({
+      action: '/interaction/abc',
+      abortAction: '/interaction/abc/abort',
+      clientName: hostile,
+      users: DEMO_USERS,
+      error: hostile,
+      username: hostile,
+    });
     assert.ok(!page.html.includes('<script>'));
     assert.ok(page.html.includes('value="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;"'));
     assert.match(page.csp, /script-src 'none'/);

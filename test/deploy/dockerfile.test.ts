@@ -54,7 +54,10 @@ const runs = (s: Stage): string => s.lines.filter((l) => l.startsWith('RUN ')).j
 describe('Dockerfile', () => {
   it('builds in stages that all start from the same Node.js image', () => {
     assert.ok(all.length >= 3, 'build, deps and runtime stages');
-    assert.ok(args.some((a) => /^ARG NODE_IMAGE=node:20(\.\d+)*-bookworm-slim$/.test(a)), 'the base image is one ARG: Node 20, Debian bookworm, slim');
+    assert.ok(
+      args.some((a) => /^ARG NODE_IMAGE=node:20(\.\d+)*-bookworm-slim$/.test(a)),
+      'the base image is one ARG: Node 20, Debian bookworm, slim',
+    );
     for (const s of all) assert.equal(base(s), '${NODE_IMAGE}', `stage ${s.name}`);
     assert.equal(all[all.length - 1]!.name, 'runtime');
   });
@@ -72,7 +75,10 @@ describe('Dockerfile', () => {
     assert.ok(runtime.lines.includes('COPY --from=build /app/dist/src ./dist/src'), 'only the compiled sources, not the tests');
     assert.doesNotMatch(runs(runtime), /\bnpm\b|apt-get|g\+\+|\bmake\b/, 'no package manager or compiler runs in the runtime stage');
     for (const needed of ['package.json', 'proto', 'templates']) {
-      assert.ok(runtime.lines.some((l) => new RegExp(`^COPY ${needed}\\b`).test(l)), `${needed} (src/paths.ts finds the project root by package.json and proto/)`);
+      assert.ok(
+        runtime.lines.some((l) => new RegExp(`^COPY ${needed}\\b`).test(l)),
+        `${needed} (src/paths.ts finds the project root by package.json and proto/)`,
+      );
     }
     assert.ok(!runtime.lines.some((l) => /^COPY \.\s/.test(l)), 'never the whole context');
   });
@@ -87,12 +93,20 @@ describe('Dockerfile', () => {
     assert.equal(Number(m[1]), pod['runAsUser']);
     assert.equal(Number(m[2]), pod['runAsGroup']);
     const storeDir = String(schema.sessionStorePath.default).replace(/\/[^/]+$/, '');
-    assert.ok(runs(stage('runtime')).includes(`mkdir -p ${storeDir} && chown ${m[1]}:${m[2]} ${storeDir}`), 'the default SQLite directory is writable by that user');
+    assert.ok(
+      runs(stage('runtime')).includes(`mkdir -p ${storeDir} && chown ${m[1]}:${m[2]} ${storeDir}`),
+      'the default SQLite directory is writable by that user',
+    );
   });
 
   it('exposes the default ports and starts the service', () => {
     const runtime = stage('runtime');
-    const exposed = runtime.lines.find((l) => l.startsWith('EXPOSE '))!.split(/\s+/).slice(1).map(Number).sort();
+    const exposed = runtime.lines
+      .find((l) => l.startsWith('EXPOSE '))!
+      .split(/\s+/)
+      .slice(1)
+      .map(Number)
+      .sort();
     const defaults = [schema.serverPort, schema.grpcPort, schema.webServerPort, schema.readinessProbePort].map((f) => f.default as number).sort();
     assert.deepEqual(exposed, defaults);
     assert.ok(runtime.lines.includes('ENTRYPOINT ["node", "dist/src/cli.js"]'));
@@ -108,7 +122,11 @@ describe('Dockerfile', () => {
     assert.equal(rules[0], '**', 'everything is excluded first');
     const included = new Set(rules.filter((r) => r.startsWith('!')).map((r) => r.slice(1).replace(/\/\*\*$/, '')));
     const copied = all.flatMap((s) => s.lines.filter((l) => l.startsWith('COPY ') && !l.includes('--from=')).flatMap((l) => l.split(/\s+/).slice(1, -1)));
-    assert.deepEqual(copied.filter((c) => !included.has(c.replace(/\/$/, ''))), [], 'COPY sources the context lacks');
+    assert.deepEqual(
+      copied.filter((c) => !included.has(c.replace(/\/$/, ''))),
+      [],
+      'COPY sources the context lacks',
+    );
     for (const never of ['node_modules', 'dist', '.build', '.git', 'test', 'helm', '.env']) assert.ok(!included.has(never), `${never} stays out`);
   });
 });

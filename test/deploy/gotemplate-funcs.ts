@@ -15,7 +15,6 @@ export class GoInt {
   ) {}
 }
 
-
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoInt);
 
 /** Go's `%v` for a float64 (strconv 'g', shortest): exponent form when the exponent is < -4 or ≥ 6. */
@@ -102,7 +101,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
 function sortKeys(v: unknown): unknown {
   if (v instanceof GoInt) return v.v;
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (isMap(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  if (isMap(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys(v[k])]),
+    );
   return v;
 }
 
@@ -166,8 +170,16 @@ export const FUNCS: Funcs = {
     if (typeof c !== 'boolean') throw new Error(`ternary: wrong type for value; expected bool; got ${kindOf(c)}`);
     return c ? a : b;
   },
-  quote: (...args) => args.filter((a) => a !== null && a !== undefined).map((a) => JSON.stringify(goString(a))).join(' '),
-  squote: (...args) => args.filter((a) => a !== null && a !== undefined).map((a) => `'${goString(a)}'`).join(' '),
+  quote: (...args) =>
+    args
+      .filter((a) => a !== null && a !== undefined)
+      .map((a) => JSON.stringify(goString(a)))
+      .join(' '),
+  squote: (...args) =>
+    args
+      .filter((a) => a !== null && a !== undefined)
+      .map((a) => `'${goString(a)}'`)
+      .join(' '),
   toString: (v: unknown) => goString(v, '<nil>'),
   int: (v) => toInt(v, 'int'),
   int64: (v) => toInt(v, 'int64'),
@@ -197,12 +209,13 @@ export const FUNCS: Funcs = {
   append: (v, x) => [...((v as unknown[] | null) ?? []), x],
   uniq: (v) => ((v as unknown[] | null) ?? []).filter((x, i, all) => all.findIndex((y) => deepEqual(x, y)) === i),
   has: (needle, hay) => Array.isArray(hay) && hay.some((x) => deepEqual(x, needle)),
-  hasKey: (m, k) => isMap(m) && Object.prototype.hasOwnProperty.call(m, String(k)),
+  hasKey: (m, k) => isMap(m) && Object.hasOwn(m, String(k)),
   kindIs: (kind, v) => kindOf(v) === kind,
   kindOf,
   indent,
   nindent: (n, s) => '\n' + indent(n, s),
-  toYaml: (v) => (v === null || v === undefined ? 'null' : yamlStringify(sortKeys(v), { sortMapEntries: true, lineWidth: 0, indentSeq: false }).replace(/\n$/, '')),
+  toYaml: (v) =>
+    v === null || v === undefined ? 'null' : yamlStringify(sortKeys(v), { sortMapEntries: true, lineWidth: 0, indentSeq: false }).replace(/\n$/, ''),
   toJson: (v) => JSON.stringify(sortKeys(v ?? null)),
   sha256sum: (s) => createHash('sha256').update(String(s)).digest('hex'),
 };

@@ -90,13 +90,17 @@ type Tok = { k: 'str' | 'num' | 'ident' | 'var' | 'field' | 'punct'; v: string }
 function tokenize(s: string, where: string): Tok[] {
   const toks: Tok[] = [];
   // `(x).Field` is not supported: the field would read as the next argument.
-  const re = /\s+|"(?:[^"\\]|\\.)*"|`[^`]*`|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|:=|[()|,=]|\$[A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\.|[A-Za-z_][A-Za-z0-9_]*/y;
+  const re =
+    /\s+|"(?:[^"\\]|\\.)*"|`[^`]*`|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|:=|[()|,=]|\$[A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\.|[A-Za-z_][A-Za-z0-9_]*/y;
   let m: RegExpExecArray | null;
   while (re.lastIndex < s.length && (m = re.exec(s))) {
     const v = m[0];
     if (/^\s/.test(v)) continue;
     const c = v[0]!;
-    toks.push({ k: c === '"' || c === '`' ? 'str' : /[-\d]/.test(c) ? 'num' : c === '$' ? 'var' : c === '.' ? 'field' : /[A-Za-z_]/.test(c) ? 'ident' : 'punct', v });
+    toks.push({
+      k: c === '"' || c === '`' ? 'str' : /[-\d]/.test(c) ? 'num' : c === '$' ? 'var' : c === '.' ? 'field' : /[A-Za-z_]/.test(c) ? 'ident' : 'punct',
+      v,
+    });
   }
   if (re.lastIndex < s.length) throw new Error(`${where}: cannot read ${JSON.stringify(s.slice(re.lastIndex))}`);
   return toks;

@@ -42,7 +42,7 @@ export function createTemplate(parsed: readonly Parsed[], extraFuncs: Funcs = {}
     for (const name of chain) {
       if (cur === null || cur === undefined) throw new Error(`nil pointer evaluating interface {}.${name} (${what})`);
       if (!isMap(cur)) throw new Error(`can't evaluate field ${name} in type ${kindOf(cur)} (${what})`);
-      cur = Object.prototype.hasOwnProperty.call(cur, name) ? cur[name] : null;
+      cur = Object.hasOwn(cur, name) ? cur[name] : null;
     }
     return cur ?? null;
   }

@@ -63,7 +63,10 @@ describe('helm/oidc-judge structure', () => {
     assert.match(bad({ config: { CLIENT_SECRET: 'x' } }).join(), /config\.CLIENT_SECRET: not allowed/, 'secrets belong in secret.values');
     assert.match(bad({ config: { SERVER_PORT: 9000 } }).join(), /config\.SERVER_PORT: not allowed/, 'the chart owns the ports');
     assert.match(bad({ config: { LOG_LEVEL: 'loud' } }).join(), /config\.LOG_LEVEL/);
-    assert.deepEqual(bad({ config: { LOG_LEVEL: 'debug', SESSION_SAME_SITE: 'strict', CACHE_ENABLED: 'Yes', SESSION_MAX_AGE: '3600', CLIENT_SECRET_FILE: '/s' } }), []);
+    assert.deepEqual(
+      bad({ config: { LOG_LEVEL: 'debug', SESSION_SAME_SITE: 'strict', CACHE_ENABLED: 'Yes', SESSION_MAX_AGE: '3600', CLIENT_SECRET_FILE: '/s' } }),
+      [],
+    );
     assert.match(bad({ config: { CACHE_ENABLED: 'maybe' } }).join(), /config\.CACHE_ENABLED/);
     assert.match(bad({ config: { SESSION_MAX_AGE: 'a day' } }).join(), /config\.SESSION_MAX_AGE/);
     // WORKERS is `integer | auto`: a count, or the word in any case.
@@ -106,7 +109,10 @@ describe('helm/oidc-judge structure', () => {
       assert.equal(opens, ends, `${file}: if/range/with/define vs end`);
     }
     const parsed = parsedTemplates();
-    assert.deepEqual([...parsed.keys()], templates.map((t) => t.file));
+    assert.deepEqual(
+      [...parsed.keys()],
+      templates.map((t) => t.file),
+    );
     assert.ok([...parsed.values()].some((p) => p.defines.has('oidc-judge.podTemplate')));
   });
 
@@ -139,8 +145,14 @@ describe('helm/oidc-judge structure', () => {
       for (const m of text.matchAll(/^\s*- name: ([A-Z][A-Z0-9_]*)\s*$/gm)) setByTemplates.add(m[1]!);
       for (const m of text.matchAll(/"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"/g)) mentioned.add(m[1]!);
     }
-    assert.deepEqual([...setByTemplates].filter((n) => !envNames.has(n)), []);
-    assert.deepEqual([...mentioned].filter((n) => !envNames.has(n)), []);
+    assert.deepEqual(
+      [...setByTemplates].filter((n) => !envNames.has(n)),
+      [],
+    );
+    assert.deepEqual(
+      [...mentioned].filter((n) => !envNames.has(n)),
+      [],
+    );
     for (const owned of generator.CHART_OWNED) {
       assert.ok(envNames.has(owned), `${owned} is a setting`);
       assert.ok(setByTemplates.has(owned), `the chart sets ${owned} itself`);

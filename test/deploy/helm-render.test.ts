@@ -74,7 +74,10 @@ describe('helm/oidc-judge rendered', () => {
     c['readinesProbe'] = c['readinessProbe'];
     (c['ports'] as Doc[])[0]!['containerPort'] = '8080';
     const problems = await checkDocument({ file: 'x', doc: sts });
-    assert.ok(problems.some((p) => p.endsWith('/spec/template/spec/containers/0/ports/0/containerPort must be integer')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.endsWith('/spec/template/spec/containers/0/ports/0/containerPort must be integer')),
+      problems.join('\n'),
+    );
     delete (c['ports'] as Doc[])[0]!['containerPort'];
     (c['ports'] as Doc[])[0]!['containerPort'] = 8080;
     assert.deepEqual(await checkDocument({ file: 'x', doc: sts }), ['x: StatefulSet oidc-judge: unknown field /spec/template/spec/containers/0/readinesProbe']);
@@ -85,9 +88,18 @@ describe('helm/oidc-judge rendered', () => {
     const sts = find(lite, 'StatefulSet');
     assert.equal(at(sts, 'spec', 'replicas'), 1);
     assert.equal(at(sts, 'spec', 'volumeClaimTemplates', 0, 'metadata', 'name'), 'data');
-    assert.deepEqual(lite.manifests.map((m) => m.doc['kind']).filter((k) => ['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'].includes(String(k))), []);
+    assert.deepEqual(
+      lite.manifests.map((m) => m.doc['kind']).filter((k) => ['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'].includes(String(k))),
+      [],
+    );
     const ephemeral = renderChart(file('ci/minimal-values.yaml'));
-    assert.deepEqual((podSpec(find(ephemeral, 'StatefulSet'))['volumes'] as Doc[]).map((v) => [v['name'], v['emptyDir']]), [['tmp', {}], ['data', {}]]);
+    assert.deepEqual(
+      (podSpec(find(ephemeral, 'StatefulSet'))['volumes'] as Doc[]).map((v) => [v['name'], v['emptyDir']]),
+      [
+        ['tmp', {}],
+        ['data', {}],
+      ],
+    );
 
     const ha = renderChart(file('ci/redis-ha-values.yaml'));
     const dep = find(ha, 'Deployment');
@@ -114,9 +126,19 @@ describe('helm/oidc-judge rendered', () => {
 
   it('RBAC: TokenReview with KUBERNETES_AUTHN_ENABLED, the proxy permissions only when switched on, nothing otherwise', () => {
     assert.deepEqual(ruleResources(renderChart(required)), ['tokenreviews']);
-    assert.deepEqual(ruleResources(renderChart(file('ci/redis-ha-values.yaml'))), ['groups', 'serviceaccounts', 'subjectaccessreviews', 'tokenreviews', 'uids', 'users']);
+    assert.deepEqual(ruleResources(renderChart(file('ci/redis-ha-values.yaml'))), [
+      'groups',
+      'serviceaccounts',
+      'subjectaccessreviews',
+      'tokenreviews',
+      'uids',
+      'users',
+    ]);
     const none = renderChart(file('ci/minimal-values.yaml'));
-    assert.deepEqual(none.manifests.map((m) => m.doc['kind']).filter((k) => String(k).startsWith('ClusterRole')), []);
+    assert.deepEqual(
+      none.manifests.map((m) => m.doc['kind']).filter((k) => String(k).startsWith('ClusterRole')),
+      [],
+    );
     assert.equal(podSpec(find(none, 'StatefulSet'))['automountServiceAccountToken'], false);
     assert.equal(find(none, 'ServiceAccount')['automountServiceAccountToken'], false);
     const sar = renderChart(coalesce(file('ci/minimal-values.yaml'), { rbac: { subjectAccessReview: true } }));
@@ -137,7 +159,9 @@ describe('helm/oidc-judge rendered', () => {
   });
 
   it('with the defaults, the Istio resources are the ones in istio/ (for a release named oidc-judge in auth)', () => {
-    const r = renderChart(coalesce(required, { istio: { envoyFilter: { enabled: true, mode: 'http' }, virtualService: { enabled: true, namespace: 'istio-system' } } }));
+    const r = renderChart(
+      coalesce(required, { istio: { envoyFilter: { enabled: true, mode: 'http' }, virtualService: { enabled: true, namespace: 'istio-system' } } }),
+    );
     const docs = yamlDocs(['istio']);
     const shipped = (kind: string, name?: string): Doc => docs.find((d) => d.doc['kind'] === kind && (!name || at(d.doc, 'metadata', 'name') === name))!.doc;
     assert.deepEqual(at(find(r, 'EnvoyFilter'), 'spec'), at(shipped('EnvoyFilter', 'oidc-judge-http'), 'spec'));
@@ -175,4 +199,3 @@ describe('helm/oidc-judge rendered', () => {
     assert.throws(() => renderChart(coalesce(required, { config: { OIDC_PROVIDER_URL: 'x' } })), /schema[\s\S]*OIDC_PROVIDER_URL/);
   });
 });
-

@@ -24,7 +24,11 @@ const one = (pred: (d: YamlDoc) => boolean, what: string): Doc => {
 const byName = (kind: string, name: string): Doc => one((d) => d.doc['kind'] === kind && at(d.doc, 'metadata', 'name') === name, `${kind} ${name}`);
 /** Envoy StringMatchers as names: `exact`, or `prefix` as `prefix*` (ignore_case, as Istio builds them). */
 const patterns = (m: unknown): string[] =>
-  sorted(((m as { patterns: { exact?: string; prefix?: string; ignore_case?: boolean }[] }).patterns ?? []).map((p) => p.exact ?? (p.ignore_case === true ? `${p.prefix}*` : `case-sensitive ${p.prefix}`)));
+  sorted(
+    ((m as { patterns: { exact?: string; prefix?: string; ignore_case?: boolean }[] }).patterns ?? []).map(
+      (p) => p.exact ?? (p.ignore_case === true ? `${p.prefix}*` : `case-sensitive ${p.prefix}`),
+    ),
+  );
 
 describe('deployment manifests in istio/ and examples/', () => {
   it('has the files the README links', () => {
@@ -79,7 +83,10 @@ describe('deployment manifests in istio/ and examples/', () => {
     );
     const ap = byName('AuthorizationPolicy', 'oidc-judge');
     assert.equal(at(ap, 'spec', 'action'), 'CUSTOM');
-    assert.ok(providers.some((p) => p['name'] === at(ap, 'spec', 'provider', 'name')), 'the policy names a provider of the mesh config');
+    assert.ok(
+      providers.some((p) => p['name'] === at(ap, 'spec', 'provider', 'name')),
+      'the policy names a provider of the mesh config',
+    );
     for (const name of ['oidc-judge-grpc', 'oidc-judge-http']) {
       const tc = at(byName('EnvoyFilter', name), 'spec', 'configPatches', 0, 'patch', 'value', 'typed_config') as Doc;
       assert.equal(tc['transport_api_version'], 'V3');
@@ -95,7 +102,12 @@ describe('deployment manifests in istio/ and examples/', () => {
   });
 
   it('the HTTP allow-lists are exactly what the judge reads and sends', () => {
-    const http = at(one((d) => 'extensionProviders' in d.doc, 'mesh config'), 'extensionProviders', 1, 'envoyExtAuthzHttp') as Doc;
+    const http = at(
+      one((d) => 'extensionProviders' in d.doc, 'mesh config'),
+      'extensionProviders',
+      1,
+      'envoyExtAuthzHttp',
+    ) as Doc;
     assert.deepEqual(sorted(http['includeRequestHeadersInCheck']), requestHeaders());
     assert.deepEqual(sorted(http['headersToUpstreamOnAllow']), sorted(upstreamHeaders()));
     assert.deepEqual(sorted(http['headersToDownstreamOnDeny']), denyHeaders());
@@ -109,14 +121,31 @@ describe('deployment manifests in istio/ and examples/', () => {
 
   it('Emissary, Traefik and nginx pass the same headers', () => {
     // Emissary adds these to allowed_request_headers / allowed_authorization_headers itself.
-    const emissaryRequest = ['authorization', 'cookie', 'from', 'proxy-authorization', 'user-agent', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto'];
+    const emissaryRequest = [
+      'authorization',
+      'cookie',
+      'from',
+      'proxy-authorization',
+      'user-agent',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+    ];
     const emissaryAuth = ['location', 'authorization', 'proxy-authenticate', 'set-cookie', 'www-authenticate'];
     const http = docs.find((d) => d.doc['kind'] === 'AuthService' && at(d.doc, 'spec', 'proto') === 'http')!.doc;
     const req = new Set([...emissaryRequest, ...sorted(at(http, 'spec', 'allowed_request_headers'))]);
     // Emissary matches request headers by exact name: the prefixes cannot be listed (README says so).
-    assert.deepEqual(requestHeaders().filter((h) => !req.has(h) && !h.endsWith('*')), [], 'request headers Emissary would not send');
+    assert.deepEqual(
+      requestHeaders().filter((h) => !req.has(h) && !h.endsWith('*')),
+      [],
+      'request headers Emissary would not send',
+    );
     const auth = new Set([...emissaryAuth, ...sorted(at(http, 'spec', 'allowed_authorization_headers'))]);
-    assert.deepEqual([...upstreamHeaders(), ...denyHeaders()].filter((h) => !auth.has(h)), [], 'headers Emissary would drop');
+    assert.deepEqual(
+      [...upstreamHeaders(), ...denyHeaders()].filter((h) => !auth.has(h)),
+      [],
+      'headers Emissary would drop',
+    );
     assert.equal(at(http, 'spec', 'path_prefix'), '', 'a path prefix needs HTTP_CHECK_PATH_PREFIX too');
 
     const traefik = one((d) => d.file === 'examples/traefik/dynamic.yml', 'Traefik file config');
@@ -126,11 +155,26 @@ describe('deployment manifests in istio/ and examples/', () => {
     // …and deletes what the regex matches (Go RE2 `(?i)` → JS flag): every spelling of the strip list, the `_` ones of the identity.
     const re = new RegExp(String(forwardAuth['authResponseHeadersRegex']).replace(/^\(\?i\)/, ''), 'i');
     const canonical = (n: string): string => n.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
-    for (const n of [...compileStrip().spellings, 'x-auth-request-anything', 'x_original_whatever', 'kubeflow_userid', 'kubeflow_groups', 'auth_method']) assert.ok(re.test(canonical(n)), `the regex misses ${n}`);
-    for (const n of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'cookie', 'authorization', 'kubeflow-userid', 'x-request-id', 'user-agent']) assert.ok(!re.test(canonical(n)), `the regex deletes ${n}`);
+    for (const n of [...compileStrip().spellings, 'x-auth-request-anything', 'x_original_whatever', 'kubeflow_userid', 'kubeflow_groups', 'auth_method'])
+      assert.ok(re.test(canonical(n)), `the regex misses ${n}`);
+    for (const n of [
+      'x-forwarded-for',
+      'x-forwarded-proto',
+      'x-forwarded-host',
+      'x-forwarded-port',
+      'cookie',
+      'authorization',
+      'kubeflow-userid',
+      'x-request-id',
+      'user-agent',
+    ])
+      assert.ok(!re.test(canonical(n)), `the regex deletes ${n}`);
     assert.match(String(at(traefik, 'http', 'middlewares', 'oidc-judge', 'forwardAuth', 'address')), /\/authservice\/forward-auth$/);
     const crd = byName('Middleware', 'oidc-judge');
-    assert.deepEqual(at(crd, 'spec', 'forwardAuth'), { ...(at(traefik, 'http', 'middlewares', 'oidc-judge', 'forwardAuth') as Doc), address: at(crd, 'spec', 'forwardAuth', 'address') });
+    assert.deepEqual(at(crd, 'spec', 'forwardAuth'), {
+      ...(at(traefik, 'http', 'middlewares', 'oidc-judge', 'forwardAuth') as Doc),
+      address: at(crd, 'spec', 'forwardAuth', 'address'),
+    });
 
     for (const f of filesUnder(['examples/nginx'], ['.conf.template'])) {
       const conf = readFileSync(f, 'utf8');
@@ -140,18 +184,25 @@ describe('deployment manifests in istio/ and examples/', () => {
       // Every fixed name of the strip list is blanked in each proxied location (nginx drops `_` spellings itself).
       const proxied = conf.split(/\n\s*location /).filter((l) => /^\s*proxy_pass http:\/\/app/m.test(l)); // directives, not comments
       assert.ok(proxied.length > 0, f);
-      for (const l of proxied) for (const n of [...FOREIGN_IDENTITY_HEADERS, ...REWRITE_HEADERS]) assert.match(l, new RegExp(`proxy_set_header ${n} "";`, 'i'), `${f}: ${n}`);
+      for (const l of proxied)
+        for (const n of [...FOREIGN_IDENTITY_HEADERS, ...REWRITE_HEADERS]) assert.match(l, new RegExp(`proxy_set_header ${n} "";`, 'i'), `${f}: ${n}`);
     }
   });
 
   it('the shipped proxy configs normalize paths before the check (the judged path is the forwarded one)', () => {
     // Istio: mesh-wide normalization that merges slashes (BASE, the default, keeps `//`).
     const mesh = one((d) => 'extensionProviders' in d.doc, 'mesh config');
-    assert.ok(['MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'].includes(String(at(mesh, 'pathNormalization', 'normalization'))), 'istio/mesh-config.yaml pathNormalization');
+    assert.ok(
+      ['MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'].includes(String(at(mesh, 'pathNormalization', 'normalization'))),
+      'istio/mesh-config.yaml pathNormalization',
+    );
     // Every EnvoyFilter that adds ext_authz also normalizes the gateway's connection manager.
     for (const name of ['oidc-judge-grpc', 'oidc-judge-http']) {
       const patches = at(byName('EnvoyFilter', name), 'spec', 'configPatches') as Doc[];
-      const hcm = patches.find((p) => p['applyTo'] === 'NETWORK_FILTER' && at(p, 'match', 'listener', 'filterChain', 'filter', 'name') === 'envoy.filters.network.http_connection_manager');
+      const hcm = patches.find(
+        (p) =>
+          p['applyTo'] === 'NETWORK_FILTER' && at(p, 'match', 'listener', 'filterChain', 'filter', 'name') === 'envoy.filters.network.http_connection_manager',
+      );
       assert.ok(hcm, `${name}: no HTTP connection manager patch`);
       assert.equal(at(hcm, 'patch', 'operation'), 'MERGE');
       assert.equal(at(hcm, 'match', 'context'), at(patches[0]!, 'match', 'context'), `${name}: normalizes where it checks`);
@@ -177,7 +228,10 @@ describe('deployment manifests in istio/ and examples/', () => {
     assert.ok(start >= 0, 'README has a Deployment section');
     const docs: [string, string][] = [
       ['', readme.slice(start, readme.indexOf('\n## ', start + 1))],
-      ...['istio/README.md', 'istio/KUBEFLOW.md', 'helm/README.md', 'examples/README.md'].map((f): [string, string] => [f.slice(0, f.lastIndexOf('/') + 1), readFileSync(join(projectRoot, f), 'utf8')]),
+      ...['istio/README.md', 'istio/KUBEFLOW.md', 'helm/README.md', 'examples/README.md'].map((f): [string, string] => [
+        f.slice(0, f.lastIndexOf('/') + 1),
+        readFileSync(join(projectRoot, f), 'utf8'),
+      ]),
     ];
     const broken: string[] = [];
     for (const [dir, text] of docs) {
@@ -198,7 +252,10 @@ describe('deployment manifests in istio/ and examples/', () => {
     );
     for (const f of templates) {
       const placeholders = new Set([...readFileSync(f, 'utf8').matchAll(/\{\{([A-Z_]+)\}\}/g)].map((m) => m[1]));
-      assert.ok([...placeholders].every((p) => ['LISTEN', 'JUDGE', 'WEB', 'UPSTREAM'].includes(p!)), `${f}: ${[...placeholders].join(', ')}`);
+      assert.ok(
+        [...placeholders].every((p) => ['LISTEN', 'JUDGE', 'WEB', 'UPSTREAM'].includes(p!)),
+        `${f}: ${[...placeholders].join(', ')}`,
+      );
     }
   });
 });

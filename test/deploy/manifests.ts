@@ -8,7 +8,15 @@ import { parseAllDocuments } from 'yaml';
 import { projectRoot } from '../../src/paths.js';
 import { validateJson } from './json-schema.js';
 import { validateObject } from './k8s.js';
-import { ambassadorShapes, extAuthzFilterShape, hcmNormalizationShape, meshConfigShape, serviceMonitorShape, traefikRoutingShape, traefikStaticShape } from './shapes.js';
+import {
+  ambassadorShapes,
+  extAuthzFilterShape,
+  hcmNormalizationShape,
+  meshConfigShape,
+  serviceMonitorShape,
+  traefikRoutingShape,
+  traefikStaticShape,
+} from './shapes.js';
 
 export type Doc = Record<string, unknown>;
 

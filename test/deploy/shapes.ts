@@ -12,14 +12,21 @@ const str = { type: 'string' };
 const bool = { type: 'boolean' };
 const int = { type: 'integer' };
 const strs = { type: 'array', items: str };
-const obj = (properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema => ({ type: 'object', additionalProperties: false, properties, required });
+const obj = (properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+});
 const duration = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$' };
 const statusCode = { type: 'string', pattern: '^[1-5][0-9][0-9]$' };
 const body = obj({ maxRequestBytes: int, allowPartialMessage: bool, packAsBytes: bool });
 
 export const meshConfigShape: JsonSchema = obj(
   {
-    pathNormalization: obj({ normalization: { type: 'string', enum: ['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] } }, ['normalization']),
+    pathNormalization: obj({ normalization: { type: 'string', enum: ['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] } }, [
+      'normalization',
+    ]),
     extensionProviders: {
       type: 'array',
       items: {
@@ -28,7 +35,15 @@ export const meshConfigShape: JsonSchema = obj(
             {
               name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
               envoyExtAuthzGrpc: obj(
-                { service: str, port: { type: 'integer', minimum: 1, maximum: 65535 }, timeout: duration, failOpen: bool, clearRouteCache: bool, statusOnError: statusCode, includeRequestBodyInCheck: body },
+                {
+                  service: str,
+                  port: { type: 'integer', minimum: 1, maximum: 65535 },
+                  timeout: duration,
+                  failOpen: bool,
+                  clearRouteCache: bool,
+                  statusOnError: statusCode,
+                  includeRequestBodyInCheck: body,
+                },
                 ['service', 'port'],
               ),
             },
@@ -85,7 +100,12 @@ export const extAuthzFilterShape: JsonSchema = obj(
             server_uri: obj({ uri: str, cluster: str, timeout: duration }, ['uri', 'cluster', 'timeout']),
             path_prefix: str,
             authorization_request: obj({ allowed_headers: matchers, headers_to_add: { type: 'array' } }),
-            authorization_response: obj({ allowed_upstream_headers: matchers, allowed_upstream_headers_to_append: matchers, allowed_client_headers: matchers, allowed_client_headers_on_success: matchers }),
+            authorization_response: obj({
+              allowed_upstream_headers: matchers,
+              allowed_upstream_headers_to_append: matchers,
+              allowed_client_headers: matchers,
+              allowed_client_headers_on_success: matchers,
+            }),
           },
           ['server_uri'],
         ),
@@ -104,7 +124,10 @@ export const hcmNormalizationShape: JsonSchema = obj(
         '@type': { type: 'string', enum: ['type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'] },
         normalize_path: bool,
         merge_slashes: bool,
-        path_with_escaped_slashes_action: { type: 'string', enum: ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'] },
+        path_with_escaped_slashes_action: {
+          type: 'string',
+          enum: ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'],
+        },
       },
       ['@type'],
     ),
@@ -117,13 +140,18 @@ export const traefikStaticShape: JsonSchema = obj(
   {
     entryPoints: {
       type: 'object',
-      additionalProperties: obj({ address: str, http: obj({ sanitizePath: bool, middlewares: strs, encodeQuerySemicolons: bool, maxHeaderBytes: int }) }, ['address']),
+      additionalProperties: obj({ address: str, http: obj({ sanitizePath: bool, middlewares: strs, encodeQuerySemicolons: bool, maxHeaderBytes: int }) }, [
+        'address',
+      ]),
     },
   },
   ['entryPoints'],
 );
 
-const meta = obj({ name: str, namespace: str, labels: { type: 'object', additionalProperties: str }, annotations: { type: 'object', additionalProperties: str } }, ['name']);
+const meta = obj(
+  { name: str, namespace: str, labels: { type: 'object', additionalProperties: str }, annotations: { type: 'object', additionalProperties: str } },
+  ['name'],
+);
 
 export const ambassadorShapes: Readonly<Record<string, JsonSchema>> = {
   AuthService: obj(
@@ -161,7 +189,10 @@ export const ambassadorShapes: Readonly<Record<string, JsonSchema>> = {
       apiVersion: { type: 'string', enum: ['getambassador.io/v3alpha1'] },
       kind: str,
       metadata: meta,
-      spec: obj({ ambassador_id: strs, hostname: str, prefix: str, prefix_regex: bool, rewrite: str, service: str, timeout_ms: int, bypass_auth: bool }, ['prefix', 'service']),
+      spec: obj({ ambassador_id: strs, hostname: str, prefix: str, prefix_regex: bool, rewrite: str, service: str, timeout_ms: int, bypass_auth: bool }, [
+        'prefix',
+        'service',
+      ]),
     },
     ['apiVersion', 'kind', 'metadata', 'spec'],
   ),
@@ -171,7 +202,9 @@ export const ambassadorShapes: Readonly<Record<string, JsonSchema>> = {
       apiVersion: { type: 'string', enum: ['getambassador.io/v3alpha1'] },
       kind: str,
       metadata: obj({ name: { type: 'string', enum: ['ambassador'] }, namespace: str }, ['name']),
-      spec: obj({ ambassador_id: strs, config: obj({ merge_slashes: bool, reject_requests_with_escaped_slashes: bool, strip_matching_host_port: bool }) }, ['config']),
+      spec: obj({ ambassador_id: strs, config: obj({ merge_slashes: bool, reject_requests_with_escaped_slashes: bool, strip_matching_host_port: bool }) }, [
+        'config',
+      ]),
     },
     ['apiVersion', 'kind', 'metadata', 'spec'],
   ),
@@ -203,7 +236,11 @@ export const traefikRoutingShape: JsonSchema = obj({
   },
   services: {
     type: 'object',
-    additionalProperties: obj({ loadBalancer: obj({ servers: { type: 'array', items: obj({ url: { type: 'string', pattern: '^https?://' } }, ['url']) }, passHostHeader: bool }, ['servers']) }),
+    additionalProperties: obj({
+      loadBalancer: obj({ servers: { type: 'array', items: obj({ url: { type: 'string', pattern: '^https?://' } }, ['url']) }, passHostHeader: bool }, [
+        'servers',
+      ]),
+    }),
   },
   middlewares: { type: 'object' },
 });

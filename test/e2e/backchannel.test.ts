@@ -70,7 +70,11 @@ describe('back-channel logout with sid (backchannel_logout_session_required)', (
     const session = await stack.app.sessions.load(id);
     assert.ok(session?.idToken);
     // An ID token of this very user, signed by the provider: still not a logout token.
-    const res = await stack.send(BACKCHANNEL_PATH, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: session.idToken }).toString() });
+    const res = await stack.send(BACKCHANNEL_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: session.idToken }).toString(),
+    });
     assert.equal(res.status, 400);
     assert.equal(res.headers['cache-control'], 'no-store');
     assert.equal(JSON.parse(res.body).error, 'invalid_request');

@@ -106,19 +106,28 @@ describe('a 403 keeps the session (default)', () => {
     const sameOrigin = { origin: stack.origin, 'sec-fetch-site': 'same-origin', accept: 'text/html' };
     const target = { host: `localhost:${stack.port}`, scheme: 'http', method: 'POST' };
     const doors: [string, (cookie: string) => Promise<{ status: number | undefined; location: string; setCookies: string[] }>][] = [
-      ['HTTP judge', async (cookie) => {
-        const r = await send(stack.app.ports.http, '/authservice/switch-account?rd=%2Fadmin', { method: 'POST', headers: { host: `localhost:${stack.port}`, ...sameOrigin, cookie } });
-        return { status: r.status, location: String(r.headers['location']), setCookies: [r.headers['set-cookie'] ?? []].flat() };
-      }],
-      ['gRPC', async (cookie) => {
-        const r = await grpc.check('/authservice/switch-account?rd=%2Fadmin', { ...sameOrigin, cookie }, target);
-        const headers = r.denied_response?.headers ?? [];
-        return {
-          status: r.denied_response?.status?.code,
-          location: headers.find((h) => h.header.key === 'location')?.header.value ?? '',
-          setCookies: headers.filter((h) => h.header.key === 'set-cookie').map((h) => h.header.value),
-        };
-      }],
+      [
+        'HTTP judge',
+        async (cookie) => {
+          const r = await send(stack.app.ports.http, '/authservice/switch-account?rd=%2Fadmin', {
+            method: 'POST',
+            headers: { host: `localhost:${stack.port}`, ...sameOrigin, cookie },
+          });
+          return { status: r.status, location: String(r.headers['location']), setCookies: [r.headers['set-cookie'] ?? []].flat() };
+        },
+      ],
+      [
+        'gRPC',
+        async (cookie) => {
+          const r = await grpc.check('/authservice/switch-account?rd=%2Fadmin', { ...sameOrigin, cookie }, target);
+          const headers = r.denied_response?.headers ?? [];
+          return {
+            status: r.denied_response?.status?.code,
+            location: headers.find((h) => h.header.key === 'location')?.header.value ?? '',
+            setCookies: headers.filter((h) => h.header.key === 'set-cookie').map((h) => h.header.value),
+          };
+        },
+      ],
     ];
     for (const [door, post] of doors) {
       const { page, id } = await signedInAs(browser, stack, BOB, `/door-${door.replace(/\W/g, '')}`);
@@ -188,7 +197,10 @@ describe('REVOKE_SESSION_ON_FORBIDDEN=true: the old behaviour', () => {
   it('a 403 over HTTP, gRPC or the forwarder ends the session: the same cookie then gets a login redirect', async () => {
     const target = { host: `localhost:${stack.port}`, scheme: 'http' };
     const doors: [string, (cookie: string) => Promise<number | undefined>][] = [
-      ['HTTP judge', async (cookie) => (await send(stack.app.ports.http, '/admin', { headers: { host: `localhost:${stack.port}`, ...FROM_ELSEWHERE, cookie } })).status],
+      [
+        'HTTP judge',
+        async (cookie) => (await send(stack.app.ports.http, '/admin', { headers: { host: `localhost:${stack.port}`, ...FROM_ELSEWHERE, cookie } })).status,
+      ],
       ['gRPC', async (cookie) => (await grpc.check('/admin', { ...FROM_ELSEWHERE, cookie }, target)).denied_response?.status?.code],
       ['forwarder', async (cookie) => (await stack.send('/admin', { headers: { ...FROM_ELSEWHERE, cookie } })).status],
     ];

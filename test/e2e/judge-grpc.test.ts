@@ -187,7 +187,10 @@ describe('gRPC ext_authz of the assembled service, real OpenID Provider', () => 
     noCredentials(await judge.grpc.check('/api', API));
     allowed(await judge.grpc.check('/public/x', API));
     const afterwards = await Promise.all([allowLabels, denyLabels, skipLabels].map((l) => metric(port, 'oidc_judge_decisions_total', l)));
-    assert.deepEqual(afterwards, before.map((n) => n + 1));
+    assert.deepEqual(
+      afterwards,
+      before.map((n) => n + 1),
+    );
     assert.equal(await metric(port, 'oidc_judge_jwks_refresh_total', { result: 'ok', cause: 'startup' }), 1);
     assert.equal(await metric(port, 'oidc_judge_discovery_total', { result: 'ok' }), 1);
     assert.ok((await metric(port, 'oidc_judge_check_duration_seconds_count', { via: 'grpc' })) >= 3);

@@ -14,7 +14,10 @@ const NAVIGATION = { accept: 'text/html', 'sec-fetch-mode': 'navigate' };
 const FORGED = { 'kubeflow-userid': 'admin@example.com', kubeflow_userid: 'admin@example.com', 'Kubeflow-Groups': 'admins', auth_method: 'cookie' };
 
 /** The `x-envoy-auth-headers-to-remove` list of a reply. */
-const removed = (r: Sent): string[] => String(r.headers['x-envoy-auth-headers-to-remove'] ?? '').split(/,\s*/).filter(Boolean);
+const removed = (r: Sent): string[] =>
+  String(r.headers['x-envoy-auth-headers-to-remove'] ?? '')
+    .split(/,\s*/)
+    .filter(Boolean);
 
 function identity(r: Sent): [unknown, unknown, unknown] {
   return [r.headers['kubeflow-userid'], r.headers['kubeflow-groups'], r.headers['auth-method']];
@@ -148,6 +151,9 @@ describe('HTTP front door of the assembled service, real OpenID Provider', () =>
     await request(port, '/authservice/forward-auth', { ...alice, 'x-forwarded-uri': '/api' });
     await request(port, '/authservice/verify/api', alice);
     const afterwards = await Promise.all(vias.map((v) => metric(health, 'oidc_judge_decisions_total', labels(v))));
-    assert.deepEqual(afterwards, before.map((n) => n + 1));
+    assert.deepEqual(
+      afterwards,
+      before.map((n) => n + 1),
+    );
   });
 });

@@ -13,7 +13,18 @@ import type { Browser, Page } from 'playwright-core';
 import { JudgeClient, optionValue } from '../helpers/app.js';
 import { launchBrowser, newContext } from '../helpers/browser.js';
 import { send, type Sent } from '../helpers/http-send.js';
-import { ALICE, BOB, CALLBACK_PATH, NAVIGATION, SESSION_COOKIE, callbackUrlFor, sessionId, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
+import {
+  ALICE,
+  BOB,
+  CALLBACK_PATH,
+  NAVIGATION,
+  SESSION_COOKIE,
+  callbackUrlFor,
+  sessionId,
+  signIn,
+  startLoginStack,
+  type LoginStack,
+} from '../helpers/login-stack.js';
 import type { DemoUser } from '../../src/demo/users.js';
 
 describe('oidc-authservice e2e scenarios (GROUPS_ALLOWLIST=admins, STRICT_SESSION_VALIDATION=true, REVOKE_SESSION_ON_FORBIDDEN=true)', () => {

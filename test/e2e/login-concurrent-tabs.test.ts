@@ -66,7 +66,10 @@ describe('login: concurrent tabs and the browser binding', () => {
     assert.equal((await echoOn(one)).url, '/tab-one?x=1');
     assert.equal((await echoOn(two)).url, '/tab-two');
     // The spent attempt cookies were cleared by the callbacks.
-    assert.deepEqual((await context.cookies(stack.origin)).filter((c) => BINDING.test(c.name)), []);
+    assert.deepEqual(
+      (await context.cookies(stack.origin)).filter((c) => BINDING.test(c.name)),
+      [],
+    );
 
     // The application never sees them, even if a browser sent one to it.
     const session = `${SESSION_COOKIE}=${await sessionId(context, stack.origin)}`;
@@ -76,7 +79,7 @@ describe('login: concurrent tabs and the browser binding', () => {
     await context.close();
   });
 
-  it('every start sets exactly one sealed attempt cookie; a browser holding the most gets the oldest one\'s name reused', async () => {
+  it("every start sets exactly one sealed attempt cookie; a browser holding the most gets the oldest one's name reused", async () => {
     const fresh = await start('/reports?q=secret-query');
     assert.equal(fresh.setCookie.length, 1);
     const cookie = fresh.setCookie[0]!;
@@ -98,7 +101,7 @@ describe('login: concurrent tabs and the browser binding', () => {
       names.push(n!);
     }
     assert.equal(new Set(names.slice(0, 5)).size, 5, 'five distinct attempts');
-    assert.equal(names[5], names[0], 'the sixth reuses the oldest one\'s name');
+    assert.equal(names[5], names[0], "the sixth reuses the oldest one's name");
     assert.equal(jar.size, 5);
   });
 
@@ -113,7 +116,7 @@ describe('login: concurrent tabs and the browser binding', () => {
     assert.match(refused.body, /started in another browser/);
     assert.match(refused.body, /Error 400/);
     assert.match(refused.body, /href="http:\/\/localhost:\d+\/authservice\/site\/homepage">Try again/);
-    assert.ok(!refused.body.includes('/reports'), 'another browser\'s target is not shown');
+    assert.ok(!refused.body.includes('/reports'), "another browser's target is not shown");
     assert.equal(refused.headers['set-cookie'], undefined);
 
     // The attempt is still this browser's to finish (the code here is fake, so the provider refuses

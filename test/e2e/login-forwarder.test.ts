@@ -171,7 +171,11 @@ describe('browser login through the ingress forwarder', () => {
     const form = { 'content-type': 'application/x-www-form-urlencoded', cookie };
     const byOrigin = await stack.send('/authservice/logout', { method: 'POST', headers: { ...form, origin: 'http://evil.example' }, body: '' });
     assert.equal(byOrigin.status, 401);
-    const bySite = await stack.send('/authservice/logout', { method: 'POST', headers: { ...form, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }, body: '' });
+    const bySite = await stack.send('/authservice/logout', {
+      method: 'POST',
+      headers: { ...form, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' },
+      body: '',
+    });
     assert.equal(bySite.status, 401);
     assert.equal(bySite.headers['set-cookie'], undefined, 'the cookie is not cleared');
 

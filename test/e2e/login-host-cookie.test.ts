@@ -29,7 +29,10 @@ describe('login with a __Host- session cookie', () => {
     const start = await stack.send('/hosted?x=1', { headers: NAVIGATION });
     assert.equal(start.status, 302);
     assert.equal(start.headers['set-cookie']?.length, 1);
-    assert.match(start.headers['set-cookie']![0]!, /^__Host-oidc_state_csrf_[A-Za-z0-9_-]{8}=[A-Za-z0-9_-]+; Path=\/; Secure; HttpOnly; SameSite=Lax; Max-Age=600$/);
+    assert.match(
+      start.headers['set-cookie']![0]!,
+      /^__Host-oidc_state_csrf_[A-Za-z0-9_-]{8}=[A-Za-z0-9_-]+; Path=\/; Secure; HttpOnly; SameSite=Lax; Max-Age=600$/,
+    );
 
     const context = await newContext(browser);
     const page = await context.newPage();
@@ -48,7 +51,11 @@ describe('login with a __Host- session cookie', () => {
     assert.equal(session.secure, true);
     assert.equal(session.path, '/');
     assert.equal(session.domain, 'localhost');
-    assert.deepEqual(cookies.filter((c) => c.name.includes('oidc_state_csrf')), [], 'the spent attempt cookie was cleared');
+    assert.deepEqual(
+      cookies.filter((c) => c.name.includes('oidc_state_csrf')),
+      [],
+      'the spent attempt cookie was cleared',
+    );
 
     const res = await stack.send('/api/me', { headers: { ...API, cookie: `${NAME}=${session.value}; __Host-oidc_state_csrf_AAAAAAAA=x; a=1` } });
     assert.equal(res.status, 200);

@@ -8,7 +8,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newContext } from '../helpers/browser.js';
-import { AFTER_LOGOUT_PATH, ALICE, API, BOB, NAVIGATION, SESSION_COOKIE, echoOn, sessionCookie, sessionId, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
+import {
+  AFTER_LOGOUT_PATH,
+  ALICE,
+  API,
+  BOB,
+  NAVIGATION,
+  SESSION_COOKIE,
+  echoOn,
+  sessionCookie,
+  sessionId,
+  signIn,
+  startLoginStack,
+  type LoginStack,
+} from '../helpers/login-stack.js';
 import { routeOf } from '../helpers/raw-router.js';
 
 /** /admin is for the admins group; every other path for anyone signed in (the demo's rules). */
@@ -88,7 +101,9 @@ describe('browser login behind nginx auth_request', () => {
     await page.goto(stack.url('/forge'));
     await signIn(page, ALICE, stack.url('/forge'));
     const cookie = `${SESSION_COOKIE}=${await sessionId(page.context(), stack.origin)}`;
-    const res = await stack.send('/api/me', { headers: { ...API, cookie, 'kubeflow-userid': 'admin@example.com', 'kubeflow-groups': 'root', 'auth-method': 'header' } });
+    const res = await stack.send('/api/me', {
+      headers: { ...API, cookie, 'kubeflow-userid': 'admin@example.com', 'kubeflow-groups': 'root', 'auth-method': 'header' },
+    });
     assert.equal(res.status, 200);
     const echo = JSON.parse(res.body) as { headers: Record<string, string[]> };
     assert.deepEqual(echo.headers['kubeflow-userid'], ['alice@example.com']);
@@ -146,7 +161,11 @@ describe('browser login behind nginx auth_request', () => {
     assert.equal((await stack.send('//admin', { headers: { ...API, cookie } })).status, 403);
     assert.equal((await stack.send('/public/../admin', { headers: { ...API, cookie: await signedIn() } })).status, 403);
     const got = stack.seen.slice(from).map((s) => s.url);
-    assert.deepEqual(got.filter((u) => routeOf(u) === 'admin'), [], got.join(' '));
+    assert.deepEqual(
+      got.filter((u) => routeOf(u) === 'admin'),
+      [],
+      got.join(' '),
+    );
   });
 
   it('signs out through nginx to the after-logout page; the old cookie then goes back to the provider', async () => {

@@ -53,7 +53,11 @@ describe('login flow pages in Chromium, desktop and phone', () => {
     assert.notEqual(facts.font, 'Times New Roman', 'styled, not the browser default');
     // Chromium reports the document's own error status on the console; anything else is a problem.
     const own = `Failed to load resource: the server responded with a status of ${status} (`;
-    assert.deepEqual(problems.consoleErrors.filter((e) => !e.startsWith(own)), [], `${name}: console errors`);
+    assert.deepEqual(
+      problems.consoleErrors.filter((e) => !e.startsWith(own)),
+      [],
+      `${name}: console errors`,
+    );
     assert.deepEqual(problems.failedRequests, [], `${name}: failed sub-resources`);
     await page.screenshot({ path: join(SCREENSHOTS, `login-flow-${name}-${width}.png`), fullPage: true });
   }

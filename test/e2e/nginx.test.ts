@@ -59,7 +59,12 @@ describe('nginx auth_request → HTTP judge (verify path)', () => {
         judged.push(req);
         return fakeJudge(req);
       },
-      options: { verifyPath: '/authservice/verify', forwardAuthPath: '/authservice/forward-auth', checkPathPrefix: '', trustedProxies: ['127.0.0.1/8', '::1/128'] },
+      options: {
+        verifyPath: '/authservice/verify',
+        forwardAuthPath: '/authservice/forward-auth',
+        checkPathPrefix: '',
+        trustedProxies: ['127.0.0.1/8', '::1/128'],
+      },
       log: silentLogger,
     });
     const judgePort = await judge.listen('127.0.0.1', 0);
@@ -91,11 +96,18 @@ describe('nginx auth_request → HTTP judge (verify path)', () => {
   }
 
   it('lets alice through with kubeflow-userid set by the judge, overwriting the one she sent', async () => {
-    const { res, judged: j, echoed: e } = await through('/app/notebooks?ns=alice', { authorization: 'Bearer alice', 'kubeflow-userid': 'admin@example.com', 'kubeflow-groups': 'root' });
+    const {
+      res,
+      judged: j,
+      echoed: e,
+    } = await through('/app/notebooks?ns=alice', { authorization: 'Bearer alice', 'kubeflow-userid': 'admin@example.com', 'kubeflow-groups': 'root' });
     assert.equal(res.status, 200, nginx!.errorLog());
     assert.equal(res.body, 'upstream');
     assert.equal(j.length, 1);
-    assert.deepEqual([j[0]!.method, j[0]!.scheme, j[0]!.host, j[0]!.path, j[0]!.via, j[0]!.denyStyle], ['GET', 'http', 'app.example', '/app/notebooks?ns=alice', 'verify', 'status-only']);
+    assert.deepEqual(
+      [j[0]!.method, j[0]!.scheme, j[0]!.host, j[0]!.path, j[0]!.via, j[0]!.denyStyle],
+      ['GET', 'http', 'app.example', '/app/notebooks?ns=alice', 'verify', 'status-only'],
+    );
     assert.equal(e.length, 1);
     assert.equal(e[0]!.url, '/app/notebooks?ns=alice');
     assert.equal(e[0]!.headers['kubeflow-userid'], 'alice@example.com');
@@ -104,7 +116,11 @@ describe('nginx auth_request → HTTP judge (verify path)', () => {
   });
 
   it('judges the original method and never sends the body to the judge', async () => {
-    const { res, judged: j, echoed: e } = await through('/app/upload', { authorization: 'Bearer alice', 'content-type': 'text/plain' }, { method: 'POST', body: 'payload' });
+    const {
+      res,
+      judged: j,
+      echoed: e,
+    } = await through('/app/upload', { authorization: 'Bearer alice', 'content-type': 'text/plain' }, { method: 'POST', body: 'payload' });
     assert.equal(res.status, 200);
     assert.equal(j[0]!.method, 'POST');
     assert.equal(j[0]!.headers['content-length'], undefined);
@@ -138,7 +154,13 @@ describe('nginx auth_request → HTTP judge (verify path)', () => {
   });
 
   it('does not let a client choose the judged host, method or URI through headers nginx forwards', async () => {
-    const spoof = { 'x-forwarded-host': 'admin.example', 'x-forwarded-proto': 'https', 'x-original-method': 'OPTIONS', 'x-original-uri': '/public', 'x-original-url': 'https://admin.example/public' };
+    const spoof = {
+      'x-forwarded-host': 'admin.example',
+      'x-forwarded-proto': 'https',
+      'x-original-method': 'OPTIONS',
+      'x-original-uri': '/public',
+      'x-original-url': 'https://admin.example/public',
+    };
     const { res, judged: j } = await through('/app', { authorization: 'Bearer alice', ...spoof });
     assert.equal(res.status, 200);
     assert.deepEqual([j[0]!.host, j[0]!.scheme, j[0]!.method, j[0]!.path], ['app.example', 'http', 'GET', '/app']);

@@ -54,7 +54,8 @@ describe('ACCESS_TOKEN_AUTHN=introspection through the assembled service', () =>
   it('a token lacking a required scope → 401, on the first check and on the cached one', async () => {
     const { accessToken } = await op.issue(ALICE, 'openid email');
     const n = op.requests('/token/introspection');
-    for (let i = 0; i < 2; i++) assertInvalid(await request(port, `${VERIFY}/x`, { authorization: `Bearer ${accessToken}`, ...API }), 'token lacks scope groups');
+    for (let i = 0; i < 2; i++)
+      assertInvalid(await request(port, `${VERIFY}/x`, { authorization: `Bearer ${accessToken}`, ...API }), 'token lacks scope groups');
     assert.equal(op.requests('/token/introspection'), n + 1);
   });
 
@@ -89,7 +90,16 @@ describe('ACCESS_TOKEN_AUTHN=opaque (userinfo) through the assembled service', (
 
   it('a session id in the same header: the provider rejects it, the session authenticator still vouches', async () => {
     const now = Date.now();
-    const id = await judge.app.sessions.create({ v: 1, user: 'carol@example.com', groups: ['ops'], claims: {}, iss: op.issuer, sub: 'carol', createdAt: now, expiresAt: now + 3_600_000 });
+    const id = await judge.app.sessions.create({
+      v: 1,
+      user: 'carol@example.com',
+      groups: ['ops'],
+      claims: {},
+      iss: op.issuer,
+      sub: 'carol',
+      createdAt: now,
+      expiresAt: now + 3_600_000,
+    });
     const n = op.requests('/me');
     const r = await request(port, `${VERIFY}/x`, { authorization: `Bearer ${id}`, ...API });
     assert.equal(r.status, 204, r.body);

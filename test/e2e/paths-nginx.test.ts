@@ -24,7 +24,20 @@ authzRules:
 `;
 
 /** What nginx refuses before judging (the template's map); nginx itself refuses `%00`, `%zz`, a lone `%`. */
-const REFUSED = ['/admin%2f..%2f', '/x%2F..%2Fadmin', '/admin%5c..', '/adm%25%36%39n', '/a;x/../admin', '/admin/..;/', '/a\\..\\admin', '/a%0d%0ax', '/a%3b/', '/a%7f', '/a%00', '/a%zz'];
+const REFUSED = [
+  '/admin%2f..%2f',
+  '/x%2F..%2Fadmin',
+  '/admin%5c..',
+  '/adm%25%36%39n',
+  '/a;x/../admin',
+  '/admin/..;/',
+  '/a\\..\\admin',
+  '/a%0d%0ax',
+  '/a%3b/',
+  '/a%7f',
+  '/a%00',
+  '/a%zz',
+];
 
 describe('nginx (auth-request.conf.template) sends the path that was judged', () => {
   let op: TestOp;

@@ -113,8 +113,16 @@ describe('stop() lets checks in flight finish', () => {
       try {
         const inFlight =
           door === 'grpc'
-            ? judge.grpc.check('/api', bearer(token)).then((r: CheckResponse) => ({ status: r.status.code === 0 ? 200 : (r.denied_response?.status?.code ?? 0), user: optionValue(r.ok_response?.headers, 'kubeflow-userid'), connection: undefined }))
-            : request(app.ports.http, '/api', bearer(token)).then((r) => ({ status: r.status, user: r.headers['kubeflow-userid'], connection: r.headers.connection }));
+            ? judge.grpc.check('/api', bearer(token)).then((r: CheckResponse) => ({
+                status: r.status.code === 0 ? 200 : (r.denied_response?.status?.code ?? 0),
+                user: optionValue(r.ok_response?.headers, 'kubeflow-userid'),
+                connection: undefined,
+              }))
+            : request(app.ports.http, '/api', bearer(token)).then((r) => ({
+                status: r.status,
+                user: r.headers['kubeflow-userid'],
+                connection: r.headers.connection,
+              }));
         await gate.held;
 
         let stopped = false;

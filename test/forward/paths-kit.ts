@@ -9,5 +9,18 @@ export const CLIMBS = ['/admin/../', '/admin/..', '/admin/%2e%2e/', '/admin/%2E%
 /** Raw paths that are `/admin` only once normalized. */
 export const REACH_ADMIN = ['//admin', '/public/../admin', '/x/%2e%2e/admin/', '/./admin', '/%61dmin'];
 /** Paths no rewrite keeps unambiguous: 400, and the upstream sees nothing. */
-export const REFUSED = ['/admin%2f..%2f', '/x%2F..%2Fadmin', '/admin%5c..', '/adm%25%36%39n', '/a;x/../admin', '/admin/..;/', '/a\\..\\admin', '/a%00', '/a%0d%0ax', '/a%zz', '/a%', '/caf%e9', '/a%3b/'];
-
+export const REFUSED = [
+  '/admin%2f..%2f',
+  '/x%2F..%2Fadmin',
+  '/admin%5c..',
+  '/adm%25%36%39n',
+  '/a;x/../admin',
+  '/admin/..;/',
+  '/a\\..\\admin',
+  '/a%00',
+  '/a%0d%0ax',
+  '/a%zz',
+  '/a%',
+  '/caf%e9',
+  '/a%3b/',
+];

@@ -43,10 +43,16 @@ describe('verify forwarder: the path it sends', () => {
   it('sends /admin/../ and its kin as /, refuses the ambiguous ones, never climbs out of the base path', async () => {
     const v = await startVerify({ ...HMAC, upstream: router.url });
     const auth = bearer(await token());
-    assert.deepEqual(await receivedFor(v.port, CLIMBS, auth, 200), CLIMBS.map(() => '/'));
+    assert.deepEqual(
+      await receivedFor(v.port, CLIMBS, auth, 200),
+      CLIMBS.map(() => '/'),
+    );
     assert.deepEqual(await receivedFor(v.port, REFUSED, auth, 400), []);
     const based = await startVerify({ ...HMAC, upstream: `${router.url}/base` });
-    assert.deepEqual(await receivedFor(based.port, CLIMB_OUT, auth, 200), CLIMB_OUT.map(() => '/base/secret'));
+    assert.deepEqual(
+      await receivedFor(based.port, CLIMB_OUT, auth, 200),
+      CLIMB_OUT.map(() => '/base/secret'),
+    );
   });
 });
 
@@ -55,9 +61,15 @@ describe('egress forwarder: the path it sends', () => {
     const e = await startEgress({ upstream: router.url, token: { source: 'static', token: 's' } });
     const based = await startEgress({ upstream: `${router.url}/base`, token: { source: 'static', token: 's' } });
     try {
-      assert.deepEqual(await receivedFor(e.proxy.port, CLIMBS, {}, 200), CLIMBS.map(() => '/'));
+      assert.deepEqual(
+        await receivedFor(e.proxy.port, CLIMBS, {}, 200),
+        CLIMBS.map(() => '/'),
+      );
       assert.deepEqual(await receivedFor(e.proxy.port, REFUSED, {}, 400), []);
-      assert.deepEqual(await receivedFor(based.proxy.port, CLIMB_OUT, {}, 200), CLIMB_OUT.map(() => '/base/secret'));
+      assert.deepEqual(
+        await receivedFor(based.proxy.port, CLIMB_OUT, {}, 200),
+        CLIMB_OUT.map(() => '/base/secret'),
+      );
     } finally {
       await e.stop();
       await based.stop();

@@ -6,7 +6,7 @@ export const FOREIGN: Record<string, string> = {
   'X-Forwarded-User': 'root',
   x_forwarded_groups: 'admins',
   'X-Auth-Request-Email': 'root@example.com',
-  'x_auth_request_whatever': 'root',
+  x_auth_request_whatever: 'root',
   'Remote-User': 'root',
   remote_email: 'root@example.com',
   'X-Remote-User': 'root',
@@ -16,10 +16,11 @@ export const FOREIGN: Record<string, string> = {
   'X-Rewrite-URL': '/admin',
   cookie: 'theme=dark; authservice_session=SID; oidc_state_csrf=x; oidc_state_csrf_k1=y',
 };
-const FOREIGN_NAMES = Object.keys(FOREIGN).map((n) => n.toLowerCase()).filter((n) => n !== 'cookie');
+const FOREIGN_NAMES = Object.keys(FOREIGN)
+  .map((n) => n.toLowerCase())
+  .filter((n) => n !== 'cookie');
 
 export function assertClean(headers: NodeJS.Dict<string[]>, where: string): void {
   for (const n of FOREIGN_NAMES) assert.equal(headers[n], undefined, `${where}: ${n}`);
   assert.deepEqual(headers['cookie'], ['theme=dark'], `${where}: cookie`);
 }
-

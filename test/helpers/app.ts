@@ -119,7 +119,14 @@ export function accessClaims(email: string, groups: readonly string[] | undefine
 }
 
 /** A signed access token (RS256 unless `opts.alg`), with `extra` claims over the good ones. */
-export function accessToken(op: TestOp, email = 'alice@example.com', groups: readonly string[] = ['devs'], extra: JWTPayload = {}, opts: SignOptions = {}, nowMs = Date.now()): Promise<string> {
+export function accessToken(
+  op: TestOp,
+  email = 'alice@example.com',
+  groups: readonly string[] = ['devs'],
+  extra: JWTPayload = {},
+  opts: SignOptions = {},
+  nowMs = Date.now(),
+): Promise<string> {
   return op.sign({ ...accessClaims(email, groups, nowMs), ...extra }, opts);
 }
 
@@ -212,8 +219,7 @@ export class JudgeClient {
 }
 
 /** `[key, value, append]` of header options. */
-export const tuples = (opts: readonly HeaderOpt[]): [string, string, boolean | undefined][] =>
-  opts.map((o) => [o.header.key, o.header.value, o.append?.value]);
+export const tuples = (opts: readonly HeaderOpt[]): [string, string, boolean | undefined][] => opts.map((o) => [o.header.key, o.header.value, o.append?.value]);
 
 /** The value of the header option named `name`, if any. */
 export const optionValue = (opts: readonly HeaderOpt[] | undefined, name: string): string | undefined =>
@@ -222,7 +228,12 @@ export const optionValue = (opts: readonly HeaderOpt[] | undefined, name: string
 // ---- HTTP ----
 
 /** One HTTP/1.1 request to 127.0.0.1:`port`, with `Host: app.example.com` (the judged host) unless given. */
-export function request(port: number, path: string, headers: Readonly<Record<string, string | readonly string[]>> = {}, opts: Omit<SendOptions, 'headers'> = {}): Promise<Sent> {
+export function request(
+  port: number,
+  path: string,
+  headers: Readonly<Record<string, string | readonly string[]>> = {},
+  opts: Omit<SendOptions, 'headers'> = {},
+): Promise<Sent> {
   const hasHost = Object.keys(headers).some((k) => k.toLowerCase() === 'host');
   return send(port, path, { ...opts, headers: hasHost ? headers : { host: 'app.example.com', ...headers } });
 }

@@ -4,7 +4,17 @@ import type { Metrics } from '../../src/obs/metrics.js';
 
 /** A judge request carrying these (lower-case) headers. */
 export function requestWith(headers: Record<string, string>): JudgeRequest {
-  return { method: 'GET', scheme: 'https', host: 'app.example.com', path: '/', headers, peer: '127.0.0.1', requestId: 'test-req', denyStyle: 'redirect', via: 'http' };
+  return {
+    method: 'GET',
+    scheme: 'https',
+    host: 'app.example.com',
+    path: '/',
+    headers,
+    peer: '127.0.0.1',
+    requestId: 'test-req',
+    denyStyle: 'redirect',
+    via: 'http',
+  };
 }
 
 /** A logger whose JSON lines are kept in `lines`, to look at what was logged. */

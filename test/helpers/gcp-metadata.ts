@@ -75,7 +75,8 @@ export async function startGcpMetadata(clock: Clock, lifetimeSeconds = 3600): Pr
       const iat = Math.floor(clock.now() / 1000);
       const full = url.searchParams.get('format') === 'full';
       const claims: Record<string, unknown> = { azp: '1234567890', email, email_verified: true };
-      if (full) claims['google'] = { compute_engine: { instance_id: '42', instance_name: 'vm-1', project_id: 'project-1', project_number: 1, zone: 'europe-west1-b' } };
+      if (full)
+        claims['google'] = { compute_engine: { instance_id: '42', instance_name: 'vm-1', project_id: 'project-1', project_number: 1, zone: 'europe-west1-b' } };
       const token = await new SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' })
         .setIssuer('https://accounts.google.com')

@@ -86,7 +86,11 @@ export class HttpBrowser {
       body = new URLSearchParams(o.form).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    const res = await send(Number(url.port), url.pathname + url.search, { method: o.method ?? (o.form ? 'POST' : 'GET'), headers, ...(body !== undefined ? { body } : {}) });
+    const res = await send(Number(url.port), url.pathname + url.search, {
+      method: o.method ?? (o.form ? 'POST' : 'GET'),
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
     this.#absorb(url, res.headers['set-cookie']);
     const loc = res.headers['location'];
     return { ...res, url, ...(loc !== undefined ? { location: new URL(loc, url) } : {}) };
@@ -115,8 +119,12 @@ export class HttpBrowser {
     const atCallback = (u: URL): boolean => u.pathname === callbackPath;
     const shown = await this.follow(start, atCallback);
     if (shown.stoppedAt) return shown.stoppedAt;
-    if (shown.res.status !== 200 || !/^\/interaction\//.test(shown.res.url.pathname)) throw new Error(`expected the sign-in form, got ${shown.res.status} at ${shown.res.url.href}`);
-    const posted = await this.request(shown.res.url, { form: { username: user.email, password: user.password }, headers: { 'sec-fetch-site': 'same-origin', origin: shown.res.url.origin } });
+    if (shown.res.status !== 200 || !/^\/interaction\//.test(shown.res.url.pathname))
+      throw new Error(`expected the sign-in form, got ${shown.res.status} at ${shown.res.url.href}`);
+    const posted = await this.request(shown.res.url, {
+      form: { username: user.email, password: user.password },
+      headers: { 'sec-fetch-site': 'same-origin', origin: shown.res.url.origin },
+    });
     if (!posted.location) throw new Error(`sign-in refused: ${posted.status}`);
     if (atCallback(posted.location)) return posted.location;
     const done = await this.follow(posted.location, atCallback);

@@ -145,7 +145,15 @@ export interface KubeApi {
 }
 
 const SELF = 'system:serviceaccount:oidc-judge:oidc-judge';
-const statusJson = (code: number, reason: string, message: string): unknown => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+const statusJson = (code: number, reason: string, message: string): unknown => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
 const goList = (l: readonly string[]): string => `[${l.map((s) => JSON.stringify(s)).join(' ')}]`;
 
 export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> {
@@ -171,7 +179,11 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
     const sub = `system:serviceaccount:${ns}:${name}`;
     const uid = o.uid ?? `uid-${ns}-${name}`;
     const claims = o.legacy
-      ? { 'kubernetes.io/serviceaccount/namespace': ns, 'kubernetes.io/serviceaccount/service-account.name': name, 'kubernetes.io/serviceaccount/service-account.uid': uid }
+      ? {
+          'kubernetes.io/serviceaccount/namespace': ns,
+          'kubernetes.io/serviceaccount/service-account.name': name,
+          'kubernetes.io/serviceaccount/service-account.uid': uid,
+        }
       : { 'kubernetes.io': { namespace: ns, pod: { name: o.podName ?? `${name}-pod`, uid: `pod-${uid}` }, serviceaccount: { name, uid } } };
     const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).setSubject(sub);
     if (o.legacy) return jwt.setIssuer('kubernetes/serviceaccount').sign(privateKey);
@@ -210,7 +222,12 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
     const extra: Record<string, string[]> = {};
     if (k?.pod) Object.assign(extra, { 'authentication.kubernetes.io/pod-name': [k.pod.name], 'authentication.kubernetes.io/pod-uid': [k.pod.uid] });
     if (typeof payload['jti'] === 'string') extra['authentication.kubernetes.io/credential-id'] = [`JTI=${payload['jti']}`];
-    const user = { username: sub, uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'], ...(Object.keys(extra).length ? { extra } : {}) };
+    const user = {
+      username: sub,
+      uid,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
+      ...(Object.keys(extra).length ? { extra } : {}),
+    };
     return { authenticated: true, user, audiences: auds };
   };
 
@@ -251,7 +268,13 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
     res.writeHead(status, { 'content-type': type, 'content-length': body.length }).end(body);
   };
 
-  const review = async (rec: RecordedRequest, res: ServerResponse, apiVersion: string, kind: string, decide: (spec: Record<string, unknown>) => Promise<unknown>): Promise<void> => {
+  const review = async (
+    rec: RecordedRequest,
+    res: ServerResponse,
+    apiVersion: string,
+    kind: string,
+    decide: (spec: Record<string, unknown>) => Promise<unknown>,
+  ): Promise<void> => {
     const b = rec.body as { apiVersion?: unknown; kind?: unknown; spec?: unknown } | undefined;
     if (!b || b.apiVersion !== apiVersion || b.kind !== kind || typeof b.spec !== 'object' || b.spec === null) {
       return send(res, 400, statusJson(400, 'BadRequest', `expected a ${kind} of ${apiVersion}`));
@@ -314,8 +337,35 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
     async makeClientCert(cn, groups = []) {
       const f = (x: string): string => join(tls.dir, `client-${process.pid}-${requests.length}-${cn.replace(/\W/g, '_')}.${x}`);
       const subj = `/CN=${cn}${groups.map((g) => `/O=${g}`).join('')}`;
-      await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('key'), '-out', f('csr'), '-subj', subj]);
-      await run('openssl', ['x509', '-req', '-in', f('csr'), '-CA', tls.ca, '-CAkey', join(tls.dir, 'ca.key'), '-CAcreateserial', '-out', f('crt'), '-days', '2']);
+      await run('openssl', [
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        f('key'),
+        '-out',
+        f('csr'),
+        '-subj',
+        subj,
+      ]);
+      await run('openssl', [
+        'x509',
+        '-req',
+        '-in',
+        f('csr'),
+        '-CA',
+        tls.ca,
+        '-CAkey',
+        join(tls.dir, 'ca.key'),
+        '-CAcreateserial',
+        '-out',
+        f('crt'),
+        '-days',
+        '2',
+      ]);
       return { cert: readFileSync(f('crt'), 'utf8'), key: readFileSync(f('key'), 'utf8') };
     },
     tokenReview: opts.tokenReview,
@@ -341,7 +391,13 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
           return review(rec, res, 'authentication.k8s.io/v1', 'TokenReview', async (spec) => api.tokenReview?.(spec, rec) ?? (await builtinReview(spec)));
         }
         if (rec.method === 'POST' && path === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
-          return review(rec, res, 'authorization.k8s.io/v1', 'SubjectAccessReview', async (spec) => api.subjectAccessReview?.(spec, rec) ?? { allowed: false, reason: 'no decision function' });
+          return review(
+            rec,
+            res,
+            'authorization.k8s.io/v1',
+            'SubjectAccessReview',
+            async (spec) => api.subjectAccessReview?.(spec, rec) ?? { allowed: false, reason: 'no decision function' },
+          );
         }
         if (rec.method === 'GET' && path === '/.well-known/openid-configuration') return serveDoc('discovery', res);
         if (rec.method === 'GET' && path === '/openid/v1/jwks') return serveDoc('jwks', res);
@@ -380,4 +436,3 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
   });
   return api;
 }
-

@@ -134,7 +134,16 @@ export async function startKubeStack(o: StackOptions = {}): Promise<KubeStack> {
     forwarded: () => api.requests.filter((r) => !REVIEWS.has(r.path.split('?')[0]!)),
     async token(claims = {}) {
       const now = Math.floor(clock.now() / 1000);
-      return op.sign({ sub: 'u-1', email: 'alice@example.com', email_verified: true, groups: ['dev', 'ops'], aud: CLIENT_ID, iat: now, exp: now + 300, ...claims });
+      return op.sign({
+        sub: 'u-1',
+        email: 'alice@example.com',
+        email_verified: true,
+        groups: ['dev', 'ops'],
+        aud: CLIENT_ID,
+        iat: now,
+        exp: now + 300,
+        ...claims,
+      });
     },
     async close() {
       server.closeAllConnections();

@@ -45,7 +45,11 @@ export const AFTER_LOGOUT_PATH = '/authservice/site/after_logout';
 export const BACKCHANNEL_PATH = '/authservice/oidc/backchannel-logout';
 export const LOGIN_TEMPLATE = join(projectRoot, 'examples/nginx/login.conf.template');
 /** What Chromium sends for a top-level navigation. */
-export const NAVIGATION = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'none' } as const;
+export const NAVIGATION = {
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-site': 'none',
+} as const;
 export const API = { accept: 'application/json' } as const;
 
 export interface LoginStackOptions {
@@ -136,7 +140,8 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
     const upstreamPort = (upstream.address() as AddressInfo).port;
 
     // The provider must know the redirect URI (the front's port) before the app knows the issuer.
-    const ports = front === 'nginx' ? { SERVER_PORT: String(await freePort()), WEB_SERVER_PORT: String(await freePort()) } : { INGRESS_PORT: String(await freePort()) };
+    const ports =
+      front === 'nginx' ? { SERVER_PORT: String(await freePort()), WEB_SERVER_PORT: String(await freePort()) } : { INGRESS_PORT: String(await freePort()) };
     let nginx: Nginx | undefined;
     let port: number;
     if (front === 'nginx') {
@@ -159,7 +164,9 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
           client_name: 'login e2e',
           redirect_uris: [origin + CALLBACK_PATH],
           post_logout_redirect_uris: [origin + AFTER_LOGOUT_PATH],
-          ...(opts.backchannel ? { backchannel_logout_uri: origin + BACKCHANNEL_PATH, backchannel_logout_session_required: opts.backchannel.sessionRequired } : {}),
+          ...(opts.backchannel
+            ? { backchannel_logout_uri: origin + BACKCHANNEL_PATH, backchannel_logout_session_required: opts.backchannel.sessionRequired }
+            : {}),
         },
       ],
       ...(opts.ttl ? { ttl: opts.ttl } : {}),
@@ -224,7 +231,10 @@ export async function signIn(page: Page, user: DemoUser, landing?: string): Prom
   const url = res.url();
   await page.waitForURL((u) => u.href === url);
   if (landing !== undefined && url !== landing) {
-    const text = await page.locator('body').innerText().catch((e: Error) => `(no text: ${e.message})`);
+    const text = await page
+      .locator('body')
+      .innerText()
+      .catch((e: Error) => `(no text: ${e.message})`);
     throw new Error(`signing in landed on ${res.status()} ${url}, not ${landing}:\n${text.slice(0, 500)}`);
   }
   return res;

@@ -141,7 +141,8 @@ export async function startNginx(opts: NginxOptions): Promise<Nginx> {
   for (;;) {
     if (await accepts(port)) break;
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      const why = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : 'did not accept connections in time';
+      const why =
+        child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : 'did not accept connections in time';
       const log = errorLog();
       await stop();
       throw new Error(`nginx ${why}:\n${log}`);

@@ -168,7 +168,8 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
           body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api', resource }).toString(),
         });
         const body = JSON.parse(res.body.toString('utf8')) as { access_token?: string; error?: string; error_description?: string };
-        if (res.status !== 200 || !body.access_token) throw new Error(`token endpoint answered ${res.status}: ${body.error ?? ''} ${body.error_description ?? ''}`);
+        if (res.status !== 200 || !body.access_token)
+          throw new Error(`token endpoint answered ${res.status}: ${body.error ?? ''} ${body.error_description ?? ''}`);
         return body.access_token;
       } finally {
         http.close();

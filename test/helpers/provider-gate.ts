@@ -36,16 +36,19 @@ export async function startProviderGate(op: TestOp): Promise<ProviderGate> {
       events.emit('held', waiting.length);
       return;
     }
-    const up = request({ host: '127.0.0.1', port: op.port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${op.port}` } }, (upRes) => {
-      const chunks: Buffer[] = [];
-      upRes.on('data', (c: Buffer) => chunks.push(c));
-      upRes.on('end', () => {
-        const body = Buffer.from(Buffer.concat(chunks).toString('latin1').replaceAll(op.issuer, issuer), 'latin1');
-        const headers = { ...upRes.headers, 'content-length': String(body.length) };
-        delete headers['transfer-encoding'];
-        res.writeHead(upRes.statusCode ?? 502, headers).end(body);
-      });
-    });
+    const up = request(
+      { host: '127.0.0.1', port: op.port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${op.port}` } },
+      (upRes) => {
+        const chunks: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => chunks.push(c));
+        upRes.on('end', () => {
+          const body = Buffer.from(Buffer.concat(chunks).toString('latin1').replaceAll(op.issuer, issuer), 'latin1');
+          const headers = { ...upRes.headers, 'content-length': String(body.length) };
+          delete headers['transfer-encoding'];
+          res.writeHead(upRes.statusCode ?? 502, headers).end(body);
+        });
+      },
+    );
     up.on('error', () => res.writeHead(502).end());
     req.pipe(up);
   });

@@ -63,7 +63,23 @@ export async function makeTlsFiles(): Promise<TlsFiles> {
   await run('openssl', ['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=oidc-judge test CA']);
   await run('openssl', ['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost']);
   writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  await run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('ext.cnf')]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+  ]);
   return { dir, ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -77,7 +93,21 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     args.push(join(dir, 'sentinel.conf'), '--sentinel');
   } else {
     args.push('--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir);
-    if (opts.tls) args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key, '--tls-ca-cert-file', opts.tls.ca, '--tls-auth-clients', 'no');
+    if (opts.tls)
+      args.push(
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        opts.tls.cert,
+        '--tls-key-file',
+        opts.tls.key,
+        '--tls-ca-cert-file',
+        opts.tls.ca,
+        '--tls-auth-clients',
+        'no',
+      );
     else args.push('--port', String(port));
     if (opts.requirePass !== undefined) args.push('--requirepass', opts.requirePass);
     if (opts.aclUser) args.push('--user', opts.aclUser.name, 'on', `>${opts.aclUser.pass}`, '~*', '&*', '+@all');
@@ -177,7 +207,11 @@ export async function startRedisCluster(n = 3): Promise<RedisCluster> {
     for (let i = 0; i < n; i++) {
       // The bus port defaults to port + 10000, which may not be free (or valid): choose one.
       const bus = await freePort();
-      nodes.push(await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', '--cluster-port', String(bus)] }));
+      nodes.push(
+        await startRedis({
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', '--cluster-port', String(bus)],
+        }),
+      );
     }
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
     for (const s of nodes) await until(async () => (await redisCli(s.port, 'cluster', 'info')).includes('cluster_state:ok'), `cluster state ok on ${s.port}`);

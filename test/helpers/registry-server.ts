@@ -75,14 +75,21 @@ export async function startRegistry(): Promise<RegistryDouble> {
   };
   let origin = '';
 
-  async function answer(req: IncomingMessage, body: string, url: URL, bearer: string | undefined, kidOfBearer: string | undefined): Promise<[number, Record<string, string>, string]> {
+  async function answer(
+    req: IncomingMessage,
+    body: string,
+    url: URL,
+    bearer: string | undefined,
+    kidOfBearer: string | undefined,
+  ): Promise<[number, Record<string, string>, string]> {
     const m = /^\/services\/([^/]+)\/keys(?:\/([^/]+))?$/.exec(url.pathname);
     if (m === null) return [404, {}, 'not found'];
     const service = decodeURIComponent(m[1]!);
     const kid = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
     const keys = keysOf(service);
     const json = { 'content-type': 'application/json' };
-    if (req.method === 'GET' && kid === undefined) return [200, json, JSON.stringify({ keys: [...keys.values()].filter((k) => k.state === 'approved').map((k) => k.jwk) })];
+    if (req.method === 'GET' && kid === undefined)
+      return [200, json, JSON.stringify({ keys: [...keys.values()].filter((k) => k.state === 'approved').map((k) => k.jwk) })];
     if (kid === undefined) return [405, {}, ''];
     const stored = keys.get(kid);
     if (req.method === 'GET') {
@@ -111,7 +118,8 @@ export async function startRegistry(): Promise<RegistryDouble> {
       if (!(await verifiedBy(bearer, jwk, service, origin, double.clock.now()))) return [403, {}, 'bad self-signature'];
     } else {
       const signer = keys.get(kidOfBearer);
-      if (signer?.state !== 'approved' || !(await verifiedBy(bearer, signer.jwk, service, origin, double.clock.now()))) return [403, {}, 'signer is not an approved key'];
+      if (signer?.state !== 'approved' || !(await verifiedBy(bearer, signer.jwk, service, origin, double.clock.now())))
+        return [403, {}, 'signer is not an approved key'];
       rotatedFrom = kidOfBearer;
     }
     const policy = { expiration: url.searchParams.get('expiration'), rotation: url.searchParams.get('rotation') };

@@ -80,14 +80,22 @@ export async function startUpstream(): Promise<Upstream> {
     }
     if (url === '/hop') {
       res.writeHead(200, [
-        'connection', 'x-listed, keep-alive',
-        'keep-alive', 'timeout=5',
-        'x-listed', 'must go',
-        'proxy-authenticate', 'Basic',
-        'trailer', 'x-t',
-        'x-kept', 'yes',
-        'set-cookie', 'a=1; Path=/',
-        'set-cookie', 'b=2; Path=/',
+        'connection',
+        'x-listed, keep-alive',
+        'keep-alive',
+        'timeout=5',
+        'x-listed',
+        'must go',
+        'proxy-authenticate',
+        'Basic',
+        'trailer',
+        'x-t',
+        'x-kept',
+        'yes',
+        'set-cookie',
+        'a=1; Path=/',
+        'set-cookie',
+        'b=2; Path=/',
       ]);
       res.end('hop');
       return;

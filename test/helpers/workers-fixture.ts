@@ -19,12 +19,7 @@ async function main(): Promise<number> {
     const { config } = loadConfig({ env: settings.env ?? {}, flags: {}, readFile: () => '' });
     return runWorkers(2, (workerLog) => startApp(config, { log: workerLog }), log, settings.options);
   }
-  return runWorkers(
-    2,
-    () => Promise.reject(new Error('cannot bind the port')),
-    log,
-    settings.options,
-  );
+  return runWorkers(2, () => Promise.reject(new Error('cannot bind the port')), log, settings.options);
 }
 
 main().then(

@@ -76,7 +76,16 @@ describe('hostile: egress destinations outside allowHosts', () => {
     const A = allowed.port;
     const I = internal.port;
     const before = reached();
-    for (const authority of [`127.0.0.1:${A}`, `127.1:${A}`, `[::ffff:7f00:1]:${A}`, `[::1]:${A}`, `localhost:${I}`, `LOCALHOST:${I}`, `allowed.test:${A}`, `x.allowed.test.evil:${A}`]) {
+    for (const authority of [
+      `127.0.0.1:${A}`,
+      `127.1:${A}`,
+      `[::ffff:7f00:1]:${A}`,
+      `[::1]:${A}`,
+      `localhost:${I}`,
+      `LOCALHOST:${I}`,
+      `allowed.test:${A}`,
+      `x.allowed.test.evil:${A}`,
+    ]) {
       const r = await connectVia(e.proxy.port, authority);
       assert.equal(r.status, 403, authority);
       r.socket.destroy();

@@ -37,7 +37,28 @@ function readsAsAdmin(target: string): boolean {
 const segment = fc.oneof(
   // Any letter case: the upstream routes `/ADMIN` as `/admin`, and so does the judge's `/admin` rule.
   { arbitrary: fc.constantFrom('admin', 'ADMIN', 'Admin', 'public', 'a', '', '%61dmin', '%41dmin'), weight: 3 },
-  { arbitrary: fc.constantFrom('..', '.', '%2e%2e', '%2E', '.%2e', '%2f', '%5c', '\\', ';', '..;', '%252e%252e', '%00', '%3b', 'admin%2f..', '%', '#', '?x=/admin'), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      '..',
+      '.',
+      '%2e%2e',
+      '%2E',
+      '.%2e',
+      '%2f',
+      '%5c',
+      '\\',
+      ';',
+      '..;',
+      '%252e%252e',
+      '%00',
+      '%3b',
+      'admin%2f..',
+      '%',
+      '#',
+      '?x=/admin',
+    ),
+    weight: 2,
+  },
 );
 const rawPath = fc.array(segment, { minLength: 1, maxLength: 6 }).map((segs) => '/' + segs.join('/'));
 
@@ -64,7 +85,13 @@ describe('hostile: the forwarded path differs from the judged path', () => {
   }
 
   it("the issue's paths: a guest never reaches an /admin route, the upstream gets the judged path", async () => {
-    for (const [raw, sent] of [['/admin/../', '/'], ['/admin/%2e%2e/', '/'], ['/ADMIN/./../', '/'], ['//admin/..', '/'], ['/public/../admin/../x', '/x']] as const) {
+    for (const [raw, sent] of [
+      ['/admin/../', '/'],
+      ['/admin/%2e%2e/', '/'],
+      ['/ADMIN/./../', '/'],
+      ['//admin/..', '/'],
+      ['/public/../admin/../x', '/x'],
+    ] as const) {
       const v = await through(raw, guest);
       assert.deepEqual([v.status, v.received], [200, [sent]], raw);
     }
@@ -74,7 +101,8 @@ describe('hostile: the forwarded path differs from the judged path', () => {
       // (a 403 ends the session today, issue 14 item 4)
       guest = { ...API, cookie: await g.session('bob@example.com', ['guests']) };
     }
-    for (const raw of ['/admin%2f..%2f', '/admin/..;/', '/admin\\..\\', '/admin%5c..%5c']) assert.deepEqual(await through(raw, guest), { status: 400, received: [] }, raw);
+    for (const raw of ['/admin%2f..%2f', '/admin/..;/', '/admin\\..\\', '/admin%5c..%5c'])
+      assert.deepEqual(await through(raw, guest), { status: 400, received: [] }, raw);
     assert.deepEqual(await through('/public/../admin', admin), { status: 200, received: ['/admin'] });
   });
 

@@ -91,7 +91,8 @@ describe('hostile headers', () => {
     const e = echoOf(r.body);
     assert.equal(e.url, '/public/x');
     const h = e.headers;
-    for (const n of ['forwarded', 'x-real-ip', 'x-original-url', 'x-original-uri', 'x-original-method', 'x-rewrite-url', 'x-forwarded-prefix']) assert.equal(h[n], undefined, n);
+    for (const n of ['forwarded', 'x-real-ip', 'x-original-url', 'x-original-uri', 'x-original-method', 'x-rewrite-url', 'x-forwarded-prefix'])
+      assert.equal(h[n], undefined, n);
     assert.deepEqual(h['x-forwarded-for'], ['127.0.0.1']);
     assert.deepEqual(h['x-forwarded-host'], [`127.0.0.1:${g.ingress}`]);
     assert.deepEqual(h['x-forwarded-proto'], ['http']);
@@ -128,7 +129,9 @@ describe('hostile headers', () => {
     assert.equal(e.headers['x-request-id']?.length, 1);
     assert.equal(e.headers['connection']?.some((v) => /kubeflow/i.test(v)) ?? false, false);
     // On a skipped path, Connection cannot bring a forged identity back either.
-    const s = echoOf((await send(g.ingress, '/public/x', { headers: { connection: 'kubeflow-userid', kubeflow_userid: 'root', 'kubeflow-userid': 'root' } })).body);
+    const s = echoOf(
+      (await send(g.ingress, '/public/x', { headers: { connection: 'kubeflow-userid', kubeflow_userid: 'root', 'kubeflow-userid': 'root' } })).body,
+    );
     for (const n of ALL_IDENTITY_SPELLINGS) assert.equal(s.headers[n], undefined, n);
   });
 });
@@ -144,7 +147,7 @@ const MIGRATED: Record<string, string> = {
   'X-Forwarded-Groups': 'admins',
   'x-forwarded-preferred-username': 'root',
   'X-Auth-Request-User': 'root',
-  'x_auth_request_groups': 'admins',
+  x_auth_request_groups: 'admins',
   'X-Auth-Request-Never-Heard-Of': 'root',
   'Remote-User': 'root',
   remote_groups: 'admins',
@@ -160,7 +163,7 @@ const MIGRATED: Record<string, string> = {
   'X-Rewrite-URL': '/admin',
   'X-Forwarded-Uri': '/admin',
   'X-Tenant': 'other',
-  'x_corp_role': 'admin',
+  x_corp_role: 'admin',
 };
 const MIGRATED_NAMES = Object.keys(MIGRATED).map((n) => n.toLowerCase());
 const JAR = (session: string): string => `theme=dark; ${session}; oidc_state_csrf=abc; oidc_state_csrf_k1=def; lang=en`;
@@ -193,7 +196,9 @@ describe('hostile headers: foreign identity, rewrite headers and the judge’s o
     assert.equal(only['cookie'], undefined);
     // A bearer token that authenticated is the app's business: it goes on.
     const token = await g.aliceToken();
-    assert.deepEqual(echoOf((await send(g.ingress, '/app/x', { headers: { authorization: `Bearer ${token}`, ...API } })).body).headers['authorization'], [`Bearer ${token}`]);
+    assert.deepEqual(echoOf((await send(g.ingress, '/app/x', { headers: { authorization: `Bearer ${token}`, ...API } })).body).headers['authorization'], [
+      `Bearer ${token}`,
+    ]);
   });
 
   it('gRPC: Cookie rewritten with append false, or removed; every foreign name the request carries in headers_to_remove', async () => {
@@ -240,14 +245,22 @@ describe('hostile headers: foreign identity, rewrite headers and the judge’s o
     const traefik = await request(g.http, '/authservice/forward-auth', { ...fa, cookie: JAR(session), ...API });
     assert.equal(traefik.status, 200);
     assert.equal(traefik.headers['cookie'], 'theme=dark; lang=en');
-    const untouched = await request(g.http, '/authservice/forward-auth', { ...fa, cookie: `a=1; ${session}`.replace(`; ${session}`, ''), authorization: `Bearer ${await g.aliceToken()}`, ...API });
+    const untouched = await request(g.http, '/authservice/forward-auth', {
+      ...fa,
+      cookie: `a=1; ${session}`.replace(`; ${session}`, ''),
+      authorization: `Bearer ${await g.aliceToken()}`,
+      ...API,
+    });
     assert.equal(untouched.headers['cookie'], 'a=1', 'a Cookie without the judge’s is echoed as it is (Traefik replaces the header with the answer’s)');
     const only = await request(g.http, '/authservice/verify/app/x', { cookie: session, ...API });
     assert.equal(only.status, 204);
     assert.equal(only.headers['cookie'], undefined);
     // Authorization likewise: a bearer token that authenticated is echoed, a session id is not.
     const token = await g.aliceToken();
-    assert.equal((await request(g.http, '/authservice/verify/app/x', { authorization: `Bearer ${token}`, ...API })).headers['authorization'], `Bearer ${token}`);
+    assert.equal(
+      (await request(g.http, '/authservice/verify/app/x', { authorization: `Bearer ${token}`, ...API })).headers['authorization'],
+      `Bearer ${token}`,
+    );
     const sid = session.slice(session.indexOf('=') + 1);
     const bySession = await request(g.http, '/authservice/forward-auth', { ...fa, authorization: `Bearer ${sid}`, ...API });
     assert.equal(bySession.status, 200);

@@ -39,9 +39,11 @@ function sqliteSnapshot(path: string): string {
 /** `n` requests, `width` at a time. */
 async function flood(n: number, width: number, one: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) await one(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) await one(next++);
+    }),
+  );
 }
 
 /** 2 000 navigations over the HTTP judge, then 2 000 over gRPC: each a 302 to the provider with one Set-Cookie. */
@@ -162,7 +164,7 @@ describe('login attempt cookies under attack', () => {
     assert.equal(b.cookie(host(), SESSION_COOKIE) !== undefined, true);
   });
 
-  it('a tampered attempt cookie, or a genuine one moved under another attempt\'s name → 400', async () => {
+  it("a tampered attempt cookie, or a genuine one moved under another attempt's name → 400", async () => {
     const b = new HttpBrowser();
     const auth = await start(b, '/tampered');
     const cookie = attemptCookie(b, auth);
@@ -203,7 +205,8 @@ describe('login attempt cookies under attack', () => {
     const text = /did not come from the expected identity provider/;
     for (const iss of ['https://evil.example', null]) {
       const bad = new URL(cb);
-      if (iss === null) bad.searchParams.delete('iss'); // the provider always sends it: missing is refused too
+      if (iss === null)
+        bad.searchParams.delete('iss'); // the provider always sends it: missing is refused too
       else bad.searchParams.set('iss', iss);
       refused(await b.request(bad), text);
       const path = bad.pathname + bad.search;

@@ -66,7 +66,8 @@ describe('attacks on the browser login', () => {
     assert.match(String(r.headers['content-type']), /text\/html/);
     assert.ok(!(r.headers['set-cookie'] ?? []).some((c) => c.startsWith(`${SESSION_COOKIE}=`)), 'a session cookie on a refused callback');
   }
-  const api = async (cookie: string | undefined): Promise<number> => (await stack.send('/api/me', { headers: { ...API, ...(cookie ? { cookie: `${SESSION_COOKIE}=${cookie}` } : {}) } })).status;
+  const api = async (cookie: string | undefined): Promise<number> =>
+    (await stack.send('/api/me', { headers: { ...API, ...(cookie ? { cookie: `${SESSION_COOKIE}=${cookie}` } : {}) } })).status;
 
   it('every authorization request carries PKCE S256, a fresh state and nonce; the browser binding is HttpOnly', async () => {
     const b = new HttpBrowser();
@@ -149,7 +150,10 @@ describe('attacks on the browser login', () => {
   });
 
   it('PKCE downgrade: an authorization URL without the challenge, or with method plain → refused by the provider, 400 here', async () => {
-    for (const tamper of [(u: URL) => (u.searchParams.delete('code_challenge'), u.searchParams.delete('code_challenge_method')), (u: URL) => u.searchParams.set('code_challenge_method', 'plain')]) {
+    for (const tamper of [
+      (u: URL) => (u.searchParams.delete('code_challenge'), u.searchParams.delete('code_challenge_method')),
+      (u: URL) => u.searchParams.set('code_challenge_method', 'plain'),
+    ]) {
       const b = new HttpBrowser();
       const auth = await start(b);
       tamper(auth);

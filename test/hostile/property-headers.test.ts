@@ -21,10 +21,19 @@ const canonical = (name: string): string => name.toLowerCase().replaceAll('_', '
 const spelled = fc
   .tuple(fc.constantFrom(...IDENTITY), fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }), fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }))
   .map(([name, upper, under]) => [...name].map((c, i) => (c === '-' && under[i] ? '_' : upper[i] ? c.toUpperCase() : c)).join(''));
-const value = fc.oneof(fc.constantFrom('root@example.com', 'admins', 'cookie', 'a, b', 'alice@example.com, root@example.com', ''), fc.stringMatching(/^[ -~]{0,12}$/));
+const value = fc.oneof(
+  fc.constantFrom('root@example.com', 'admins', 'cookie', 'a, b', 'alice@example.com, root@example.com', ''),
+  fc.stringMatching(/^[ -~]{0,12}$/),
+);
 const entry = fc.oneof(
   { arbitrary: fc.tuple(spelled, value), weight: 4 },
-  { arbitrary: fc.tuple(fc.constant('connection'), fc.array(fc.oneof(spelled, fc.constantFrom('keep-alive', 'close', 'x-other')), { minLength: 1, maxLength: 3 }).map((a) => a.join(', '))), weight: 1 },
+  {
+    arbitrary: fc.tuple(
+      fc.constant('connection'),
+      fc.array(fc.oneof(spelled, fc.constantFrom('keep-alive', 'close', 'x-other')), { minLength: 1, maxLength: 3 }).map((a) => a.join(', ')),
+    ),
+    weight: 1,
+  },
   { arbitrary: fc.tuple(fc.constantFrom('x-other', 'X-Kubeflow-Userid', 'kubeflow-userid-x', 'kubeflowuserid'), value), weight: 1 },
 );
 
@@ -50,7 +59,10 @@ describe('property: no forged identity header reaches the upstream', () => {
         if (entries.some(([n]) => IDENTITY.includes(canonical(n)))) forged++;
         // Connection must stay a valid hop-by-hop list for Node to send it: keep one.
         if (headers['connection']) headers['connection'] = [headers['connection'].join(', ')];
-        const r = await send(g.ingress, authenticated ? '/app/x' : '/public/x', { headers: { ...headers, ...API, ...(authenticated ? { authorization: `Bearer ${token}` } : {}) }, agent });
+        const r = await send(g.ingress, authenticated ? '/app/x' : '/public/x', {
+          headers: { ...headers, ...API, ...(authenticated ? { authorization: `Bearer ${token}` } : {}) },
+          agent,
+        });
         assert.equal(r.status, 200);
         const seen = echoOf(r.body).headers;
         for (const name of Object.keys(seen)) {
@@ -72,7 +84,20 @@ describe('property: no forged identity header reaches the upstream', () => {
 });
 
 /** Names of the strip list (foreign identity, rewrite, a prefix) in a random case and `-`/`_` spelling. */
-const FOREIGN = ['x-forwarded-user', 'x-forwarded-groups', 'x-auth-request-user', 'x-auth-request-made-up', 'remote-user', 'remote-groups', 'x-remote-user', 'x-vouch-user', 'x-authenticated-user', 'x-original-url', 'x-rewrite-url', 'x-auth-subject'];
+const FOREIGN = [
+  'x-forwarded-user',
+  'x-forwarded-groups',
+  'x-auth-request-user',
+  'x-auth-request-made-up',
+  'remote-user',
+  'remote-groups',
+  'x-remote-user',
+  'x-vouch-user',
+  'x-authenticated-user',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-auth-subject',
+];
 const foreignSpelled = fc
   .tuple(fc.constantFrom(...FOREIGN), fc.array(fc.boolean(), { minLength: 32, maxLength: 32 }), fc.array(fc.boolean(), { minLength: 32, maxLength: 32 }))
   .map(([name, upper, under]) => [...name].map((c, i) => (c === '-' && under[i] ? '_' : upper[i] ? c.toUpperCase() : c)).join(''));
@@ -110,7 +135,12 @@ describe('property: no foreign identity header, rewrite header or judge cookie r
           if (how === 'session') cookies.splice(Math.floor(cookies.length / 2), 0, session);
           if (cookies.some((c) => c.startsWith('authservice_session=') || c.startsWith('oidc_state_csrf'))) judgeCookies++;
           const r = await send(g.ingress, how === 'skip' ? '/public/x' : '/app/x', {
-            headers: { ...headers, ...API, ...(cookies.length > 0 ? { cookie: cookies.join('; ') } : {}), ...(how === 'token' ? { authorization: `Bearer ${token}` } : {}) },
+            headers: {
+              ...headers,
+              ...API,
+              ...(cookies.length > 0 ? { cookie: cookies.join('; ') } : {}),
+              ...(how === 'token' ? { authorization: `Bearer ${token}` } : {}),
+            },
             agent,
           });
           assert.equal(r.status, 200, r.body);

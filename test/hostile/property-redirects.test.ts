@@ -20,16 +20,76 @@ const originOk = (u: URL): boolean =>
 
 const piece = fc.oneof(
   fc.constantFrom(
-    '/', '//', '\\', '/\\', '.', '..', '@', ':', '?', '#', '%', '%2f', '%2F', '%5c', '%25', '%2e', '%0d', '%0a', '%00', '%09', '\r', '\n', '\t', ' ', '\u3002',
-    '\uFF0F', '\u0430', '\u200B', 'https:', 'http:', 'javascript:', 'data:', '//evil.example', 'app.example.com', 'docs.example.com', 'x.apps.example.com',
-    'apps.example.com', 'evil.example', 'app.example.com.evil.example', ':443', ':8443', 'https://', 'HTTPS://', 'a', 'b/c',
+    '/',
+    '//',
+    '\\',
+    '/\\',
+    '.',
+    '..',
+    '@',
+    ':',
+    '?',
+    '#',
+    '%',
+    '%2f',
+    '%2F',
+    '%5c',
+    '%25',
+    '%2e',
+    '%0d',
+    '%0a',
+    '%00',
+    '%09',
+    '\r',
+    '\n',
+    '\t',
+    ' ',
+    '\u3002',
+    '\uFF0F',
+    '\u0430',
+    '\u200B',
+    'https:',
+    'http:',
+    'javascript:',
+    'data:',
+    '//evil.example',
+    'app.example.com',
+    'docs.example.com',
+    'x.apps.example.com',
+    'apps.example.com',
+    'evil.example',
+    'app.example.com.evil.example',
+    ':443',
+    ':8443',
+    'https://',
+    'HTTPS://',
+    'a',
+    'b/c',
   ),
   fc.string({ maxLength: 5 }),
 );
 const target = fc.oneof(
   fc.array(piece, { maxLength: 10 }).map((a) => a.join('')),
-  fc.tuple(fc.constantFrom('/', 'https://app.example.com/', 'https://docs.example.com/', 'https://z.apps.example.com/', 'HTTPS://DOCS.example.com/'), fc.array(fc.oneof(piece, fc.constantFrom('a', 'x/y', '?q=1', '#f', '%20')), { maxLength: 4 })).map(([a, b]) => a + b.join('')),
-  fc.tuple(fc.constantFrom('https://', 'http://', '//', '/\\', '', 'https:', 'https:\\\\'), fc.constantFrom('app.example.com', 'docs.example.com', 'y.apps.example.com', 'evil.example', 'app.example.com@evil.example', 'evil.example\\@app.example.com'), fc.array(piece, { maxLength: 4 }).map((a) => a.join(''))).map((a) => a.join('')),
+  fc
+    .tuple(
+      fc.constantFrom('/', 'https://app.example.com/', 'https://docs.example.com/', 'https://z.apps.example.com/', 'HTTPS://DOCS.example.com/'),
+      fc.array(fc.oneof(piece, fc.constantFrom('a', 'x/y', '?q=1', '#f', '%20')), { maxLength: 4 }),
+    )
+    .map(([a, b]) => a + b.join('')),
+  fc
+    .tuple(
+      fc.constantFrom('https://', 'http://', '//', '/\\', '', 'https:', 'https:\\\\'),
+      fc.constantFrom(
+        'app.example.com',
+        'docs.example.com',
+        'y.apps.example.com',
+        'evil.example',
+        'app.example.com@evil.example',
+        'evil.example\\@app.example.com',
+      ),
+      fc.array(piece, { maxLength: 4 }).map((a) => a.join('')),
+    )
+    .map((a) => a.join('')),
 );
 
 describe('property: no open redirect through <prefix>/login?rd=', () => {
@@ -51,7 +111,12 @@ describe('property: no open redirect through <prefix>/login?rd=', () => {
     let kept = 0;
     await fc.assert(
       fc.asyncProperty(target, async (t) => {
-        const r = await request(judge.app.ports.http, `/authservice/login?rd=${encodeURIComponent(t)}`, { host: 'app.example.com', 'x-forwarded-proto': 'https', ...NAVIGATION }, { agent });
+        const r = await request(
+          judge.app.ports.http,
+          `/authservice/login?rd=${encodeURIComponent(t)}`,
+          { host: 'app.example.com', 'x-forwarded-proto': 'https', ...NAVIGATION },
+          { agent },
+        );
         assert.equal(r.status, 302);
         const location = String(r.headers['location']);
         assert.doesNotMatch(location, /[\r\n]/);

@@ -57,10 +57,16 @@ describe('hostile gRPC messages', () => {
   /** Sends `bytes` as the request message; resolves with the status code and, on success, the decoded response. */
   const send = (bytes: Buffer): Promise<{ code: number; response?: { status: { code: number }; ok_response?: unknown } }> =>
     new Promise((resolve) => {
-      raw.makeUnaryRequest(CHECK, (b: Buffer) => b, (b: Buffer) => b, bytes, (err, value) => {
-        if (err) return resolve({ code: err.code });
-        resolve({ code: 0, response: check.responseDeserialize(value!) as { status: { code: number }; ok_response?: unknown } });
-      });
+      raw.makeUnaryRequest(
+        CHECK,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        bytes,
+        (err, value) => {
+          if (err) return resolve({ code: err.code });
+          resolve({ code: 0, response: check.responseDeserialize(value!) as { status: { code: number }; ok_response?: unknown } });
+        },
+      );
     });
   const stillJudging = async (): Promise<void> => {
     const r = await judge.grpc.check('/api', API);
@@ -103,7 +109,9 @@ describe('hostile gRPC messages', () => {
 
   /** A CheckRequest as Envoy builds it with `with_request_body` (the body in `raw_body`). */
   const withBody = (path: string, bytes: number, headers: Record<string, string> = API): Buffer => {
-    const msg = checkRequest(path, { ...headers, 'content-length': String(bytes) }, { method: 'POST' }) as { attributes: { request: { http: Record<string, unknown> } } };
+    const msg = checkRequest(path, { ...headers, 'content-length': String(bytes) }, { method: 'POST' }) as {
+      attributes: { request: { http: Record<string, unknown> } };
+    };
     msg.attributes.request.http['raw_body'] = Buffer.alloc(bytes, 0x61);
     return check.requestSerialize(msg);
   };
@@ -137,7 +145,13 @@ describe('hostile gRPC messages', () => {
     const client = new grpc.Client(`127.0.0.1:${small.app.ports.grpc}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
     try {
       const code = await new Promise<number>((resolve) =>
-        client.makeUnaryRequest(CHECK, (b: Buffer) => b, (b: Buffer) => b, withBody('/api', 17 * 1024 * 1024), (err) => resolve(err ? err.code : 0)),
+        client.makeUnaryRequest(
+          CHECK,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          withBody('/api', 17 * 1024 * 1024),
+          (err) => resolve(err ? err.code : 0),
+        ),
       );
       assert.equal(code, 0, `a gRPC error: ${code}`);
     } finally {

@@ -79,7 +79,12 @@ describe('hostile HTTP: huge heads, slow clients', () => {
     const many: Record<string, string> = { ...API };
     for (let i = 0; i < 1500; i++) many[`x-h-${i}`] = `value-${i}`;
     const cookie = Array.from({ length: 2000 }, (_, i) => `c${i}=${'v'.repeat(20)}`).join('; ');
-    const listeners = { judge: [g.http, '/api'], forwarder: [g.ingress, '/api'], web: [g.judge.app.ports.web, '/authservice/site/homepage'], health: [g.judge.app.ports.health, '/healthz'] } as const;
+    const listeners = {
+      judge: [g.http, '/api'],
+      forwarder: [g.ingress, '/api'],
+      web: [g.judge.app.ports.web, '/authservice/site/homepage'],
+      health: [g.judge.app.ports.health, '/healthz'],
+    } as const;
     for (const [name, [port, path]] of Object.entries(listeners)) {
       const normal = name === 'web' || name === 'health' ? 200 : 401;
       for (const [what, headers] of [

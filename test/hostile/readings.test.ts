@@ -30,12 +30,41 @@ authzRules:
 
 /** Every reading of these is, or is under, /admin for some upstream: a guest is refused through every door. */
 const GUEST_DENIED = [
-  '/admin', '/admin/', '/admin/../', '/admin/../x', '/admin/..;/x', '/admin/%2e%2e/x', '/admin/.%2E/x', '/admin%2f..%2fx', '/admin%2F..%2Fx',
-  '/%61dmin/../x', '/admin\\..\\x', '/admin/./../x', '/admin/x/../../y', '/admin;x', '/admin;/../x',
-  '/ADMIN', '/Admin/', '/aDmIn/users', '/ADMIN/../x', '/Admin/..;/x', '/%41dmin', '/CaseSensitive/x',
+  '/admin',
+  '/admin/',
+  '/admin/../',
+  '/admin/../x',
+  '/admin/..;/x',
+  '/admin/%2e%2e/x',
+  '/admin/.%2E/x',
+  '/admin%2f..%2fx',
+  '/admin%2F..%2Fx',
+  '/%61dmin/../x',
+  '/admin\\..\\x',
+  '/admin/./../x',
+  '/admin/x/../../y',
+  '/admin;x',
+  '/admin;/../x',
+  '/ADMIN',
+  '/Admin/',
+  '/aDmIn/users',
+  '/ADMIN/../x',
+  '/Admin/..;/x',
+  '/%41dmin',
+  '/CaseSensitive/x',
 ];
 /** Every reading of these is allowed to a guest. */
-const GUEST_ALLOWED = ['/public/x', '/public/../public/x', '/x/./y', '/x//y', '/public;v=1/x', '/x/../y', '/administrator', '/casesensitive/x', '/CASESENSITIVE'];
+const GUEST_ALLOWED = [
+  '/public/x',
+  '/public/../public/x',
+  '/x/./y',
+  '/x//y',
+  '/public;v=1/x',
+  '/x/../y',
+  '/administrator',
+  '/casesensitive/x',
+  '/CASESENSITIVE',
+];
 
 describe('hostile readings against access rules (path, case, host)', () => {
   let g: Guarded;
@@ -83,7 +112,17 @@ describe('hostile readings against access rules (path, case, host)', () => {
   });
 
   it('every Host / :authority form a server maps to admin.example.com is judged by its rule', async () => {
-    for (const host of ['admin.example.com', 'ADMIN.Example.COM', 'admin.example.com.', 'admin.example.com:8443', 'admin.example.com.:80', 'bob@admin.example.com', 'x:y@ADMIN.example.com:443', '%61dmin.example.com', 'admin.ex%61mple.com']) {
+    for (const host of [
+      'admin.example.com',
+      'ADMIN.Example.COM',
+      'admin.example.com.',
+      'admin.example.com:8443',
+      'admin.example.com.:80',
+      'bob@admin.example.com',
+      'x:y@ADMIN.example.com:443',
+      '%61dmin.example.com',
+      'admin.ex%61mple.com',
+    ]) {
       assert.deepEqual(await doors('/x', bob, host), [403, 403, 403, 403], host);
       assert.deepEqual(await doors('/x', root, host), [200, 204, 200, 200], host);
     }
@@ -91,7 +130,16 @@ describe('hostile readings against access rules (path, case, host)', () => {
   });
 
   it('a host no server can read is refused with 400 through every door', async () => {
-    for (const host of ['admin.example.com, app.example.com', 'app.example.com,admin.example.com', 'admin .example.com', 'app.example.com/admin', 'app.example.com?', 'app.example.com:99999', '[::1', 'a%00.example.com']) {
+    for (const host of [
+      'admin.example.com, app.example.com',
+      'app.example.com,admin.example.com',
+      'admin .example.com',
+      'app.example.com/admin',
+      'app.example.com?',
+      'app.example.com:99999',
+      '[::1',
+      'a%00.example.com',
+    ]) {
       assert.deepEqual(await doors('/x', root, host), [400, 400, 400, 400], host);
     }
     // Control characters: Node's HTTP parser refuses them itself; over gRPC the judge does.

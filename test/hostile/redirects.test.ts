@@ -19,13 +19,48 @@ import { seedSessions } from '../helpers/seed.js';
 
 /** Targets that must never be the return URL (`%ORIGIN%` is the service's own origin). */
 const HOSTILE = [
-  '//evil.example/x', '///evil.example', '////evil.example', '/\\evil.example', '\\\\evil.example', '/\\/evil.example', '\\/evil.example', '/%09/evil.example',
-  '%2f%2fevil.example', '/%2f%2fevil.example', '/%2F%2Fevil.example', '/%5cevil.example', '/%5C%5Cevil.example', '/%252f%252fevil.example', '/.%2e/%2f%2fevil.example',
-  'https:%2f%2fevil.example', 'https:evil.example', 'https:/evil.example', 'https:\\\\evil.example', 'http://evil.example', 'https://evil.example/', 'HTTPS://EVIL.EXAMPLE',
-  '%ORIGIN%@evil.example/', 'http://evil.example@%HOST%/', 'https://%HOST%.evil.example/', 'https://evil%HOST%/', 'https://%HOST%%2eevil.example/', 'https://xn--80ak6aa92e.com/',
-  'https://evil.example\\@%HOST%/', 'https://evil.example#@%HOST%/', 'https://evil.example?@%HOST%/',
-  'javascript:alert(document.domain)', 'JaVaScRiPt:alert(1)', ' javascript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox(1)', 'file:///etc/passwd',
-  '/%0d%0aSet-Cookie:%20x=y', '/\r\nLocation: https://evil.example', '/%00//evil.example', `/${'a'.repeat(5000)}`,
+  '//evil.example/x',
+  '///evil.example',
+  '////evil.example',
+  '/\\evil.example',
+  '\\\\evil.example',
+  '/\\/evil.example',
+  '\\/evil.example',
+  '/%09/evil.example',
+  '%2f%2fevil.example',
+  '/%2f%2fevil.example',
+  '/%2F%2Fevil.example',
+  '/%5cevil.example',
+  '/%5C%5Cevil.example',
+  '/%252f%252fevil.example',
+  '/.%2e/%2f%2fevil.example',
+  'https:%2f%2fevil.example',
+  'https:evil.example',
+  'https:/evil.example',
+  'https:\\\\evil.example',
+  'http://evil.example',
+  'https://evil.example/',
+  'HTTPS://EVIL.EXAMPLE',
+  '%ORIGIN%@evil.example/',
+  'http://evil.example@%HOST%/',
+  'https://%HOST%.evil.example/',
+  'https://evil%HOST%/',
+  'https://%HOST%%2eevil.example/',
+  'https://xn--80ak6aa92e.com/',
+  'https://evil.example\\@%HOST%/',
+  'https://evil.example#@%HOST%/',
+  'https://evil.example?@%HOST%/',
+  'javascript:alert(document.domain)',
+  'JaVaScRiPt:alert(1)',
+  ' javascript:alert(1)',
+  'java\tscript:alert(1)',
+  'data:text/html,<script>alert(1)</script>',
+  'vbscript:msgbox(1)',
+  'file:///etc/passwd',
+  '/%0d%0aSet-Cookie:%20x=y',
+  '/\r\nLocation: https://evil.example',
+  '/%00//evil.example',
+  `/${'a'.repeat(5000)}`,
 ];
 
 describe('open redirects after login', () => {
@@ -53,7 +88,8 @@ describe('open redirects after login', () => {
     for (const raw of HOSTILE) {
       const t = fill(raw);
       assert.equal(await returnTo(`/authservice/login?rd=${encodeURIComponent(t)}`), `${origin}/`, t.slice(0, 80));
-      if (!/\s/.test(t) && t.length < 4000) assert.equal(await returnTo(`/authservice/login?rd=${t.replaceAll('%', '%25').replaceAll('#', '%23')}`), `${origin}/`, `raw ${t.slice(0, 80)}`);
+      if (!/\s/.test(t) && t.length < 4000)
+        assert.equal(await returnTo(`/authservice/login?rd=${t.replaceAll('%', '%25').replaceAll('#', '%23')}`), `${origin}/`, `raw ${t.slice(0, 80)}`);
     }
   });
 
@@ -67,7 +103,10 @@ describe('open redirects after login', () => {
   it('a navigation whose own URL looks like another origin returns to a path of ours, or is refused', async () => {
     // The forwarder judges, and so remembers, the canonical path it would send (slashes merged):
     // `//evil.example/x` is our own `/evil.example/x`.
-    for (const [path, back] of [['//evil.example/x', '/evil.example/x'], ['/x/..//evil.example', '/evil.example']] as const) {
+    for (const [path, back] of [
+      ['//evil.example/x', '/evil.example/x'],
+      ['/x/..//evil.example', '/evil.example'],
+    ] as const) {
       assert.equal(await returnTo(path), `${origin}${back}`, path);
     }
     // Paths it cannot send unambiguously are refused before any login starts.
@@ -77,7 +116,12 @@ describe('open redirects after login', () => {
   });
 
   it('complete logins land where the checks said: the root for hostile targets, the page for a safe one', async () => {
-    for (const [rd, landing] of [['//evil.example/x', '/'], ['/\\evil.example', '/'], ['javascript:alert(1)', '/'], ['/app/ok?x=1', '/app/ok?x=1']] as const) {
+    for (const [rd, landing] of [
+      ['//evil.example/x', '/'],
+      ['/\\evil.example', '/'],
+      ['javascript:alert(1)', '/'],
+      ['/app/ok?x=1', '/app/ok?x=1'],
+    ] as const) {
       const b = new HttpBrowser();
       const start = await b.request(stack.url(`/authservice/login?rd=${encodeURIComponent(rd)}`));
       const cb = await b.signInAt(start.location!, ALICE, CALLBACK_PATH);
@@ -130,13 +174,18 @@ describe('open redirects after logout (hostile AFTER_LOGOUT_URL)', () => {
       const judge = await startJudge(op.issuer, { env });
       try {
         const [id] = await seedSessions(judge.app.sessions, 1);
-        const r = await request(judge.app.ports.http, '/authservice/logout', {
-          host: 'app.example.com',
-          cookie: `authservice_session=${id}`,
-          origin: 'https://app.example.com',
-          'sec-fetch-site': 'same-origin',
-          'x-forwarded-proto': 'https',
-        }, { method: 'POST' });
+        const r = await request(
+          judge.app.ports.http,
+          '/authservice/logout',
+          {
+            host: 'app.example.com',
+            cookie: `authservice_session=${id}`,
+            origin: 'https://app.example.com',
+            'sec-fetch-site': 'same-origin',
+            'x-forwarded-proto': 'https',
+          },
+          { method: 'POST' },
+        );
         assert.equal(r.status, 303, value);
         const location = String(r.headers['location']);
         if (typeof want === 'string') assert.equal(location, want, value);

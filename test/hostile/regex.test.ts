@@ -20,7 +20,10 @@ describe('regular expressions in configuration', () => {
       const yamlString = JSON.stringify(pattern);
       const settings = [
         { yaml: `skipRules:\n  - { path: { regex: ${yamlString} } }\n`, name: /skipRules.*\[0\]\.path\.regex/ },
-        { yaml: `authzRules:\n  - { match: { path: { prefix: / } }, allow: { claims: { department: ${yamlString} } } }\n`, name: /authzRules.*\[0\]\.allow\.claims\.department/ },
+        {
+          yaml: `authzRules:\n  - { match: { path: { prefix: / } }, allow: { claims: { department: ${yamlString} } } }\n`,
+          name: /authzRules.*\[0\]\.allow\.claims\.department/,
+        },
         { env: { USERID_TRANSFORMERS: JSON.stringify([{ matches: pattern, replaces: 'x' }]) }, name: /USERID_TRANSFORMERS.*\[0\]\.matches/ },
       ];
       for (const s of settings) {
@@ -50,7 +53,12 @@ describe('pathological patterns on hostile input complete', () => {
         '  - { match: { path: { prefix: /claims } }, allow: { claims: { department: "(x+x+)+y" } } }',
         '  - { match: { path: { prefix: / } }, allow: { authenticated: true } }',
       ].join('\n'),
-      env: { USERID_TRANSFORMERS: JSON.stringify([{ matches: '(a*)*b', replaces: 'z' }, { matches: '^(\\w+\\s?)*$', replaces: 'w' }]) },
+      env: {
+        USERID_TRANSFORMERS: JSON.stringify([
+          { matches: '(a*)*b', replaces: 'z' },
+          { matches: '^(\\w+\\s?)*$', replaces: 'w' },
+        ]),
+      },
     });
   });
   after(async () => {

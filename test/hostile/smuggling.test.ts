@@ -61,14 +61,21 @@ describe('request smuggling against the forwarder', () => {
     const [closedWithError] = (await once(socket, 'close')) as [boolean];
     clearTimeout(stuck);
     assert.equal(closedWithError && chunks.length === 0, false, 'the forwarder neither answered nor closed the connection');
-    return [...Buffer.concat(chunks).toString('latin1').matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    return [
+      ...Buffer.concat(chunks)
+        .toString('latin1')
+        .matchAll(/HTTP\/1\.1 (\d{3}) /g),
+    ].map((m) => Number(m[1]));
   }
 
   it('a pipelined second request is judged on its own: /public forwarded, /admin 401, only /public upstream', async () => {
     const before = g.upstream.heads.length;
     const statuses = await exchange(`GET /public/x HTTP/1.1\r\nHost: h\r\n\r\n${SMUGGLED}`);
     assert.deepEqual(statuses, [200, 401, 200]);
-    assert.deepEqual(g.upstream.heads.slice(before).map((h) => h.url), ['/public/x', '/public/last']);
+    assert.deepEqual(
+      g.upstream.heads.slice(before).map((h) => h.url),
+      ['/public/x', '/public/last'],
+    );
   });
 
   for (const [name, framing, body] of FRAMINGS) {
@@ -76,12 +83,18 @@ describe('request smuggling against the forwarder', () => {
       const before = g.upstream.heads.length;
       const statuses = await exchange(`POST /public/x HTTP/1.1\r\nHost: h\r\n${framing}\r\n\r\n${body}`);
       const upstream = g.upstream.heads.slice(before).map((h) => h.url);
-      assert.ok(upstream.every((u) => u === '/public/x' || u === '/public/last'), `${name}: upstream saw ${JSON.stringify(upstream)}`);
+      assert.ok(
+        upstream.every((u) => u === '/public/x' || u === '/public/last'),
+        `${name}: upstream saw ${JSON.stringify(upstream)}`,
+      );
       assert.ok(upstream.filter((u) => u === '/public/x').length <= 1, `${name}: ${upstream.length} requests upstream`);
       // The allowed POST and the closing request may be answered 200; whatever was parsed between them was judged (401) or refused (400).
       assert.ok(statuses.filter((s) => s === 200).length <= 2, `${name}: ${JSON.stringify(statuses)}`);
       results.push(`${name}: ${statuses.join(' ')} → upstream ${upstream.length}`);
-      assert.ok(statuses.every((s) => [200, 400, 401, 413].includes(s)), `${name}: ${JSON.stringify(statuses)}`);
+      assert.ok(
+        statuses.every((s) => [200, 400, 401, 413].includes(s)),
+        `${name}: ${JSON.stringify(statuses)}`,
+      );
     });
   }
 

@@ -54,7 +54,10 @@ describe('hostile: forged switch-account posts and return targets', () => {
       },
       gRPC: async (h) => {
         const r = await grpc.check(SWITCH, h, { method: 'POST', host, scheme: 'http' });
-        const setCookie = (r.denied_response?.headers ?? []).filter((o) => o.header.key === 'set-cookie').map((o) => o.header.value).join(', ');
+        const setCookie = (r.denied_response?.headers ?? [])
+          .filter((o) => o.header.key === 'set-cookie')
+          .map((o) => o.header.value)
+          .join(', ');
         return { status: r.status.code === 0 ? 200 : r.denied_response?.status?.code, setCookie };
       },
     };
@@ -69,7 +72,9 @@ describe('hostile: forged switch-account posts and return targets', () => {
         refused++;
       }
       const id = await bobSession();
-      const asGet = await send(stack.port, SWITCH, { headers: { host, cookie: `${SESSION_COOKIE}=${id}`, origin: stack.origin, 'sec-fetch-site': 'same-origin' } });
+      const asGet = await send(stack.port, SWITCH, {
+        headers: { host, cookie: `${SESSION_COOKIE}=${id}`, origin: stack.origin, 'sec-fetch-site': 'same-origin' },
+      });
       assert.notEqual(asGet.status, 302, `${door}: a GET starts nothing`);
       assert.ok(await stack.app.sessions.load(id, { fresh: true }), `${door}: a GET ends nothing`);
     }
@@ -92,7 +97,10 @@ describe('hostile: forged switch-account posts and return targets', () => {
       const b = new HttpBrowser();
       const id = await bobSession();
       b.plant('localhost', SESSION_COOKIE, id);
-      const start = await b.request(stack.url(`/authservice/switch-account?rd=${encodeURIComponent(rd)}`), { method: 'POST', headers: { origin: stack.origin, 'sec-fetch-site': 'same-origin' } });
+      const start = await b.request(stack.url(`/authservice/switch-account?rd=${encodeURIComponent(rd)}`), {
+        method: 'POST',
+        headers: { origin: stack.origin, 'sec-fetch-site': 'same-origin' },
+      });
       assert.equal(start.status, 302, rd);
       assert.equal(start.location?.searchParams.get('prompt'), 'login', 'the development provider lists no prompt_values_supported');
       assert.equal(await stack.app.sessions.load(id, { fresh: true }), undefined, `${rd}: bob was signed out`);

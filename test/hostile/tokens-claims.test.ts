@@ -26,7 +26,11 @@ describe('hostile tokens: claims', () => {
   const now = (): number => clock.now() / 1000;
   let seq = 0;
   const token = (extra: Record<string, unknown>, header: Record<string, unknown> = {}): string => {
-    const t = rawJws({ alg: 'RS256', kid: rs.kid, ...header }, { iss: op.issuer, sub: 's', email: 'eve@example.com', groups: ['devs'], aud: AUDIENCE, iat: now(), exp: now() + 300, jti: `j${seq++}`, ...extra }, rs);
+    const t = rawJws(
+      { alg: 'RS256', kid: rs.kid, ...header },
+      { iss: op.issuer, sub: 's', email: 'eve@example.com', groups: ['devs'], aud: AUDIENCE, iat: now(), exp: now() + 300, jti: `j${seq++}`, ...extra },
+      rs,
+    );
     used.add(t);
     return t;
   };
@@ -59,7 +63,16 @@ describe('hostile tokens: claims', () => {
 
   it('time claims of the wrong type or missing exp → 401', async () => {
     const t = now();
-    for (const c of [{ exp: undefined }, { exp: String(t + 300) }, { exp: null }, { exp: [t + 300] }, { nbf: String(t) }, { iat: 'yesterday' }, { iat: {} }, { exp: true }]) {
+    for (const c of [
+      { exp: undefined },
+      { exp: String(t + 300) },
+      { exp: null },
+      { exp: [t + 300] },
+      { nbf: String(t) },
+      { iat: 'yesterday' },
+      { iat: {} },
+      { exp: true },
+    ]) {
       assert.equal(await status(token(c)), 401, JSON.stringify(c));
     }
   });
@@ -69,8 +82,21 @@ describe('hostile tokens: claims', () => {
     assert.equal(await status(token({ aud: ['urn:other', AUDIENCE] })), 200);
     const iss = op.issuer;
     const misses: Record<string, unknown>[] = [
-      { aud: 'urn:other' }, { aud: `${AUDIENCE} ` }, { aud: AUDIENCE.toUpperCase() }, { aud: [] }, { aud: 7 }, { aud: { [AUDIENCE]: true } }, { aud: `${AUDIENCE},urn:other` },
-      { iss: `${iss}/` }, { iss: iss.toUpperCase() }, { iss: iss.replace('http:', 'https:') }, { iss: [iss] }, { iss: undefined }, { iss: null }, { iss: `${iss}#` }, { iss: ` ${iss}` },
+      { aud: 'urn:other' },
+      { aud: `${AUDIENCE} ` },
+      { aud: AUDIENCE.toUpperCase() },
+      { aud: [] },
+      { aud: 7 },
+      { aud: { [AUDIENCE]: true } },
+      { aud: `${AUDIENCE},urn:other` },
+      { iss: `${iss}/` },
+      { iss: iss.toUpperCase() },
+      { iss: iss.replace('http:', 'https:') },
+      { iss: [iss] },
+      { iss: undefined },
+      { iss: null },
+      { iss: `${iss}#` },
+      { iss: ` ${iss}` },
     ];
     for (const c of misses) {
       const v = await judgeBoth(judge, bearer(token(c)));
@@ -100,12 +126,21 @@ describe('hostile tokens: claims', () => {
   it('an ID token issued to another client that lists us among its audiences → 401 invalid_token (OIDC Core 3.1.3.7 azp)', async () => {
     const id = (c: Record<string, unknown>): string => token({ groups: undefined, ...c });
     for (const j of [judge, idOnly]) {
-      for (const c of [{ aud: ['judge-client', 'other-client'] }, { aud: ['other-client', 'judge-client'] }, { aud: ['judge-client', 'other-client'], azp: 'other-client' }, { aud: 'judge-client', azp: 'other-client' }]) {
+      for (const c of [
+        { aud: ['judge-client', 'other-client'] },
+        { aud: ['other-client', 'judge-client'] },
+        { aud: ['judge-client', 'other-client'], azp: 'other-client' },
+        { aud: 'judge-client', azp: 'other-client' },
+      ]) {
         const v = await judgeBoth(j, bearer(id(c)));
         assert.equal(v.http, 401, JSON.stringify(c));
         assert.match(v.challenge ?? '', /invalid_token/, JSON.stringify(c));
       }
-      for (const c of [{ aud: ['judge-client', 'other-client'], azp: 'judge-client' }, { aud: 'judge-client', azp: 'judge-client' }, { aud: ['judge-client'] }]) {
+      for (const c of [
+        { aud: ['judge-client', 'other-client'], azp: 'judge-client' },
+        { aud: 'judge-client', azp: 'judge-client' },
+        { aud: ['judge-client'] },
+      ]) {
         assert.equal(await status(id(c), j), 200, JSON.stringify(c));
       }
     }

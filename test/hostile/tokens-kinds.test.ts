@@ -98,7 +98,11 @@ describe('hostile claims: e-mail addresses against domains/emails rules', () => 
   ].join('\n');
   let seq = 0;
   const token = (claims: Record<string, unknown>): string =>
-    rawJws({ alg: 'RS256', kid: rs.kid }, { iss: op.issuer, sub: 's', aud: 'urn:test:api', groups: ['devs'], iat: now(), exp: now() + 300, jti: `e${seq++}`, ...claims }, rs);
+    rawJws(
+      { alg: 'RS256', kid: rs.kid },
+      { iss: op.issuer, sub: 's', aud: 'urn:test:api', groups: ['devs'], iat: now(), exp: now() + 300, jti: `e${seq++}`, ...claims },
+      rs,
+    );
   const status = async (judge: Judged, claims: Record<string, unknown>, path: string): Promise<number> =>
     (judge === strict ? await judgeAll(judge, bearer(token(claims)), path) : await judgeBoth(judge, bearer(token(claims)), path)).http;
 
@@ -130,7 +134,8 @@ describe('hostile claims: e-mail addresses against domains/emails rules', () => 
       'alice@exämple.com',
     ];
     for (const email of smuggled) {
-      for (const path of ['/team', '/alice']) assert.equal(await status(strict, { email, email_verified: true }, path), 403, `${JSON.stringify(email)} ${path}`);
+      for (const path of ['/team', '/alice'])
+        assert.equal(await status(strict, { email, email_verified: true }, path), 403, `${JSON.stringify(email)} ${path}`);
     }
     assert.equal(await status(strict, { email: 'Alice@Example.com', email_verified: true }, '/team'), 200);
     assert.equal(await status(strict, { email: 'alice@example.com', email_verified: true }, '/alice'), 200);

@@ -29,7 +29,16 @@ describe('hostile tokens: signatures and headers', () => {
   const { log, lines } = capturingLogger('DEBUG');
   const used = new Set<string>();
   const now = (): number => clock.now() / 1000;
-  const claims = (extra: Record<string, unknown> = {}) => ({ iss: op.issuer, sub: 'mallory', email: 'mallory@example.com', groups: ['admins'], aud: AUDIENCE, iat: now(), exp: now() + 300, ...extra });
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    iss: op.issuer,
+    sub: 'mallory',
+    email: 'mallory@example.com',
+    groups: ['admins'],
+    aud: AUDIENCE,
+    iat: now(),
+    exp: now() + 300,
+    ...extra,
+  });
 
   /** Judges `token` as a bearer over both doors; returns the verdict and remembers the token for the leak check. */
   const judged = async (token: string, http = true) => {
@@ -88,7 +97,20 @@ describe('hostile tokens: signatures and headers', () => {
   it('kid abuse: traversal, injection, huge, empty, NUL, non-string, another key’s kid, a published kid over a rogue key → 401', async () => {
     const rs = op.keys.find((k) => k.alg === 'RS256')!;
     const es = op.keys.find((k) => k.alg === 'ES256')!;
-    const kids: unknown[] = ['../../../../../etc/passwd', "' OR '1'='1' --", '${jndi:ldap://127.0.0.1/x}', 'x'.repeat(4000), '', 'rs\u0000', 0, 1e308, {}, [rs.kid], null, true];
+    const kids: unknown[] = [
+      '../../../../../etc/passwd',
+      "' OR '1'='1' --",
+      '${jndi:ldap://127.0.0.1/x}',
+      'x'.repeat(4000),
+      '',
+      'rs\u0000',
+      0,
+      1e308,
+      {},
+      [rs.kid],
+      null,
+      true,
+    ];
     for (const kid of kids) assert.equal((await judged(rawJws({ alg: 'RS256', kid }, claims(), rogue))).http, 401, `kid ${JSON.stringify(kid).slice(0, 40)}`);
     // The RS256 key's signature under the ES256 key's kid, and each published kid over a rogue signature.
     assert.equal((await judged(rawJws({ alg: 'RS256', kid: es.kid }, claims(), rs))).http, 401);
@@ -108,13 +130,22 @@ describe('hostile tokens: signatures and headers', () => {
     for (const h of headers) assert.equal((await judged(rawJws({ alg: 'RS256', kid: rogue.kid, ...h }, claims(), rogue))).http, 401, Object.keys(h).join(','));
     // A genuine token carrying those members is judged by the issuer's keys only: they are ignored.
     const rs = op.keys.find((k) => k.alg === 'RS256')!;
-    assert.equal((await judged(rawJws({ alg: 'RS256', kid: rs.kid, jku: `${attackerUrl}/jwks`, x5u: `${attackerUrl}/c` }, claims({ jti: 'genuine' }), rs))).http, 200);
+    assert.equal(
+      (await judged(rawJws({ alg: 'RS256', kid: rs.kid, jku: `${attackerUrl}/jwks`, x5u: `${attackerUrl}/c` }, claims({ jti: 'genuine' }), rs))).http,
+      200,
+    );
     assert.equal(attackerHits, 0);
   });
 
   it('crit in any form, also RFC 7797 b64:false over a genuine key → 401 invalid_token', async () => {
     const rs = op.keys.find((k) => k.alg === 'RS256')!;
-    const crits: Record<string, unknown>[] = [{ crit: ['exp'] }, { crit: ['b64'], b64: false }, { crit: [] }, { crit: ['x-unknown'], 'x-unknown': 1 }, { crit: 'b64' }];
+    const crits: Record<string, unknown>[] = [
+      { crit: ['exp'] },
+      { crit: ['b64'], b64: false },
+      { crit: [] },
+      { crit: ['x-unknown'], 'x-unknown': 1 },
+      { crit: 'b64' },
+    ];
     for (const c of crits) {
       const v = await judged(rawJws({ alg: 'RS256', kid: rs.kid, ...c }, claims(), rs));
       assert.equal(v.http, 401, JSON.stringify(c));
@@ -127,10 +158,25 @@ describe('hostile tokens: signatures and headers', () => {
     const good = rawJws({ alg: 'RS256', kid: rs.kid }, claims(), rs);
     const [h, p, s] = good.split('.') as [string, string, string];
     const bad = [
-      'a.b.c', 'e30.e30.', `${h}.${p}`, `${h}.${p}.${s}.${s}`, `${h}.${p}.${s}.x.y`, `${h}==.${p}.${s}`, `${h}.${p}.${s}=`,
-      `${Buffer.from('{"alg":"RS256"').toString('base64url')}.${p}.${s}`, `${h}.${Buffer.from('[1,2]').toString('base64url')}.${s}`,
-      `${h}.${Buffer.from('"str"').toString('base64url')}.${s}`, `${h}.${Buffer.from('not json').toString('base64url')}.${s}`,
-      `${b64('null')}.${p}.${s}`, `${h}.${p}.${s.slice(0, -4)}`, `${h}.${p}.${s.toUpperCase()}`, `.${p}.${s}`, '..', '.', 'Bearer', `${h} .${p}.${s}`,
+      'a.b.c',
+      'e30.e30.',
+      `${h}.${p}`,
+      `${h}.${p}.${s}.${s}`,
+      `${h}.${p}.${s}.x.y`,
+      `${h}==.${p}.${s}`,
+      `${h}.${p}.${s}=`,
+      `${Buffer.from('{"alg":"RS256"').toString('base64url')}.${p}.${s}`,
+      `${h}.${Buffer.from('[1,2]').toString('base64url')}.${s}`,
+      `${h}.${Buffer.from('"str"').toString('base64url')}.${s}`,
+      `${h}.${Buffer.from('not json').toString('base64url')}.${s}`,
+      `${b64('null')}.${p}.${s}`,
+      `${h}.${p}.${s.slice(0, -4)}`,
+      `${h}.${p}.${s.toUpperCase()}`,
+      `.${p}.${s}`,
+      '..',
+      '.',
+      'Bearer',
+      `${h} .${p}.${s}`,
     ];
     for (const t of bad) assert.equal((await judged(t)).http, 401, t.slice(0, 60));
     // Values an HTTP client cannot send travel over gRPC: NUL, non-ASCII, newlines.

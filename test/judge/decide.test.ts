@@ -23,7 +23,15 @@ const authn = (name: string, fn: (r: JudgeRequest) => AuthnOutcome): Authenticat
   const a = { name, calls: 0, authenticate: (r: JudgeRequest) => (a.calls++, fn(r)) };
   return a;
 };
-const headers = compileIdentityHeaders({ useridHeader: 'kubeflow-userid', useridPrefix: '', useridTransformers: [], groupsHeader: 'kubeflow-groups', authMethodHeader: 'auth-method', claimHeaders: {}, useridTokenHeader: '' });
+const headers = compileIdentityHeaders({
+  useridHeader: 'kubeflow-userid',
+  useridPrefix: '',
+  useridTransformers: [],
+  groupsHeader: 'kubeflow-groups',
+  authMethodHeader: 'auth-method',
+  claimHeaders: {},
+  useridTokenHeader: '',
+});
 
 function judge(over: Partial<JudgeDeps>) {
   return createJudge({
@@ -80,7 +88,9 @@ describe('decide', () => {
 
   it('sends browsers to login only when a login flow exists and the proxy can redirect', async () => {
     const html = { accept: 'text/html' };
-    const login = { start: async () => ({ kind: 'deny' as const, status: 302, headers: [['location', 'https://idp/auth'] as const], body: '', reason: 'login' as const }) };
+    const login = {
+      start: async () => ({ kind: 'deny' as const, status: 302, headers: [['location', 'https://idp/auth'] as const], body: '', reason: 'login' as const }),
+    };
     const noLogin = await judge({})(req('/app', html));
     assert.equal(noLogin.kind === 'deny' && noLogin.status, 401);
     const d = await judge({ login })(req('/app', html));

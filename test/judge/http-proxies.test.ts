@@ -96,7 +96,13 @@ describe('nginx auth_request (verify)', () => {
   it('ignores X-Original-* and X-Forwarded-* from an untrusted peer', async () => {
     const u = await start({ trustedProxies: ['10.9.9.9/32'] });
     u.decide = () => allowSkip;
-    const spoof = { 'x-original-uri': '/public', 'x-original-method': 'DELETE', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example', host: 'app.example' };
+    const spoof = {
+      'x-original-uri': '/public',
+      'x-original-method': 'DELETE',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'evil.example',
+      host: 'app.example',
+    };
     await send(u.port, '/authservice/verify', { headers: spoof });
     const j = u.seen.at(-1)!;
     assert.deepEqual([j.path, j.method, j.scheme, j.host], ['/', 'GET', 'http', 'app.example']);

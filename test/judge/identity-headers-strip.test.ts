@@ -64,49 +64,78 @@ function upstreamOf(headers: Record<string, string>, a: Allow): Record<string, s
 
 const FORGED: Record<string, string> = {
   'x-forwarded-user': 'admin',
-  'x_forwarded_email': 'admin@example.com',
+  x_forwarded_email: 'admin@example.com',
   'x-forwarded-groups': 'admin',
   'x-forwarded-preferred-username': 'admin',
   'x-auth-request-user': 'admin',
-  'x_auth_request_groups': 'admin',
+  x_auth_request_groups: 'admin',
   'x-auth-request-anything-new': 'admin',
   'remote-user': 'admin',
-  'remote_groups': 'admin',
+  remote_groups: 'admin',
   'remote-email': 'admin@example.com',
   'remote-name': 'Admin',
   'x-remote-user': 'admin',
   'x-vouch-user': 'admin',
   'x-authenticated-user': 'admin',
   'x-auth-subject': 'admin',
-  'x_auth_issuer': 'https://evil.example',
+  x_auth_issuer: 'https://evil.example',
   'x-original-url': 'http://app/admin',
   'x-original-uri': '/admin',
   'x-original-anything': '/admin',
   'x-rewrite-url': '/admin',
   'x-forwarded-uri': '/admin',
-  'x_forwarded_for': '10.0.0.1',
-  'kubeflow_userid': 'admin',
+  x_forwarded_for: '10.0.0.1',
+  kubeflow_userid: 'admin',
 };
 
 describe('the strip list', () => {
   it('matches every listed name in any spelling, prefixes by what the request carries, and keeps the proxy’s own facts', () => {
     const s = compileStrip({ extra: ['X-Tenant', 'x-corp-*'] });
-    for (const n of [...Object.keys(FORGED).filter((n) => n !== 'kubeflow_userid'), 'x-tenant', 'x_tenant', 'x-corp-role', 'x_corp_role']) assert.ok(s.stripped(n), n);
-    for (const n of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-client-cert', 'cookie', 'authorization', 'x-request-id', 'user-agent', 'remote-address']) assert.ok(!s.stripped(n), n);
+    for (const n of [...Object.keys(FORGED).filter((n) => n !== 'kubeflow_userid'), 'x-tenant', 'x_tenant', 'x-corp-role', 'x_corp_role'])
+      assert.ok(s.stripped(n), n);
+    for (const n of [
+      'x-forwarded-for',
+      'x-forwarded-proto',
+      'x-forwarded-host',
+      'x-forwarded-port',
+      'x-forwarded-client-cert',
+      'cookie',
+      'authorization',
+      'x-request-id',
+      'user-agent',
+      'remote-address',
+    ])
+      assert.ok(!s.stripped(n), n);
     assert.ok(s.spellings.includes('x_forwarded_preferred-username') && s.spellings.includes('x-tenant') && !s.spellings.includes('x-corp-'));
     assert.equal(s.scan({ 'user-agent': 'x', 'x-forwarded-for': '1.2.3.4' }), undefined, 'nothing to do: nothing allocated');
-    assert.deepEqual(s.scan({ 'x-corp-role': 'admin', 'x-auth-request-user': 'a', 'x-forwarded-user': 'a' })?.extra, ['x-corp-role', 'x-auth-request-user'], 'listed names are in spellings already');
+    assert.deepEqual(
+      s.scan({ 'x-corp-role': 'admin', 'x-auth-request-user': 'a', 'x-forwarded-user': 'a' })?.extra,
+      ['x-corp-role', 'x-auth-request-user'],
+      'listed names are in spellings already',
+    );
   });
 
   it('takes the session cookie and every oidc_state_csrf* cookie out of Cookie, byte for byte otherwise', () => {
     const s = compileStrip({ cookies: judgeCookies('authservice_session') });
     assert.deepEqual(s.scan({ cookie: 'a=1;b=2' }), { extra: undefined, cookie: 'a=1;b=2', cookieChanged: false });
-    assert.deepEqual(s.scan({ cookie: 'a=1; authservice_session=S; oidc_state_csrf=x; oidc_state_csrf_k2=y; b=2' }), { extra: undefined, cookie: 'a=1; b=2', cookieChanged: true });
+    assert.deepEqual(s.scan({ cookie: 'a=1; authservice_session=S; oidc_state_csrf=x; oidc_state_csrf_k2=y; b=2' }), {
+      extra: undefined,
+      cookie: 'a=1; b=2',
+      cookieChanged: true,
+    });
     assert.deepEqual(s.scan({ cookie: 'authservice_session=S' }), { extra: undefined, cookie: undefined, cookieChanged: true });
     // With a `__Host-` session cookie the attempt cookies are `__Host-oidc_state_csrf_<tag>` (oidc/flow.ts).
     const host = compileStrip({ cookies: judgeCookies('__Host-authservice_session') });
-    assert.deepEqual(host.scan({ cookie: 'a=1; __Host-authservice_session=S; __Host-oidc_state_csrf_k2=y' }), { extra: undefined, cookie: 'a=1', cookieChanged: true });
-    assert.equal(s.withoutJudgeCookies('Authservice_session=kept; authservice_session2=kept'), 'Authservice_session=kept; authservice_session2=kept', 'cookie names are case-sensitive and exact');
+    assert.deepEqual(host.scan({ cookie: 'a=1; __Host-authservice_session=S; __Host-oidc_state_csrf_k2=y' }), {
+      extra: undefined,
+      cookie: 'a=1',
+      cookieChanged: true,
+    });
+    assert.equal(
+      s.withoutJudgeCookies('Authservice_session=kept; authservice_session2=kept'),
+      'Authservice_session=kept; authservice_session2=kept',
+      'cookie names are case-sensitive and exact',
+    );
     const keep = compileStrip({});
     assert.deepEqual(keep.scan({ cookie: 'authservice_session=S' }), { extra: undefined, cookie: 'authservice_session=S', cookieChanged: false });
   });
@@ -123,7 +152,10 @@ describe('the strip list', () => {
     const clean = (h: object): boolean => (h as Record<symbol, unknown>)[CLEAN] === true;
     const raw = (names: string[]): Record<string, string> => {
       const out = Object.create(null) as Record<string, string>;
-      joinRawHeaders(names.flatMap((n) => [n, 'v']), out);
+      joinRawHeaders(
+        names.flatMap((n) => [n, 'v']),
+        out,
+      );
       return out;
     };
     assert.ok(clean(raw(['Host', 'X-Forwarded-For', 'X-Request-Id', 'Cookie', 'Remote-User', 'x_forwarded_user'])), 'fixed names are removed blind');
@@ -144,7 +176,13 @@ describe('the strip list', () => {
 });
 
 describe('allows and skips remove the strip list', () => {
-  const headers = { ...FORGED, cookie: 'theme=dark; authservice_session=S; oidc_state_csrf_k1=z', 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https', 'user-agent': 'ua' };
+  const headers = {
+    ...FORGED,
+    cookie: 'theme=dark; authservice_session=S; oidc_state_csrf_k1=z',
+    'x-forwarded-for': '203.0.113.9',
+    'x-forwarded-proto': 'https',
+    'user-agent': 'ua',
+  };
 
   for (const path of ['/app', '/public/x']) {
     it(`${path}: the upstream sees no forged identity, rewrite header or judge cookie, and keeps the proxy’s facts`, async () => {
@@ -186,13 +224,25 @@ describe('allows and skips remove the strip list', () => {
   it('removes AUTH_HEADER when it carried the session id, keeps a bearer token that authenticated', async () => {
     const fromHeader = allowed(await judgeWith({}, { ...alice, method: 'header' })(req('/app', { authorization: 'Bearer S' })));
     assert.ok(fromHeader.removeHeaders.includes('authorization'));
-    const moved = allowed(await judgeWith({ AUTH_HEADER: 'X-Session' }, { ...alice, method: 'header' })(req('/app', { 'x-session': 'S', authorization: 'Bearer jwt' })));
+    const moved = allowed(
+      await judgeWith({ AUTH_HEADER: 'X-Session' }, { ...alice, method: 'header' })(req('/app', { 'x-session': 'S', authorization: 'Bearer jwt' })),
+    );
     assert.ok(moved.removeHeaders.includes('x-session') && !moved.removeHeaders.includes('authorization'));
-    const bearer = allowed(await judgeWith({}, { user: 'alice', groups: [], claims: {}, method: 'header', authenticator: 'access_token', token: 'jwt' })(req('/app', { authorization: 'Bearer jwt' })));
+    const bearer = allowed(
+      await judgeWith(
+        {},
+        { user: 'alice', groups: [], claims: {}, method: 'header', authenticator: 'access_token', token: 'jwt' },
+      )(req('/app', { authorization: 'Bearer jwt' })),
+    );
     assert.ok(!bearer.removeHeaders.includes('authorization'));
     assert.deepEqual(bearer.echo, [['authorization', 'Bearer jwt']], 'echoed for nginx and Traefik, which replace it with the answer’s');
     assert.equal(fromHeader.echo, undefined, 'nothing to echo: nginx and Traefik send no Authorization');
-    const stripped = allowed(await judgeWith({ STRIP_HEADERS: 'authorization' }, { user: 'alice', groups: [], claims: {}, method: 'header', authenticator: 'access_token', token: 'jwt' })(req('/app', { authorization: 'Bearer jwt' })));
+    const stripped = allowed(
+      await judgeWith(
+        { STRIP_HEADERS: 'authorization' },
+        { user: 'alice', groups: [], claims: {}, method: 'header', authenticator: 'access_token', token: 'jwt' },
+      )(req('/app', { authorization: 'Bearer jwt' })),
+    );
     assert.ok(stripped.removeHeaders.includes('authorization'), 'STRIP_HEADERS=authorization keeps tokens from the upstream');
   });
 

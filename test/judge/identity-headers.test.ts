@@ -13,7 +13,14 @@ const defaults = {
   claimHeaders: {},
   useridTokenHeader: '',
 };
-const alice: Identity = { user: 'alice@example.com', groups: ['a', 'b'], claims: { email: 'alice@example.com', name: 'Alice', level: 3 }, method: 'cookie', authenticator: 'session', token: 'tok' };
+const alice: Identity = {
+  user: 'alice@example.com',
+  groups: ['a', 'b'],
+  claims: { email: 'alice@example.com', name: 'Alice', level: 3 },
+  method: 'cookie',
+  authenticator: 'session',
+  token: 'tok',
+};
 
 describe('identity headers', () => {
   it('sets userid (prefix + transformers), comma-joined groups and the auth method', () => {
@@ -37,7 +44,11 @@ describe('identity headers', () => {
   });
 
   it('adds claim headers and token pass-through only when present, and removes them otherwise', () => {
-    const h = compileIdentityHeaders({ ...defaults, claimHeaders: { 'x-user-email': 'email', 'x-user-level': 'level', 'x-user-team': 'team' }, useridTokenHeader: 'X-Id-Token' });
+    const h = compileIdentityHeaders({
+      ...defaults,
+      claimHeaders: { 'x-user-email': 'email', 'x-user-level': 'level', 'x-user-team': 'team' },
+      useridTokenHeader: 'X-Id-Token',
+    });
     const set = h.upstream(alice)!;
     assert.deepEqual(set.slice(3), [
       ['x-user-email', 'alice@example.com'],
@@ -94,7 +105,11 @@ describe('identity headers', () => {
     const h = compileIdentityHeaders({ ...defaults, claimHeaders: { 'x-roles': 'roles', 'x-name': 'name' }, useridTokenHeader: 'x-token' });
     const set = h.upstream({ ...alice, claims: { roles: ['viewer', 'viewer,admin', 7], name: 'Eve\r\nX-Admin: 1' }, token: 'a\nb' })!;
     assert.deepEqual(set.slice(3), [['x-roles', 'viewer,7']]);
-    assert.deepEqual(h.upstream({ ...alice, claims: { roles: [], name: 'Doe, Jane' } })!.slice(3), [['x-roles', ''], ['x-name', 'Doe, Jane'], ['x-token', 'tok']]);
+    assert.deepEqual(h.upstream({ ...alice, claims: { roles: [], name: 'Doe, Jane' } })!.slice(3), [
+      ['x-roles', ''],
+      ['x-name', 'Doe, Jane'],
+      ['x-token', 'tok'],
+    ]);
   });
 
   it('enumerates spellings', () => {

@@ -16,7 +16,8 @@ describe('request builder', () => {
   it('keeps a short printable x-request-id and replaces every other', () => {
     assert.equal(requestIdOf('4f1c-abc', fresh), '4f1c-abc');
     assert.equal(requestIdOf('r'.repeat(MAX_REQUEST_ID), fresh), 'r'.repeat(MAX_REQUEST_ID));
-    for (const bad of [undefined, '', 'r'.repeat(MAX_REQUEST_ID + 1), 'a b', 'a\tb', 'line\nbreak', 'caf\u00e9', 'x\u0000y']) assert.equal(requestIdOf(bad, fresh), 'new-id', JSON.stringify(bad));
+    for (const bad of [undefined, '', 'r'.repeat(MAX_REQUEST_ID + 1), 'a b', 'a\tb', 'line\nbreak', 'caf\u00e9', 'x\u0000y'])
+      assert.equal(requestIdOf(bad, fresh), 'new-id', JSON.stringify(bad));
   });
 
   it('believes X-Forwarded-Proto from a trusted proxy only, before the socket; the first entry counts', () => {
@@ -56,7 +57,10 @@ describe('request builder', () => {
         const trust = trustMatcher(trusted ? ['127.0.0.1/32'] : ['10.0.0.0/8']);
         const web = judgeRequestOf(req, { trust, newId: fresh, via: 'web', denyStyle: 'redirect' }).request;
         const forwarder = judgeRequestOf(req, { trust, newId: fresh, via: 'forwarder', denyStyle: 'redirect' }).request;
-        const mapped = createHttpMap({ verifyPath: '/verify', forwardAuthPath: '/forward-auth', checkPathPrefix: '', trustedProxies: trusted ? ['127.0.0.1/32'] : ['10.0.0.0/8'] }, fresh).map({
+        const mapped = createHttpMap(
+          { verifyPath: '/verify', forwardAuthPath: '/forward-auth', checkPathPrefix: '', trustedProxies: trusted ? ['127.0.0.1/32'] : ['10.0.0.0/8'] },
+          fresh,
+        ).map({
           method: req.method,
           url: req.url,
           rawHeaders: req.rawHeaders,

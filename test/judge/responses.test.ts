@@ -65,15 +65,24 @@ describe('browser vs API', () => {
     const nav = createResponses().unavailable(req('GET', { accept: html, 'sec-fetch-mode': 'navigate' }), reason);
     assert.equal(nav.status, 503);
     assert.equal(loggedReason(nav.reason, nav.detail), `unavailable:${reason}`, 'the reason stays in the decision (logs)');
-    assert.deepEqual(nav.headers.find(([k]) => k === 'content-type'), ['content-type', 'text/html; charset=utf-8']);
-    assert.deepEqual(nav.headers.find(([k]) => k === 'retry-after'), ['retry-after', '5']);
+    assert.deepEqual(
+      nav.headers.find(([k]) => k === 'content-type'),
+      ['content-type', 'text/html; charset=utf-8'],
+    );
+    assert.deepEqual(
+      nav.headers.find(([k]) => k === 'retry-after'),
+      ['retry-after', '5'],
+    );
     assert.match(nav.body, /<h1>Temporarily unavailable<\/h1>/);
     assert.ok(!nav.body.includes('redis') && !nav.body.includes('StoreUnavailable'));
     for (const headers of [{ accept: 'application/json' }, { accept: html, 'sec-fetch-mode': 'cors' }, { accept: html, authorization: 'Bearer x' }]) {
       const api = createResponses().unavailable(req('GET', headers), reason);
       assert.equal(api.status, 503);
       assert.deepEqual(JSON.parse(api.body), { error: 'unavailable', message: 'Service unavailable, try again shortly' });
-      assert.deepEqual(api.headers.find(([k]) => k === 'retry-after'), ['retry-after', '5']);
+      assert.deepEqual(
+        api.headers.find(([k]) => k === 'retry-after'),
+        ['retry-after', '5'],
+      );
     }
   });
 });

@@ -205,7 +205,11 @@ function readings(raw: string): string[] {
   } catch {
     decoded = raw;
   }
-  const params = (p: string): string => p.split('/').map((s) => s.split(';')[0]).join('/');
+  const params = (p: string): string =>
+    p
+      .split('/')
+      .map((s) => s.split(';')[0])
+      .join('/');
   const collapse = (p: string): string => p.replace(/\/{2,}/g, '/');
   return [
     removeDots(raw),
@@ -222,7 +226,27 @@ const underPublic = (p: string): boolean => p === '/public' || p.startsWith('/pu
 describe('property: nothing outside /public is ever skipped by SKIP_AUTH_URLS=/public', () => {
   it('holds for 5000 random paths of dot, encoded, parameter and backslash segments', () => {
     const skip = skipper({ skipAuthUrls: ['/public'] });
-    const parts = ['a', 'public', 'admin', '..', '.', '%2e', '%2e%2e', '.%2e', '%2f', '%2F', ';x', '', '\\', '%5c', '%252e', '%00', 'publicity', 'PUBLIC', '..;'];
+    const parts = [
+      'a',
+      'public',
+      'admin',
+      '..',
+      '.',
+      '%2e',
+      '%2e%2e',
+      '.%2e',
+      '%2f',
+      '%2F',
+      ';x',
+      '',
+      '\\',
+      '%5c',
+      '%252e',
+      '%00',
+      'publicity',
+      'PUBLIC',
+      '..;',
+    ];
     let seed = 0x2545f491;
     const rand = (n: number): number => {
       seed ^= seed << 13;

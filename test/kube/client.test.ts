@@ -56,7 +56,10 @@ describe('KubeClient against the Kubernetes API double (HTTPS)', () => {
 
   it('on 401 re-reads the token once and retries when it changed (rotation missed by mtime)', async () => {
     // A stat that never sees the change: only the 401 makes the client read the file again.
-    const creds = fileCredentials({ source: 'in-cluster', server: api.url, tokenPath: join(api.serviceAccountDir, 'token'), ca: api.caPem }, { readFile, statMtimeMs: () => 1 });
+    const creds = fileCredentials(
+      { source: 'in-cluster', server: api.url, tokenPath: join(api.serviceAccountDir, 'token'), ca: api.caPem },
+      { readFile, statMtimeMs: () => 1 },
+    );
     const client = new KubeClient(creds);
     const old = api.token;
     assert.equal((await client.get('/openid/v1/jwks')).status, 200);
@@ -64,7 +67,10 @@ describe('KubeClient against the Kubernetes API double (HTTPS)', () => {
     const n = api.requests.length;
     const res = await client.get('/openid/v1/jwks');
     assert.equal(res.status, 200);
-    assert.deepEqual(api.requests.slice(n).map((r) => r.bearer), [old, api.token]);
+    assert.deepEqual(
+      api.requests.slice(n).map((r) => r.bearer),
+      [old, api.token],
+    );
     client.close();
   });
 
@@ -134,7 +140,10 @@ describe('KubeClient against the Kubernetes API double (HTTPS)', () => {
     const client = new KubeClient(inCluster());
     api.setDocument('discovery', { kind: 'hang' });
     try {
-      await assert.rejects(client.get('/.well-known/openid-configuration', { timeoutMs: 50 }), (e: unknown) => e instanceof HttpClientError && e.code === 'timeout');
+      await assert.rejects(
+        client.get('/.well-known/openid-configuration', { timeoutMs: 50 }),
+        (e: unknown) => e instanceof HttpClientError && e.code === 'timeout',
+      );
     } finally {
       api.setDocument('discovery', { kind: 'default' });
       client.close();

@@ -8,7 +8,10 @@ const KEY = '-----BEGIN PRIVATE KEY-----\nMIIBkey\n-----END PRIVATE KEY-----\n';
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 /** An in-memory file system: `files` by path, `mtimes` by path (files without one have none). */
-function fs(files: Record<string, string>, mtimes: Record<string, number> = {}): Pick<LoadKubeOptions, 'readFile' | 'statMtimeMs'> & { files: Record<string, string>; mtimes: Record<string, number>; reads: string[] } {
+function fs(
+  files: Record<string, string>,
+  mtimes: Record<string, number> = {},
+): Pick<LoadKubeOptions, 'readFile' | 'statMtimeMs'> & { files: Record<string, string>; mtimes: Record<string, number>; reads: string[] } {
   const reads: string[] = [];
   return {
     files,
@@ -99,7 +102,10 @@ describe('in-cluster credentials', () => {
 
 describe('kubeconfig', () => {
   it('current-context picks cluster and user; *-data fields are base64 PEM; the kubeconfig wins over in-cluster', () => {
-    const f = fs({ '/k/config': kubeconfig(`token: static-token\n      client-certificate-data: ${b64(CERT)}\n      client-key-data: ${b64(KEY)}`), [`${SA}/token`]: 'in-cluster' });
+    const f = fs({
+      '/k/config': kubeconfig(`token: static-token\n      client-certificate-data: ${b64(CERT)}\n      client-key-data: ${b64(KEY)}`),
+      [`${SA}/token`]: 'in-cluster',
+    });
     const c = loadKubeCredentials({ kubeconfig: '/k/config', serviceHost: 'h', servicePort: '1', ...f })!;
     assert.equal(c.source, 'kubeconfig');
     assert.equal(c.server, 'https://api.example:6443');
@@ -112,7 +118,16 @@ describe('kubeconfig', () => {
 
   it('file references resolve against the kubeconfig’s directory; tokenFile is re-read on change', () => {
     const f = fs(
-      { '/k/config': kubeconfig('tokenFile: tokens/t\n      client-certificate: /abs/c.crt\n      client-key: c.key', 'server: https://api.example/k8s/clusters/c-1/\n      certificate-authority: ca.pem\n      insecure-skip-tls-verify: true'), '/k/tokens/t': 'file-token\n', '/abs/c.crt': CERT, '/k/c.key': KEY, '/k/ca.pem': CA },
+      {
+        '/k/config': kubeconfig(
+          'tokenFile: tokens/t\n      client-certificate: /abs/c.crt\n      client-key: c.key',
+          'server: https://api.example/k8s/clusters/c-1/\n      certificate-authority: ca.pem\n      insecure-skip-tls-verify: true',
+        ),
+        '/k/tokens/t': 'file-token\n',
+        '/abs/c.crt': CERT,
+        '/k/c.key': KEY,
+        '/k/ca.pem': CA,
+      },
       { '/k/tokens/t': 1 },
     );
     const c = loadKubeCredentials({ kubeconfig: '/k/config', ...f })!;
@@ -149,16 +164,31 @@ describe('kubeconfig', () => {
     ['an unknown cluster', { '/k/config': 'current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\nclusters: []\n' }, /cluster "c" not found/],
     ['a cluster without server', { '/k/config': kubeconfig('token: t', 'insecure-skip-tls-verify: true') }, /cluster "main" has no server/],
     ['a server that is not a URL', { '/k/config': kubeconfig('token: t', 'server: "not a url"') }, /server "not a url" is not a URL/],
-    ['an unreadable CA file', { '/k/config': kubeconfig('token: t', 'server: https://a\n      certificate-authority: nope.pem') }, /cannot read certificate-authority \/k\/nope\.pem \(ENOENT\)/],
-    ['CA data that is not base64 PEM', { '/k/config': kubeconfig('token: t', 'server: https://a\n      certificate-authority-data: aGVsbG8=') }, /"certificate-authority-data" is not base64 of a PEM/],
+    [
+      'an unreadable CA file',
+      { '/k/config': kubeconfig('token: t', 'server: https://a\n      certificate-authority: nope.pem') },
+      /cannot read certificate-authority \/k\/nope\.pem \(ENOENT\)/,
+    ],
+    [
+      'CA data that is not base64 PEM',
+      { '/k/config': kubeconfig('token: t', 'server: https://a\n      certificate-authority-data: aGVsbG8=') },
+      /"certificate-authority-data" is not base64 of a PEM/,
+    ],
     ['an exec plugin', { '/k/config': kubeconfig('exec: {command: aws}') }, /user "admin": "exec" is not supported/],
-    ['a certificate without a key', { '/k/config': kubeconfig(`client-certificate-data: ${b64(CERT)}`) }, /client-certificate and client-key must be given together/],
+    [
+      'a certificate without a key',
+      { '/k/config': kubeconfig(`client-certificate-data: ${b64(CERT)}`) },
+      /client-certificate and client-key must be given together/,
+    ],
     ['an unreadable tokenFile', { '/k/config': kubeconfig('tokenFile: gone') }, /cannot read tokenFile \/k\/gone/],
     ['a token that is not a string', { '/k/config': kubeconfig('token: [1]') }, /"token" must be a string/],
   ];
   for (const [what, files, message] of broken) {
     it(`throws naming the file and the problem: ${what}`, () => {
-      assert.throws(() => loadKubeCredentials({ kubeconfig: '/k/config', ...fs(files) }), (e: Error) => message.test(e.message) && e.message.includes('/k/config'));
+      assert.throws(
+        () => loadKubeCredentials({ kubeconfig: '/k/config', ...fs(files) }),
+        (e: Error) => message.test(e.message) && e.message.includes('/k/config'),
+      );
     });
   }
 });

@@ -19,7 +19,13 @@ describe('TokenReviewClient (the judge and the kube mode) against the Kubernetes
 
   before(async () => {
     api = await startKubeApi({ clock, apiAudiences: ['https://kubernetes.default.svc.cluster.local', 'vault'] });
-    const creds = loadKubeCredentials({ serviceHost: '127.0.0.1', servicePort: String(api.port), serviceAccountDir: api.serviceAccountDir, readFile, statMtimeMs });
+    const creds = loadKubeCredentials({
+      serviceHost: '127.0.0.1',
+      servicePort: String(api.port),
+      serviceAccountDir: api.serviceAccountDir,
+      readFile,
+      statMtimeMs,
+    });
     kube = new KubeClient(creds!);
   });
   after(async () => {
@@ -64,7 +70,12 @@ describe('TokenReviewClient (the judge and the kube mode) against the Kubernetes
   it('caches authenticated answers when given a cache, waits for the limiter, and reports an unreachable server as failed', async () => {
     const token = await api.issueToken({ namespace: 'ci', name: 'b' });
     let acquired = 0;
-    const client = new TokenReviewClient(kube, { audiences: [], timeoutMs: 5000, cache: new ReviewCache<ReviewedUser>(clock, 10_000), limiter: { acquire: () => Promise.resolve(void acquired++) } });
+    const client = new TokenReviewClient(kube, {
+      audiences: [],
+      timeoutMs: 5000,
+      cache: new ReviewCache<ReviewedUser>(clock, 10_000),
+      limiter: { acquire: () => Promise.resolve(void acquired++) },
+    });
     const before = reviews();
     assert.equal((await client.review(token)).kind, 'authenticated');
     assert.equal((await client.review(token)).kind, 'authenticated');

@@ -9,7 +9,14 @@ const base: CookieOptions = { secure: true, httpOnly: true, sameSite: 'Lax', pat
 describe('parseCookies', () => {
   it('parses a browser Cookie header in order', () => {
     const m = parseCookies('a=1; b=two; c=');
-    assert.deepEqual([...m], [['a', ['1']], ['b', ['two']], ['c', ['']]]);
+    assert.deepEqual(
+      [...m],
+      [
+        ['a', ['1']],
+        ['b', ['two']],
+        ['c', ['']],
+      ],
+    );
   });
 
   it('keeps every value of a repeated name, in order', () => {
@@ -20,14 +27,30 @@ describe('parseCookies', () => {
 
   it('is tolerant: spaces, tabs, empty and nameless pairs, garbage', () => {
     const m = parseCookies(' ;;a = 1 ;\tb=\t2\t;noequals; =nameless;  ; c=x=y;=;d');
-    assert.deepEqual([...m], [['a', ['1']], ['b', ['2']], ['c', ['x=y']]]);
+    assert.deepEqual(
+      [...m],
+      [
+        ['a', ['1']],
+        ['b', ['2']],
+        ['c', ['x=y']],
+      ],
+    );
     for (const h of [undefined, '', ';', '=', '==;==', '\u0000\uFFFF', 'a'.repeat(10000)]) assert.doesNotThrow(() => parseCookies(h));
     assert.equal(parseCookies(undefined).size, 0);
   });
 
   it('does not decode values, only strips surrounding double quotes', () => {
     const m = parseCookies('a="quoted"; b=%20x%3B; c="; d="a"b; e=""');
-    assert.deepEqual([...m], [['a', ['quoted']], ['b', ['%20x%3B']], ['c', ['"']], ['d', ['"a"b']], ['e', ['']]]);
+    assert.deepEqual(
+      [...m],
+      [
+        ['a', ['quoted']],
+        ['b', ['%20x%3B']],
+        ['c', ['"']],
+        ['d', ['"a"b']],
+        ['e', ['']],
+      ],
+    );
   });
 
   it('names are case-sensitive and may be any non-empty text', () => {
@@ -41,7 +64,7 @@ describe('parseCookies', () => {
   it('takes linear time on pathological headers', () => {
     const start = process.hrtime.bigint();
     parseCookies(';'.repeat(200_000) + 'a=1');
-    parseCookies('a'.repeat(100_000) + ';'.repeat(100_000) + '=' );
+    parseCookies('a'.repeat(100_000) + ';'.repeat(100_000) + '=');
     cookieValues(' '.repeat(200_000) + 'x=1', 'x');
     // Quadratic work on 200 000 characters takes minutes; 10 s leaves a busy machine room.
     assert.ok(process.hrtime.bigint() - start < 10_000_000_000n);
@@ -162,11 +185,18 @@ describe('withoutCookies', () => {
 });
 
 describe('cookie properties', () => {
-  const tchar = fc.constantFrom(...'!#$%&\'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'.split(''));
-  const octet = fc.constantFrom(...[...Array(0x7f).keys()].filter((c) => c === 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e)).map((c) => String.fromCharCode(c)));
+  const tchar = fc.constantFrom(..."!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".split(''));
+  const octet = fc.constantFrom(
+    ...[...Array(0x7f).keys()]
+      .filter((c) => c === 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e))
+      .map((c) => String.fromCharCode(c)),
+  );
   const name = fc.array(tchar, { minLength: 1, maxLength: 12 }).map((a) => a.join(''));
   const bare = fc.array(octet, { maxLength: 24 }).map((a) => a.join(''));
-  const value = fc.oneof(bare, bare.map((v) => `"${v}"`));
+  const value = fc.oneof(
+    bare,
+    bare.map((v) => `"${v}"`),
+  );
   const unquoted = (v: string): string => (v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v);
   const opts = fc.record({
     secure: fc.boolean(),
@@ -223,18 +253,23 @@ describe('cookie properties', () => {
       fc.constantFrom('', ' ', '=x'),
     );
     fc.assert(
-      fc.property(fc.array(segment, { maxLength: 8 }), fc.constantFrom(';', '; ', ' ;'), fc.subarray(['authservice_session', 'oidc_state_csrf', 'a']), (segments, sep, remove) => {
-        const header = segments.join(sep);
-        const out = withoutCookies(header, remove);
-        const after = parseCookies(out);
-        for (const r of remove) {
-          assert.equal(after.has(r), false);
-          assert.ok(!(out ?? '').split(';').some((s) => s.trim() === r), `${JSON.stringify(header)} → ${JSON.stringify(out)}`);
-        }
-        const before = parseCookies(header);
-        for (const r of remove) before.delete(r);
-        assert.deepEqual(after, before);
-      }),
+      fc.property(
+        fc.array(segment, { maxLength: 8 }),
+        fc.constantFrom(';', '; ', ' ;'),
+        fc.subarray(['authservice_session', 'oidc_state_csrf', 'a']),
+        (segments, sep, remove) => {
+          const header = segments.join(sep);
+          const out = withoutCookies(header, remove);
+          const after = parseCookies(out);
+          for (const r of remove) {
+            assert.equal(after.has(r), false);
+            assert.ok(!(out ?? '').split(';').some((s) => s.trim() === r), `${JSON.stringify(header)} → ${JSON.stringify(out)}`);
+          }
+          const before = parseCookies(header);
+          for (const r of remove) before.delete(r);
+          assert.deepEqual(after, before);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

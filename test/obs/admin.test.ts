@@ -50,8 +50,22 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const session = (sub: string, sid: string, iss = ISS): Session => ({ v: 1, user: sub, groups: [], claims: {}, iss, sub, sid, createdAt: clock.now(), expiresAt: clock.now() + 3_600_000 });
-const json = (body: unknown) => ({ method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const session = (sub: string, sid: string, iss = ISS): Session => ({
+  v: 1,
+  user: sub,
+  groups: [],
+  claims: {},
+  iss,
+  sub,
+  sid,
+  createdAt: clock.now(),
+  expiresAt: clock.now() + 3_600_000,
+});
+const json = (body: unknown) => ({
+  method: 'POST',
+  headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 const parsed = (r: Sent): Record<string, unknown> => JSON.parse(r.body) as Record<string, unknown>;
 
 describe('POST /admin/sessions/revoke', () => {
@@ -92,7 +106,11 @@ describe('POST /admin/sessions/revoke', () => {
     const port = await healthWith(TOKEN);
     const mine = await sessions.create(session('carol', 'c1'));
     const other = await sessions.create(session('carol', 'c1', 'https://other.example.com'));
-    const form = (body: string) => ({ method: 'POST', headers: { authorization: `bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const form = (body: string) => ({
+      method: 'POST',
+      headers: { authorization: `bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
     assert.deepEqual(parsed(await send(port, ADMIN_REVOKE_PATH, form('sid=c1'))), { ended: 1 });
     assert.equal(await sessions.load(mine), undefined);
     assert.ok(await sessions.load(other), 'another issuer’s sid is another session');
@@ -105,7 +123,11 @@ describe('POST /admin/sessions/revoke', () => {
     const get = await send(port, ADMIN_REVOKE_PATH, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(get.status, 405);
     assert.equal(get.headers['allow'], 'POST');
-    assert.equal((await send(port, ADMIN_REVOKE_PATH, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' }, body: 'sub=x' })).status, 415);
+    assert.equal(
+      (await send(port, ADMIN_REVOKE_PATH, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' }, body: 'sub=x' }))
+        .status,
+      415,
+    );
     for (const body of [{}, { sub: 'a', sid: 'b' }, { sub: '' }, { sub: 7 }, { sub: 'a', admin: true }, ['a']]) {
       const r = await send(port, ADMIN_REVOKE_PATH, json(body));
       assert.equal(r.status, 400, JSON.stringify(body));

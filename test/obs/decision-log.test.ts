@@ -41,7 +41,22 @@ describe('decision log line', () => {
     const [fast, viaPino] = lines.map(timeless);
     assert.deepEqual(fast, viaPino);
     assert.deepEqual(Object.keys(fast!), Object.keys(viaPino!), 'same key order');
-    assert.deepEqual(Object.keys(fast!), ['level', 'service', 'worker', 'requestId', 'via', 'method', 'host', 'path', 'outcome', 'status', 'authenticator', 'user', 'ms', 'msg']);
+    assert.deepEqual(Object.keys(fast!), [
+      'level',
+      'service',
+      'worker',
+      'requestId',
+      'via',
+      'method',
+      'host',
+      'path',
+      'outcome',
+      'status',
+      'authenticator',
+      'user',
+      'ms',
+      'msg',
+    ]);
     assert.ok(lines[0]!.endsWith('}\n'));
   });
 

@@ -20,12 +20,27 @@ function capture() {
 describe('log redaction', () => {
   it('never writes tokens, cookies, secrets or Authorization values', () => {
     const { lines, log } = capture();
-    log.info({ headers: { authorization: 'Bearer eyJSECRET', cookie: 'authservice_session=SESSIONVALUE', 'set-cookie': 'a=COOKIEOUT', 'x-ok': 'visible' } }, 'check');
+    log.info(
+      { headers: { authorization: 'Bearer eyJSECRET', cookie: 'authservice_session=SESSIONVALUE', 'set-cookie': 'a=COOKIEOUT', 'x-ok': 'visible' } },
+      'check',
+    );
     log.info({ config: { clientSecret: 'CLIENTSECRET', sessionStoreRedisPwd: 'REDISPWD', clientId: 'judge' } }, 'config');
     log.info({ token: 'RAWTOKEN', idToken: 'IDTOKEN', refresh_token: 'REFRESHTOKEN', tokens: { access_token: 'ACCESSTOKEN' } }, 'tokens');
     log.debug({ authorization: 'Basic QUJD', cookie: 'x=COOKIE2' }, 'flat');
     const out = lines.join('');
-    for (const secret of ['eyJSECRET', 'SESSIONVALUE', 'COOKIEOUT', 'CLIENTSECRET', 'REDISPWD', 'RAWTOKEN', 'IDTOKEN', 'REFRESHTOKEN', 'ACCESSTOKEN', 'QUJD', 'COOKIE2']) {
+    for (const secret of [
+      'eyJSECRET',
+      'SESSIONVALUE',
+      'COOKIEOUT',
+      'CLIENTSECRET',
+      'REDISPWD',
+      'RAWTOKEN',
+      'IDTOKEN',
+      'REFRESHTOKEN',
+      'ACCESSTOKEN',
+      'QUJD',
+      'COOKIE2',
+    ]) {
       assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
     }
     assert.ok(out.includes('visible') && out.includes('judge'), 'non-secret fields stay');
@@ -43,7 +58,13 @@ describe('buffered log destination', () => {
     assert.equal(writes.length, 0, 'nothing is written while the turn goes on');
     await new Promise((r) => setImmediate(r));
     assert.equal(writes.length, 1);
-    assert.deepEqual(writes[0]!.trimEnd().split('\n').map((l) => (JSON.parse(l) as { i: number }).i), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      writes[0]!
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { i: number }).i),
+      [0, 1, 2, 3, 4],
+    );
   });
 
   it('writes whole lines of at most 4 KiB each (PIPE_BUF: workers sharing a pipe never interleave)', () => {
@@ -101,8 +122,14 @@ ${end}`;
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       await new Promise((resolve) => child.once('close', resolve));
-      const lines = out.trimEnd().split('\n').map((l) => JSON.parse(l) as { i: number });
-      assert.deepEqual(lines.map((l) => l.i), Array.from({ length: 1000 }, (_, i) => i));
+      const lines = out
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { i: number });
+      assert.deepEqual(
+        lines.map((l) => l.i),
+        Array.from({ length: 1000 }, (_, i) => i),
+      );
     });
   }
 });

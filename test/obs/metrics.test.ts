@@ -36,7 +36,10 @@ describe('metrics: the per-check path', () => {
     const m = createMetrics(false);
     m.countCheck('skip', '200', '', 'verify', 0.0001);
     const got = await m.decisions.get();
-    assert.deepEqual(got.values.map((v) => [v.labels, v.value]), [[{ outcome: 'skip', status: '200', authenticator: '', via: 'verify' }, 1]]);
+    assert.deepEqual(
+      got.values.map((v) => [v.labels, v.value]),
+      [[{ outcome: 'skip', status: '200', authenticator: '', via: 'verify' }, 1]],
+    );
   });
 });
 
@@ -47,7 +50,15 @@ describe('check duration histogram', () => {
     const theirs = new Registry();
     const fast = new CheckDurationHistogram({ name: 'x_seconds', help: 'Time.', buckets, registry: ours });
     const reference = new Histogram({ name: 'x_seconds', help: 'Time.', labelNames: ['via'], buckets, registers: [theirs] });
-    const seen: [string, number][] = [['http', 0.00005], ['http', 0.0001], ['grpc', 0.0003], ['http', 0.7], ['grpc', 3], ['verify', 0.001], ['http', 0.0002]];
+    const seen: [string, number][] = [
+      ['http', 0.00005],
+      ['http', 0.0001],
+      ['grpc', 0.0003],
+      ['http', 0.7],
+      ['grpc', 3],
+      ['verify', 0.001],
+      ['http', 0.0002],
+    ];
     for (const [via, s] of seen) {
       fast.observe(via, s);
       reference.observe({ via }, s);
@@ -55,7 +66,10 @@ describe('check duration histogram', () => {
     assert.equal(await ours.metrics(), await theirs.metrics());
     // As JSON (what a cluster AggregatorRegistry merges) the same too, but for prom-client's empty exemplars.
     const json = async (r: Registry): Promise<unknown> =>
-      (await r.getMetricsAsJSON()).map(({ values, ...m }) => ({ ...m, values: values.map((v) => ({ labels: v.labels, value: v.value, metricName: (v as { metricName?: string }).metricName })) }));
+      (await r.getMetricsAsJSON()).map(({ values, ...m }) => ({
+        ...m,
+        values: values.map((v) => ({ labels: v.labels, value: v.value, metricName: (v as { metricName?: string }).metricName })),
+      }));
     assert.deepEqual(await json(ours), await json(theirs));
     ours.resetMetrics();
     theirs.resetMetrics();

@@ -14,7 +14,15 @@ import { StoreUnavailableError } from '../../src/sessions/store.js';
 
 const key = attemptKey(Buffer.from('k'.repeat(32)));
 const tag = newTag();
-const attempt: Attempt = { v: 1, state: `${'s'.repeat(43)}.${tag}`, nonce: 'n'.repeat(43), codeVerifier: 'v'.repeat(46), returnTo: 'https://app.example.com/x?y=1', redirectUri: 'https://app.example.com/cb', createdAt: 1_765_000_000_000 };
+const attempt: Attempt = {
+  v: 1,
+  state: `${'s'.repeat(43)}.${tag}`,
+  nonce: 'n'.repeat(43),
+  codeVerifier: 'v'.repeat(46),
+  returnTo: 'https://app.example.com/x?y=1',
+  redirectUri: 'https://app.example.com/cb',
+  createdAt: 1_765_000_000_000,
+};
 
 describe('attempt cookie', () => {
   it('opens what was sealed for its tag, and nothing else', () => {
@@ -49,7 +57,13 @@ describe('attempt cookie', () => {
   });
 
   it('counters add as 128-bit big-endian numbers, wrapping', () => {
-    for (const [start, n] of [['00000000000000000000000000000000', 1], ['000000000000000000000000000000ff', 1], ['00000000000000000000000000ffffff', 70_000], ['ffffffffffffffffffffffffffffffff', 2], ['0123456789abcdef0123456789abcdef', 2 ** 40 + 12345]] as const) {
+    for (const [start, n] of [
+      ['00000000000000000000000000000000', 1],
+      ['000000000000000000000000000000ff', 1],
+      ['00000000000000000000000000ffffff', 70_000],
+      ['ffffffffffffffffffffffffffffffff', 2],
+      ['0123456789abcdef0123456789abcdef', 2 ** 40 + 12345],
+    ] as const) {
       const want = ((BigInt('0x' + start) + BigInt(n)) % 2n ** 128n).toString(16).padStart(32, '0');
       assert.equal(counterPlus(Buffer.from(start, 'hex'), n).toString('hex'), want, `${start} + ${n}`);
     }
@@ -69,7 +83,8 @@ describe('attempt cookie', () => {
 
   it('the state names its cookie tag; anything else names none', () => {
     assert.equal(tagOfState(attempt.state), tag);
-    for (const bad of ['', 's'.repeat(43), `${'s'.repeat(43)}.short`, `${'s'.repeat(43)}.${tag}.x`, `${'s'.repeat(42)}.${tag}`]) assert.equal(tagOfState(bad), undefined, bad);
+    for (const bad of ['', 's'.repeat(43), `${'s'.repeat(43)}.short`, `${'s'.repeat(43)}.${tag}.x`, `${'s'.repeat(42)}.${tag}`])
+      assert.equal(tagOfState(bad), undefined, bad);
   });
 
   it('long return URLs are bounded: without the query, else the root', () => {

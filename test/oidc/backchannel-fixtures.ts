@@ -26,5 +26,15 @@ export const form = (token: string): string => new URLSearchParams({ logout_toke
 
 /** A session of `sub` (and provider session `sid`) at `iss`, valid for an hour from `nowMs`. */
 export function sessionOf(iss: string, sub: string, sid: string | undefined, nowMs: number): Session {
-  return { v: 1, user: `${sub}@example.com`, groups: [], claims: {}, iss, sub, ...(sid !== undefined ? { sid } : {}), createdAt: nowMs, expiresAt: nowMs + 3_600_000 };
+  return {
+    v: 1,
+    user: `${sub}@example.com`,
+    groups: [],
+    claims: {},
+    iss,
+    sub,
+    ...(sid !== undefined ? { sid } : {}),
+    createdAt: nowMs,
+    expiresAt: nowMs + 3_600_000,
+  };
 }

@@ -65,7 +65,14 @@ describe('back-channel logout route on the web server', () => {
   });
 
   it('writes a refusal as it is', async () => {
-    s.reply = { status: 400, headers: [['content-type', 'application/json'], ['cache-control', 'no-store']], body: '{"error":"invalid_request"}' };
+    s.reply = {
+      status: 400,
+      headers: [
+        ['content-type', 'application/json'],
+        ['cache-control', 'no-store'],
+      ],
+      body: '{"error":"invalid_request"}',
+    };
     const res = await send(s.port, '/oidc/backchannel-logout', { method: 'POST', headers: FORM, body: 'logout_token=bad' });
     assert.equal(res.status, 400);
     assert.equal(res.body, '{"error":"invalid_request"}');

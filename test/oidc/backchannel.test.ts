@@ -46,7 +46,10 @@ before(async () => {
   store = openSqliteStore(join(dir, 'sessions.db'));
   sessions = new Sessions(store, clock, { idleTimeoutSeconds: 0, cacheTtlSeconds: 300 });
   const log = createLogger('DEBUG', new Writable({ write: (c, _e, cb) => void (lines.push(String(c)), cb()) }));
-  handle = createBackchannelLogout({ oidcProvider: op.issuer, clientId: CLIENT_ID, jwtAlgorithms: ['RS256', 'ES256'], jwtLeeway: 30 }, { keys: registry, sessions, clock, log });
+  handle = createBackchannelLogout(
+    { oidcProvider: op.issuer, clientId: CLIENT_ID, jwtAlgorithms: ['RS256', 'ES256'], jwtLeeway: 30 },
+    { keys: registry, sessions, clock, log },
+  );
 });
 after(async () => {
   registry?.stop();
@@ -61,7 +64,10 @@ const rnd = (): string => randomBytes(8).toString('hex');
 /** A fresh user with two sessions (provider sessions sid1, sid2), loaded once so they are cached. */
 async function user(): Promise<{ sub: string; sid1: string; sid2: string; ids: [string, string] }> {
   const [sub, sid1, sid2] = [rnd(), rnd(), rnd()];
-  const ids: [string, string] = [await sessions.create(sessionOf(op.issuer, sub, sid1, clock.now())), await sessions.create(sessionOf(op.issuer, sub, sid2, clock.now()))];
+  const ids: [string, string] = [
+    await sessions.create(sessionOf(op.issuer, sub, sid1, clock.now())),
+    await sessions.create(sessionOf(op.issuer, sub, sid2, clock.now())),
+  ];
   for (const id of ids) assert.ok(await sessions.load(id));
   return { sub, sid1, sid2, ids };
 }
@@ -77,7 +83,10 @@ function token(extra: Record<string, unknown>, opts: SignOptions = {}): Promise<
 
 function assertRefused(reply: BackchannelReply, reason: RegExp): void {
   assert.equal(reply.status, 400, reply.body);
-  assert.deepEqual(reply.headers.find(([n]) => n === 'cache-control'), ['cache-control', 'no-store']);
+  assert.deepEqual(
+    reply.headers.find(([n]) => n === 'cache-control'),
+    ['cache-control', 'no-store'],
+  );
   const body = JSON.parse(reply.body) as { error: string; error_description: string };
   assert.equal(body.error, 'invalid_request');
   assert.match(body.error_description, reason);
@@ -118,7 +127,15 @@ describe('back-channel logout: what ends', () => {
 
   it('accepts a token without typ, or with typ JWT (many providers send no logout+jwt)', async () => {
     const u = await user();
-    assert.equal((await handle(form(await signLogout(op, logoutClaims(op, CLIENT_ID, clock.now(), { sid: u.sid1 }), { header: { typ: undefined } })), FORM['content-type'])).status, 200);
+    assert.equal(
+      (
+        await handle(
+          form(await signLogout(op, logoutClaims(op, CLIENT_ID, clock.now(), { sid: u.sid1 }), { header: { typ: undefined } })),
+          FORM['content-type'],
+        )
+      ).status,
+      200,
+    );
     assert.equal((await handle(form(await token({ sid: u.sid2 }, { header: { typ: 'JWT' } })), FORM['content-type'])).status, 200);
     assert.equal(await alive(u.ids[0]), false);
     assert.equal(await alive(u.ids[1]), false);
@@ -134,12 +151,20 @@ describe('back-channel logout: what ends', () => {
 describe('back-channel logout: refused (400, nothing ends)', () => {
   const now = (): number => Math.floor(clock.now() / 1000);
   const cases: [string, (u: { sub: string; sid1: string }) => Promise<string>, RegExp][] = [
-    ['a signature by a key the provider does not publish', async (u) => signLogout(op, logoutClaims(op, CLIENT_ID, clock.now(), { sid: u.sid1 }), { key: await newKey('RS256') }), /signature|signing key/],
-    ['a signature that does not verify (payload swapped)', async (u) => {
-      const [h, , sig] = (await token({ sid: rnd() })).split('.');
-      const [, p] = (await token({ sid: u.sid1 })).split('.');
-      return `${h}.${p}.${sig}`;
-    }, /signature/],
+    [
+      'a signature by a key the provider does not publish',
+      async (u) => signLogout(op, logoutClaims(op, CLIENT_ID, clock.now(), { sid: u.sid1 }), { key: await newKey('RS256') }),
+      /signature|signing key/,
+    ],
+    [
+      'a signature that does not verify (payload swapped)',
+      async (u) => {
+        const [h, , sig] = (await token({ sid: rnd() })).split('.');
+        const [, p] = (await token({ sid: u.sid1 })).split('.');
+        return `${h}.${p}.${sig}`;
+      },
+      /signature/,
+    ],
     ['another issuer', (u) => token({ sid: u.sid1, iss: 'https://evil.example.com' }), /"iss"/],
     ['another audience', (u) => token({ sid: u.sid1, aud: 'another-client' }), /"aud"/],
     ['a nonce (an ID token in disguise)', (u) => token({ sid: u.sid1, nonce: 'n-0S6_WzA2Mj' }), /nonce/],
@@ -155,10 +180,14 @@ describe('back-channel logout: refused (400, nothing ends)', () => {
     ['an expired exp', (u) => token({ sid: u.sid1, iat: now() - 200, exp: now() - 100 }), /exp|expired/],
     ['typ at+jwt', (u) => token({ sid: u.sid1 }, { header: { typ: 'at+jwt' } }), /typ/],
     ['a crit header', (u) => token({ sid: u.sid1 }, { header: { crit: ['urn:x'], 'urn:x': 1 } }), /crit/],
-    ['alg none', async (u) => {
-      const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-      return `${b64({ alg: 'none', typ: 'logout+jwt' })}.${b64(logoutClaims(op, CLIENT_ID, clock.now(), { sid: u.sid1 }))}.`;
-    }, /malformed|algorithm/],
+    [
+      'alg none',
+      async (u) => {
+        const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+        return `${b64({ alg: 'none', typ: 'logout+jwt' })}.${b64(logoutClaims(op, CLIENT_ID, clock.now(), { sid: u.sid1 }))}.`;
+      },
+      /malformed|algorithm/,
+    ],
     ['an encrypted (JWE) token', async () => 'eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d', /encrypted/],
     ['garbage', async () => 'not-a-jwt', /malformed/],
   ];
@@ -183,7 +212,10 @@ describe('back-channel logout: refused (400, nothing ends)', () => {
 
   it('refuses an ID token presented as a logout token', async () => {
     const u = await user();
-    const idToken = await op.sign({ sub: u.sub, sid: u.sid1, aud: CLIENT_ID, iat: now(), exp: now() + 300, nonce: 'abc', email: 'x@example.com' }, { header: { typ: 'JWT' } });
+    const idToken = await op.sign(
+      { sub: u.sub, sid: u.sid1, aud: CLIENT_ID, iat: now(), exp: now() + 300, nonce: 'abc', email: 'x@example.com' },
+      { header: { typ: 'JWT' } },
+    );
     assertRefused(await handle(form(idToken), FORM['content-type']), /nonce|event/);
     assert.equal(await alive(u.ids[0]), true);
   });
@@ -221,10 +253,16 @@ describe('back-channel logout: unavailable (503)', () => {
   it('answers 503 when the session store is down', async () => {
     const downStore = openSqliteStore(join(dir, 'down.db'));
     const down = new Sessions(downStore, clock, { idleTimeoutSeconds: 0, cacheTtlSeconds: 0 });
-    const h = createBackchannelLogout({ oidcProvider: op.issuer, clientId: CLIENT_ID, jwtAlgorithms: ['RS256'], jwtLeeway: 30 }, { keys: registry, sessions: down, clock, log: silentLogger });
+    const h = createBackchannelLogout(
+      { oidcProvider: op.issuer, clientId: CLIENT_ID, jwtAlgorithms: ['RS256'], jwtLeeway: 30 },
+      { keys: registry, sessions: down, clock, log: silentLogger },
+    );
     await downStore.close();
     const reply = await h(form(await token({ sub: rnd() })), FORM['content-type']);
     assert.equal(reply.status, 503);
-    assert.deepEqual(reply.headers.find(([n]) => n === 'cache-control'), ['cache-control', 'no-store']);
+    assert.deepEqual(
+      reply.headers.find(([n]) => n === 'cache-control'),
+      ['cache-control', 'no-store'],
+    );
   });
 });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import { HttpClient } from '../../src/net/http-client.js';
 import { createMetrics } from '../../src/obs/metrics.js';
-import { Discovery, DiscoveryError, discoveryUrl, parseMetadata } from '../../src/oidc/discovery.js';
+import { Discovery, type DiscoveryError, discoveryUrl, parseMetadata } from '../../src/oidc/discovery.js';
 import { IssuerRegistry } from '../../src/oidc/issuers.js';
 import { capturingLogger, counter } from '../helpers/bearer.js';
 import { startOp, type TestOp } from '../helpers/op.js';
@@ -108,7 +108,13 @@ describe('OIDC discovery', () => {
 
   test('registry: unknown issuers, extra issuers, duplicates', () => {
     const registry = new IssuerRegistry(
-      { oidcProvider: op.issuer, jwtIssuers: ['https://other.example', op.issuer], discoveryRetryInterval: 10, jwksRefreshInterval: 300, jwksMinRefetchInterval: 30 },
+      {
+        oidcProvider: op.issuer,
+        jwtIssuers: ['https://other.example', op.issuer],
+        discoveryRetryInterval: 10,
+        jwksRefreshInterval: 300,
+        jwksMinRefetchInterval: 30,
+      },
       { http, clock: new ManualClock(), log: capturingLogger().log },
     );
     assert.deepEqual(registry.issuers, [op.issuer, 'https://other.example']);

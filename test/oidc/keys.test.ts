@@ -163,7 +163,15 @@ describe('JwksCache', () => {
     const clock = new ManualClock(Date.now());
     const metrics = createMetrics(false);
     const { log } = capturingLogger();
-    const bad = new JwksCache({ uri: `${op.issuer}/.well-known/openid-configuration`, http, clock, log, metrics, refreshIntervalSeconds: 300, minRefetchIntervalSeconds: 1 });
+    const bad = new JwksCache({
+      uri: `${op.issuer}/.well-known/openid-configuration`,
+      http,
+      clock,
+      log,
+      metrics,
+      refreshIntervalSeconds: 300,
+      minRefetchIntervalSeconds: 1,
+    });
     assert.equal(await bad.refresh(), false);
     assert.equal(bad.hasKeys, false);
     assert.equal(await counter(metrics.jwksRefresh, { result: 'error', cause: 'background' }), 1);

@@ -158,7 +158,10 @@ describe('safeRedirect: refused', () => {
       assert.equal(safeRedirect('/x', origin, policy), undefined, origin);
     }
     assert.equal(safeRedirect(undefined as unknown as string, ORIGIN, policy), undefined);
-    assert.equal(safeRedirect('/x', ORIGIN, { allowedHosts: [42 as unknown as string, '', '*', '*.', 'a/b', 'u@h', '*.1.2.3.4'] }), 'https://app.example.com/x');
+    assert.equal(
+      safeRedirect('/x', ORIGIN, { allowedHosts: [42 as unknown as string, '', '*', '*.', 'a/b', 'u@h', '*.1.2.3.4'] }),
+      'https://app.example.com/x',
+    );
   });
 
   it('invalid allowed-host entries match nothing', () => {
@@ -241,9 +244,52 @@ describe('safeRedirect properties', () => {
   /** Targets built from the pieces attacks are made of (schemes, hosts and look-alikes, separators, escapes), plus arbitrary text. */
   const piece = fc.oneof(
     fc.constantFrom(
-      '/', '//', '\\', '/\\', '.', '..', '/.', '/..', '@', ':', '?', '#', '%', '%2f', '%2F', '%5c', '%25', '%2e', '%0d', '%0a', '%00',
-      '%09', '\r', '\n', '\t', '\0', ' ', '\u3002', '\uFF0F', '\u0430', '\u200B', '\u0085', '\uD800', 'https:', 'javascript:', '//evil.com',
-      'app.example.com', 'docs.example.com', 'x.apps.example.com', 'evil.com', 'bücher.example', ':8443', ':443', 'ＡＰＰ', 'a', 'b/c',
+      '/',
+      '//',
+      '\\',
+      '/\\',
+      '.',
+      '..',
+      '/.',
+      '/..',
+      '@',
+      ':',
+      '?',
+      '#',
+      '%',
+      '%2f',
+      '%2F',
+      '%5c',
+      '%25',
+      '%2e',
+      '%0d',
+      '%0a',
+      '%00',
+      '%09',
+      '\r',
+      '\n',
+      '\t',
+      '\0',
+      ' ',
+      '\u3002',
+      '\uFF0F',
+      '\u0430',
+      '\u200B',
+      '\u0085',
+      '\uD800',
+      'https:',
+      'javascript:',
+      '//evil.com',
+      'app.example.com',
+      'docs.example.com',
+      'x.apps.example.com',
+      'evil.com',
+      'bücher.example',
+      ':8443',
+      ':443',
+      'ＡＰＰ',
+      'a',
+      'b/c',
     ),
     fc.string({ maxLength: 6 }),
     fc.string({ unit: 'binary-ascii', maxLength: 4 }),
@@ -251,16 +297,74 @@ describe('safeRedirect properties', () => {
   const text = (n: number) => fc.array(piece, { maxLength: n }).map((a) => a.join(''));
   const host = fc.oneof(
     fc.constantFrom(
-      'app.example.com', 'APP.example.com:443', 'app.example.com:8443', 'docs.example.com', 'docs.example.com:443', 'x.apps.example.com',
-      'a.b.apps.example.com', 'apps.example.com', 'api.example.com:8443', 'api.example.com', 'bücher.example', 'ＡＰＰ.example.com',
-      'evil.com', 'app.example.com.evil.com', 'evilapps.example.com', '\u0430pp.example.com', 'x.apps.example.com.', '127.0.0.1', '[::1]',
+      'app.example.com',
+      'APP.example.com:443',
+      'app.example.com:8443',
+      'docs.example.com',
+      'docs.example.com:443',
+      'x.apps.example.com',
+      'a.b.apps.example.com',
+      'apps.example.com',
+      'api.example.com:8443',
+      'api.example.com',
+      'bücher.example',
+      'ＡＰＰ.example.com',
+      'evil.com',
+      'app.example.com.evil.com',
+      'evilapps.example.com',
+      '\u0430pp.example.com',
+      'x.apps.example.com.',
+      '127.0.0.1',
+      '[::1]',
     ),
-    fc.array(fc.constantFrom('app', 'apps', 'docs', 'api', 'example', 'com', 'evil', 'x', '.', '\u3002', '@', ':', '443', '8443', '%2e', '\u0430', 'Ａ', '\u200B', '\\', '/'), { maxLength: 8 }).map((a) => a.join('')),
+    fc
+      .array(
+        fc.constantFrom(
+          'app',
+          'apps',
+          'docs',
+          'api',
+          'example',
+          'com',
+          'evil',
+          'x',
+          '.',
+          '\u3002',
+          '@',
+          ':',
+          '443',
+          '8443',
+          '%2e',
+          '\u0430',
+          'Ａ',
+          '\u200B',
+          '\\',
+          '/',
+        ),
+        { maxLength: 8 },
+      )
+      .map((a) => a.join('')),
   );
-  const scheme = fc.constantFrom('https://', 'http://', 'HTTPS://', 'https:', 'https:/', 'https:\\\\', 'https:///', '//', '/\\', '', 'javascript:', 'ftp://', ' https://');
+  const scheme = fc.constantFrom(
+    'https://',
+    'http://',
+    'HTTPS://',
+    'https:',
+    'https:/',
+    'https:\\\\',
+    'https:///',
+    '//',
+    '/\\',
+    '',
+    'javascript:',
+    'ftp://',
+    ' https://',
+  );
   const target = fc.oneof(
     fc.tuple(fc.constantFrom('https://', 'HTTPS://', 'http://'), host, fc.oneof(text(2), fc.constantFrom('', '/x', '/a/b?c=d#e'))).map((a) => a.join('')),
-    fc.tuple(scheme, host, fc.constantFrom('', '/', '/a', '@', '?q', '#f', '\\'), fc.oneof(text(4), fc.constantFrom('', '/x', '/a/b?c=d#e'))).map((a) => a.join('')),
+    fc
+      .tuple(scheme, host, fc.constantFrom('', '/', '/a', '@', '?q', '#f', '\\'), fc.oneof(text(4), fc.constantFrom('', '/x', '/a/b?c=d#e')))
+      .map((a) => a.join('')),
     fc.tuple(fc.constantFrom('/', '/a/', '/./', '/../', '/%2e/', '/a/..'), text(8)).map((a) => a.join('')),
     text(10),
     fc.string({ unit: 'grapheme', maxLength: 30 }),
@@ -299,8 +403,58 @@ describe('safeRedirect properties', () => {
   });
 
   it('the return URL without a parse is exactly what the parse gives, or not taken', () => {
-    const hosts = ['app.example.com', 'APP.example.com', 'app.example.com:8080', 'app.example.com:80', 'app.example.com:443', 'app.example.com:0080', 'app.example.com:99999', '127.0.0.1', '1.2.3', '0x7f.1', 'foo.123', 'foo.0x1f', 'xn--nxasmq6b.com', 'xn--zz.com', 'localhost', 'a-b.c-d', '-a.com', 'a..b', 'a.b.', '[::1]', 'a_b.com'];
-    const paths = ['/', '/a', '/a/b?c=d', '/a/./b', '/a/../b', '/a/.', '/a/%2e%2e/b', '//evil', '/\\evil', "/a?x='y", '/a b', '/a?', '/a?b=/../c', '/.well-known/x', '/a;b=c', '/a:b@c', '/~user', '/a|b', '/a{b}', '/%0d%0a', '/a#b', '/a?x=1&y=2', '/a`b', '/a^b', '/a[b]', '/a"b', '/a<b>'];
+    const hosts = [
+      'app.example.com',
+      'APP.example.com',
+      'app.example.com:8080',
+      'app.example.com:80',
+      'app.example.com:443',
+      'app.example.com:0080',
+      'app.example.com:99999',
+      '127.0.0.1',
+      '1.2.3',
+      '0x7f.1',
+      'foo.123',
+      'foo.0x1f',
+      'xn--nxasmq6b.com',
+      'xn--zz.com',
+      'localhost',
+      'a-b.c-d',
+      '-a.com',
+      'a..b',
+      'a.b.',
+      '[::1]',
+      'a_b.com',
+    ];
+    const paths = [
+      '/',
+      '/a',
+      '/a/b?c=d',
+      '/a/./b',
+      '/a/../b',
+      '/a/.',
+      '/a/%2e%2e/b',
+      '//evil',
+      '/\\evil',
+      "/a?x='y",
+      '/a b',
+      '/a?',
+      '/a?b=/../c',
+      '/.well-known/x',
+      '/a;b=c',
+      '/a:b@c',
+      '/~user',
+      '/a|b',
+      '/a{b}',
+      '/%0d%0a',
+      '/a#b',
+      '/a?x=1&y=2',
+      '/a`b',
+      '/a^b',
+      '/a[b]',
+      '/a"b',
+      '/a<b>',
+    ];
     let taken = 0;
     for (const scheme of ['http', 'https']) {
       for (const host of hosts) {

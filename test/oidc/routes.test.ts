@@ -46,7 +46,10 @@ describe('the login flow’s own routes', () => {
   it('the back-channel logout receiver: under the prefix; also unprefixed on the web server; behind HTTP_CHECK_PATH_PREFIX on the judge port', () => {
     assert.equal(paths.backchannel, '/authservice/oidc/backchannel-logout');
     assert.deepEqual(backchannelPaths(paths, { alsoUnprefixed: true }), ['/authservice/oidc/backchannel-logout', '/oidc/backchannel-logout']);
-    assert.deepEqual(backchannelPaths(paths, { alsoUnprefixed: false, checkPathPrefix: '/ext-authz/' }), ['/authservice/oidc/backchannel-logout', '/ext-authz/authservice/oidc/backchannel-logout']);
+    assert.deepEqual(backchannelPaths(paths, { alsoUnprefixed: false, checkPathPrefix: '/ext-authz/' }), [
+      '/authservice/oidc/backchannel-logout',
+      '/ext-authz/authservice/oidc/backchannel-logout',
+    ]);
     const custom = flowPaths({ redirectUrl: 'https://app.example.com/auth/cb', authserviceUrlPrefix: 'https://app.example.com/auth/' });
     assert.equal(custom.backchannel, '/auth/oidc/backchannel-logout');
   });

@@ -93,15 +93,34 @@ describe('the provider goes down during traffic', () => {
     const o = op;
     await waitFor(() => o.jwksRequests === 1, 'the start-up JWKS fetch');
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-    const fresh = (i: number): Promise<string> => accessToken(o, `user-${i}@example.com`, ['devs'], { jti: `t-${i}` }, { alg: i % 2 ? 'ES256' : 'RS256' }, clock.now());
+    const fresh = (i: number): Promise<string> =>
+      accessToken(o, `user-${i}@example.com`, ['devs'], { jti: `t-${i}` }, { alg: i % 2 ? 'ES256' : 'RS256' }, clock.now());
 
     // N concurrent tokens with N different unknown kids, once the interval has passed: one fetch.
     const N = 60;
     const unknownKids = (round: string): Promise<string[]> =>
-      Promise.all(Array.from({ length: N }, (_, i) => o.sign({ sub: 'x', email: `m${i}@example.com`, groups: ['admins'], aud: 'urn:test:api', iat: Math.floor(clock.now() / 1000), exp: Math.floor(clock.now() / 1000) + 300 }, { kid: `${round}-${i}` })));
+      Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          o.sign(
+            {
+              sub: 'x',
+              email: `m${i}@example.com`,
+              groups: ['admins'],
+              aud: 'urn:test:api',
+              iat: Math.floor(clock.now() / 1000),
+              exp: Math.floor(clock.now() / 1000) + 300,
+            },
+            { kid: `${round}-${i}` },
+          ),
+        ),
+      );
     clock.advance(31_000);
     const first = await unknownKids('a');
-    const answers = await Promise.all(first.map((tok, i) => (i % 2 ? request(http, '/api', bearer(tok), { agent }).then((r) => r.status) : judge!.grpc.check('/api', bearer(tok)).then(grpcStatus))));
+    const answers = await Promise.all(
+      first.map((tok, i) =>
+        i % 2 ? request(http, '/api', bearer(tok), { agent }).then((r) => r.status) : judge!.grpc.check('/api', bearer(tok)).then(grpcStatus),
+      ),
+    );
     assert.deepEqual(new Set(answers), new Set([401]));
     assert.equal(o.jwksRequests, 2, 'one refetch for 60 unknown kids');
     // Within the interval, more unknown kids cost nothing at the provider.
@@ -113,7 +132,9 @@ describe('the provider goes down during traffic', () => {
     const rotated = await newKey('RS256');
     o.rotate([...o.keys, rotated]);
     clock.advance(31_000);
-    const withRotated = await Promise.all(Array.from({ length: N }, (_, i) => accessToken(o, `r${i}@example.com`, ['devs'], {}, { key: rotated }, clock.now())));
+    const withRotated = await Promise.all(
+      Array.from({ length: N }, (_, i) => accessToken(o, `r${i}@example.com`, ['devs'], {}, { key: rotated }, clock.now())),
+    );
     assert.deepEqual(new Set(await Promise.all(withRotated.map((tok) => request(http, '/api', bearer(tok), { agent }).then((r) => r.status)))), new Set([200]));
     assert.equal(o.jwksRequests, 3);
 
@@ -142,7 +163,9 @@ describe('the provider goes down during traffic', () => {
       assert.deepEqual(tally(load.outcomes.filter((x) => x.status !== 200)), {});
       assert.equal(judge.app.readiness.ready, true);
       assert.equal((await request(health, '/readyz', { host: '127.0.0.1' })).status, 200);
-      t.diagnostic(`provider down: ${load.between(down).length} checks with known keys, all allowed; 4 × ${N} unknown-kid tokens over two intervals: 1 fetch, then 1 failed attempt`);
+      t.diagnostic(
+        `provider down: ${load.between(down).length} checks with known keys, all allowed; 4 × ${N} unknown-kid tokens over two intervals: 1 fetch, then 1 failed attempt`,
+      );
     } finally {
       await load.stop();
       agent.destroy();

@@ -26,7 +26,20 @@ async function startPersistentCluster(nodes: RedisServer[]): Promise<void> {
     const bus = await freePort();
     nodes.push(
       await startRedis({
-        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', '--cluster-port', String(bus), '--appendonly', 'yes', '--appendfsync', 'always'],
+        args: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '1000',
+          '--cluster-port',
+          String(bus),
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'always',
+        ],
       }),
     );
   }
@@ -35,7 +48,8 @@ async function startPersistentCluster(nodes: RedisServer[]): Promise<void> {
 }
 
 async function clusterState(nodes: readonly RedisServer[], want: 'ok' | 'fail'): Promise<void> {
-  for (const s of nodes) await waitFor(async () => (await redisCli(s.port, 'cluster', 'info')).includes(`cluster_state:${want}`), `cluster_state:${want} on ${s.port}`);
+  for (const s of nodes)
+    await waitFor(async () => (await redisCli(s.port, 'cluster', 'info')).includes(`cluster_state:${want}`), `cluster_state:${want} on ${s.port}`);
 }
 
 describe('Redis Cluster node loss under load', () => {
@@ -91,15 +105,30 @@ describe('Redis Cluster node loss under load', () => {
       const refused = load.between(clusterDown, restarting).filter((o) => o.endedAt < restarting);
       const afterwards = load.between(firstAllowedAfter.endedAt);
       const wrong = (outs: typeof before, want: (l: string) => readonly number[]) => tally(outs.filter((o) => !want(o.label).includes(o.status)));
-      assert.deepEqual(wrong(before, (l) => (l.startsWith('known') ? [200] : [401])), {});
-      assert.deepEqual(wrong(degraded, (l) => (l.startsWith('known') ? [200, 503] : [401, 503])), {});
-      assert.deepEqual(wrong(refused, () => [503]), {});
+      assert.deepEqual(
+        wrong(before, (l) => (l.startsWith('known') ? [200] : [401])),
+        {},
+      );
+      assert.deepEqual(
+        wrong(degraded, (l) => (l.startsWith('known') ? [200, 503] : [401, 503])),
+        {},
+      );
+      assert.deepEqual(
+        wrong(refused, () => [503]),
+        {},
+      );
       assert.ok(refused.length >= 6, `${refused.length} checks while the cluster was down`);
-      assert.deepEqual(wrong(afterwards, (l) => (l.startsWith('known') ? [200] : [401])), {});
+      assert.deepEqual(
+        wrong(afterwards, (l) => (l.startsWith('known') ? [200] : [401])),
+        {},
+      );
       for (const o of afterwards) if (o.label.startsWith('known')) servedAgain.add(o.startedAt);
       assert.equal(load.outcomes.filter((o) => o.label.startsWith('unknown') && o.status === 200).length, 0);
       assert.equal(load.outcomes.filter((o) => o.label.startsWith('known') && [401, 302].includes(o.status)).length, 0);
-      assert.deepEqual(load.outcomes.flatMap((o) => o.setCookie), []);
+      assert.deepEqual(
+        load.outcomes.flatMap((o) => o.setCookie),
+        [],
+      );
       // Every session, including those on the node that died, is there after it returned.
       for (const id of known) {
         const r = await judge.grpc.check('/api/data', { cookie: `authservice_session=${id}`, accept: 'application/json' });
@@ -111,7 +140,9 @@ describe('Redis Cluster node loss under load', () => {
       // Bounded client retries (~1 s): a 503 comes well before CHECK_TIMEOUT, which it used to reach.
       // A third of it leaves room for a busy machine's late timers.
       assert.ok(median < CHECK_TIMEOUT_MS / 3, `median 503 while the cluster was down took ${median} ms`);
-      t.diagnostic(`cluster: ${waits.length} 503s while down, median ${median} ms, slowest ${slowest} ms; ${onVictim} of 24 sessions on the killed node; first allow ${firstAllowedAfter.endedAt - up} ms after cluster_state:ok; ${JSON.stringify(tally(degraded))}`);
+      t.diagnostic(
+        `cluster: ${waits.length} 503s while down, median ${median} ms, slowest ${slowest} ms; ${onVictim} of 24 sessions on the killed node; first allow ${firstAllowedAfter.endedAt - up} ms after cluster_state:ok; ${JSON.stringify(tally(degraded))}`,
+      );
     } finally {
       await load.stop();
       agent.destroy();

@@ -51,7 +51,12 @@ describe('Redis stopped under load', () => {
       assert.equal(nav.status, 503);
       assert.equal(nav.headers['location'], undefined);
       assert.equal(nav.headers['set-cookie'], undefined);
-      const logout = await request(judge.app.ports.http, '/authservice/logout', { authorization: `Bearer ${known[1]}`, ...cookieOf(known[1]!) }, { method: 'POST' });
+      const logout = await request(
+        judge.app.ports.http,
+        '/authservice/logout',
+        { authorization: `Bearer ${known[1]}`, ...cookieOf(known[1]!) },
+        { method: 'POST' },
+      );
       assert.equal(logout.status, 503);
       assert.equal(logout.headers['set-cookie'], undefined);
 
@@ -81,7 +86,10 @@ describe('Redis stopped under load', () => {
       const all = load.outcomes;
       assert.equal(all.filter((o) => o.label.startsWith('unknown') && o.status === 200).length, 0);
       assert.equal(all.filter((o) => o.label.startsWith('known') && (o.status === 401 || o.status === 302)).length, 0);
-      assert.deepEqual(all.flatMap((o) => o.setCookie), []);
+      assert.deepEqual(
+        all.flatMap((o) => o.setCookie),
+        [],
+      );
       // The session logout could not end is still there.
       assert.equal((await request(judge.app.ports.http, '/api/data', cookieOf(known[1]!))).status, 200);
       // Nothing secret in the logs, though the store failures were logged.

@@ -42,7 +42,10 @@ describe('Redis Sentinel failover under load', () => {
     });
     servers.push(sentinel);
     // The sentinel learns about the replica from the master's INFO.
-    await waitFor(async () => (await redisCli(sentinel.port, 'sentinel', 'replicas', MASTER)).includes(String(replica.port)), 'the sentinel to see the replica');
+    await waitFor(
+      async () => (await redisCli(sentinel.port, 'sentinel', 'replicas', MASTER)).includes(String(replica.port)),
+      'the sentinel to see the replica',
+    );
 
     op = await startOp();
     judge = await startJudge(op.issuer, {
@@ -80,11 +83,17 @@ describe('Redis Sentinel failover under load', () => {
       assert.deepEqual(tally(wrong(before, (l) => (l.startsWith('known') ? [200] : [401]))), {});
       // While no master answers: 503, or — for reads the old connection still served — the right answer.
       assert.deepEqual(tally(wrong(during, (l) => (l.startsWith('known') ? [200, 503] : [401, 503]))), {});
-      assert.ok(during.some((o) => o.status === 503), `no 503 while the master was gone: ${JSON.stringify(tally(during))}`);
+      assert.ok(
+        during.some((o) => o.status === 503),
+        `no 503 while the master was gone: ${JSON.stringify(tally(during))}`,
+      );
       assert.deepEqual(tally(wrong(afterwards, (l) => (l.startsWith('known') ? [200] : [401]))), {});
       assert.equal(load.outcomes.filter((o) => o.label.startsWith('unknown') && o.status === 200).length, 0);
       assert.equal(load.outcomes.filter((o) => o.label.startsWith('known') && [401, 302].includes(o.status)).length, 0);
-      assert.deepEqual(load.outcomes.flatMap((o) => o.setCookie), []);
+      assert.deepEqual(
+        load.outcomes.flatMap((o) => o.setCookie),
+        [],
+      );
       // Writes go to the new master.
       const [fresh] = await seedSessions(judge.app.sessions, 1);
       assert.equal((await probeOnce(judge, fresh!)).status, 200);

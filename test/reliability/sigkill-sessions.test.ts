@@ -32,7 +32,10 @@ describe('SIGKILL while sessions are being written (child process)', () => {
   it('after a restart on the same SQLite file, every session a browser received is there', async (t) => {
     const port = await freePort();
     const secret = randomBytes(16).toString('base64url');
-    provider = await startDevProvider({ issuerHost: 'localhost', clients: [{ client_id: 'crash', client_secret: secret, redirect_uris: [`http://localhost:${port}${CALLBACK_PATH}`] }] });
+    provider = await startDevProvider({
+      issuerHost: 'localhost',
+      clients: [{ client_id: 'crash', client_secret: secret, redirect_uris: [`http://localhost:${port}${CALLBACK_PATH}`] }],
+    });
     const env = {
       OIDC_PROVIDER: provider.issuer,
       CLIENT_ID: 'crash',

@@ -92,7 +92,10 @@ async function inFlight(svc: ChildService, ids: readonly string[], grpc: JudgeCl
   );
   const viaGrpc = ids.slice(4, 6).map((id) =>
     grpc.check('/api/data', cookie(id)).then(
-      (r): Answer => ({ status: r.status.code === 0 ? 200 : (r.denied_response?.status?.code ?? 0), user: optionValue(r.ok_response?.headers, 'kubeflow-userid') }),
+      (r): Answer => ({
+        status: r.status.code === 0 ? 200 : (r.denied_response?.status?.code ?? 0),
+        user: optionValue(r.ok_response?.headers, 'kubeflow-userid'),
+      }),
       (e: { code?: number }): Answer => ({ status: 0, user: undefined, error: `grpc code ${e.code}` }),
     ),
   );
@@ -110,7 +113,14 @@ describe('SIGTERM under load (child process: oidc-judge serve)', () => {
       const sent = svc.signal('SIGTERM');
       await waitFor(() => svc.logs.some((l) => l['msg'] === 'shutting down: draining in-flight checks'), 'the drain to start');
       // No new connections on the check ports; the health port says why.
-      await waitFor(async () => (await request(svc.ports.http, '/api/data', cookie(ids[0]!)).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code)) === 'ECONNREFUSED', 'the HTTP port to refuse connections');
+      await waitFor(
+        async () =>
+          (await request(svc.ports.http, '/api/data', cookie(ids[0]!)).then(
+            () => 'answered',
+            (e: NodeJS.ErrnoException) => e.code,
+          )) === 'ECONNREFUSED',
+        'the HTTP port to refuse connections',
+      );
       const late = new JudgeClient(svc.ports.grpc);
       await assert.rejects(late.check('/api/data', cookie(ids[0]!)), (e: { code?: number }) => e.code === 14);
       late.close();
@@ -122,8 +132,15 @@ describe('SIGTERM under load (child process: oidc-judge serve)', () => {
       const released = Date.now();
       gate!.release();
       const answers = await Promise.all(pending);
-      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 200], JSON.stringify(answers));
-      assert.deepEqual(answers.map((a) => a.user), ids.slice(0, 6).map((_, i) => `user-${i}@example.com`));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200, 200, 200, 200, 200],
+        JSON.stringify(answers),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.user),
+        ids.slice(0, 6).map((_, i) => `user-${i}@example.com`),
+      );
       const exit = await svc.exited;
       assert.equal(exit.code, 0, svc.stderr());
       assert.ok(exit.at - released < EXIT_WITHIN_MS, `exited ${exit.at - released} ms after the checks were released (DRAIN_TIMEOUT=120)`);
@@ -143,7 +160,11 @@ describe('SIGTERM under load (child process: oidc-judge serve)', () => {
       const exit = await svc.exited;
       assert.equal(exit.code, 0, svc.stderr());
       const answers = await Promise.all(pending);
-      assert.deepEqual(answers.filter((a) => a.status !== 0), [], 'a check cut by the drain timeout must fail, not answer');
+      assert.deepEqual(
+        answers.filter((a) => a.status !== 0),
+        [],
+        'a check cut by the drain timeout must fail, not answer',
+      );
       assert.ok(exit.at - sent < EXIT_WITHIN_MS, `exited ${exit.at - sent} ms after SIGTERM with DRAIN_TIMEOUT=1`);
       t.diagnostic(`drain timeout: exited ${exit.at - sent} ms after SIGTERM; the 6 held checks got ${[...new Set(answers.map((a) => a.error))].join(', ')}`);
     } finally {

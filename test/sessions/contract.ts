@@ -182,7 +182,10 @@ export function sessionStoreContract(name: string, open: () => Promise<OpenedSto
       const candidates = Array.from({ length: 5 }, () => randomBytes(32));
       const got = await Promise.all(candidates.map((c) => s.sharedSecret(name, c)));
       const first = Buffer.from(got[0]!);
-      assert.ok(candidates.some((c) => c.equals(first)), 'one of the candidates');
+      assert.ok(
+        candidates.some((c) => c.equals(first)),
+        'one of the candidates',
+      );
       for (const g of got) assert.ok(Buffer.from(g).equals(first));
       assert.ok(Buffer.from(await s.sharedSecret(name, randomBytes(32))).equals(first), 'a later call does not replace it');
       assert.ok(!Buffer.from(await s.sharedSecret(`other-${rnd()}`, randomBytes(32))).equals(first), 'names are independent');

@@ -51,7 +51,9 @@ describe('openSessionStore', () => {
 
   it('names SESSION_STORE_PATH when the file cannot be opened', () => {
     const path = join(dir, 'nope', 'data.db');
-    assert.throws(() => openSessionStore({ ...base, sessionStorePath: path }, readFile), { message: `SESSION_STORE_PATH: cannot open ${path} (directory ${join(dir, 'nope')} does not exist)` });
+    assert.throws(() => openSessionStore({ ...base, sessionStorePath: path }, readFile), {
+      message: `SESSION_STORE_PATH: cannot open ${path} (directory ${join(dir, 'nope')} does not exist)`,
+    });
   });
 
   it('opens redis without waiting for it', async () => {
@@ -62,14 +64,23 @@ describe('openSessionStore', () => {
 
   it('names the Redis variable at fault', () => {
     const redis = { ...base, sessionStoreType: 'redis' } as const;
-    assert.throws(() => openSessionStore({ ...redis, sessionStoreRedisMode: 'cluster', sessionStoreRedisDb: 1 }, readFile), { message: 'SESSION_STORE_REDIS_DB: must be 0 in cluster mode' });
-    assert.throws(() => openSessionStore({ ...redis, sessionStoreRedisAddr: 'a:1,b:2' }, readFile), /^Error: SESSION_STORE_REDIS_ADDR: standalone mode takes one address/);
+    assert.throws(() => openSessionStore({ ...redis, sessionStoreRedisMode: 'cluster', sessionStoreRedisDb: 1 }, readFile), {
+      message: 'SESSION_STORE_REDIS_DB: must be 0 in cluster mode',
+    });
+    assert.throws(
+      () => openSessionStore({ ...redis, sessionStoreRedisAddr: 'a:1,b:2' }, readFile),
+      /^Error: SESSION_STORE_REDIS_ADDR: standalone mode takes one address/,
+    );
     assert.throws(() => openSessionStore({ ...redis, sessionStoreRedisAddr: 'a:x' }, readFile), /^Error: SESSION_STORE_REDIS_ADDR: bad address "a:x"/);
     const ca = join(dir, 'missing-ca.pem');
-    assert.throws(() => openSessionStore({ ...redis, sessionStoreRedisTls: true, sessionStoreRedisCa: ca }, readFile), { message: `SESSION_STORE_REDIS_CA: cannot read ${ca} (ENOENT)` });
+    assert.throws(() => openSessionStore({ ...redis, sessionStoreRedisTls: true, sessionStoreRedisCa: ca }, readFile), {
+      message: `SESSION_STORE_REDIS_CA: cannot read ${ca} (ENOENT)`,
+    });
     const notPem = join(dir, 'not-pem.txt');
     writeFileSync(notPem, 'hello');
-    assert.throws(() => openSessionStore({ ...redis, sessionStoreRedisTls: true, sessionStoreRedisCa: notPem }, readFile), { message: `SESSION_STORE_REDIS_CA: ${notPem} holds no PEM certificate` });
+    assert.throws(() => openSessionStore({ ...redis, sessionStoreRedisTls: true, sessionStoreRedisCa: notPem }, readFile), {
+      message: `SESSION_STORE_REDIS_CA: ${notPem} holds no PEM certificate`,
+    });
     assert.throws(() => openSessionStore({ ...redis, sessionStoreRedisCa: ca }, readFile), /SESSION_STORE_REDIS_CA: set, but SESSION_STORE_REDIS_TLS is off/);
   });
 });

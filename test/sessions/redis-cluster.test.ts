@@ -39,8 +39,13 @@ describe('redis cluster layout', () => {
       const subject = randomBytes(16).toString('hex');
       const keys = Array.from({ length: 30 }, () => randomBytes(32).toString('base64url'));
       await Promise.all(keys.map((k) => store.put(k, Buffer.from(k), t + 60_000, { subject })));
-      const perNode = await Promise.all(cluster.nodes.map(async (n) => Number(await redisCli(n.port, 'eval', "return #redis.call('keys', 'spread:s:*')", '0'))));
-      assert.equal(perNode.reduce((a, b) => a + b, 0), keys.length);
+      const perNode = await Promise.all(
+        cluster.nodes.map(async (n) => Number(await redisCli(n.port, 'eval', "return #redis.call('keys', 'spread:s:*')", '0'))),
+      );
+      assert.equal(
+        perNode.reduce((a, b) => a + b, 0),
+        keys.length,
+      );
       assert.ok(perNode.filter((c) => c > 0).length >= 2, `keys on more than one master: ${perNode.join(', ')}`);
       assert.deepEqual((await store.deleteByIndex('subject', subject)).sort(), [...keys].sort());
     } finally {

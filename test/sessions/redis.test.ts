@@ -92,7 +92,13 @@ describe('redis store options', () => {
   });
 
   it('a wrong password fails with StoreUnavailableError that does not echo it', async () => {
-    const s = openRedisStore({ mode: 'standalone', addresses: [{ host: '127.0.0.1', port: acl.port }], username: 'judge', password: 'wrong-secret', commandTimeoutMs: 300 });
+    const s = openRedisStore({
+      mode: 'standalone',
+      addresses: [{ host: '127.0.0.1', port: acl.port }],
+      username: 'judge',
+      password: 'wrong-secret',
+      commandTimeoutMs: 300,
+    });
     opened.push(s);
     const err = await s.get('k', t).then(
       () => assert.fail('expected a rejection'),
@@ -142,7 +148,12 @@ describe('redis store options', () => {
       await s.put('k', bytes('before'), t + HOUR);
       await server.kill();
       const started = Date.now();
-      for (const call of [() => s.get('k', t), () => s.put('k2', bytes('x'), t + HOUR), () => s.sharedSecret('k', bytes('x')), () => s.deleteByIndex('sid', 'x')]) {
+      for (const call of [
+        () => s.get('k', t),
+        () => s.put('k2', bytes('x'), t + HOUR),
+        () => s.sharedSecret('k', bytes('x')),
+        () => s.deleteByIndex('sid', 'x'),
+      ]) {
         await assert.rejects(call(), StoreUnavailableError);
       }
       assert.ok(Date.now() - started < FAIL_FAST_MS, `failing took ${Date.now() - started} ms`);
@@ -165,10 +176,13 @@ describe('redis store options', () => {
       await assert.rejects(s.get('k', t), /timed out/);
       // One call probes (and waits its timeout); the 20 others meanwhile are refused without being sent.
       let probeDone = false;
-      const probe = s.get('k', t).then(
-        () => 'answered',
-        (e: Error) => `probe: ${e.message}`,
-      ).finally(() => (probeDone = true));
+      const probe = s
+        .get('k', t)
+        .then(
+          () => 'answered',
+          (e: Error) => `probe: ${e.message}`,
+        )
+        .finally(() => (probeDone = true));
       const others = await Promise.allSettled(Array.from({ length: 20 }, () => s.get('k', t)));
       assert.equal(probeDone, false, 'the others were refused while the probe was still waiting');
       assert.ok(
@@ -180,7 +194,10 @@ describe('redis store options', () => {
       // The next call probes again, gets its answer, and the store is back to normal for everyone.
       assert.equal(text((await s.get('k', t))?.value), 'v');
       const after = await Promise.all(Array.from({ length: 5 }, () => s.get('k', t)));
-      assert.deepEqual(after.map((r) => text(r?.value)), Array(5).fill('v'));
+      assert.deepEqual(
+        after.map((r) => text(r?.value)),
+        Array(5).fill('v'),
+      );
     } finally {
       server.resume();
       await server.stop();

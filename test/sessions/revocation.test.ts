@@ -52,7 +52,17 @@ function twoProcesses(clock: ManualClock): [Process, Process, () => Promise<void
 }
 
 function session(clock: ManualClock, sub: string, sid?: string): Session {
-  return { v: 1, user: `${sub}@example.com`, groups: [], claims: {}, iss: ISS, sub, ...(sid ? { sid } : {}), createdAt: clock.now(), expiresAt: clock.now() + 3_600_000 };
+  return {
+    v: 1,
+    user: `${sub}@example.com`,
+    groups: [],
+    claims: {},
+    iss: ISS,
+    sub,
+    ...(sid ? { sid } : {}),
+    createdAt: clock.now(),
+    expiresAt: clock.now() + 3_600_000,
+  };
 }
 
 /** Deletes a session's row behind every cache's back: a later `load` that still finds it was served from cache. */

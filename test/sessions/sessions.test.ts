@@ -15,7 +15,18 @@ let n = 0;
 const fresh = () => openSqliteStore(join(dir, `s${++n}.db`));
 
 function session(clock: ManualClock, maxAgeMs = 3_600_000): Session {
-  return { v: 1, user: 'alice@example.com', groups: ['admins'], claims: { email: 'alice@example.com' }, iss: 'https://idp', sub: 'alice', sid: 's1', refreshToken: 'rt-secret', createdAt: clock.now(), expiresAt: clock.now() + maxAgeMs };
+  return {
+    v: 1,
+    user: 'alice@example.com',
+    groups: ['admins'],
+    claims: { email: 'alice@example.com' },
+    iss: 'https://idp',
+    sub: 'alice',
+    sid: 's1',
+    refreshToken: 'rt-secret',
+    createdAt: clock.now(),
+    expiresAt: clock.now() + maxAgeMs,
+  };
 }
 
 describe('Sessions over a real store', () => {

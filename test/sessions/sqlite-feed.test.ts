@@ -78,7 +78,9 @@ describe('sqlite revocation feed', () => {
     assert.equal(await s.sweep(t + 10), 1, 'the lapsed claim; the short log stays');
     assert.equal(await s.claimOnce('new', t + 2 * HOUR, t + 10), false);
     const db = new Database(path);
-    db.prepare("INSERT INTO revocations (origin, field, value) SELECT 'x', 'key', 'v' FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 10005) SELECT i FROM c)").run();
+    db.prepare(
+      "INSERT INTO revocations (origin, field, value) SELECT 'x', 'key', 'v' FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 10005) SELECT i FROM c)",
+    ).run();
     db.close();
     assert.equal(await s.sweep(t + 10), 6, 'keeps the last 10 000 rows');
     await s.close();

@@ -82,10 +82,13 @@ describe('sqlite store file', () => {
 
   it('names the path and the problem when the directory does not exist', () => {
     const path = join(dir, 'missing', 'sub', 'data.db');
-    assert.throws(() => openSqliteStore(path), (err: Error) => {
-      assert.equal(err.message, `cannot open ${path} (directory ${join(dir, 'missing', 'sub')} does not exist)`);
-      return true;
-    });
+    assert.throws(
+      () => openSqliteStore(path),
+      (err: Error) => {
+        assert.equal(err.message, `cannot open ${path} (directory ${join(dir, 'missing', 'sub')} does not exist)`);
+        return true;
+      },
+    );
   });
 
   it('names the path and the problem when the file is not a database', () => {

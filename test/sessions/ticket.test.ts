@@ -13,7 +13,8 @@ describe('ticket ids', () => {
 
   it('isWellFormedId rejects anything else', () => {
     const id = newSecretId();
-    for (const bad of ['', id.slice(1), `${id}A`, `${id.slice(1)}+`, `${id.slice(1)}/`, `${id.slice(1)}=`, ` ${id.slice(1)}`]) assert.equal(isWellFormedId(bad), false, bad);
+    for (const bad of ['', id.slice(1), `${id}A`, `${id.slice(1)}+`, `${id.slice(1)}/`, `${id.slice(1)}=`, ` ${id.slice(1)}`])
+      assert.equal(isWellFormedId(bad), false, bad);
   });
 
   it('storeKey differs by purpose and id, is stable, and never equals the id', () => {

@@ -53,11 +53,18 @@ async function main(): Promise<number> {
   const op = await startOp();
   const file = join(dir, 'sessions.db');
   const store = openSqliteStore(file);
-  const cookies = (await seedSessions(new Sessions(store, { now: () => Date.now() }, { idleTimeoutSeconds: 0, cacheTtlSeconds: 0 }), 200, { maxAgeSeconds: seconds + 3600 })).map((id) => `authservice_session=${id}`);
+  const cookies = (
+    await seedSessions(new Sessions(store, { now: () => Date.now() }, { idleTimeoutSeconds: 0, cacheTtlSeconds: 0 }), 200, { maxAgeSeconds: seconds + 3600 })
+  ).map((id) => `authservice_session=${id}`);
   await store.close();
   const now = Math.floor(Date.now() / 1000);
   const tokens = await Promise.all(
-    Array.from({ length: 500 }, (_, i) => op.sign({ sub: `u${i}`, email: `user-${i}@example.com`, groups: ['devs'], aud: AUDIENCE, iat: now, exp: now + seconds + 3600 }, { alg: i % 2 ? 'ES256' : 'RS256' })),
+    Array.from({ length: 500 }, (_, i) =>
+      op.sign(
+        { sub: `u${i}`, email: `user-${i}@example.com`, groups: ['devs'], aud: AUDIENCE, iat: now, exp: now + seconds + 3600 },
+        { alg: i % 2 ? 'ES256' : 'RS256' },
+      ),
+    ),
   );
   const svc = await startService({
     OIDC_PROVIDER: op.issuer,
@@ -105,12 +112,14 @@ async function main(): Promise<number> {
     // The maximum, closed loop.
     let done = 0;
     const until = Date.now() + 5000;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (Date.now() < until) {
-        await one();
-        done++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (Date.now() < until) {
+          await one();
+          done++;
+        }
+      }),
+    );
     const max = Math.round(done / 5);
     const rate = fixedRate ?? Math.max(1, Math.floor(max / 2));
     errors = 0;
@@ -166,7 +175,9 @@ async function main(): Promise<number> {
       '',
       '| t (s) | RSS (MB) | fds | sockets |',
       '|---:|---:|---:|---:|',
-      ...samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 12)) === 0 || i === samples.length - 1).map((s) => `| ${s.t} | ${s.rssMb} | ${s.fds} | ${s.sockets} |`),
+      ...samples
+        .filter((_, i) => i % Math.max(1, Math.floor(samples.length / 12)) === 0 || i === samples.length - 1)
+        .map((s) => `| ${s.t} | ${s.rssMb} | ${s.fds} | ${s.sockets} |`),
       '',
       '| criterion | observed | |',
       '|---|---|---|',

@@ -171,7 +171,8 @@ describe('web server', () => {
   });
 
   it('gives `own` POSTs at the root form too (logout without the prefix rewrite)', async () => {
-    h.own = async (req) => (req.method === 'POST' && req.path === '/logout' ? deny(201, 'logout', '{"afterLogoutURL":"/x"}', [['content-type', 'application/json']]) : undefined);
+    h.own = async (req) =>
+      req.method === 'POST' && req.path === '/logout' ? deny(201, 'logout', '{"afterLogoutURL":"/x"}', [['content-type', 'application/json']]) : undefined;
     const r = await send(h.port, '/logout', { method: 'POST', headers: { 'content-length': '0' } });
     assert.equal(r.status, 201);
     assert.equal(r.headers['content-type'], 'application/json');

@@ -29,7 +29,8 @@ function own(req: JudgeRequest): Promise<Decision | undefined> {
     const identity = { user: HOSTILE, groups: [], claims: {}, method: 'cookie' as const, authenticator: 'session' };
     return Promise.resolve(responses.forbidden(req, identity, `not in group "admins" <b>bold</b>`));
   }
-  if (path === '/authservice/oidc/callback') return Promise.resolve(deny(400, 'login-failed', pages.loginFailed('The sign-in link has expired or was already used.'), [HTML]));
+  if (path === '/authservice/oidc/callback')
+    return Promise.resolve(deny(400, 'login-failed', pages.loginFailed('The sign-in link has expired or was already used.'), [HTML]));
   // The judge answers `/` with the login redirect to the provider, here another origin.
   if (path === '/') return Promise.resolve(deny(302, 'login', '', [['location', `http://localhost:${port}/authservice/site/after_logout`]]));
   if (path === '/app/unavailable') return Promise.resolve(deny(503, 'unavailable', pages.unavailable(), [HTML]));
@@ -137,7 +138,10 @@ describe('pages in Chromium', () => {
           assert.equal(dialogs, 0);
           // Chromium logs the page's own error status; anything else is a problem.
           const own = `Failed to load resource: the server responded with a status of ${spec.status} `;
-          assert.deepEqual(problems.consoleErrors.filter((e) => !e.startsWith(own)), []);
+          assert.deepEqual(
+            problems.consoleErrors.filter((e) => !e.startsWith(own)),
+            [],
+          );
           assert.deepEqual(problems.failedRequests, []);
           await page.screenshot({ path: join(SCREENSHOTS, `${name}-${viewport.width}.png`), fullPage: true });
         } finally {
@@ -170,10 +174,7 @@ describe('pages in Chromium', () => {
     try {
       const page = await ctx.newPage();
       await page.goto(`http://127.0.0.1:${port}/app/forbidden`);
-      assert.equal(
-        await page.locator('.box-text').textContent(),
-        `User '${HOSTILE}' failed authorization with reason: not in group "admins" <b>bold</b>`,
-      );
+      assert.equal(await page.locator('.box-text').textContent(), `User '${HOSTILE}' failed authorization with reason: not in group "admins" <b>bold</b>`);
       assert.equal(await page.locator('.box-text b').count(), 0);
     } finally {
       await ctx.close();
@@ -202,7 +203,7 @@ describe('pages in Chromium', () => {
     }
   });
 
-  it("an oidc-authservice custom template (inline style, form to /) works under the CSP with formActions", async () => {
+  it('an oidc-authservice custom template (inline style, form to /) works under the CSP with formActions', async () => {
     const custom = join(root, 'legacy');
     mkdirSync(custom);
     writeFileSync(

@@ -56,7 +56,9 @@ describe('pages', () => {
 
   it("forbidden keeps oidc-authservice's wording, escaped, with a link to the homepage", () => {
     const html = pages.forbidden(HOSTILE, `not in "admins" & <others>`);
-    assert.ok(html.includes(`User '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;' failed authorization with reason: not in &#34;admins&#34; &amp; &lt;others&gt;`));
+    assert.ok(
+      html.includes(`User '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;' failed authorization with reason: not in &#34;admins&#34; &amp; &lt;others&gt;`),
+    );
     assert.ok(!html.includes('<script>'));
     assert.match(html, /href="\/authservice\/site\/homepage">Log in again<\/a>/);
   });
@@ -86,7 +88,13 @@ describe('pages', () => {
   });
 
   it('error pages: status, title, message, detail and action, all escaped; an unsafe action URL is neutralised', () => {
-    const html = pages.error({ status: 404, title: 'Not <here>', message: 'Gone & lost', detail: 'id <1>', action: { href: 'javascript:alert(1)', label: 'Back <home>' } });
+    const html = pages.error({
+      status: 404,
+      title: 'Not <here>',
+      message: 'Gone & lost',
+      detail: 'id <1>',
+      action: { href: 'javascript:alert(1)', label: 'Back <home>' },
+    });
     assert.match(html, /Error 404/);
     assert.match(html, /<title>Not &lt;here&gt; · Kubeflow<\/title>/);
     assert.match(html, /<h1 class="box-content" id="title">Not &lt;here&gt;<\/h1>/);

@@ -136,7 +136,10 @@ describe('template escaping', () => {
     assert.equal(render('<p style="color: {{ .X }}">', { X: '#fff' }), '<p style="color: #fff">');
     assert.equal(render('<p style="color: {{ .X }}">', { X: 'red; background: url(x)' }), '<p style="color: ZgotmplZ">');
     assert.equal(render('<style>p { color: {{ .X }} }</style>', { X: 'expression(alert(1))' }), '<style>p { color: ZgotmplZ }</style>');
-    assert.equal(render('<style>p::after { content: "{{ .X }}" }</style>', { X: '"}</style>' }), '<style>p::after { content: "\\22 \\7d \\3c \\2f style\\3e " }</style>');
+    assert.equal(
+      render('<style>p::after { content: "{{ .X }}" }</style>', { X: '"}</style>' }),
+      '<style>p::after { content: "\\22 \\7d \\3c \\2f style\\3e " }</style>',
+    );
   });
 
   it('escapes values in scripts and event handlers as JavaScript strings', () => {

@@ -41,7 +41,10 @@ export function parseHostPattern(entry: string): HostPattern | undefined {
 
 /** Lower case, brackets and a trailing dot removed. */
 export function normalHost(hostname: string): string {
-  return hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  return hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
 }
 
 export function hostAllowList(patterns: readonly HostPattern[]): HostAllowList {

@@ -74,7 +74,8 @@ interface Tunnel {
 
 export function createConnectHandler(d: ConnectDeps): ConnectHandler {
   const { ca, log } = d;
-  const leaf: { publicKey: KeyObject; privateKey: KeyObject } | undefined = ca === undefined ? undefined : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const leaf: { publicKey: KeyObject; privateKey: KeyObject } | undefined =
+    ca === undefined ? undefined : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const leafKeyPem = leaf?.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const contexts = new Map<string, { ctx: SecureContext; renewAt: number }>();
   const tunnels = new WeakMap<object, Tunnel>();

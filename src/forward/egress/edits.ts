@@ -30,13 +30,20 @@ export function bearerEdits(req: IncomingMessage, token: string, proto: 'http' |
 export function tokenFailureReply(e: unknown): HttpReply {
   const t = e instanceof TokenError ? e : new TokenError('failed', 'the token source failed');
   const status = t.kind === 'unavailable' ? 503 : 502;
-  return { status, headers: [['content-type', 'text/plain; charset=utf-8']], body: `${status === 503 ? 'Service unavailable' : 'Bad gateway'}: no token (${t.reason})\n` };
+  return {
+    status,
+    headers: [['content-type', 'text/plain; charset=utf-8']],
+    body: `${status === 503 ? 'Service unavailable' : 'Bad gateway'}: no token (${t.reason})\n`,
+  };
 }
 
 /** Answers a request that could not get a token, and logs why (never the token). */
 export function answerTokenFailure(res: ServerResponse | Duplex, method: string | undefined, e: unknown, log: Logger, audience: string): void {
   const reply = tokenFailureReply(e);
-  log.warn({ audience, status: reply.status, reason: e instanceof TokenError ? e.reason : String((e as Error)?.message ?? e) }, 'no egress token; request not proxied');
+  log.warn(
+    { audience, status: reply.status, reason: e instanceof TokenError ? e.reason : String((e as Error)?.message ?? e) },
+    'no egress token; request not proxied',
+  );
   if ('writeHead' in res) writeReply(res, reply, method);
   else writeSocketReply(res, reply, method);
 }

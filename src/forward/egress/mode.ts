@@ -99,7 +99,8 @@ export async function createEgress(o: EgressOptions, deps: EgressDeps): Promise<
     ...(publicKeys !== undefined
       ? {
           healthRoutes: {
-            [o.jwksPath]: (req, res) => serveJsonDocument(req, res, { ...jsonDocument({ keys: publicKeys() }), maxAgeSeconds: JWKS_MAX_AGE_SECONDS, nowMs: deps.clock.now() }),
+            [o.jwksPath]: (req, res) =>
+              serveJsonDocument(req, res, { ...jsonDocument({ keys: publicKeys() }), maxAgeSeconds: JWKS_MAX_AGE_SECONDS, nowMs: deps.clock.now() }),
           },
         }
       : {}),

@@ -42,11 +42,7 @@ export function connectionListed(raw: readonly string[]): Set<string> {
  * `Connection` header names, and without those `drop` says to drop (it gets lower-case names).
  * Names in `keep` survive the hop-by-hop rules (an upgrade keeps `Connection` and `Upgrade`).
  */
-export function endToEnd(
-  raw: readonly string[],
-  drop: (lowerName: string) => boolean,
-  keep: ReadonlySet<string> = NONE,
-): RawPair[] {
+export function endToEnd(raw: readonly string[], drop: (lowerName: string) => boolean, keep: ReadonlySet<string> = NONE): RawPair[] {
   const listed = connectionListed(raw);
   const out: RawPair[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -155,7 +151,17 @@ function peerText(peer: string): string {
 }
 
 /** Framing and routing headers the engine always writes itself, whatever the request or a Connection header says. */
-const OWNED = new Set(['host', 'content-length', 'transfer-encoding', 'cookie', 'expect', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+const OWNED = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'cookie',
+  'expect',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+]);
 
 export interface RequestHeadInput {
   /** `req.rawHeaders`. */

@@ -43,7 +43,10 @@ interface Connection {
 /** Seconds a response may be kept: its `max-age`, or 0 when it must not be kept. */
 export function cacheSeconds(cacheControl: string | undefined): number {
   if (cacheControl === undefined) return 0;
-  const parts = cacheControl.toLowerCase().split(',').map((p) => p.trim());
+  const parts = cacheControl
+    .toLowerCase()
+    .split(',')
+    .map((p) => p.trim());
   if (parts.includes('no-store') || parts.includes('no-cache')) return 0;
   const m = parts.map((p) => /^max-age=(\d+)$/.exec(p)).find((x) => x !== null);
   return m ? Math.min(Number(m[1]), MAX_AGE_CAP_S) : 0;
@@ -64,7 +67,11 @@ class Registry {
   }
 
   /** One call; transport problems throw a `RegistryError` naming the method and the failure kind. */
-  async send(method: string, url: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: Buffer; cacheControl: string | undefined }> {
+  async send(
+    method: string,
+    url: string,
+    init: { headers?: Record<string, string>; body?: string } = {},
+  ): Promise<{ status: number; body: Buffer; cacheControl: string | undefined }> {
     try {
       const res = await this.#http.request(url, { method, ...init });
       return { status: res.status, body: res.body, cacheControl: res.headers['cache-control'] };
@@ -200,7 +207,10 @@ export class KeyRegistryWriter<K extends PublishedKey> {
 
   constructor(o: KeyRegistryWriterOptions<K>) {
     this.#o = o;
-    this.#registry = new Registry({ url: o.registry, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(o.caPem !== undefined ? { caPem: o.caPem } : {}) }, 'KeyRegistryClient/0.1.0');
+    this.#registry = new Registry(
+      { url: o.registry, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(o.caPem !== undefined ? { caPem: o.caPem } : {}) },
+      'KeyRegistryClient/0.1.0',
+    );
     this.#audience = new URL(o.registry).origin;
   }
 

@@ -16,7 +16,7 @@ import { parseVia, viaAgent } from './proxy-via.js';
 import { BAD_GATEWAY, BAD_PATH, BAD_REQUEST, PAYLOAD_TOO_LARGE, UNAVAILABLE, writeReply, writeSocketHead, writeSocketReply, type HttpReply } from './reply.js';
 import { forwardTarget } from './target.js';
 
-export { type ClientFacts, type HeaderEdits } from './hop.js';
+export type { ClientFacts, HeaderEdits } from './hop.js';
 
 export interface UpstreamTls {
   /** Trusted CA certificates (PEM) for the upstream, instead of Node's roots. */
@@ -144,7 +144,8 @@ export function createProxyEngine(o: ProxyOptions): ProxyEngine {
   const send = secure ? httpsRequest : httpRequest;
   const agentOptions = { keepAlive: true, maxSockets: o.maxSockets ?? 256, timeout: o.freeSocketTimeoutMs ?? 4_000, ...(secure ? { ...o.tls } : {}) };
   const via = o.via === undefined || socketPath !== undefined ? undefined : parseVia(o.via);
-  const agent = via !== undefined ? viaAgent(via, secure, o.connectTimeoutMs ?? 5_000, agentOptions) : secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const agent =
+    via !== undefined ? viaAgent(via, secure, o.connectTimeoutMs ?? 5_000, agentOptions) : secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   // Upgraded sockets leave the pool: through a proxy they still need the tunnel, from a non-pooling agent.
   const upgradeAgent = via !== undefined ? viaAgent(via, secure, o.connectTimeoutMs ?? 5_000, { ...agentOptions, keepAlive: false }) : false;
   /** Plain http through a proxy: the proxy is dialled and the target is in absolute form. */

@@ -49,7 +49,8 @@ const src = (f: AccessFacts): string => {
 
 export function successLine(ts: string, f: AccessFacts, inbound: KubeUser, outbound?: KubeUser): string {
   let line = `[${ts}] AuSuccess ${src(f)} inbound:[${inbound.username} / ${inbound.groups.join('|')} / ${formatExtras(inbound.extra)}]`;
-  if (outbound !== undefined) line += ` outbound:[${outbound.username} / ${outbound.groups.join('|')} / ${outbound.uid ?? ''} / ${formatExtras(outbound.extra)}]`;
+  if (outbound !== undefined)
+    line += ` outbound:[${outbound.username} / ${outbound.groups.join('|')} / ${outbound.uid ?? ''} / ${formatExtras(outbound.extra)}]`;
   return line;
 }
 

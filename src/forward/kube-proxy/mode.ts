@@ -56,10 +56,18 @@ export const kubeMode: ModeDefinition<KubeOptions> = {
     const api = new KubeClient(creds, { timeoutMs: options.client.timeoutSeconds * 1000 });
     const limiter = new RateLimiter(clock, options.client.qps, options.client.burst);
     const cacheMs = options.reviewCacheSeconds * 1000;
-    const reviewer = options.tokenPassthrough ? new TokenPassthrough(options.tokenPassthroughAudiences, { client: api, limiter, cache: new ReviewCache(clock, cacheMs), log }) : undefined;
+    const reviewer = options.tokenPassthrough
+      ? new TokenPassthrough(options.tokenPassthroughAudiences, { client: api, limiter, cache: new ReviewCache(clock, cacheMs), log })
+      : undefined;
     const sar =
       !options.disableImpersonation && options.inboundImpersonation === 'subjectaccessreview'
-        ? new ImpersonationReviewer({ client: api, limiter, cache: new ReviewCache<true>(clock, cacheMs), log, timeoutMs: options.client.timeoutSeconds * 1000 })
+        ? new ImpersonationReviewer({
+            client: api,
+            limiter,
+            cache: new ReviewCache<true>(clock, cacheMs),
+            log,
+            timeoutMs: options.client.timeoutSeconds * 1000,
+          })
         : undefined;
     const common: ProxyOptions = {
       upstream: creds.server,

@@ -123,7 +123,13 @@ export class KubeOidcAuthenticator {
     this.#d = deps;
     this.#schedule = deps.schedule ?? timerSchedule;
     this.#algorithms = safeAlgorithms(config.signingAlgs);
-    this.#discovery = new Discovery({ issuer: config.issuerUrl, retryIntervalSeconds: config.retrySeconds, http: deps.http, log: deps.log, schedule: this.#schedule });
+    this.#discovery = new Discovery({
+      issuer: config.issuerUrl,
+      retryIntervalSeconds: config.retrySeconds,
+      http: deps.http,
+      log: deps.log,
+      schedule: this.#schedule,
+    });
   }
 
   /** Discovery and keys loaded at least once (latched). */
@@ -167,7 +173,9 @@ export class KubeOidcAuthenticator {
     if (!this.#ready || jwks === undefined) {
       // Only a token this issuer could have signed is "unavailable"; anything else is simply not ours.
       const peeked = peekJwt(token);
-      return peeked?.payload.iss === this.#c.issuerUrl ? { kind: 'unavailable', reason: NOT_INITIALIZED } : { kind: 'invalid', reason: 'not a token of this issuer' };
+      return peeked?.payload.iss === this.#c.issuerUrl
+        ? { kind: 'unavailable', reason: NOT_INITIALIZED }
+        : { kind: 'invalid', reason: 'not a token of this issuer' };
     }
     const key = createHash('sha256').update(token).digest('base64url');
     const now = this.#d.clock.now();
@@ -179,7 +187,13 @@ export class KubeOidcAuthenticator {
     const jwt = peekJwt(token);
     if (jwt === undefined) return { kind: 'invalid', reason: 'not a JWT' };
     if (jwt.payload.iss !== this.#c.issuerUrl) return { kind: 'invalid', reason: 'another issuer' };
-    const policy = { issuer: this.#c.issuerUrl, audience: this.#c.clientId, algorithms: this.#algorithms, leewaySeconds: this.#c.clockSkewSeconds, clock: this.#d.clock };
+    const policy = {
+      issuer: this.#c.issuerUrl,
+      audience: this.#c.clientId,
+      algorithms: this.#algorithms,
+      leewaySeconds: this.#c.clockSkewSeconds,
+      clock: this.#d.clock,
+    };
     const v = await verifyJwt(token, jwt, jwks.getKey, policy);
     if (!v.ok) return v.unavailable ? { kind: 'unavailable', reason: v.reason } : { kind: 'invalid', reason: v.reason };
     const party = authorizedPartyProblem(v.payload, this.#c.clientId);

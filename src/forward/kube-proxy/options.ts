@@ -72,7 +72,8 @@ function list(r: OptionReader, key: string): string[] {
   const v = r.value(key);
   if (v === undefined) return [];
   const items = typeof v === 'string' ? v.split(',') : v;
-  if (!Array.isArray(items) || !items.every((x) => typeof x === 'string')) return r.fail(key, 'must be a list of strings (or one comma-separated string)') ?? [];
+  if (!Array.isArray(items) || !items.every((x) => typeof x === 'string'))
+    return r.fail(key, 'must be a list of strings (or one comma-separated string)') ?? [];
   return items.map((s: string) => s.trim()).filter((s) => s !== '');
 }
 
@@ -100,7 +101,8 @@ function pairs(r: OptionReader, key: string): [string, string][] {
 function parseOidc(r: OptionReader): KubeOidcOptions {
   const issuerUrl = r.str('oidcIssuerUrl') ?? '';
   const clientId = r.str('oidcClientId') ?? '';
-  if ((issuerUrl === '') !== (clientId === '')) r.fail(issuerUrl === '' ? 'oidcIssuerUrl' : 'oidcClientId', 'oidcIssuerUrl and oidcClientId must be given together');
+  if ((issuerUrl === '') !== (clientId === ''))
+    r.fail(issuerUrl === '' ? 'oidcIssuerUrl' : 'oidcClientId', 'oidcIssuerUrl and oidcClientId must be given together');
   else if (issuerUrl === '') r.fail('oidcIssuerUrl', 'is required (with oidcClientId)');
   const allowHttpIssuer = r.bool('oidcAllowHttpIssuer', false);
   if (issuerUrl !== '') {
@@ -110,11 +112,13 @@ function parseOidc(r: OptionReader): KubeOidcOptions {
     } catch {
       r.fail('oidcIssuerUrl', 'must be an absolute URL');
     }
-    if (u !== undefined && u.protocol !== 'https:' && !(allowHttpIssuer && u.protocol === 'http:')) r.fail('oidcIssuerUrl', 'must be an https URL (http only with oidcAllowHttpIssuer, for development)');
+    if (u !== undefined && u.protocol !== 'https:' && !(allowHttpIssuer && u.protocol === 'http:'))
+      r.fail('oidcIssuerUrl', 'must be an https URL (http only with oidcAllowHttpIssuer, for development)');
     if (u !== undefined && (u.search !== '' || u.hash !== '' || u.username !== '')) r.fail('oidcIssuerUrl', 'must not carry a query, fragment or credentials');
   }
   const signingAlgs = r.has('oidcSigningAlgs') ? list(r, 'oidcSigningAlgs') : ['RS256'];
-  for (const a of signingAlgs) if (!SIGNING_ALGS.includes(a)) r.fail('oidcSigningAlgs', `${JSON.stringify(a)} is not supported (one of ${SIGNING_ALGS.join(', ')})`);
+  for (const a of signingAlgs)
+    if (!SIGNING_ALGS.includes(a)) r.fail('oidcSigningAlgs', `${JSON.stringify(a)} is not supported (one of ${SIGNING_ALGS.join(', ')})`);
   if (signingAlgs.length === 0) r.fail('oidcSigningAlgs', 'must name at least one algorithm');
   const caFile = r.str('oidcCaFile', { nonEmpty: true });
   return {
@@ -153,7 +157,8 @@ function parseClient(r: OptionReader): KubeClientConfig {
     clientCertificate: s('kubeClientCertificate'),
     clientKey: s('kubeClientKey'),
   });
-  if ((o.clientCertificate === undefined) !== (o.clientKey === undefined)) r.fail('kubeClientCertificate', 'kubeClientCertificate and kubeClientKey must be given together');
+  if ((o.clientCertificate === undefined) !== (o.clientKey === undefined))
+    r.fail('kubeClientCertificate', 'kubeClientCertificate and kubeClientKey must be given together');
   if (o.server !== undefined && !/^https?:\/\/[^/]/.test(o.server)) r.fail('kubeServer', 'must be an https (or http) URL');
   return {
     ...o,
@@ -188,7 +193,8 @@ export function parseKubeOptions(raw: Raw, at: string, errs: string[]): KubeOpti
   if (disableImpersonation) {
     if (extraUserHeaders.length > 0) r.fail('extraUserHeaders', 'cannot be used with disableImpersonation');
     if (extraUserHeaderClientIp) r.fail('extraUserHeaderClientIp', 'cannot be used with disableImpersonation');
-    if (inboundImpersonation !== 'reject') r.fail('inboundImpersonation', 'cannot be used with disableImpersonation (the API server checks impersonation itself)');
+    if (inboundImpersonation !== 'reject')
+      r.fail('inboundImpersonation', 'cannot be used with disableImpersonation (the API server checks impersonation itself)');
   }
   const audit = parseAudit(r);
   const options: KubeOptions = {

@@ -71,7 +71,10 @@ export function bearerToken(value: string | undefined): string | undefined {
 export function clientIp(peer: string | undefined, xff: readonly string[] | undefined, trust: TrustMatcher): string {
   const ip = peerIp(peer);
   if (xff === undefined || !trust.trusts(peer ?? '')) return ip;
-  const chain = xff.flatMap((l) => l.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const chain = xff
+    .flatMap((l) => l.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (let i = chain.length - 1; i >= 0; i--) if (!trust.trusts(chain[i]!)) return chain[i]!;
   return chain[0] ?? ip;
 }
@@ -88,11 +91,21 @@ const text = (status: number, body: string): HttpReply => ({ status, headers: [[
 
 function replyFor(status: number, message: string): HttpReply {
   if (status === 503) return UNAVAILABLE;
-  if (status === 401) return { ...text(401, 'Unauthorized'), headers: [['content-type', 'text/plain; charset=utf-8'], ['www-authenticate', 'Bearer']] };
+  if (status === 401)
+    return {
+      ...text(401, 'Unauthorized'),
+      headers: [
+        ['content-type', 'text/plain; charset=utf-8'],
+        ['www-authenticate', 'Bearer'],
+      ],
+    };
   return text(status, message);
 }
 
-export function createKubeHandler(d: KubeHandlerDeps): { handle(req: IncomingMessage, res: ServerResponse): void; upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void } {
+export function createKubeHandler(d: KubeHandlerDeps): {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+} {
   const o = d.options;
 
   /** The configured extras: the `extraUserHeaders` pairs and the client address. */
@@ -141,7 +154,11 @@ export function createKubeHandler(d: KubeHandlerDeps): { handle(req: IncomingMes
   }
 
   /** Per-request facts, the audit trail, and the outcome of `plan` handed to `refuse` or `go`. */
-  function run(req: IncomingMessage, refuse: (r: HttpReply, trail: AuditTrail) => void, go: (p: Extract<Plan, { kind: 'forward' }>, edits: HeaderEdits, trail: AuditTrail) => void): void {
+  function run(
+    req: IncomingMessage,
+    refuse: (r: HttpReply, trail: AuditTrail) => void,
+    go: (p: Extract<Plan, { kind: 'forward' }>, edits: HeaderEdits, trail: AuditTrail) => void,
+  ): void {
     const requestId = randomUUID();
     const uri = req.url ?? '';
     const xff = req.headersDistinct['x-forwarded-for'];
@@ -153,7 +170,13 @@ export function createKubeHandler(d: KubeHandlerDeps): { handle(req: IncomingMes
       requestURI: uri,
       verb: info.verb,
       ...(info.objectRef !== undefined ? { objectRef: info.objectRef } : {}),
-      sourceIPs: [...(xff ?? []).flatMap((l) => l.split(',')).map((s) => s.trim()).filter((s) => s !== '' && s !== ip), ip],
+      sourceIPs: [
+        ...(xff ?? [])
+          .flatMap((l) => l.split(','))
+          .map((s) => s.trim())
+          .filter((s) => s !== '' && s !== ip),
+        ip,
+      ],
       ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
       longRunning: isLongRunning(info) || req.headers.upgrade !== undefined,
     });
@@ -230,7 +253,11 @@ export function createKubeHandler(d: KubeHandlerDeps): { handle(req: IncomingMes
     upgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());
       if (!d.credentialed.upgradable(req)) {
-        d.accessLog.failure({ peer: req.socket.remoteAddress, xff: req.headersDistinct['x-forwarded-for'], uri: req.url ?? '' }, 400, 'upgrade protocol not tunnelled');
+        d.accessLog.failure(
+          { peer: req.socket.remoteAddress, xff: req.headersDistinct['x-forwarded-for'], uri: req.url ?? '' },
+          400,
+          'upgrade protocol not tunnelled',
+        );
         return writeSocketReply(socket, BAD_REQUEST, req.method);
       }
       if (!canonical(req)) return writeSocketReply(socket, BAD_PATH, req.method);

@@ -16,7 +16,9 @@ export const SUBJECT_ACCESS_REVIEWS = '/apis/authorization.k8s.io/v1/subjectacce
 const AUTHN_GROUP = 'authentication.k8s.io';
 const SA_PREFIX = 'system:serviceaccount:';
 
-export type SarOutcome = { readonly kind: 'ok'; readonly target: KubeUser } | { readonly kind: 'refused'; readonly status: 400 | 403 | 503; readonly message: string };
+export type SarOutcome =
+  | { readonly kind: 'ok'; readonly target: KubeUser }
+  | { readonly kind: 'refused'; readonly status: 400 | 403 | 503; readonly message: string };
 
 interface Check {
   readonly attributes: Readonly<Record<string, string>>;
@@ -33,9 +35,11 @@ export function impersonationChecks(inbound: InboundImpersonation): Check[] {
     out.push({ attributes: { verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: sa[0]!, name: sa[1]! }, what: `user '${u}'` });
   } else out.push({ attributes: { verb: 'impersonate', group: '', resource: 'users', name: u }, what: `user '${u}'` });
   for (const g of inbound.groups) out.push({ attributes: { verb: 'impersonate', group: '', resource: 'groups', name: g }, what: `group '${g}'` });
-  if (inbound.uid !== undefined && inbound.uid !== '') out.push({ attributes: { verb: 'impersonate', group: AUTHN_GROUP, resource: 'uids', name: inbound.uid }, what: `uid '${inbound.uid}'` });
+  if (inbound.uid !== undefined && inbound.uid !== '')
+    out.push({ attributes: { verb: 'impersonate', group: AUTHN_GROUP, resource: 'uids', name: inbound.uid }, what: `uid '${inbound.uid}'` });
   for (const [k, vs] of Object.entries(inbound.extra)) {
-    for (const v of vs) out.push({ attributes: { verb: 'impersonate', group: AUTHN_GROUP, resource: 'userextras', subresource: k, name: v }, what: `extra info '${k}'='${v}'` });
+    for (const v of vs)
+      out.push({ attributes: { verb: 'impersonate', group: AUTHN_GROUP, resource: 'userextras', subresource: k, name: v }, what: `extra info '${k}'='${v}'` });
   }
   return out;
 }
@@ -48,7 +52,12 @@ export function impersonatedTarget(requester: KubeUser, inbound: InboundImperson
   if (requester.groups.length > 0) extra['originaluser.jetstack.io-groups'] = [...requester.groups];
   if (requester.uid !== undefined && requester.uid !== '') extra['originaluser.jetstack.io-uid'] = [requester.uid];
   if (Object.keys(requester.extra).length > 0) extra['originaluser.jetstack.io-extra'] = [JSON.stringify(requester.extra)];
-  return { username: inbound.username ?? '', ...(inbound.uid !== undefined && inbound.uid !== '' ? { uid: inbound.uid } : {}), groups: withAuthenticated(inbound.groups), extra };
+  return {
+    username: inbound.username ?? '',
+    ...(inbound.uid !== undefined && inbound.uid !== '' ? { uid: inbound.uid } : {}),
+    groups: withAuthenticated(inbound.groups),
+    extra,
+  };
 }
 
 export interface SarDeps {
@@ -64,8 +73,14 @@ export class ImpersonationReviewer {
 
   async check(requester: KubeUser, inbound: InboundImpersonation, requestId: string): Promise<SarOutcome> {
     if (inbound.unknown.length > 0) return { kind: 'refused', status: 400, message: `unknown impersonation header ${inbound.unknown[0]}` };
-    if (inbound.username === undefined || inbound.username === '') return { kind: 'refused', status: 400, message: 'no Impersonate-User header found for request' };
-    const subject = { user: requester.username, groups: withAuthenticated(requester.groups), ...(requester.uid !== undefined ? { uid: requester.uid } : {}), extra: requester.extra };
+    if (inbound.username === undefined || inbound.username === '')
+      return { kind: 'refused', status: 400, message: 'no Impersonate-User header found for request' };
+    const subject = {
+      user: requester.username,
+      groups: withAuthenticated(requester.groups),
+      ...(requester.uid !== undefined ? { uid: requester.uid } : {}),
+      extra: requester.extra,
+    };
     const answers = await Promise.all(impersonationChecks(inbound).map((c) => this.#allowed(subject, c, requestId)));
     for (const [i, c] of impersonationChecks(inbound).entries()) {
       const a = answers[i];
@@ -82,7 +97,11 @@ export class ImpersonationReviewer {
     let res;
     try {
       await this.d.limiter.acquire();
-      res = await this.d.client.post(SUBJECT_ACCESS_REVIEWS, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec }, { timeoutMs: this.d.timeoutMs });
+      res = await this.d.client.post(
+        SUBJECT_ACCESS_REVIEWS,
+        { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec },
+        { timeoutMs: this.d.timeoutMs },
+      );
     } catch (e) {
       this.d.log.warn({ requestId, err: (e as Error).message }, 'SubjectAccessReview failed');
       return 'error';

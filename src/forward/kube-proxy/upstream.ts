@@ -54,7 +54,8 @@ export function kubeCredentialsFor(c: KubeClientConfig, io: CredentialIo): KubeC
       throw new Error(`${option}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   };
-  const overridden = c.server !== undefined || c.caFile !== undefined || c.tokenFile !== undefined || c.clientCertificate !== undefined || c.insecureSkipTlsVerify;
+  const overridden =
+    c.server !== undefined || c.caFile !== undefined || c.tokenFile !== undefined || c.clientCertificate !== undefined || c.insecureSkipTlsVerify;
   if (base !== undefined && !overridden) return base;
   // No kubeconfig and no service host/port given, but a service-account token: a pod.
   const saToken = join(saDir, 'token');

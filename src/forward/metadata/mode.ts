@@ -74,9 +74,15 @@ export function createMetadataHandler(o: MetadataOptions, deps: ForwarderDeps): 
       writeReply(res, BAD_GATEWAY, req.method);
       return;
     }
-    if (r.kind === 'stale') log.warn({ path, error: r.error, ageSeconds: Math.round((clock.now() - r.doc.fetchedAtMs) / 1000) }, 'serving a stale metadata document');
+    if (r.kind === 'stale')
+      log.warn({ path, error: r.error, ageSeconds: Math.round((clock.now() - r.doc.fetchedAtMs) / 1000) }, 'serving a stale metadata document');
     else log.debug({ path, cacheHit: r.hit }, 'metadata document');
-    serveJsonDocument(req, res, { body: r.doc.body, etag: r.doc.etag, maxAgeSeconds: r.kind === 'fresh' ? o.clientCacheTtlSeconds : staleMaxAge, nowMs: clock.now() });
+    serveJsonDocument(req, res, {
+      body: r.doc.body,
+      etag: r.doc.etag,
+      maxAgeSeconds: r.kind === 'fresh' ? o.clientCacheTtlSeconds : staleMaxAge,
+      nowMs: clock.now(),
+    });
   };
 
   const ready = async (): Promise<boolean> => {

@@ -61,7 +61,8 @@ export function parseMetadataOptions(raw: Raw, at: string, errs: string[]): Meta
     cacheTtlSeconds: r.num('cacheTtlSeconds', { min: 0, max: DAY, def: d.cacheTtlSeconds }) ?? d.cacheTtlSeconds,
     clientCacheTtlSeconds: r.num('clientCacheTtlSeconds', { min: 0, max: 365 * DAY, integer: true, def: d.clientCacheTtlSeconds }) ?? d.clientCacheTtlSeconds,
     maxStaleSeconds: r.num('maxStaleSeconds', { min: 0, max: 30 * DAY, def: d.maxStaleSeconds }) ?? d.maxStaleSeconds,
-    staleClientCacheTtlSeconds: r.num('staleClientCacheTtlSeconds', { min: 0, max: DAY, integer: true, def: d.staleClientCacheTtlSeconds }) ?? d.staleClientCacheTtlSeconds,
+    staleClientCacheTtlSeconds:
+      r.num('staleClientCacheTtlSeconds', { min: 0, max: DAY, integer: true, def: d.staleClientCacheTtlSeconds }) ?? d.staleClientCacheTtlSeconds,
     prettyPrint: r.bool('prettyPrint', d.prettyPrint),
     maxBytes: r.num('maxBytes', { min: 1024, max: 64 * 1024 * 1024, integer: true, def: d.maxBytes }) ?? d.maxBytes,
   };

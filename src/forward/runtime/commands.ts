@@ -37,7 +37,12 @@ const SINGLE_DRAIN_MS = 10_000;
 export type CommandInput = Omit<ForwardCommandInput, 'oidcProxy'>;
 
 /** One seed's command line (or env) → one block, validated and started. */
-async function single(input: CommandInput, raw: Record<string, unknown>, at: string, extra: { errors: string[]; warnings: string[]; healthListen?: string }): Promise<ForwardHandle> {
+async function single(
+  input: CommandInput,
+  raw: Record<string, unknown>,
+  at: string,
+  extra: { errors: string[]; warnings: string[]; healthListen?: string },
+): Promise<ForwardHandle> {
   const parsed = parseForwarderBlocks([raw], FORWARDER_MODES, at);
   const errors = [...extra.errors, ...parsed.errors];
   if (errors.length > 0) throw forwarderConfigError(errors);
@@ -58,7 +63,10 @@ export function runForwarderCommand(command: ForwardCommand, input: CommandInput
     case 'oidc-proxy':
       return runForwardCommand({ ...input, oidcProxy: command === 'oidc-proxy' }, FORWARDER_MODES);
     case 'kube-oidc-proxy': {
-      if (input.configFile !== undefined) return Promise.reject(forwarderConfigError(['--config: kube-oidc-proxy takes its flags only; use `oidc-judge forward --config` with a `mode: kube` block instead']));
+      if (input.configFile !== undefined)
+        return Promise.reject(
+          forwarderConfigError(['--config: kube-oidc-proxy takes its flags only; use `oidc-judge forward --config` with a `mode: kube` block instead']),
+        );
       const k = kubeProxyOptionsFromFlags(input.flags);
       return single(input, k.block, 'kube-oidc-proxy', { errors: k.errors, warnings: k.warnings, healthListen: k.healthListen });
     }

@@ -75,7 +75,8 @@ export function forwardSettings(input: ForwardCommandInput, modes: ReadonlyMap<s
     errors.push(...parsed.errors);
     for (const b of parsed.blocks) {
       if (blocks.some((x) => x.name === b.name)) errors.push(`oidc-proxy: a forwarder named "${b.name}" is already in the config file`);
-      if (blocks.some((x) => x.listen.address === b.listen.address)) errors.push(`oidc-proxy: ${b.listen.address} is already a listen address in the config file`);
+      if (blocks.some((x) => x.listen.address === b.listen.address))
+        errors.push(`oidc-proxy: ${b.listen.address} is already a listen address in the config file`);
       blocks.push(b);
     }
   }

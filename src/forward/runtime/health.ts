@@ -27,7 +27,10 @@ export function askReady(h: ModeHandler): Promise<boolean> {
       resolve(v);
     };
     try {
-      Promise.resolve(h.ready()).then((v) => done(v === true), () => done(false));
+      Promise.resolve(h.ready()).then(
+        (v) => done(v === true),
+        () => done(false),
+      );
     } catch {
       done(false);
     }

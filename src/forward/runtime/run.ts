@@ -61,7 +61,14 @@ export interface Forwarders {
 
 const reply = (status: number, body: string): HttpReply => ({ status, headers: [['content-type', 'text/plain; charset=utf-8']], body });
 const NOT_IMPLEMENTED = reply(501, 'Upgrade not supported here');
-const NO_CONNECT: HttpReply = { status: 405, headers: [['content-type', 'text/plain; charset=utf-8'], ['allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS']], body: 'CONNECT not supported here' };
+const NO_CONNECT: HttpReply = {
+  status: 405,
+  headers: [
+    ['content-type', 'text/plain; charset=utf-8'],
+    ['allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
+  ],
+  body: 'CONNECT not supported here',
+};
 
 interface Running {
   readonly name: string;
@@ -73,7 +80,14 @@ interface Running {
 
 function serverFor(block: ForwarderBlock, handler: ModeHandler, deps: RuntimeDeps, addr: ListenAddress): Running {
   const t = deps.serverTimeouts ?? {};
-  const options: ServerOptions = { maxHeaderSize: 65_536, keepAlive: true, requireHostHeader: true, headersTimeout: t.headersMs ?? 60_000, requestTimeout: t.requestMs ?? 300_000, connectionsCheckingInterval: checkIntervalFor(t.headersMs ?? 60_000) };
+  const options: ServerOptions = {
+    maxHeaderSize: 65_536,
+    keepAlive: true,
+    requireHostHeader: true,
+    headersTimeout: t.headersMs ?? 60_000,
+    requestTimeout: t.requestMs ?? 300_000,
+    connectionsCheckingInterval: checkIntervalFor(t.headersMs ?? 60_000),
+  };
   let server: Server;
   if (block.listen.tls !== undefined) {
     const { certFile, keyFile } = block.listen.tls;
@@ -135,7 +149,11 @@ function closeServer(r: Running, drainMs: number): Promise<void> {
   });
 }
 
-export async function startForwarders(blocks: readonly ForwarderBlock[], modes: ReadonlyMap<string, ModeDefinition<unknown>>, deps: RuntimeDeps): Promise<Forwarders> {
+export async function startForwarders(
+  blocks: readonly ForwarderBlock[],
+  modes: ReadonlyMap<string, ModeDefinition<unknown>>,
+  deps: RuntimeDeps,
+): Promise<Forwarders> {
   const handlers: { name: string; handler: ModeHandler }[] = [];
   const running: Running[] = [];
   const listeners: RunningListener[] = [];
@@ -153,7 +171,11 @@ export async function startForwarders(blocks: readonly ForwarderBlock[], modes: 
         h.closeAllConnections();
       }
       await Promise.all(closing);
-      await Promise.all(handlers.map(({ name, handler }) => handler.close().catch((e: unknown) => deps.log.warn({ forwarder: name, err: { message: (e as Error).message } }, 'forwarder did not close cleanly'))));
+      await Promise.all(
+        handlers.map(({ name, handler }) =>
+          handler.close().catch((e: unknown) => deps.log.warn({ forwarder: name, err: { message: (e as Error).message } }, 'forwarder did not close cleanly')),
+        ),
+      );
       const sockets = [...running.map((r) => r.addr), ...(healthAddr ? [healthAddr] : [])];
       await Promise.all(sockets.map((a) => (a.kind === 'unix' ? removeSocket(a.path) : undefined)));
     })());
@@ -188,7 +210,10 @@ export async function startForwarders(blocks: readonly ForwarderBlock[], modes: 
       }
       running.push(r);
       listeners.push({ name: block.name, mode: block.mode, address: describeAddress(addr, port), port });
-      deps.log.info({ forwarder: block.name, mode: block.mode, listen: describeAddress(addr, port), tls: block.listen.tls !== undefined }, 'forwarder listening');
+      deps.log.info(
+        { forwarder: block.name, mode: block.mode, listen: describeAddress(addr, port), tls: block.listen.tls !== undefined },
+        'forwarder listening',
+      );
     }
     if (deps.healthListen !== undefined) {
       const addr = parseListenAddress(deps.healthListen);

@@ -50,7 +50,17 @@ export async function buildKeys(o: VerifyOptions, deps: ForwarderDeps): Promise<
     case 'jwks': {
       const caPem = k.caFile === undefined ? undefined : read(deps, 'keys.caFile', k.caFile);
       const algorithms = nonEmpty('algorithms', allowed(ASYMMETRIC_ALGS, o.algorithms));
-      return { keys: await jwksKeySource({ url: k.url, refreshSeconds: k.refreshSeconds, minRefetchSeconds: k.minRefetchSeconds, algorithms, clock: deps.clock, log: deps.log, ...(caPem !== undefined ? { caPem } : {}) }) };
+      return {
+        keys: await jwksKeySource({
+          url: k.url,
+          refreshSeconds: k.refreshSeconds,
+          minRefetchSeconds: k.minRefetchSeconds,
+          algorithms,
+          clock: deps.clock,
+          log: deps.log,
+          ...(caPem !== undefined ? { caPem } : {}),
+        }),
+      };
     }
     case 'public-key': {
       const key = publicKey(k.pem !== undefined ? 'keys.pem' : 'keys.file', pemOf(k));
@@ -97,7 +107,13 @@ export async function buildReplay(o: VerifyOptions, deps: ForwarderDeps): Promis
   if (r.store === 'memory') return new MemoryReplayStore({ clock: deps.clock, purgeSeconds: r.purgeSeconds, maxEntries: r.maxEntries });
   const password = r.passwordFile === undefined ? undefined : read(deps, 'replay.passwordFile', r.passwordFile).trim();
   const ca = r.caFile === undefined ? undefined : read(deps, 'replay.caFile', r.caFile);
-  const store = new RedisReplayStore({ ...r.redis, ...(password !== undefined ? { password } : {}), ...(ca !== undefined ? { ca } : {}), clock: deps.clock, log: deps.log });
+  const store = new RedisReplayStore({
+    ...r.redis,
+    ...(password !== undefined ? { password } : {}),
+    ...(ca !== undefined ? { ca } : {}),
+    clock: deps.clock,
+    log: deps.log,
+  });
   // Start without Redis if need be (not ready, 503 on tokens), but give a running one time to answer.
   await store.connected(2000);
   return store;

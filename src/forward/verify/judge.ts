@@ -37,9 +37,11 @@ const NO_CLAIMS: Claims = Object.freeze({});
 /** The answers the verify mode has always given (bodies and headers unchanged). */
 export const verifyResponses: Responses = {
   unauthenticated: () => deny(401, 'no-credentials', 'Unauthorized', [TEXT, ['www-authenticate', 'Bearer']]),
-  invalidToken: (_req, authenticator, reason) => deny(401, 'invalid-token', 'Unauthorized', [TEXT, ['www-authenticate', 'Bearer error="invalid_token"']], { authenticator, detail: reason }),
+  invalidToken: (_req, authenticator, reason) =>
+    deny(401, 'invalid-token', 'Unauthorized', [TEXT, ['www-authenticate', 'Bearer error="invalid_token"']], { authenticator, detail: reason }),
   forbidden: (_req, identity, reason) => deny(403, 'forbidden', 'Forbidden', [TEXT], { identity, authenticator: identity.authenticator, detail: reason }),
-  authzError: (_req, identity) => deny(503, 'unavailable', 'Service unavailable', [TEXT], { identity, authenticator: identity.authenticator, detail: 'authorization' }),
+  authzError: (_req, identity) =>
+    deny(503, 'unavailable', 'Service unavailable', [TEXT], { identity, authenticator: identity.authenticator, detail: 'authorization' }),
   unavailable: (_req, reason) => deny(503, 'unavailable', 'Service unavailable', [TEXT], { detail: reason }),
 };
 

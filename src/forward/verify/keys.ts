@@ -13,7 +13,7 @@ import type { Clock } from '../../clock.js';
 import { HttpClient } from '../../net/http-client.js';
 import type { Logger } from '../../obs/log.js';
 import { JwksCache, KeysUnavailableError } from '../../oidc/keys.js';
-import { KeyRegistryReader } from '../engine/key-registry.js';
+import type { KeyRegistryReader } from '../engine/key-registry.js';
 
 export type VerifyKey = KeyObject | JoseKeyObject | CryptoKey | JWK | Uint8Array;
 
@@ -76,7 +76,8 @@ export function presharedKeySource(issuer: string, keyId: string, key: KeyObject
   return {
     algorithms,
     lookup(header, payload) {
-      const ok = typeof header.kid === 'string' && header.kid.toLowerCase() === kid && typeof payload['iss'] === 'string' && payload['iss'].toLowerCase() === iss;
+      const ok =
+        typeof header.kid === 'string' && header.kid.toLowerCase() === kid && typeof payload['iss'] === 'string' && payload['iss'].toLowerCase() === iss;
       return Promise.resolve(ok ? found : { kind: 'none', reason: 'no key for this issuer and key id' });
     },
     ready: () => true,
@@ -97,7 +98,14 @@ export interface JwksSourceOptions {
 /** A JWKS URL. Resolves after the first fetch (successful or not); refreshes on an unref'ed timer. */
 export async function jwksKeySource(o: JwksSourceOptions): Promise<KeySource> {
   const http = new HttpClient({ timeoutMs: 10_000, ...(o.caPem !== undefined ? { caPem: o.caPem } : {}) });
-  const cache = new JwksCache({ uri: o.url, http, clock: o.clock, log: o.log, refreshIntervalSeconds: o.refreshSeconds, minRefetchIntervalSeconds: o.minRefetchSeconds });
+  const cache = new JwksCache({
+    uri: o.url,
+    http,
+    clock: o.clock,
+    log: o.log,
+    refreshIntervalSeconds: o.refreshSeconds,
+    minRefetchIntervalSeconds: o.minRefetchSeconds,
+  });
   await cache.refresh('startup');
   const timer = setInterval(() => void cache.refresh('background'), o.refreshSeconds * 1000);
   timer.unref();
@@ -137,7 +145,8 @@ export function registryKeySource(client: KeyRegistryReader, issuers: readonly s
       if (only.size > 0 && !only.has(iss)) return { kind: 'none', reason: 'issuer not accepted' };
       const a = await client.lookup(iss, header.kid);
       if (a.kind !== 'key') return a;
-      if (!algorithmsForKey(a.key).includes(header.alg ?? '') || (a.alg !== undefined && a.alg !== header.alg)) return { kind: 'none', reason: 'algorithm does not fit the key' };
+      if (!algorithmsForKey(a.key).includes(header.alg ?? '') || (a.alg !== undefined && a.alg !== header.alg))
+        return { kind: 'none', reason: 'algorithm does not fit the key' };
       return one(a.key);
     },
     ready: () => true,

@@ -167,7 +167,8 @@ export function parseVerifyOptions(raw: Raw, at: string, errs: string[]): Verify
   const keys = keysReader === undefined ? undefined : parseKeys(keysReader);
   keysReader?.done();
   const algorithms = r.strList('algorithms');
-  for (const a of algorithms ?? []) if (!ALL_ALGS.includes(a)) r.fail('algorithms', `"${a}" is not supported (supported: ${ALL_ALGS.join(', ')}; never "none")`);
+  for (const a of algorithms ?? [])
+    if (!ALL_ALGS.includes(a)) r.fail('algorithms', `"${a}" is not supported (supported: ${ALL_ALGS.join(', ')}; never "none")`);
   const issuers = r.strList('issuer') ?? [];
   const isStatic = keys?.source === 'static-token';
   const audiences = r.strList('audience', { required: !isStatic && keys !== undefined }) ?? [];

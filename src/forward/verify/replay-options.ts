@@ -38,7 +38,11 @@ export function parseReplay(r: OptionReader): ReplayOptions {
   const store = s.oneOf('store', ['off', 'memory', 'redis'] as const);
   let out: ReplayOptions = OFF;
   if (store === 'memory') {
-    out = { store, purgeSeconds: s.num('purgeSeconds', { min: 1, max: 86_400, def: 60 })!, maxEntries: s.num('maxEntries', { min: 1, max: 1e8, def: 1_000_000, integer: true })! };
+    out = {
+      store,
+      purgeSeconds: s.num('purgeSeconds', { min: 1, max: 86_400, def: 60 })!,
+      maxEntries: s.num('maxEntries', { min: 1, max: 1e8, def: 1_000_000, integer: true })!,
+    };
   } else if (store === 'redis') {
     const addresses: RedisAddress[] = [];
     for (const a of s.strList('addresses', { required: true }) ?? []) {

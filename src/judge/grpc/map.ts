@@ -12,10 +12,21 @@ import { candidate, CLEAN } from '../strip.js';
 
 // ---- CheckRequest, as decoded (only what we read; everything may be null/absent) ----
 
-interface SocketAddressMsg { readonly address?: string | null }
-interface AddressMsg { readonly socket_address?: SocketAddressMsg | null; readonly pipe?: { readonly path?: string | null } | null }
-interface PeerMsg { readonly address?: AddressMsg | null }
-interface HeaderValueMsg { readonly key?: string | null; readonly value?: string | null; readonly raw_value?: Uint8Array | string | null }
+interface SocketAddressMsg {
+  readonly address?: string | null;
+}
+interface AddressMsg {
+  readonly socket_address?: SocketAddressMsg | null;
+  readonly pipe?: { readonly path?: string | null } | null;
+}
+interface PeerMsg {
+  readonly address?: AddressMsg | null;
+}
+interface HeaderValueMsg {
+  readonly key?: string | null;
+  readonly value?: string | null;
+  readonly raw_value?: Uint8Array | string | null;
+}
 export interface HttpRequestMsg {
   readonly id?: string | null;
   readonly method?: string | null;
@@ -34,8 +45,13 @@ export interface CheckRequestMsg {
 
 // ---- CheckResponse, as we encode it ----
 
-export interface BoolValueMsg { readonly value: boolean }
-export interface HeaderValueOptionMsg { readonly header: { readonly key: string; readonly value: string }; readonly append: BoolValueMsg }
+export interface BoolValueMsg {
+  readonly value: boolean;
+}
+export interface HeaderValueOptionMsg {
+  readonly header: { readonly key: string; readonly value: string };
+  readonly append: BoolValueMsg;
+}
 export interface OkHttpResponseMsg {
   readonly headers: readonly HeaderValueOptionMsg[];
   readonly headers_to_remove: readonly string[];

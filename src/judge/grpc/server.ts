@@ -27,11 +27,7 @@ export const AUTHZ_V2 = 'envoy.service.auth.v2.Authorization';
 export const HEALTH = 'grpc.health.v1.Health';
 
 /** The files the server loads, relative to `protoDir`. */
-export const PROTO_FILES = [
-  'envoy/service/auth/v3/external_auth.proto',
-  'envoy/service/auth/v2/external_auth.proto',
-  'grpc/health/v1/health.proto',
-];
+export const PROTO_FILES = ['envoy/service/auth/v3/external_auth.proto', 'envoy/service/auth/v2/external_auth.proto', 'grpc/health/v1/health.proto'];
 
 /** proto-loader options for the server (and for clients that want to see what it sees). */
 export const LOAD_OPTIONS: protoLoader.Options = Object.freeze({
@@ -54,8 +50,12 @@ export const SERVER_LOAD_OPTIONS: protoLoader.Options = Object.freeze({ ...LOAD_
 const KNOWN_HEALTH_SERVICES = new Set(['', AUTHZ_V3, AUTHZ_V2]);
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
-interface HealthRequest { readonly service?: string | null }
-interface HealthResponse { readonly status: ServingStatus }
+interface HealthRequest {
+  readonly service?: string | null;
+}
+interface HealthResponse {
+  readonly status: ServingStatus;
+}
 const SERVING: HealthResponse = Object.freeze({ status: 'SERVING' });
 const NOT_SERVING: HealthResponse = Object.freeze({ status: 'NOT_SERVING' });
 const SERVICE_UNKNOWN: HealthResponse = Object.freeze({ status: 'SERVICE_UNKNOWN' });

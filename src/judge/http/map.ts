@@ -39,7 +39,6 @@ export interface RawHttpRequest {
   readonly peer: string | undefined;
 }
 
-
 export type Mapped =
   | { readonly kind: 'judge'; readonly mode: HttpMode; readonly request: JudgeRequest }
   /** Answered without the judge (bad request, untrusted proxy). `untrustedPeer` is set for the latter. */
@@ -89,7 +88,7 @@ function splitAbsolute(url: string): { scheme: string; host: string; target: str
 
 /** Whether `path` is `base` itself or below it (segment-aware: `/verifyx` is not below `/verify`). */
 function under(path: string, base: string): boolean {
-  return path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 /* / */);
+  return path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47) /* / */;
 }
 
 export function createHttpMap(options: HttpMapOptions, newId: () => string): HttpMap {
@@ -141,7 +140,17 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
       return {
         kind: 'judge',
         mode,
-        request: { method: method.toUpperCase(), scheme: proto, host: host.toLowerCase(), path: judged, headers, peer, requestId, denyStyle: 'status-only', via: 'verify' },
+        request: {
+          method: method.toUpperCase(),
+          scheme: proto,
+          host: host.toLowerCase(),
+          path: judged,
+          headers,
+          peer,
+          requestId,
+          denyStyle: 'status-only',
+          via: 'verify',
+        },
       };
     }
 

@@ -37,14 +37,17 @@ export function observe(judge: Judge, log: Logger, metrics: Metrics, logDecision
     try {
       d = await judge(req);
     } catch (err) {
-      log.error({ requestId: req.requestId, via: req.via, err: { message: (err as Error).message, name: (err as Error).name, code: codeOf(err) } }, 'check failed');
+      log.error(
+        { requestId: req.requestId, via: req.via, err: { message: (err as Error).message, name: (err as Error).name, code: codeOf(err) } },
+        'check failed',
+      );
       metrics.countCheck('error', '503', '', req.via);
       throw err;
     }
     const ms = performance.now() - t0;
     const outcome = outcomeOf(d);
     const status = d.kind === 'allow' ? 200 : d.status;
-    const authenticator = (d.kind === 'allow' ? d.identity?.authenticator : d.authenticator ?? d.identity?.authenticator) ?? '';
+    const authenticator = (d.kind === 'allow' ? d.identity?.authenticator : (d.authenticator ?? d.identity?.authenticator)) ?? '';
     metrics.countCheck(outcome, String(status), authenticator, req.via, ms / 1000);
     if (writeDecision !== undefined) {
       writeDecision({

@@ -46,7 +46,10 @@ describe('egress forward proxy: HTTPS through CONNECT', () => {
     assert.equal(leaf.checkHost('localhost'), 'localhost');
     const got = target.seen[seen]!;
     assert.equal(got.host, `localhost:${target.port}`);
-    const { payload } = await jwtVerify(bearerOf(got.authorization), createLocalJWKSet(await publishedJwks(e)), { issuer: 'mitm', audience: `https://localhost:${target.port}` });
+    const { payload } = await jwtVerify(bearerOf(got.authorization), createLocalJWKSet(await publishedJwks(e)), {
+      issuer: 'mitm',
+      audience: `https://localhost:${target.port}`,
+    });
     assert.match(payload.jti!, /^[A-Za-z0-9_-]{32}$/);
   });
 
@@ -58,7 +61,9 @@ describe('egress forward proxy: HTTPS through CONNECT', () => {
     const ip = await httpsViaProxy(e.proxy.port, '127.0.0.1', target.port, '/ip', mitm.certPem);
     assert.equal(ip.status, 200);
     assert.equal(new X509Certificate(ip.peerCert).checkIP('127.0.0.1'), '127.0.0.1');
-    const { payload } = await jwtVerify(bearerOf(target.seen[seen]!.authorization), createLocalJWKSet(await publishedJwks(e)), { audience: `https://127.0.0.1:${target.port}` });
+    const { payload } = await jwtVerify(bearerOf(target.seen[seen]!.authorization), createLocalJWKSet(await publishedJwks(e)), {
+      audience: `https://127.0.0.1:${target.port}`,
+    });
     assert.equal(payload.iss, 'mitm');
   });
 
@@ -70,7 +75,16 @@ describe('egress forward proxy: HTTPS through CONNECT', () => {
   });
 
   it('works for curl as the client (--proxy, trusting only the interception CA)', async () => {
-    const { stdout } = await run('curl', ['-sS', '--noproxy', '', '--proxy', `http://127.0.0.1:${e.proxy.port}`, '--cacert', mitm.certFile, `https://localhost:${target.port}/curl`]);
+    const { stdout } = await run('curl', [
+      '-sS',
+      '--noproxy',
+      '',
+      '--proxy',
+      `http://127.0.0.1:${e.proxy.port}`,
+      '--cacert',
+      mitm.certFile,
+      `https://localhost:${target.port}/curl`,
+    ]);
     assert.equal(stdout, '/curl'.replace(/^/, 'ok '));
   });
 

@@ -72,7 +72,12 @@ describe('egress forward proxy (absolute-URI requests)', () => {
   });
 
   it('absoluteTarget keeps the raw path and query, drops the fragment, lower-cases the origin', () => {
-    assert.deepEqual(absoluteTarget('HTTP://Example.COM:80/a/../%2e?q=%20#frag'), { origin: 'http://example.com', path: '/a/../%2e?q=%20', hostname: 'example.com', port: 80 });
+    assert.deepEqual(absoluteTarget('HTTP://Example.COM:80/a/../%2e?q=%20#frag'), {
+      origin: 'http://example.com',
+      path: '/a/../%2e?q=%20',
+      hostname: 'example.com',
+      port: 80,
+    });
     assert.deepEqual(absoluteTarget('http://example.com?x'), { origin: 'http://example.com', path: '/?x', hostname: 'example.com', port: 80 });
     assert.deepEqual(absoluteTarget('https://[::1]:8443'), { origin: 'https://[::1]:8443', path: '/', hostname: '[::1]', port: 8443 });
     assert.equal(absoluteTarget('/origin-form'), undefined);
@@ -88,7 +93,10 @@ describe('egress forward proxy (absolute-URI requests)', () => {
         assert.equal((await send(g.proxy.port, `${t.origin}/g`)).status, 200);
         assert.equal(decodeJwt(bearerOf(t.seen[seen]!.authorization)).aud, t.origin);
       }
-      assert.deepEqual(md.requests.map((r) => r.audience), [t1.origin, t2.origin]);
+      assert.deepEqual(
+        md.requests.map((r) => r.audience),
+        [t1.origin, t2.origin],
+      );
     } finally {
       await g.stop();
       await md.close();

@@ -42,10 +42,43 @@ const KEYGEN: Record<'rsa' | 'ec' | 'ed25519', string[]> = {
 export async function makeCa(type: 'rsa' | 'ec' | 'ed25519', name = 'egress test CA'): Promise<CaFiles> {
   const dir = mkdtempSync(join(tmpdir(), 'oidc-judge-egress-'));
   const f = (n: string): string => join(dir, n);
-  await run('openssl', ['req', '-x509', ...KEYGEN[type], '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', `/O=oidc-judge/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...KEYGEN[type],
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    `/O=oidc-judge/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   await run('openssl', ['req', ...KEYGEN.ec, '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost']);
   writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  await run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('ext.cnf')]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+  ]);
   return {
     dir,
     certFile: f('ca.crt'),
@@ -253,7 +286,13 @@ export async function startTarget(tls?: { cert: string; key: string }): Promise<
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, authorization: req.headersDistinct['authorization'] ?? [], headers: req.headersDistinct });
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      host: req.headers.host,
+      authorization: req.headersDistinct['authorization'] ?? [],
+      headers: req.headersDistinct,
+    });
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -39,7 +39,10 @@ describe('egress mode: reverse-proxy operation', () => {
   });
 
   it('joins the upstream base path and query, sends the upstream Host (or the client one when asked)', async () => {
-    for (const [host, expected] of [[undefined, `127.0.0.1:${target.port}`], ['client', 'front.example']] as const) {
+    for (const [host, expected] of [
+      [undefined, `127.0.0.1:${target.port}`],
+      ['client', 'front.example'],
+    ] as const) {
       const e = await startEgress({ upstream: `${target.origin}/base?u=1`, token: { source: 'static', token: 's' }, ...(host !== undefined ? { host } : {}) });
       try {
         const seen = target.seen.length;
@@ -120,7 +123,10 @@ describe('egress mode: reverse-proxy operation', () => {
       assert.equal(a.headers['content-type'], 'application/json');
       assert.equal(a.headers['cache-control'], 'public, max-age=300');
       assert.match(String(a.headers.etag), /^"[0-9a-f]{64}"$/);
-      assert.deepEqual((JSON.parse(a.body) as { keys: { kid: string }[] }).keys.map((k) => k.kid), ['pub']);
+      assert.deepEqual(
+        (JSON.parse(a.body) as { keys: { kid: string }[] }).keys.map((k) => k.kid),
+        ['pub'],
+      );
       const b = await send(e.health.port, '/.well-known/jwks.json', { headers: { 'if-none-match': String(a.headers.etag) } });
       assert.equal(b.status, 304);
       assert.equal(b.body, '');
@@ -142,11 +148,25 @@ describe('egress mode: reverse-proxy operation', () => {
   it('runs under the forwarder runtime: signed requests, CONNECT, JWKS and /readyz on the health listener', async () => {
     const modes = new Map([['egress', egressMode as ModeDefinition<unknown>]]);
     const parsed = parseForwarderBlocks(
-      [{ name: 'signer', mode: 'egress', listen: '127.0.0.1:0', connectCa: { certFile: ca.certFile, keyFile: ca.keyFile }, upstreamTls: { caFile: ca.certFile }, token: { source: 'jwtproxy', issuer: 'rt', keys: { preshared: { keyFile, kid: 'rt' } } } }],
+      [
+        {
+          name: 'signer',
+          mode: 'egress',
+          listen: '127.0.0.1:0',
+          connectCa: { certFile: ca.certFile, keyFile: ca.keyFile },
+          upstreamTls: { caFile: ca.certFile },
+          token: { source: 'jwtproxy', issuer: 'rt', keys: { preshared: { keyFile, kid: 'rt' } } },
+        },
+      ],
       modes,
     );
     assert.deepEqual(parsed.errors, []);
-    const fw = await startForwarders(parsed.blocks, modes, { log: createLogger('fatal'), clock: systemClock, readFile: (p) => readFileSync(p, 'utf8'), healthListen: '127.0.0.1:0' });
+    const fw = await startForwarders(parsed.blocks, modes, {
+      log: createLogger('fatal'),
+      clock: systemClock,
+      readFile: (p) => readFileSync(p, 'utf8'),
+      healthListen: '127.0.0.1:0',
+    });
     try {
       const port = fw.listeners[0]!.port;
       let seen = target.seen.length;
@@ -158,7 +178,10 @@ describe('egress mode: reverse-proxy operation', () => {
       assert.equal(decodeJwt(bearerOf(tlsTarget.seen[seen]!.authorization)).aud, `https://localhost:${tlsTarget.port}`);
       assert.equal((await send(fw.healthPort!, '/readyz')).status, 200);
       const jwks = JSON.parse((await send(fw.healthPort!, '/.well-known/jwks.json')).body) as { keys: { kid: string }[] };
-      assert.deepEqual(jwks.keys.map((k) => k.kid), ['rt']);
+      assert.deepEqual(
+        jwks.keys.map((k) => k.kid),
+        ['rt'],
+      );
     } finally {
       await fw.stop(1000);
     }
@@ -173,11 +196,23 @@ describe('egress mode: reverse-proxy operation', () => {
       return Promise.resolve().then(() => egressMode.create(o, deps));
     };
     const tok = { source: 'static', token: 's' };
-    await assert.rejects(create({ token: tok, connectCa: { certFile: '/nonexistent/ca.crt', keyFile: ca.keyFile } }), /^Error: connectCa\.certFile: cannot read \/nonexistent\/ca\.crt \(ENOENT\)$/);
+    await assert.rejects(
+      create({ token: tok, connectCa: { certFile: '/nonexistent/ca.crt', keyFile: ca.keyFile } }),
+      /^Error: connectCa\.certFile: cannot read \/nonexistent\/ca\.crt \(ENOENT\)$/,
+    );
     await assert.rejects(create({ token: tok, connectCa: { certFile: ca.certFile, keyFile } }), /connectCa: the CA key does not match/);
-    await assert.rejects(create({ token: tok, connectCa: { certFile: ca.certFile.replace('ca.crt', 'server.crt'), keyFile: ca.keyFile.replace('ca.key', 'server.key') } }), /connectCa: the CA certificate is not a CA/);
-    await assert.rejects(create({ upstream: target.origin, token: { source: 'jwtproxy', keys: { preshared: { keyFile: '/nonexistent.pem', kid: 'k' } } } }), /token\.keys\.preshared\.keyFile: cannot read/);
-    await assert.rejects(create({ upstream: target.origin, token: { source: 'jwtproxy', keys: { preshared: { keyFile: ca.keyFile, kid: 'k' } } } }), /token\.keys\.preshared\.keyFile: an RSA private key is needed/);
+    await assert.rejects(
+      create({ token: tok, connectCa: { certFile: ca.certFile.replace('ca.crt', 'server.crt'), keyFile: ca.keyFile.replace('ca.key', 'server.key') } }),
+      /connectCa: the CA certificate is not a CA/,
+    );
+    await assert.rejects(
+      create({ upstream: target.origin, token: { source: 'jwtproxy', keys: { preshared: { keyFile: '/nonexistent.pem', kid: 'k' } } } }),
+      /token\.keys\.preshared\.keyFile: cannot read/,
+    );
+    await assert.rejects(
+      create({ upstream: target.origin, token: { source: 'jwtproxy', keys: { preshared: { keyFile: ca.keyFile, kid: 'k' } } } }),
+      /token\.keys\.preshared\.keyFile: an RSA private key is needed/,
+    );
     await assert.rejects(create({ upstream: target.origin, upstreamTls: { caFile: '/nonexistent.pem' }, token: tok }), /upstreamTls\.caFile: cannot read/);
   });
 });

@@ -27,14 +27,35 @@ describe('egress options', () => {
   });
 
   it('self-signed: algorithm case-insensitive, defaults (raw secret, 1 h), extra scalar claims', () => {
-    const { options, errs } = parse({ token: { source: 'self-signed', issuer: 'i', subject: 's', audience: 'a', algorithm: 'hs384', secret: 'k', claims: { a: 'x', n: 1.5, b: true, z: null } } });
+    const { options, errs } = parse({
+      token: { source: 'self-signed', issuer: 'i', subject: 's', audience: 'a', algorithm: 'hs384', secret: 'k', claims: { a: 'x', n: 1.5, b: true, z: null } },
+    });
     assert.deepEqual(errs, []);
-    assert.deepEqual(options.token, { source: 'self-signed', issuer: 'i', subject: 's', audience: 'a', algorithm: 'HS384', secret: 'k', secretEncoding: 'raw', claims: { a: 'x', n: 1.5, b: true, z: null }, ttlSeconds: 3600 });
+    assert.deepEqual(options.token, {
+      source: 'self-signed',
+      issuer: 'i',
+      subject: 's',
+      audience: 'a',
+      algorithm: 'HS384',
+      secret: 'k',
+      secretEncoding: 'raw',
+      claims: { a: 'x', n: 1.5, b: true, z: null },
+      ttlSeconds: 3600,
+    });
   });
 
   it('self-signed: reserved and non-scalar claims, missing key or secret, ambiguous key material are refused', () => {
     const { errs } = parse({
-      token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'RS256', keyFile: '/k', key: 'PEM', secret: 'x', claims: { iss: 'x', aud: 'y', exp: 1, nbf: 2, list: [1], obj: {} } },
+      token: {
+        source: 'self-signed',
+        issuer: 'i',
+        subject: 's',
+        algorithm: 'RS256',
+        keyFile: '/k',
+        key: 'PEM',
+        secret: 'x',
+        claims: { iss: 'x', aud: 'y', exp: 1, nbf: 2, list: [1], obj: {} },
+      },
     });
     assert.deepEqual(errs, [
       'forwarders[1].token.key: give keyFile or key, not both',
@@ -46,17 +67,22 @@ describe('egress options', () => {
       'forwarders[1].token.claims.list: must be a string, number, boolean or null',
       'forwarders[1].token.claims.obj: must be a string, number, boolean or null',
     ]);
-    assert.deepEqual(parse({ token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'HS256' } }).errs, ['forwarders[1].token.secret: is required for HS256']);
-    assert.deepEqual(parse({ token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'ES256' } }).errs, ['forwarders[1].token.keyFile: is required for ES256 (or key: an inline PEM)']);
+    assert.deepEqual(parse({ token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'HS256' } }).errs, [
+      'forwarders[1].token.secret: is required for HS256',
+    ]);
+    assert.deepEqual(parse({ token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'ES256' } }).errs, [
+      'forwarders[1].token.keyFile: is required for ES256 (or key: an inline PEM)',
+    ]);
     assert.deepEqual(parse({ token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'PS256', keyFile: '/k' } }).errs, [
       'forwarders[1].token.algorithm: must be one of RS256, RS384, RS512, ES256, HS256, HS384, HS512',
     ]);
   });
 
   it('self-signed: the secret encoding is explicit; base64 is checked', () => {
-    assert.deepEqual(parse({ token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'HS256', secret: 'not base64!', secretEncoding: 'base64' } }).errs, [
-      'forwarders[1].token.secret: is not standard base64 (secretEncoding is base64)',
-    ]);
+    assert.deepEqual(
+      parse({ token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'HS256', secret: 'not base64!', secretEncoding: 'base64' } }).errs,
+      ['forwarders[1].token.secret: is not standard base64 (secretEncoding is base64)'],
+    );
     assert.deepEqual(parse({ token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'HS256', secret: 's', secretEncoding: 'hex' } }).errs, [
       'forwarders[1].token.secretEncoding: must be one of raw, base64',
     ]);
@@ -65,7 +91,14 @@ describe('egress options', () => {
   it('gcp: defaults (default account, standard format, metadata.google.internal, 10 s); timeout at most 30 s', () => {
     const { options, errs } = parse({ token: { source: 'gcp', audience: 'https://x' } });
     assert.deepEqual(errs, []);
-    assert.deepEqual(options.token, { source: 'gcp', serviceAccount: 'default', audience: 'https://x', format: 'standard', metadataUrl: 'http://metadata.google.internal', timeoutMs: 10_000 });
+    assert.deepEqual(options.token, {
+      source: 'gcp',
+      serviceAccount: 'default',
+      audience: 'https://x',
+      format: 'standard',
+      metadataUrl: 'http://metadata.google.internal',
+      timeoutMs: 10_000,
+    });
     assert.deepEqual(parse({ token: { source: 'gcp', timeoutMs: 60_000, format: 'fuller', serviceAccount: 'a/b' } }).errs, [
       'forwarders[1].token.serviceAccount: must be an e-mail address or "default"',
       'forwarders[1].token.format: must be one of standard, full',
@@ -76,8 +109,23 @@ describe('egress options', () => {
   it('jwtproxy: defaults as in jwtproxy (issuer jwtproxy, 5 m, 1 m, 32; rotation 12 h, poll 1 s); Go durations', () => {
     const pre = parse({ token: { source: 'jwtproxy', keys: { preshared: { keyFile: '/k.pem', kid: 'k1' } } } });
     assert.deepEqual(pre.errs, []);
-    assert.deepEqual(pre.options.token, { source: 'jwtproxy', issuer: 'jwtproxy', keys: { preshared: { keyFile: '/k.pem', kid: 'k1' } }, expirySeconds: 300, nbfSkewSeconds: 60, jtiLength: 32 });
-    const auto = parse({ token: { source: 'jwtproxy', issuer: 'me', expiry: '2m30s', nbfSkew: 0, keys: { autogenerated: { folder: '/var/lib/keys', rotateEvery: '-1h', registry: 'https://reg.example/' } } } });
+    assert.deepEqual(pre.options.token, {
+      source: 'jwtproxy',
+      issuer: 'jwtproxy',
+      keys: { preshared: { keyFile: '/k.pem', kid: 'k1' } },
+      expirySeconds: 300,
+      nbfSkewSeconds: 60,
+      jtiLength: 32,
+    });
+    const auto = parse({
+      token: {
+        source: 'jwtproxy',
+        issuer: 'me',
+        expiry: '2m30s',
+        nbfSkew: 0,
+        keys: { autogenerated: { folder: '/var/lib/keys', rotateEvery: '-1h', registry: 'https://reg.example/' } },
+      },
+    });
     assert.deepEqual(auto.errs, []);
     assert.deepEqual(auto.options.token, {
       source: 'jwtproxy',
@@ -87,11 +135,14 @@ describe('egress options', () => {
       nbfSkewSeconds: 0,
       jtiLength: 32,
     });
-    assert.deepEqual(parse({ token: { source: 'jwtproxy', jtiLength: 8, expiry: 'soon', keys: { preshared: { keyFile: '/k' }, autogenerated: { folder: '/f' } } } }).errs, [
-      'forwarders[1].token.keys: takes only one of forwarders[1].token.keys.preshared or forwarders[1].token.keys.autogenerated (the signing keys)',
-      'forwarders[1].token.expiry: must be a duration: seconds, or a string like "90s", "5m", "12h"',
-      'forwarders[1].token.jtiLength: must be between 16 and 256',
-    ]);
+    assert.deepEqual(
+      parse({ token: { source: 'jwtproxy', jtiLength: 8, expiry: 'soon', keys: { preshared: { keyFile: '/k' }, autogenerated: { folder: '/f' } } } }).errs,
+      [
+        'forwarders[1].token.keys: takes only one of forwarders[1].token.keys.preshared or forwarders[1].token.keys.autogenerated (the signing keys)',
+        'forwarders[1].token.expiry: must be a duration: seconds, or a string like "90s", "5m", "12h"',
+        'forwarders[1].token.jtiLength: must be between 16 and 256',
+      ],
+    );
   });
 
   it('refuses unknown options, a missing token, connectCa with an upstream, a relative jwksPath', () => {
@@ -103,11 +154,17 @@ describe('egress options', () => {
     ]);
     assert.deepEqual(parse({ token: { source: 'static', token: 'a b' } }).errs, ['forwarders[1].token.token: must be printable ASCII without spaces']);
     assert.deepEqual(parse({ token: { source: 'static', token: 't', audience: 'a' } }).errs, ['forwarders[1].token.audience: unknown option']);
-    assert.deepEqual(parse({ upstream: 'ftp://x', token: { source: 'magic' } }).errs, ['forwarders[1].upstream: must be an http(s) URL', 'forwarders[1].token.source: must be one of static, self-signed, gcp, jwtproxy']);
+    assert.deepEqual(parse({ upstream: 'ftp://x', token: { source: 'magic' } }).errs, [
+      'forwarders[1].upstream: must be an http(s) URL',
+      'forwarders[1].token.source: must be one of static, self-signed, gcp, jwtproxy',
+    ]);
   });
 
   it('reads allowHosts: exact hosts, *.domain, optional ports, as the URL parser reads them; only for forward-proxy operation', () => {
-    const ok = parse({ token: { source: 'static', token: 't' }, allowHosts: ['API.Example.com', '*.svc.cluster.local:8443', '[::1]:80', '0x7f.1', 'dot.example.'] });
+    const ok = parse({
+      token: { source: 'static', token: 't' },
+      allowHosts: ['API.Example.com', '*.svc.cluster.local:8443', '[::1]:80', '0x7f.1', 'dot.example.'],
+    });
     assert.deepEqual(ok.errs, []);
     assert.deepEqual(ok.options?.allowHosts, [
       { host: 'api.example.com', wildcard: false },
@@ -124,22 +181,73 @@ describe('egress options', () => {
       'forwarders[1].allowHosts: entry 4 ("u@h") must be a host, "*.domain", or either with ":port"',
       'forwarders[1].allowHosts: entry 5 ("a.*.b") must be a host, "*.domain", or either with ":port"',
     ]);
-    assert.deepEqual(parse({ upstream: 'http://x', token: { source: 'static', token: 't' }, allowHosts: ['a'] }).errs, ['forwarders[1].allowHosts: only for forward-proxy operation (no upstream)']);
+    assert.deepEqual(parse({ upstream: 'http://x', token: { source: 'static', token: 't' }, allowHosts: ['a'] }).errs, [
+      'forwarders[1].allowHosts: only for forward-proxy operation (no upstream)',
+    ]);
   });
 
   it("takes the blocks oidc-proxy's egress flags translate to", () => {
     const modes = new Map([['egress', egressMode as ModeDefinition<unknown>]]);
     const base = { 'target-url': 'https://api.example/v1', 'egress-enabled': 'true', 'tls-allow-insecure-target': 'true' };
     const cases: [Record<string, string>, EgressOptions['token']][] = [
-      [{ 'egress-auth-type': 'static', 'egress-auth-static-token': 'tok' }, { source: 'static', token: 'tok' }],
-      [{ 'egress-auth-type': 'gcp', audience: 'https://run.example' }, { source: 'gcp', serviceAccount: 'default', audience: 'https://run.example', format: 'standard', metadataUrl: 'http://metadata.google.internal', timeoutMs: 10_000 }],
       [
-        { 'egress-auth-type': 'manual', audience: 'aud', 'egress-auth-manual-issuer': 'i', 'egress-auth-manual-subject': 's', 'egress-auth-manual-signing-method': 'hs256', 'egress-auth-manual-signing-key': 'c2VjcmV0', 'egress-auth-manual-signing-key-encoding': 'base64', 'egress-auth-manual-claims': '{"team": "blue"}' },
-        { source: 'self-signed', issuer: 'i', subject: 's', audience: 'aud', algorithm: 'HS256', secret: 'c2VjcmV0', secretEncoding: 'base64', claims: { team: 'blue' }, ttlSeconds: 3600 },
+        { 'egress-auth-type': 'static', 'egress-auth-static-token': 'tok' },
+        { source: 'static', token: 'tok' },
       ],
       [
-        { 'egress-auth-type': 'manual', audience: 'aud', 'egress-auth-manual-issuer': 'i', 'egress-auth-manual-subject': 's', 'egress-auth-manual-signing-method': 'RS256', 'egress-auth-manual-signing-key': '/keys/k.pem' },
-        { source: 'self-signed', issuer: 'i', subject: 's', audience: 'aud', algorithm: 'RS256', keyFile: '/keys/k.pem', secretEncoding: 'raw', claims: {}, ttlSeconds: 3600 },
+        { 'egress-auth-type': 'gcp', audience: 'https://run.example' },
+        {
+          source: 'gcp',
+          serviceAccount: 'default',
+          audience: 'https://run.example',
+          format: 'standard',
+          metadataUrl: 'http://metadata.google.internal',
+          timeoutMs: 10_000,
+        },
+      ],
+      [
+        {
+          'egress-auth-type': 'manual',
+          audience: 'aud',
+          'egress-auth-manual-issuer': 'i',
+          'egress-auth-manual-subject': 's',
+          'egress-auth-manual-signing-method': 'hs256',
+          'egress-auth-manual-signing-key': 'c2VjcmV0',
+          'egress-auth-manual-signing-key-encoding': 'base64',
+          'egress-auth-manual-claims': '{"team": "blue"}',
+        },
+        {
+          source: 'self-signed',
+          issuer: 'i',
+          subject: 's',
+          audience: 'aud',
+          algorithm: 'HS256',
+          secret: 'c2VjcmV0',
+          secretEncoding: 'base64',
+          claims: { team: 'blue' },
+          ttlSeconds: 3600,
+        },
+      ],
+      [
+        {
+          'egress-auth-type': 'manual',
+          audience: 'aud',
+          'egress-auth-manual-issuer': 'i',
+          'egress-auth-manual-subject': 's',
+          'egress-auth-manual-signing-method': 'RS256',
+          'egress-auth-manual-signing-key': '/keys/k.pem',
+        },
+        {
+          source: 'self-signed',
+          issuer: 'i',
+          subject: 's',
+          audience: 'aud',
+          algorithm: 'RS256',
+          keyFile: '/keys/k.pem',
+          secretEncoding: 'raw',
+          claims: {},
+          ttlSeconds: 3600,
+        },
       ],
     ];
     for (const [flags, token] of cases) {

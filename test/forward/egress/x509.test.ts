@@ -86,7 +86,12 @@ for (const type of ['rsa', 'ec', 'ed25519'] as const) {
 
     it('encodes validity as UTCTime before 2050 and GeneralizedTime after', () => {
       const late = new X509Certificate(
-        mintLeafCertificate(ca, { host: 'x.example', publicKey: leafKeys.publicKey, notBefore: new Date(Date.UTC(2049, 11, 31)), notAfter: new Date(Date.UTC(2051, 0, 2, 3, 4, 5)) }),
+        mintLeafCertificate(ca, {
+          host: 'x.example',
+          publicKey: leafKeys.publicKey,
+          notBefore: new Date(Date.UTC(2049, 11, 31)),
+          notAfter: new Date(Date.UTC(2051, 0, 2, 3, 4, 5)),
+        }),
       );
       assert.equal(new Date(late.validFrom).toISOString(), '2049-12-31T00:00:00.000Z');
       assert.equal(new Date(late.validTo).toISOString(), '2051-01-02T03:04:05.000Z');

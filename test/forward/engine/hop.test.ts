@@ -34,14 +34,43 @@ function byName(flat: readonly string[]): Map<string, string[]> {
 
 describe('hop-by-hop headers', () => {
   it('drops the standard hop-by-hop headers and every header a Connection header lists, in any case', () => {
-    const raw = ['Connection', 'X-Secret, keep-alive', 'connection', 'X-Other', 'Keep-Alive', 'timeout=5', 'X-SECRET', '1', 'x-other', '2', 'TE', 'trailers', 'Proxy-Authorization', 'Basic x', 'Upgrade', 'h2c', 'X-Kept', 'k'];
+    const raw = [
+      'Connection',
+      'X-Secret, keep-alive',
+      'connection',
+      'X-Other',
+      'Keep-Alive',
+      'timeout=5',
+      'X-SECRET',
+      '1',
+      'x-other',
+      '2',
+      'TE',
+      'trailers',
+      'Proxy-Authorization',
+      'Basic x',
+      'Upgrade',
+      'h2c',
+      'X-Kept',
+      'k',
+    ];
     assert.deepEqual([...connectionListed(raw)].sort(), ['keep-alive', 'x-other', 'x-secret']);
-    assert.deepEqual(endToEnd(raw, () => false), [['X-Kept', 'k']]);
+    assert.deepEqual(
+      endToEnd(raw, () => false),
+      [['X-Kept', 'k']],
+    );
   });
 
   it('keeps Connection and Upgrade when told to (an upgrade), and honours the drop predicate', () => {
     const raw = ['Connection', 'Upgrade', 'Upgrade', 'websocket', 'X-A', '1', 'X-B', '2'];
-    assert.deepEqual(endToEnd(raw, (n) => n === 'x-b', new Set(['connection', 'upgrade'])), [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['X-A', '1']]);
+    assert.deepEqual(
+      endToEnd(raw, (n) => n === 'x-b', new Set(['connection', 'upgrade'])),
+      [
+        ['Connection', 'Upgrade'],
+        ['Upgrade', 'websocket'],
+        ['X-A', '1'],
+      ],
+    );
   });
 
   it('removes named cookies only by exact name, and says when none is left', () => {
@@ -54,7 +83,10 @@ describe('hop-by-hop headers', () => {
   it('removes cookies by name prefix too (the per-attempt login-binding cookies), case-sensitively', () => {
     const names = new Set(['authservice_session', 'oidc_state_csrf']);
     const prefixes = ['oidc_state_csrf_'];
-    assert.equal(withoutCookies(['a=1; oidc_state_csrf_Ab3-x_9=v; oidc_state_csrf=c', 'oidc_state_csrf_zz=w; b=2; OIDC_STATE_CSRF_q=k'], names, prefixes), 'a=1; b=2; OIDC_STATE_CSRF_q=k');
+    assert.equal(
+      withoutCookies(['a=1; oidc_state_csrf_Ab3-x_9=v; oidc_state_csrf=c', 'oidc_state_csrf_zz=w; b=2; OIDC_STATE_CSRF_q=k'], names, prefixes),
+      'a=1; b=2; OIDC_STATE_CSRF_q=k',
+    );
     assert.equal(withoutCookies(['oidc_state_csrf_a=1; oidc_state_csrf_b=2'], names, prefixes), undefined);
     assert.equal(withoutCookies(['oidc_state_csrfx=1'], names, prefixes), 'oidc_state_csrfx=1');
   });
@@ -68,19 +100,32 @@ describe('hop-by-hop headers', () => {
 
 describe('upstream request headers', () => {
   const raw = [
-    'Host', 'app.example.com',
-    'Connection', 'kubeflow-userid, x-drop',
-    'X-Drop', 'gone',
-    'kubeflow-userid', 'forged',
-    'kubeflow_userid', 'forged too',
-    'X-Forwarded-For', '6.6.6.6',
-    'X-Forwarded-Host', 'evil.example',
-    'Forwarded', 'for=6.6.6.6',
-    'X-Real-IP', '6.6.6.6',
-    'Cookie', 'a=1; authservice_session=s',
-    'Content-Length', '999',
-    'Expect', '100-continue',
-    'Accept', 'text/html',
+    'Host',
+    'app.example.com',
+    'Connection',
+    'kubeflow-userid, x-drop',
+    'X-Drop',
+    'gone',
+    'kubeflow-userid',
+    'forged',
+    'kubeflow_userid',
+    'forged too',
+    'X-Forwarded-For',
+    '6.6.6.6',
+    'X-Forwarded-Host',
+    'evil.example',
+    'Forwarded',
+    'for=6.6.6.6',
+    'X-Real-IP',
+    '6.6.6.6',
+    'Cookie',
+    'a=1; authservice_session=s',
+    'Content-Length',
+    '999',
+    'Expect',
+    '100-continue',
+    'Accept',
+    'text/html',
   ];
 
   it('sets the identity, strips forged and listed headers, and states framing from what was parsed', () => {
@@ -112,7 +157,7 @@ describe('upstream request headers', () => {
     assert.deepEqual(out.get('x-request-id'), ['rid']);
   });
 
-  it('appends to a trusted proxy\'s X-Forwarded-For and keeps its X-Forwarded-Host', () => {
+  it("appends to a trusted proxy's X-Forwarded-For and keeps its X-Forwarded-Host", () => {
     const out = byName(
       upstreamRequestHeaders({
         raw,
@@ -132,7 +177,7 @@ describe('upstream request headers', () => {
     assert.deepEqual(out.get('upgrade'), ['websocket']);
   });
 
-  it('gives the client the end-to-end response headers plus the allow\'s response headers', () => {
+  it("gives the client the end-to-end response headers plus the allow's response headers", () => {
     const up = ['Connection', 'content-length, x-l', 'X-L', '1', 'Content-Length', '3', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1'];
     const out = byName(clientResponseHeaders(up, edits({ responseHeaders: [['set-cookie', 'session=refreshed']] }), wireValue));
     assert.deepEqual(out.get('content-length'), ['3']);

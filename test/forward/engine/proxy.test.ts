@@ -35,7 +35,13 @@ describe('forwarding engine: bodies', () => {
   it('delivers a 5 MB POST body intact', { timeout: 60_000 }, async () => {
     const h = await startIngress({ judge });
     const body = randomBytes(5 * 1024 * 1024);
-    const req = request({ host: '127.0.0.1', port: h.port, method: 'POST', path: '/upload', headers: { 'content-type': 'application/octet-stream', 'content-length': body.length } });
+    const req = request({
+      host: '127.0.0.1',
+      port: h.port,
+      method: 'POST',
+      path: '/upload',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
+    });
     const res = respond(req);
     req.end(body);
     const e = echoOf(await readAll(await res));

@@ -12,7 +12,8 @@ import { normalizePath } from '../../../src/judge/path.js';
 
 describe('forwardTarget', () => {
   it('leaves a plain target untouched (same string)', () => {
-    for (const t of ['/', '/a', '/a/b/', '/a?x=../..', '/.well-known/x', '/a/...', '/a/.b', '/a..', '/a b', '/a?%2f'] as const) assert.equal(forwardTarget(t), t, t);
+    for (const t of ['/', '/a', '/a/b/', '/a?x=../..', '/.well-known/x', '/a/...', '/a/.b', '/a..', '/a b', '/a?%2f'] as const)
+      assert.equal(forwardTarget(t), t, t);
   });
 
   it('resolves dot segments (also escaped), merges slashes, decodes unreserved escapes, keeps the query and other escapes', () => {
@@ -36,13 +37,71 @@ describe('forwardTarget', () => {
   });
 
   it('refuses escaped / \\ % ;, raw \\ ; #, control characters, bad escapes, non-UTF-8 escapes, non-origin-form targets', () => {
-    for (const raw of ['/a%2fb', '/a%2F', '/a%5cb', '/a%5C', '/a%25', '/a%252e', '/a%3bb', '/a%3B', '/a\\b', '/a;b', '/a/..;/', '/a#b', '/a\u0000', '/a\tb', '/a\u007f', '/a%00', '/a%0A', '/a%1f', '/a%7F', '/a%zz', '/a%', '/a%4', '/%ff', '/%c0%ae', '*', 'http://h/a', ''] as const) {
+    for (const raw of [
+      '/a%2fb',
+      '/a%2F',
+      '/a%5cb',
+      '/a%5C',
+      '/a%25',
+      '/a%252e',
+      '/a%3bb',
+      '/a%3B',
+      '/a\\b',
+      '/a;b',
+      '/a/..;/',
+      '/a#b',
+      '/a\u0000',
+      '/a\tb',
+      '/a\u007f',
+      '/a%00',
+      '/a%0A',
+      '/a%1f',
+      '/a%7F',
+      '/a%zz',
+      '/a%',
+      '/a%4',
+      '/%ff',
+      '/%c0%ae',
+      '*',
+      'http://h/a',
+      '',
+    ] as const) {
       assert.equal(forwardTarget(raw), undefined, JSON.stringify(raw));
     }
   });
 
   it('gives, for any target it accepts, a target the judge reads as unambiguous and as the same path', () => {
-    const piece = fc.constantFrom('/', '//', '.', '..', '%2e', '%2E', 'a', 'A', 'admin', '%61', '%2f', '%5c', '%25', '%3b', ';', '\\', '%20', '%C3%A9', '%ff', '%zz', '%', '~', '-', '?', '#', '%3F', '%00', '\u0001', 'é');
+    const piece = fc.constantFrom(
+      '/',
+      '//',
+      '.',
+      '..',
+      '%2e',
+      '%2E',
+      'a',
+      'A',
+      'admin',
+      '%61',
+      '%2f',
+      '%5c',
+      '%25',
+      '%3b',
+      ';',
+      '\\',
+      '%20',
+      '%C3%A9',
+      '%ff',
+      '%zz',
+      '%',
+      '~',
+      '-',
+      '?',
+      '#',
+      '%3F',
+      '%00',
+      '\u0001',
+      'é',
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 12 }), (parts) => {
         const raw = '/' + parts.join('');

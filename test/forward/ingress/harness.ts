@@ -32,7 +32,10 @@ const testAuthenticator: Authenticator = {
     if (raw === undefined) return NOT_MINE;
     const user = Buffer.from(raw, 'latin1').toString('utf8');
     if (user === 'bad') return { kind: 'invalid', reason: 'bad test credential' };
-    const groups = Buffer.from(req.headers['x-test-groups'] ?? '', 'latin1').toString('utf8').split(',').filter(Boolean);
+    const groups = Buffer.from(req.headers['x-test-groups'] ?? '', 'latin1')
+      .toString('utf8')
+      .split(',')
+      .filter(Boolean);
     return { kind: 'ok', identity: { user, groups, claims: {}, method: 'header', authenticator: 'test' } };
   },
 };
@@ -59,10 +62,21 @@ export function testJudge(authorizers: readonly Authorizer[] = []): Judge {
       useridTokenHeader: '',
     }),
     responses: createResponses(),
-    login: { start: async () => deny(302, 'login', '', [['location', LOGIN_URL], ['set-cookie', `${STATE_COOKIE}=abc; Path=/; HttpOnly; Secure`]]) },
+    login: {
+      start: async () =>
+        deny(302, 'login', '', [
+          ['location', LOGIN_URL],
+          ['set-cookie', `${STATE_COOKIE}=abc; Path=/; HttpOnly; Secure`],
+        ]),
+    },
     ownRoutes: (req, target) => {
       if (target.path === '/authservice/oidc/callback') {
-        return Promise.resolve(deny(302, 'login-complete', '', [['location', '/app'], ['set-cookie', `${SESSION_COOKIE}=new; Path=/; HttpOnly`]]));
+        return Promise.resolve(
+          deny(302, 'login-complete', '', [
+            ['location', '/app'],
+            ['set-cookie', `${SESSION_COOKIE}=new; Path=/; HttpOnly`],
+          ]),
+        );
       }
       if (target.path === '/authservice/logout' && req.method === 'POST') {
         return Promise.resolve(deny(201, 'logout', '{"afterLogoutURL":"/bye"}', [['content-type', 'application/json']]));

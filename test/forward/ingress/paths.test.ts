@@ -42,9 +42,15 @@ describe('ingress forwards the path it judged', () => {
       assert.equal(got.route, 'other', path);
       assert.equal(got.url, '/', path);
     }
-    assert.deepEqual(h.router.received, CLIMBS.map(() => '/'));
+    assert.deepEqual(
+      h.router.received,
+      CLIMBS.map(() => '/'),
+    );
     // what the judge judged is what was sent
-    assert.deepEqual(h.seen.map((r) => r.path), CLIMBS.map(() => '/'));
+    assert.deepEqual(
+      h.seen.map((r) => r.path),
+      CLIMBS.map(() => '/'),
+    );
   });
 
   it('judges a path that reaches /admin only through normalization as /admin: a guest is refused, an admin gets /admin', async () => {
@@ -55,7 +61,10 @@ describe('ingress forwards the path it judged', () => {
       assert.equal(r.status, 200, path);
       assert.equal((JSON.parse(r.body) as RawRouted).url, normalizePath(path).path, path);
     }
-    assert.deepEqual(h.router.received, REACH_ADMIN.map((p) => normalizePath(p).path));
+    assert.deepEqual(
+      h.router.received,
+      REACH_ADMIN.map((p) => normalizePath(p).path),
+    );
   });
 
   it('answers 400 to a path it would have to rewrite ambiguously, before judging; the upstream sees nothing', async () => {
@@ -69,7 +78,7 @@ describe('ingress forwards the path it judged', () => {
     assert.deepEqual(h.seen, []);
   });
 
-  it('keeps the query as sent and the client\'s spelling of kept segments', async () => {
+  it("keeps the query as sent and the client's spelling of kept segments", async () => {
     const h = await stack();
     const r = await send(h.port, '/docs/../a%20b/caf%C3%A9/%7Euser/x?next=%2Fadmin%2F..&q=a%20b', { headers: guest });
     assert.equal((JSON.parse(r.body) as RawRouted).url, '/a%20b/caf%C3%A9/~user/x?next=%2Fadmin%2F..&q=a%20b');
@@ -89,7 +98,14 @@ describe('ingress forwards the path it judged', () => {
     after(() => router.close());
     const engine = createProxyEngine({ upstream: `${router.url}/base`, log: silentLogger });
     const front = createServer((req, res) =>
-      engine.forward(req, res, { set: [], remove: [], stripCookies: [], responseHeaders: [], requestId: 'r', client: { peer: '127.0.0.1', trusted: false, proto: 'http', host: 'h' } }),
+      engine.forward(req, res, {
+        set: [],
+        remove: [],
+        stripCookies: [],
+        responseHeaders: [],
+        requestId: 'r',
+        client: { peer: '127.0.0.1', trusted: false, proto: 'http', host: 'h' },
+      }),
     );
     front.listen(0, '127.0.0.1');
     await once(front, 'listening');

@@ -17,14 +17,26 @@ describe('ingress: allowed requests', () => {
   it('sends the allow’s rewritten Cookie once instead of the client’s, keeps the judge’s removals, and strips the foreign list itself', async () => {
     const allow: Decision = {
       kind: 'allow',
-      upstreamHeaders: [['kubeflow-userid', 'alice'], ['cookie', 'theme=dark']],
+      upstreamHeaders: [
+        ['kubeflow-userid', 'alice'],
+        ['cookie', 'theme=dark'],
+      ],
       removeHeaders: ['x-corp-role'],
       responseHeaders: [],
       reason: 'authenticated',
     };
     const h = await startIngress({ judge: () => Promise.resolve(allow), stripCookies: [], stripCookiePrefixes: [] });
     const e = echoOf(
-      (await send(h.port, '/app', { headers: { cookie: [`theme=dark; ${SESSION_COOKIE}=secret`, 'oidc_state_csrf_k1=z'], 'x-corp-role': 'admin', 'X-Auth-Request-User': 'root', remote_user: 'root' } })).body,
+      (
+        await send(h.port, '/app', {
+          headers: {
+            cookie: [`theme=dark; ${SESSION_COOKIE}=secret`, 'oidc_state_csrf_k1=z'],
+            'x-corp-role': 'admin',
+            'X-Auth-Request-User': 'root',
+            remote_user: 'root',
+          },
+        })
+      ).body,
     );
     assert.deepEqual(e.headers['cookie'], ['theme=dark']);
     assert.deepEqual(e.headers['kubeflow-userid'], ['alice']);
@@ -83,7 +95,7 @@ describe('ingress: allowed requests', () => {
 
   it('lets skipped paths through without identity, removing forged identity headers', async () => {
     const h = await startIngress();
-    const e = echoOf((await send(h.port, '/public/logo.png', { headers: { 'kubeflow-userid': 'root', 'kubeflow_groups': 'admins' } })).body);
+    const e = echoOf((await send(h.port, '/public/logo.png', { headers: { 'kubeflow-userid': 'root', kubeflow_groups: 'admins' } })).body);
     assert.equal(e.url, '/public/logo.png');
     assert.equal(e.headers['kubeflow-userid'], undefined);
     assert.equal(e.headers['kubeflow_groups'], undefined);
@@ -103,7 +115,10 @@ describe('ingress: allowed requests', () => {
       kind: 'allow',
       upstreamHeaders: [['kubeflow-userid', 'alice']],
       removeHeaders: [],
-      responseHeaders: [['set-cookie', `${SESSION_COOKIE}=refreshed; Path=/; HttpOnly`], ['x-judge', 'née']],
+      responseHeaders: [
+        ['set-cookie', `${SESSION_COOKIE}=refreshed; Path=/; HttpOnly`],
+        ['x-judge', 'née'],
+      ],
       reason: 'authenticated',
     };
     const h = await startIngress({ judge: async () => allow });
@@ -165,7 +180,10 @@ describe('ingress: denied requests', () => {
     const h = await startIngress();
     const both = await rawExchange(h.port, 'POST /app HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
     assert.match(both, /^HTTP\/1\.1 400 /);
-    const absolute = await rawExchange(h.port, `GET http://127.0.0.1:${h.upstream.port}/app HTTP/1.1\r\nHost: a\r\nx-test-user: alice\r\nConnection: close\r\n\r\n`);
+    const absolute = await rawExchange(
+      h.port,
+      `GET http://127.0.0.1:${h.upstream.port}/app HTTP/1.1\r\nHost: a\r\nx-test-user: alice\r\nConnection: close\r\n\r\n`,
+    );
     assert.match(absolute, /^HTTP\/1\.1 400 /);
     assert.equal(h.seen.length, 0);
     assert.equal(h.upstream.heads.length, 0);
@@ -180,7 +198,10 @@ describe('ingress: denied requests', () => {
 
   it('invites the body of an allowed Expect: 100-continue request and forwards it without Expect', async () => {
     const h = await startIngress();
-    const out = await rawExchange(h.port, 'POST /api HTTP/1.1\r\nHost: a\r\nx-test-user: alice\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nabc');
+    const out = await rawExchange(
+      h.port,
+      'POST /api HTTP/1.1\r\nHost: a\r\nx-test-user: alice\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nabc',
+    );
     assert.match(out, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
     const e = echoOf(out.slice(out.indexOf('{')));
     assert.equal(e.body, 'abc');
@@ -204,7 +225,10 @@ describe('ingress: the service prefix', () => {
     const logout = await send(h.port, '/authservice/logout', { method: 'POST' });
     assert.equal(logout.status, 201);
     assert.deepEqual(JSON.parse(logout.body), { afterLogoutURL: '/bye' });
-    assert.deepEqual(h.seen.map((r) => r.path), ['/authservice/oidc/callback?code=c&state=s', '/authservice/logout']);
+    assert.deepEqual(
+      h.seen.map((r) => r.path),
+      ['/authservice/oidc/callback?code=c&state=s', '/authservice/logout'],
+    );
     assert.equal(h.upstream.heads.length, 0);
   });
 
@@ -227,16 +251,46 @@ describe('ingress over TLS', () => {
   it('judges and forwards as https', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ingress-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       const key = readFileSync(join(dir, 'key.pem'), 'utf8');
       const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
       const h = await startIngress({ tls: { key, cert } });
       const body = await new Promise<string>((resolve, reject) => {
-        const req = httpsRequest({ host: '127.0.0.1', port: h.port, path: '/app', ca: cert, servername: 'localhost', headers: { 'x-test-user': 'alice', 'x-forwarded-proto': 'http' } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        });
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: h.port,
+            path: '/app',
+            ca: cert,
+            servername: 'localhost',
+            headers: { 'x-test-user': 'alice', 'x-forwarded-proto': 'http' },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          },
+        );
         req.on('error', reject);
         req.end();
       });

@@ -15,7 +15,9 @@ interface Opened {
 }
 
 function handshakeText(path: string, headers: Record<string, string>, protocol = 'websocket'): string {
-  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const lines = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   return `GET ${path} HTTP/1.1\r\nHost: app.example.com\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${lines}\r\n`;
 }
 
@@ -73,11 +75,19 @@ describe('ingress: websocket upgrades', () => {
   });
 
   it("relays early bytes sent with the handshake, and adds the allow's response headers to the 101", { timeout: 60_000 }, async () => {
-    const allow: Decision = { kind: 'allow', upstreamHeaders: [], removeHeaders: [], responseHeaders: [['set-cookie', 's=refreshed']], reason: 'authenticated' };
+    const allow: Decision = {
+      kind: 'allow',
+      upstreamHeaders: [],
+      removeHeaders: [],
+      responseHeaders: [['set-cookie', 's=refreshed']],
+      reason: 'authenticated',
+    };
     const h = await startIngress({ judge: async () => allow });
     const { socket, head, extra } = await handshake(h.port, '/ws', {}, 'early-bytes');
     assert.match(head, /\r\nset-cookie: s=refreshed\r\n/);
-    const got = extra.toString().includes('early-bytes') ? extra.toString() : Buffer.concat([extra, await readUntil(socket, (b) => Buffer.concat([extra, b]).toString().includes('early-bytes'))]).toString();
+    const got = extra.toString().includes('early-bytes')
+      ? extra.toString()
+      : Buffer.concat([extra, await readUntil(socket, (b) => Buffer.concat([extra, b]).toString().includes('early-bytes'))]).toString();
     assert.equal(got, 'early-bytes');
     socket.destroy();
   });

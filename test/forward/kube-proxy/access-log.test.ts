@@ -18,7 +18,10 @@ describe('kube access log', () => {
     assert.equal(peerIp('::1'), '::1');
     assert.equal(peerIp('2001:db8::7'), '2001:db8::7');
     assert.equal(peerIp('::ffff:10.0.0.1'), '10.0.0.1');
-    assert.equal(failureLine('T', { peer: '2001:db8::7', xff: ['2001:db8::9, 2001:db8::7'], uri: '/api' }), '[T] AuFail src:[2001:db8::7 / 2001:db8::9] URI:/api');
+    assert.equal(
+      failureLine('T', { peer: '2001:db8::7', xff: ['2001:db8::9, 2001:db8::7'], uri: '/api' }),
+      '[T] AuFail src:[2001:db8::7 / 2001:db8::9] URI:/api',
+    );
   });
 
   it('writes the success line with inbound and outbound identities', () => {
@@ -27,7 +30,10 @@ describe('kube access log', () => {
     const outbound = { username: 'bob', uid: 'u-1', groups: ['qa', 'system:authenticated'], extra: { b: ['2'], a: ['1', '3'] } };
     assert.equal(formatExtras(outbound.extra), 'a=1|3 b=2');
     assert.equal(successLine('T', f, inbound), '[T] AuSuccess src:[127.0.0.1 / ] URI:/api/v1/pods?limit=1 inbound:[alice / dev|ops / ]');
-    assert.equal(successLine('T', f, inbound, outbound), '[T] AuSuccess src:[127.0.0.1 / ] URI:/api/v1/pods?limit=1 inbound:[alice / dev|ops / ] outbound:[bob / qa|system:authenticated / u-1 / a=1|3 b=2]');
+    assert.equal(
+      successLine('T', f, inbound, outbound),
+      '[T] AuSuccess src:[127.0.0.1 / ] URI:/api/v1/pods?limit=1 inbound:[alice / dev|ops / ] outbound:[bob / qa|system:authenticated / u-1 / a=1|3 b=2]',
+    );
   });
 
   it('logs through pino with an ISO timestamp from the clock, or not at all when off', () => {

@@ -37,9 +37,17 @@ describe('kube proxy: audit events', () => {
   it('writes RequestReceived and ResponseComplete with the user, and a 401 ResponseStarted for a refused token', async () => {
     const s = await startKubeStack({ op, options: { auditLogPath: '-' } });
     try {
-      await send(s.port, '/api/v1/namespaces/default/pods', { headers: { authorization: `Bearer ${await s.token()}`, 'user-agent': 'kubectl/v1.31', 'x-forwarded-for': '198.51.100.7' } });
+      await send(s.port, '/api/v1/namespaces/default/pods', {
+        headers: { authorization: `Bearer ${await s.token()}`, 'user-agent': 'kubectl/v1.31', 'x-forwarded-for': '198.51.100.7' },
+      });
       const ok = await untilEvents(s, 2);
-      assert.deepEqual(ok.map((e) => [e.stage, e.responseStatus?.code]), [['RequestReceived', undefined], ['ResponseComplete', 200]]);
+      assert.deepEqual(
+        ok.map((e) => [e.stage, e.responseStatus?.code]),
+        [
+          ['RequestReceived', undefined],
+          ['ResponseComplete', 200],
+        ],
+      );
       const [received] = ok;
       assert.equal(received!.kind, 'Event');
       assert.equal(received!.apiVersion, 'audit.k8s.io/v1');
@@ -60,10 +68,13 @@ describe('kube proxy: audit events', () => {
 
       await send(s.port, '/api/v1/pods', { headers: { authorization: `Bearer ${await s.token()}`, 'impersonate-user': 'root' } });
       const refused = (await untilEvents(s, 5)).slice(3);
-      assert.deepEqual(refused.map((e) => [e.stage, e.responseStatus?.code, e.responseStatus?.message]), [
-        ['RequestReceived', undefined, undefined],
-        ['ResponseComplete', 403, 'Impersonation requests are disabled when using kube-oidc-proxy'],
-      ]);
+      assert.deepEqual(
+        refused.map((e) => [e.stage, e.responseStatus?.code, e.responseStatus?.message]),
+        [
+          ['RequestReceived', undefined, undefined],
+          ['ResponseComplete', 403, 'Impersonation requests are disabled when using kube-oidc-proxy'],
+        ],
+      );
     } finally {
       await s.close();
     }
@@ -82,7 +93,13 @@ describe('kube proxy: audit events', () => {
       req.end();
       const [res] = (await once(req, 'response')) as [IncomingMessage];
       const started = await untilEvents(s, 2);
-      assert.deepEqual(started.map((e) => [e.stage, e.verb, e.responseStatus?.code]), [['RequestReceived', 'watch', undefined], ['ResponseStarted', 'watch', 200]]);
+      assert.deepEqual(
+        started.map((e) => [e.stage, e.verb, e.responseStatus?.code]),
+        [
+          ['RequestReceived', 'watch', undefined],
+          ['ResponseStarted', 'watch', 200],
+        ],
+      );
       held!.end();
       res.resume();
       await once(res, 'end');
@@ -103,7 +120,12 @@ describe('kube proxy: audit events', () => {
       t.complete(200);
     }
     await sink.close();
-    const lines = (p: string): AuditEvent[] => readFileSync(p, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
+    const lines = (p: string): AuditEvent[] =>
+      readFileSync(p, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as AuditEvent);
     const current = existsSync(path) ? lines(path) : [];
     const one = lines(`${path}.1`);
     const two = lines(`${path}.2`);
@@ -111,7 +133,10 @@ describe('kube proxy: audit events', () => {
     assert.ok(one.length > 0 && two.length > 0);
     // Newest in the live file, older in .1, older still in .2; nothing out of order.
     const ids = [...two, ...one, ...current].map((e) => `${e.auditID}:${e.stage}`);
-    assert.deepEqual(ids, [...ids].sort((a, b) => Number(a.split(/[-:]/)[1]) - Number(b.split(/[-:]/)[1]) || (a.endsWith('Received') ? -1 : 1)));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => Number(a.split(/[-:]/)[1]) - Number(b.split(/[-:]/)[1]) || (a.endsWith('Received') ? -1 : 1)),
+    );
     assert.equal(ids.at(-1), 'id-5:ResponseComplete');
     assert.equal(two[0]!.stageTimestamp, new Date(clock.now()).toISOString());
   });

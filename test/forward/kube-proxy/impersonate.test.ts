@@ -48,8 +48,10 @@ describe('kube impersonation headers', () => {
   });
 
   it("recognises every impersonate-* header name and nothing else (kube-oidc-proxy's matrix, plus -Uid)", () => {
-    for (const n of ['impersonate-user', 'impersonate-group', 'impersonate-extra-foo', 'impersonate-uid', 'impersonate-not-real']) assert.equal(isImpersonationHeader(n), true, n);
-    for (const n of ['impersonate', 'impersonation', '-impersonate-extra-', 'x-impersonate-user', 'authorization']) assert.equal(isImpersonationHeader(n), false, n);
+    for (const n of ['impersonate-user', 'impersonate-group', 'impersonate-extra-foo', 'impersonate-uid', 'impersonate-not-real'])
+      assert.equal(isImpersonationHeader(n), true, n);
+    for (const n of ['impersonate', 'impersonation', '-impersonate-extra-', 'x-impersonate-user', 'authorization'])
+      assert.equal(isImpersonationHeader(n), false, n);
   });
 
   it('reads inbound headers: first user and uid, every group and extra line, decoded keys, UTF-8 values, unknown names', () => {

@@ -37,7 +37,9 @@ describe('kube proxy: impersonation forwarding', () => {
   it("forwards with the proxy's own token plus Impersonate-User and one Impersonate-Group per group (and system:authenticated); the user's token is removed", async () => {
     const s = await stack();
     const token = await s.token();
-    const r = await send(s.port, '/api/v1/namespaces/default/pods?limit=1', { headers: { ...bearer(token), 'X-Remote-User': 'system:admin', 'X-Remote-Group': 'system:masters', 'X-Remote-Extra-Scopes': 'all' } });
+    const r = await send(s.port, '/api/v1/namespaces/default/pods?limit=1', {
+      headers: { ...bearer(token), 'X-Remote-User': 'system:admin', 'X-Remote-Group': 'system:masters', 'X-Remote-Extra-Scopes': 'all' },
+    });
     assert.equal(r.status, 200);
     assert.match(r.body, /PodList/);
     const up = s.seen[0]!;
@@ -88,7 +90,14 @@ describe('kube proxy: impersonation forwarding', () => {
   it('answers 401 "Unauthorized" without a bearer token, for a bad token, the wrong audience or an expired token, and never calls the API', async () => {
     const s = await stack();
     const now = Math.floor(Date.now() / 1000);
-    for (const headers of [{}, { authorization: 'Basic YTpi' }, bearer('garbage'), bearer(await s.token({ aud: 'other' })), bearer(await s.token({ exp: now - 60 })), { authorization: 'Bearer' }]) {
+    for (const headers of [
+      {},
+      { authorization: 'Basic YTpi' },
+      bearer('garbage'),
+      bearer(await s.token({ aud: 'other' })),
+      bearer(await s.token({ exp: now - 60 })),
+      { authorization: 'Bearer' },
+    ]) {
       const r = await send(s.port, '/api/v1/pods', { headers });
       assert.equal(r.status, 401, JSON.stringify(headers));
       assert.equal(r.body, 'Unauthorized');
@@ -116,7 +125,13 @@ describe('kube proxy: inbound Impersonate-* headers (default: refused)', () => {
   it('refuses every impersonate-* header (user, group, uid, extra, unknown) with 403 after authentication', async () => {
     const s = await stack();
     const token = await s.token();
-    for (const h of [{ 'Impersonate-User': 'bob' }, { 'impersonate-group': 'admins' }, { 'IMPERSONATE-UID': '1' }, { 'Impersonate-Extra-Scopes': 'x' }, { 'Impersonate-Not-Real': 'x' }]) {
+    for (const h of [
+      { 'Impersonate-User': 'bob' },
+      { 'impersonate-group': 'admins' },
+      { 'IMPERSONATE-UID': '1' },
+      { 'Impersonate-Extra-Scopes': 'x' },
+      { 'Impersonate-Not-Real': 'x' },
+    ]) {
       const r = await send(s.port, '/api/v1/pods', { headers: { ...bearer(token), ...h } });
       assert.equal(r.status, 403, JSON.stringify(h));
       assert.equal(r.body, MSG_IMPERSONATION_DISABLED);
@@ -148,7 +163,10 @@ describe('kube proxy: disabled impersonation', () => {
   });
 
   it('refuses the extra-header options in this mode', async () => {
-    await assert.rejects(stack({ options: { disableImpersonation: true, extraUserHeaders: 'a=b', extraUserHeaderClientIp: true } }), /extraUserHeaders: cannot be used with disableImpersonation; .*extraUserHeaderClientIp: cannot be used/);
+    await assert.rejects(
+      stack({ options: { disableImpersonation: true, extraUserHeaders: 'a=b', extraUserHeaderClientIp: true } }),
+      /extraUserHeaders: cannot be used with disableImpersonation; .*extraUserHeaderClientIp: cannot be used/,
+    );
   });
 });
 
@@ -165,16 +183,25 @@ describe('kube proxy: token passthrough', () => {
     assert.deepEqual(up.distinct['authorization'], [`Bearer ${sa}`]);
     assert.deepEqual(rawNames(up.raw, 'impersonate-'), []);
     const line = s.accessLines().find((l) => l.includes('AuSuccess'))!;
-    assert.match(line, /^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] AuSuccess src:\[127\.0\.0\.1 \/ 198\.51\.100\.7\] URI:\/api\/v1\/pods inbound:\[system:serviceaccount:ci:deployer \/ system:serviceaccounts\|system:serviceaccounts:ci\|system:authenticated \/ authentication\.kubernetes\.io\/credential-id=JTI=/);
+    assert.match(
+      line,
+      /^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] AuSuccess src:\[127\.0\.0\.1 \/ 198\.51\.100\.7\] URI:\/api\/v1\/pods inbound:\[system:serviceaccount:ci:deployer \/ system:serviceaccounts\|system:serviceaccounts:ci\|system:authenticated \/ authentication\.kubernetes\.io\/credential-id=JTI=/,
+    );
     assert.ok(!s.logs.join('\n').includes(sa));
   });
 
   it('asks for the configured audiences; a token for other audiences, a garbage token or an expired one gets 401', async () => {
     // The API server must accept the audience too: the token is forwarded to it as is.
-    const s = await stack({ options: { tokenPassthrough: true, tokenPassthroughAudiences: 'vault,other' }, api: { apiAudiences: ['https://kubernetes.default.svc.cluster.local', 'vault'] } });
+    const s = await stack({
+      options: { tokenPassthrough: true, tokenPassthroughAudiences: 'vault,other' },
+      api: { apiAudiences: ['https://kubernetes.default.svc.cluster.local', 'vault'] },
+    });
     const good = await s.api.issueToken({ namespace: 'ci', name: 'a', audiences: ['vault'] });
     assert.equal((await send(s.port, '/api/v1/pods', { headers: bearer(good) })).status, 200);
-    assert.deepEqual((s.api.requests.find((q) => q.path.endsWith('/tokenreviews'))!.body as { spec: unknown }).spec, { token: good, audiences: ['vault', 'other'] });
+    assert.deepEqual((s.api.requests.find((q) => q.path.endsWith('/tokenreviews'))!.body as { spec: unknown }).spec, {
+      token: good,
+      audiences: ['vault', 'other'],
+    });
     const wrongAud = await s.api.issueToken({ namespace: 'ci', name: 'b', audiences: ['elsewhere'] });
     const expired = await s.api.issueToken({ namespace: 'ci', name: 'c', audiences: ['vault'], expiresInSeconds: -60 });
     for (const t of [wrongAud, expired, 'garbage']) {
@@ -218,7 +245,12 @@ describe('kube proxy: extra user headers', () => {
     assert.deepEqual(up.distinct['impersonate-extra-key2'], ['foo']);
     // X-Forwarded-For from an untrusted peer is not believed.
     assert.deepEqual(up.distinct['impersonate-extra-remote-client-ip'], ['127.0.0.1']);
-    assert.deepEqual(rawNames(up.raw, 'impersonate-extra-').sort(), ['Impersonate-Extra-Key1', 'Impersonate-Extra-Key1', 'Impersonate-Extra-Key2', 'Impersonate-Extra-Remote-Client-Ip']);
+    assert.deepEqual(rawNames(up.raw, 'impersonate-extra-').sort(), [
+      'Impersonate-Extra-Key1',
+      'Impersonate-Extra-Key1',
+      'Impersonate-Extra-Key2',
+      'Impersonate-Extra-Remote-Client-Ip',
+    ]);
   });
 
   it('takes the client address from X-Forwarded-For only when the peer is a trusted proxy', async () => {
@@ -237,11 +269,17 @@ describe('kube proxy: access log', () => {
     await send(s.port, '/api/v1/pods', { headers: { ...bearer(token), 'impersonate-user': 'bob' } });
     const lines = s.accessLines();
     assert.equal(lines.length, 3);
-    assert.match(lines[0]!, /^\[[^\]]+\] AuSuccess src:\[127\.0\.0\.1 \/ 198\.51\.100\.7\] URI:\/api\/v1\/pods\?watch=1 inbound:\[alice@example\.com \/ dev\|ops \/ \] outbound:\[alice@example\.com \/ dev\|ops\|system:authenticated \/  \/ \]$/);
+    assert.match(
+      lines[0]!,
+      /^\[[^\]]+\] AuSuccess src:\[127\.0\.0\.1 \/ 198\.51\.100\.7\] URI:\/api\/v1\/pods\?watch=1 inbound:\[alice@example\.com \/ dev\|ops \/ \] outbound:\[alice@example\.com \/ dev\|ops\|system:authenticated \/ {2}\/ \]$/,
+    );
     assert.match(lines[1]!, /^\[[^\]]+\] AuFail src:\[127\.0\.0\.1 \/ \] URI:\/api\/v1\/secrets$/);
     assert.match(lines[2]!, /^\[[^\]]+\] AuFail src:\[127\.0\.0\.1 \/ \] URI:\/api\/v1\/pods$/);
     const records = s.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r['accessLog'] === true);
-    assert.deepEqual(records.map((r) => r['status'] ?? r['outcome']), ['impersonated', 401, 403]);
+    assert.deepEqual(
+      records.map((r) => r['status'] ?? r['outcome']),
+      ['impersonated', 401, 403],
+    );
     assert.ok(!s.logs.join('\n').includes(token));
   });
 });
@@ -250,11 +288,23 @@ describe('kube proxy: request bodies and readiness', () => {
   it('answers 413 for a body over the limit (declared or chunked); smaller bodies go through', async () => {
     const s = await stack({ options: { maxRequestBodyBytes: 16 } });
     const token = await s.token();
-    const ok = await send(s.port, '/api/v1/namespaces/default/configmaps', { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: '{"a":1}' });
+    const ok = await send(s.port, '/api/v1/namespaces/default/configmaps', {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     assert.equal(ok.status, 200);
-    const big = await send(s.port, '/api/v1/namespaces/default/configmaps', { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: '{"a":"0123456789abcdef"}' });
+    const big = await send(s.port, '/api/v1/namespaces/default/configmaps', {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: '{"a":"0123456789abcdef"}',
+    });
     assert.equal(big.status, 413);
-    const chunked = await send(s.port, '/api/v1/namespaces/default/configmaps', { method: 'POST', headers: { ...bearer(token), 'transfer-encoding': 'chunked' }, body: '{"a":"0123456789abcdef"}' });
+    const chunked = await send(s.port, '/api/v1/namespaces/default/configmaps', {
+      method: 'POST',
+      headers: { ...bearer(token), 'transfer-encoding': 'chunked' },
+      body: '{"a":"0123456789abcdef"}',
+    });
     assert.equal(chunked.status, 413);
     assert.equal(s.seen.length, 1);
   });
@@ -269,7 +319,14 @@ describe('kube proxy: request bodies and readiness', () => {
     await down.stop();
     const api = await startKubeApi();
     const errs: string[] = [];
-    const raw = { oidcIssuerUrl: down.issuer, oidcClientId: CLIENT_ID, oidcAllowHttpIssuer: true, kubeServer: api.url, kubeCaFile: api.caFile, kubeTokenFile: join(api.serviceAccountDir, 'token') };
+    const raw = {
+      oidcIssuerUrl: down.issuer,
+      oidcClientId: CLIENT_ID,
+      oidcAllowHttpIssuer: true,
+      kubeServer: api.url,
+      kubeCaFile: api.caFile,
+      kubeTokenFile: join(api.serviceAccountDir, 'token'),
+    };
     const mode = await kubeMode.create(kubeMode.parse(raw, 'kube', errs), { log: silentLogger, clock: systemClock, readFile: (p) => readFileSync(p, 'utf8') });
     const server = createServer((req, res) => mode.handle(req, res));
     try {

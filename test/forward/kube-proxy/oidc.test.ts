@@ -77,7 +77,12 @@ describe('kube OIDC: claim mapping (kube-apiserver rules)', () => {
   });
 
   it('enforces required claims: present, a string, equal', () => {
-    const c = config('https://idp', { requiredClaims: [['tenant', 'blue'], ['tier', 'gold']] });
+    const c = config('https://idp', {
+      requiredClaims: [
+        ['tenant', 'blue'],
+        ['tier', 'gold'],
+      ],
+    });
     assert.ok('user' in mapClaims(c, { sub: 'a', tenant: 'blue', tier: 'gold' }));
     assert.match((mapClaims(c, { sub: 'a', tenant: 'blue' }) as { reason: string }).reason, /required claim "tier"/);
     assert.match((mapClaims(c, { sub: 'a', tenant: 'red', tier: 'gold' }) as { reason: string }).reason, /required claim "tenant"/);
@@ -156,7 +161,10 @@ describe('kube OIDC: verification against a real OpenID Provider', () => {
     assert.equal((await a.authenticate(hs)).kind, 'invalid');
     assert.equal((await a.authenticate('not-a-jwt')).kind, 'invalid');
     // OIDC Core 3.1.3.7: several audiences need azp = the client id; an azp must be the client id.
-    assert.deepEqual(await a.authenticate(await op.sign(claims({ aud: [CLIENT, 'other'] }))), { kind: 'invalid', reason: 'several audiences and no "azp" claim' });
+    assert.deepEqual(await a.authenticate(await op.sign(claims({ aud: [CLIENT, 'other'] }))), {
+      kind: 'invalid',
+      reason: 'several audiences and no "azp" claim',
+    });
     assert.deepEqual(await a.authenticate(await op.sign(claims({ azp: 'other' }))), { kind: 'invalid', reason: '"azp" claim is not this client' });
     assert.equal((await a.authenticate(await op.sign(claims({ aud: [CLIENT, 'other'], azp: CLIENT })))).kind, 'ok');
     const es = await ready({ signingAlgs: ['ES256'] });

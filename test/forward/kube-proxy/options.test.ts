@@ -43,8 +43,15 @@ describe('kube options', () => {
     });
     assert.deepEqual(errs, []);
     assert.deepEqual(options.oidc.signingAlgs, ['RS256', 'ES256']);
-    assert.deepEqual(options.oidc.requiredClaims, [['hd', 'example.com'], ['tier', 'gold']]);
-    assert.deepEqual(options.extraUserHeaders, [['key1', 'foo'], ['key1', 'bar'], ['key2', 'foo']]);
+    assert.deepEqual(options.oidc.requiredClaims, [
+      ['hd', 'example.com'],
+      ['tier', 'gold'],
+    ]);
+    assert.deepEqual(options.extraUserHeaders, [
+      ['key1', 'foo'],
+      ['key1', 'bar'],
+      ['key2', 'foo'],
+    ]);
     assert.equal(options.tokenPassthrough, true);
     assert.equal(options.client.qps, 50);
     assert.deepEqual(options.audit, { path: '/var/log/audit.jsonl', maxSizeMb: 100, maxBackups: 5 });
@@ -76,7 +83,11 @@ describe('kube options', () => {
       'forwarders[0].inboundImpersonation: cannot be used with disableImpersonation',
       'forwarders[0].surprise: unknown option',
     ];
-    for (const w of want) assert.ok(errs.some((e) => e.startsWith(w)), `${w}\n in ${errs.join('\n')}`);
+    for (const w of want)
+      assert.ok(
+        errs.some((e) => e.startsWith(w)),
+        `${w}\n in ${errs.join('\n')}`,
+      );
     assert.deepEqual(parse({}).errs, ['forwarders[0].oidcIssuerUrl: is required (with oidcClientId)']);
     assert.deepEqual(parse({ ...BASE, extraUserHeaders: 'novalue' }).errs, ['forwarders[0].extraUserHeaders: "novalue" must be key=value']);
     assert.deepEqual(parse({ ...BASE, oidcIssuerUrl: 'http://127.0.0.1:9', oidcAllowHttpIssuer: true }).errs, []);
@@ -143,7 +154,16 @@ describe('kube-oidc-proxy flags', () => {
   });
 
   it('refuses flags whose absence would change behaviour, and clashing ports', () => {
-    const { errors } = kubeProxyOptionsFromFlags({ 'oidc-issuer-url': 'https://i', 'oidc-client-id': 'c', token: 'abc', context: 'prod', 'audit-webhook-config-file': '/w', 'secure-port': '8080', 'no-such-flag': 'x', 'tls-cert-file': '/c' });
+    const { errors } = kubeProxyOptionsFromFlags({
+      'oidc-issuer-url': 'https://i',
+      'oidc-client-id': 'c',
+      token: 'abc',
+      context: 'prod',
+      'audit-webhook-config-file': '/w',
+      'secure-port': '8080',
+      'no-such-flag': 'x',
+      'tls-cert-file': '/c',
+    });
     assert.deepEqual(errors.sort(), [
       '--audit-webhook-config-file: the audit webhook sink is not supported; use --audit-log-path',
       '--context: only the kubeconfig current-context is used',

@@ -25,7 +25,10 @@ interface Attrs {
 }
 
 /** A stack in SAR mode whose API double allows what `allow` says and records every SAR spec. */
-async function sarStack(allow: (a: Attrs) => boolean, options: Record<string, unknown> = {}): Promise<{ s: KubeStack; specs: SubjectAccessReviewSpec[]; token: string }> {
+async function sarStack(
+  allow: (a: Attrs) => boolean,
+  options: Record<string, unknown> = {},
+): Promise<{ s: KubeStack; specs: SubjectAccessReviewSpec[]; token: string }> {
   const specs: SubjectAccessReviewSpec[] = [];
   const s = await startKubeStack({
     op,
@@ -47,20 +50,34 @@ describe('kube proxy: inbound impersonation checked by SubjectAccessReview', () 
   it('asks one review per user, group, uid and extra value, as the requester, on the resources kube-apiserver checks', async () => {
     const { s, specs, token } = await sarStack(everything);
     const r = await send(s.port, '/api/v1/pods', {
-      headers: { authorization: `Bearer ${token}`, 'Impersonate-User': 'bob', 'Impersonate-Group': ['admins', 'qa'], 'Impersonate-Uid': 'uid-7', 'Impersonate-Extra-Scopes': ['view', 'edit'], 'Impersonate-Extra-Acme.com%2Fproject': 'x' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'Impersonate-User': 'bob',
+        'Impersonate-Group': ['admins', 'qa'],
+        'Impersonate-Uid': 'uid-7',
+        'Impersonate-Extra-Scopes': ['view', 'edit'],
+        'Impersonate-Extra-Acme.com%2Fproject': 'x',
+      },
     });
     assert.equal(r.status, 200);
     // The reviews run concurrently: compare them in a stable order.
-    const sorted = (l: unknown[]): unknown[] => l.map((x) => JSON.stringify(x)).sort().map((x) => JSON.parse(x) as unknown);
-    assert.deepEqual(sorted(specs.map((sp) => sp['resourceAttributes'])), sorted([
-      { verb: 'impersonate', group: '', resource: 'users', name: 'bob' },
-      { verb: 'impersonate', group: '', resource: 'groups', name: 'admins' },
-      { verb: 'impersonate', group: '', resource: 'groups', name: 'qa' },
-      { verb: 'impersonate', group: 'authentication.k8s.io', resource: 'uids', name: 'uid-7' },
-      { verb: 'impersonate', group: 'authentication.k8s.io', resource: 'userextras', subresource: 'scopes', name: 'view' },
-      { verb: 'impersonate', group: 'authentication.k8s.io', resource: 'userextras', subresource: 'scopes', name: 'edit' },
-      { verb: 'impersonate', group: 'authentication.k8s.io', resource: 'userextras', subresource: 'acme.com/project', name: 'x' },
-    ]));
+    const sorted = (l: unknown[]): unknown[] =>
+      l
+        .map((x) => JSON.stringify(x))
+        .sort()
+        .map((x) => JSON.parse(x) as unknown);
+    assert.deepEqual(
+      sorted(specs.map((sp) => sp['resourceAttributes'])),
+      sorted([
+        { verb: 'impersonate', group: '', resource: 'users', name: 'bob' },
+        { verb: 'impersonate', group: '', resource: 'groups', name: 'admins' },
+        { verb: 'impersonate', group: '', resource: 'groups', name: 'qa' },
+        { verb: 'impersonate', group: 'authentication.k8s.io', resource: 'uids', name: 'uid-7' },
+        { verb: 'impersonate', group: 'authentication.k8s.io', resource: 'userextras', subresource: 'scopes', name: 'view' },
+        { verb: 'impersonate', group: 'authentication.k8s.io', resource: 'userextras', subresource: 'scopes', name: 'edit' },
+        { verb: 'impersonate', group: 'authentication.k8s.io', resource: 'userextras', subresource: 'acme.com/project', name: 'x' },
+      ]),
+    );
     for (const sp of specs) {
       assert.equal(sp['user'], 'alice@example.com');
       assert.deepEqual(sp['groups'], ['dev', 'ops', 'system:authenticated']);
@@ -77,22 +94,47 @@ describe('kube proxy: inbound impersonation checked by SubjectAccessReview', () 
     assert.ok(rawNames(up.raw, 'impersonate-extra-').includes('Impersonate-Extra-Originaluser.jetstack.io-User'));
     assert.ok(rawNames(up.raw, 'impersonate-extra-').includes('Impersonate-Extra-Acme.com%2fproject'));
     const line = s.accessLines()[0]!;
-    assert.match(line, / inbound:\[alice@example\.com \/ dev\|ops \/ \] outbound:\[bob \/ admins\|qa\|system:authenticated \/ uid-7 \/ acme\.com\/project=x originaluser\.jetstack\.io-groups=dev\|ops originaluser\.jetstack\.io-user=alice@example\.com scopes=view\|edit\]$/);
+    assert.match(
+      line,
+      / inbound:\[alice@example\.com \/ dev\|ops \/ \] outbound:\[bob \/ admins\|qa\|system:authenticated \/ uid-7 \/ acme\.com\/project=x originaluser\.jetstack\.io-groups=dev\|ops originaluser\.jetstack\.io-user=alice@example\.com scopes=view\|edit\]$/,
+    );
   });
 
   it('checks a service-account user on serviceaccounts in its namespace', async () => {
     const { s, specs, token } = await sarStack(everything);
-    assert.equal((await send(s.port, '/api/v1/pods', { headers: { authorization: `Bearer ${token}`, 'Impersonate-User': 'system:serviceaccount:ci:deployer' } })).status, 200);
+    assert.equal(
+      (await send(s.port, '/api/v1/pods', { headers: { authorization: `Bearer ${token}`, 'Impersonate-User': 'system:serviceaccount:ci:deployer' } })).status,
+      200,
+    );
     assert.deepEqual(specs[0]!['resourceAttributes'], { verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: 'ci', name: 'deployer' });
   });
 
   it('answers 403 naming what was refused', async () => {
-    const { s, token } = await sarStack((a) => !(a.resource === 'users' && a.name === 'root') && !(a.resource === 'groups' && a.name === 'system:masters') && a.resource !== 'userextras' && a.resource !== 'uids');
-    const ask = (h: Record<string, string>): Promise<{ status: number; body: string }> => send(s.port, '/api/v1/pods', { headers: { authorization: `Bearer ${token}`, ...h } });
-    assert.deepEqual(await ask({ 'Impersonate-User': 'root' }).then((r) => [r.status, r.body]), [403, "alice@example.com is not allowed to impersonate user 'root'"]);
-    assert.deepEqual(await ask({ 'Impersonate-User': 'bob', 'Impersonate-Group': 'system:masters' }).then((r) => [r.status, r.body]), [403, "alice@example.com is not allowed to impersonate group 'system:masters'"]);
-    assert.deepEqual(await ask({ 'Impersonate-User': 'bob', 'Impersonate-Extra-Scopes': 'admin' }).then((r) => [r.status, r.body]), [403, "alice@example.com is not allowed to impersonate extra info 'scopes'='admin'"]);
-    assert.deepEqual(await ask({ 'Impersonate-User': 'bob', 'Impersonate-Uid': '0' }).then((r) => [r.status, r.body]), [403, "alice@example.com is not allowed to impersonate uid '0'"]);
+    const { s, token } = await sarStack(
+      (a) =>
+        !(a.resource === 'users' && a.name === 'root') &&
+        !(a.resource === 'groups' && a.name === 'system:masters') &&
+        a.resource !== 'userextras' &&
+        a.resource !== 'uids',
+    );
+    const ask = (h: Record<string, string>): Promise<{ status: number; body: string }> =>
+      send(s.port, '/api/v1/pods', { headers: { authorization: `Bearer ${token}`, ...h } });
+    assert.deepEqual(await ask({ 'Impersonate-User': 'root' }).then((r) => [r.status, r.body]), [
+      403,
+      "alice@example.com is not allowed to impersonate user 'root'",
+    ]);
+    assert.deepEqual(await ask({ 'Impersonate-User': 'bob', 'Impersonate-Group': 'system:masters' }).then((r) => [r.status, r.body]), [
+      403,
+      "alice@example.com is not allowed to impersonate group 'system:masters'",
+    ]);
+    assert.deepEqual(await ask({ 'Impersonate-User': 'bob', 'Impersonate-Extra-Scopes': 'admin' }).then((r) => [r.status, r.body]), [
+      403,
+      "alice@example.com is not allowed to impersonate extra info 'scopes'='admin'",
+    ]);
+    assert.deepEqual(await ask({ 'Impersonate-User': 'bob', 'Impersonate-Uid': '0' }).then((r) => [r.status, r.body]), [
+      403,
+      "alice@example.com is not allowed to impersonate uid '0'",
+    ]);
     assert.equal(s.seen.length, 0);
     assert.ok(s.accessLines().every((l) => l.includes('AuFail')));
   });
@@ -103,7 +145,9 @@ describe('kube proxy: inbound impersonation checked by SubjectAccessReview', () 
     assert.deepEqual([groupOnly.status, groupOnly.body], [400, 'no Impersonate-User header found for request']);
     const extraOnly = await send(s.port, '/api/v1/pods', { headers: { authorization: `Bearer ${token}`, 'Impersonate-Extra-Scopes': 'x' } });
     assert.equal(extraOnly.status, 400);
-    const unknown = await send(s.port, '/api/v1/pods', { headers: { authorization: `Bearer ${token}`, 'Impersonate-User': 'bob', 'Impersonate-Not-Real': 'x' } });
+    const unknown = await send(s.port, '/api/v1/pods', {
+      headers: { authorization: `Bearer ${token}`, 'Impersonate-User': 'bob', 'Impersonate-Not-Real': 'x' },
+    });
     assert.deepEqual([unknown.status, unknown.body], [400, 'unknown impersonation header impersonate-not-real']);
     assert.equal(specs.length, 0);
   });

@@ -32,7 +32,8 @@ function upgradeEcho(seen: SeenUpgrade[]) {
     for (const [k, v] of Object.entries(req.headersDistinct)) if (v !== undefined) headers[k] = v;
     seen.push({ path: req.url ?? '', headers, bearer: rec.bearer });
     const protocol = req.headers.upgrade ?? '';
-    const extra = protocol.toLowerCase() === 'websocket' ? 'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n' : 'X-Stream-Protocol-Version: v4.channel.k8s.io\r\n';
+    const extra =
+      protocol.toLowerCase() === 'websocket' ? 'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n' : 'X-Stream-Protocol-Version: v4.channel.k8s.io\r\n';
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\n${extra}\r\n`);
     socket.write(Buffer.from([0x80, 0x03, 0x00, 0x01, 0xff, 0x00]));
     if (head.length > 0) socket.write(head);
@@ -48,8 +49,13 @@ async function upgradeStack(): Promise<{ s: KubeStack; seen: SeenUpgrade[]; toke
 }
 
 function handshake(path: string, protocol: string, headers: Record<string, string>): string {
-  const extra = protocol === 'websocket' ? 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' : 'X-Stream-Protocol-Version: v4.channel.k8s.io\r\n';
-  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const extra =
+    protocol === 'websocket'
+      ? 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n'
+      : 'X-Stream-Protocol-Version: v4.channel.k8s.io\r\n';
+  const lines = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   return `GET ${path} HTTP/1.1\r\nHost: proxy.example\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\n${extra}${lines}\r\n`;
 }
 
@@ -73,7 +79,10 @@ describe('kube proxy: upgrades (kubectl exec, attach, port-forward)', () => {
   for (const protocol of ['SPDY/3.1', 'websocket']) {
     it(`tunnels an ${protocol} upgrade both ways with the impersonation headers and the proxy's token`, { timeout: 60_000 }, async () => {
       const { s, seen, token } = await upgradeStack();
-      const { socket, head, rest } = await open(s.port, handshake('/api/v1/namespaces/default/pods/web/exec?command=sh&stdin=true', protocol, { Authorization: `Bearer ${token}` }));
+      const { socket, head, rest } = await open(
+        s.port,
+        handshake('/api/v1/namespaces/default/pods/web/exec?command=sh&stdin=true', protocol, { Authorization: `Bearer ${token}` }),
+      );
       assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
       assert.match(head, new RegExp(`\\r\\nupgrade: ${protocol.replace('/', '\\/')}\\r\\n`, 'i'));
       // Server-first bytes (binary) reach the client …
@@ -98,16 +107,25 @@ describe('kube proxy: upgrades (kubectl exec, attach, port-forward)', () => {
 
   it('refuses an unauthenticated upgrade with 401 and an inbound Impersonate-User with 403, without reaching the API', async () => {
     const { s, seen, token } = await upgradeStack();
-    assert.match(await rawExchange(s.port, handshake('/api/v1/namespaces/default/pods/web/exec', 'SPDY/3.1', {})), /^HTTP\/1\.1 401 Unauthorized\r\n[^]*\r\n\r\nUnauthorized$/);
-    const forbidden = await rawExchange(s.port, handshake('/api/v1/namespaces/default/pods/web/exec', 'SPDY/3.1', { Authorization: `Bearer ${token}`, 'Impersonate-User': 'root' }));
+    assert.match(
+      await rawExchange(s.port, handshake('/api/v1/namespaces/default/pods/web/exec', 'SPDY/3.1', {})),
+      /^HTTP\/1\.1 401 Unauthorized\r\n[^]*\r\n\r\nUnauthorized$/,
+    );
+    const forbidden = await rawExchange(
+      s.port,
+      handshake('/api/v1/namespaces/default/pods/web/exec', 'SPDY/3.1', { Authorization: `Bearer ${token}`, 'Impersonate-User': 'root' }),
+    );
     assert.match(forbidden, /^HTTP\/1\.1 403 Forbidden\r\n[^]*Impersonation requests are disabled when using kube-oidc-proxy$/);
     assert.match(await rawExchange(s.port, handshake('/api/v1/pods', 'h2c', { Authorization: `Bearer ${token}` })), /^HTTP\/1\.1 400 /);
     assert.equal(seen.length, 0);
-    assert.deepEqual(s.accessLines().map((l) => l.replace(/^\[[^\]]+\] /, '')), [
-      'AuFail src:[127.0.0.1 / ] URI:/api/v1/namespaces/default/pods/web/exec',
-      'AuFail src:[127.0.0.1 / ] URI:/api/v1/namespaces/default/pods/web/exec',
-      'AuFail src:[127.0.0.1 / ] URI:/api/v1/pods',
-    ]);
+    assert.deepEqual(
+      s.accessLines().map((l) => l.replace(/^\[[^\]]+\] /, '')),
+      [
+        'AuFail src:[127.0.0.1 / ] URI:/api/v1/namespaces/default/pods/web/exec',
+        'AuFail src:[127.0.0.1 / ] URI:/api/v1/namespaces/default/pods/web/exec',
+        'AuFail src:[127.0.0.1 / ] URI:/api/v1/pods',
+      ],
+    );
   });
 });
 
@@ -123,7 +141,12 @@ describe('kube proxy: watch and log streams', () => {
     };
     const s = await startKubeStack({ op, api: { fallback } });
     stacks.push(s);
-    const req = request({ host: '127.0.0.1', port: s.port, path: '/api/v1/namespaces/default/pods?watch=true', headers: { authorization: `Bearer ${await s.token()}` } });
+    const req = request({
+      host: '127.0.0.1',
+      port: s.port,
+      path: '/api/v1/namespaces/default/pods?watch=true',
+      headers: { authorization: `Bearer ${await s.token()}` },
+    });
     req.end();
     // The head arrives while the API server has sent no event yet.
     const [res] = (await once(req, 'response')) as [IncomingMessage];

@@ -29,7 +29,18 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 describe('kube proxy: its own Kubernetes credentials', () => {
   it('uses the in-cluster service account (host, port, token and CA files) by default', async () => {
-    const c = kubeCredentialsFor({ serviceHost: '127.0.0.1', servicePort: String(api.port), serviceAccountDir: api.serviceAccountDir, insecureSkipTlsVerify: false, qps: 0, burst: 10, timeoutSeconds: 10 }, io);
+    const c = kubeCredentialsFor(
+      {
+        serviceHost: '127.0.0.1',
+        servicePort: String(api.port),
+        serviceAccountDir: api.serviceAccountDir,
+        insecureSkipTlsVerify: false,
+        qps: 0,
+        burst: 10,
+        timeoutSeconds: 10,
+      },
+      io,
+    );
     assert.equal(c.source, 'in-cluster');
     assert.equal(c.server, `https://127.0.0.1:${api.port}`);
     assert.equal(c.ca, api.caPem);
@@ -56,7 +67,10 @@ describe('kube proxy: its own Kubernetes credentials', () => {
   it('says what is missing when there are no credentials at all, and names unreadable override files', () => {
     const none = { insecureSkipTlsVerify: false, qps: 0, burst: 10, timeoutSeconds: 10, serviceAccountDir: join(dir, 'nothing') };
     assert.throws(() => kubeCredentialsFor(none, io), /no Kubernetes credentials/);
-    assert.throws(() => kubeCredentialsFor({ ...none, server: api.url, caFile: join(dir, 'missing.pem') }, io), /^Error: kubeCaFile: cannot read .*missing\.pem \(ENOENT\)/);
+    assert.throws(
+      () => kubeCredentialsFor({ ...none, server: api.url, caFile: join(dir, 'missing.pem') }, io),
+      /^Error: kubeCaFile: cannot read .*missing\.pem \(ENOENT\)/,
+    );
   });
 
   it("presents a kubeconfig's client certificate when impersonating, and never on the passthrough path", async () => {

@@ -34,7 +34,11 @@ interface Gateway {
 
 async function startGateway(api: KubeApi, over: Record<string, unknown> = {}, log: Logger = silentLogger): Promise<Gateway> {
   const errs: string[] = [];
-  const options: MetadataOptions = metadataMode.parse({ upstream: api.url, tokenFile: join(api.serviceAccountDir, 'token'), caFile: api.caFile, ...over }, 'forwarders[0]', errs);
+  const options: MetadataOptions = metadataMode.parse(
+    { upstream: api.url, tokenFile: join(api.serviceAccountDir, 'token'), caFile: api.caFile, ...over },
+    'forwarders[0]',
+    errs,
+  );
   assert.deepEqual(errs, []);
   const clock = new ManualClock(NOW);
   const handler = await metadataMode.create(options, { log, clock, readFile });
@@ -114,7 +118,15 @@ describe('OIDC metadata gateway (kube-oidc-gateway rows)', () => {
     it('anything else → 404 (trailing slash, root, prefixes, case) without an upstream call', () =>
       withGateway({}, async (g) => {
         const before = api.requests.length;
-        for (const p of ['/', '/openid/v1/jwks/', '/openid/v1', '/openid/v1/jwks2', '/.well-known/openid-configuration/x', '/OPENID/v1/jwks', '//openid/v1/jwks']) {
+        for (const p of [
+          '/',
+          '/openid/v1/jwks/',
+          '/openid/v1',
+          '/openid/v1/jwks2',
+          '/.well-known/openid-configuration/x',
+          '/OPENID/v1/jwks',
+          '//openid/v1/jwks',
+        ]) {
           const r = await g.get(p);
           assert.equal(r.status, 404, p);
           assert.equal(r.body, 'Not found');
@@ -231,7 +243,12 @@ describe('OIDC metadata gateway (kube-oidc-gateway rows)', () => {
       withGateway({ upstreamTimeoutSeconds: 2 }, async (g) => {
         const good = await g.get(JWKS_PATH);
         assert.equal(good.status, 200, 'the copy to fall back on');
-        for (const failure of [{ kind: 'raw', body: 'etcd down', status: 500 }, { kind: 'raw', body: '{"keys": [' }, { kind: 'raw', body: '[1,2]' }, { kind: 'hang' }] as const) {
+        for (const failure of [
+          { kind: 'raw', body: 'etcd down', status: 500 },
+          { kind: 'raw', body: '{"keys": [' },
+          { kind: 'raw', body: '[1,2]' },
+          { kind: 'hang' },
+        ] as const) {
           api.setDocument('jwks', failure);
           g.clock.advance(60_000);
           const n = fetches(JWKS_PATH);
@@ -378,8 +395,16 @@ describe('OIDC metadata gateway (kube-oidc-gateway rows)', () => {
     it('refuses to start when the token or CA file cannot be read, naming the option', async () => {
       const deps = { log: silentLogger, clock: new ManualClock(NOW), readFile };
       const parse = (raw: Record<string, unknown>): MetadataOptions => metadataMode.parse({ upstream: api.url, ...raw }, 'f', []);
-      await assert.rejects(Promise.resolve().then(() => metadataMode.create(parse({ tokenFile: '/nonexistent/token', caFile: api.caFile }), deps)), /tokenFile: cannot read \/nonexistent\/token/);
-      await assert.rejects(Promise.resolve().then(() => metadataMode.create(parse({ tokenFile: join(api.serviceAccountDir, 'token'), caFile: join(api.serviceAccountDir, 'namespace') }), deps)), /caFile: .* holds no PEM certificate/);
+      await assert.rejects(
+        Promise.resolve().then(() => metadataMode.create(parse({ tokenFile: '/nonexistent/token', caFile: api.caFile }), deps)),
+        /tokenFile: cannot read \/nonexistent\/token/,
+      );
+      await assert.rejects(
+        Promise.resolve().then(() =>
+          metadataMode.create(parse({ tokenFile: join(api.serviceAccountDir, 'token'), caFile: join(api.serviceAccountDir, 'namespace') }), deps),
+        ),
+        /caFile: .* holds no PEM certificate/,
+      );
     });
 
     it('a kubeconfig instead of the token and CA files', async () => {

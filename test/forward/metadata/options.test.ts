@@ -16,7 +16,11 @@ describe('metadata gateway options', () => {
 
   it('every problem is reported, naming the option (no silent fallback to the default)', () => {
     const errs: string[] = [];
-    parseMetadataOptions({ upstream: 'ftp://x', cacheTtlSeconds: 'abc', clientCacheTtlSeconds: 1.5, prettyPrint: 'maybe', maxBytes: 10, upstreamTimeoutSeconds: 0, colour: 'red' }, 'forwarders[2]', errs);
+    parseMetadataOptions(
+      { upstream: 'ftp://x', cacheTtlSeconds: 'abc', clientCacheTtlSeconds: 1.5, prettyPrint: 'maybe', maxBytes: 10, upstreamTimeoutSeconds: 0, colour: 'red' },
+      'forwarders[2]',
+      errs,
+    );
     assert.deepEqual(errs.sort(), [
       'forwarders[2].cacheTtlSeconds: must be a number',
       'forwarders[2].clientCacheTtlSeconds: must be an integer',

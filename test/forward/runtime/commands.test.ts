@@ -41,7 +41,13 @@ describe('forwarder commands', () => {
 
   it('metadata-gateway serves the API server discovery document from kube-oidc-gateway env', async () => {
     const port = await freePort();
-    const env = { LISTEN_ADDR: '127.0.0.1', LISTEN_PORT: String(port), UPSTREAM_HOST: api.url, SA_TOKEN_PATH: `${api.serviceAccountDir}/token`, SA_CA_CERT_PATH: api.caFile };
+    const env = {
+      LISTEN_ADDR: '127.0.0.1',
+      LISTEN_PORT: String(port),
+      UPSTREAM_HOST: api.url,
+      SA_TOKEN_PATH: `${api.serviceAccountDir}/token`,
+      SA_CA_CERT_PATH: api.caFile,
+    };
     const h = await runForwarderCommand('metadata-gateway', { ...base, flags: {}, env });
     try {
       const r = await send(port, '/.well-known/openid-configuration');
@@ -77,13 +83,23 @@ describe('forwarder commands', () => {
   });
 
   it('refuses options a command does not take, naming them', async () => {
-    await assert.rejects(runForwarderCommand('metadata-gateway', { ...base, flags: { 'listen-port': '1' }, env: {} }), (e: unknown) => e instanceof ConfigError && /--listen-port/.test(e.message));
-    await assert.rejects(runForwarderCommand('kube-oidc-proxy', { ...base, flags: {}, env: {}, configFile: 'x.yaml' }), (e: unknown) => e instanceof ConfigError && /--config/.test(e.message));
-    await assert.rejects(runForwarderCommand('kube-oidc-proxy', { ...base, flags: { 'no-such-flag': 'true' }, env: {} }), (e: unknown) => e instanceof ConfigError && /--no-such-flag/.test(e.message));
+    await assert.rejects(
+      runForwarderCommand('metadata-gateway', { ...base, flags: { 'listen-port': '1' }, env: {} }),
+      (e: unknown) => e instanceof ConfigError && /--listen-port/.test(e.message),
+    );
+    await assert.rejects(
+      runForwarderCommand('kube-oidc-proxy', { ...base, flags: {}, env: {}, configFile: 'x.yaml' }),
+      (e: unknown) => e instanceof ConfigError && /--config/.test(e.message),
+    );
+    await assert.rejects(
+      runForwarderCommand('kube-oidc-proxy', { ...base, flags: { 'no-such-flag': 'true' }, env: {} }),
+      (e: unknown) => e instanceof ConfigError && /--no-such-flag/.test(e.message),
+    );
   });
 
   it('serve reads a config file that also holds forwarders', () => {
-    const yaml = 'OIDC_PROVIDER: https://idp.example.com\nCLIENT_ID: c\nCLIENT_SECRET: s\nforwarders:\n  - { mode: verify, listen: ":9000" }\nforwardDrainSeconds: 5\n';
+    const yaml =
+      'OIDC_PROVIDER: https://idp.example.com\nCLIENT_ID: c\nCLIENT_SECRET: s\nforwarders:\n  - { mode: verify, listen: ":9000" }\nforwardDrainSeconds: 5\n';
     const { config } = loadConfig({ env: {}, flags: {}, configFile: 'f.yaml', readFile: () => yaml });
     assert.equal(config.clientId, 'c');
   });

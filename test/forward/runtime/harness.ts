@@ -85,7 +85,12 @@ export function getUnix(socketPath: string, path: string): Promise<Got> {
 }
 
 /** GET over TLS on 127.0.0.1 with the given CA and protocol bounds. */
-export function getTls(port: number, path: string, ca: string, tls: { maxVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; minVersion?: 'TLSv1' | 'TLSv1.1' } = {}): Promise<Got> {
+export function getTls(
+  port: number,
+  path: string,
+  ca: string,
+  tls: { maxVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; minVersion?: 'TLSv1' | 'TLSv1.1' } = {},
+): Promise<Got> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest({ host: '127.0.0.1', port, path, ca, servername: 'localhost', agent: false, ...tls }, (res) => collect(res, resolve, reject));
     req.on('error', reject);

@@ -20,12 +20,22 @@ import { getUnix, probeMode, probeState, type ProbeState } from './harness.js';
 
 const running: Forwarders[] = [];
 after(() => Promise.all(running.map((f) => f.stop(0))));
-const probe = (text: string, address = '127.0.0.1:0'): ForwarderBlock => ({ name: text, mode: 'probe', listen: { address }, options: { text, upgrades: false } });
+const probe = (text: string, address = '127.0.0.1:0'): ForwarderBlock => ({
+  name: text,
+  mode: 'probe',
+  listen: { address },
+  options: { text, upgrades: false },
+});
 
 async function start(state: ProbeState, blocks: ForwarderBlock[], healthListen?: string) {
   const { log, lines } = capturingLogger();
   const modes = new Map<string, ModeDefinition<unknown>>([['probe', probeMode(state) as ModeDefinition<unknown>]]);
-  const f = await startForwarders(blocks, modes, { log, clock: new ManualClock(), readFile: (p) => readFileSync(p, 'utf8'), ...(healthListen !== undefined ? { healthListen } : {}) });
+  const f = await startForwarders(blocks, modes, {
+    log,
+    clock: new ManualClock(),
+    readFile: (p) => readFileSync(p, 'utf8'),
+    ...(healthListen !== undefined ? { healthListen } : {}),
+  });
   running.push(f);
   return { f, lines };
 }
@@ -50,7 +60,7 @@ function startGet(port: number, path: string): Promise<{ status: number; body: P
 }
 
 describe('forwarder runtime: health listener', () => {
-  it('answers /healthz always, /readyz by every forwarder, and each mode\'s own routes', async () => {
+  it("answers /healthz always, /readyz by every forwarder, and each mode's own routes", async () => {
     const a = probeState();
     const { f, lines } = await start(a, [probe('alpha'), probe('beta')], '127.0.0.1:0');
     const port = f.healthPort!;

@@ -32,7 +32,13 @@ const MODES = new Map<string, ModeDefinition<unknown>>([
 const deps = { log: silentLogger, clock: new ManualClock(Date.now()), readFile: (p: string) => readFileSync(p, 'utf8') };
 const running: Forwarders[] = [];
 after(() => Promise.all(running.map((f) => f.stop(0))));
-const probe = (text: string, address: string, extra: Partial<ForwarderBlock> = {}, upgrades = false): ForwarderBlock => ({ name: text, mode: 'probe', listen: { address }, options: { text, upgrades }, ...extra });
+const probe = (text: string, address: string, extra: Partial<ForwarderBlock> = {}, upgrades = false): ForwarderBlock => ({
+  name: text,
+  mode: 'probe',
+  listen: { address },
+  options: { text, upgrades },
+  ...extra,
+});
 async function start(blocks: ForwarderBlock[], more: Record<string, unknown> = {}): Promise<Forwarders> {
   const f = await startForwarders(blocks, MODES, { ...deps, ...more });
   running.push(f);
@@ -63,7 +69,10 @@ describe('forwarder runtime: listeners', () => {
 
   it('creates unix sockets with mode 0755 by default or the configured mode, and removes them on stop', async () => {
     const d = dir();
-    const f = await start([probe('a', `unix:${join(d, 'a.sock')}`), probe('b', `unix:${join(d, 'b.sock')}`, { listen: { address: `unix:${join(d, 'b.sock')}`, socketMode: 0o700 } })]);
+    const f = await start([
+      probe('a', `unix:${join(d, 'a.sock')}`),
+      probe('b', `unix:${join(d, 'b.sock')}`, { listen: { address: `unix:${join(d, 'b.sock')}`, socketMode: 0o700 } }),
+    ]);
     assert.equal(statSync(join(d, 'a.sock')).mode & 0o777, 0o755);
     assert.equal(statSync(join(d, 'b.sock')).mode & 0o777, 0o700);
     await f.stop(0);
@@ -74,7 +83,9 @@ describe('forwarder runtime: listeners', () => {
   it('replaces a stale socket file, refuses a live socket and never removes a plain file', async () => {
     const d = dir();
     const stale = join(d, 'stale.sock');
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => console.log('up'))`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await once(child.stdout!, 'data');
     child.kill('SIGKILL');
     await once(child, 'exit');
@@ -96,8 +107,16 @@ describe('forwarder runtime: listeners', () => {
     const port = f.listeners[0]!.port;
     assert.deepEqual(await getTls(port, '/s', ca), { status: 200, body: 'tls /s' });
     await assert.rejects(getTls(port, '/', ca, { maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }));
-    await assert.rejects(start([probe('bad', `unix:${join(dir(), 't.sock')}`, { listen: { address: `unix:${join(dir(), 't.sock')}`, tls: { certFile: tls.cert, keyFile: tls.key } } })]), /TLS cannot be used with a unix-socket listener/);
-    await assert.rejects(start([probe('nokey', '127.0.0.1:0', { listen: { address: '127.0.0.1:0', tls: { certFile: tls.cert, keyFile: join(dir(), 'none.key') } } })]), /tls\.keyFile: cannot read/);
+    await assert.rejects(
+      start([
+        probe('bad', `unix:${join(dir(), 't.sock')}`, { listen: { address: `unix:${join(dir(), 't.sock')}`, tls: { certFile: tls.cert, keyFile: tls.key } } }),
+      ]),
+      /TLS cannot be used with a unix-socket listener/,
+    );
+    await assert.rejects(
+      start([probe('nokey', '127.0.0.1:0', { listen: { address: '127.0.0.1:0', tls: { certFile: tls.cert, keyFile: join(dir(), 'none.key') } } })]),
+      /tls\.keyFile: cannot read/,
+    );
   });
 
   it('stops everything when one listener cannot start, naming it', async () => {

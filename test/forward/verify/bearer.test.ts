@@ -59,7 +59,10 @@ describe('failure answers', () => {
     assert.doesNotMatch(r.body + JSON.stringify(r.headers), /SECRETISH/);
     assert.doesNotMatch(v.logs.join(''), /SECRETISH/);
     assert.equal((await send(v.port, '/', { headers: { authorization: `bEaReR    ${await good()}` } })).status, 200);
-    const two = await rawExchange(v.port, `GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await good()}\r\nAuthorization: Bearer x\r\nConnection: close\r\n\r\n`);
+    const two = await rawExchange(
+      v.port,
+      `GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await good()}\r\nAuthorization: Bearer x\r\nConnection: close\r\n\r\n`,
+    );
     assert.match(two, /^HTTP\/1\.1 401 /);
   });
 

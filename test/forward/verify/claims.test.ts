@@ -125,7 +125,8 @@ describe('claims over a real socket', () => {
     const clock = new ManualClock(Date.now());
     const s = Math.floor(clock.now() / 1000);
     const v = await startVerify({ ...HMAC, audience: 'https://api.example:443', audienceMatch: 'origin', maxTtlSeconds: 300, skewSeconds: 5 }, { clock });
-    const get = async (over: Record<string, unknown>) => (await send(v.port, '/', { headers: bearer(await sign(claimsAt(clock.now(), over), key, { alg: 'HS256' })) })).status;
+    const get = async (over: Record<string, unknown>) =>
+      (await send(v.port, '/', { headers: bearer(await sign(claimsAt(clock.now(), over), key, { alg: 'HS256' })) })).status;
     assert.equal(await get({ aud: 'https://API.example/path', exp: s + 300 }), 200);
     assert.equal(await get({ aud: 'https://api.example', exp: s + 301 }), 401, 'lifetime too long');
     assert.equal(await get({ aud: 'https://api.example', iat: s - 200, exp: s - 4 }), 200, 'expired within the skew');

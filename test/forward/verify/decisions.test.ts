@@ -34,12 +34,15 @@ describe('verify forwarder: one judge', () => {
     assert.equal(forbidden.body, 'Forbidden');
 
     const lines = decisions(v.logs);
-    assert.deepEqual(lines.map((l) => [l['path'], l['outcome'], l['status'], l['via']]), [
-      ['/ok', 'allow', 200, 'forwarder'],
-      ['/none', 'deny', 401, 'forwarder'],
-      ['/bad', 'deny', 401, 'forwarder'],
-      ['/forbidden', 'deny', 403, 'forwarder'],
-    ]);
+    assert.deepEqual(
+      lines.map((l) => [l['path'], l['outcome'], l['status'], l['via']]),
+      [
+        ['/ok', 'allow', 200, 'forwarder'],
+        ['/none', 'deny', 401, 'forwarder'],
+        ['/bad', 'deny', 401, 'forwarder'],
+        ['/forbidden', 'deny', 403, 'forwarder'],
+      ],
+    );
     assert.equal(lines[0]!['requestId'], 'r-1');
     assert.equal(lines[0]!['user'], 'alice');
     assert.equal(lines[0]!['authenticator'], 'verify-token');

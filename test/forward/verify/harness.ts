@@ -115,7 +115,10 @@ after(async () => {
 });
 
 /** A verify forwarder (options as in a `forwarders:` block; `upstream` defaults to a fresh echo upstream). */
-export async function startVerify(raw: Record<string, unknown>, o: { clock?: ManualClock; upstream?: Upstream; env?: Record<string, string>; metrics?: Metrics; logDecisions?: boolean } = {}): Promise<StartedVerify> {
+export async function startVerify(
+  raw: Record<string, unknown>,
+  o: { clock?: ManualClock; upstream?: Upstream; env?: Record<string, string>; metrics?: Metrics; logDecisions?: boolean } = {},
+): Promise<StartedVerify> {
   const upstream = o.upstream ?? (await startUpstream());
   const clock = o.clock ?? new ManualClock(Date.now());
   const errs: string[] = [];

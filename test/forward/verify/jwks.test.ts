@@ -29,7 +29,12 @@ describe('verify forwarder: JWKS key source', () => {
     const { get, clock } = await setup([await A.jwk({ kid: 'a', use: 'sig' })]);
     const ok = await get(await sign(claimsAt(clock.now()), A.privateKey, { alg: 'RS256', kid: 'a' }));
     assert.equal(ok.status, 200);
-    const expired = await get(await sign(claimsAt(clock.now(), { exp: Math.floor(clock.now() / 1000) - 3600, iat: Math.floor(clock.now() / 1000) - 7200 }), A.privateKey, { alg: 'RS256', kid: 'a' }));
+    const expired = await get(
+      await sign(claimsAt(clock.now(), { exp: Math.floor(clock.now() / 1000) - 3600, iat: Math.floor(clock.now() / 1000) - 7200 }), A.privateKey, {
+        alg: 'RS256',
+        kid: 'a',
+      }),
+    );
     assert.equal(expired.status, 401);
     assert.equal(expired.headers['www-authenticate'], 'Bearer error="invalid_token"');
     assert.equal(expired.body, 'Unauthorized');
@@ -98,6 +103,9 @@ describe('verify forwarder: JWKS key source', () => {
     assert.equal(o.keys.source === 'jwks' && o.keys.refreshSeconds, 600);
     const j = await startJwks([await A.jwk({ kid: 'a' })]);
     jwks.push(j);
-    await assert.rejects(startVerify({ keys: { source: 'jwks', url: j.url }, audience: 'x', algorithms: ['HS256'] }), /algorithms: none of the allowed algorithms fits/);
+    await assert.rejects(
+      startVerify({ keys: { source: 'jwks', url: j.url }, audience: 'x', algorithms: ['HS256'] }),
+      /algorithms: none of the allowed algorithms fits/,
+    );
   });
 });

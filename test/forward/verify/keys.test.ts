@@ -37,8 +37,14 @@ describe('verify forwarder: public key PEM', () => {
     assert.equal(await status(v.port, await sign(claimsAt(now()), EC.privateKey, { alg: 'ES256' })), 200);
     const priv = EC.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     await assert.rejects(startVerify({ keys: { source: 'public-key', pem: priv }, audience: AUD }), /keys\.pem: is a private key/);
-    await assert.rejects(startVerify({ keys: { source: 'public-key', pem: EC.publicPem }, audience: AUD, algorithms: ['RS256'] }), /none of the allowed algorithms fits/);
-    await assert.rejects(startVerify({ keys: { source: 'public-key', file: join(dir, 'missing.pem') }, audience: AUD }), /keys\.file: cannot read .*missing\.pem \(ENOENT\)/);
+    await assert.rejects(
+      startVerify({ keys: { source: 'public-key', pem: EC.publicPem }, audience: AUD, algorithms: ['RS256'] }),
+      /none of the allowed algorithms fits/,
+    );
+    await assert.rejects(
+      startVerify({ keys: { source: 'public-key', file: join(dir, 'missing.pem') }, audience: AUD }),
+      /keys\.file: cannot read .*missing\.pem \(ENOENT\)/,
+    );
   });
 });
 
@@ -64,7 +70,11 @@ describe('verify forwarder: HMAC secret', () => {
   it('requires the encoding and refuses invalid base64 at parse time', () => {
     const errs: string[] = [];
     verifyMode.parse({ upstream: 'http://127.0.0.1:1', keys: { source: 'hmac', secret: 'abc' }, audience: AUD }, 'forwarders[0]', errs);
-    verifyMode.parse({ upstream: 'http://127.0.0.1:1', keys: { source: 'hmac', secret: 'not base64!', encoding: 'base64' }, audience: AUD }, 'forwarders[1]', errs);
+    verifyMode.parse(
+      { upstream: 'http://127.0.0.1:1', keys: { source: 'hmac', secret: 'not base64!', encoding: 'base64' }, audience: AUD },
+      'forwarders[1]',
+      errs,
+    );
     assert.deepEqual(errs, ['forwarders[0].keys.encoding: is required (one of raw, base64)', 'forwarders[1].keys.secret: is not valid base64']);
   });
 });

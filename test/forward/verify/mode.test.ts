@@ -91,7 +91,10 @@ describe('verify forwarder: proxying', () => {
   it('refuses absolute-form (forward proxy) requests with 400', async () => {
     const v = await startVerify(HMAC);
     const t = await token();
-    const out = await rawExchange(v.port, `GET http://elsewhere.example/ HTTP/1.1\r\nHost: elsewhere.example\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`);
+    const out = await rawExchange(
+      v.port,
+      `GET http://elsewhere.example/ HTTP/1.1\r\nHost: elsewhere.example\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`,
+    );
     assert.match(out, /^HTTP\/1\.1 400 /);
     assert.equal(v.upstream.heads.length, 0);
   });

@@ -17,7 +17,8 @@ import { AUD, bearer, claimsAt, ISS, rsaPair, sign, startVerify } from './harnes
 const secret = 'r'.repeat(40);
 const key = new TextEncoder().encode(secret);
 const HMAC = { keys: { source: 'hmac', secret, encoding: 'raw' }, audience: AUD, skewSeconds: 30 };
-const tokenAt = (clock: ManualClock, over: Record<string, unknown> = {}, k: Uint8Array = key): Promise<string> => sign(claimsAt(clock.now(), { jti: 'j-1', ...over }), k, { alg: 'HS256' });
+const tokenAt = (clock: ManualClock, over: Record<string, unknown> = {}, k: Uint8Array = key): Promise<string> =>
+  sign(claimsAt(clock.now(), { jti: 'j-1', ...over }), k, { alg: 'HS256' });
 const statuses = async (port: number, token: string, n: number): Promise<number[]> =>
   (await Promise.all(Array.from({ length: n }, () => send(port, '/', { headers: bearer(token) })))).map((r) => r.status).sort();
 
@@ -99,7 +100,10 @@ describe('replay protection: redis', () => {
     const pair = rsaPair();
     const clock = new ManualClock(Date.now());
     const own = await startRedis();
-    const v = await startVerify({ keys: { source: 'public-key', pem: pair.publicPem }, audience: AUD, replay: { store: 'redis', addresses: [`127.0.0.1:${own.port}`] } }, { clock });
+    const v = await startVerify(
+      { keys: { source: 'public-key', pem: pair.publicPem }, audience: AUD, replay: { store: 'redis', addresses: [`127.0.0.1:${own.port}`] } },
+      { clock },
+    );
     assert.deepEqual(await v.forwarders.notReady(), []);
     const t = await sign(claimsAt(clock.now(), { jti: 'pk' }), pair.privateKey, { alg: 'RS256' });
     assert.equal((await send(v.port, '/', { headers: bearer(t) })).status, 200);

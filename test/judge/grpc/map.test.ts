@@ -8,12 +8,20 @@ const http = (fields: Record<string, unknown>, source?: unknown): CheckRequestMs
   ({ attributes: { source: source ?? null, request: { http: fields } } }) as CheckRequestMsg;
 
 const allow = (a: Partial<Allow> = {}): Allow => ({
-  kind: 'allow', upstreamHeaders: [], removeHeaders: [], responseHeaders: [], reason: 'authenticated', ...a,
+  kind: 'allow',
+  upstreamHeaders: [],
+  removeHeaders: [],
+  responseHeaders: [],
+  reason: 'authenticated',
+  ...a,
 });
 
 describe('toJudgeRequest', () => {
   it('takes method, scheme, host and path from the HTTP attributes', () => {
-    const req = toJudgeRequest(http({ method: 'get', scheme: 'HTTPS', host: 'App.Example.COM:8443', path: '/a/%2e%2e/b?x=1', id: '77', headers: { 'x-request-id': 'rid-1' } }), 'grpc');
+    const req = toJudgeRequest(
+      http({ method: 'get', scheme: 'HTTPS', host: 'App.Example.COM:8443', path: '/a/%2e%2e/b?x=1', id: '77', headers: { 'x-request-id': 'rid-1' } }),
+      'grpc',
+    );
     assert.ok(req);
     assert.equal(req.method, 'GET');
     assert.equal(req.scheme, 'https');
@@ -91,7 +99,11 @@ describe('toCheckResponse', () => {
       allow({
         upstreamHeaders: [['kubeflow-userid', 'alice']],
         removeHeaders: ['authorization'],
-        responseHeaders: [['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['cache-control', 'no-store']],
+        responseHeaders: [
+          ['set-cookie', 'a=1'],
+          ['set-cookie', 'b=2'],
+          ['cache-control', 'no-store'],
+        ],
       }),
     );
     assert.deepEqual(res, {
@@ -110,7 +122,12 @@ describe('toCheckResponse', () => {
   });
 
   it('denies with a numeric status code, the HTTP status and set-headers', () => {
-    const res = toCheckResponse(deny(302, 'login', '', [['location', 'https://idp/'], ['set-cookie', 's=1']]));
+    const res = toCheckResponse(
+      deny(302, 'login', '', [
+        ['location', 'https://idp/'],
+        ['set-cookie', 's=1'],
+      ]),
+    );
     assert.deepEqual(res, {
       status: { code: 16 },
       denied_response: {
@@ -126,7 +143,19 @@ describe('toCheckResponse', () => {
   });
 
   it('maps HTTP deny statuses to google.rpc codes', () => {
-    const table: Array<[number, number]> = [[401, 16], [302, 16], [303, 16], [307, 16], [403, 7], [400, 7], [404, 7], [429, 7], [503, 14], [500, 14], [504, 14]];
+    const table: Array<[number, number]> = [
+      [401, 16],
+      [302, 16],
+      [303, 16],
+      [307, 16],
+      [403, 7],
+      [400, 7],
+      [404, 7],
+      [429, 7],
+      [503, 14],
+      [500, 14],
+      [504, 14],
+    ];
     for (const [http, rpc] of table) {
       assert.equal(rpcCodeFor(http), rpc, String(http));
       assert.equal(toCheckResponse({ ...deny(403, 'forbidden', ''), status: http }).status.code, rpc, String(http));
@@ -148,7 +177,11 @@ describe('toCheckResponse', () => {
   });
 
   it('builds the OK response once per shared (frozen) header lists, and encodes it the same', () => {
-    const upstream = Object.freeze([['kubeflow-userid', 'alice'], ['kubeflow-groups', 'a,b'], ['auth-method', 'cookie']] as const);
+    const upstream = Object.freeze([
+      ['kubeflow-userid', 'alice'],
+      ['kubeflow-groups', 'a,b'],
+      ['auth-method', 'cookie'],
+    ] as const);
     const remove = Object.freeze(['kubeflow_userid', 'kubeflow_groups', 'auth_method']);
     const add = Object.freeze([] as const);
     const a = toCheckResponse(allow({ upstreamHeaders: upstream, removeHeaders: remove, responseHeaders: add }));

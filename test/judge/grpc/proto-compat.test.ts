@@ -23,10 +23,7 @@ const PBJS_DIR = dirname(createRequire(import.meta.url).resolve('protobufjs/pack
 const UPSTREAM_FILE = 'envoy/service/auth/v3/external_auth.proto';
 const ROOT_TYPES = ['.envoy.service.auth.v3.CheckRequest', '.envoy.service.auth.v3.CheckResponse'];
 /** Fields newer than the grpc-js-xds snapshot that ours has on purpose (ref §1.3, §1.4). */
-const NEWER_THAN_SNAPSHOT = new Set([
-  '.envoy.service.auth.v3.CheckResponse.error_response',
-  '.envoy.config.core.v3.SocketAddress.network_namespace_filepath',
-]);
+const NEWER_THAN_SNAPSHOT = new Set(['.envoy.service.auth.v3.CheckResponse.error_response', '.envoy.config.core.v3.SocketAddress.network_namespace_filepath']);
 
 function loadRoot(dirs: readonly string[], files: string[]): protobuf.Root {
   const root = new protobuf.Root();
@@ -44,7 +41,12 @@ function fieldSig(f: protobuf.Field): string {
   return `#${f.id} ${label} ${type} oneof=${f.partOf?.name ?? '-'}`;
 }
 
-interface Report { readonly diffs: string[]; readonly types: number; readonly fields: number; readonly oursOnly: string[] }
+interface Report {
+  readonly diffs: string[];
+  readonly types: number;
+  readonly fields: number;
+  readonly oursOnly: string[];
+}
 
 /** Walks every type reachable from CheckRequest/CheckResponse in `upstream` and checks `ours` has it the same. */
 function compare(upstream: protobuf.Root, ours: protobuf.Root): Report {
@@ -59,14 +61,20 @@ function compare(upstream: protobuf.Root, ours: protobuf.Root): Report {
     seen.add(up.fullName);
     const mine = ours.lookup(up.fullName);
     if (up instanceof protobuf.Enum) {
-      if (!(mine instanceof protobuf.Enum)) { diffs.push(`${up.fullName}: missing enum`); continue; }
+      if (!(mine instanceof protobuf.Enum)) {
+        diffs.push(`${up.fullName}: missing enum`);
+        continue;
+      }
       for (const [name, value] of Object.entries(up.values)) {
         if (mine.values[name] !== value) diffs.push(`${up.fullName}.${name}: ${value} upstream, ${mine.values[name]} ours`);
       }
       continue;
     }
     if (!(up instanceof protobuf.Type)) continue;
-    if (!(mine instanceof protobuf.Type)) { diffs.push(`${up.fullName}: missing message`); continue; }
+    if (!(mine instanceof protobuf.Type)) {
+      diffs.push(`${up.fullName}: missing message`);
+      continue;
+    }
     for (const f of up.fieldsArray) {
       fields++;
       if (f.resolvedType) queue.push(f.resolvedType);
@@ -123,20 +131,32 @@ describe('proto/ is wire-compatible with upstream Envoy (grpc-js-xds snapshot)',
 
   it('catches a renumbered field, a changed type, a lost oneof, a map made a list and a moved enum value', () => {
     const cases: Array<[string, (r: protobuf.Root) => protobuf.Root]> = [
-      ['OkHttpResponse.headers_to_remove', (r) => swapField(r, 'envoy.service.auth.v3.OkHttpResponse', 'headers_to_remove', (o) => new protobuf.Field(o.name, 9, 'string', 'repeated'))],
+      [
+        'OkHttpResponse.headers_to_remove',
+        (r) => swapField(r, 'envoy.service.auth.v3.OkHttpResponse', 'headers_to_remove', (o) => new protobuf.Field(o.name, 9, 'string', 'repeated')),
+      ],
       ['HttpStatus.code', (r) => swapField(r, 'envoy.type.v3.HttpStatus', 'code', (o) => new protobuf.Field(o.name, o.id, 'int32'))],
-      ['AttributeContext.context_extensions', (r) => swapField(r, 'envoy.service.auth.v3.AttributeContext', 'context_extensions', (o) => new protobuf.Field(o.name, o.id, 'string', 'repeated'))],
-      ['CheckResponse.ok_response', (r) => {
-        const t = r.lookupType('envoy.service.auth.v3.CheckResponse');
-        t.oneofs['http_response']!.remove(t.fields['ok_response']!);
-        return r;
-      }],
-      ['StatusCode.Found', (r) => {
-        const e = r.lookupEnum('envoy.type.v3.StatusCode');
-        e.remove('Found');
-        e.add('Found', 399);
-        return r;
-      }],
+      [
+        'AttributeContext.context_extensions',
+        (r) => swapField(r, 'envoy.service.auth.v3.AttributeContext', 'context_extensions', (o) => new protobuf.Field(o.name, o.id, 'string', 'repeated')),
+      ],
+      [
+        'CheckResponse.ok_response',
+        (r) => {
+          const t = r.lookupType('envoy.service.auth.v3.CheckResponse');
+          t.oneofs['http_response']!.remove(t.fields['ok_response']!);
+          return r;
+        },
+      ],
+      [
+        'StatusCode.Found',
+        (r) => {
+          const e = r.lookupEnum('envoy.type.v3.StatusCode');
+          e.remove('Found');
+          e.add('Found', 399);
+          return r;
+        },
+      ],
     ];
     for (const [what, mutate] of cases) {
       const { diffs } = compare(upstream, mutate(loadOurs()));
@@ -154,7 +174,13 @@ describe('proto/ is wire-compatible with upstream Envoy (grpc-js-xds snapshot)',
     const upBare = serviceOf(protoLoader.loadSync(UPSTREAM_FILE, { ...LOAD_OPTIONS, defaults: false, includeDirs: UPSTREAM_DIRS }), AUTHZ_V3)['Check']!;
     const mineBare = serviceOf(loadDefinitions({ ...LOAD_OPTIONS, defaults: false }), AUTHZ_V3)['Check']!;
     const v2 = serviceOf(ourDefs, AUTHZ_V2)['Check']!;
-    const peer = (address: string, port: number) => ({ address: { socket_address: { protocol: 'TCP', address, port_value: port } }, service: 'svc', labels: { app: 'a' }, principal: 'spiffe://td/ns/n/sa/s', certificate: 'pem' });
+    const peer = (address: string, port: number) => ({
+      address: { socket_address: { protocol: 'TCP', address, port_value: port } },
+      service: 'svc',
+      labels: { app: 'a' },
+      principal: 'spiffe://td/ns/n/sa/s',
+      certificate: 'pem',
+    });
     const requests = [
       {
         attributes: {
@@ -163,14 +189,33 @@ describe('proto/ is wire-compatible with upstream Envoy (grpc-js-xds snapshot)',
           request: {
             time: { seconds: '1767225600', nanos: 5 },
             http: {
-              id: '123', method: 'POST', headers: { ':authority': 'a.example', ':path': '/x?y=1', cookie: 'a=1; b=2' },
-              header_map: { headers: [{ key: 'cookie', raw_value: Buffer.from('a=1') }, { key: 'x', value: 'v' }] },
-              path: '/x?y=1', host: 'a.example', scheme: 'https', query: '', fragment: '', size: '42', protocol: 'HTTP/2', body: 'b', raw_body: Buffer.from([0, 255]),
+              id: '123',
+              method: 'POST',
+              headers: { ':authority': 'a.example', ':path': '/x?y=1', cookie: 'a=1; b=2' },
+              header_map: {
+                headers: [
+                  { key: 'cookie', raw_value: Buffer.from('a=1') },
+                  { key: 'x', value: 'v' },
+                ],
+              },
+              path: '/x?y=1',
+              host: 'a.example',
+              scheme: 'https',
+              query: '',
+              fragment: '',
+              size: '42',
+              protocol: 'HTTP/2',
+              body: 'b',
+              raw_body: Buffer.from([0, 255]),
             },
           },
           context_extensions: { route: 'r1' },
           metadata_context: {
-            filter_metadata: { 'envoy.filters.http.jwt_authn': { fields: { sub: { stringValue: 'alice' }, n: { numberValue: 2 }, l: { listValue: { values: [{ boolValue: true }] } } } } },
+            filter_metadata: {
+              'envoy.filters.http.jwt_authn': {
+                fields: { sub: { stringValue: 'alice' }, n: { numberValue: 2 }, l: { listValue: { values: [{ boolValue: true }] } } },
+              },
+            },
             typed_filter_metadata: { t: { type_url: 'type.googleapis.com/google.protobuf.Struct', value: Buffer.from([10, 0]) } },
           },
           route_metadata_context: { filter_metadata: { r: { fields: { k: { stringValue: 'v' } } } } },
@@ -180,18 +225,34 @@ describe('proto/ is wire-compatible with upstream Envoy (grpc-js-xds snapshot)',
       { attributes: { source: { address: { envoy_internal_address: { server_listener_name: 'l', endpoint_id: 'e' } } } } },
       { attributes: { source: { address: { socket_address: { address: 'h', named_port: 'http', resolver_name: 'r', ipv4_compat: true, protocol: 'UDP' } } } } },
     ];
-    const withUser = { kind: 'allow', upstreamHeaders: [['kubeflow-userid', 'alice']], removeHeaders: ['authorization'], responseHeaders: [['set-cookie', 'a=1'], ['set-cookie', 'b=2']], reason: 'authenticated' } as const;
+    const withUser = {
+      kind: 'allow',
+      upstreamHeaders: [['kubeflow-userid', 'alice']],
+      removeHeaders: ['authorization'],
+      responseHeaders: [
+        ['set-cookie', 'a=1'],
+        ['set-cookie', 'b=2'],
+      ],
+      reason: 'authenticated',
+    } as const;
     const responses: unknown[] = [
       toCheckResponse(withUser),
-      toCheckResponse(deny(302, 'login', '', [['location', 'https://idp/auth?x=1'], ['set-cookie', 's=1']])),
+      toCheckResponse(
+        deny(302, 'login', '', [
+          ['location', 'https://idp/auth?x=1'],
+          ['set-cookie', 's=1'],
+        ]),
+      ),
       toCheckResponse({ ...deny(403, 'forbidden', 'short and stout'), status: 418 }),
       {
         status: { code: 0, message: 'ok', details: [{ type_url: 'type.googleapis.com/x', value: Buffer.from('y') }] },
         ok_response: {
           headers: [{ header: { key: 'k', value: 'v' }, append: { value: true }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD', keep_empty_value: true }],
-          headers_to_remove: ['a'], dynamic_metadata: { fields: { a: { nullValue: 'NULL_VALUE' } } },
+          headers_to_remove: ['a'],
+          dynamic_metadata: { fields: { a: { nullValue: 'NULL_VALUE' } } },
           response_headers_to_add: [{ header: { key: 'r', raw_value: Buffer.from('rv') }, append_action: 2 }],
-          query_parameters_to_set: [{ key: 'q', value: '1' }], query_parameters_to_remove: ['z'],
+          query_parameters_to_set: [{ key: 'q', value: '1' }],
+          query_parameters_to_remove: ['z'],
         },
         dynamic_metadata: { fields: { user: { structValue: { fields: { id: { stringValue: 'alice' } } } } } },
       },

@@ -19,7 +19,10 @@ const healthCheck = serviceOf(defs, HEALTH)['Check']!;
 const healthWatch = serviceOf(defs, HEALTH)['Watch']!;
 
 /** CheckResponse as the client decodes it (proto-loader, enums as names, defaults filled). */
-interface HeaderOpt { header: { key: string; value: string }; append: { value: boolean } | null }
+interface HeaderOpt {
+  header: { key: string; value: string };
+  append: { value: boolean } | null;
+}
 interface CheckResponse {
   status: { code: number };
   http_response?: string;
@@ -36,19 +39,44 @@ function fakeJudge(seen: JudgeRequest[]) {
     switch (req.path) {
       case '/allow':
         return Promise.resolve({
-          kind: 'allow', reason: 'authenticated',
-          upstreamHeaders: [['kubeflow-userid', 'alice@example.com'], ['kubeflow-groups', 'admins,devs']],
+          kind: 'allow',
+          reason: 'authenticated',
+          upstreamHeaders: [
+            ['kubeflow-userid', 'alice@example.com'],
+            ['kubeflow-groups', 'admins,devs'],
+          ],
           removeHeaders: ['authorization', 'x-forged'],
-          responseHeaders: [['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['cache-control', 'no-store']],
+          responseHeaders: [
+            ['set-cookie', 'a=1'],
+            ['set-cookie', 'b=2'],
+            ['cache-control', 'no-store'],
+          ],
         });
-      case '/401': return Promise.resolve(deny(401, 'invalid-token', '', [['www-authenticate', 'Bearer error="invalid_token"']]));
-      case '/403': return Promise.resolve(deny(403, 'forbidden', '{"error":"forbidden"}', [['content-type', 'application/json']]));
-      case '/login': return Promise.resolve(deny(302, 'login', '', [['location', 'https://idp.example/auth?state=s'], ['set-cookie', 'oidc_state=s; HttpOnly']]));
-      case '/reject': return Promise.reject(new Error('session store down'));
-      case '/throw': throw new Error('judge bug');
+      case '/401':
+        return Promise.resolve(deny(401, 'invalid-token', '', [['www-authenticate', 'Bearer error="invalid_token"']]));
+      case '/403':
+        return Promise.resolve(deny(403, 'forbidden', '{"error":"forbidden"}', [['content-type', 'application/json']]));
+      case '/login':
+        return Promise.resolve(
+          deny(302, 'login', '', [
+            ['location', 'https://idp.example/auth?state=s'],
+            ['set-cookie', 'oidc_state=s; HttpOnly'],
+          ]),
+        );
+      case '/reject':
+        return Promise.reject(new Error('session store down'));
+      case '/throw':
+        throw new Error('judge bug');
       case '/unencodable': // a body protobufjs cannot turn into a string: the response fails to serialize
-        return Promise.resolve(deny(403, 'forbidden', { toString: () => { throw new Error('no'); } } as unknown as string));
-      default: return Promise.resolve({ ...deny(403, 'forbidden', 'no such case'), status: 404 });
+        return Promise.resolve(
+          deny(403, 'forbidden', {
+            toString: () => {
+              throw new Error('no');
+            },
+          } as unknown as string),
+        );
+      default:
+        return Promise.resolve({ ...deny(403, 'forbidden', 'no such case'), status: 404 });
     }
   };
 }
@@ -103,9 +131,16 @@ describe('ext_authz Check over gRPC', () => {
     assert.equal(res.status.code, 0);
     assert.equal(res.http_response, 'ok_response');
     assert.ok(res.ok_response);
-    assert.deepEqual(tuples(res.ok_response.headers), [['kubeflow-userid', 'alice@example.com', false], ['kubeflow-groups', 'admins,devs', false]]);
+    assert.deepEqual(tuples(res.ok_response.headers), [
+      ['kubeflow-userid', 'alice@example.com', false],
+      ['kubeflow-groups', 'admins,devs', false],
+    ]);
     assert.deepEqual(res.ok_response.headers_to_remove, ['authorization', 'x-forged']);
-    assert.deepEqual(tuples(res.ok_response.response_headers_to_add), [['set-cookie', 'a=1', true], ['set-cookie', 'b=2', true], ['cache-control', 'no-store', false]]);
+    assert.deepEqual(tuples(res.ok_response.response_headers_to_add), [
+      ['set-cookie', 'a=1', true],
+      ['set-cookie', 'b=2', true],
+      ['cache-control', 'no-store', false],
+    ]);
     const raw = await unary<Buffer>(client, checkV3, request('/allow'), true);
     assert.deepEqual(wireFields(raw), [1, 3]);
   });
@@ -149,7 +184,10 @@ describe('ext_authz Check over gRPC', () => {
       assert.match(line, /judge failed/);
     }
     assert.ok(logLines.some((l) => l.includes('did not encode')));
-    assert.ok(logLines.every((l) => !l.includes('sekrit')), 'a secret reached the log');
+    assert.ok(
+      logLines.every((l) => !l.includes('sekrit')),
+      'a secret reached the log',
+    );
   });
 
   it('serves the v2 service name with the same answers', async () => {
@@ -164,7 +202,9 @@ describe('ext_authz Check over gRPC', () => {
 
   it('denies a check without an HTTP request (TCP filter) without asking the judge', async () => {
     const before = seen.length;
-    const res = await unary<CheckResponse>(client, checkV3, { attributes: { source: { address: { socket_address: { address: '10.0.0.1', port_value: 1 } } } } });
+    const res = await unary<CheckResponse>(client, checkV3, {
+      attributes: { source: { address: { socket_address: { address: '10.0.0.1', port_value: 1 } } } },
+    });
     assert.equal(res.status.code, 7);
     assert.equal(res.denied_response?.status?.code, 'Forbidden');
     assert.equal(res.denied_response.body, '');
@@ -175,14 +215,38 @@ describe('ext_authz Check over gRPC', () => {
     await unary(client, checkV3, {
       attributes: {
         source: { address: { socket_address: { address: '192.0.2.1', port_value: 3000 } } },
-        request: { http: { id: '77', method: 'post', headers: { ':authority': 'App.Example.COM', ':path': '/401?q=1', 'x-forwarded-proto': 'https', 'x-request-id': 'abc-123' } } },
+        request: {
+          http: {
+            id: '77',
+            method: 'post',
+            headers: { ':authority': 'App.Example.COM', ':path': '/401?q=1', 'x-forwarded-proto': 'https', 'x-request-id': 'abc-123' },
+          },
+        },
       },
     });
     const req = seen.at(-1);
     assert.ok(req);
     assert.deepEqual(
-      { method: req.method, scheme: req.scheme, host: req.host, path: req.path, peer: req.peer, requestId: req.requestId, denyStyle: req.denyStyle, via: req.via },
-      { method: 'POST', scheme: 'https', host: 'app.example.com', path: '/401?q=1', peer: '192.0.2.1', requestId: 'abc-123', denyStyle: 'redirect', via: 'grpc' },
+      {
+        method: req.method,
+        scheme: req.scheme,
+        host: req.host,
+        path: req.path,
+        peer: req.peer,
+        requestId: req.requestId,
+        denyStyle: req.denyStyle,
+        via: req.via,
+      },
+      {
+        method: 'POST',
+        scheme: 'https',
+        host: 'app.example.com',
+        path: '/401?q=1',
+        peer: '192.0.2.1',
+        requestId: 'abc-123',
+        denyStyle: 'redirect',
+        via: 'grpc',
+      },
     );
     assert.equal(req.headers[':authority'], 'App.Example.COM');
   });
@@ -192,13 +256,18 @@ describe('ext_authz Check over gRPC', () => {
       attributes: {
         request: {
           http: {
-            id: '88', method: 'GET', path: '/403', host: 'h.example',
-            header_map: { headers: [
-              { key: 'cookie', raw_value: Buffer.from('a=1') },
-              { key: 'cookie', raw_value: Buffer.from('b=2') },
-              { key: 'accept', raw_value: Buffer.from('text/html') },
-              { key: 'accept', raw_value: Buffer.from('*/*') },
-            ] },
+            id: '88',
+            method: 'GET',
+            path: '/403',
+            host: 'h.example',
+            header_map: {
+              headers: [
+                { key: 'cookie', raw_value: Buffer.from('a=1') },
+                { key: 'cookie', raw_value: Buffer.from('b=2') },
+                { key: 'accept', raw_value: Buffer.from('text/html') },
+                { key: 'accept', raw_value: Buffer.from('*/*') },
+              ],
+            },
           },
         },
       },

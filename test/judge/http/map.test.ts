@@ -86,10 +86,20 @@ describe('request ids for checks without x-request-id', () => {
 });
 
 describe('allow replies for shared header lists', () => {
-  const upstream = Object.freeze([['kubeflow-userid', 'alice'], ['auth-method', 'cookie']] as const);
+  const upstream = Object.freeze([
+    ['kubeflow-userid', 'alice'],
+    ['auth-method', 'cookie'],
+  ] as const);
   const remove = Object.freeze(['kubeflow_userid', 'auth_method']);
   const none = Object.freeze([] as const);
-  const allow = (more: Partial<Allow> = {}): Allow => ({ kind: 'allow', upstreamHeaders: upstream, removeHeaders: remove, responseHeaders: none, reason: 'authenticated', ...more });
+  const allow = (more: Partial<Allow> = {}): Allow => ({
+    kind: 'allow',
+    upstreamHeaders: upstream,
+    removeHeaders: remove,
+    responseHeaders: none,
+    reason: 'authenticated',
+    ...more,
+  });
 
   it('are made once per mode and lists, frozen, and the same as a fresh reply', () => {
     const http = replyFor('http', allow());

@@ -54,9 +54,13 @@ describe('check deadline: one timer for all checks', () => {
 
   it('a judge that throws synchronously rejects at once and is forgotten', async () => {
     const before = timers();
-    const judge = withDeadline(() => {
-      throw new Error('sync boom');
-    }, 60_000, createResponses());
+    const judge = withDeadline(
+      () => {
+        throw new Error('sync boom');
+      },
+      60_000,
+      createResponses(),
+    );
     await assert.rejects(judge(req), /sync boom/);
     assert.equal(timers(), before);
   });

@@ -63,7 +63,7 @@ describe('decision log and metrics', () => {
     assert.equal(line.outcome, 'unavailable');
   });
 
-  it('logs a failed check with the error\'s catalogue code', async () => {
+  it("logs a failed check with the error's catalogue code", async () => {
     const lines: string[] = [];
     const log = createLogger('INFO', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
     const judge = observe(async () => Promise.reject(new StoreUnavailableError('redis unavailable: down')), log, createMetrics(false), true);

@@ -99,7 +99,8 @@ class AutoKeys implements KeySet {
       const { state } = await registry.state(stored.kid);
       if (state === 'approved') this.#active = stored;
       else if (state === 'pending') this.#await(stored);
-      else if (state === 'expired') throw new Error(`the stored signing key ${this.#file} (kid ${stored.kid}) has expired in the key registry: delete or renew it`);
+      else if (state === 'expired')
+        throw new Error(`the stored signing key ${this.#file} (kid ${stored.kid}) has expired in the key registry: delete or renew it`);
       else log.info({ kid: stored.kid }, 'the stored signing key is unknown to the key registry; generating a new one');
     }
     if (this.#active === undefined && this.#pending === undefined) {

@@ -24,7 +24,13 @@ export interface JwtproxyDeps {
 }
 
 export async function jwtproxySource(o: JwtproxyTokenOptions, deps: JwtproxyDeps): Promise<TokenSource> {
-  const claims: ClaimSetOptions = { issuer: o.issuer, expirySeconds: o.expirySeconds, nbfSkewSeconds: o.nbfSkewSeconds, jtiLength: o.jtiLength, clock: deps.clock };
+  const claims: ClaimSetOptions = {
+    issuer: o.issuer,
+    expirySeconds: o.expirySeconds,
+    nbfSkewSeconds: o.nbfSkewSeconds,
+    jtiLength: o.jtiLength,
+    clock: deps.clock,
+  };
   let keys: KeySet;
   if ('preshared' in o.keys) keys = await presharedKeys(o.keys.preshared.keyFile, o.keys.preshared.kid, deps.readFile);
   else {

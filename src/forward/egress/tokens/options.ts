@@ -96,7 +96,8 @@ function selfSigned(r: OptionReader): SelfSignedTokenOptions {
   if (algorithm?.startsWith('HS') === true) {
     if (secret === undefined) r.fail('secret', `is required for ${algorithm}`);
     if (keyFile !== undefined || key !== undefined) r.fail(keyFile !== undefined ? 'keyFile' : 'key', `is not used with ${algorithm} (give secret)`);
-    if (secret !== undefined && secretEncoding === 'base64' && !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) r.fail('secret', 'is not standard base64 (secretEncoding is base64)');
+    if (secret !== undefined && secretEncoding === 'base64' && !/^[A-Za-z0-9+/]+={0,2}$/.test(secret))
+      r.fail('secret', 'is not standard base64 (secretEncoding is base64)');
   } else if (algorithm !== undefined) {
     if (keyFile === undefined && key === undefined) r.fail('keyFile', `is required for ${algorithm} (or key: an inline PEM)`);
     if (keyFile !== undefined && key !== undefined) r.fail('key', 'give keyFile or key, not both');
@@ -107,7 +108,8 @@ function selfSigned(r: OptionReader): SelfSignedTokenOptions {
   for (const [name, value] of Object.entries(c?.raw ?? {})) {
     c!.value(name);
     if (RESERVED_CLAIMS.has(name)) c!.fail(name, `is reserved: the signer sets ${[...RESERVED_CLAIMS].join(', ')} itself`);
-    else if (value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) claims[name] = value;
+    else if (value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))
+      claims[name] = value;
     else c!.fail(name, 'must be a string, number, boolean or null');
   }
   const ttlSeconds = r.num('ttlSeconds', { min: 1, max: 7 * 24 * 3600, def: 3600, integer: true }) ?? 3600;

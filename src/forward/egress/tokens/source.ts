@@ -97,7 +97,10 @@ export class TokenCache {
     } catch (err) {
       const old = entry.token;
       if (old !== undefined && (old.expiresAt === undefined || this.#o.clock.now() < old.expiresAt)) {
-        this.#o.log.warn({ audience, reason: err instanceof TokenError ? err.reason : 'error' }, 'egress token renewal failed; the current token is still valid and kept');
+        this.#o.log.warn(
+          { audience, reason: err instanceof TokenError ? err.reason : 'error' },
+          'egress token renewal failed; the current token is still valid and kept',
+        );
         return old.value;
       }
       throw err;

@@ -20,7 +20,10 @@ export function staticSource(o: StaticTokenOptions, deps: { readonly clock: Cloc
   const expiresAt = expiryOf(o.token);
   const expired = (): boolean => expiresAt !== undefined && deps.clock.now() >= expiresAt;
   if (expired()) {
-    deps.log.warn({ expiredAt: new Date(expiresAt!).toISOString() }, 'the static egress token (a JWT) has expired; requests will be answered 503 until it is replaced');
+    deps.log.warn(
+      { expiredAt: new Date(expiresAt!).toISOString() },
+      'the static egress token (a JWT) has expired; requests will be answered 503 until it is replaced',
+    );
   }
   return {
     token() {

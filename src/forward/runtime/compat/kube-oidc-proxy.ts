@@ -66,7 +66,7 @@ const IGNORED: Readonly<Record<string, string>> = {
   vmodule: 'use LOG_LEVEL',
   'log-dir': 'logs go to stdout',
   logtostderr: 'logs go to stdout',
-  'alsologtostderr': 'logs go to stdout',
+  alsologtostderr: 'logs go to stdout',
   'shutdown-delay-duration': 'the runtime drains on SIGTERM',
 };
 
@@ -114,15 +114,30 @@ export function kubeProxyOptionsFromFlags(flags: Readonly<Record<string, string>
     } else if (name in IGNORED) warnings.push(`--${name}: ignored (${IGNORED[name]})`);
     else if (name in REFUSED) errors.push(`--${name}: ${REFUSED[name]}`);
     else if (name.startsWith('audit-webhook-')) errors.push(`--${name}: the audit webhook sink is not supported; use --audit-log-path`);
-    else if (name.startsWith('audit-log-batch-') || name.startsWith('audit-log-truncate-')) warnings.push(`--${name}: ignored (audit events are written one by one, untruncated)`);
-    else if (!['bind-address', 'secure-port', 'cert-dir', 'tls-cert-file', 'tls-private-key-file', 'readiness-probe-port', 'request-timeout', 'audit-log-format'].includes(name)) {
+    else if (name.startsWith('audit-log-batch-') || name.startsWith('audit-log-truncate-'))
+      warnings.push(`--${name}: ignored (audit events are written one by one, untruncated)`);
+    else if (
+      ![
+        'bind-address',
+        'secure-port',
+        'cert-dir',
+        'tls-cert-file',
+        'tls-private-key-file',
+        'readiness-probe-port',
+        'request-timeout',
+        'audit-log-format',
+      ].includes(name)
+    ) {
       errors.push(`--${name}: unknown kube-oidc-proxy flag`);
     }
   }
 
   const securePort = f.get('secure-port') ?? '6443';
   const probe = f.get('readiness-probe-port') ?? '8080';
-  for (const [flag, v] of [['secure-port', securePort], ['readiness-probe-port', probe]] as const) {
+  for (const [flag, v] of [
+    ['secure-port', securePort],
+    ['readiness-probe-port', probe],
+  ] as const) {
     if (!/^\d+$/.test(v) || Number(v) > 65_535) errors.push(`--${flag}: must be a port number`);
   }
   if (securePort === probe) errors.push(`--secure-port: unable to securely serve on port ${securePort} (used by the readiness probe)`);

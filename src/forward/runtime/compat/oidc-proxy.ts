@@ -72,7 +72,8 @@ export function oidcProxyBlocks(flags: Readonly<Record<string, string>>, env: Re
   const port = portText === undefined ? defaultOf(oidcProxySchema.port) : Number(portText.value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) errors.push(`${portText!.label}: must be a port number`);
   const address = str('address') ?? defaultOf(oidcProxySchema.address);
-  if (get('address') === undefined) warnings.push(`listening on 127.0.0.1:${port} (oidc-proxy's default: loopback only); set ${both('address')} to 0.0.0.0 in a container`);
+  if (get('address') === undefined)
+    warnings.push(`listening on 127.0.0.1:${port} (oidc-proxy's default: loopback only); set ${both('address')} to 0.0.0.0 in a container`);
   const listen = `${address.includes(':') ? `[${address}]` : address}:${port}`;
 
   const audiences = parseAudience(get('audience'), errors);
@@ -213,12 +214,16 @@ function egressBlock(c: Ctx): Record<string, unknown> | undefined {
   const subject = need('egress-auth-manual-subject');
   const methodG = c.get('egress-auth-manual-signing-method');
   const algorithm = methodG?.value.trim().toUpperCase();
-  if (algorithm === undefined || !SIGNING.includes(algorithm)) c.errors.push(`${methodG?.label ?? c.both('egress-auth-manual-signing-method')}: ${methodG === undefined ? 'required for manual egress' : `must be one of ${SIGNING.join(', ')}`}`);
+  if (algorithm === undefined || !SIGNING.includes(algorithm))
+    c.errors.push(
+      `${methodG?.label ?? c.both('egress-auth-manual-signing-method')}: ${methodG === undefined ? 'required for manual egress' : `must be one of ${SIGNING.join(', ')}`}`,
+    );
   const key = need('egress-auth-manual-signing-key');
   const claimsG = c.get('egress-auth-manual-claims');
   const claims = claimsG === undefined ? undefined : scalarClaims(c, claimsG);
   let keyPart: Record<string, unknown> = {};
-  if (key !== undefined && algorithm?.startsWith('HS')) keyPart = { secret: key, secretEncoding: encoding(c, 'egress-auth-manual-signing-key-encoding', 'an HMAC signing key') };
+  if (key !== undefined && algorithm?.startsWith('HS'))
+    keyPart = { secret: key, secretEncoding: encoding(c, 'egress-auth-manual-signing-key-encoding', 'an HMAC signing key') };
   else if (key !== undefined) keyPart = key.startsWith('-----BEGIN') ? { key } : { keyFile: key };
   return {
     mode: 'egress',

@@ -40,7 +40,11 @@ describe('egress GCP instance identity token', () => {
       assert.equal(r.audience, 'https://run.example/svc?x=1&y=2', 'the audience is URL-escaped, so it arrives whole');
       assert.equal(r.format, null, 'standard format by default');
       const jwt = bearerOf(target.seen[seen]!.authorization);
-      const { payload } = await jwtVerify(jwt, createLocalJWKSet(md.jwks), { issuer: 'https://accounts.google.com', audience: 'https://run.example/svc?x=1&y=2', currentDate: new Date(T0) });
+      const { payload } = await jwtVerify(jwt, createLocalJWKSet(md.jwks), {
+        issuer: 'https://accounts.google.com',
+        audience: 'https://run.example/svc?x=1&y=2',
+        currentDate: new Date(T0),
+      });
       assert.equal(payload.sub, '1234567890');
     } finally {
       await e.stop();
@@ -70,7 +74,10 @@ describe('egress GCP instance identity token', () => {
       await md.arrived(1);
       md.release();
       const answers = await all;
-      assert.deepEqual(answers.map((a) => a.status), Array(8).fill(200));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        Array(8).fill(200),
+      );
       assert.equal(md.requests.length, 1, 'one fetch in flight');
       const tokens = new Set(target.seen.slice(seen).map((s) => bearerOf(s.authorization)));
       assert.equal(tokens.size, 1);
@@ -91,7 +98,10 @@ describe('egress GCP instance identity token', () => {
       const both = Promise.all([send(e.proxy.port, '/3'), send(e.proxy.port, '/4'), send(e.proxy.port, '/5')]);
       await md.arrived(2);
       md.release();
-      assert.deepEqual((await both).map((a) => a.status), [200, 200, 200]);
+      assert.deepEqual(
+        (await both).map((a) => a.status),
+        [200, 200, 200],
+      );
       assert.equal(md.requests.length, 2, 'renewed once');
     } finally {
       await e.stop();
@@ -142,11 +152,31 @@ describe('egress GCP instance identity token', () => {
     const iat = T0 / 1000;
     const e = await start({ audience: 'aud-1' });
     try {
-      md.bodyOverride = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('i').setAudience('aud-1').setIssuedAt(iat).setExpirationTime(iat + 60).sign(key);
+      md.bodyOverride = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('i')
+        .setAudience('aud-1')
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 60)
+        .sign(key);
       assert.equal((await send(e.proxy.port, '/')).body, 'Bad gateway: no token (the identity token has no sub claim)\n');
-      md.bodyOverride = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('i').setSubject('s').setAudience('aud-2').setIssuedAt(iat).setExpirationTime(iat + 60).sign(key);
+      md.bodyOverride = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('i')
+        .setSubject('s')
+        .setAudience('aud-2')
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 60)
+        .sign(key);
       assert.equal((await send(e.proxy.port, '/')).body, 'Bad gateway: no token (the identity token is for another audience)\n');
-      md.bodyOverride = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('i').setSubject('s').setAudience('aud-1').setIssuedAt(iat - 120).setExpirationTime(iat - 60).sign(key);
+      md.bodyOverride = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('i')
+        .setSubject('s')
+        .setAudience('aud-1')
+        .setIssuedAt(iat - 120)
+        .setExpirationTime(iat - 60)
+        .sign(key);
       assert.equal((await send(e.proxy.port, '/')).body, 'Bad gateway: no token (the identity token has already expired)\n');
     } finally {
       await e.stop();

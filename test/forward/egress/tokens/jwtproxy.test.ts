@@ -35,14 +35,27 @@ describe('egress jwtproxy-style tokens', () => {
 
   it('preshared PKCS#1 key: the jwtproxy claim set, a fresh CSPRNG jti per request, verified against the JWKS', async () => {
     const clock = new ManualClock(T0);
-    const e = await startEgress({ upstream: `${target.origin}/api`, token: { source: 'jwtproxy', issuer: 'svc-a', keys: { preshared: { keyFile: join(dir, 'pkcs1.pem'), kid: 'key-1' } } } }, { clock });
+    const e = await startEgress(
+      {
+        upstream: `${target.origin}/api`,
+        token: { source: 'jwtproxy', issuer: 'svc-a', keys: { preshared: { keyFile: join(dir, 'pkcs1.pem'), kid: 'key-1' } } },
+      },
+      { clock },
+    );
     try {
       const first = await through(e);
       const second = await through(e);
       assert.notEqual(first, second, 'never cached: one token per request');
       const jwks = await publishedJwks(e);
-      assert.deepEqual(jwks.keys.map((k) => [k.kid, k.kty, k.alg, k.use]), [['key-1', 'RSA', 'RS256', 'sig']]);
-      const { payload, protectedHeader } = await jwtVerify(first, createLocalJWKSet(jwks), { issuer: 'svc-a', audience: target.origin, currentDate: new Date(T0) });
+      assert.deepEqual(
+        jwks.keys.map((k) => [k.kid, k.kty, k.alg, k.use]),
+        [['key-1', 'RSA', 'RS256', 'sig']],
+      );
+      const { payload, protectedHeader } = await jwtVerify(first, createLocalJWKSet(jwks), {
+        issuer: 'svc-a',
+        audience: target.origin,
+        currentDate: new Date(T0),
+      });
       assert.deepEqual(protectedHeader, { alg: 'RS256', typ: 'JWT', kid: 'key-1' });
       const now = T0 / 1000;
       assert.equal(payload.aud, target.origin, 'aud = scheme://host:port of the target, no path');
@@ -57,7 +70,17 @@ describe('egress jwtproxy-style tokens', () => {
   it('preshared PKCS#8 key with expiry, skew and jti length as jwtproxy durations', async () => {
     const clock = new ManualClock(T0);
     const e = await startEgress(
-      { upstream: target.origin, token: { source: 'jwtproxy', issuer: 'svc-b', expiry: '10m', nbfSkew: '30s', jtiLength: 48, keys: { preshared: { keyFile: join(dir, 'pkcs8.pem'), kid: 'key-8' } } } },
+      {
+        upstream: target.origin,
+        token: {
+          source: 'jwtproxy',
+          issuer: 'svc-b',
+          expiry: '10m',
+          nbfSkew: '30s',
+          jtiLength: 48,
+          keys: { preshared: { keyFile: join(dir, 'pkcs8.pem'), kid: 'key-8' } },
+        },
+      },
       { clock },
     );
     try {
@@ -87,7 +110,10 @@ describe('egress jwtproxy-style tokens', () => {
       const t1 = await through(e);
       assert.equal(decodeProtectedHeader(t1).kid, firstKid);
       await jwtVerify(t1, createLocalJWKSet(await publishedJwks(e)), { currentDate: new Date(T0) });
-      assert.deepEqual(schedule.pending.map((t) => t.delayMs), [12 * 3600_000]);
+      assert.deepEqual(
+        schedule.pending.map((t) => t.delayMs),
+        [12 * 3600_000],
+      );
 
       clock.advance(12 * 3600_000);
       await schedule.runNext();
@@ -96,13 +122,24 @@ describe('egress jwtproxy-style tokens', () => {
       assert.notEqual(secondKid, firstKid);
       assert.equal((JSON.parse(readFileSync(file, 'utf8')) as JWK).kid, secondKid, 'the new key is stored');
       const both = await publishedJwks(e);
-      assert.deepEqual(both.keys.map((k) => k.kid), [secondKid, firstKid]);
+      assert.deepEqual(
+        both.keys.map((k) => k.kid),
+        [secondKid, firstKid],
+      );
       await jwtVerify(t1, createLocalJWKSet(both), { currentDate: new Date(T0) });
       await jwtVerify(t2, createLocalJWKSet(both), { currentDate: new Date(clock.now()) });
-      assert.deepEqual(schedule.pending.map((t) => t.delayMs), [12 * 3600_000], 'the next rotation is scheduled');
+      assert.deepEqual(
+        schedule.pending.map((t) => t.delayMs),
+        [12 * 3600_000],
+        'the next rotation is scheduled',
+      );
 
       clock.advance(360_001);
-      assert.deepEqual((await publishedJwks(e)).keys.map((k) => k.kid), [secondKid], 'retired once its last token expired');
+      assert.deepEqual(
+        (await publishedJwks(e)).keys.map((k) => k.kid),
+        [secondKid],
+        'retired once its last token expired',
+      );
     } finally {
       await e.stop();
     }
@@ -111,7 +148,11 @@ describe('egress jwtproxy-style tokens', () => {
     const again = await startEgress(block, { clock, schedule: new ManualSchedule().schedule });
     try {
       const t = await through(again);
-      assert.equal(decodeProtectedHeader(t).kid, (JSON.parse(readFileSync(join(folder, 'svc-auto.jwk'), 'utf8')) as JWK).kid, 'a restart reuses the stored key');
+      assert.equal(
+        decodeProtectedHeader(t).kid,
+        (JSON.parse(readFileSync(join(folder, 'svc-auto.jwk'), 'utf8')) as JWK).kid,
+        'a restart reuses the stored key',
+      );
     } finally {
       await again.stop();
     }
@@ -119,7 +160,10 @@ describe('egress jwtproxy-style tokens', () => {
 
   it('rotateEvery ≤ 0 disables rotation', async () => {
     const schedule = new ManualSchedule();
-    const e = await startEgress({ upstream: target.origin, token: { source: 'jwtproxy', keys: { autogenerated: { folder: join(dir, 'keys-b'), rotateEvery: 0 } } } }, { schedule: schedule.schedule });
+    const e = await startEgress(
+      { upstream: target.origin, token: { source: 'jwtproxy', keys: { autogenerated: { folder: join(dir, 'keys-b'), rotateEvery: 0 } } } },
+      { schedule: schedule.schedule },
+    );
     try {
       assert.equal(schedule.tasks.length, 0);
       assert.equal(decodeJwt(await through(e)).iss, 'jwtproxy', 'issuer defaults to jwtproxy');

@@ -41,16 +41,35 @@ describe('egress self-signed JWT', () => {
   for (const alg of ['RS256', 'RS384', 'RS512'] as const) {
     it(`${alg} from a PEM file: iss, sub, aud, iat, exp = iat + 1 h, extra claims; verifies against the published JWKS`, async () => {
       const { e, jwt } = await tokenThrough({
-        source: 'self-signed', issuer: 'https://egress.example', subject: 'svc-a', audience: 'https://api.example', algorithm: alg.toLowerCase(),
-        keyFile: join(dir, 'rsa.pem'), claims: { team: 'blue', level: 3, admin: false, note: null },
+        source: 'self-signed',
+        issuer: 'https://egress.example',
+        subject: 'svc-a',
+        audience: 'https://api.example',
+        algorithm: alg.toLowerCase(),
+        keyFile: join(dir, 'rsa.pem'),
+        claims: { team: 'blue', level: 3, admin: false, note: null },
       });
       try {
         const jwks = await publishedJwks(e);
-        const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(jwks), { issuer: 'https://egress.example', audience: 'https://api.example', currentDate: new Date(T0) });
+        const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(jwks), {
+          issuer: 'https://egress.example',
+          audience: 'https://api.example',
+          currentDate: new Date(T0),
+        });
         assert.equal(protectedHeader.alg, alg);
         assert.equal(protectedHeader.typ, 'JWT');
         assert.equal(protectedHeader.kid, jwks.keys[0]!.kid);
-        assert.deepEqual(payload, { team: 'blue', level: 3, admin: false, note: null, iss: 'https://egress.example', sub: 'svc-a', aud: 'https://api.example', iat: T0 / 1000, exp: T0 / 1000 + 3600 });
+        assert.deepEqual(payload, {
+          team: 'blue',
+          level: 3,
+          admin: false,
+          note: null,
+          iss: 'https://egress.example',
+          sub: 'svc-a',
+          aud: 'https://api.example',
+          iat: T0 / 1000,
+          exp: T0 / 1000 + 3600,
+        });
         assert.equal(jwks.keys.length, 1);
         assert.equal(jwks.keys[0]!['d'], undefined, 'no private part published');
       } finally {
@@ -60,7 +79,16 @@ describe('egress self-signed JWT', () => {
   }
 
   it('ES256 from an inline PEM, configured kid and ttlSeconds', async () => {
-    const { e, jwt } = await tokenThrough({ source: 'self-signed', issuer: 'i', subject: 's', audience: 'a', algorithm: 'ES256', key: pem(ec.privateKey, 'sec1'), kid: 'k1', ttlSeconds: 120 });
+    const { e, jwt } = await tokenThrough({
+      source: 'self-signed',
+      issuer: 'i',
+      subject: 's',
+      audience: 'a',
+      algorithm: 'ES256',
+      key: pem(ec.privateKey, 'sec1'),
+      kid: 'k1',
+      ttlSeconds: 120,
+    });
     try {
       const jwks = await publishedJwks(e);
       assert.equal(jwks.keys[0]!.kid, 'k1');
@@ -72,7 +100,14 @@ describe('egress self-signed JWT', () => {
   });
 
   it('HS256 with a raw secret: the bytes as written, no kid, no JWKS', async () => {
-    const { e, jwt } = await tokenThrough({ source: 'self-signed', issuer: 'i', subject: 's', audience: 'a', algorithm: 'HS256', secret: 'c2VjcmV0LXRoYXQtbG9va3MtYmFzZTY0' });
+    const { e, jwt } = await tokenThrough({
+      source: 'self-signed',
+      issuer: 'i',
+      subject: 's',
+      audience: 'a',
+      algorithm: 'HS256',
+      secret: 'c2VjcmV0LXRoYXQtbG9va3MtYmFzZTY0',
+    });
     try {
       await jwtVerify(jwt, new TextEncoder().encode('c2VjcmV0LXRoYXQtbG9va3MtYmFzZTY0'), { audience: 'a', currentDate: new Date(T0) });
       assert.equal(decodeProtectedHeader(jwt).kid, undefined);
@@ -84,7 +119,15 @@ describe('egress self-signed JWT', () => {
 
   it('HS512 with secretEncoding base64: the decoded bytes (never guessed)', async () => {
     const raw = Buffer.from('a-64-byte-secret-for-hs512-a-64-byte-secret-for-hs512-0123456789');
-    const { e, jwt } = await tokenThrough({ source: 'self-signed', issuer: 'i', subject: 's', audience: 'a', algorithm: 'HS512', secret: raw.toString('base64'), secretEncoding: 'base64' });
+    const { e, jwt } = await tokenThrough({
+      source: 'self-signed',
+      issuer: 'i',
+      subject: 's',
+      audience: 'a',
+      algorithm: 'HS512',
+      secret: raw.toString('base64'),
+      secretEncoding: 'base64',
+    });
     try {
       await jwtVerify(jwt, raw, { audience: 'a', currentDate: new Date(T0) });
       await assert.rejects(jwtVerify(jwt, Buffer.from(raw.toString('base64')), { currentDate: new Date(T0) }), /signature/);
@@ -104,7 +147,10 @@ describe('egress self-signed JWT', () => {
 
   it('caches the token and renews it 60 s before exp', async () => {
     const clock = new ManualClock(T0);
-    const { e, jwt: first } = await tokenThrough({ source: 'self-signed', issuer: 'i', subject: 's', audience: 'a', algorithm: 'RS256', keyFile: join(dir, 'rsa.pem') }, clock);
+    const { e, jwt: first } = await tokenThrough(
+      { source: 'self-signed', issuer: 'i', subject: 's', audience: 'a', algorithm: 'RS256', keyFile: join(dir, 'rsa.pem') },
+      clock,
+    );
     try {
       const next = async (): Promise<string> => {
         const seen = target.seen.length;
@@ -124,9 +170,15 @@ describe('egress self-signed JWT', () => {
 
   it('refuses a key that does not fit the algorithm, naming the option', async () => {
     const errs: string[] = [];
-    const o = egressMode.parse({ upstream: target.origin, token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'ES256', keyFile: join(dir, 'rsa.pem') } }, 'f', errs);
+    const o = egressMode.parse(
+      { upstream: target.origin, token: { source: 'self-signed', issuer: 'i', subject: 's', algorithm: 'ES256', keyFile: join(dir, 'rsa.pem') } },
+      'f',
+      errs,
+    );
     assert.deepEqual(errs, []);
-    await assert.rejects(Promise.resolve(egressMode.create(o, { log: createLogger('fatal'), clock: new ManualClock(), readFile: (p) => readFileSync(p, 'utf8') })), /token\.keyFile: ES256 needs an EC P-256 private key/);
+    await assert.rejects(
+      Promise.resolve(egressMode.create(o, { log: createLogger('fatal'), clock: new ManualClock(), readFile: (p) => readFileSync(p, 'utf8') })),
+      /token\.keyFile: ES256 needs an EC P-256 private key/,
+    );
   });
 });
-

@@ -21,7 +21,10 @@ describe('egress token cache', () => {
     const cache = new TokenCache({ fetch: f.fetch, clock, log });
     const a = [cache.get('A'), cache.get('A'), cache.get('A')];
     const b = cache.get('B');
-    assert.deepEqual(f.calls.map((c) => c.audience), ['A', 'B']);
+    assert.deepEqual(
+      f.calls.map((c) => c.audience),
+      ['A', 'B'],
+    );
     f.calls[0]!.resolve({ value: 'ta', expiresAt: clock.now() + 3600_000 });
     f.calls[1]!.resolve({ value: 'tb', expiresAt: clock.now() + 3600_000 });
     assert.deepEqual(await Promise.all(a), ['ta', 'ta', 'ta']);

@@ -6,7 +6,14 @@ import { send, startEgress, startTarget, type Target } from '../kit.js';
 
 const secret = new TextEncoder().encode('0123456789abcdef0123456789abcdef');
 async function jwtExpiringAt(expSeconds: number): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('i').setSubject('s').setAudience('a').setIssuedAt(expSeconds - 3600).setExpirationTime(expSeconds).sign(secret);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer('i')
+    .setSubject('s')
+    .setAudience('a')
+    .setIssuedAt(expSeconds - 3600)
+    .setExpirationTime(expSeconds)
+    .sign(secret);
 }
 
 describe('egress static token', () => {

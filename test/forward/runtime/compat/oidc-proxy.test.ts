@@ -32,21 +32,50 @@ describe('oidc-proxy options', () => {
     );
     assert.deepEqual(r.errors, []);
     assert.deepEqual(r.blocks, [
-      { name: 'oidc-proxy', listen: '0.0.0.0:9999', upstream: 'http://up:1/base', mode: 'verify', keys: { source: 'jwks', url: 'https://idp/jwks' }, audience: ['from-flag'], passThroughToken: false },
+      {
+        name: 'oidc-proxy',
+        listen: '0.0.0.0:9999',
+        upstream: 'http://up:1/base',
+        mode: 'verify',
+        keys: { source: 'jwks', url: 'https://idp/jwks' },
+        audience: ['from-flag'],
+        passThroughToken: false,
+      },
     ]);
   });
 
   it('maps each ingress key source, claims, TLS listen and insecure targets', () => {
     const pem = '-----BEGIN PUBLIC KEY-----\nMFk=\n-----END PUBLIC KEY-----';
-    const v = (extra: Record<string, string>) => oidcProxyBlocks({ ...T, address: '127.0.0.1', 'ingress-enabled': 'true', audience: '["a","b"]', ...extra }, {});
+    const v = (extra: Record<string, string>) =>
+      oidcProxyBlocks({ ...T, address: '127.0.0.1', 'ingress-enabled': 'true', audience: '["a","b"]', ...extra }, {});
     assert.deepEqual(v({ 'ingress-validating-key': pem }).blocks[0]?.['keys'], { source: 'public-key', pem });
-    assert.deepEqual(v({ 'ingress-validating-key': 'c2VjcmV0', 'ingress-validating-key-encoding': 'base64' }).blocks[0]?.['keys'], { source: 'hmac', secret: 'c2VjcmV0', encoding: 'base64' });
+    assert.deepEqual(v({ 'ingress-validating-key': 'c2VjcmV0', 'ingress-validating-key-encoding': 'base64' }).blocks[0]?.['keys'], {
+      source: 'hmac',
+      secret: 'c2VjcmV0',
+      encoding: 'base64',
+    });
     assert.deepEqual(v({ 'ingress-static-token': 'tok' }).blocks[0]?.['keys'], { source: 'static-token', token: 'tok' });
-    const full = v({ 'ingress-jwks-url': 'https://idp/jwks', 'ingress-valid-claims': '{"sub": "svc-.*"}', 'tls-listen-enabled': 'true', 'tls-cert': '/c', 'tls-key': '/k', 'tls-allow-insecure-target': 'true', 'ingress-pass-through-token': 'true' });
+    const full = v({
+      'ingress-jwks-url': 'https://idp/jwks',
+      'ingress-valid-claims': '{"sub": "svc-.*"}',
+      'tls-listen-enabled': 'true',
+      'tls-cert': '/c',
+      'tls-key': '/k',
+      'tls-allow-insecure-target': 'true',
+      'ingress-pass-through-token': 'true',
+    });
     assert.deepEqual(full.errors, []);
     assert.deepEqual(full.blocks[0], {
-      name: 'oidc-proxy', listen: '127.0.0.1:8080', upstream: 'http://127.0.0.1:9000', tls: { certFile: '/c', keyFile: '/k' }, upstreamTls: { insecureSkipVerify: true },
-      mode: 'verify', keys: { source: 'jwks', url: 'https://idp/jwks' }, audience: ['a', 'b'], claims: '{"sub": "svc-.*"}', passThroughToken: true,
+      name: 'oidc-proxy',
+      listen: '127.0.0.1:8080',
+      upstream: 'http://127.0.0.1:9000',
+      tls: { certFile: '/c', keyFile: '/k' },
+      upstreamTls: { insecureSkipVerify: true },
+      mode: 'verify',
+      keys: { source: 'jwks', url: 'https://idp/jwks' },
+      audience: ['a', 'b'],
+      claims: '{"sub": "svc-.*"}',
+      passThroughToken: true,
     });
     const two = v({ 'ingress-jwks-url': 'https://idp/jwks', 'ingress-static-token': 'x' });
     assert.deepEqual(two.blocks[0]?.['keys'], { source: 'jwks', url: 'https://idp/jwks' });
@@ -54,14 +83,55 @@ describe('oidc-proxy options', () => {
   });
 
   it('maps egress static (audience optional), manual (RS, HS with explicit encoding) and gcp', () => {
-    const e = (extra: Record<string, string>, env: Record<string, string> = {}) => oidcProxyBlocks({ ...T, address: '0.0.0.0', 'egress-enabled': 'true', ...extra }, env);
+    const e = (extra: Record<string, string>, env: Record<string, string> = {}) =>
+      oidcProxyBlocks({ ...T, address: '0.0.0.0', 'egress-enabled': 'true', ...extra }, env);
     assert.deepEqual(e({ 'egress-auth-type': 'static', 'egress-auth-static-token': 'tok' }).blocks[0]?.['token'], { source: 'static', token: 'tok' });
-    const rs = e({ 'egress-auth-type': 'MANUAL', 'egress-auth-manual-issuer': 'i', 'egress-auth-manual-subject': 's', 'egress-auth-manual-signing-method': 'rs256', 'egress-auth-manual-signing-key': '/keys/k.pem', audience: 'https://svc', 'egress-auth-manual-claims': 'team: a\nlevel: 2' });
+    const rs = e({
+      'egress-auth-type': 'MANUAL',
+      'egress-auth-manual-issuer': 'i',
+      'egress-auth-manual-subject': 's',
+      'egress-auth-manual-signing-method': 'rs256',
+      'egress-auth-manual-signing-key': '/keys/k.pem',
+      audience: 'https://svc',
+      'egress-auth-manual-claims': 'team: a\nlevel: 2',
+    });
     assert.deepEqual(rs.errors, []);
-    assert.deepEqual(rs.blocks[0]?.['token'], { source: 'self-signed', issuer: 'i', subject: 's', audience: 'https://svc', algorithm: 'RS256', keyFile: '/keys/k.pem', claims: { team: 'a', level: 2 }, ttlSeconds: 3600 });
-    const hs = e({ 'egress-auth-type': 'manual', 'egress-auth-manual-issuer': 'i', 'egress-auth-manual-subject': 's', 'egress-auth-manual-signing-method': 'HS256', 'egress-auth-manual-signing-key': 'raw-secret', audience: 'https://svc' }, { OIDC_PROXY_EGRESS_AUTH_MANUAL_SIGNING_KEY_ENCODING: 'raw' });
-    assert.deepEqual(hs.blocks[0]?.['token'], { source: 'self-signed', issuer: 'i', subject: 's', audience: 'https://svc', algorithm: 'HS256', secret: 'raw-secret', secretEncoding: 'raw', ttlSeconds: 3600 });
-    assert.deepEqual(e({ 'egress-auth-type': 'gcp', audience: 'https://svc' }).blocks[0]?.['token'], { source: 'gcp', serviceAccount: 'default', audience: 'https://svc' });
+    assert.deepEqual(rs.blocks[0]?.['token'], {
+      source: 'self-signed',
+      issuer: 'i',
+      subject: 's',
+      audience: 'https://svc',
+      algorithm: 'RS256',
+      keyFile: '/keys/k.pem',
+      claims: { team: 'a', level: 2 },
+      ttlSeconds: 3600,
+    });
+    const hs = e(
+      {
+        'egress-auth-type': 'manual',
+        'egress-auth-manual-issuer': 'i',
+        'egress-auth-manual-subject': 's',
+        'egress-auth-manual-signing-method': 'HS256',
+        'egress-auth-manual-signing-key': 'raw-secret',
+        audience: 'https://svc',
+      },
+      { OIDC_PROXY_EGRESS_AUTH_MANUAL_SIGNING_KEY_ENCODING: 'raw' },
+    );
+    assert.deepEqual(hs.blocks[0]?.['token'], {
+      source: 'self-signed',
+      issuer: 'i',
+      subject: 's',
+      audience: 'https://svc',
+      algorithm: 'HS256',
+      secret: 'raw-secret',
+      secretEncoding: 'raw',
+      ttlSeconds: 3600,
+    });
+    assert.deepEqual(e({ 'egress-auth-type': 'gcp', audience: 'https://svc' }).blocks[0]?.['token'], {
+      source: 'gcp',
+      serviceAccount: 'default',
+      audience: 'https://svc',
+    });
     assert.equal(e({ 'egress-auth-type': 'gcp', audience: 'https://svc' }).blocks[0]?.['mode'], 'egress');
   });
 
@@ -87,9 +157,21 @@ describe('oidc-proxy options', () => {
     assert.match(oidcProxyBlocks({ ...T, 'ingress-enabled': 'true', 'egress-enabled': 'true' }, {}).errors.join(), /choose one direction/);
     assert.match(oidcProxyBlocks(T, {}).errors.join(), /no direction: set --ingress-enabled/);
     const hmac = oidcProxyBlocks({ ...T, 'ingress-enabled': 'true', audience: 'a', 'ingress-validating-key': 'c2VjcmV0' }, {});
-    assert.deepEqual(hmac.errors, ['--ingress-validating-key-encoding / OIDC_PROXY_INGRESS_VALIDATING_KEY_ENCODING: required for an HMAC validating key (oidc-proxy guessed; say which)']);
+    assert.deepEqual(hmac.errors, [
+      '--ingress-validating-key-encoding / OIDC_PROXY_INGRESS_VALIDATING_KEY_ENCODING: required for an HMAC validating key (oidc-proxy guessed; say which)',
+    ]);
     const manual = oidcProxyBlocks(
-      { ...T, 'egress-enabled': '1', 'egress-auth-type': 'manual', 'egress-auth-manual-issuer': 'i', 'egress-auth-manual-subject': 's', 'egress-auth-manual-signing-method': 'PS256', 'egress-auth-manual-signing-key': 'k', audience: '- a\n- b', 'egress-auth-manual-claims': '{"iss": "x", "nested": {"a": 1}}' },
+      {
+        ...T,
+        'egress-enabled': '1',
+        'egress-auth-type': 'manual',
+        'egress-auth-manual-issuer': 'i',
+        'egress-auth-manual-subject': 's',
+        'egress-auth-manual-signing-method': 'PS256',
+        'egress-auth-manual-signing-key': 'k',
+        audience: '- a\n- b',
+        'egress-auth-manual-claims': '{"iss": "x", "nested": {"a": 1}}',
+      },
       {},
     );
     assert.deepEqual(manual.errors, [
@@ -98,7 +180,10 @@ describe('oidc-proxy options', () => {
       '--egress-auth-manual-claims: "nested" must be a string, number, boolean or null',
       '--audience: egress takes exactly one audience',
     ]);
-    assert.match(oidcProxyBlocks({ ...T, 'ingress-enabled': 'true', 'ingress-jwks-url': 'https://idp/jwks' }, {}).errors.join(), /--audience \/ OIDC_PROXY_AUDIENCE: required for ingress/);
+    assert.match(
+      oidcProxyBlocks({ ...T, 'ingress-enabled': 'true', 'ingress-jwks-url': 'https://idp/jwks' }, {}).errors.join(),
+      /--audience \/ OIDC_PROXY_AUDIENCE: required for ingress/,
+    );
   });
 
   it('produces egress blocks the egress mode accepts as they are', () => {
@@ -107,8 +192,26 @@ describe('oidc-proxy options', () => {
     for (const flags of [
       { ...E, 'egress-auth-type': 'static', 'egress-auth-static-token': 'tok', 'tls-allow-insecure-target': 'true' },
       { ...E, 'egress-auth-type': 'gcp', audience: 'https://svc', 'egress-auth-gcp-service-account': 'sa@p.iam.gserviceaccount.com' },
-      { ...E, 'egress-auth-type': 'manual', 'egress-auth-manual-issuer': 'i', 'egress-auth-manual-subject': 's', 'egress-auth-manual-signing-method': 'HS384', 'egress-auth-manual-signing-key': Buffer.alloc(48, 7).toString('base64'), 'egress-auth-manual-signing-key-encoding': 'base64', audience: 'https://svc', 'egress-auth-manual-claims': '{"team": "a"}' },
-      { ...E, 'egress-auth-type': 'manual', 'egress-auth-manual-issuer': 'i', 'egress-auth-manual-subject': 's', 'egress-auth-manual-signing-method': 'RS256', 'egress-auth-manual-signing-key': '/keys/k.pem', audience: 'https://svc' },
+      {
+        ...E,
+        'egress-auth-type': 'manual',
+        'egress-auth-manual-issuer': 'i',
+        'egress-auth-manual-subject': 's',
+        'egress-auth-manual-signing-method': 'HS384',
+        'egress-auth-manual-signing-key': Buffer.alloc(48, 7).toString('base64'),
+        'egress-auth-manual-signing-key-encoding': 'base64',
+        audience: 'https://svc',
+        'egress-auth-manual-claims': '{"team": "a"}',
+      },
+      {
+        ...E,
+        'egress-auth-type': 'manual',
+        'egress-auth-manual-issuer': 'i',
+        'egress-auth-manual-subject': 's',
+        'egress-auth-manual-signing-method': 'RS256',
+        'egress-auth-manual-signing-key': '/keys/k.pem',
+        audience: 'https://svc',
+      },
     ]) {
       const c = oidcProxyBlocks(flags, {});
       assert.deepEqual(c.errors, []);
@@ -133,7 +236,15 @@ describe('forward command', () => {
   it('runs an oidc-proxy ingress from its env vars (oidc-proxy command)', async () => {
     const upstream = await startUpstream();
     after(() => upstream.close());
-    const h = await runForwardCommand({ ...input, oidcProxy: true, flags: { port: '0' }, env: { OIDC_PROXY_TARGET_URL: upstream.url, OIDC_PROXY_INGRESS_ENABLED: 'true', OIDC_PROXY_INGRESS_STATIC_TOKEN: 'tok' } }, MODES);
+    const h = await runForwardCommand(
+      {
+        ...input,
+        oidcProxy: true,
+        flags: { port: '0' },
+        env: { OIDC_PROXY_TARGET_URL: upstream.url, OIDC_PROXY_INGRESS_ENABLED: 'true', OIDC_PROXY_INGRESS_STATIC_TOKEN: 'tok' },
+      },
+      MODES,
+    );
     handles.push(h);
     const port = h.forwarders.listeners[0]!.port;
     assert.equal((await send(port, '/', { headers: { authorization: 'Bearer tok' } })).status, 200);
@@ -146,7 +257,10 @@ describe('forward command', () => {
     after(() => upstream.close());
     const dir = mkdtempSync(join(tmpdir(), 'fwcmd-'));
     const file = join(dir, 'f.yaml');
-    writeFileSync(file, `logLevel: INFO\nforwardDrainSeconds: 3\nforwarders:\n  - name: a\n    mode: verify\n    listen: 127.0.0.1:0\n    upstream: ${upstream.url}\n    keys: { source: static-token, token: file-token }\n`);
+    writeFileSync(
+      file,
+      `logLevel: INFO\nforwardDrainSeconds: 3\nforwarders:\n  - name: a\n    mode: verify\n    listen: 127.0.0.1:0\n    upstream: ${upstream.url}\n    keys: { source: static-token, token: file-token }\n`,
+    );
     const h = await runForwardCommand({ ...input, configFile: file, flags: { 'health-listen': '127.0.0.1:0' }, env: { FORWARD_DRAIN_SECONDS: '2' } }, MODES);
     handles.push(h);
     assert.equal(h.drainMs, 2000);
