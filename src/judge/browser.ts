@@ -12,5 +12,5 @@ export function isNavigation(req: JudgeRequest): boolean {
   const mode = h['sec-fetch-mode'];
   if (mode !== undefined && mode !== 'navigate') return false;
   const accept = h['accept'];
-  return accept !== undefined && accept.includes('text/html');
+  return accept?.includes('text/html') === true;
 }

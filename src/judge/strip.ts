@@ -114,12 +114,15 @@ export function canonical(lowerName: string): string {
 /** Every `-`/`_` spelling of a lower-case name (2^k for k separators; only the two uniform ones past 6). */
 export function spellings(name: string): string[] {
   const lower = name.toLowerCase();
-  const seps = [...lower].reduce<number[]>((acc, ch, i) => (ch === '-' || ch === '_' ? [...acc, i] : acc), []);
+  const seps: number[] = [];
+  for (let i = 0; i < lower.length; i++) if (lower[i] === '-' || lower[i] === '_') seps.push(i);
   if (seps.length > 6) return [...new Set([lower, lower.replace(/_/g, '-'), lower.replace(/-/g, '_')])];
   const out = new Set<string>();
   for (let mask = 0; mask < 1 << seps.length; mask++) {
     const chars = [...lower];
-    seps.forEach((pos, bit) => (chars[pos] = mask & (1 << bit) ? '_' : '-'));
+    seps.forEach((pos, bit) => {
+      chars[pos] = mask & (1 << bit) ? '_' : '-';
+    });
     out.add(chars.join(''));
   }
   return [...out];

@@ -142,7 +142,7 @@ export class Sessions {
   }
 
   /** Pushes the idle expiry forward, at most once per tenth of the idle timeout. */
-  async #touch(id: string, entry: CacheEntry, now: number): Promise<void> {
+  async #touch(_id: string, entry: CacheEntry, now: number): Promise<void> {
     const idle = this.#opts.idleTimeoutSeconds * 1000;
     if (idle === 0 || now - entry.touchedAt < idle / 10) return;
     entry.touchedAt = now;

@@ -74,7 +74,9 @@ export function validateJson(schema: JsonSchema, value: unknown, path = ''): str
     }
   }
   if (Array.isArray(value) && schema['items'] !== undefined) {
-    value.forEach((v, i) => errs.push(...validateJson(schema['items'] as JsonSchema, v, `${path}[${i}]`)));
+    value.forEach((v, i) => {
+      errs.push(...validateJson(schema['items'] as JsonSchema, v, `${path}[${i}]`));
+    });
   }
   return errs;
 }

@@ -67,7 +67,12 @@ export function unknownFields(model: Model, doc: Doc): string[] {
   const kind = String(doc['kind']);
   const walk = (node: unknown, segs: string[]): void => {
     if (freeForm(kind, segs)) return;
-    if (Array.isArray(node)) return node.forEach((v, i) => walk(v, [...segs, String(i)]));
+    if (Array.isArray(node)) {
+      node.forEach((v, i) => {
+        walk(v, [...segs, String(i)]);
+      });
+      return;
+    }
     if (typeof node !== 'object' || node === null) return;
     for (const key of Object.keys(node)) {
       const path = [...segs, key];

@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 import { exportSPKI, SignJWT } from 'jose';
 import {
   accessToken,
-  ALL_IDENTITY_SPELLINGS,
   AUDIENCE,
   FORGEABLE_SPELLINGS,
   metric,

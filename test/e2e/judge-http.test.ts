@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { accessToken, ALL_IDENTITY_SPELLINGS, FORGEABLE_SPELLINGS, metric, request, SET_NAMES, SKIP_REMOVES, startJudge, type Judged } from '../helpers/app.js';
+import { accessToken, FORGEABLE_SPELLINGS, metric, request, SET_NAMES, SKIP_REMOVES, startJudge, type Judged } from '../helpers/app.js';
 import type { Sent } from '../helpers/http-send.js';
 import { startOp, type TestOp } from '../helpers/op.js';
 

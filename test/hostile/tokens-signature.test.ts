@@ -51,7 +51,7 @@ describe('hostile tokens: signatures and headers', () => {
   before(async () => {
     op = await startOp();
     rogue = await newKey('RS256');
-    attacker = createServer((req, res) => {
+    attacker = createServer((_req, res) => {
       attackerHits++;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [rogue.publicJwk] }));
     });

@@ -7,7 +7,7 @@ import { systemClock } from '../../../src/clock.js';
 import { effectiveUsernamePrefix, KubeOidcAuthenticator, mapClaims, NOT_INITIALIZED, type KubeOidcConfig } from '../../../src/forward/kube-proxy/oidc.js';
 import { HttpClient } from '../../../src/net/http-client.js';
 import { createLogger, silentLogger } from '../../../src/obs/log.js';
-import { startHttpsIssuer, type HttpsIssuer } from '../../helpers/kube-issuer.js';
+import { startHttpsIssuer } from '../../helpers/kube-issuer.js';
 import { startOp, type TestOp } from '../../helpers/op.js';
 import { ManualSchedule } from '../../helpers/schedule.js';
 import type { Schedule } from '../../../src/oidc/discovery.js';

@@ -78,7 +78,7 @@ export async function startJwks(keys: JWK[]): Promise<JwksServer> {
   let fetches = 0;
   const sockets = new Set<Socket>();
   const state = { keys, failWith: undefined as number | undefined };
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer((_req, res) => {
     fetches++;
     if (state.failWith !== undefined) return void res.writeHead(state.failWith).end('down');
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
