@@ -12,6 +12,7 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 const BODY: Record<DenyBody, string> = {
   json: 'JSON',
+  text: 'plain text',
   empty: 'empty (redirect)',
   'page:unauthenticated': '"sign-in required" page',
   'page:forbidden': '"access denied" page',

@@ -14,9 +14,9 @@ export type GrpcCodeName = 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'UNAVAILABL
 
 /**
  * What a deny's body is: an HTML page of `Pages` (web/pages.ts; for browser navigations where the
- * reason has a JSON form too), JSON for API clients, or empty (a redirect).
+ * reason has a JSON form too), JSON for API clients, plain text (the forwarder's modes), or empty (a redirect).
  */
-export type DenyBody = 'json' | 'empty' | 'page:unauthenticated' | 'page:forbidden' | 'page:unavailable' | 'page:login-failed';
+export type DenyBody = 'json' | 'text' | 'empty' | 'page:unauthenticated' | 'page:forbidden' | 'page:unavailable' | 'page:login-failed';
 
 export interface DenyEntry {
   /** Every HTTP status this reason goes out with, and the gRPC code each gets. */
@@ -49,6 +49,12 @@ export const DENY_REASONS = {
     http: { 403: P },
     body: ['page:forbidden', 'json'],
     meaning: 'Authenticated, but an authorizer (groups, rules, external) said no; the page shows its reason.',
+  },
+  'bad-impersonation': {
+    http: { 400: P },
+    body: ['text'],
+    meaning:
+      'The Kubernetes proxy (`mode: kube`) was asked to impersonate with an unknown `Impersonate-*` header or without `Impersonate-User` (kube-apiserver answers 400 too); the body names it.',
   },
   'authz-error': {
     http: { 403: P },

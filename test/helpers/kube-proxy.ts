@@ -14,6 +14,7 @@ import { systemClock, type Clock } from '../../src/clock.js';
 import { kubeMode } from '../../src/forward/kube-proxy/mode.js';
 import type { ModeHandler } from '../../src/forward/engine/mode.js';
 import { createLogger } from '../../src/obs/log.js';
+import type { Metrics } from '../../src/obs/metrics.js';
 import { startKubeApi, type KubeApi, type KubeApiOptions, type RecordedRequest } from './kube-api.js';
 import { startOp, type TestOp } from './op.js';
 
@@ -49,6 +50,10 @@ export interface StackOptions {
   readonly clock?: Clock;
   /** The environment the runtime passes to modes. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The registry the runtime passes to modes (absent: the mode's private one). */
+  readonly metrics?: Metrics;
+  /** The runtime's `LOG_DECISIONS` (absent: the mode's default). */
+  readonly logDecisions?: boolean;
 }
 
 /** A request the API double received on its fallback path, headers as sent (names' case, one entry per line). */
@@ -110,7 +115,14 @@ export async function startKubeStack(o: StackOptions = {}): Promise<KubeStack> {
     throw new Error(errs.join('; '));
   }
   const readyLine = (): boolean => logs.some((l) => l.includes('OIDC authenticator ready'));
-  const mode = await kubeMode.create(options, { log, clock, readFile: (p) => readFileSync(p, 'utf8'), ...(o.env !== undefined ? { env: o.env } : {}) });
+  const mode = await kubeMode.create(options, {
+    log,
+    clock,
+    readFile: (p) => readFileSync(p, 'utf8'),
+    ...(o.env !== undefined ? { env: o.env } : {}),
+    ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
+    ...(o.logDecisions !== undefined ? { logDecisions: o.logDecisions } : {}),
+  });
   while (!readyLine()) await once(events, 'line');
   const server = createServer((req, res) => mode.handle(req, res));
   server.on('upgrade', (req, socket, head) => mode.upgrade!(req, socket, head));

@@ -3,7 +3,8 @@
  * tokens verified with kube-apiserver's flag semantics, requests forwarded to the API server with
  * the proxy's own credentials plus `Impersonate-*` headers, optional inbound impersonation by
  * SubjectAccessReview, token passthrough by TokenReview, upgrades (SPDY, websocket) tunnelled,
- * streams flushed as they come, the `AuSuccess`/`AuFail` access log and audit events.
+ * streams flushed as they come, the `AuSuccess`/`AuFail` access log and audit events; each
+ * request decided by the one judge (judge.ts), with its decision log line and check metrics.
  *
  * This file only wires the parts together (options.ts parses; pipeline.ts is the
  * pipeline). Not ready until the issuer's discovery document and keys have loaded; then latched.
@@ -22,6 +23,7 @@ import { RateLimiter, ReviewCache } from '../../kube/review-cache.js';
 import { ImpersonationReviewer } from './sar.js';
 import { fileMtimeMs, kubeCredentialsFor, upstreamTls } from './upstream.js';
 import { createProxyEngine, type ProxyOptions } from '../engine/proxy.js';
+import { createMetrics } from '../../obs/metrics.js';
 
 export type { KubeOptions } from './options.js';
 
@@ -93,6 +95,8 @@ export const kubeMode: ModeDefinition<KubeOptions> = {
       trust: trustMatcher(options.trustedProxies),
       clock,
       log,
+      metrics: deps.metrics ?? createMetrics(false),
+      logDecisions: deps.logDecisions ?? true,
     });
     oidc.start();
     log.info({ upstream: creds.server, credentials: creds.source, issuer: options.oidc.issuerUrl }, 'Kubernetes proxy configured');

@@ -4,10 +4,11 @@
  *   forwarding when impersonation is disabled → requester must have a name → inbound
  *   `Impersonate-*` refused, or checked by SubjectAccessReview → outbound identity (plus the
  *   configured extras) → forward with the proxy's own credentials and `Impersonate-*` headers.
- * Every outcome gets an access-log line and audit events. Upgrades (exec, attach, port-forward)
- * take the same path and are tunnelled both ways.
+ * The decision is the one judge's (judge.ts: the authentication steps are its authenticators, the
+ * rest — `plan` below — its authorizer), so each request also gets the decision log line and counts
+ * in the check metrics. Every outcome gets an access-log line and audit events. Upgrades (exec,
+ * attach, port-forward) take the same path and are tunnelled both ways.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -15,7 +16,8 @@ import type { Clock } from '../../clock.js';
 import type { KubeCredentials } from '../../kube/credentials.js';
 import type { TrustMatcher } from '../../net/cidr.js';
 import type { Logger } from '../../obs/log.js';
-import { peerIp, type AccessFacts, type AccessLog, type SuccessPath } from './access-log.js';
+import type { Metrics } from '../../obs/metrics.js';
+import { peerIp, type AccessFacts, type AccessLog } from './access-log.js';
 import { AuditTrail, type AuditSink } from './audit.js';
 import { addExtra, impersonationHeaderNames, impersonationHeaders, readInbound, withAuthenticated, type KubeUser } from './impersonate.js';
 import type { KubeOidcAuthenticator } from './oidc.js';
@@ -23,6 +25,7 @@ import type { KubeOptions } from './options.js';
 import type { TokenPassthrough } from './passthrough.js';
 import { isLongRunning, requestInfo } from './request-info.js';
 import type { ImpersonationReviewer } from './sar.js';
+import { createKubeJudge, kubeRequestOf, NO_BEARER, TOKEN_REVIEW, type KubeIdentity, type KubeRequest, type Plan } from './judge.js';
 import { FORWARDER_COOKIES } from '../engine/hop.js';
 import type { HeaderEdits, ProxyEngine } from '../engine/proxy.js';
 import { BAD_PATH, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../engine/reply.js';
@@ -46,20 +49,11 @@ export interface KubeHandlerDeps {
   readonly trust: TrustMatcher;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Where the decisions count (the runtime's registry). */
+  readonly metrics: Metrics;
+  /** One decision log line per request. */
+  readonly logDecisions: boolean;
 }
-
-type Plan =
-  | { readonly kind: 'refuse'; readonly status: number; readonly message: string; readonly user?: KubeUser }
-  | {
-      readonly kind: 'forward';
-      readonly path: SuccessPath;
-      readonly engine: ProxyEngine;
-      readonly inbound: KubeUser;
-      readonly outbound?: KubeUser;
-      readonly impersonatedBy?: KubeUser;
-      readonly set: readonly (readonly [string, string])[];
-      readonly remove: readonly string[];
-    };
 
 /** The token of the first `Authorization` value: `Bearer <token>` (scheme in any case, extra whitespace and words tolerated). */
 export function bearerToken(value: string | undefined): string | undefined {
@@ -85,21 +79,6 @@ export function clientIp(peer: string | undefined, xff: readonly string[] | unde
  */
 function isRequestHeaderIdentity(lowerName: string): boolean {
   return lowerName === 'x-remote-user' || lowerName === 'x-remote-group' || lowerName.startsWith('x-remote-extra-');
-}
-
-const text = (status: number, body: string): HttpReply => ({ status, headers: [['content-type', 'text/plain; charset=utf-8']], body });
-
-function replyFor(status: number, message: string): HttpReply {
-  if (status === 503) return UNAVAILABLE;
-  if (status === 401)
-    return {
-      ...text(401, 'Unauthorized'),
-      headers: [
-        ['content-type', 'text/plain; charset=utf-8'],
-        ['www-authenticate', 'Bearer'],
-      ],
-    };
-  return text(status, message);
 }
 
 export function createKubeHandler(d: KubeHandlerDeps): {
@@ -131,27 +110,29 @@ export function createKubeHandler(d: KubeHandlerDeps): {
     };
   }
 
-  async function plan(req: IncomingMessage, requestId: string): Promise<Plan> {
-    const token = bearerToken(req.headers.authorization);
-    if (token === undefined) return { kind: 'refuse', status: 401, message: 'no bearer token' };
-    const verified = await d.oidc.authenticate(token);
-    if (verified.kind !== 'ok') {
-      if (d.reviewer !== undefined) {
-        const reviewed = await d.reviewer.review(token, requestId);
-        if (reviewed.kind === 'ok') return { kind: 'forward', path: 'passthrough', engine: d.bare, inbound: reviewed.user, set: [], remove: [] };
-      }
-      return { kind: 'refuse', status: verified.kind === 'unavailable' ? 503 : 401, message: verified.reason };
-    }
-    const user = verified.user;
+  /** What follows authentication: the judge's authorizer (judge.ts) runs it and keeps the plan. */
+  async function plan(identity: KubeIdentity, request: KubeRequest): Promise<Plan> {
+    const user = identity.kube;
+    const req = request.node;
+    if (identity.authenticator === TOKEN_REVIEW) return { kind: 'forward', path: 'passthrough', engine: d.bare, inbound: user, set: [], remove: [] };
     if (o.disableImpersonation) return { kind: 'forward', path: 'unimpersonated', engine: d.bare, inbound: user, set: [], remove: [] };
-    if (user.username === '') return { kind: 'refuse', status: 403, message: MSG_NO_USERNAME, user };
+    if (user.username === '') return { kind: 'refuse', status: 403, message: MSG_NO_USERNAME };
     const asked = readInbound(req.headersDistinct);
     if (asked === undefined) return impersonating(req, user, withConfiguredExtras({ ...user, groups: withAuthenticated(user.groups) }, req));
-    if (d.sar === undefined) return { kind: 'refuse', status: 403, message: MSG_IMPERSONATION_DISABLED, user };
-    const checked = await d.sar.check(user, asked, requestId);
-    if (checked.kind === 'refused') return { kind: 'refuse', status: checked.status, message: checked.message, user };
+    if (d.sar === undefined) return { kind: 'refuse', status: 403, message: MSG_IMPERSONATION_DISABLED };
+    const checked = await d.sar.check(user, asked, request.requestId);
+    if (checked.kind === 'refused') return { kind: 'refuse', status: checked.status, message: checked.message };
     return impersonating(req, user, withConfiguredExtras(checked.target, req), checked.target);
   }
+
+  const judge = createKubeJudge({
+    oidc: d.oidc,
+    ...(d.reviewer !== undefined ? { reviewer: d.reviewer } : {}),
+    plan,
+    log: d.log,
+    metrics: d.metrics,
+    logDecisions: d.logDecisions,
+  });
 
   /** Per-request facts, the audit trail, and the outcome of `plan` handed to `refuse` or `go`. */
   function run(
@@ -159,7 +140,8 @@ export function createKubeHandler(d: KubeHandlerDeps): {
     refuse: (r: HttpReply, trail: AuditTrail) => void,
     go: (p: Extract<Plan, { kind: 'forward' }>, edits: HeaderEdits, trail: AuditTrail) => void,
   ): void {
-    const requestId = randomUUID();
+    const request = kubeRequestOf(req, d.trust, bearerToken(req.headers.authorization));
+    const { requestId } = request;
     const uri = req.url ?? '';
     const xff = req.headersDistinct['x-forwarded-for'];
     const facts: AccessFacts = { peer: req.socket.remoteAddress, xff, uri };
@@ -180,22 +162,28 @@ export function createKubeHandler(d: KubeHandlerDeps): {
       ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
       longRunning: isLongRunning(info) || req.headers.upgrade !== undefined,
     });
-    const failed = (status: number, message: string, user?: KubeUser): void => {
-      d.accessLog.failure(facts, status, message);
-      if (status === 401) trail.authenticationFailed();
+    const failed = (reply: HttpReply, message: string, user?: KubeUser): void => {
+      d.accessLog.failure(facts, reply.status, message);
+      if (reply.status === 401) trail.authenticationFailed();
       else {
         if (user !== undefined) trail.received(user);
-        trail.complete(status, message);
+        trail.complete(reply.status, message);
       }
-      refuse(replyFor(status, message), trail);
+      refuse(reply, trail);
     };
     const internal = (e: unknown): void => {
       d.log.error({ requestId, err: e instanceof Error ? e.message : String(e) }, 'Kubernetes proxy failed; answered 503');
-      failed(503, 'internal error');
+      failed(UNAVAILABLE, 'internal error');
     };
-    plan(req, requestId).then((p) => {
+    judge(request).then((decision) => {
       try {
-        if (p.kind === 'refuse') return failed(p.status, p.message, p.user);
+        if (decision.kind === 'deny') {
+          const { status, headers, body } = decision;
+          const message = decision.reason === 'no-credentials' ? NO_BEARER : (decision.detail ?? '');
+          return failed({ status, headers, body }, message, (decision.identity as KubeIdentity | undefined)?.kube);
+        }
+        const p = request.outcome.plan;
+        if (p?.kind !== 'forward') throw new Error('allowed without a forwarding plan');
         d.accessLog.success(facts, p.path, p.inbound, p.outbound);
         trail.received(p.inbound, p.impersonatedBy);
         const peer = req.socket.remoteAddress ?? '';
