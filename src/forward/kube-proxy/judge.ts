@@ -120,7 +120,7 @@ const UNAUTHORIZED: readonly HeaderPair[] = [TEXT, ['www-authenticate', 'Bearer'
 export const NO_BEARER = 'no bearer token';
 const OIDC_PREFIX = `${OIDC}: `;
 
-/** The answers the mode has always given; `detail` is the access log's and audit event's reason (`NO_BEARER` for `no-credentials`). */
+/** The answers the mode has always given; `detail` is the access log's and audit event's reason (for `no-credentials`: NO_BEARER above). */
 export const kubeResponses: Responses = {
   unauthenticated: () => deny(401, 'no-credentials', 'Unauthorized', UNAUTHORIZED),
   invalidToken: (_req, authenticator, reason) => deny(401, 'invalid-token', 'Unauthorized', UNAUTHORIZED, { authenticator, detail: reason }),
