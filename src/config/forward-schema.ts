@@ -9,12 +9,13 @@
  */
 import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../kube/credentials.js';
 import { bool, int, number, oneOf, port, section, str, url, type Field } from './field.js';
+import { schema } from './schema.js';
 
 /** `oidc-judge forward` (and the other forwarder commands): flag, then env, then the config file key. */
 export const forwardCommandSchema = section('oidc-judge forward', {
   forwardHealthListen: str(
     'FORWARD_HEALTH_LISTEN',
-    'Health listener (`host:port`, `:port`, `unix:/path`): `/healthz` is always 200; `/readyz` is 200 only when every forwarder is ready (keys loaded, Redis connected …), else 503 naming the others; plus routes a mode adds.',
+    'Health listener (`host:port`, `:port`, `unix:/path`): `/healthz` is always 200; `/readyz` is 200 only when every forwarder is ready (keys loaded, Redis connected …), else 503 naming the others; `/metrics` is Prometheus text (the check counters of the `verify` and `kube` modes among it); plus routes a mode adds.',
     { flag: 'health-listen', fileKey: 'forwardHealthListen', default: '', defaultDoc: 'none' },
   ),
   forwardDrainSeconds: number(
@@ -23,6 +24,13 @@ export const forwardCommandSchema = section('oidc-judge forward', {
     { flag: 'drain-seconds', fileKey: 'forwardDrainSeconds', min: 0, max: 3600, default: 10 },
   ),
   logLevel: str('LOG_LEVEL', 'Log level of the forwarder commands (`TRACE` … `FATAL`).', { flag: 'log-level', default: 'INFO' }),
+  // The judge's own switch (same name, meaning and default), for the modes that decide through the judge.
+  logDecisions: {
+    ...schema.logDecisions,
+    doc: `${schema.logDecisions.doc} Here: per request of the modes that decide through the judge (\`verify\`, \`kube\`); their checks are counted on the health listener's \`/metrics\` either way.`,
+    flag: 'log-decisions',
+    fileKey: 'logDecisions',
+  },
   kubernetesServiceHost: str(
     'KUBERNETES_SERVICE_HOST',
     "API server address for the `kube` mode's in-cluster credentials (set by Kubernetes in every pod; `serviceHost` wins).",

@@ -3,8 +3,10 @@
  * `forwarders:` list and/or oidc-proxy's options (flags and `OIDC_PROXY_*` env), validated all at
  * once, then started by the runtime. The command's own settings: `--health-listen` /
  * `FORWARD_HEALTH_LISTEN` / `forwardHealthListen` (no health listener by default) and
- * `--drain-seconds` / `FORWARD_DRAIN_SECONDS` / `forwardDrainSeconds` (default 10), declared in
- * config/forward-schema.ts; flags win over env, env over the file. Reads nothing itself: main.ts passes flags, env and a file reader.
+ * `--drain-seconds` / `FORWARD_DRAIN_SECONDS` / `forwardDrainSeconds` (default 10) and
+ * `--log-decisions` / `LOG_DECISIONS` / `logDecisions` (the judge's switch, default true), declared in
+ * config/forward-schema.ts; flags win over env, env over the file. One metrics registry for the
+ * process, handed to every mode and served on the health listener's `/metrics`. Reads nothing itself: main.ts passes flags, env and a file reader.
  */
 import { parse as parseYaml } from 'yaml';
 import { forwarderConfigError } from '../../config/error.js';
@@ -12,6 +14,7 @@ import type { Field } from '../../config/field.js';
 import { defaultOf, forwardCommandSchema } from '../../config/forward-schema.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Logger } from '../../obs/log.js';
+import { createMetrics } from '../../obs/metrics.js';
 import { parseForwarderBlocks } from './blocks.js';
 import { OIDC_PROXY_EXTRA_FLAGS, OIDC_PROXY_FLAGS, RUNTIME_FLAGS, oidcProxyBlocks } from './compat/oidc-proxy.js';
 import type { ModeDefinition } from '../engine/mode.js';
@@ -44,6 +47,7 @@ interface Settings {
   readonly blocks: ForwarderBlock[];
   readonly healthListen?: string;
   readonly drainMs: number;
+  readonly logDecisions: boolean;
   readonly warnings: string[];
 }
 
@@ -98,9 +102,19 @@ export function forwardSettings(input: ForwardCommandInput, modes: ReadonlyMap<s
   const drain = pick(forwardCommandSchema.forwardDrainSeconds);
   const drainSeconds = drain === undefined ? defaultOf(forwardCommandSchema.forwardDrainSeconds) : Number(drain.value);
   if (!Number.isFinite(drainSeconds) || drainSeconds < 0 || drainSeconds > 3600) errors.push(`${drain!.label}: must be a number of seconds between 0 and 3600`);
+  const decisions = pick(forwardCommandSchema.logDecisions);
+  let logDecisions = defaultOf(forwardCommandSchema.logDecisions);
+  if (decisions !== undefined) {
+    const f = forwardCommandSchema.logDecisions;
+    try {
+      logDecisions = typeof decisions.value === 'string' ? f.parse(decisions.value) : f.fromFile!(decisions.value);
+    } catch (e) {
+      errors.push(`${decisions.label}: ${(e as Error).message}`);
+    }
+  }
   if (errors.length === 0 && blocks.length === 0) errors.push('nothing to run: give --config with a forwarders: list, or oidc-proxy options (--target-url …)');
   if (errors.length > 0) throw forwarderConfigError(errors);
-  return { blocks, drainMs: drainSeconds * 1000, warnings, ...(healthListen !== undefined ? { healthListen } : {}) };
+  return { blocks, drainMs: drainSeconds * 1000, logDecisions, warnings, ...(healthListen !== undefined ? { healthListen } : {}) };
 }
 
 /** Validates everything, starts every forwarder; rejects with a `ConfigError` (exit 2) or a start error (exit 1). */
@@ -112,6 +126,8 @@ export async function runForwardCommand(input: ForwardCommandInput, modes: Reado
     clock: input.clock ?? systemClock,
     readFile: input.readFile,
     env: input.env,
+    metrics: createMetrics(),
+    logDecisions: s.logDecisions,
     ...(s.healthListen !== undefined ? { healthListen: s.healthListen } : {}),
   });
   return { forwarders, warnings: s.warnings, drainMs: s.drainMs, stop: () => forwarders.stop(s.drainMs) };

@@ -1,13 +1,15 @@
 /**
  * The forwarder runtime's health listener: `/healthz` is always 200 (the process is alive),
  * `/readyz` is 200 only when every forwarder's `ready()` says so (each asked with a deadline),
- * and each mode's own `healthRoutes` are served next to them. `/healthz` and `/readyz` belong to
+ * `/metrics` is the process's registry in Prometheus text (the modes' check counters among it),
+ * and each mode's own `healthRoutes` are served next to them. `/healthz`, `/readyz` and `/metrics` belong to
  * the runtime; a mode's route on one of those paths, or on a path an earlier forwarder took, is
  * not mounted (a warning says so). Anything else is 404.
  */
 import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients } from '../../net/slow-clients.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../obs/log.js';
+import type { Metrics } from '../../obs/metrics.js';
 import type { ModeHandler } from '../engine/mode.js';
 
 export interface HealthTarget {
@@ -48,11 +50,13 @@ function text(res: ServerResponse, status: number, body: string, method: string 
   res.end(method === 'HEAD' ? undefined : body);
 }
 
-export function createHealthServer(targets: readonly HealthTarget[], log: Logger): Server {
+const OWN: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function createHealthServer(targets: readonly HealthTarget[], log: Logger, metrics: Metrics): Server {
   const routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
   for (const t of targets) {
     for (const [path, route] of Object.entries(t.handler.healthRoutes ?? {})) {
-      if (path === '/healthz' || path === '/readyz' || routes.has(path)) {
+      if (OWN.has(path) || routes.has(path)) {
         log.warn({ forwarder: t.name, path }, 'health route not mounted: the path is already served');
         continue;
       }
@@ -61,7 +65,7 @@ export function createHealthServer(targets: readonly HealthTarget[], log: Logger
   }
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    const own = path === '/healthz' || path === '/readyz';
+    const own = OWN.has(path);
     if (own && req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return text(res, 405, 'Method not allowed', req.method);
@@ -71,6 +75,16 @@ export function createHealthServer(targets: readonly HealthTarget[], log: Logger
       notReady(targets).then(
         (names) => (names.length === 0 ? text(res, 200, 'ready', req.method) : text(res, 503, `not ready: ${names.join(', ')}`, req.method)),
         () => text(res, 503, 'not ready', req.method),
+      );
+      return;
+    }
+    if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        () => text(res, 500, 'metrics unavailable', req.method),
       );
       return;
     }

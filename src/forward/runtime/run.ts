@@ -6,11 +6,14 @@
  * `connect` (else 405). If any handler or listener fails to start, everything started is stopped
  * and the start rejects naming the block. `stop(drainMs)` stops accepting, lets in-flight exchanges
  * finish for up to `drainMs`, then cuts what is left, closes the handlers and removes the sockets.
+ * Every mode counts into one metrics registry (the one given, else one made here), which the health
+ * listener serves on `/metrics`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { checkIntervalFor } from '../../net/slow-clients.js';
+import { createMetrics } from '../../obs/metrics.js';
 import type { ForwarderDeps, ListenSpec, ModeDefinition, ModeHandler } from '../engine/mode.js';
 import { UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../engine/reply.js';
 import { createHealthServer, notReady } from './health.js';
@@ -161,6 +164,8 @@ export async function startForwarders(
   let healthAddr: ListenAddress | undefined;
   let healthPort: number | undefined;
   let stopped: Promise<void> | undefined;
+  const metrics = deps.metrics ?? createMetrics();
+  const modeDeps: RuntimeDeps = { ...deps, metrics };
 
   const stop = (drainMs: number): Promise<void> =>
     (stopped ??= (async () => {
@@ -190,7 +195,7 @@ export async function startForwarders(
       if (addr.kind === 'unix' && block.listen.tls !== undefined) throw new Error(`${label}: TLS cannot be used with a unix-socket listener`);
       let handler: ModeHandler;
       try {
-        handler = await def.create(block.options, deps);
+        handler = await def.create(block.options, modeDeps);
       } catch (e) {
         throw new Error(`${label}: ${(e as Error).message}`);
       }
@@ -218,7 +223,7 @@ export async function startForwarders(
     if (deps.healthListen !== undefined) {
       const addr = parseListenAddress(deps.healthListen);
       if (typeof addr === 'string') throw new Error(`health listen ${deps.healthListen}: ${addr}`);
-      health = createHealthServer(handlers, deps.log);
+      health = createHealthServer(handlers, deps.log, metrics);
       try {
         healthPort = await listenAt(health, addr);
       } catch (e) {
@@ -226,7 +231,7 @@ export async function startForwarders(
         throw new Error(`health listener: cannot listen on ${deps.healthListen}: ${(e as Error).message}`);
       }
       healthAddr = addr;
-      deps.log.info({ listen: describeAddress(addr, healthPort) }, 'forwarder health listening (/healthz, /readyz)');
+      deps.log.info({ listen: describeAddress(addr, healthPort) }, 'forwarder health listening (/healthz, /readyz, /metrics)');
     }
   } catch (e) {
     await stop(0);

@@ -45,7 +45,9 @@ function get(url: string, headers: Record<string, string>, ca?: string): Promise
 }
 
 describe('kube proxy: from kube-oidc-proxy flags to a running TLS listener', () => {
-  it('serves kubectl over TLS with an https issuer reached through --oidc-ca-file, and reports ready on /readyz', { timeout: 60_000 }, async () => {
+  it('serves kubectl over TLS with an https issuer reached through --oidc-ca-file, and reports ready on /readyz and its checks on /metrics', {
+    timeout: 60_000,
+  }, async () => {
     const c = kubeProxyOptionsFromFlags({
       '--oidc-issuer-url': iss.issuer,
       '--oidc-client-id': 'kubernetes',
@@ -81,6 +83,11 @@ describe('kube proxy: from kube-oidc-proxy flags to a running TLS listener', () 
       assert.equal(r.status, 200);
       assert.deepEqual(JSON.parse(r.body), { user: 'carol@example.com', groups: ['oidc:sre', 'system:authenticated'] });
       assert.ok(lines.some((l) => l.includes('AuSuccess') && l.includes('carol@example.com')));
+      // The runtime's one registry: the kube mode's checks, scraped from the health listener.
+      const scraped = await get(`http://127.0.0.1:${fw.healthPort}/metrics`, {});
+      assert.equal(scraped.status, 200);
+      assert.match(scraped.body, /^oidc_judge_decisions_total\{outcome="allow",status="200",authenticator="kube-oidc",via="forwarder"\} 1$/m);
+      assert.ok(lines.some((l) => l.includes('"msg":"decision"') && l.includes('carol@example.com')));
     } finally {
       await fw?.stop(0);
     }

@@ -18,7 +18,7 @@ export const OIDC_PROXY_EXTRA_FLAGS: readonly string[] = Object.keys(oidcProxyEx
 const FIELDS: Readonly<Record<string, Field<unknown>>> = { ...oidcProxySchema, ...oidcProxyExtraSchema };
 
 /** Flags of the forwarder command itself, accepted next to oidc-proxy's. */
-export const RUNTIME_FLAGS: ReadonlySet<string> = new Set(['health-listen', 'drain-seconds', 'log-level']);
+export const RUNTIME_FLAGS: ReadonlySet<string> = new Set(['health-listen', 'drain-seconds', 'log-level', 'log-decisions']);
 
 const KNOWN: ReadonlySet<string> = new Set<string>([...OIDC_PROXY_FLAGS, ...OIDC_PROXY_EXTRA_FLAGS]);
 /** The variable of a flag: `OIDC_PROXY_<FLAG_UPPER_SNAKE>` (declared in the schema for every known flag). */
