@@ -21,7 +21,11 @@ import type { Claims, Verify } from './token.js';
 export const SUBJECT_HEADER = 'x-auth-subject';
 export const ISSUER_HEADER = 'x-auth-issuer';
 
-/** A judge request with every `Authorization` value the client sent (two of them are a malformed credential). */
+/**
+ * The shared judge request (judge/node-request.ts) with every `Authorization` value the client sent
+ * beside it: its joined `headers` cannot tell two values from one holding a comma, and two are a
+ * malformed credential.
+ */
 export interface VerifyRequest extends JudgeRequest {
   readonly authorization: readonly string[] | undefined;
 }

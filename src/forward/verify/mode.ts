@@ -20,6 +20,7 @@ import { createProxyEngine, type HeaderEdits } from '../engine/proxy.js';
 import { BAD_PATH, BAD_REQUEST, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../engine/reply.js';
 import { forwardTarget } from '../engine/target.js';
 import type { Allow } from '../../judge/decision.js';
+import { judgeRequestOf } from '../../judge/node-request.js';
 import { createMetrics } from '../../obs/metrics.js';
 import { buildKeys, buildReplay, buildUpstreamTls, upstreamVia } from './build.js';
 import { OIDC_REQUIRED, standardCheck, type StandardClaim } from './claims.js';
@@ -78,25 +79,10 @@ export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps)
     logDecisions: deps.logDecisions ?? true,
   });
 
-  function requestIdOf(req: IncomingMessage): string {
-    const rid = req.headers['x-request-id'];
-    return typeof rid === 'string' && rid.length > 0 && rid.length <= 200 ? rid : randomUUID();
-  }
-
-  function judgeRequestOf(req: IncomingMessage): VerifyRequest {
-    return {
-      method: req.method ?? 'GET',
-      scheme: (req.socket as TLSSocket).encrypted === true ? 'https' : 'http',
-      host: req.headers.host ?? '',
-      path: req.url ?? '/',
-      // The verify authenticator reads only `authorization`, below, with every value the client sent.
-      headers: {},
-      peer: req.socket.remoteAddress ?? '',
-      requestId: requestIdOf(req),
-      denyStyle: 'status-only',
-      via: 'forwarder',
-      authorization: req.headersDistinct['authorization'],
-    };
+  /** The shared builder's request (judge/node-request.ts), with every `Authorization` value the client sent beside it. */
+  function verifyRequestOf(req: IncomingMessage): VerifyRequest {
+    const { request } = judgeRequestOf(req, { trust, newId: randomUUID, via: 'forwarder', denyStyle: 'status-only' });
+    return { ...request, authorization: req.headersDistinct['authorization'] };
   }
 
   function editsFor(req: IncomingMessage, requestId: string, allow: Allow): HeaderEdits {
@@ -126,7 +112,7 @@ export async function createVerifyHandler(o: VerifyOptions, deps: ForwarderDeps)
   }
 
   function judged(req: IncomingMessage, answer: (r: HttpReply) => void, pass: (edits: HeaderEdits) => void): void {
-    const request = judgeRequestOf(req);
+    const request = verifyRequestOf(req);
     judge(request).then(
       (d) => (d.kind === 'allow' ? pass(editsFor(req, request.requestId, d)) : answer(replyOfDeny(d))),
       (e: unknown) => {

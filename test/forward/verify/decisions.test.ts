@@ -58,6 +58,22 @@ describe('verify forwarder: one judge', () => {
     assert.equal(count('deny', '403'), 1);
   });
 
+  it("builds its judge request with the shared builder (every door's request id and host rules); two Authorization headers stay a malformed credential", async () => {
+    const v = await startVerify(HMAC);
+    const good = await token({ role: 'admin' });
+    const ok = await send(v.port, '/shared', { headers: { ...bearer(good), host: 'API.Example.test', 'x-request-id': 'not printable' } });
+    assert.equal(ok.status, 200);
+    const two = await send(v.port, '/two', { headers: { authorization: [`Bearer ${good}`, `Bearer ${good}`] } });
+    assert.equal(two.status, 401);
+    assert.equal(two.headers['www-authenticate'], 'Bearer error="invalid_token"');
+    assert.equal(two.body, 'Unauthorized');
+    const [shared, twice] = decisions(v.logs);
+    assert.equal(shared!['host'], 'api.example.test', 'the host as every door reads it');
+    assert.notEqual(shared!['requestId'], 'not printable', 'a request id with a space is replaced, as at every door');
+    assert.match(String(shared!['requestId']), /^[0-9a-f-]{36}$/);
+    assert.deepEqual([twice!['path'], twice!['status'], twice!['reason']], ['/two', 401, 'invalid-token:malformed credential']);
+  });
+
   it('writes no decision line when decision logging is off', async () => {
     const v = await startVerify(HMAC, { logDecisions: false });
     assert.equal((await send(v.port, '/', { headers: bearer(await token({ role: 'admin' })) })).status, 200);
