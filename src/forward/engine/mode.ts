@@ -21,9 +21,9 @@ export interface ForwarderDeps {
    * (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY` for upstreams). Absent: an empty environment.
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Where the modes that decide through the judge count their checks; absent: a private registry. */
+  /** Where the modes that decide through the judge count their checks (the runtime's one registry, served on `/metrics`); absent: a private registry. */
   readonly metrics?: Metrics;
-  /** The judge's `LOG_DECISIONS`: one decision log line per check (default true). */
+  /** The judge's `LOG_DECISIONS` (the runtime passes the forwarder schema's): one decision log line per check (default true). */
   readonly logDecisions?: boolean;
 }
 
