@@ -1,13 +1,13 @@
 /**
- * Reading one `forwarders:` block (or a nested mapping of it) into typed options: each getter
- * takes a key, validates its value with the value checks of field.ts (the ones the environment
- * parsers use) and, on a problem, pushes `"<at>.<key>: what is wrong"` onto the shared error list
+ * Reading one `forwarders:` block (or a nested mapping of it) into typed options: `get` takes an
+ * option's declaration (field.ts builders, config/forward-blocks/), reads its key with the field's
+ * `fromBlock` (the value checks the environment parsers use) and, on a problem, pushes `"<at>.<key>: what is wrong"` onto the shared error list
  * and returns undefined; `done()` reports every key nobody asked for. Nothing here throws, so one
  * pass collects every problem of a file; the command then throws them as one `ConfigError`.
  * YAML values keep YAML's types: a boolean is `true`/`false` (or that text), a number a number (or
  * numeric text).
  */
-import { findOne, httpUrl, NOT_BOOLEAN, notOneOf, outOfRange } from './field.js';
+import { type Field, findOne, httpUrl, NOT_BOOLEAN, notOneOf, outOfRange } from './field.js';
 
 export type Raw = Readonly<Record<string, unknown>>;
 
@@ -42,6 +42,31 @@ export class OptionReader {
   value(key: string): unknown {
     this.#used.add(key);
     return this.has(key) ? this.raw[key] : undefined;
+  }
+
+  /**
+   * The value of the option `f` declares (its key is `f.env`): read by `f.fromBlock`; when absent its
+   * default, or `is required` (with the choices of a `oneOf`) unless it has one or is `optional`
+   * (`o.required` decides instead when given). Undefined after reporting a problem.
+   */
+  get<T>(f: Field<T>, o: { required?: boolean } = {}): T | undefined {
+    const v = this.value(f.env);
+    if (v === undefined) {
+      if (o.required ?? (!('default' in f) && !f.optional)) return this.fail(f.env, f.choices ? `is required (one of ${f.choices.join(', ')})` : 'is required');
+      return typeof f.default === 'function' ? undefined : f.default;
+    }
+    try {
+      return f.fromBlock(v);
+    } catch (e) {
+      return this.fail(f.env, (e as Error).message);
+    }
+  }
+
+  /** `get`, falling back to the declared default after a problem too (the problem is reported). */
+  getOr<T>(f: Field<T>): T {
+    const d = f.default;
+    if (d === undefined || typeof d === 'function') throw new Error(`block option ${f.env} has no plain default`);
+    return this.get(f) ?? (d as T);
   }
 
   /** A string (numbers are accepted as their text). `required` reports a missing value. */
@@ -93,8 +118,13 @@ export class OptionReader {
     return list as string[];
   }
 
-  /** A nested mapping as a reader at `<at>.<key>`. */
-  sub(key: string, o: { required?: boolean } = {}): OptionReader | undefined {
+  /** A nested mapping (its key, or its `mapping` declaration) as a reader at `<at>.<key>`. */
+  sub(option: string | Field<Raw>, o: { required?: boolean } = {}): OptionReader | undefined {
+    if (typeof option !== 'string') {
+      const v = this.get(option, o);
+      return v === undefined ? undefined : new OptionReader(v, this.where(option.env), this.errs);
+    }
+    const key = option;
     const v = this.value(key);
     if (v === undefined) return o.required ? this.fail(key, 'is required') : undefined;
     if (!isMapping(v)) return this.fail(key, 'must be a mapping');
