@@ -327,6 +327,33 @@ export function structured<T>(
   };
 }
 
+const UNITS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Seconds from a number, a numeric string, or a Go duration (`90s`, `5m`, `1h30m`, `-1h`, as jwtproxy's YAML writes them); undefined when unreadable. */
+export function durationSeconds(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim();
+  if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
+  const m = /^(-?)((?:\d+(?:\.\d+)?(?:ms|s|m|h))+)$/.exec(s);
+  if (m === null) return undefined;
+  let total = 0;
+  for (const part of m[2]!.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(part[1]) * UNITS[part[2]!]!;
+  return m[1] === '-' ? -total : total;
+}
+
+/** A duration in seconds: a number, or a Go-style string (`90s`, `5m`, `12h`); below `min` (default: anything ≤ 0) is refused. */
+export function duration(env: string, doc: string, opts: Opts<number> & { min?: number } = {}): Field<number> {
+  const { min, ...rest } = opts;
+  const check = (v: unknown): number => {
+    const s = durationSeconds(v);
+    if (s === undefined) throw new Error('must be a duration: seconds, or a string like "90s", "5m", "12h"');
+    if (min === undefined ? s <= 0 : s < min) throw new Error(min === undefined ? 'must be positive' : `must be at least ${min}`);
+    return s;
+  };
+  return make('duration', env, doc, check, rest, undefined, check);
+}
+
 const blockOnly = (env: string) => (): never => {
   throw new Error(`${env} is only a forwarders: block option`);
 };
