@@ -198,12 +198,20 @@ export function bool(env: string, doc: string, opts: Opts<boolean> = {}): Field<
   );
 }
 
+/** A block's list of strings, or one comma-separated string (kube-oidc-proxy's flags): entries trimmed, empty ones dropped. */
+export function csvList(v: unknown): string[] {
+  const items = typeof v === 'string' ? v.split(',') : v;
+  if (!Array.isArray(items) || !items.every((x) => typeof x === 'string')) throw new Error('must be a list of strings (or one comma-separated string)');
+  return items.map((s: string) => s.trim()).filter((s) => s !== '');
+}
+
 /**
  * Comma-separated (and, when `spaces`, also space-separated) list; entries trimmed, empty ones dropped.
- * In a block: a YAML list of non-empty strings, or one string (one entry), kept as written.
+ * In a block: a YAML list of non-empty strings, or one string (one entry), kept as written; with
+ * `csv`, as `csvList` reads it.
  */
-export function list(env: string, doc: string, opts: Opts<readonly string[]> & { spaces?: boolean } = {}): Field<readonly string[]> {
-  const { spaces = false, ...rest } = opts;
+export function list(env: string, doc: string, opts: Opts<readonly string[]> & { spaces?: boolean; csv?: boolean } = {}): Field<readonly string[]> {
+  const { spaces = false, csv = false, ...rest } = opts;
   const split = (raw: string): readonly string[] =>
     Object.freeze(
       raw
@@ -223,6 +231,7 @@ export function list(env: string, doc: string, opts: Opts<readonly string[]> & {
       throw new Error('must be a list of strings');
     },
     (v) => {
+      if (csv) return csvList(v);
       const list = typeof v === 'string' ? [v] : v;
       if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && x.trim() !== '')) {
         throw new Error('must be a non-empty string or a list of non-empty strings');
