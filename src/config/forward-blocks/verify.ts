@@ -61,7 +61,7 @@ export const verifyBlock = blockOptions('verify', {
   ),
   replay: custom(
     'replay',
-    'off \\| memory \\| mapping',
+    'off | memory | mapping',
     '`jti` replay protection: `memory` (one process), or `{ store: redis, addresses: [host:port], mode: standalone|sentinel|cluster, username, password | passwordFile, db, tls, caFile, sentinelMaster, keyPrefix }` shared by replicas. The `jti` is recorded only after signature and claims pass, with one atomic insert-if-absent (`SET NX PX`), until `exp` + skew; a token without `jti` is then refused.',
     { optional: true, defaultDoc: '`off`' },
   ),
