@@ -43,9 +43,9 @@ export interface Field<T> {
 export type FieldValue<F> = F extends Field<infer T> ? T : never;
 
 /*
- * The value checks, written once: the environment/flag parsers below and the `forwarders:` block
- * reader (config/block.ts) both use them. A parser of an env string adds `, got <raw>` to the
- * problem; the block reader names the key instead.
+ * The value checks, written once: each builder's environment/flag parser and its `fromBlock`
+ * (the `forwarders:` block reading) both use them. A parser of an env string adds `, got <raw>`
+ * to the problem; the block reader (config/block.ts) names the key instead.
  */
 
 /** `must be between min and max` when `n` is outside `[min, max]`. */
