@@ -1,13 +1,13 @@
 /**
- * Reading one `forwarders:` block (or a nested mapping of it) into typed options: each getter
- * takes a key, validates its value with the value checks of field.ts (the ones the environment
- * parsers use) and, on a problem, pushes `"<at>.<key>: what is wrong"` onto the shared error list
- * and returns undefined; `done()` reports every key nobody asked for. Nothing here throws, so one
+ * Reading one `forwarders:` block (or a nested mapping of it) into typed options: `get` takes an
+ * option's declaration (field.ts builders, config/forward-blocks/), reads its key with the
+ * field's `fromBlock` (the value checks the environment parsers use) and, on a problem, pushes
+ * `"<at>.<key>: what is wrong"` onto the shared error list and returns undefined; `done()` reports every key nobody asked for. Nothing here throws, so one
  * pass collects every problem of a file; the command then throws them as one `ConfigError`.
  * YAML values keep YAML's types: a boolean is `true`/`false` (or that text), a number a number (or
  * numeric text).
  */
-import { findOne, httpUrl, NOT_BOOLEAN, notOneOf, outOfRange } from './field.js';
+import { bool, type Field, int, list, number, oneOf, str, url } from './field.js';
 
 export type Raw = Readonly<Record<string, unknown>>;
 
@@ -44,57 +44,69 @@ export class OptionReader {
     return this.has(key) ? this.raw[key] : undefined;
   }
 
+  /**
+   * The value of the option `f` declares (its key is `f.env`): read by `f.fromBlock`; when absent its
+   * default, or `is required` (with the choices of a `oneOf`) unless it has one or is `optional`
+   * (`o.required` decides instead when given). Undefined after reporting a problem.
+   */
+  get<T>(f: Field<T>, o: { required?: boolean } = {}): T | undefined {
+    const v = this.value(f.env);
+    if (v === undefined) {
+      if (o.required ?? (!('default' in f) && !f.optional)) return this.fail(f.env, f.choices ? `is required (one of ${f.choices.join(', ')})` : 'is required');
+      return typeof f.default === 'function' ? undefined : f.default;
+    }
+    try {
+      return f.fromBlock(v);
+    } catch (e) {
+      return this.fail(f.env, (e as Error).message);
+    }
+  }
+
+  /** `get`, falling back to the declared default after a problem too (the problem is reported). */
+  getOr<T>(f: Field<T>): T {
+    const d = f.default;
+    if (d === undefined || typeof d === 'function') throw new Error(`block option ${f.env} has no plain default`);
+    return this.get(f) ?? (d as T);
+  }
+
+  /*
+   * Undeclared keys of nested mappings (key sources, token sources, TLS files …), read with the
+   * same builders' checks as declared options: `optional` unless `required`.
+   */
+
   /** A string (numbers are accepted as their text). `required` reports a missing value. */
   str(key: string, o: { required?: boolean; nonEmpty?: boolean } = {}): string | undefined {
-    const v = this.value(key);
-    if (v === undefined) return o.required ? this.fail(key, 'is required') : undefined;
-    if (typeof v !== 'string' && typeof v !== 'number') return this.fail(key, 'must be a string');
-    const s = String(v);
-    if ((o.nonEmpty || o.required) && s.trim() === '') return this.fail(key, 'must not be empty');
-    return s;
+    return this.get(str(key, key, o.required ? {} : { optional: true, nonEmpty: o.nonEmpty ?? false }));
   }
 
   /** `true`/`false` (also the strings `true`/`false`); `def` when absent. */
   bool(key: string, def: boolean): boolean {
-    const v = this.value(key);
-    if (v === undefined) return def;
-    if (typeof v === 'boolean') return v;
-    if (v === 'true' || v === 'false') return v === 'true';
-    this.fail(key, NOT_BOOLEAN);
-    return def;
+    return this.getOr(bool(key, key, { default: def }));
   }
 
   /** A number within `[min, max]` (numeric strings accepted); `def` when absent. */
   num(key: string, o: { min: number; max: number; def?: number; integer?: boolean }): number | undefined {
-    const v = this.value(key);
-    if (v === undefined) return o.def;
-    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
-    if (!Number.isFinite(n) || (o.integer && !Number.isInteger(n))) return this.fail(key, `must be ${o.integer ? 'an integer' : 'a number'}`);
-    const range = outOfRange(n, o.min, o.max);
-    return range === undefined ? n : this.fail(key, range);
+    const opts = { min: o.min, max: o.max, ...(o.def !== undefined ? { default: o.def } : { optional: true }) };
+    return this.get(o.integer ? int(key, key, opts) : number(key, key, opts));
   }
 
   /** One of `values` (case-insensitive), returned as written in `values`; `def` when absent. */
   oneOf<T extends string>(key: string, values: readonly T[], def?: T): T | undefined {
-    const v = this.value(key);
-    if (v === undefined) return def === undefined ? this.fail(key, `is required (one of ${values.join(', ')})`) : def;
-    const hit = typeof v === 'string' ? findOne(values, v, true) : undefined;
-    return hit ?? this.fail(key, notOneOf(values));
+    return this.get(oneOf(key, values, key, def !== undefined ? { default: def } : {}));
   }
 
   /** A list of non-empty strings: a YAML list, or one string (one entry). */
   strList(key: string, o: { required?: boolean } = {}): string[] | undefined {
-    const v = this.value(key);
-    if (v === undefined) return o.required ? this.fail(key, 'is required') : undefined;
-    const list = typeof v === 'string' ? [v] : v;
-    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && x.trim() !== '')) {
-      return this.fail(key, 'must be a non-empty string or a list of non-empty strings');
-    }
-    return list as string[];
+    return this.get(list(key, key, o.required ? {} : { optional: true })) as string[] | undefined;
   }
 
-  /** A nested mapping as a reader at `<at>.<key>`. */
-  sub(key: string, o: { required?: boolean } = {}): OptionReader | undefined {
+  /** A nested mapping (its key, or its `mapping` declaration) as a reader at `<at>.<key>`. */
+  sub(option: string | Field<Raw>, o: { required?: boolean } = {}): OptionReader | undefined {
+    if (typeof option !== 'string') {
+      const v = this.get(option, o);
+      return v === undefined ? undefined : new OptionReader(v, this.where(option.env), this.errs);
+    }
+    const key = option;
     const v = this.value(key);
     if (v === undefined) return o.required ? this.fail(key, 'is required') : undefined;
     if (!isMapping(v)) return this.fail(key, 'must be a mapping');
@@ -103,13 +115,7 @@ export class OptionReader {
 
   /** An http(s) URL without credentials or fragment. */
   url(key: string, o: { required?: boolean } = {}): string | undefined {
-    const s = this.str(key, o);
-    if (s === undefined) return undefined;
-    const u = httpUrl(s);
-    if (u === 'absolute') return this.fail(key, 'must be an absolute http(s) URL');
-    if (u === 'http') return this.fail(key, 'must be an http(s) URL');
-    if (u.username !== '' || u.password !== '' || u.hash !== '') return this.fail(key, 'must not carry credentials or a fragment');
-    return s;
+    return this.get(url(key, key, o.required ? {} : { optional: true }));
   }
 
   /** Exactly one of `keys` given (e.g. an inline value or a file): which, or undefined after reporting. */

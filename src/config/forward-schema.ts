@@ -5,7 +5,7 @@
  * (`--flag` or `OIDC_PROXY_<FLAG>`) and kube-oidc-gateway's variables. Kept apart from `schema`
  * because `serve` does not read them: the forwarder commands read nothing of the judge's settings.
  * The forwarders' code takes the names (and defaults) from here, so the README cannot drift.
- * Per-mode block keys (`forwarders:`) are read by config/block.ts and documented per mode.
+ * Per-mode block keys (`forwarders:`) are declared in config/forward-blocks/, read by config/block.ts and documented per mode.
  */
 import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../kube/credentials.js';
 import { bool, int, number, oneOf, port, section, str, url, type Field } from './field.js';

@@ -2,10 +2,19 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { withTables } from '../../src/config/docs.js';
+import { TABLES, withTables } from '../../src/config/docs.js';
 import type { Field } from '../../src/config/field.js';
+import { commonBlock } from '../../src/config/forward-blocks/common.js';
+import { egressBlock } from '../../src/config/forward-blocks/egress.js';
+import { kubeBlock } from '../../src/config/forward-blocks/kube.js';
+import { metadataBlock } from '../../src/config/forward-blocks/metadata.js';
+import { verifyBlock } from '../../src/config/forward-blocks/verify.js';
 import { forwardSchemas } from '../../src/config/forward-schema.js';
 import { schema } from '../../src/config/schema.js';
+import { parseEgressOptions } from '../../src/forward/egress/options.js';
+import { parseKubeOptions } from '../../src/forward/kube-proxy/options.js';
+import { parseMetadataOptions } from '../../src/forward/metadata/options.js';
+import { parseVerifyOptions } from '../../src/forward/verify/options.js';
 import { projectRoot } from '../../src/paths.js';
 
 /** Every variable oidc-authservice reads (reference §2), which must keep working. */
@@ -63,7 +72,7 @@ const OIDC_AUTHSERVICE_VARS = [
 ];
 
 describe('configuration docs', () => {
-  it("README configuration tables (the judge's and the forwarder commands') are the ones generated from the schemas (run `npm run docs`)", () => {
+  it("README configuration tables (the judge's, the forwarder commands' and each forwarders: mode's) are the ones generated from the schemas (run `npm run docs`)", () => {
     const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
     assert.equal(readme, withTables(readme), 'README.md is out of date: run `npm run docs`');
   });
@@ -91,5 +100,27 @@ describe('configuration docs', () => {
       [],
       'named in src/forward/ but declared in no schema (src/config/forward-schema.ts)',
     );
+  });
+
+  it('generates a README table for every forwarders: mode from its declarations, and each mode reads exactly the options it declares', () => {
+    const blocks = { common: commonBlock, verify: verifyBlock, egress: egressBlock, kube: kubeBlock, metadata: metadataBlock };
+    for (const [mode, fields] of Object.entries(blocks)) {
+      assert.ok(
+        TABLES.some((t) => t.name === `${mode}-block-table`),
+        `no README table for ${mode}`,
+      );
+      for (const f of Object.values(fields) as Field<unknown>[]) assert.ok(f.doc.length > 10, `${mode}.${f.env} needs a description`);
+    }
+    const parsers = { verify: parseVerifyOptions, egress: parseEgressOptions, kube: parseKubeOptions, metadata: parseMetadataOptions };
+    for (const [mode, parse] of Object.entries(parsers)) {
+      const declared = Object.keys(blocks[mode as keyof typeof parsers]);
+      const errs: string[] = [];
+      parse(Object.fromEntries([...declared, 'undeclaredOption'].map((k) => [k, null])), mode, errs);
+      assert.deepEqual(
+        errs.filter((e) => e.endsWith('unknown option')),
+        [`${mode}.undeclaredOption: unknown option`],
+        `${mode} reads every option it declares`,
+      );
+    }
   });
 });

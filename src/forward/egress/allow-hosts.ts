@@ -8,6 +8,7 @@
  * no trailing dot, IPv4 in dotted form), so `0x7f.1` is `127.0.0.1`.
  */
 import type { OptionReader } from '../../config/block.js';
+import type { Field } from '../../config/field.js';
 
 export interface HostPattern {
   /** Lower-case hostname (IPv6 without brackets); for a wildcard, the suffix after `*.`. */
@@ -54,9 +55,10 @@ export function hostAllowList(patterns: readonly HostPattern[]): HostAllowList {
   };
 }
 
-/** Reads `allowHosts` (a list); reports unreadable entries; undefined when absent. */
-export function readAllowHosts(r: OptionReader, key = 'allowHosts'): HostPattern[] | undefined {
-  const list = r.strList(key);
+/** Reads `allowHosts` (a list, as `option` declares it); reports unreadable entries; undefined when absent. */
+export function readAllowHosts(r: OptionReader, option: Field<readonly string[]>): HostPattern[] | undefined {
+  const key = option.env;
+  const list = r.get(option);
   if (list === undefined) return undefined;
   const out: HostPattern[] = [];
   for (const [i, entry] of list.entries()) {

@@ -5,8 +5,8 @@
  * never throws and never reads files (create() does).
  */
 import { OptionReader, type Raw } from '../../config/block.js';
+import { egressBlock as block } from '../../config/forward-blocks/egress.js';
 import { readAllowHosts, type HostPattern } from './allow-hosts.js';
-import { seconds } from './durations.js';
 import { parseTokenOptions, type TokenOptions } from './tokens/options.js';
 
 export type * from './tokens/options.js';
@@ -31,12 +31,12 @@ export interface EgressOptions {
 
 export function parseEgressOptions(raw: Raw, at: string, errs: string[]): EgressOptions {
   const r = new OptionReader(raw, at, errs);
-  const upstream = r.url('upstream');
-  const tokenReader = r.sub('token', { required: true });
+  const upstream = r.get(block.upstream);
+  const tokenReader = r.sub(block.token);
   const token = parseTokenOptions(tokenReader ?? new OptionReader({}, `${at}.token`, []), tokenReader !== undefined);
-  const host = r.oneOf('host', ['upstream', 'client'] as const, 'upstream') ?? 'upstream';
+  const host = r.getOr(block.host);
   let connectCa: EgressOptions['connectCa'];
-  const ca = r.sub('connectCa');
+  const ca = r.sub(block.connectCa);
   if (ca !== undefined) {
     const certFile = ca.str('certFile', { required: true });
     const keyFile = ca.str('keyFile', { required: true });
@@ -44,15 +44,15 @@ export function parseEgressOptions(raw: Raw, at: string, errs: string[]): Egress
     if (certFile !== undefined && keyFile !== undefined) connectCa = { certFile, keyFile };
     if (upstream !== undefined) r.fail('connectCa', 'only for forward-proxy operation (no upstream)');
   }
-  const allowHosts = readAllowHosts(r);
+  const allowHosts = readAllowHosts(r, block.allowHosts);
   if (allowHosts !== undefined && upstream !== undefined) r.fail('allowHosts', 'only for forward-proxy operation (no upstream)');
-  const t = r.sub('upstreamTls');
+  const t = r.sub(block.upstreamTls);
   const caFile = t?.str('caFile', { nonEmpty: true });
   const upstreamTls = { ...(caFile !== undefined ? { caFile } : {}), insecureSkipVerify: t?.bool('insecureSkipVerify', false) ?? false };
   t?.done();
-  const jwksPath = r.str('jwksPath', { nonEmpty: true }) ?? '/.well-known/jwks.json';
+  const jwksPath = r.getOr(block.jwksPath);
   if (!jwksPath.startsWith('/')) r.fail('jwksPath', 'must start with "/"');
-  const renewMarginSeconds = seconds(r, 'renewMarginSeconds', 60, 0);
+  const renewMarginSeconds = r.getOr(block.renewMarginSeconds);
   r.done();
   return {
     ...(upstream !== undefined ? { upstream } : {}),

@@ -6,6 +6,8 @@
  */
 import { invalidCidrs } from '../../net/cidr.js';
 import { OptionReader, type Raw } from '../../config/block.js';
+import { type Field, csvList } from '../../config/field.js';
+import { kubeBlock as block } from '../../config/forward-blocks/kube.js';
 import type { KubeOidcConfig } from './oidc.js';
 
 export type InboundImpersonation = 'reject' | 'subjectaccessreview';
@@ -67,19 +69,13 @@ export interface KubeOptions {
 
 const SIGNING_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
 
-/** A list from a YAML list or a CSV string; empty entries dropped. */
-function list(r: OptionReader, key: string): string[] {
-  const v = r.value(key);
-  if (v === undefined) return [];
-  const items = typeof v === 'string' ? v.split(',') : v;
-  if (!Array.isArray(items) || !items.every((x) => typeof x === 'string'))
-    return r.fail(key, 'must be a list of strings (or one comma-separated string)') ?? [];
-  return items.map((s: string) => s.trim()).filter((s) => s !== '');
-}
+/** A list from a YAML list or a CSV string (empty entries dropped); [] when absent or refused. */
+const list = (r: OptionReader, option: Field<readonly string[]>): string[] => [...(r.get(option) ?? [])];
 
 /** `k=v` pairs (keys may repeat) from CSV, a list of `k=v`, or a mapping of key → value or list of values. */
-function pairs(r: OptionReader, key: string): [string, string][] {
-  const v = r.value(key);
+function pairs(r: OptionReader, option: Field<unknown>): [string, string][] {
+  const key = option.env;
+  const v = r.get(option);
   if (v === undefined) return [];
   const out: [string, string][] = [];
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
@@ -90,7 +86,13 @@ function pairs(r: OptionReader, key: string): [string, string][] {
     }
     return out;
   }
-  for (const item of list(r, key)) {
+  let items: string[];
+  try {
+    items = csvList(v);
+  } catch (e) {
+    return r.fail(key, (e as Error).message) ?? [];
+  }
+  for (const item of items) {
     const eq = item.indexOf('=');
     if (eq <= 0) return r.fail(key, `${JSON.stringify(item)} must be key=value`) ?? [];
     out.push([item.slice(0, eq).trim(), item.slice(eq + 1).trim()]);
@@ -99,12 +101,12 @@ function pairs(r: OptionReader, key: string): [string, string][] {
 }
 
 function parseOidc(r: OptionReader): KubeOidcOptions {
-  const issuerUrl = r.str('oidcIssuerUrl') ?? '';
-  const clientId = r.str('oidcClientId') ?? '';
+  const issuerUrl = r.get(block.oidcIssuerUrl) ?? '';
+  const clientId = r.get(block.oidcClientId) ?? '';
   if ((issuerUrl === '') !== (clientId === ''))
     r.fail(issuerUrl === '' ? 'oidcIssuerUrl' : 'oidcClientId', 'oidcIssuerUrl and oidcClientId must be given together');
   else if (issuerUrl === '') r.fail('oidcIssuerUrl', 'is required (with oidcClientId)');
-  const allowHttpIssuer = r.bool('oidcAllowHttpIssuer', false);
+  const allowHttpIssuer = r.getOr(block.oidcAllowHttpIssuer);
   if (issuerUrl !== '') {
     let u: URL | undefined;
     try {
@@ -116,26 +118,26 @@ function parseOidc(r: OptionReader): KubeOidcOptions {
       r.fail('oidcIssuerUrl', 'must be an https URL (http only with oidcAllowHttpIssuer, for development)');
     if (u !== undefined && (u.search !== '' || u.hash !== '' || u.username !== '')) r.fail('oidcIssuerUrl', 'must not carry a query, fragment or credentials');
   }
-  const signingAlgs = r.has('oidcSigningAlgs') ? list(r, 'oidcSigningAlgs') : ['RS256'];
+  const signingAlgs = list(r, block.oidcSigningAlgs);
   for (const a of signingAlgs)
     if (!SIGNING_ALGS.includes(a)) r.fail('oidcSigningAlgs', `${JSON.stringify(a)} is not supported (one of ${SIGNING_ALGS.join(', ')})`);
   if (signingAlgs.length === 0) r.fail('oidcSigningAlgs', 'must name at least one algorithm');
-  const caFile = r.str('oidcCaFile', { nonEmpty: true });
+  const caFile = r.get(block.oidcCaFile);
   return {
     issuerUrl,
     clientId,
     ...(caFile !== undefined ? { caFile } : {}),
-    usernameClaim: r.str('oidcUsernameClaim', { nonEmpty: true }) ?? 'sub',
-    usernamePrefix: r.str('oidcUsernamePrefix'),
-    groupsClaim: r.str('oidcGroupsClaim') ?? '',
-    groupsPrefix: r.str('oidcGroupsPrefix') ?? '',
-    uidClaim: r.str('oidcUidClaim') ?? '',
+    usernameClaim: r.getOr(block.oidcUsernameClaim),
+    usernamePrefix: r.get(block.oidcUsernamePrefix),
+    groupsClaim: r.getOr(block.oidcGroupsClaim),
+    groupsPrefix: r.getOr(block.oidcGroupsPrefix),
+    uidClaim: r.getOr(block.oidcUidClaim),
     signingAlgs,
-    requiredClaims: pairs(r, 'oidcRequiredClaims'),
+    requiredClaims: pairs(r, block.oidcRequiredClaims),
     allowHttpIssuer,
-    retrySeconds: r.num('oidcRetrySeconds', { min: 0.01, max: 3600, def: 10 }) ?? 10,
-    jwksRefreshSeconds: r.num('oidcJwksRefreshSeconds', { min: 1, max: 86_400, def: 600 }) ?? 600,
-    clockSkewSeconds: r.num('oidcClockSkewSeconds', { min: 0, max: 300, def: 5 }) ?? 5,
+    retrySeconds: r.getOr(block.oidcRetrySeconds),
+    jwksRefreshSeconds: r.getOr(block.oidcJwksRefreshSeconds),
+    clockSkewSeconds: r.getOr(block.oidcClockSkewSeconds),
   };
 }
 
@@ -145,34 +147,34 @@ function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Ex
 }
 
 function parseClient(r: OptionReader): KubeClientConfig {
-  const s = (key: string): string | undefined => r.str(key, { nonEmpty: true });
+  const s = (option: Field<string>): string | undefined => r.get(option);
   const o = defined({
-    kubeconfig: s('kubeconfig'),
-    serviceHost: s('kubeServiceHost'),
-    servicePort: s('kubeServicePort'),
-    serviceAccountDir: s('serviceAccountDir'),
-    server: s('kubeServer'),
-    caFile: s('kubeCaFile'),
-    tokenFile: s('kubeTokenFile'),
-    clientCertificate: s('kubeClientCertificate'),
-    clientKey: s('kubeClientKey'),
+    kubeconfig: s(block.kubeconfig),
+    serviceHost: s(block.kubeServiceHost),
+    servicePort: s(block.kubeServicePort),
+    serviceAccountDir: s(block.serviceAccountDir),
+    server: s(block.kubeServer),
+    caFile: s(block.kubeCaFile),
+    tokenFile: s(block.kubeTokenFile),
+    clientCertificate: s(block.kubeClientCertificate),
+    clientKey: s(block.kubeClientKey),
   });
   if ((o.clientCertificate === undefined) !== (o.clientKey === undefined))
     r.fail('kubeClientCertificate', 'kubeClientCertificate and kubeClientKey must be given together');
   if (o.server !== undefined && !/^https?:\/\/[^/]/.test(o.server)) r.fail('kubeServer', 'must be an https (or http) URL');
   return {
     ...o,
-    insecureSkipTlsVerify: r.bool('kubeInsecureSkipTlsVerify', false),
-    qps: r.num('kubeClientQps', { min: 0, max: 100_000, def: 0 }) ?? 0,
-    burst: r.num('kubeClientBurst', { min: 1, max: 100_000, def: 10, integer: true }) ?? 10,
-    timeoutSeconds: r.num('kubeClientTimeoutSeconds', { min: 0.1, max: 300, def: 10 }) ?? 10,
+    insecureSkipTlsVerify: r.getOr(block.kubeInsecureSkipTlsVerify),
+    qps: r.getOr(block.kubeClientQps),
+    burst: r.getOr(block.kubeClientBurst),
+    timeoutSeconds: r.getOr(block.kubeClientTimeoutSeconds),
   };
 }
 
 function parseAudit(r: OptionReader): KubeAuditOptions | undefined {
-  const path = r.str('auditLogPath');
-  const maxSizeMb = r.num('auditLogMaxSizeMb', { min: 0, max: 1_000_000, def: 0 }) ?? 0;
-  const maxBackups = r.num('auditLogMaxBackups', { min: 0, max: 1000, def: 5, integer: true }) ?? 5;
+  const path = r.get(block.auditLogPath);
+  const maxSizeMb = r.getOr(block.auditLogMaxSizeMb);
+  const maxBackups = r.getOr(block.auditLogMaxBackups);
   if (path === undefined || path === '') return undefined;
   return { path, maxSizeMb, maxBackups };
 }
@@ -181,13 +183,13 @@ export function parseKubeOptions(raw: Raw, at: string, errs: string[]): KubeOpti
   const r = new OptionReader(raw, at, errs);
   const oidc = parseOidc(r);
   const client = parseClient(r);
-  const disableImpersonation = r.bool('disableImpersonation', false);
-  const inboundImpersonation = r.oneOf('inboundImpersonation', ['reject', 'subjectaccessreview'] as const, 'reject') ?? 'reject';
-  const tokenPassthrough = r.bool('tokenPassthrough', false);
-  const tokenPassthroughAudiences = list(r, 'tokenPassthroughAudiences');
-  const extraUserHeaders = pairs(r, 'extraUserHeaders');
-  const extraUserHeaderClientIp = r.bool('extraUserHeaderClientIp', false);
-  const trustedProxies = list(r, 'trustedProxies');
+  const disableImpersonation = r.getOr(block.disableImpersonation);
+  const inboundImpersonation = r.getOr(block.inboundImpersonation);
+  const tokenPassthrough = r.getOr(block.tokenPassthrough);
+  const tokenPassthroughAudiences = list(r, block.tokenPassthroughAudiences);
+  const extraUserHeaders = pairs(r, block.extraUserHeaders);
+  const extraUserHeaderClientIp = r.getOr(block.extraUserHeaderClientIp);
+  const trustedProxies = list(r, block.trustedProxies);
   for (const bad of invalidCidrs(trustedProxies)) r.fail('trustedProxies', `${JSON.stringify(bad)} is not an IP address or CIDR range`);
   if (tokenPassthroughAudiences.length > 0 && !tokenPassthrough) r.fail('tokenPassthroughAudiences', 'only with tokenPassthrough');
   if (disableImpersonation) {
@@ -207,11 +209,11 @@ export function parseKubeOptions(raw: Raw, at: string, errs: string[]): KubeOpti
     extraUserHeaders,
     extraUserHeaderClientIp,
     trustedProxies,
-    reviewCacheSeconds: r.num('reviewCacheSeconds', { min: 0, max: 3600, def: 10 }) ?? 10,
-    maxRequestBodyBytes: r.num('maxRequestBodyBytes', { min: 1, max: 2 ** 40, def: 3 * 1024 * 1024, integer: true }) ?? 3 * 1024 * 1024,
-    upstreamConnectTimeoutSeconds: r.num('upstreamConnectTimeoutSeconds', { min: 0.1, max: 300, def: 5 }) ?? 5,
-    upstreamIdleTimeoutSeconds: r.num('upstreamIdleTimeoutSeconds', { min: 0, max: 86_400, def: 0 }) ?? 0,
-    accessLog: r.bool('accessLog', true),
+    reviewCacheSeconds: r.getOr(block.reviewCacheSeconds),
+    maxRequestBodyBytes: r.getOr(block.maxRequestBodyBytes),
+    upstreamConnectTimeoutSeconds: r.getOr(block.upstreamConnectTimeoutSeconds),
+    upstreamIdleTimeoutSeconds: r.getOr(block.upstreamIdleTimeoutSeconds),
+    accessLog: r.getOr(block.accessLog),
     ...(audit !== undefined ? { audit } : {}),
   };
   r.done();

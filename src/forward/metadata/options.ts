@@ -4,6 +4,7 @@
  * that does not parse is an error naming the option, not a silent fallback to the default.
  */
 import { OptionReader, type Raw } from '../../config/block.js';
+import { metadataBlock as block } from '../../config/forward-blocks/metadata.js';
 import { defaultOf, metadataGatewaySchema as gateway } from '../../config/forward-schema.js';
 
 export interface MetadataOptions {
@@ -30,41 +31,37 @@ export interface MetadataOptions {
   readonly maxBytes: number;
 }
 
-/** Defaults; the ones kube-oidc-gateway's variables set are declared with them in config/forward-schema.ts. */
+/** Defaults, as declared in config/forward-blocks/metadata.ts. */
 export const METADATA_DEFAULTS: MetadataOptions = Object.freeze({
-  upstream: defaultOf(gateway.upstream),
-  kubeconfig: '',
-  tokenFile: defaultOf(gateway.tokenFile),
-  caFile: defaultOf(gateway.caFile),
-  upstreamTimeoutMs: defaultOf(gateway.upstreamTimeoutSeconds) * 1000,
-  cacheTtlSeconds: defaultOf(gateway.cacheTtlSeconds),
-  clientCacheTtlSeconds: defaultOf(gateway.clientCacheTtlSeconds),
-  maxStaleSeconds: 3600,
-  staleClientCacheTtlSeconds: 60,
-  prettyPrint: defaultOf(gateway.prettyPrint),
-  maxBytes: 1024 * 1024,
+  upstream: defaultOf(block.upstream),
+  kubeconfig: defaultOf(block.kubeconfig),
+  tokenFile: defaultOf(block.tokenFile),
+  caFile: defaultOf(block.caFile),
+  upstreamTimeoutMs: defaultOf(block.upstreamTimeoutSeconds) * 1000,
+  cacheTtlSeconds: defaultOf(block.cacheTtlSeconds),
+  clientCacheTtlSeconds: defaultOf(block.clientCacheTtlSeconds),
+  maxStaleSeconds: defaultOf(block.maxStaleSeconds),
+  staleClientCacheTtlSeconds: defaultOf(block.staleClientCacheTtlSeconds),
+  prettyPrint: defaultOf(block.prettyPrint),
+  maxBytes: defaultOf(block.maxBytes),
 });
-
-const DAY = 86_400;
 
 /** Reads a `mode: metadata` block (camelCase keys); problems go to `errs`. */
 export function parseMetadataOptions(raw: Raw, at: string, errs: string[]): MetadataOptions {
   const r = new OptionReader(raw, at, errs);
-  const d = METADATA_DEFAULTS;
-  const timeoutSeconds = r.num('upstreamTimeoutSeconds', { min: 0.001, max: 60, def: d.upstreamTimeoutMs / 1000 }) ?? d.upstreamTimeoutMs / 1000;
+  const timeoutSeconds = r.getOr(block.upstreamTimeoutSeconds);
   const options: MetadataOptions = {
-    upstream: (r.url('upstream') ?? d.upstream).replace(/\/+$/, ''),
-    kubeconfig: r.str('kubeconfig') ?? d.kubeconfig,
-    tokenFile: r.str('tokenFile') ?? d.tokenFile,
-    caFile: r.str('caFile') ?? d.caFile,
+    upstream: r.getOr(block.upstream).replace(/\/+$/, ''),
+    kubeconfig: r.getOr(block.kubeconfig),
+    tokenFile: r.getOr(block.tokenFile),
+    caFile: r.getOr(block.caFile),
     upstreamTimeoutMs: Math.round(timeoutSeconds * 1000),
-    cacheTtlSeconds: r.num('cacheTtlSeconds', { min: 0, max: DAY, def: d.cacheTtlSeconds }) ?? d.cacheTtlSeconds,
-    clientCacheTtlSeconds: r.num('clientCacheTtlSeconds', { min: 0, max: 365 * DAY, integer: true, def: d.clientCacheTtlSeconds }) ?? d.clientCacheTtlSeconds,
-    maxStaleSeconds: r.num('maxStaleSeconds', { min: 0, max: 30 * DAY, def: d.maxStaleSeconds }) ?? d.maxStaleSeconds,
-    staleClientCacheTtlSeconds:
-      r.num('staleClientCacheTtlSeconds', { min: 0, max: DAY, integer: true, def: d.staleClientCacheTtlSeconds }) ?? d.staleClientCacheTtlSeconds,
-    prettyPrint: r.bool('prettyPrint', d.prettyPrint),
-    maxBytes: r.num('maxBytes', { min: 1024, max: 64 * 1024 * 1024, integer: true, def: d.maxBytes }) ?? d.maxBytes,
+    cacheTtlSeconds: r.getOr(block.cacheTtlSeconds),
+    clientCacheTtlSeconds: r.getOr(block.clientCacheTtlSeconds),
+    maxStaleSeconds: r.getOr(block.maxStaleSeconds),
+    staleClientCacheTtlSeconds: r.getOr(block.staleClientCacheTtlSeconds),
+    prettyPrint: r.getOr(block.prettyPrint),
+    maxBytes: r.getOr(block.maxBytes),
   };
   r.done();
   return Object.freeze(options);

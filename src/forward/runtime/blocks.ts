@@ -6,6 +6,7 @@
  * the mode's own `parse`. Every problem is collected as `forwarders[i].key: problem`.
  */
 import { isMapping, OptionReader } from '../../config/block.js';
+import { commonBlock as block } from '../../config/forward-blocks/common.js';
 import type { ListenSpec, ModeDefinition } from '../engine/mode.js';
 import type { ForwarderBlock } from './run.js';
 import { parseListenAddress } from './listen.js';
@@ -25,15 +26,15 @@ export function parseSocketMode(v: unknown): number | string {
   return 'must be an octal permission such as "0755"';
 }
 
-const COMMON = new Set(['name', 'mode', 'listen', 'tls', 'socketMode']);
+const COMMON = new Set(Object.keys(block));
 
 function parseListen(r: OptionReader): ListenSpec | undefined {
-  const address = r.str('listen', { required: true });
+  const address = r.get(block.listen);
   if (address === undefined) return undefined;
   const addr = parseListenAddress(address);
   if (typeof addr === 'string') return r.fail('listen', addr);
   let tls: ListenSpec['tls'];
-  const t = r.sub('tls');
+  const t = r.sub(block.tls);
   if (t !== undefined) {
     const certFile = t.str('certFile', { nonEmpty: true });
     const keyFile = t.str('keyFile', { nonEmpty: true });
@@ -43,7 +44,7 @@ function parseListen(r: OptionReader): ListenSpec | undefined {
     if (addr.kind === 'unix') r.fail('tls', 'cannot be used with a unix-socket listen address');
   }
   let socketMode: number | undefined;
-  const m = r.value('socketMode');
+  const m = r.get(block.socketMode);
   if (m !== undefined) {
     const parsed = parseSocketMode(m);
     if (typeof parsed === 'string') r.fail('socketMode', parsed);
@@ -69,10 +70,10 @@ export function parseForwarderBlocks(raw: unknown, modes: ReadonlyMap<string, Mo
     }
     const r = new OptionReader(entry, where, errors);
     const known = [...modes.keys()];
-    const mode = r.str('mode', { required: true });
+    const mode = r.get(block.mode);
     const def = mode === undefined ? undefined : modes.get(mode);
     if (mode !== undefined && def === undefined) r.fail('mode', `unknown mode "${mode}" (known: ${known.join(', ')})`);
-    const name = r.str('name', { nonEmpty: true }) ?? `${mode ?? 'forwarder'}-${i}`;
+    const name = r.get(block.name) ?? `${mode ?? 'forwarder'}-${i}`;
     const listen = parseListen(r);
     const rest = Object.fromEntries(Object.entries(entry).filter(([k]) => !COMMON.has(k)));
     const options = def?.parse(rest, where, errors);

@@ -7,6 +7,7 @@ import { invalidCidrs } from '../../net/cidr.js';
 import { parseUpstream } from '../engine/proxy.js';
 import { parseVia } from '../engine/proxy-via.js';
 import { OptionReader, type Raw } from '../../config/block.js';
+import { verifyBlock as block } from '../../config/forward-blocks/verify.js';
 import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../../authn/jwt-peek.js';
 import { compileClaimRequirements, type ClaimRequirement } from './required-claims.js';
 import { parseReplay, type ReplayOptions } from './replay-options.js';
@@ -144,7 +145,7 @@ function parseUpstreamTls(r: OptionReader): UpstreamTlsOptions {
 
 export function parseVerifyOptions(raw: Raw, at: string, errs: string[]): VerifyOptions {
   const r = new OptionReader(raw, at, errs);
-  const upstream = r.str('upstream', { required: true });
+  const upstream = r.get(block.upstream);
   if (upstream !== undefined) {
     try {
       parseUpstream(upstream);
@@ -152,7 +153,7 @@ export function parseVerifyOptions(raw: Raw, at: string, errs: string[]): Verify
       r.fail('upstream', (e as Error).message);
     }
   }
-  const upstreamProxy = r.str('upstreamProxy', { nonEmpty: true }) ?? 'env';
+  const upstreamProxy = r.getOr(block.upstreamProxy);
   if (upstreamProxy !== 'env' && upstreamProxy !== 'none') {
     try {
       parseVia(upstreamProxy);
@@ -160,26 +161,26 @@ export function parseVerifyOptions(raw: Raw, at: string, errs: string[]): Verify
       r.fail('upstreamProxy', `${(e as Error).message} (or env, none)`);
     }
   }
-  const tlsReader = r.sub('upstreamTls');
+  const tlsReader = r.sub(block.upstreamTls);
   const upstreamTls = tlsReader === undefined ? undefined : parseUpstreamTls(tlsReader);
   tlsReader?.done();
-  const keysReader = r.sub('keys', { required: true });
+  const keysReader = r.sub(block.keys);
   const keys = keysReader === undefined ? undefined : parseKeys(keysReader);
   keysReader?.done();
-  const algorithms = r.strList('algorithms');
+  const algorithms = r.get(block.algorithms);
   for (const a of algorithms ?? [])
     if (!ALL_ALGS.includes(a)) r.fail('algorithms', `"${a}" is not supported (supported: ${ALL_ALGS.join(', ')}; never "none")`);
-  const issuers = r.strList('issuer') ?? [];
+  const issuers = r.get(block.issuer) ?? [];
   const isStatic = keys?.source === 'static-token';
-  const audiences = r.strList('audience', { required: !isStatic && keys !== undefined }) ?? [];
-  const trustedProxies = r.strList('trustedProxies') ?? [];
+  const audiences = r.get(block.audience, { required: !isStatic && keys !== undefined }) ?? [];
+  const trustedProxies = r.get(block.trustedProxies) ?? [];
   for (const bad of invalidCidrs(trustedProxies)) r.fail('trustedProxies', `"${bad}" is not an IP address or CIDR range`);
-  const claimsRaw = r.value('claims');
+  const claimsRaw = r.get(block.claims);
   const claims = claimsRaw === undefined ? [] : compileClaimRequirements(claimsRaw, r.where('claims'), errs);
-  const replay = parseReplay(r);
+  const replay = parseReplay(r, block.replay);
   if (isStatic && replay.store !== 'off') r.fail('replay', 'a static token is the same on every request: replay protection needs a signed-token key source');
-  const maxTtlSeconds = r.num('maxTtlSeconds', { min: 1, max: 31_536_000 });
-  const t = r.sub('timeouts');
+  const maxTtlSeconds = r.get(block.maxTtlSeconds);
+  const t = r.sub(block.timeouts);
   const timeout = (k: string): number | undefined => t?.num(k, { min: 1, max: 86_400_000, integer: true });
   const timeouts = { connectMs: timeout('connectMs'), responseMs: timeout('responseMs'), idleMs: timeout('idleMs') };
   t?.done();
@@ -187,21 +188,21 @@ export function parseVerifyOptions(raw: Raw, at: string, errs: string[]): Verify
     upstream: upstream ?? '',
     ...(upstreamTls !== undefined ? { upstreamTls } : {}),
     upstreamProxy,
-    host: r.oneOf('host', ['upstream', 'client'] as const, 'upstream')!,
+    host: r.getOr(block.host),
     trustedProxies,
     keys: keys ?? { source: 'static-token', token: '' },
     ...(algorithms !== undefined ? { algorithms } : {}),
     issuers,
     audiences,
-    audienceMatch: r.oneOf('audienceMatch', ['exact', 'origin'] as const, 'exact')!,
-    skewSeconds: r.num('skewSeconds', { min: 0, max: 3600, def: 60 })!,
+    audienceMatch: r.getOr(block.audienceMatch),
+    skewSeconds: r.getOr(block.skewSeconds),
     ...(maxTtlSeconds !== undefined ? { maxTtlSeconds } : {}),
-    requireSub: r.bool('requireSub', true),
+    requireSub: r.getOr(block.requireSub),
     claims,
     replay,
-    passThroughToken: r.bool('passThroughToken', false),
-    basicAuthFallback: r.bool('basicAuthFallback', false),
-    identityHeaders: r.bool('identityHeaders', false),
+    passThroughToken: r.getOr(block.passThroughToken),
+    basicAuthFallback: r.getOr(block.basicAuthFallback),
+    identityHeaders: r.getOr(block.identityHeaders),
     timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
   };
   r.done();

@@ -5,6 +5,7 @@
  */
 import type { RedisAddress, RedisStoreOptions } from '../../sessions/redis-client.js';
 import { isMapping, type OptionReader } from '../../config/block.js';
+import type { Field } from '../../config/field.js';
 
 export type ReplayOptions =
   | { readonly store: 'off' }
@@ -21,8 +22,9 @@ export function parseHostPort(s: string): RedisAddress | undefined {
   return { host: (m[1] ?? m[2])!, port };
 }
 
-export function parseReplay(r: OptionReader): ReplayOptions {
-  const v = r.value('replay');
+/** Reads the `replay` option (`option` declares it). */
+export function parseReplay(r: OptionReader, option: Field<unknown>): ReplayOptions {
+  const v = r.get(option);
   if (v === undefined) return OFF;
   if (typeof v === 'string') {
     if (v === 'off') return OFF;
