@@ -50,7 +50,7 @@ export function fieldSchema(field) {
     case 'URL':
       return { description, type: 'string' };
     default: {
-      const values = field.type.split(' \\| ');
+      const values = field.type.split(' | ');
       if (values.length > 1 && values.every((v) => parses(field, v))) {
         const caseInsensitive = values.every((v) => parses(field, v.toLowerCase()) && parses(field, v.toUpperCase()));
         return caseInsensitive ? { description, type: 'string', pattern: wordsPattern(values) } : { description, type: 'string', enum: values };

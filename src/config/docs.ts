@@ -71,7 +71,7 @@ export function configTable(): string {
 /** `| Key | Type | Default | Meaning |`: the options of a `forwarders:` block (keys, not variables); a `oneOf` type's pipes escaped once. */
 function blockTable(fields: Readonly<Record<string, Field<unknown>>>): string {
   const rows = Object.values(fields).map(
-    (f) => `| ${[`\`${f.env}\``, cell(f.type.replaceAll(' \\| ', ' | ')), cell(defaultText(f)), cell(f.doc)].join(' | ')} |`,
+    (f) => `| ${[`\`${f.env}\``, cell(f.type), cell(defaultText(f)), cell(f.doc)].join(' | ')} |`,
   );
   return ['| Key | Type | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -245,7 +245,7 @@ export function list(env: string, doc: string, opts: Opts<readonly string[]> & {
 export function oneOf<const T extends string>(env: string, values: readonly T[], doc: string, opts: Opts<T> & { caseInsensitive?: boolean } = {}): Field<T> {
   const { caseInsensitive = false, ...rest } = opts;
   const field = make(
-    values.join(' \\| '),
+    values.join(' | '),
     env,
     doc,
     (raw) => {

@@ -191,7 +191,7 @@ export const schema = {
         'Processes serving every listener (`--workers N`, Node cluster; they share the SQLite file or Redis; `/metrics` merges them all); `auto` or 0: one per CPU.',
         { default: 1 },
       ),
-      type: 'integer \\| auto',
+      type: 'integer | auto',
       parse: parseWorkerCount,
     },
     drainTimeout: int('DRAIN_TIMEOUT', 'Seconds to let in-flight checks finish after SIGTERM.', { default: 15, min: 0, max: 600 }),
