@@ -68,11 +68,9 @@ export function configTable(): string {
   return out.join('\n');
 }
 
-/** `| Key | Type | Default | Meaning |`: the options of a `forwarders:` block (keys, not variables); a `oneOf` type's pipes escaped once. */
+/** `| Key | Type | Default | Meaning |`: the options of a `forwarders:` block (keys, not variables); a `oneOf` type's pipes are escaped by `cell`. */
 function blockTable(fields: Readonly<Record<string, Field<unknown>>>): string {
-  const rows = Object.values(fields).map(
-    (f) => `| ${[`\`${f.env}\``, cell(f.type), cell(defaultText(f)), cell(f.doc)].join(' | ')} |`,
-  );
+  const rows = Object.values(fields).map((f) => `| ${[`\`${f.env}\``, cell(f.type), cell(defaultText(f)), cell(f.doc)].join(' | ')} |`);
   return ['| Key | Type | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
