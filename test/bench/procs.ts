@@ -34,11 +34,16 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-export function startServer(kind: ServerKind, env: Readonly<Record<string, string>> = {}, yaml?: string): Promise<ServerProc> {
+export function startServer(kind: ServerKind, env: Readonly<Record<string, string>> = {}, yaml?: string, reply?: string): Promise<ServerProc> {
   const child: ChildProcess = fork(SERVER, [kind], {
     // BENCH_SERVER_STDOUT=inherit shows what the servers print (logs, V8 traces); else it goes nowhere.
     stdio: ['ignore', process.env['BENCH_SERVER_STDOUT'] === 'inherit' ? 'inherit' : 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_ENV: JSON.stringify(env), ...(yaml !== undefined ? { BENCH_YAML: yaml } : {}) },
+    env: {
+      ...process.env,
+      BENCH_ENV: JSON.stringify(env),
+      ...(yaml !== undefined ? { BENCH_YAML: yaml } : {}),
+      ...(reply !== undefined ? { BENCH_REPLY: reply } : {}),
+    },
     // BENCH_PROFILE=<dir>: a V8 CPU profile of each server, written when it stops.
     // BENCH_NODE_ARGS: more node flags for the servers (e.g. `--trace-deopt`, `--perf-basic-prof`).
     execArgv: [

@@ -4,7 +4,9 @@
  * loopback, driven by the same load generator with the same connection counts (wrk -t1 -c32 for
  * HTTP, h2load -c16 -m8 for gRPC). Each scenario: one max-throughput run, then a run rate-limited at
  * half of that (h2load --rps) for the p99 target; peak RSS from /proc. Then idle RSS and RSS over a
- * half-load run. Prints one Markdown table and the targets met or missed.
+ * half-load run. Some HTTP scenarios are followed by a reference row: bare `node:http` replaying the
+ * judge's captured reply (same status and headers) under the same load — node's own cost of that
+ * answer, which no work in the judge can go below. Prints one Markdown table and the targets met or missed.
  *   node dist/test/bench/run.js [--seconds N] [--rss-seconds N] [--only TEXT[|TEXT…]]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { CHECK_PATH, grpcCheckBody } from './grpc-body.js';
 import { h2load, wrk, type LoadResult } from './load.js';
 import { startServer, type ServerProc } from './procs.js';
+import type { CapturedReply } from './server.js';
 import { table, verdictList, verdicts, type Memory, type Row } from './report.js';
 import { SCENARIOS, type Proto, type Scenario } from './scenarios.js';
 import { seedSessions } from './seed.js';
@@ -186,7 +189,31 @@ async function baseline(proto: Proto): Promise<Row> {
   }
 }
 
-async function scenario(e: Env, s: Scenario): Promise<Row> {
+/** Headers node adds itself (or per connection): not part of the captured reply. */
+const NODE_OWN = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/** The judge's reply to one request, as a reference server replays it (see server.ts). */
+async function captureReply(port: number, path: string, headers: Record<string, string>): Promise<CapturedReply> {
+  const r = await send(port, path, { headers });
+  const out: [string, string][] = [];
+  for (const [name, value] of Object.entries(r.headers)) {
+    if (NODE_OWN.has(name) || value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) out.push([name, v]);
+  }
+  return { status: r.status, headers: out };
+}
+
+/** Bare node:http sending `reply` for every request, measured like the scenario it was captured from. */
+async function reference(s: Scenario, reply: CapturedReply, sets: Record<string, string>[]): Promise<Row> {
+  const server = await startServer('reference-http', {}, undefined, JSON.stringify(reply));
+  try {
+    return await measure(`reference: bare node:http sending the reply of "${s.name}"`, 'http', server, sets, reply.status);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function scenario(e: Env, s: Scenario): Promise<Row[]> {
   const env = judgeEnv(e, s);
   if (s.keys !== undefined) {
     const rs = e.defaultKeys.find((k) => k.alg === 'RS256')!;
@@ -201,7 +228,10 @@ async function scenario(e: Env, s: Scenario): Promise<Row> {
       const port = s.proto === 'http' ? server.ports.http : server.ports.grpc;
       await sanity(s, s.proto, port, sets[0]!);
       const status = s.expect === 'allow' ? 200 : 302;
-      return await measure(s.name, s.proto, server, sets, status, s);
+      const captured = s.reference === true && s.proto === 'http' ? await captureReply(port, s.path, sets[0]!) : undefined;
+      const row = await measure(s.name, s.proto, server, sets, status, s);
+      await server.stop();
+      return captured === undefined ? [row] : [row, await reference(s, captured, sets)];
     } finally {
       await server.stop();
     }
@@ -251,7 +281,7 @@ async function main(): Promise<void> {
     const baselineOf = async (p: Proto): Promise<Row | undefined> => (protos.includes(p) ? baseline(p) : undefined);
     const base = { http: await baselineOf('http'), grpc: await baselineOf('grpc') };
     const rows: Row[] = [];
-    for (const s of chosen) rows.push(await scenario(e, s));
+    for (const s of chosen) rows.push(...(await scenario(e, s)));
     const baseAfter = { http: await baselineOf('http'), grpc: await baselineOf('grpc') };
     // The baseline before and after the scenarios, averaged: the machine's drift during the run is shared.
     const mean = (a: Row | undefined, b: Row | undefined): number => (a && b ? (a.max.rps + b.max.rps) / 2 : NaN);

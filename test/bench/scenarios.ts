@@ -24,6 +24,11 @@ export interface Scenario {
   readonly navigation?: boolean;
   /** What every answer must be: allow (HTTP 200 / gRPC OK) or the login redirect (302). */
   readonly expect: 'allow' | 'login';
+  /**
+   * Over HTTP, also measure bare `node:http` sending this scenario's reply verbatim (captured from
+   * the judge): the part of the figure that is node's own cost of that answer.
+   */
+  readonly reference?: boolean;
   /** Growth pair this scenario belongs to, and whether it is the small or the large side. */
   readonly growth?: { readonly pair: string; readonly side: 'small' | 'large' };
 }
@@ -46,7 +51,14 @@ function rules(n: number): string {
 }
 
 export const SCENARIOS: readonly Scenario[] = [
-  ...both({ name: 'cookie, SQLite (cached)', credential: 'cookie', sessions: { real: 1, total: 1000 }, path: '/app/data', expect: 'allow' }),
+  ...both({
+    name: 'cookie, SQLite (cached)',
+    credential: 'cookie',
+    sessions: { real: 1, total: 1000 },
+    path: '/app/data',
+    expect: 'allow',
+    reference: true,
+  }),
   ...both({
     name: 'cookie, Redis (cache miss: every check reads Redis)',
     credential: 'cookie',
@@ -57,8 +69,8 @@ export const SCENARIOS: readonly Scenario[] = [
   }),
   ...both({ name: 'JWT bearer RS256 (cached)', credential: 'rs256', path: '/app/data', expect: 'allow' }),
   ...both({ name: 'JWT bearer ES256 (cached)', credential: 'es256', path: '/app/data', expect: 'allow' }),
-  ...both({ name: 'skipped path', credential: 'none', env: { SKIP_AUTH_URLS: '/public/' }, path: '/public/logo.png', expect: 'allow' }),
-  ...both({ name: 'denied: login redirect', credential: 'none', navigation: true, path: '/app/data', expect: 'login' }),
+  ...both({ name: 'skipped path', credential: 'none', env: { SKIP_AUTH_URLS: '/public/' }, path: '/public/logo.png', expect: 'allow', reference: true }),
+  ...both({ name: 'denied: login redirect', credential: 'none', navigation: true, path: '/app/data', expect: 'login', reference: true }),
   // Growth: HTTP only (the judge's work per check is the same behind either front door).
   {
     name: '1 000 sessions (SQLite, no cache, 1 000 cookies)',

@@ -13,7 +13,13 @@ import { loadConfig } from '../../src/config/load.js';
 import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc/server.js';
 import { createLogger } from '../../src/obs/log.js';
 
-export type ServerKind = 'judge' | 'baseline-http' | 'baseline-grpc';
+export type ServerKind = 'judge' | 'baseline-http' | 'baseline-grpc' | 'reference-http';
+
+/** What a reference server answers to every request: a judge's reply, captured (see run.ts). */
+export interface CapturedReply {
+  readonly status: number;
+  readonly headers: readonly (readonly [string, string])[];
+}
 
 export interface Ready {
   readonly http: number;
@@ -28,6 +34,23 @@ function report(ready: Ready, stop: () => Promise<void>): void {
 async function baselineHttp(): Promise<void> {
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-length': '0' });
+    res.end();
+  });
+  server.keepAliveTimeout = 75_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  report({ http: (server.address() as AddressInfo).port, grpc: 0 }, () => new Promise((r) => server.close(() => r())));
+}
+
+/**
+ * Bare `node:http` answering one judge reply verbatim (status and headers, captured from the judge
+ * in the same run, passed in `BENCH_REPLY`): what node itself costs to send that answer, so a
+ * scenario's figure can be read against what its reply alone costs.
+ */
+async function referenceHttp(): Promise<void> {
+  const reply = JSON.parse(process.env['BENCH_REPLY'] ?? '') as CapturedReply;
+  const flat = reply.headers.flat();
+  const server = createServer({ keepAlive: true }, (_req, res) => {
+    res.writeHead(reply.status, flat);
     res.end();
   });
   server.keepAliveTimeout = 75_000;
@@ -67,7 +90,13 @@ async function judge(): Promise<void> {
 }
 
 const kind = process.argv[2] as ServerKind;
-const start = kind === 'judge' ? judge : kind === 'baseline-http' ? baselineHttp : baselineGrpc;
+const starters: Record<ServerKind, () => Promise<void>> = {
+  judge,
+  'baseline-http': baselineHttp,
+  'baseline-grpc': baselineGrpc,
+  'reference-http': referenceHttp,
+};
+const start = starters[kind];
 start().catch((e: unknown) => {
   process.stderr.write(`bench server ${kind}: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
