@@ -6,6 +6,7 @@
  * separator, a control character or edge whitespace is dropped, and a user id that cannot travel
  * as it is refuses the allow. All lists are built once at start-up.
  */
+import { readClaim } from './claims.js';
 import type { HeaderPair, Identity } from './decision.js';
 import { spellings } from './strip.js';
 import { compileUserIdTransformers, type UserIdTransformer } from './userid-transform.js';
@@ -18,7 +19,7 @@ export interface IdentityHeaderOptions {
   readonly useridTransformers: readonly UserIdTransformer[];
   readonly groupsHeader: string;
   readonly authMethodHeader: string;
-  /** header name → claim name */
+  /** header name → claim name or dot path (claims.ts) */
   readonly claimHeaders: Readonly<Record<string, string>>;
   /** Header for the caller's token; '' for none. */
   readonly useridTokenHeader: string;
@@ -142,7 +143,7 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
         [method, id.method],
       ];
       for (const [h, c] of claims) {
-        const v = claimString(id.claims[c]);
+        const v = claimString(readClaim(id.claims, c));
         if (v !== undefined) out.push([h, v]);
       }
       if (token && id.token !== undefined && singleSafe(id.token)) out.push([token, id.token]);
