@@ -51,13 +51,14 @@ export function keycloakAccessTokenClaims(username: string, s: KeycloakShape = {
   return { typ: 'Bearer', azp: s.azp ?? 'kubeflow', scope: 'openid email profile', ...keycloakUser(username, s) };
 }
 
-/** The user claims of a Google ID token: `hd` for a Workspace account, `email_verified`, and no groups claim. */
+/** The user claims of a Google ID token: `hd` for a Workspace account (not for gmail.com), `email_verified`, and no groups claim. */
 export function googleIdTokenClaims(email: string): Record<string, unknown> {
   const [local = '', domain = ''] = email.split('@');
   return {
     email,
     email_verified: true,
-    hd: domain,
+    // Only Workspace accounts carry `hd`; a consumer account (gmail.com) has none.
+    ...(domain === 'gmail.com' ? {} : { hd: domain }),
     name: `${local} Google`,
     given_name: local,
     family_name: 'Google',
