@@ -24,7 +24,8 @@ export interface KeycloakShape {
 /** Keycloak's default realm roles, on every user. */
 export const KEYCLOAK_DEFAULT_ROLES = ['offline_access', 'uma_authorization', 'default-roles-kubeflow'] as const;
 
-function keycloakUser(username: string, s: KeycloakShape): Record<string, unknown> {
+/** The claims Keycloak puts about a user in its ID tokens, access tokens and userinfo (with the roles and groups mappers on). */
+export function keycloakUserClaims(username: string, s: KeycloakShape = {}): Record<string, unknown> {
   return {
     preferred_username: username,
     email: s.email ?? `${username}@example.com`,
@@ -43,12 +44,12 @@ function keycloakUser(username: string, s: KeycloakShape): Record<string, unknow
 
 /** The user claims of a Keycloak ID token (without the JWT members the provider adds: iss, aud, exp …). */
 export function keycloakIdTokenClaims(username: string, s: KeycloakShape = {}): Record<string, unknown> {
-  return { typ: 'ID', azp: s.azp ?? 'kubeflow', ...keycloakUser(username, s) };
+  return { typ: 'ID', azp: s.azp ?? 'kubeflow', ...keycloakUserClaims(username, s) };
 }
 
 /** The claims of a Keycloak access token besides the JWT members (its `typ` is `Bearer`, with a `scope`). */
 export function keycloakAccessTokenClaims(username: string, s: KeycloakShape = {}): Record<string, unknown> {
-  return { typ: 'Bearer', azp: s.azp ?? 'kubeflow', scope: 'openid email profile', ...keycloakUser(username, s) };
+  return { typ: 'Bearer', azp: s.azp ?? 'kubeflow', scope: 'openid email profile', ...keycloakUserClaims(username, s) };
 }
 
 /** The user claims of a Google ID token: `hd` for a Workspace account (not for gmail.com), `email_verified`, and no groups claim. */
