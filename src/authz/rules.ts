@@ -27,7 +27,7 @@ import { caseMatters, configPath, configPrefix, hostMethodTest, pathFit, type Pa
 import { claimedMethods } from '../judge/method-override.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';
 import { emailConditions, type EmailPolicy } from './email.js';
-import { ALLOW, readClaim, type Authorizer, type AuthzOutcome, type Reading, type Target } from '../judge/ports.js';
+import { ALLOW, claimReader, type Authorizer, type AuthzOutcome, type Reading, type Target } from '../judge/ports.js';
 
 type IdTest = (id: Identity) => boolean;
 
@@ -70,9 +70,9 @@ function compileAllow(a: AllowSpec, email: EmailPolicy): IdTest {
     tests.push((id) => id.groups.some((g) => groups.has(g)));
   }
   tests.push(...emailConditions(a, email));
-  const claims = Object.entries(a.claims ?? {}).map(([name, pattern]) => [name, fullMatch(pattern)] as const);
+  const claims = Object.entries(a.claims ?? {}).map(([name, pattern]) => [claimReader(name), fullMatch(pattern)] as const);
   // An empty `claims` map names nobody (fail closed), it does not match everyone.
-  if (claims.length > 0) tests.push((id) => claims.every(([name, re]) => claimMatches(readClaim(id.claims, name), re)));
+  if (claims.length > 0) tests.push((id) => claims.every(([read, re]) => claimMatches(read(id.claims), re)));
   return (id) => tests.some((t) => t(id));
 }
 

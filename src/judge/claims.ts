@@ -44,15 +44,27 @@ export function claimNameProblem(name: string): string | undefined {
 
 /** The claim `name` names: the exact top-level name first, then the dot path through plain objects; `undefined` when absent. */
 export function readClaim(claims: Claims, name: string): unknown {
-  if (REFUSED.has(name)) return undefined;
-  if (Object.hasOwn(claims, name)) return claims[name];
-  if (!name.includes('.')) return undefined;
-  let at: unknown = claims;
-  for (const segment of name.split('.')) {
-    if (segment === '' || REFUSED.has(segment) || !isPlainObject(at) || !Object.hasOwn(at, segment)) return undefined;
-    at = at[segment];
-  }
-  return at;
+  return claimReader(name)(claims);
+}
+
+const NEVER = (): undefined => undefined;
+
+/** `readClaim` for one name, its path split once: for names read on every check (access rules, claim headers). */
+export function claimReader(name: string): (claims: Claims) => unknown {
+  if (REFUSED.has(name)) return NEVER;
+  const segments = name.includes('.') ? name.split('.') : undefined;
+  // A path with an empty or prototype segment never resolves; the exact name still may (`a..b` as a key).
+  const walkable = segments !== undefined && !segments.some((s) => s === '' || REFUSED.has(s));
+  return (claims) => {
+    if (Object.hasOwn(claims, name)) return claims[name];
+    if (!walkable) return undefined;
+    let at: unknown = claims;
+    for (const segment of segments!) {
+      if (!isPlainObject(at) || !Object.hasOwn(at, segment)) return undefined;
+      at = at[segment];
+    }
+    return at;
+  };
 }
 
 /** The user id claim: a non-empty string, else `undefined` (numbers, objects … are not accepted). */

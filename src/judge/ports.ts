@@ -87,4 +87,4 @@ export interface Authorizer {
 // method-override.ts). Claims are read with the one claim reader (claims.ts), for every plug-in alike.
 export type { Identity } from './decision.js';
 export { bearerFrom, header, type JudgeRequest } from './request.js';
-export { groupsFrom, readClaim, readGroups, userIdFrom, type GroupsRead } from './claims.js';
+export { claimReader, groupsFrom, readClaim, readGroups, userIdFrom, type GroupsRead } from './claims.js';
