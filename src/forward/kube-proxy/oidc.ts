@@ -3,10 +3,10 @@
  * kube-oidc-proxy's) flag semantics: one issuer (discovery must name it exactly), the client id as
  * the required audience, an asymmetric signing-algorithm allow-list, required `key=value` claims
  * (enforced), the username claim with the kube-apiserver prefix rule, a groups claim (string or
- * list) with its prefix, and an optional uid claim. Claims are read with the judge's one claim reader
- * (judge/claims.ts): a name or a dot path, exact name first; groups from several sources merged. Stricter than kube-apiserver on one point: an
+ * list) with its prefix, and an optional uid claim. Stricter than kube-apiserver on one point: an
  * ID token with several audiences needs `azp`, and an `azp` must be the client id (OIDC Core
- * 3.1.3.7, as for every ID token the judge takes).
+ * 3.1.3.7, as for every ID token the judge takes). Claims are read with the judge's one claim
+ * reader (judge/claims.ts): a name or a dot path, exact name first; groups from several sources.
  *
  * Start-up is asynchronous: discovery, then the JWKS, each retried every `retrySeconds` until it
  * succeeds; until both have, `authenticate` answers `unavailable` ("authenticator not
