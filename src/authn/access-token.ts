@@ -11,7 +11,8 @@ import { JwtBearerAuthenticator, type JwtBearerDeps } from './jwt-bearer.js';
 export type AccessTokenConfig = Pick<
   Config,
   'idTokenHeader' | 'oidcProvider' | 'jwtIssuers' | 'audiences' | 'jwtAlgorithms' | 'jwtLeeway' | 'userIdClaim' | 'groupsClaim'
->;
+> &
+  Partial<Pick<Config, 'groupsStripPrefix'>>;
 
 export class AccessTokenAuthenticator extends JwtBearerAuthenticator {
   constructor(config: AccessTokenConfig, deps: JwtBearerDeps, cacheSize?: number) {
@@ -25,6 +26,7 @@ export class AccessTokenAuthenticator extends JwtBearerAuthenticator {
         leewaySeconds: config.jwtLeeway,
         userIdClaim: config.userIdClaim,
         groupsClaim: config.groupsClaim,
+        groupsStripPrefix: config.groupsStripPrefix ?? '',
         groupsRequired: true,
         ...(cacheSize === undefined ? {} : { cacheSize }),
       },

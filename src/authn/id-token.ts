@@ -10,7 +10,8 @@
 import type { Config } from '../config/schema.js';
 import { JwtBearerAuthenticator, type JwtBearerDeps } from './jwt-bearer.js';
 
-export type IdTokenConfig = Pick<Config, 'idTokenHeader' | 'oidcProvider' | 'clientId' | 'jwtAlgorithms' | 'jwtLeeway' | 'userIdClaim' | 'groupsClaim'>;
+export type IdTokenConfig = Pick<Config, 'idTokenHeader' | 'oidcProvider' | 'clientId' | 'jwtAlgorithms' | 'jwtLeeway' | 'userIdClaim' | 'groupsClaim'> &
+  Partial<Pick<Config, 'groupsStripPrefix'>>;
 
 export class IdTokenAuthenticator extends JwtBearerAuthenticator {
   constructor(config: IdTokenConfig, deps: JwtBearerDeps, cacheSize?: number) {
@@ -25,6 +26,7 @@ export class IdTokenAuthenticator extends JwtBearerAuthenticator {
         leewaySeconds: config.jwtLeeway,
         userIdClaim: config.userIdClaim,
         groupsClaim: config.groupsClaim,
+        groupsStripPrefix: config.groupsStripPrefix ?? '',
         groupsRequired: false,
         // An RFC 9068 access token whose audience happens to be the client is not an ID token.
         refusedTypes: ['at+jwt', 'application/at+jwt'],

@@ -31,9 +31,8 @@ import {
   type ProviderBearerScope,
   type ProviderTokenDeps,
 } from './bearer-cache.js';
-import { groupsFrom, userIdFrom } from './jwt-verify.js';
 import { bearerScope, jsonObject, lookupsFor, type OpaqueConfig } from './opaque.js';
-import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
+import { NOT_MINE, groupsFrom, userIdFrom, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export type IntrospectionConfig = OpaqueConfig &
   Pick<
@@ -114,7 +113,7 @@ export function tokenTypeProblem(claims: Readonly<Record<string, unknown>>, type
 /** The identity an active introspection response names, or why it names none. */
 export function identityFromIntrospection(
   claims: Record<string, unknown>,
-  config: Pick<Config, 'userIdClaim' | 'groupsClaim' | 'introspectionTokenTypeRequired'>,
+  config: Pick<Config, 'userIdClaim' | 'groupsClaim' | 'introspectionTokenTypeRequired'> & Partial<Pick<Config, 'groupsStripPrefix'>>,
   name: string,
 ): Identity | string {
   const notAccess = tokenTypeProblem(claims, config.introspectionTokenTypeRequired);
@@ -122,7 +121,13 @@ export function identityFromIntrospection(
   if (claims['cnf'] !== undefined) return 'sender-constrained tokens are not supported';
   const user = userIdFrom(claims, config.userIdClaim) ?? userIdFrom(claims, 'username') ?? userIdFrom(claims, 'sub');
   if (user === undefined) return `no user id in the introspection response ("${config.userIdClaim}", "username" or "sub")`;
-  return { user, groups: groupsFrom(claims, config.groupsClaim) ?? [], claims: Object.freeze(claims), method: 'header', authenticator: name };
+  return {
+    user,
+    groups: groupsFrom(claims, config.groupsClaim, config.groupsStripPrefix) ?? [],
+    claims: Object.freeze(claims),
+    method: 'header',
+    authenticator: name,
+  };
 }
 
 export class IntrospectionAuthenticator implements Authenticator {

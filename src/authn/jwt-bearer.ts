@@ -10,8 +10,8 @@ import type { Logger } from '../obs/log.js';
 import type { IssuerKeys } from '../oidc/issuers.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { peekJwt, safeAlgorithms, type PeekedJwt } from './jwt-peek.js';
-import { audienceIntersects, authorizedPartyProblem, groupsFrom, userIdFrom, verifyJwt } from './jwt-verify.js';
-import { NOT_MINE, bearerFrom, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
+import { audienceIntersects, authorizedPartyProblem, verifyJwt } from './jwt-verify.js';
+import { NOT_MINE, bearerFrom, groupsFrom, userIdFrom, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export interface JwtBearerSpec {
   /** `access_token` or `id_token`. */
@@ -25,7 +25,10 @@ export interface JwtBearerSpec {
   readonly algorithms: readonly string[];
   readonly leewaySeconds: number;
   readonly userIdClaim: string;
+  /** One claim or several, comma-separated (judge/claims.ts). */
   readonly groupsClaim: string;
+  /** `GROUPS_STRIP_PREFIX`; default none. */
+  readonly groupsStripPrefix?: string;
   /** Missing groups claim → invalid (access tokens, as oidc-authservice), else → no groups. */
   readonly groupsRequired: boolean;
   /** Verified-token cache size (default 10 000). */
@@ -99,7 +102,7 @@ export class JwtBearerAuthenticator implements Authenticator {
     const claims = Object.freeze(result.payload) as Readonly<Record<string, unknown>>;
     const user = userIdFrom(claims, this.#spec.userIdClaim);
     if (user === undefined) return this.#invalid(req, iss, `missing or non-string "${this.#spec.userIdClaim}" claim`);
-    const groups = groupsFrom(claims, this.#spec.groupsClaim);
+    const groups = groupsFrom(claims, this.#spec.groupsClaim, this.#spec.groupsStripPrefix);
     if (groups === undefined && this.#spec.groupsRequired) return this.#invalid(req, iss, `missing or malformed "${this.#spec.groupsClaim}" claim`);
     const identity: Identity = { user, groups: groups ?? [], claims, method: 'header', authenticator: this.name };
     this.#cache.set(key, identity, result.payload.exp!);

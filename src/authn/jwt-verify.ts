@@ -1,7 +1,7 @@
 /**
  * JWT checks shared by the bearer authenticators (the unverified peek is `jwt-peek.ts`): full
  * verification with jose (algorithm allow-list, signature, `iss`, `aud`, `exp`/`nbf`/`iat` with
- * leeway, no logout tokens, no `crit`), and tolerant claim extraction that never throws.
+ * leeway, no logout tokens, no `crit`). Claims are read with the one claim reader (judge/claims.ts).
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.js';
@@ -107,22 +107,4 @@ export function reasonOf(err: unknown): string {
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'malformed token';
   if (err instanceof errors.JOSENotSupported) return 'unsupported token or key';
   return 'token verification failed';
-}
-
-function own(claims: Readonly<Record<string, unknown>>, name: string): unknown {
-  return Object.hasOwn(claims, name) ? claims[name] : undefined;
-}
-
-/** The user id claim: a non-empty string, else `undefined` (numbers, objects … are not accepted). */
-export function userIdFrom(claims: Readonly<Record<string, unknown>>, name: string): string | undefined {
-  const v = own(claims, name);
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** The groups claim: a list of strings (one string counts as a one-element list), else `undefined`. */
-export function groupsFrom(claims: Readonly<Record<string, unknown>>, name: string): readonly string[] | undefined {
-  const v = own(claims, name);
-  if (typeof v === 'string') return v === '' ? undefined : Object.freeze([v]);
-  if (Array.isArray(v) && v.every((g) => typeof g === 'string')) return Object.freeze([...(v as string[])]);
-  return undefined;
 }

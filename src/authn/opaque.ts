@@ -27,13 +27,13 @@ import {
   type ProviderBearerScope,
   type ProviderTokenDeps,
 } from './bearer-cache.js';
-import { groupsFrom, userIdFrom } from './jwt-verify.js';
-import { NOT_MINE, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
+import { NOT_MINE, groupsFrom, userIdFrom, type AuthnOutcome, type Authenticator } from '../judge/ports.js';
 
 export type OpaqueConfig = Pick<
   Config,
   'idTokenHeader' | 'oidcProvider' | 'clientId' | 'idtokenAuthnEnabled' | 'userIdClaim' | 'groupsClaim' | 'cacheEnabled' | 'cacheExpirationMinutes'
->;
+> &
+  Partial<Pick<Config, 'groupsStripPrefix'>>;
 
 /** The bearer scope both provider-asking authenticators use. */
 export function bearerScope(config: OpaqueConfig): ProviderBearerScope {
@@ -113,10 +113,10 @@ export class OpaqueTokenAuthenticator implements Authenticator {
     if (body === undefined) return { kind: 'unavailable', reason: 'userinfo did not answer a JSON object (signed userinfo is not supported)' };
     const claims = normalizeUserinfo(body);
     if (typeof claims === 'string') return { kind: 'invalid', reason: claims };
-    const { userIdClaim, groupsClaim } = this.#config;
+    const { userIdClaim, groupsClaim, groupsStripPrefix } = this.#config;
     const user = userIdFrom(claims, userIdClaim);
     if (user === undefined) return { kind: 'invalid', reason: `userinfo has no string "${userIdClaim}" claim` };
-    const groups = groupsFrom(claims, groupsClaim);
+    const groups = groupsFrom(claims, groupsClaim, groupsStripPrefix);
     if (groups === undefined) return { kind: 'invalid', reason: `userinfo has no "${groupsClaim}" list` };
     // Frozen: cache hits hand the same object to every request.
     const identity: Identity = { user, groups, claims: Object.freeze(claims), method: 'header', authenticator: this.name };

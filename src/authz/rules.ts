@@ -27,7 +27,7 @@ import { caseMatters, configPath, configPrefix, hostMethodTest, pathFit, type Pa
 import { claimedMethods } from '../judge/method-override.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';
 import { emailConditions, type EmailPolicy } from './email.js';
-import { ALLOW, type Authorizer, type AuthzOutcome, type Reading, type Target } from '../judge/ports.js';
+import { ALLOW, claimReader, type Authorizer, type AuthzOutcome, type Reading, type Target } from '../judge/ports.js';
 
 type IdTest = (id: Identity) => boolean;
 
@@ -43,10 +43,6 @@ interface Compiled {
 }
 
 const NO_RULE: AuthzOutcome = Object.freeze({ kind: 'deny', reason: 'No access rule covers this request.' });
-
-function claimOf(id: Identity, name: string): unknown {
-  return Object.hasOwn(id.claims, name) ? id.claims[name] : undefined;
-}
 
 /** Strings, numbers and booleans compare as their string form; arrays match when any element does; anything else never. */
 function claimMatches(v: unknown, re: FullMatch): boolean {
@@ -74,9 +70,9 @@ function compileAllow(a: AllowSpec, email: EmailPolicy): IdTest {
     tests.push((id) => id.groups.some((g) => groups.has(g)));
   }
   tests.push(...emailConditions(a, email));
-  const claims = Object.entries(a.claims ?? {}).map(([name, pattern]) => [name, fullMatch(pattern)] as const);
+  const claims = Object.entries(a.claims ?? {}).map(([name, pattern]) => [claimReader(name), fullMatch(pattern)] as const);
   // An empty `claims` map names nobody (fail closed), it does not match everyone.
-  if (claims.length > 0) tests.push((id) => claims.every(([name, re]) => claimMatches(claimOf(id, name), re)));
+  if (claims.length > 0) tests.push((id) => claims.every(([read, re]) => claimMatches(read(id.claims), re)));
   return (id) => tests.some((t) => t(id));
 }
 

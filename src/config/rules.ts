@@ -6,6 +6,7 @@
  */
 import { RE2JS } from 're2js';
 import { configuredDomain, isEmailDomain, parseEmail } from '../net/email-address.js';
+import { claimNameProblem } from '../judge/claims.js';
 import type { PathMatch, RequestMatch } from '../judge/match.js';
 import type { SkipRule } from '../judge/skip.js';
 
@@ -18,7 +19,7 @@ export interface AllowSpec {
   readonly emails?: readonly string[];
   /** E-mail domains, case-insensitive. */
   readonly domains?: readonly string[];
-  /** Claim name → RE2 pattern, anchored at both ends; every listed claim must match (arrays: any element). */
+  /** Claim name or dot path (judge/claims.ts) → RE2 pattern, anchored at both ends; every listed claim must match (arrays: any element). */
   readonly claims?: Readonly<Record<string, string>>;
 }
 
@@ -164,7 +165,11 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       if (!isObj(c) || Object.keys(c).length === 0 || Object.values(c).some((x) => typeof x !== 'string')) {
         errs.push(`${here}.allow.claims: must map claim names to patterns (strings)`);
       } else {
-        for (const [name, pat] of Object.entries(c)) checkRegex(pat as string, `${here}.allow.claims.${name}`, errs);
+        for (const [name, pat] of Object.entries(c)) {
+          const problem = claimNameProblem(name);
+          if (problem !== undefined) errs.push(`${here}.allow.claims: ${problem}`);
+          checkRegex(pat as string, `${here}.allow.claims.${name}`, errs);
+        }
         allow.claims = c as Record<string, string>;
       }
     }

@@ -4,6 +4,8 @@
  * settings table; they live apart so that no schema file outgrows a reader.
  */
 import { RE2JS } from 're2js';
+import { claimNameProblem } from '../judge/claims.js';
+import { claimName, claimSources } from './claim-field.js';
 import { bool, int, section, list, oneOf, str, structured, url } from './field.js';
 import { parseAuthzRules } from './rules.js';
 import type { UserIdTransformer } from '../judge/userid-transform.js';
@@ -59,13 +61,16 @@ function parseClaimHeaders(v: unknown, at: string, errs: string[]): Readonly<Rec
   const out: Record<string, string> = {};
   if (Array.isArray(entries)) {
     for (const e of entries) {
-      const m = typeof e === 'string' ? /^([^:\s]+):([A-Za-z0-9-_]+)$/.exec(e.trim()) : null;
+      // The header follows the last colon: a claim may be named by a URL (`https://example.com/tenant:x-tenant`).
+      const m = typeof e === 'string' ? /^(\S+):([A-Za-z0-9-_]+)$/.exec(e.trim()) : null;
       if (!m) errs.push(`${at}: entry ${JSON.stringify(e)} must look like claim:header-name`);
+      else if (claimNameProblem(m[1]!) !== undefined) errs.push(`${at}: ${claimNameProblem(m[1]!)}`);
       else out[m[2]!.toLowerCase()] = m[1]!;
     }
   } else if (typeof entries === 'object' && entries !== null) {
     for (const [h, c] of Object.entries(entries)) {
       if (typeof c !== 'string' || !/^[A-Za-z0-9-_]+$/.test(h)) errs.push(`${at}: ${h} must map a header name to a claim name`);
+      else if (claimNameProblem(c) !== undefined) errs.push(`${at}: ${h}: ${claimNameProblem(c)}`);
       else out[h.toLowerCase()] = c;
     }
   } else errs.push(`${at}: must be a list of claim:header-name`);
@@ -132,8 +137,17 @@ export const accessSettings = {
       min: 1,
       max: 3600,
     }),
-    userIdClaim: str('USERID_CLAIM', 'Claim used as the user id.', { default: 'email' }),
-    groupsClaim: str('GROUPS_CLAIM', 'Claim holding the groups (a list of strings).', { default: 'groups' }),
+    userIdClaim: claimName('USERID_CLAIM', 'Claim used as the user id: a name or a dot path (see “Claims”).', { default: 'email' }),
+    groupsClaim: claimSources(
+      'GROUPS_CLAIM',
+      'Claims holding the groups (a list of strings, or one string): names or dot paths, comma-separated, merged in order without duplicates (`groups,realm_access.roles`; see “Claims”).',
+      { default: 'groups' },
+    ),
+    groupsStripPrefix: str(
+      'GROUPS_STRIP_PREFIX',
+      'Taken off the start of each group value once, when it starts with it (`/` turns Keycloak’s group paths `/team-a` into `team-a`); a group left empty is dropped.',
+      { default: '' },
+    ),
     caBundle: str('CA_BUNDLE', 'PEM file of extra CA certificates trusted for calls to the provider.', { default: '' }),
     cacheEnabled: bool(
       'CACHE_ENABLED',
@@ -184,10 +198,15 @@ export const accessSettings = {
     ),
     groupsHeader: str('GROUPS_HEADER', 'Upstream header with the groups, comma-joined.', { default: 'kubeflow-groups' }),
     authMethodHeader: str('AUTH_METHOD_HEADER', 'Upstream header saying `cookie` or `header`.', { default: 'Auth-Method' }),
-    claimHeaders: structured('CLAIM_HEADERS', 'Extra upstream headers from verified claims, as `claim:header-name` pairs.', parseClaimHeaders, {
-      default: {},
-      type: 'list',
-    }),
+    claimHeaders: structured(
+      'CLAIM_HEADERS',
+      'Extra upstream headers from verified claims, as `claim:header-name` pairs (claim: a name or dot path).',
+      parseClaimHeaders,
+      {
+        default: {},
+        type: 'list',
+      },
+    ),
     useridTokenHeader: str('USERID_TOKEN_HEADER', 'If set, the caller’s token (bearer token, or the session’s ID token) goes upstream in this header.', {
       default: '',
     }),

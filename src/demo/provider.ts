@@ -61,6 +61,12 @@ export interface DevProviderOptions {
   readonly rotateRefreshTokens?: boolean;
   /** Sign-in attempts (username and outcome only), back-channel and server errors. */
   readonly log?: DevLog;
+  /**
+   * More claims per user, over (or instead of) the standard ones, in the ID token and userinfo — to
+   * issue tokens shaped like another provider's (Keycloak's nested roles, say). Claims the standard
+   * scopes do not name go with `openid`, so every token carries them.
+   */
+  readonly extraClaims?: (user: DemoUser) => Readonly<Record<string, unknown>>;
 }
 
 export interface DevProvider {
@@ -108,6 +114,10 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
   const signingKey = { ...(await exportJWK(privateKey)), kid: `dev-${randomBytes(6).toString('hex')}`, alg: 'RS256', use: 'sig' };
   const rotate = opts.rotateRefreshTokens ?? false;
   const pkceRequired = opts.pkceRequired ?? true;
+  const scopeClaims = { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] };
+  const extra = opts.extraClaims;
+  const standard = new Set(Object.values(scopeClaims).flat());
+  const extraNames = extra === undefined ? [] : [...new Set(users.flatMap((u) => Object.keys(extra(u))))].filter((n) => !standard.has(n));
 
   const op = new Provider(issuer, {
     clients: opts.clients.map((c) => ({
@@ -122,11 +132,11 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     findAccount: (_ctx: unknown, sub: string) => {
       const user = findUserBySub(users, sub);
-      return user ? { accountId: user.sub, claims: () => userClaims(user) } : undefined;
+      return user ? { accountId: user.sub, claims: () => ({ ...userClaims(user), ...extra?.(user) }) } : undefined;
     },
     responseTypes: ['code'],
     scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
+    claims: { ...scopeClaims, openid: [...scopeClaims.openid, ...extraNames] },
     // The ID token carries the scoped claims (email, groups …), as gateways reading it expect.
     conformIdTokenClaims: false,
     pkce: { required: () => pkceRequired },

@@ -6,6 +6,7 @@
  * separator, a control character or edge whitespace is dropped, and a user id that cannot travel
  * as it is refuses the allow. All lists are built once at start-up.
  */
+import { claimReader } from './claims.js';
 import type { HeaderPair, Identity } from './decision.js';
 import { spellings } from './strip.js';
 import { compileUserIdTransformers, type UserIdTransformer } from './userid-transform.js';
@@ -18,7 +19,7 @@ export interface IdentityHeaderOptions {
   readonly useridTransformers: readonly UserIdTransformer[];
   readonly groupsHeader: string;
   readonly authMethodHeader: string;
-  /** header name → claim name */
+  /** header name → claim name or dot path (claims.ts) */
   readonly claimHeaders: Readonly<Record<string, string>>;
   /** Header for the caller's token; '' for none. */
   readonly useridTokenHeader: string;
@@ -91,7 +92,7 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
   const groups = o.groupsHeader.toLowerCase();
   const method = o.authMethodHeader.toLowerCase();
   const token = o.useridTokenHeader.toLowerCase();
-  const claims = Object.entries(o.claimHeaders).map(([h, c]) => [h.toLowerCase(), c] as const);
+  const claims = Object.entries(o.claimHeaders).map(([h, c]) => [h.toLowerCase(), claimReader(c)] as const);
   const names = [...new Set([user, groups, method, ...claims.map(([h]) => h), ...(token ? [token] : [])])];
   const always = new Set([user, groups, method]);
   const ownNames = new Set(names);
@@ -141,8 +142,8 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
         [groups, safeList(id.groups)],
         [method, id.method],
       ];
-      for (const [h, c] of claims) {
-        const v = claimString(id.claims[c]);
+      for (const [h, read] of claims) {
+        const v = claimString(read(id.claims));
         if (v !== undefined) out.push([h, v]);
       }
       if (token && id.token !== undefined && singleSafe(id.token)) out.push([token, id.token]);

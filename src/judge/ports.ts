@@ -84,6 +84,7 @@ export interface Authorizer {
 // What a plug-in (authn/, authz/) may use of the core besides the contracts above: it imports these
 // from here, never from the files that define them (test/boundaries.test.ts holds that). The one
 // other door is the request-matching kit access rules share with skip rules (match.ts, regex.ts,
-// method-override.ts).
+// method-override.ts). Claims are read with the one claim reader (claims.ts), for every plug-in alike.
 export type { Identity } from './decision.js';
 export { bearerFrom, header, type JudgeRequest } from './request.js';
+export { claimReader, groupsFrom, readClaim, readGroups, userIdFrom, type GroupsRead } from './claims.js';

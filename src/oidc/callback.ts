@@ -11,7 +11,7 @@
  * else to the homepage.
  */
 import * as oidc from 'openid-client';
-import { groupsFrom, userIdFrom } from '../authn/jwt-verify.js';
+import { groupsFrom, userIdFrom } from '../judge/claims.js';
 import { deny, type Decision, type HeaderPair } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
 import { HttpClientError } from '../net/http-client.js';
@@ -133,7 +133,7 @@ export function createCallback(deps: FlowDeps): Callback {
       session = {
         v: 1,
         user,
-        groups: groupsFrom(claims, config.groupsClaim) ?? [],
+        groups: groupsFrom(claims, config.groupsClaim, config.groupsStripPrefix) ?? [],
         claims,
         iss: idClaims.iss,
         sub: idClaims.sub,

@@ -39,6 +39,7 @@ export type FlowConfig = Pick<
   | 'authHeader'
   | 'userIdClaim'
   | 'groupsClaim'
+  | 'groupsStripPrefix'
   | 'claimsSource'
   | 'loginStateTtl'
   | 'loginStateSecret'

@@ -5,7 +5,7 @@
  * cookie jar, PKCE and nonce, the code redeemed by openid-client. No browser, nothing faked.
  */
 import * as client from 'openid-client';
-import { startDevProvider, type DevProvider, type DevTtl } from '../../src/demo/provider.js';
+import { startDevProvider, type DevProvider, type DevProviderOptions, type DevTtl } from '../../src/demo/provider.js';
 import { DEMO_USERS, type DemoUser } from '../../src/demo/users.js';
 
 export const ALICE: DemoUser = DEMO_USERS[0]!;
@@ -34,13 +34,14 @@ export interface OpaqueOp {
   stop(): Promise<void>;
 }
 
-export async function startOpaqueOp(opts: { ttl?: DevTtl } = {}): Promise<OpaqueOp> {
+export async function startOpaqueOp(opts: { ttl?: DevTtl; extraClaims?: DevProviderOptions['extraClaims'] } = {}): Promise<OpaqueOp> {
   const provider = await startDevProvider({
     clients: [
       { client_id: BASIC.id, client_secret: BASIC.secret, redirect_uris: [REDIRECT] },
       { client_id: POST.id, client_secret: POST.secret, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_post' },
     ],
     ...(opts.ttl ? { ttl: opts.ttl } : {}),
+    ...(opts.extraClaims ? { extraClaims: opts.extraClaims } : {}),
   });
   const config = await client.discovery(new URL(provider.issuer), BASIC.id, BASIC.secret, client.ClientSecretBasic(BASIC.secret), {
     execute: [client.allowInsecureRequests],

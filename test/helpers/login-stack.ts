@@ -64,6 +64,8 @@ export interface LoginStackOptions {
   readonly log?: Logger;
   /** Register `<origin>/authservice/oidc/backchannel-logout` with the provider (`sessionRequired`: logout tokens and ID tokens carry `sid`). */
   readonly backchannel?: { readonly sessionRequired: boolean };
+  /** More claims per user in the provider's ID tokens and userinfo (provider-shaped tokens, test/helpers/provider-shapes.ts). */
+  readonly extraClaims?: (user: DemoUser) => Readonly<Record<string, unknown>>;
 }
 
 /** One request as the upstream app received it (lower-case header names, every value). */
@@ -170,6 +172,7 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
         },
       ],
       ...(opts.ttl ? { ttl: opts.ttl } : {}),
+      ...(opts.extraClaims ? { extraClaims: opts.extraClaims } : {}),
     });
     cleanups.push(() => provider.stop());
 

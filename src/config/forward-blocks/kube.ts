@@ -5,6 +5,7 @@
  * comma-separated string, as the flags do.
  */
 import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../../kube/credentials.js';
+import { claimName, claimSources } from '../claim-field.js';
 import { blockOptions, bool, custom, int, list, number, oneOf, str } from '../field.js';
 
 /** An optional non-blank string (files, addresses). */
@@ -18,7 +19,7 @@ export const kubeBlock = blockOptions('kube', {
   }),
   oidcClientId: str('oidcClientId', 'The audience tokens must carry. Required, with `oidcIssuerUrl`.', { optional: true, defaultDoc: '**required**' }),
   oidcCaFile: str('oidcCaFile', 'Extra CA (PEM) trusted for the issuer.', given('system roots')),
-  oidcUsernameClaim: str('oidcUsernameClaim', 'Claim giving the username (`email`: an `email_verified: false` token is refused).', {
+  oidcUsernameClaim: claimName('oidcUsernameClaim', 'Claim giving the username, a name or a dot path (`email`: an `email_verified: false` token is refused).', {
     default: 'sub',
     nonEmpty: true,
   }),
@@ -26,9 +27,12 @@ export const kubeBlock = blockOptions('kube', {
     optional: true,
     defaultDoc: "kube-apiserver's rule",
   }),
-  oidcGroupsClaim: str('oidcGroupsClaim', 'Claim with a string or a list of strings.', { default: '', defaultDoc: 'none' }),
+  oidcGroupsClaim: claimSources('oidcGroupsClaim', 'Claim with a string or a list of strings (names or dot paths, comma-separated: merged).', {
+    default: '',
+    defaultDoc: 'none',
+  }),
   oidcGroupsPrefix: str('oidcGroupsPrefix', 'Prefix prepended to each group.', { default: '', defaultDoc: 'none' }),
-  oidcUidClaim: str('oidcUidClaim', 'Claim sent as `Impersonate-Uid`.', { default: '', defaultDoc: 'none' }),
+  oidcUidClaim: claimName('oidcUidClaim', 'Claim sent as `Impersonate-Uid` (a name or a dot path).', { default: '', defaultDoc: 'none', emptyOk: true }),
   oidcSigningAlgs: list('oidcSigningAlgs', 'Allowed algorithms (asymmetric only).', { csv: true, default: ['RS256'] }),
   oidcRequiredClaims: custom('oidcRequiredClaims', pairsType, '`k=v` pairs (CSV or a mapping): each claim must be that string.', {
     optional: true,

@@ -56,7 +56,7 @@ export const verifyBlock = blockOptions('verify', {
   claims: custom(
     'claims',
     'mapping',
-    'Required claims, a mapping or its JSON/YAML text. A string is an RE2 pattern matching the **whole** claim (`my_app` never accepts `not_my_app_x`; write `my_app.*` for a prefix); a number equals a numeric claim (`3` = `3.0`); `true`/`false`/`null` exactly; a list means the claim (a list, or one value) contains every listed value, compared exactly. `aud` is refused here: use `audience`.',
+    'Required claims, a mapping or its JSON/YAML text. A string is an RE2 pattern matching the **whole** claim (`my_app` never accepts `not_my_app_x`; write `my_app.*` for a prefix); a number equals a numeric claim (`3` = `3.0`); `true`/`false`/`null` exactly; a list means the claim (a list, or one value) contains every listed value, compared exactly. `aud` is refused here: use `audience`. Claims are names or dot paths (see “Claims”).',
     { optional: true, defaultDoc: 'none' },
   ),
   replay: custom(

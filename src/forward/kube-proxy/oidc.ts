@@ -5,7 +5,8 @@
  * (enforced), the username claim with the kube-apiserver prefix rule, a groups claim (string or
  * list) with its prefix, and an optional uid claim. Stricter than kube-apiserver on one point: an
  * ID token with several audiences needs `azp`, and an `azp` must be the client id (OIDC Core
- * 3.1.3.7, as for every ID token the judge takes).
+ * 3.1.3.7, as for every ID token the judge takes). Claims are read with the judge's one claim
+ * reader (judge/claims.ts): a name or a dot path, exact name first; groups from several sources.
  *
  * Start-up is asynchronous: discovery, then the JWKS, each retried every `retrySeconds` until it
  * succeeds; until both have, `authenticate` answers `unavailable` ("authenticator not
@@ -17,6 +18,7 @@ import type { JWTPayload } from 'jose';
 import type { Clock } from '../../clock.js';
 import { peekJwt, safeAlgorithms } from '../../authn/jwt-peek.js';
 import { authorizedPartyProblem, verifyJwt } from '../../authn/jwt-verify.js';
+import { readClaim, readGroups } from '../../judge/claims.js';
 import type { JsonGetter } from '../../net/http-client.js';
 import type { Logger } from '../../obs/log.js';
 import { Discovery, timerSchedule, type Schedule } from '../../oidc/discovery.js';
@@ -66,32 +68,26 @@ export function effectiveUsernamePrefix(issuerUrl: string, claim: string, prefix
   return claim === 'email' ? '' : `${issuerUrl}#`;
 }
 
-function own(p: JWTPayload, name: string): unknown {
-  return Object.hasOwn(p, name) ? p[name] : undefined;
-}
-
 type Mapped = { readonly user: KubeUser } | { readonly reason: string };
 
 /** The claims → user mapping of a verified payload (kube-apiserver's rules); a reason when a claim is unusable. */
 export function mapClaims(c: KubeOidcConfig, p: JWTPayload): Mapped {
-  for (const [k, v] of c.requiredClaims) if (own(p, k) !== v) return { reason: `required claim "${k}" is missing or has another value` };
-  const name = own(p, c.usernameClaim);
+  for (const [k, v] of c.requiredClaims) if (readClaim(p, k) !== v) return { reason: `required claim "${k}" is missing or has another value` };
+  const name = readClaim(p, c.usernameClaim);
   if (typeof name !== 'string') return { reason: `username claim "${c.usernameClaim}" is missing or not a string` };
   if (c.usernameClaim === 'email') {
-    const verified = own(p, 'email_verified');
+    const verified = readClaim(p, 'email_verified');
     if (verified !== undefined && verified !== true) return { reason: 'email not verified' };
   }
   let groups: string[] = [];
   if (c.groupsClaim !== '') {
-    const g = own(p, c.groupsClaim);
-    if (typeof g === 'string') groups = [g];
-    else if (Array.isArray(g) && g.every((x) => typeof x === 'string')) groups = g as string[];
-    else if (g !== undefined) return { reason: `groups claim "${c.groupsClaim}" is not a string or a list of strings` };
-    groups = groups.map((x) => c.groupsPrefix + x);
+    const g = readGroups(p, c.groupsClaim);
+    if (g.kind === 'malformed') return { reason: `groups claim "${g.source}" is not a string or a list of strings` };
+    if (g.kind === 'ok') groups = g.groups.map((x) => c.groupsPrefix + x);
   }
   let uid: string | undefined;
   if (c.uidClaim !== '') {
-    const u = own(p, c.uidClaim);
+    const u = readClaim(p, c.uidClaim);
     if (typeof u !== 'string') return { reason: `uid claim "${c.uidClaim}" is missing or not a string` };
     uid = u;
   }

@@ -4,6 +4,7 @@
  * so runtime/compat/kube-oidc-proxy.ts is a plain renaming. Values may come typed (YAML) or as strings
  * (flags, env): lists as CSV, `k=v` pairs as CSV or a mapping. Never throws, never reads files.
  */
+import { claimNameProblem } from '../../judge/claims.js';
 import { invalidCidrs } from '../../net/cidr.js';
 import { OptionReader, type Raw } from '../../config/block.js';
 import { type Field, csvList } from '../../config/field.js';
@@ -123,6 +124,11 @@ function parseOidc(r: OptionReader): KubeOidcOptions {
     if (!SIGNING_ALGS.includes(a)) r.fail('oidcSigningAlgs', `${JSON.stringify(a)} is not supported (one of ${SIGNING_ALGS.join(', ')})`);
   if (signingAlgs.length === 0) r.fail('oidcSigningAlgs', 'must name at least one algorithm');
   const caFile = r.get(block.oidcCaFile);
+  const requiredClaims = pairs(r, block.oidcRequiredClaims);
+  for (const [name] of requiredClaims) {
+    const problem = claimNameProblem(name);
+    if (problem !== undefined) r.fail('oidcRequiredClaims', problem);
+  }
   return {
     issuerUrl,
     clientId,
@@ -133,7 +139,7 @@ function parseOidc(r: OptionReader): KubeOidcOptions {
     groupsPrefix: r.getOr(block.oidcGroupsPrefix),
     uidClaim: r.getOr(block.oidcUidClaim),
     signingAlgs,
-    requiredClaims: pairs(r, block.oidcRequiredClaims),
+    requiredClaims,
     allowHttpIssuer,
     retrySeconds: r.getOr(block.oidcRetrySeconds),
     jwksRefreshSeconds: r.getOr(block.oidcJwksRefreshSeconds),

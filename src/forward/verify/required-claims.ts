@@ -7,10 +7,12 @@
  * - `true`, `false` and `null` must be exactly that;
  * - a list means "contains all": the claim is a list holding every listed value (strings compared
  *   exactly, numbers numerically); a scalar claim counts as a one-element list.
- * `aud` is refused here: audiences belong to the `audience` option.
+ * `aud` is refused here: audiences belong to the `audience` option. A claim is a name or a dot path,
+ * read with the judge's one claim reader (judge/claims.ts: exact name first, then nested objects).
  */
 import { RE2JS } from 're2js';
 import { parse as parseYaml } from 'yaml';
+import { claimNameProblem, readClaim } from '../../judge/claims.js';
 
 type Scalar = string | number | boolean | null;
 
@@ -43,6 +45,11 @@ export function compileClaimRequirements(raw: unknown, at: string, errs: string[
     const where = `${at}.${claim}`;
     if (claim === 'aud') {
       errs.push(`${where}: audiences belong to the audience option, not to the required claims`);
+      continue;
+    }
+    const problem = claimNameProblem(claim);
+    if (problem !== undefined) {
+      errs.push(`${at}: ${problem}`);
       continue;
     }
     if (typeof v === 'string') {
@@ -79,7 +86,8 @@ function meets(r: ClaimRequirement, v: unknown): boolean {
 /** The name of the first requirement the payload does not meet, or undefined. */
 export function unmetClaim(payload: Readonly<Record<string, unknown>>, reqs: readonly ClaimRequirement[]): string | undefined {
   for (const r of reqs) {
-    if (!Object.hasOwn(payload, r.claim) || !meets(r, payload[r.claim])) return r.claim;
+    // An absent claim (undefined) meets no requirement: patterns need a string, `equal` a present value, lists a scalar.
+    if (!meets(r, readClaim(payload, r.claim))) return r.claim;
   }
   return undefined;
 }

@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { systemClock } from '../../../src/clock.js';
 import { effectiveUsernamePrefix, KubeOidcAuthenticator, mapClaims, NOT_INITIALIZED, type KubeOidcConfig } from '../../../src/forward/kube-proxy/oidc.js';
+import { kubeMode } from '../../../src/forward/kube-proxy/mode.js';
+import { keycloakIdTokenClaims } from '../../helpers/provider-shapes.js';
 import { HttpClient } from '../../../src/net/http-client.js';
 import { createLogger, silentLogger } from '../../../src/obs/log.js';
 import { startHttpsIssuer } from '../../helpers/kube-issuer.js';
@@ -108,6 +110,50 @@ describe('kube OIDC: claim mapping (kube-apiserver rules)', () => {
     const uid = config('https://idp', { uidClaim: 'oid' });
     assert.equal((mapClaims(uid, { sub: 'a', oid: '1234' }) as { user: { uid: string } }).user.uid, '1234');
     assert.ok('reason' in mapClaims(uid, { sub: 'a' }));
+  });
+});
+
+describe('kube OIDC: claims where providers put them (the one claim reader)', () => {
+  it('reads the username, groups, uid and required claims by name or dot path, exact name first', () => {
+    const kc = keycloakIdTokenClaims('alice', { groups: ['/team-a'], realmRoles: ['kf-admin'], clientRoles: { kubeflow: ['editor'] } });
+    const c = config('https://idp', {
+      usernameClaim: 'preferred_username',
+      usernamePrefix: '-',
+      groupsClaim: 'realm_access.roles,resource_access.kubeflow.roles,groups',
+      uidClaim: 'ids.oid',
+      requiredClaims: [['tenant.id', 'blue']],
+    });
+    const mapped = mapClaims(c, { sub: 'a', ...kc, ids: { oid: 'o-1' }, tenant: { id: 'blue' } });
+    assert.deepEqual(mapped, { user: { username: 'alice', uid: 'o-1', groups: ['kf-admin', 'editor', '/team-a'], extra: {} } });
+    assert.match((mapClaims(c, { sub: 'a', ...kc, ids: { oid: 'o-1' }, tenant: { id: 'red' } }) as { reason: string }).reason, /required claim "tenant\.id"/);
+    assert.match(
+      (mapClaims(c, { sub: 'a', ...kc, ids: { oid: 'o-1' }, tenant: { id: 'blue' }, realm_access: { roles: [1] } }) as { reason: string }).reason,
+      /groups claim "realm_access\.roles" is not a string or a list of strings/,
+    );
+    const exact = config('https://idp', { usernameClaim: 'https://example.com/user', usernamePrefix: '-' });
+    assert.equal((mapClaims(exact, { 'https://example.com/user': 'auth0-alice' }) as { user: { username: string } }).user.username, 'auth0-alice');
+    assert.ok('reason' in mapClaims(config('https://idp', { usernameClaim: 'constructor' }), { sub: 'a' }));
+  });
+
+  it('a claim option that can never resolve is a configuration error naming it', () => {
+    const errs: string[] = [];
+    kubeMode.parse(
+      {
+        oidcIssuerUrl: 'https://idp.example.com',
+        oidcClientId: 'kube',
+        oidcUsernameClaim: 'a..b',
+        oidcGroupsClaim: 'groups,roles.',
+        oidcUidClaim: '.x',
+        oidcRequiredClaims: 'x..y=1',
+      },
+      'forwarders[0]',
+      errs,
+    );
+    for (const key of ['oidcUsernameClaim', 'oidcGroupsClaim', 'oidcUidClaim', 'oidcRequiredClaims'])
+      assert.ok(
+        errs.some((e) => e.includes(key) && /empty path segment/.test(e)),
+        `${key}: ${errs.join(' | ')}`,
+      );
   });
 });
 

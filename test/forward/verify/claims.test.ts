@@ -104,6 +104,27 @@ describe('required claims', () => {
   });
 });
 
+describe('required claims where providers put them', () => {
+  it('takes dot paths (Keycloak roles), the exact name first (Auth0), never a prototype name', () => {
+    const errs: string[] = [];
+    const reqs = compileClaimRequirements(
+      { 'resource_access.kubeflow.roles': ['admin'], 'https://example.com/tier': 'gold', 'tenant.id': 'blue' },
+      'claims',
+      errs,
+    );
+    assert.deepEqual(errs, []);
+    const token = { resource_access: { kubeflow: { roles: ['admin', 'kf-user'] } }, 'https://example.com/tier': 'gold', tenant: { id: 'blue' } };
+    assert.equal(unmetClaim(token, reqs), undefined);
+    assert.equal(unmetClaim({ ...token, resource_access: { other: { roles: ['admin'] } } }, reqs), 'resource_access.kubeflow.roles');
+    assert.equal(unmetClaim({ ...token, 'tenant.id': 'red' }, reqs), 'tenant.id', 'the exact name wins over the path');
+    const bad: string[] = [];
+    compileClaimRequirements({ 'a..b': 'x', 'realm_access.constructor': null }, 'claims', bad);
+    assert.equal(bad.length, 2, bad.join(' | '));
+    assert.match(bad[0]!, /"a\.\.b" has an empty path segment/);
+    assert.match(bad[1]!, /prototype/);
+  });
+});
+
 describe('claims over a real socket', () => {
   const secret = 'c'.repeat(40);
   const key = new TextEncoder().encode(secret);
