@@ -64,6 +64,8 @@ export interface LoginStackOptions {
   readonly log?: Logger;
   /** Register `<origin>/authservice/oidc/backchannel-logout` with the provider (`sessionRequired`: logout tokens and ID tokens carry `sid`). */
   readonly backchannel?: { readonly sessionRequired: boolean };
+  /** The provider answers refresh_token grants without an `id_token`. */
+  readonly noIdTokenOnRefresh?: boolean;
 }
 
 /** One request as the upstream app received it (lower-case header names, every value). */
@@ -170,6 +172,7 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
         },
       ],
       ...(opts.ttl ? { ttl: opts.ttl } : {}),
+      ...(opts.noIdTokenOnRefresh ? { noIdTokenOnRefresh: true } : {}),
     });
     cleanups.push(() => provider.stop());
 
