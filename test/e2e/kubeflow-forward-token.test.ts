@@ -148,3 +148,23 @@ describe('a provider that sends no new ID token on refresh', () => {
     assert.ok(nav.headers['location']?.startsWith(`${stack.provider.issuer}/auth?`));
   });
 });
+
+describe('a forwarded ID token that expired while the provider is down', () => {
+  const clock = new ManualClock(Date.now());
+  let stack: LoginStack;
+  before(async () => {
+    stack = await kubeflowStack(clock);
+  });
+  after(() => stack?.stop());
+
+  it('is never sent: the check answers 503 (not a sign-in, not an allow) until the provider answers', async () => {
+    const cookie = await signedIn(stack);
+    bearer(await upstreamAuthorization(stack, cookie));
+    const seen = stack.seen.length;
+    await stack.provider.stop();
+    clock.advance((ID_TOKEN_LIFETIME + 10) * SECOND);
+    assert.equal((await stack.send('/api/me', { headers: { ...API, cookie } })).status, 503);
+    assert.equal((await stack.send('/some/page', { headers: { ...NAVIGATION, cookie } })).status, 503);
+    assert.equal(stack.seen.length, seen, 'nothing reached the upstream');
+  });
+});
