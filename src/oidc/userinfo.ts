@@ -21,7 +21,7 @@ export interface UserInfoDeps {
   readonly userId: (identity: Identity) => string;
 }
 
-const HEADERS: readonly HeaderPair[] = [JSON_TYPE, NO_STORE, ['vary', 'cookie, authorization']];
+const HEADERS: readonly HeaderPair[] = [JSON_TYPE, NO_STORE];
 const NO_SESSION = JSON.stringify({ error: 'unauthenticated', message: 'No valid session in the request' });
 const CROSS_SITE = JSON.stringify({ error: 'forbidden', message: 'Only pages of this origin may ask who is signed in' });
 const UNAVAILABLE = JSON.stringify({ error: 'unavailable', message: 'Service unavailable, try again shortly' });
