@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import { ManualClock } from '../../src/clock.js';
+import { JudgeClient, optionValue } from '../helpers/app.js';
 import { HttpBrowser } from '../helpers/http-browser.js';
 import { send, type Sent } from '../helpers/http-send.js';
 import { ALICE, API, CALLBACK_PATH, CLIENT_ID, NAVIGATION, SESSION_COOKIE, startLoginStack, tokenRequests, type LoginStack } from '../helpers/login-stack.js';
@@ -73,7 +74,7 @@ describe('Kubeflow ≥ 1.9: the session’s ID token forwarded as Authorization:
   /** Istio RequestAuthentication's check, at the judge's time. */
   const verify = (token: string) => jwtVerify(token, keys, { issuer: stack.provider.issuer, audience: CLIENT_ID, currentDate: new Date(clock.now()) });
 
-  it('reaches the upstream with a verifiable ID token (forwarder and HTTP door), and a fresh one after the ID token’s lifetime', async () => {
+  it('reaches the upstream with a verifiable ID token (forwarder, HTTP and gRPC doors), and a fresh one after the ID token’s lifetime', async () => {
     const cookie = await signedIn(stack);
     const first = bearer(await upstreamAuthorization(stack, cookie));
     const { payload } = await verify(first);
@@ -83,6 +84,14 @@ describe('Kubeflow ≥ 1.9: the session’s ID token forwarded as Authorization:
     const door: Sent = await send(stack.app.ports.http, '/api/me', { headers: { host: `localhost:${stack.port}`, ...API, cookie } });
     assert.equal(door.status, 200);
     assert.equal(door.headers['authorization'], `Bearer ${first}`);
+    // And the gRPC door (Envoy / Istio ext_authz): set in ok_response, the client's replaced.
+    const grpc = new JudgeClient(stack.app.ports.grpc);
+    try {
+      const checked = await grpc.check('/api/me', { ...API, cookie, authorization: 'Bearer forged' }, { host: `localhost:${stack.port}`, scheme: 'http' });
+      assert.equal(optionValue(checked.ok_response?.headers, 'authorization'), `Bearer ${first}`);
+    } finally {
+      grpc.close();
+    }
 
     const grants = tokenRequests(stack.provider, 'refresh_token');
     clock.advance((ID_TOKEN_LIFETIME + 10) * SECOND);

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { JudgeClient } from '../helpers/app.js';
 import { HttpBrowser } from '../helpers/http-browser.js';
 import { send } from '../helpers/http-send.js';
 import { ALICE, API, CALLBACK_PATH, SESSION_COOKIE, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
@@ -53,6 +54,19 @@ describe('GET <prefix>/userinfo and the oauth2-proxy headers', () => {
       });
       for (const secret of [session!.idToken, session!.accessToken, session!.refreshToken, id]) if (secret) assert.ok(!res.body.includes(secret));
     }
+  });
+
+  it('through the gRPC door the answer is Envoy’s denied_response with status 200; the HTTP door cannot carry a 200 (403, never an allow)', async () => {
+    const grpc = new JudgeClient(stack.app.ports.grpc);
+    try {
+      const checked = await grpc.check('/authservice/userinfo', { ...fromPage, cookie }, { host: `localhost:${stack.port}`, scheme: 'http' });
+      assert.equal(checked.denied_response?.status?.code, 200);
+      assert.equal((JSON.parse(checked.denied_response!.body) as { email: string }).email, 'alice@example.com');
+    } finally {
+      grpc.close();
+    }
+    const door = await send(stack.app.ports.http, '/authservice/userinfo', { headers: { host: `localhost:${stack.port}`, ...fromPage, cookie } });
+    assert.equal(door.status, 403);
   });
 
   it('401 without a session; 403 for another site’s page (Sec-Fetch-Site, foreign Origin)', async () => {

@@ -153,6 +153,13 @@ describe('tokens to the upstream', () => {
     assert.equal(up['x-auth-request-access-token'], 'access-alice');
   });
 
+  it('a session id presented in Authorization (AUTH_HEADER) is replaced by the ID token, never passed on', async () => {
+    const viaHeader: Identity = { ...alice, method: 'header' };
+    const sent = { authorization: 'Bearer the-session-id' };
+    const up = upstreamOf(sent, allowed(await judgeWith({ FORWARD_ID_TOKEN_HEADER: 'Authorization' }, viaHeader)(req('/app', sent))));
+    assert.equal(up['authorization'], 'Bearer id.token.alice');
+  });
+
   it('FORWARD_TOKEN_BEARER_PREFIX: always / never', async () => {
     const always = judgeWith({ FORWARD_ID_TOKEN_HEADER: 'X-Id-Token', FORWARD_TOKEN_BEARER_PREFIX: 'always' }, alice);
     assert.equal(upstreamOf({}, allowed(await always(req('/app', {}))))['x-id-token'], 'Bearer id.token.alice');
