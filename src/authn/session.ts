@@ -85,7 +85,7 @@ export class SessionAuthenticator implements Authenticator {
         if (expired !== undefined) {
           if (fresh.stale) stale ??= `the forwarded ${expired} expired and the provider could not renew it now`;
           else
-            this.#deps.log.info(
+            this.#deps.log.debug(
               { user: fresh.session.user, forwarded: expired },
               'the forwarded token expired and cannot be renewed; the session cannot vouch',
             );

@@ -36,7 +36,7 @@ export interface DevClient {
 
 /** Lifetimes in seconds. */
 export interface DevTtl {
-  readonly accessToken?: number;
+  readonly accessToken?: number | (() => number);
   /** A function: asked at each issue (tests make it follow an injected clock). */
   readonly idToken?: number | (() => number);
   readonly refreshToken?: number;

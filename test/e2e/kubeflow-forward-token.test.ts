@@ -177,3 +177,38 @@ describe('a forwarded ID token that expired while the provider is down', () => {
     assert.equal(stack.seen.length, seen, 'nothing reached the upstream');
   });
 });
+
+describe('a forwarded access token (FORWARD_ACCESS_TOKEN_HEADER)', () => {
+  const clock = new ManualClock(Date.now());
+  let stack: LoginStack;
+  before(async () => {
+    stack = await startLoginStack({
+      clock,
+      ttl: { accessToken: () => 120 + Math.round((clock.now() - Date.now()) / SECOND) },
+      // No refresh margin of its own: only the forwarded token's minimum TTL asks for one.
+      env: { FORWARD_ACCESS_TOKEN_HEADER: 'X-Auth-Request-Access-Token', FORWARD_TOKEN_MIN_TTL: '60', TOKEN_REFRESH_MARGIN: '0' },
+    });
+  });
+  after(() => stack?.stop());
+
+  const accessSeen = async (cookie: string): Promise<string[] | undefined> => {
+    const res = await stack.send('/api/me', { headers: { ...API, cookie, 'x-auth-request-access-token': 'forged' } });
+    assert.equal(res.status, 200, res.body);
+    return (JSON.parse(res.body) as { headers: Record<string, string[]> }).headers['x-auth-request-access-token'];
+  };
+
+  it('goes upstream raw, and is renewed once it would expire within FORWARD_TOKEN_MIN_TTL', async () => {
+    const cookie = await signedIn(stack);
+    const id = cookie.slice(SESSION_COOKIE.length + 1);
+    const first = await accessSeen(cookie);
+    assert.deepEqual(first, [(await stack.app.sessions.load(id, { fresh: true }))?.accessToken]);
+    clock.advance(30 * SECOND); // 90 s left
+    assert.deepEqual(await accessSeen(cookie), first);
+    const grants = tokenRequests(stack.provider, 'refresh_token');
+    clock.advance(40 * SECOND); // 50 s left
+    const second = await accessSeen(cookie);
+    assert.notDeepEqual(second, first);
+    assert.deepEqual(second, [(await stack.app.sessions.load(id, { fresh: true }))?.accessToken]);
+    assert.equal(tokenRequests(stack.provider, 'refresh_token'), grants + 1);
+  });
+});
