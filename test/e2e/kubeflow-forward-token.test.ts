@@ -105,6 +105,19 @@ describe('Kubeflow ≥ 1.9: the session’s ID token forwarded as Authorization:
     assert.equal(tokenRequests(stack.provider, 'refresh_token'), grants + 1);
   });
 
+  it('20 concurrent checks of a session whose ID token expired make one refresh, and all carry the new token', async () => {
+    const cookie = await signedIn(stack);
+    const first = bearer(await upstreamAuthorization(stack, cookie));
+    clock.advance((ID_TOKEN_LIFETIME + 10) * SECOND);
+    const grants = tokenRequests(stack.provider, 'refresh_token');
+    const seen = await Promise.all(Array.from({ length: 20 }, () => upstreamAuthorization(stack, cookie)));
+    const tokens = new Set(seen.map(bearer));
+    assert.equal(tokens.size, 1, 'one token for all');
+    assert.ok(!tokens.has(first));
+    await verify([...tokens][0]!);
+    assert.equal(tokenRequests(stack.provider, 'refresh_token'), grants + 1);
+  });
+
   it('never forwards on a skipped path, and a client’s own Authorization does not get through there either', async () => {
     const cookie = await signedIn(stack);
     const res = await stack.send('/authservice/site/homepage', { headers: { ...NAVIGATION, cookie, authorization: 'Bearer forged' } });
