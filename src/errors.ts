@@ -108,6 +108,14 @@ export const DENY_REASONS = {
   'logout-unknown-session': { http: { 401: U }, body: ['json'], meaning: 'Logout with a session id in the auth header that names no session.' },
   'logout-no-session': { http: { 401: U }, body: ['json'], meaning: 'Logout without a session cookie, or not as a same-origin POST.' },
   'logout-unavailable': { http: { 503: S }, body: ['json'], meaning: 'The session store could not end the session. `Retry-After: 5`.' },
+  userinfo: { http: { 200: P }, body: ['json'], meaning: '`GET <prefix>/userinfo`: the session’s identity as JSON, for the frontend (never a token).' },
+  'userinfo-no-session': { http: { 401: U }, body: ['json'], meaning: '`GET <prefix>/userinfo` without a usable session.' },
+  'userinfo-cross-site': { http: { 403: P }, body: ['json'], meaning: '`GET <prefix>/userinfo` from another site (`Sec-Fetch-Site`, a foreign `Origin`).' },
+  'userinfo-unavailable': {
+    http: { 503: S },
+    body: ['json'],
+    meaning: '`GET <prefix>/userinfo` while the session store or provider cannot answer. `Retry-After: 5`.',
+  },
 } as const satisfies Record<string, DenyEntry>;
 
 export type DenyReason = keyof typeof DENY_REASONS;

@@ -27,6 +27,8 @@ import { createLogout, createSessionEnder } from '../oidc/logout.js';
 import { Refresher } from '../oidc/refresh.js';
 import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from '../oidc/routes.js';
 import { createSwitchAccount } from '../oidc/switch-account.js';
+import { createUserInfo } from '../oidc/userinfo.js';
+import { compileUserIdTransformers } from '../judge/userid-transform.js';
 
 export interface BrowserLogin {
   readonly client: OidcClient;
@@ -64,20 +66,35 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   const client = new OidcClient(config, { discovery: deps.discovery, http: deps.http, log });
   const attemptKey = attemptKeySource(config.loginStateSecret, sessions.store);
   const flow: FlowDeps = { config, client, sessions, pages: deps.pages, policy: { allowedHosts: config.allowedRedirectHosts }, attemptKey, clock, log };
-  const refresher = new Refresher({ client, sessions, clock, log, marginSeconds: config.tokenRefreshMargin });
+  const forward = {
+    idToken: config.forwardIdTokenHeader !== '',
+    accessToken: config.forwardAccessTokenHeader !== '',
+    minTtlSeconds: config.forwardTokenMinTtl,
+  };
+  const refresher = new Refresher({
+    client,
+    sessions,
+    clock,
+    log,
+    marginSeconds: config.tokenRefreshMargin,
+    ...(forward.idToken || forward.accessToken ? { forward } : {}),
+  });
   const login = createLogin(flow);
+  const authenticator = new SessionAuthenticator(config, { sessions, refresher, client, log });
+  const userIdOf = compileUserIdTransformers(config.useridTransformers);
   const handlers = {
     login: (req: JudgeRequest) => login.startAt(req),
     callback: createCallback(flow),
     logout: createLogout(flow),
     switchAccount: createSwitchAccount(flow, login, createSessionEnder(flow)),
+    userinfo: createUserInfo({ find: (req) => authenticator.find(req), userId: (id) => config.useridPrefix + userIdOf(id.user) }),
   };
   const paths = flowPaths(config);
   const backchannel = createBackchannelLogout(config, { keys: deps.keys, sessions, clock, log });
   return {
     client,
     refresher,
-    authenticator: new SessionAuthenticator(config, { sessions, refresher, client, log }),
+    authenticator,
     login,
     judgeRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: false }),
     webRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: true }),

@@ -66,21 +66,38 @@ export class SessionAuthenticator implements Authenticator {
   }
 
   async authenticate(req: JudgeRequest): Promise<AuthnOutcome> {
+    return (await this.find(req)).outcome;
+  }
+
+  /** The outcome, and the session that vouched (for `<prefix>/userinfo`, which also tells when it ends). */
+  async find(req: JudgeRequest): Promise<{ readonly outcome: AuthnOutcome; readonly session?: Session }> {
     const candidates = this.#candidates(req);
-    if (candidates.length === 0) return NOT_MINE;
+    if (candidates.length === 0) return { outcome: NOT_MINE };
+    let stale: string | undefined;
     try {
       for (const [id, method] of candidates) {
         const found = await this.#deps.sessions.load(id);
         if (!found) continue;
         const fresh = await this.#deps.refresher.ensureFresh(id, found);
         if (fresh.kind === 'ended') continue;
+        // A forwarded token (FORWARD_*_TOKEN_HEADER) that expired and could not be renewed never goes upstream: fail closed.
+        const expired = this.#deps.refresher.expiredForward(fresh.session);
+        if (expired !== undefined) {
+          if (fresh.stale) stale ??= `the forwarded ${expired} expired and the provider could not renew it now`;
+          else
+            this.#deps.log.debug(
+              { user: fresh.session.user, forwarded: expired },
+              'the forwarded token expired and cannot be renewed; the session cannot vouch',
+            );
+          continue;
+        }
         if (this.#config.strictSessionValidation && !(await this.#stillValid(id, fresh.session))) continue;
-        return { kind: 'ok', identity: identityOf(id, fresh.session, method) };
+        return { outcome: { kind: 'ok', identity: identityOf(id, fresh.session, method) }, session: fresh.session };
       }
     } catch (e) {
-      return { kind: 'unavailable', reason: `session store: ${(e as Error).name}` };
+      return { outcome: { kind: 'unavailable', reason: `session store: ${(e as Error).name}` } };
     }
-    return NOT_MINE;
+    return { outcome: stale === undefined ? NOT_MINE : { kind: 'unavailable', reason: stale } };
   }
 
   /** Strict mode: userinfo with the session's access token; only a 401 ends the session. */
@@ -111,6 +128,7 @@ export function identityOf(id: string, s: Session, method: 'header' | 'cookie'):
     method,
     authenticator: 'session',
     ...(s.idToken !== undefined ? { token: s.idToken } : {}),
+    ...(s.accessToken !== undefined ? { accessToken: s.accessToken } : {}),
     sessionId: id,
   };
 }

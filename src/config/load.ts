@@ -3,6 +3,7 @@
  * (`--config`) → environment → CLI flags. Every problem is collected and reported at once, each
  * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
  */
+import { identityHeaderProblems, type IdentityHeaderSettings } from '../judge/header-presets.js';
 import { allowedHostError } from '../net/allowed-hosts.js';
 import { pathOf } from '../net/url-path.js';
 import { parse as parseYaml } from 'yaml';
@@ -160,9 +161,10 @@ export function loadConfig(src: ConfigSources): Loaded {
     warnings.push('SESSION_STORE_TYPE=boltdb: the embedded store is now SQLite; using it (an old BoltDB file is not read)');
     resolved['sessionStoreType'] = 'sqlite';
   }
-  for (const k of ['useridHeader', 'groupsHeader', 'authMethodHeader', 'authHeader', 'idTokenHeader'] as const) {
+  for (const k of ['authHeader', 'idTokenHeader'] as const) {
     if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(String(resolved[k]))) errors.push(`${at(k)}: not a valid header name`);
   }
+  for (const problem of identityHeaderProblems(resolved as unknown as IdentityHeaderSettings)) errors.push(`${at(problem.key)}: ${problem.message}`);
   if (pathOf(String(resolved['authserviceUrlPrefix'])).replace(/\/+$/, '') === '') {
     errors.push(`${at('authserviceUrlPrefix')}: its path must not be "/" (it is always skipped, so nothing would be protected)`);
   }

@@ -188,7 +188,7 @@ export const accessSettings = {
   }),
   // ── Identity headers ─────────────────────────────────────────────────────────────────────
   ...section('Identity headers', {
-    useridHeader: str('USERID_HEADER', 'Upstream header with the user id.', { default: 'kubeflow-userid' }),
+    useridHeader: str('USERID_HEADER', 'Upstream header with the user id; a comma list sends it under each name.', { default: 'kubeflow-userid' }),
     useridPrefix: str('USERID_PREFIX', 'Prefix added to the user id header value.', { default: '' }),
     useridTransformers: structured(
       'USERID_TRANSFORMERS',
@@ -196,8 +196,17 @@ export const accessSettings = {
       parseTransformers,
       { default: [] },
     ),
-    groupsHeader: str('GROUPS_HEADER', 'Upstream header with the groups, comma-joined.', { default: 'kubeflow-groups' }),
-    authMethodHeader: str('AUTH_METHOD_HEADER', 'Upstream header saying `cookie` or `header`.', { default: 'Auth-Method' }),
+    groupsHeader: str('GROUPS_HEADER', 'Upstream header with the groups, comma-joined; a comma list of names sends them under each.', {
+      default: 'kubeflow-groups',
+    }),
+    authMethodHeader: str('AUTH_METHOD_HEADER', 'Upstream header saying `cookie` or `header`; a comma list sends it under each name; empty: not sent.', {
+      default: 'Auth-Method',
+    }),
+    headerPreset: list(
+      'HEADER_PRESET',
+      'Header sets of the tools people migrate from, sent besides the headers above: `oauth2-proxy` (`X-Auth-Request-User`, `-Email`, `-Groups`, `-Preferred-Username`), `authelia` (`Remote-User`, `-Groups`, `-Name`, `-Email`). Comma list.',
+      { default: [] },
+    ),
     claimHeaders: structured(
       'CLAIM_HEADERS',
       'Extra upstream headers from verified claims, as `claim:header-name` pairs (claim: a name or dot path).',
@@ -210,6 +219,27 @@ export const accessSettings = {
     useridTokenHeader: str('USERID_TOKEN_HEADER', 'If set, the caller’s token (bearer token, or the session’s ID token) goes upstream in this header.', {
       default: '',
     }),
+    forwardIdTokenHeader: str(
+      'FORWARD_ID_TOKEN_HEADER',
+      'If set, the ID token goes upstream in this header (`Authorization`: as `Bearer <token>`): the session’s, refreshed first when it would expire within `FORWARD_TOKEN_MIN_TTL`, or the bearer ID token the request presented. Removed from every request first.',
+      { default: '' },
+    ),
+    forwardAccessTokenHeader: str(
+      'FORWARD_ACCESS_TOKEN_HEADER',
+      'If set, the access token goes upstream in this header (`Authorization`: as `Bearer <token>`): the session’s, refreshed first when it would expire within `FORWARD_TOKEN_MIN_TTL`, or the bearer access token the request presented. Removed from every request first.',
+      { default: '' },
+    ),
+    forwardTokenBearerPrefix: oneOf(
+      'FORWARD_TOKEN_BEARER_PREFIX',
+      ['authorization', 'always', 'never'],
+      'Which forwarded-token headers carry `Bearer <token>` rather than the raw token: only `Authorization`, `always` or `never`.',
+      { default: 'authorization' },
+    ),
+    forwardTokenMinTtl: int(
+      'FORWARD_TOKEN_MIN_TTL',
+      'Seconds a forwarded session token must still be valid; closer to its expiry the session is refreshed before the check answers.',
+      { default: 60, min: 0, max: 3600 },
+    ),
     stripHeaders: structured(
       'STRIP_HEADERS',
       'More request headers removed on every allow and skip, in every case and `-`/`_` spelling, besides the built-in list (see “Headers the upstream never sees”); `X-My-*` removes a prefix. `authorization` here keeps bearer tokens from the upstream.',

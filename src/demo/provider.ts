@@ -36,8 +36,9 @@ export interface DevClient {
 
 /** Lifetimes in seconds. */
 export interface DevTtl {
-  readonly accessToken?: number;
-  readonly idToken?: number;
+  readonly accessToken?: number | (() => number);
+  /** A function: asked at each issue (tests make it follow an injected clock). */
+  readonly idToken?: number | (() => number);
   readonly refreshToken?: number;
   readonly session?: number;
   readonly authorizationCode?: number;
@@ -59,6 +60,8 @@ export interface DevProviderOptions {
   readonly pkceRequired?: boolean;
   /** Rotate refresh tokens on every use (reuse of a rotated one then revokes the grant); default false. */
   readonly rotateRefreshTokens?: boolean;
+  /** Answer refresh_token grants without an `id_token`, as some providers do; default false. */
+  readonly noIdTokenOnRefresh?: boolean;
   /** Sign-in attempts (username and outcome only), back-channel and server errors. */
   readonly log?: DevLog;
   /**
@@ -78,9 +81,17 @@ export interface DevProvider {
   stop(): Promise<void>;
 }
 
+/** The little of a Koa context the refresh middleware reads. */
+interface KoaContext {
+  readonly path: string;
+  body: unknown;
+  readonly oidc?: { readonly params?: Readonly<Record<string, unknown>> };
+}
+
 /** The oidc-provider instance as used here (its package ships no types). */
 interface Op extends OpInteractions {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  use(middleware: (ctx: KoaContext, next: () => Promise<void>) => Promise<void>): unknown;
   on(event: string, listener: (...args: never[]) => void): unknown;
 }
 
@@ -170,6 +181,13 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
   }) as unknown as Op;
 
   recorder.attach(op);
+  if (opts.noIdTokenOnRefresh === true) {
+    op.use(async (ctx, next) => {
+      await next();
+      const body = ctx.body as Record<string, unknown> | undefined;
+      if (ctx.path === '/token' && ctx.oidc?.params?.['grant_type'] === 'refresh_token' && body && typeof body === 'object') delete body['id_token'];
+    });
+  }
   const interactions = interactionHandler(op, users, {
     login: (username, ok) => recorder.login(username, ok),
     failure: (err) => opts.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'demo provider: interaction failed'),

@@ -17,6 +17,8 @@ export interface Identity {
   readonly uid?: string;
   /** The credential the caller presented (bearer token, or the session's ID token), for pass-through. */
   readonly token?: string;
+  /** A session's access token, for `FORWARD_ACCESS_TOKEN_HEADER`. A secret: never logged. */
+  readonly accessToken?: string;
   /** The session id, when a session vouched (so a deny can end it). A secret: never logged. */
   readonly sessionId?: string;
 }

@@ -8,21 +8,19 @@
  */
 import { claimReader } from './claims.js';
 import type { HeaderPair, Identity } from './decision.js';
+import { compileForwardTokens } from './forward-tokens.js';
+import { headerLayout, type IdentityHeaderSettings } from './header-presets.js';
 import { spellings } from './strip.js';
 import { compileUserIdTransformers, type UserIdTransformer } from './userid-transform.js';
 
 export { spellings };
 
-export interface IdentityHeaderOptions {
-  readonly useridHeader: string;
+export interface IdentityHeaderOptions extends IdentityHeaderSettings {
   readonly useridPrefix: string;
   readonly useridTransformers: readonly UserIdTransformer[];
-  readonly groupsHeader: string;
-  readonly authMethodHeader: string;
-  /** header name → claim name or dot path (claims.ts) */
-  readonly claimHeaders: Readonly<Record<string, string>>;
-  /** Header for the caller's token; '' for none. */
-  readonly useridTokenHeader: string;
+  /** `ID_TOKEN_HEADER`: where bearer tokens come in (a verified one stays there when it is a forward header). */
+  readonly idTokenHeader?: string;
+  readonly forwardTokenBearerPrefix?: 'authorization' | 'always' | 'never';
   /** More headers to remove on every allow and skip (`Strip.spellings`); those the judge sets are left out. */
   readonly alsoRemove?: readonly string[];
 }
@@ -88,25 +86,31 @@ function claimString(v: unknown): string | undefined {
 
 export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeaders {
   const transform = compileUserIdTransformers(o.useridTransformers);
-  const user = o.useridHeader.toLowerCase();
-  const groups = o.groupsHeader.toLowerCase();
-  const method = o.authMethodHeader.toLowerCase();
-  const token = o.useridTokenHeader.toLowerCase();
-  const claims = Object.entries(o.claimHeaders).map(([h, c]) => [h.toLowerCase(), claimReader(c)] as const);
-  const names = [...new Set([user, groups, method, ...claims.map(([h]) => h), ...(token ? [token] : [])])];
-  const always = new Set([user, groups, method]);
+  const layout = headerLayout(o);
+  const { user, groups, method, token, names } = layout;
+  const claims = layout.claims.map(([h, c]) => [h, claimReader(c)] as const);
+  const forward = compileForwardTokens({
+    idToken: layout.idToken,
+    accessToken: layout.accessToken,
+    bearerHeader: (o.idTokenHeader ?? '').toLowerCase(),
+    bearerPrefix: o.forwardTokenBearerPrefix ?? 'authorization',
+  });
+  const always = new Set([...user, ...groups, ...method]);
   const ownNames = new Set(names);
   const alsoRemove = (o.alsoRemove ?? []).filter((n) => !ownNames.has(n));
   const removeOnSkip = Object.freeze([...new Set([...names.flatMap(spellings), ...alsoRemove])]);
   const removeBase = Object.freeze(removeOnSkip.filter((n) => !always.has(n)));
   const optional = names.filter((n) => !always.has(n));
   const removeWhenAllSet = Object.freeze(removeBase.filter((n) => !optional.includes(n)));
+  // Tokens count in the remembered headers only when some header passes them on.
+  const tokensCount = token !== '' || forward !== undefined;
 
   interface Remembered extends AllowHeaders {
     readonly user: string;
     readonly groups: readonly string[];
     readonly method: string;
     readonly token: string | undefined;
+    readonly accessToken: string | undefined;
   }
   // Keyed by the claims object, checked against everything else the headers are made of (claims
   // are read-only, and the same object means the same claim values).
@@ -119,7 +123,14 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
       const r = remembered.get(id.claims);
       // The token counts only when it is passed on: comparing a bearer token (a new string of a
       // kilobyte each check) would cost more than the rest of the lookup.
-      if (r !== undefined && r.user === id.user && r.groups === id.groups && r.method === id.method && (!token || r.token === id.token)) return r;
+      if (
+        r !== undefined &&
+        r.user === id.user &&
+        r.groups === id.groups &&
+        r.method === id.method &&
+        (!tokensCount || (r.token === id.token && r.accessToken === id.accessToken))
+      )
+        return r;
       const headers = self.upstream(id);
       if (headers === undefined) return undefined;
       const set = Object.freeze(headers);
@@ -128,6 +139,7 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
         groups: id.groups,
         method: id.method,
         token: id.token,
+        accessToken: id.accessToken,
         upstream: set,
         remove: Object.freeze(self.removeOnAllow(set)),
       };
@@ -137,16 +149,19 @@ export function compileIdentityHeaders(o: IdentityHeaderOptions): IdentityHeader
     upstream(id) {
       const userId = o.useridPrefix + transform(id.user);
       if (!singleSafe(userId)) return undefined;
-      const out: HeaderPair[] = [
-        [user, userId],
-        [groups, safeList(id.groups)],
-        [method, id.method],
-      ];
+      const out: HeaderPair[] = [];
+      for (const h of user) out.push([h, userId]);
+      if (groups.length > 0) {
+        const list = safeList(id.groups);
+        for (const h of groups) out.push([h, list]);
+      }
+      for (const h of method) out.push([h, id.method]);
       for (const [h, read] of claims) {
         const v = claimString(read(id.claims));
         if (v !== undefined) out.push([h, v]);
       }
       if (token && id.token !== undefined && singleSafe(id.token)) out.push([token, id.token]);
+      if (forward !== undefined) for (const pair of forward(id)) if (!out.some(([n]) => n === pair[0])) out.push(pair);
       return out;
     },
     removeOnAllow(set) {

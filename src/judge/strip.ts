@@ -7,6 +7,7 @@
  * many frameworks read both as one). Everything is compiled once; a check scans the request's
  * header names once (`scan`).
  */
+import { headerLayout, type IdentityHeaderSettings } from './header-presets.js';
 
 /** Identity headers other tools set (oauth2-proxy, Authelia, vouch, Apache/nginx conventions, the verify forwarder). */
 export const FOREIGN_IDENTITY_HEADERS: readonly string[] = Object.freeze([
@@ -261,12 +262,7 @@ export function candidate(lowerName: string): boolean {
 }
 
 /** The settings the strip list is made of (a `Config` has them all). */
-export interface StripSettings {
-  readonly useridHeader: string;
-  readonly groupsHeader: string;
-  readonly authMethodHeader: string;
-  readonly claimHeaders: Readonly<Record<string, string>>;
-  readonly useridTokenHeader: string;
+export interface StripSettings extends IdentityHeaderSettings {
   readonly stripHeaders: readonly string[];
   readonly upstreamKeepAuthCookies: boolean;
   readonly sessionCookieName: string;
@@ -275,7 +271,7 @@ export interface StripSettings {
 /** The strip list of a configuration: the one place every front door gets it from. */
 export function stripFor(c: StripSettings): Strip {
   return compileStrip({
-    own: [c.useridHeader, c.groupsHeader, c.authMethodHeader, ...Object.keys(c.claimHeaders), ...(c.useridTokenHeader ? [c.useridTokenHeader] : [])],
+    own: headerLayout(c).names,
     extra: c.stripHeaders,
     ...(c.upstreamKeepAuthCookies ? {} : { cookies: judgeCookies(c.sessionCookieName) }),
   });

@@ -11,8 +11,10 @@ import type { Logger } from '../obs/log.js';
 import type { Session } from '../sessions/session.js';
 import { Sessions } from '../sessions/sessions.js';
 import type { OidcClient } from './client.js';
+import { forwardExpired, forwardRefreshWanted, type ForwardFreshness } from './forward-freshness.js';
 
-export type RefreshOutcome = { readonly kind: 'live'; readonly session: Session } | { readonly kind: 'ended' };
+/** `stale`: a refresh was due but did not happen (provider out of reach, another replica holds the lock). */
+export type RefreshOutcome = { readonly kind: 'live'; readonly session: Session; readonly stale?: true } | { readonly kind: 'ended' };
 
 export interface RefresherDeps {
   readonly client: OidcClient;
@@ -22,6 +24,8 @@ export interface RefresherDeps {
   readonly marginSeconds: number;
   /** How long the cross-replica refresh lock is held at most. */
   readonly lockMs?: number;
+  /** Forwarded tokens (FORWARD_*_TOKEN_HEADER) that must stay valid: a refresh is also due when one is about to expire. */
+  readonly forward?: ForwardFreshness;
 }
 
 /** True when the provider said no (the refresh token is dead), as opposed to "could not ask". */
@@ -41,10 +45,17 @@ export class Refresher {
     this.#deps = deps;
   }
 
-  /** Whether this session's access token is due for a refresh now. */
+  /** Whether this session's access token (or a forwarded token) is due for a refresh now. */
   due(session: Session): boolean {
-    if (session.refreshToken === undefined || session.accessExpiresAt === undefined) return false;
-    return session.accessExpiresAt - this.#deps.clock.now() <= this.#deps.marginSeconds * 1000;
+    if (session.refreshToken === undefined) return false;
+    const now = this.#deps.clock.now();
+    if (session.accessExpiresAt !== undefined && session.accessExpiresAt - now <= this.#deps.marginSeconds * 1000) return true;
+    return forwardRefreshWanted(this.#deps.forward, session, now);
+  }
+
+  /** Which forwarded token of this session has expired (it must not go upstream), if any. */
+  expiredForward(session: Session): 'id_token' | 'access_token' | undefined {
+    return forwardExpired(this.#deps.forward, session, this.#deps.clock.now());
   }
 
   /** The session to use: refreshed if it was due, unchanged when the provider is out of reach. */
@@ -61,9 +72,9 @@ export class Refresher {
   async #refresh(id: string, current: Session): Promise<RefreshOutcome> {
     const { sessions, clock, log, client } = this.#deps;
     const configuration = client.configuration();
-    if (!configuration) return { kind: 'live', session: current };
+    if (!configuration) return { kind: 'live', session: current, stale: true };
     const lock = await sessions.store.lock(Sessions.lockName(id), this.#deps.lockMs ?? 30_000, clock.now());
-    if (!lock) return { kind: 'live', session: current };
+    if (!lock) return { kind: 'live', session: current, stale: true };
     try {
       // Another replica may have refreshed (or ended) it while we waited for the lock.
       const latest = await sessions.load(id, { fresh: true });
@@ -80,15 +91,16 @@ export class Refresher {
           return { kind: 'ended' };
         }
         log.warn({ err: { name: (e as Error).name, code: (e as { code?: string }).code } }, 'token refresh failed; the session is kept');
-        return { kind: 'live', session: latest };
+        return { kind: 'live', session: latest, stale: true };
       }
       const now = clock.now();
-      const { accessExpiresAt: _old, ...rest } = latest;
+      const { accessExpiresAt: _old, idTokenKept: _kept, ...rest } = latest;
       const next: Session = {
         ...rest,
         accessToken: tokens.access_token,
         ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
-        ...(tokens.id_token !== undefined ? { idToken: tokens.id_token } : {}),
+        // No new ID token: the old one is kept (and forwarded while it is valid), and not asked for again.
+        ...(tokens.id_token !== undefined ? { idToken: tokens.id_token } : latest.idToken !== undefined ? { idTokenKept: true } : {}),
         ...(tokens.expires_in !== undefined ? { accessExpiresAt: now + tokens.expires_in * 1000 } : {}),
       };
       // Ended (logout, back-channel logout, revocation) while the provider answered: stays ended.

@@ -2,7 +2,7 @@
  * Which requests are the login flow's own: `GET` at `REDIRECT_URL`'s path (the callback) and
  * `POST <prefix>/logout`, `GET <prefix>/login?rd=<url>` (a login start for proxies that can
  * only redirect to a fixed URL), and `POST <prefix>/switch-account?rd=<path>` (the 403 page's
- * "sign in with another account"). The judge answers them before its skip rules (as oidc-authservice's mux
+ * "sign in with another account"), and `GET <prefix>/userinfo` (the session's identity for frontends). The judge answers them before its skip rules (as oidc-authservice's mux
  * did); the web server answers them too, also without the prefix (deployments that rewrite
  * `/authservice/` → `/` before the web server).
  *
@@ -21,6 +21,8 @@ export interface FlowHandlers {
   readonly callback: (req: JudgeRequest) => Promise<Decision>;
   readonly logout: (req: JudgeRequest) => Promise<Decision>;
   readonly switchAccount: (req: JudgeRequest) => Promise<Decision>;
+  /** `GET <prefix>/userinfo` (userinfo.ts); absent: not served. */
+  readonly userinfo?: (req: JudgeRequest) => Promise<Decision>;
 }
 
 export interface FlowPaths {
@@ -29,6 +31,8 @@ export interface FlowPaths {
   readonly logout: string;
   /** The 403 page's "sign in with another account": `<prefix>/switch-account`. */
   readonly switchAccount: string;
+  /** The session's identity as JSON for frontends: `<prefix>/userinfo`. */
+  readonly userinfo: string;
   /** OpenID Back-Channel Logout receiver: `<prefix>/oidc/backchannel-logout`. */
   readonly backchannel: string;
   readonly prefix: string;
@@ -43,6 +47,7 @@ export function flowPaths(config: { redirectUrl: string; authserviceUrlPrefix: s
     callback: trimSlash(pathOf(config.redirectUrl)),
     logout: trimSlash(underPrefix(prefix, 'logout')),
     switchAccount: trimSlash(underPrefix(prefix, 'switch-account')),
+    userinfo: trimSlash(underPrefix(prefix, 'userinfo')),
     backchannel: trimSlash(underPrefix(prefix, 'oidc/backchannel-logout')),
     prefix,
   };
@@ -72,12 +77,14 @@ export function flowRoutes(handlers: FlowHandlers, paths: FlowPaths, opts: { als
   const logouts = new Set([paths.logout]);
   const logins = new Set([paths.login]);
   const switches = new Set([paths.switchAccount]);
+  const userinfos = new Set([paths.userinfo]);
   if (opts.alsoUnprefixed) {
     for (const [set, path] of [
       [callbacks, paths.callback],
       [logouts, paths.logout],
       [logins, paths.login],
       [switches, paths.switchAccount],
+      [userinfos, paths.userinfo],
     ] as const) {
       const short = unprefixed(path, paths.prefix);
       if (short) set.add(short);
@@ -90,6 +97,7 @@ export function flowRoutes(handlers: FlowHandlers, paths: FlowPaths, opts: { als
     if (req.method === 'POST' && logouts.has(path)) return handlers.logout(req);
     if (req.method === 'GET' && logins.has(path)) return handlers.login(req);
     if (req.method === 'POST' && switches.has(path)) return handlers.switchAccount(req);
+    if (req.method === 'GET' && handlers.userinfo !== undefined && userinfos.has(path)) return handlers.userinfo(req);
     return undefined;
   };
 }

@@ -18,6 +18,8 @@ export interface Session {
   readonly tokenType?: string;
   /** When the access token expires (epoch ms), when the provider said. */
   readonly accessExpiresAt?: number;
+  /** The last refresh brought no new ID token, so the one from before is kept (FORWARD_ID_TOKEN_HEADER asks no more refreshes for it). */
+  readonly idTokenKept?: boolean;
   /** Login time (epoch ms). */
   readonly createdAt: number;
   /** Absolute end: `createdAt + SESSION_MAX_AGE` (epoch ms); refreshes never move it. */

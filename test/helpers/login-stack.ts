@@ -66,6 +66,8 @@ export interface LoginStackOptions {
   readonly backchannel?: { readonly sessionRequired: boolean };
   /** More claims per user in the provider's ID tokens and userinfo (provider-shaped tokens, test/helpers/provider-shapes.ts). */
   readonly extraClaims?: (user: DemoUser) => Readonly<Record<string, unknown>>;
+  /** The provider answers refresh_token grants without an `id_token`. */
+  readonly noIdTokenOnRefresh?: boolean;
 }
 
 /** One request as the upstream app received it (lower-case header names, every value). */
@@ -173,6 +175,7 @@ export async function startLoginStack(opts: LoginStackOptions = {}): Promise<Log
       ],
       ...(opts.ttl ? { ttl: opts.ttl } : {}),
       ...(opts.extraClaims ? { extraClaims: opts.extraClaims } : {}),
+      ...(opts.noIdTokenOnRefresh ? { noIdTokenOnRefresh: true } : {}),
     });
     cleanups.push(() => provider.stop());
 
