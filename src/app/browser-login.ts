@@ -24,6 +24,7 @@ import type { IssuerKeys } from '../oidc/issuers.js';
 import type { FlowDeps, FlowPages } from '../oidc/flow.js';
 import { createLogin } from '../oidc/login.js';
 import { createLogout, createSessionEnder } from '../oidc/logout.js';
+import { OverageGroups } from '../oidc/overage.js';
 import { Refresher } from '../oidc/refresh.js';
 import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from '../oidc/routes.js';
 import { createSwitchAccount } from '../oidc/switch-account.js';
@@ -53,6 +54,8 @@ export interface BrowserLoginDeps {
   /** The provider's signing keys (logout tokens are verified with them). */
   readonly keys: IssuerKeys;
   readonly http: HttpClient;
+  /** Microsoft Graph calls (Entra ID group overage); default `http`. */
+  readonly graphHttp?: HttpClient;
   readonly sessions: Sessions;
   readonly pages: FlowPages;
   readonly clock: Clock;
@@ -63,8 +66,28 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   const { sessions, clock, log } = deps;
   const client = new OidcClient(config, { discovery: deps.discovery, http: deps.http, log });
   const attemptKey = attemptKeySource(config.loginStateSecret, sessions.store);
-  const flow: FlowDeps = { config, client, sessions, pages: deps.pages, policy: { allowedHosts: config.allowedRedirectHosts }, attemptKey, clock, log };
-  const refresher = new Refresher({ client, sessions, clock, log, marginSeconds: config.tokenRefreshMargin });
+  const overage = new OverageGroups({
+    baseUrl: config.graphUrl,
+    maxGroups: config.graphMaxGroups,
+    maxPages: config.graphMaxPages,
+    retryIntervalSeconds: config.graphRetryInterval,
+    groupsClaim: config.groupsClaim,
+    http: deps.graphHttp ?? deps.http,
+    clock,
+    log,
+  });
+  const flow: FlowDeps = {
+    config,
+    client,
+    sessions,
+    pages: deps.pages,
+    policy: { allowedHosts: config.allowedRedirectHosts },
+    attemptKey,
+    clock,
+    log,
+    overage,
+  };
+  const refresher = new Refresher({ client, sessions, clock, log, marginSeconds: config.tokenRefreshMargin, overage });
   const login = createLogin(flow);
   const handlers = {
     login: (req: JudgeRequest) => login.startAt(req),
@@ -77,7 +100,7 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   return {
     client,
     refresher,
-    authenticator: new SessionAuthenticator(config, { sessions, refresher, client, log }),
+    authenticator: new SessionAuthenticator(config, { sessions, refresher, client, log, overage }),
     login,
     judgeRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: false }),
     webRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: true }),

@@ -8,6 +8,7 @@ import type { Identity } from '../judge/ports.js';
 import type { JudgeRequest } from '../judge/ports.js';
 import type { Logger } from '../obs/log.js';
 import type { IssuerKeys } from '../oidc/issuers.js';
+import { hasGroupOverage } from '../oidc/overage.js';
 import { issuerPolicies, requiredClaimProblem, type IssuerPolicy } from './issuer-policy.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { peekJwt, safeAlgorithms, type PeekedJwt } from './jwt-peek.js';
@@ -106,6 +107,9 @@ export class JwtBearerAuthenticator implements Authenticator {
     const user = userIdFrom(claims, policy.userIdClaim);
     if (user === undefined) return this.#invalid(req, iss, `missing or non-string "${policy.userIdClaim}" claim`);
     const groups = groupsFrom(claims, policy.groupsClaim);
+    // Graph would need a token for Graph; this one is for us: refused rather than judged without groups.
+    if (groups === undefined && hasGroupOverage(claims, policy.groupsClaim))
+      return this.#invalid(req, iss, 'group overage: the token lists no groups (_claim_names/hasgroups); send a token with groups or app roles');
     if (groups === undefined && policy.groupsRequired) return this.#invalid(req, iss, `missing or malformed "${policy.groupsClaim}" claim`);
     const identity: Identity = { user, groups: groups ?? [], claims, method: 'header', authenticator: this.name };
     this.#cache.set(key, identity, result.payload.exp!);

@@ -11,6 +11,7 @@ import type { Logger } from '../obs/log.js';
 import type { Session } from '../sessions/session.js';
 import { Sessions } from '../sessions/sessions.js';
 import type { OidcClient } from './client.js';
+import type { OverageGroups } from './overage.js';
 
 export type RefreshOutcome = { readonly kind: 'live'; readonly session: Session } | { readonly kind: 'ended' };
 
@@ -22,6 +23,8 @@ export interface RefresherDeps {
   readonly marginSeconds: number;
   /** How long the cross-replica refresh lock is held at most. */
   readonly lockMs?: number;
+  /** Entra ID group overage: groups read from Graph are read again with the new access token. */
+  readonly overage?: OverageGroups;
 }
 
 /** True when the provider said no (the refresh token is dead), as opposed to "could not ask". */
@@ -84,13 +87,14 @@ export class Refresher {
       }
       const now = clock.now();
       const { accessExpiresAt: _old, ...rest } = latest;
-      const next: Session = {
+      const refreshed: Session = {
         ...rest,
         accessToken: tokens.access_token,
         ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
         ...(tokens.id_token !== undefined ? { idToken: tokens.id_token } : {}),
         ...(tokens.expires_in !== undefined ? { accessExpiresAt: now + tokens.expires_in * 1000 } : {}),
       };
+      const next = this.#deps.overage ? await this.#deps.overage.afterRefresh(refreshed) : refreshed;
       // Ended (logout, back-channel logout, revocation) while the provider answered: stays ended.
       if (!(await sessions.update(id, next))) return { kind: 'ended' };
       return { kind: 'live', session: next };

@@ -18,6 +18,10 @@ export interface Session {
   readonly tokenType?: string;
   /** When the access token expires (epoch ms), when the provider said. */
   readonly accessExpiresAt?: number;
+  /** `graph`: the groups were read from Microsoft Graph (Entra ID group overage, `oidc/overage.ts`). */
+  readonly groupsFrom?: 'graph';
+  /** The groups could not be read yet: checks answer 503 until they are (never judged as no groups). */
+  readonly groupsPending?: true;
   /** Login time (epoch ms). */
   readonly createdAt: number;
   /** Absolute end: `createdAt + SESSION_MAX_AGE` (epoch ms); refreshes never move it. */

@@ -12,6 +12,7 @@ import { IssuerRegistry } from '../../src/oidc/issuers.js';
 import { capturingLogger, requestWith, secs } from '../helpers/bearer.js';
 import { base, problems } from '../helpers/config.js';
 import { startOp, type TestOp } from '../helpers/op.js';
+import { ENTRA_OVERAGE_CLAIMS } from '../helpers/shapes-entra.js';
 
 const TID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const V1 = `https://sts.windows.net/${TID}/`;
@@ -123,6 +124,18 @@ jwtIssuers:
     assert.equal(registry.status(entra.issuer).state, 'pending');
     assert.equal(await registry.discovery(entra.issuer)!.attempt(), true);
     assert.equal((await check(await entra.sign(claims({ aud: API, email: 'c@example.com' })))).kind, 'ok');
+  });
+
+  test('a bearer token with Entra’s group overage and no groups is refused (Graph cannot be asked with a token for us)', async () => {
+    const config = load(`jwtIssuers:\n  - issuer: ${V2}\n    jwksUri: ${entra.issuer}/jwks\n    audiences: [${API}]\n    groupsRequired: false\n`);
+    const { check, claims } = await setup(config);
+    const base = { iss: V2, aud: API, email: 'adele@contoso.com' };
+    const o = await check(await entra.sign(claims({ ...base, ...ENTRA_OVERAGE_CLAIMS })));
+    assert.equal(o.kind, 'invalid');
+    if (o.kind === 'invalid') assert.match(o.reason, /^group overage/);
+    assert.equal((await check(await entra.sign(claims({ ...base, hasgroups: true })))).kind, 'invalid');
+    const none = await check(await entra.sign(claims(base)));
+    assert.equal(none.kind, 'ok', 'no overage, no groups claim, groups not required: no groups');
   });
 
   test('entries built from code (the oauth2-proxy command) equal the file form', () => {
