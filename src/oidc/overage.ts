@@ -86,7 +86,11 @@ export class OverageGroups {
       return { kind: 'unavailable', reason: `groups-unavailable: ${read.reason}` };
     }
     this.#notBefore.delete(id);
-    const next = this.#withGroups(session, read.groups);
+    // Onto the stored session: a refresh meanwhile (new tokens) must not be written over.
+    const latest = await sessions.load(id, { fresh: true });
+    if (!latest) return { kind: 'unavailable', reason: 'groups-unavailable: the session ended meanwhile' };
+    if (latest.groupsPending !== true) return { kind: 'ok', session: latest };
+    const next = this.#withGroups(latest, read.groups);
     if (!(await sessions.update(id, next))) return { kind: 'unavailable', reason: 'groups-unavailable: the session ended meanwhile' };
     return { kind: 'ok', session: next };
   }

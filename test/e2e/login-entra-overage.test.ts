@@ -5,7 +5,8 @@
  * After she signs in, the judge reads her groups from the Graph double (three pages) with her
  * access token, and the upstream receives them; a groups allow-list naming one of them lets her
  * in. Megan's groups are in her token: Graph is never asked. With Graph down, the login completes
- * but her check is 503 until Graph answers again (the service's clock is injected).
+ * but her check is 503 until Graph answers again; a token refresh reads them again (the service's
+ * clock is injected).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -50,6 +51,8 @@ describe('Entra ID group overage through Chromium: groups from Microsoft Graph r
         GROUPS_ALLOWLIST: `${ALLOWED},${MEGAN_ALLOWED}`,
         GRAPH_URL: graph.url,
         GRAPH_RETRY_INTERVAL: '5',
+        // The provider's access tokens live 300 s: due for a refresh 60 s (injected) after login.
+        TOKEN_REFRESH_MARGIN: '240',
         INGRESS_PORT: String(port),
         INGRESS_UPSTREAM: upstream.url,
         CLAIM_HEADERS: 'tid:x-tenant,oid:x-object-id',
@@ -112,5 +115,23 @@ describe('Entra ID group overage through Chromium: groups from Microsoft Graph r
     assert.equal(later?.status(), 200);
     const seen = JSON.parse(await page.locator('body').innerText()) as Echo;
     assert.ok(seen.headers['kubeflow-groups']?.[0]?.split(',').includes(ALLOWED));
+  });
+
+  it('a token refresh reads the groups again with the new access token: a group Graph no longer lists stops counting', async () => {
+    const { page, status } = await signedIn(ADELE, '/notebooks/refresh');
+    assert.equal(status, 200);
+    graph.members.set(
+      ADELE.sub,
+      GRAPH_GROUPS.filter((g) => g.id !== ALLOWED),
+    );
+    graph.requests.length = 0;
+    const still = await page.reload();
+    assert.equal(still?.status(), 200, 'no refresh yet: the groups kept with the session count');
+    assert.equal(graph.requests.length, 0);
+    clock.advance(61_000);
+    const after = await page.reload();
+    assert.equal(after?.status(), 403, 'refreshed, and Graph no longer lists the allowed group');
+    assert.equal(graph.requests.length, 3);
+    graph.members.set(ADELE.sub, GRAPH_GROUPS);
   });
 });

@@ -125,6 +125,8 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
       cookies: { keys: ['test-op-cookie-key'] },
       findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => opts.accounts?.claims(sub) ?? { sub } }),
       ...(opts.accounts ? { claims: opts.accounts.scopes, scopes: [...Object.keys(opts.accounts.scopes), 'offline_access'], conformIdTokenClaims: false } : {}),
+      // Browser logins get refresh tokens without `offline_access` (as the development provider does).
+      ...(opts.interactive ? { issueRefreshToken: () => true } : {}),
       ttl: { AccessToken: 300, ClientCredentials: 300, IdToken: 300, Grant: 300, Session: 300, Interaction: 300, AuthorizationCode: 60 },
       features: {
         devInteractions: { enabled: false },

@@ -130,6 +130,21 @@ describe('OverageGroups with sessions', () => {
     assert.equal(stored?.groupsPending, undefined);
   });
 
+  test('resolving a pending session writes onto the stored one: tokens a refresh wrote meanwhile are kept', async () => {
+    graph.mode = 'down';
+    const pending = await overage.atLogin(loginSession('alice'));
+    graph.mode = 'ok';
+    const id = await sessions.create(pending);
+    const refreshed = { ...pending, accessToken: graphToken('alice'), refreshToken: 'rotated-refresh-token' };
+    assert.equal(await sessions.update(id, refreshed), true);
+    clock.advance(10_000);
+    const out = await overage.resolve(id, pending, sessions);
+    assert.equal(out.kind, 'ok');
+    const stored = await sessions.load(id, { fresh: true });
+    assert.equal(stored?.refreshToken, 'rotated-refresh-token');
+    assert.equal(stored?.groups.length, 130);
+  });
+
   test('Graph refusing the token (401) keeps the session pending: 503, never a check with no groups', async () => {
     const s = await overage.atLogin({ ...loginSession('alice'), accessToken: new UnsecuredJWT({ sub: 'alice', aud: 'api://kubeflow' }).encode() });
     assert.equal(s.groupsPending, true);
