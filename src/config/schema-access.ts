@@ -124,7 +124,7 @@ export const accessSettings = {
     kubernetesServicePort: str('KUBERNETES_SERVICE_PORT', 'API server port for in-cluster credentials (set by Kubernetes in every pod).', { default: '' }),
     jwtIssuers: structured(
       'JWT_ISSUERS',
-      'Extra issuers whose JWT access tokens are accepted. Here: issuer URLs, each discovered, with `AUDIENCES`, `USERID_CLAIM` and `GROUPS_CLAIM`. In the config file `jwtIssuers:` also takes entries with their own audiences, claims, required claims and a static `jwksUri` (see “Bearer tokens from other issuers”).',
+      'Extra issuers whose JWT access tokens are accepted: issuer URLs, each discovered, with `AUDIENCES`, `USERID_CLAIM` and `GROUPS_CLAIM`. The config file’s `jwtIssuers:` (or JSON here) also takes entries with their own audiences, claims, required claims and a static `jwksUri` (see “Bearer tokens from other issuers”).',
       parseJwtIssuers,
       { default: [], type: 'list' },
     ),

@@ -138,9 +138,11 @@ jwtIssuers:
     assert.equal(none.kind, 'ok', 'no overage, no groups claim, groups not required: no groups');
   });
 
-  test('entries built from code (the oauth2-proxy command) equal the file form', () => {
+  test('entries built from code (the oauth2-proxy command) equal the file form and JSON in JWT_ISSUERS', () => {
     const config = load(`jwtIssuers:\n  - issuer: https://idp.example.com\n    audiences: [aud-1]\n`);
     assert.deepEqual(config.jwtIssuers, [jwtIssuerEntry({ issuers: ['https://idp.example.com'], audiences: ['aud-1'] })]);
+    const fromEnv = load('', { JWT_ISSUERS: JSON.stringify([{ issuer: 'https://idp.example.com', audiences: ['aud-1'] }]) });
+    assert.deepEqual(fromEnv.jwtIssuers, config.jwtIssuers, 'JSON in JWT_ISSUERS (what the Helm chart writes for entries)');
   });
 
   test('bad entries are ConfigErrors naming jwtIssuers[i].field', () => {
