@@ -127,14 +127,21 @@ export function parseJwtIssuers(v: unknown, at: string, errs: string[]): readonl
     return [];
   }
   const out: JwtIssuerSetting[] = [];
+  const seen = new Set<string>();
+  const once = (iss: string, here: string): void => {
+    if (seen.has(iss)) errs.push(`${here}: ${iss} is listed twice (one entry per issuer)`);
+    seen.add(iss);
+  };
   items.forEach((item, i) => {
     const here = `${name}[${i}]`;
     if (item === '') return;
     if (typeof item === 'string') {
       if (httpUrl(item, here, errs) !== undefined) out.push(item);
+      once(item, here);
     } else if (isObj(item)) {
       const e = entry(item, here, errs);
       if (e) out.push(e);
+      for (const iss of e?.issuers ?? []) once(iss, `${here}.issuer`);
     } else errs.push(`${here}: must be an issuer URL or a mapping with "issuer"`);
   });
   return Object.freeze(out);

@@ -158,6 +158,7 @@ jwtIssuers:
     colour: blue
   - audiences: [a]
   - 42
+  - issuer: [https://ok.example.com]
 `),
     ).join('\n');
     for (const want of [
@@ -169,6 +170,7 @@ jwtIssuers:
       'jwtIssuers[1].colour: unknown option',
       'jwtIssuers[2].issuer: is required',
       'jwtIssuers[3]: must be an issuer URL',
+      'jwtIssuers[4].issuer: https://ok.example.com is listed twice (one entry per issuer)',
     ]) {
       assert.ok(found.includes(want), `missing "${want}" in:\n${found}`);
     }
