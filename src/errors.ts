@@ -152,6 +152,11 @@ export const ERROR_CODES = {
   redirect: { class: 'HttpClientError', meaning: 'Too many redirects, or a redirect to another scheme.' },
   status: { class: 'HttpClientError', meaning: 'An answer had an unexpected HTTP status.' },
   'bad-json': { class: 'HttpClientError', meaning: 'An answer that should be JSON could not be parsed.' },
+  'groups-unavailable': {
+    class: 'GraphGroupsError',
+    meaning:
+      'Entra ID left a user’s groups out of the token (group overage) and Microsoft Graph could not give them (down, 429, refused the token, more than `GRAPH_MAX_GROUPS`); that session’s checks answer 503.',
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -24,6 +24,7 @@ import type { IssuerKeys } from '../oidc/issuers.js';
 import type { FlowDeps, FlowPages } from '../oidc/flow.js';
 import { createLogin } from '../oidc/login.js';
 import { createLogout, createSessionEnder } from '../oidc/logout.js';
+import { OverageGroups } from '../oidc/overage.js';
 import { Refresher } from '../oidc/refresh.js';
 import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from '../oidc/routes.js';
 import { createSwitchAccount } from '../oidc/switch-account.js';
@@ -55,6 +56,8 @@ export interface BrowserLoginDeps {
   /** The provider's signing keys (logout tokens are verified with them). */
   readonly keys: IssuerKeys;
   readonly http: HttpClient;
+  /** Microsoft Graph calls (Entra ID group overage); default `http`. */
+  readonly graphHttp?: HttpClient;
   readonly sessions: Sessions;
   readonly pages: FlowPages;
   readonly clock: Clock;
@@ -65,7 +68,27 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   const { sessions, clock, log } = deps;
   const client = new OidcClient(config, { discovery: deps.discovery, http: deps.http, log });
   const attemptKey = attemptKeySource(config.loginStateSecret, sessions.store);
-  const flow: FlowDeps = { config, client, sessions, pages: deps.pages, policy: { allowedHosts: config.allowedRedirectHosts }, attemptKey, clock, log };
+  const overage = new OverageGroups({
+    baseUrl: config.graphUrl,
+    maxGroups: config.graphMaxGroups,
+    maxPages: config.graphMaxPages,
+    retryIntervalSeconds: config.graphRetryInterval,
+    groupsClaim: config.groupsClaim,
+    http: deps.graphHttp ?? deps.http,
+    clock,
+    log,
+  });
+  const flow: FlowDeps = {
+    config,
+    client,
+    sessions,
+    pages: deps.pages,
+    policy: { allowedHosts: config.allowedRedirectHosts },
+    attemptKey,
+    clock,
+    log,
+    overage,
+  };
   const forward = {
     idToken: config.forwardIdTokenHeader !== '',
     accessToken: config.forwardAccessTokenHeader !== '',
@@ -77,10 +100,11 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
     clock,
     log,
     marginSeconds: config.tokenRefreshMargin,
+    overage,
     ...(forward.idToken || forward.accessToken ? { forward } : {}),
   });
   const login = createLogin(flow);
-  const authenticator = new SessionAuthenticator(config, { sessions, refresher, client, log });
+  const authenticator = new SessionAuthenticator(config, { sessions, refresher, client, log, overage });
   const userIdOf = compileUserIdTransformers(config.useridTransformers);
   const handlers = {
     login: (req: JudgeRequest) => login.startAt(req),

@@ -57,6 +57,8 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   const readiness = new Readiness();
   const ca = caPem(config);
   const http = new HttpClient({ ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });
+  // Microsoft Graph (Entra ID group overage) gets the user's access token: no redirects, no extra CAs.
+  const graphHttp = new HttpClient({ maxRedirects: 0, userAgent: 'oidc-judge' });
   const issuers = new IssuerRegistry(config, { http, clock, log: deps.log, metrics });
   readiness.set(false, 'OIDC discovery has not succeeded yet');
   issuers.primary.once('ready', () => readiness.set(true));
@@ -84,7 +86,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     prefixPath: pathOf(config.authserviceUrlPrefix),
     homepageUrl: config.homepageUrl,
   });
-  const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, sessions, pages, clock, log: deps.log });
+  const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, graphHttp, sessions, pages, clock, log: deps.log });
   const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount });
   const closers: Closers = [];
   const strip = stripFor(config);
@@ -117,6 +119,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
       clearInterval(sweep);
       issuers.stop();
       http.close();
+      graphHttp.close();
       for (const c of closers) c();
       await sessions.close();
       await store.close();

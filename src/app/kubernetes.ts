@@ -5,6 +5,7 @@
  * one INFO line saying why (oidc-authservice refused to start instead). A broken kubeconfig is a
  * startup error naming `KUBECONFIG` and the file.
  */
+import { issuerNames } from '../config/jwt-issuers.js';
 import { readFileSync, statSync } from 'node:fs';
 import { KubernetesAuthenticator, type KubernetesAuthnConfig, type KubernetesAuthnOptions } from '../authn/kubernetes.js';
 import type { Clock } from '../clock.js';
@@ -13,7 +14,9 @@ import type { Logger } from '../obs/log.js';
 import { KubeClient } from '../kube/client.js';
 import { DEFAULT_SERVICE_ACCOUNT_DIR, loadKubeCredentials, type LoadKubeOptions } from '../kube/credentials.js';
 
-export type KubernetesSetupConfig = KubernetesAuthnConfig & Pick<Config, 'kubeconfig' | 'kubernetesServiceHost' | 'kubernetesServicePort'>;
+export type KubernetesSetupConfig = KubernetesAuthnConfig &
+  Pick<Config, 'kubeconfig' | 'kubernetesServiceHost' | 'kubernetesServicePort'> &
+  Partial<Pick<Config, 'jwtIssuers'>>;
 
 export interface KubernetesSetupDeps {
   readonly clock: Clock;
@@ -60,5 +63,6 @@ export function createKubernetesAuthenticator(config: KubernetesSetupConfig, dep
   deps.log.info({ source: creds.source, server: creds.server }, 'Kubernetes service-account tokens: on (TokenReview)');
   const kube = new KubeClient(creds, { userAgent: 'oidc-judge' });
   deps.onClose?.(() => kube.close());
-  return new KubernetesAuthenticator(config, { clock: deps.clock, log: deps.log, kube }, deps.options);
+  const foreignIssuers = issuerNames(config.jwtIssuers ?? []);
+  return new KubernetesAuthenticator(config, { clock: deps.clock, log: deps.log, kube }, { foreignIssuers, ...deps.options });
 }

@@ -8,6 +8,8 @@ import type { Identity } from '../judge/ports.js';
 import type { JudgeRequest } from '../judge/ports.js';
 import type { Logger } from '../obs/log.js';
 import type { IssuerKeys } from '../oidc/issuers.js';
+import { hasGroupOverage } from '../oidc/overage.js';
+import { issuerPolicies, requiredClaimProblem, type IssuerPolicy } from './issuer-policy.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { peekJwt, safeAlgorithms, type PeekedJwt } from './jwt-peek.js';
 import { audienceIntersects, authorizedPartyProblem, verifyJwt } from './jwt-verify.js';
@@ -31,6 +33,8 @@ export interface JwtBearerSpec {
   readonly groupsStripPrefix?: string;
   /** Missing groups claim → invalid (access tokens, as oidc-authservice), else → no groups. */
   readonly groupsRequired: boolean;
+  /** Per-issuer settings (`jwtIssuers` entries), replacing the ones above for the issuers it names; matched by `iss`. */
+  readonly policies?: ReadonlyMap<string, IssuerPolicy>;
   /** Verified-token cache size (default 10 000). */
   readonly cacheSize?: number;
   /** ID tokens: the client they must have been issued to (`authorizedPartyProblem`: `azp`, several audiences). */
@@ -49,7 +53,7 @@ export class JwtBearerAuthenticator implements Authenticator {
   readonly name: string;
   readonly #spec: JwtBearerSpec;
   readonly #header: string;
-  readonly #issuers: ReadonlySet<string>;
+  readonly #policies: ReadonlyMap<string, IssuerPolicy>;
   readonly #algorithms: readonly string[];
   readonly #deps: JwtBearerDeps;
   readonly #cache: VerifiedTokenCache;
@@ -58,7 +62,7 @@ export class JwtBearerAuthenticator implements Authenticator {
     this.name = spec.name;
     this.#spec = spec;
     this.#header = spec.header.toLowerCase();
-    this.#issuers = new Set(spec.issuers);
+    this.#policies = spec.policies ?? issuerPolicies(spec.issuers[0] ?? '', spec.issuers.slice(1), spec);
     this.#algorithms = Object.freeze(safeAlgorithms(spec.algorithms));
     if (this.#algorithms.length === 0) throw new Error(`${spec.name}: no asymmetric JWS algorithm allowed (JWT_ALGORITHMS)`);
     this.#deps = deps;
@@ -72,13 +76,14 @@ export class JwtBearerAuthenticator implements Authenticator {
     const cached = this.#cache.get(key);
     if (cached) return { kind: 'ok', identity: { ...cached, token } };
     const jwt = peekJwt(token);
-    if (!jwt || typeof jwt.payload.iss !== 'string' || !this.#issuers.has(jwt.payload.iss)) return NOT_MINE;
+    const policy = jwt && typeof jwt.payload.iss === 'string' ? this.#policies.get(jwt.payload.iss) : undefined;
+    if (!jwt || policy === undefined) return NOT_MINE;
     if (this.#spec.refusedTypes && typeof jwt.header.typ === 'string' && this.#spec.refusedTypes.includes(jwt.header.typ.toLowerCase())) return NOT_MINE;
-    if (!audienceIntersects(jwt.payload, this.#spec.audiences)) return NOT_MINE;
-    return this.#verify(req, token, key, jwt, jwt.payload.iss);
+    if (!audienceIntersects(jwt.payload, policy.audiences)) return NOT_MINE;
+    return this.#verify(req, token, key, jwt, jwt.payload.iss!, policy);
   }
 
-  async #verify(req: JudgeRequest, token: string, key: string, jwt: PeekedJwt, iss: string): Promise<AuthnOutcome> {
+  async #verify(req: JudgeRequest, token: string, key: string, jwt: PeekedJwt, iss: string, policy: IssuerPolicy): Promise<AuthnOutcome> {
     const { clock, issuers, log } = this.#deps;
     const status = issuers.status(iss);
     if (status.state !== 'ready') {
@@ -87,7 +92,7 @@ export class JwtBearerAuthenticator implements Authenticator {
     }
     const result = await verifyJwt(token, jwt, status.jwks.getKey, {
       issuer: iss,
-      audience: this.#spec.audiences,
+      audience: policy.audiences,
       algorithms: this.#algorithms,
       leewaySeconds: this.#spec.leewaySeconds,
       clock,
@@ -100,10 +105,15 @@ export class JwtBearerAuthenticator implements Authenticator {
     if (party !== undefined) return this.#invalid(req, iss, party);
     // Frozen: cache hits hand the same object to every request.
     const claims = Object.freeze(result.payload) as Readonly<Record<string, unknown>>;
-    const user = userIdFrom(claims, this.#spec.userIdClaim);
-    if (user === undefined) return this.#invalid(req, iss, `missing or non-string "${this.#spec.userIdClaim}" claim`);
-    const groups = groupsFrom(claims, this.#spec.groupsClaim, this.#spec.groupsStripPrefix);
-    if (groups === undefined && this.#spec.groupsRequired) return this.#invalid(req, iss, `missing or malformed "${this.#spec.groupsClaim}" claim`);
+    const required = requiredClaimProblem(claims, policy.requiredClaims);
+    if (required !== undefined) return this.#invalid(req, iss, required);
+    const user = userIdFrom(claims, policy.userIdClaim);
+    if (user === undefined) return this.#invalid(req, iss, `missing or non-string "${policy.userIdClaim}" claim`);
+    const groups = groupsFrom(claims, policy.groupsClaim, this.#spec.groupsStripPrefix);
+    // Graph would need a token for Graph; this one is for us: refused rather than judged without groups.
+    if (groups === undefined && hasGroupOverage(claims, policy.groupsClaim))
+      return this.#invalid(req, iss, 'group overage: the token lists no groups (_claim_names/hasgroups); send a token with groups or app roles');
+    if (groups === undefined && policy.groupsRequired) return this.#invalid(req, iss, `missing or malformed "${policy.groupsClaim}" claim`);
     const identity: Identity = { user, groups: groups ?? [], claims, method: 'header', authenticator: this.name };
     this.#cache.set(key, identity, result.payload.exp!);
     return { kind: 'ok', identity: { ...identity, token } };

@@ -51,6 +51,8 @@ export interface KubernetesAuthnOptions {
   readonly negativeCacheSize?: number;
   /** TokenReview deadline (default 5 000 ms). */
   readonly timeoutMs?: number;
+  /** `iss` values of other clusters' issuers (`jwtIssuers`): their tokens are the JWT authenticator's, never reviewed here. */
+  readonly foreignIssuers?: readonly string[];
 }
 
 export type KubernetesAuthnConfig = Pick<Config, 'idTokenHeader' | 'audiences'>;
@@ -74,6 +76,7 @@ export class KubernetesAuthenticator implements Authenticator {
   readonly #reviews: TokenReviewClient;
   readonly #negatives = new Map<string, { readonly outcome: AuthnOutcome; readonly untilMs: number }>();
   readonly #inflight = new Map<string, Promise<AuthnOutcome>>();
+  readonly #foreign: ReadonlySet<string>;
 
   constructor(config: KubernetesAuthnConfig, deps: KubernetesAuthnDeps, opts: KubernetesAuthnOptions = {}) {
     this.#header = config.idTokenHeader.toLowerCase();
@@ -82,6 +85,7 @@ export class KubernetesAuthenticator implements Authenticator {
     this.#maxCacheMs = (opts.maxCacheSeconds ?? 120) * 1000;
     this.#negativeMs = (opts.negativeCacheSeconds ?? 10) * 1000;
     this.#negativeMax = Math.max(1, opts.negativeCacheSize ?? 1000);
+    this.#foreign = new Set(opts.foreignIssuers);
     this.#reviews = new TokenReviewClient(deps.kube, { audiences: config.audiences, timeoutMs: opts.timeoutMs ?? 5000 });
   }
 
@@ -92,7 +96,7 @@ export class KubernetesAuthenticator implements Authenticator {
     const cached = this.#cache.get(key);
     if (cached) return { kind: 'ok', identity: { ...cached, token } };
     const jwt = peekJwt(token);
-    if (!isServiceAccountJwt(jwt)) return NOT_MINE;
+    if (!isServiceAccountJwt(jwt) || (typeof jwt.payload.iss === 'string' && this.#foreign.has(jwt.payload.iss))) return NOT_MINE;
     const now = this.#deps.clock.now();
     const exp = typeof jwt.payload.exp === 'number' ? jwt.payload.exp * 1000 : undefined;
     if (exp !== undefined && exp <= now) return EXPIRED;

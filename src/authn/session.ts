@@ -11,6 +11,7 @@ import type { Identity } from '../judge/ports.js';
 import { header, type JudgeRequest } from '../judge/ports.js';
 import type { Logger } from '../obs/log.js';
 import type { OidcClient } from '../oidc/client.js';
+import type { OverageGroups } from '../oidc/overage.js';
 import type { Refresher } from '../oidc/refresh.js';
 import type { Session } from '../sessions/session.js';
 import type { Sessions } from '../sessions/sessions.js';
@@ -30,6 +31,8 @@ export interface SessionAuthnDeps {
   readonly refresher: Refresher;
   readonly client: OidcClient;
   readonly log: Logger;
+  /** Entra ID group overage: a session whose groups Graph has not given yet is resolved here, or 503. */
+  readonly overage?: OverageGroups;
 }
 
 type Candidate = readonly [id: string, method: 'header' | 'cookie'];
@@ -92,7 +95,13 @@ export class SessionAuthenticator implements Authenticator {
           continue;
         }
         if (this.#config.strictSessionValidation && !(await this.#stillValid(id, fresh.session))) continue;
-        return { outcome: { kind: 'ok', identity: identityOf(id, fresh.session, method) }, session: fresh.session };
+        let session = fresh.session;
+        if (session.groupsPending === true) {
+          const resolved = this.#deps.overage ? await this.#deps.overage.resolve(id, session, this.#deps.sessions) : undefined;
+          if (resolved?.kind !== 'ok') return { outcome: { kind: 'unavailable', reason: resolved?.reason ?? 'groups-unavailable' } };
+          session = resolved.session;
+        }
+        return { outcome: { kind: 'ok', identity: identityOf(id, session, method) }, session };
       }
     } catch (e) {
       return { outcome: { kind: 'unavailable', reason: `session store: ${(e as Error).name}` } };

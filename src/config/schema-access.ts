@@ -7,6 +7,7 @@ import { RE2JS } from 're2js';
 import { claimNameProblem } from '../judge/claims.js';
 import { claimName, claimSources } from './claim-field.js';
 import { bool, int, section, list, oneOf, str, structured, url } from './field.js';
+import { parseJwtIssuers } from './jwt-issuers.js';
 import { parseAuthzRules } from './rules.js';
 import type { UserIdTransformer } from '../judge/userid-transform.js';
 
@@ -126,7 +127,12 @@ export const accessSettings = {
     ),
     kubernetesServiceHost: str('KUBERNETES_SERVICE_HOST', 'API server address for in-cluster credentials (set by Kubernetes in every pod).', { default: '' }),
     kubernetesServicePort: str('KUBERNETES_SERVICE_PORT', 'API server port for in-cluster credentials (set by Kubernetes in every pod).', { default: '' }),
-    jwtIssuers: list('JWT_ISSUERS', 'Extra issuers whose JWT access tokens are accepted (discovery at each issuer).', { default: [] }),
+    jwtIssuers: structured(
+      'JWT_ISSUERS',
+      'Extra issuers whose JWT access tokens are accepted: issuer URLs, each discovered, with `AUDIENCES`, `USERID_CLAIM` and `GROUPS_CLAIM`. The config file’s `jwtIssuers:` (or JSON here) also takes entries with their own audiences, claims, required claims and a static `jwksUri` (see “Bearer tokens from other issuers”).',
+      parseJwtIssuers,
+      { default: [], type: 'list' },
+    ),
     jwtAlgorithms: list('JWT_ALGORITHMS', 'Allowed JWS algorithms (asymmetric only; `none` and HMAC are never accepted).', {
       default: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
     }),

@@ -7,6 +7,7 @@ import { bool, int, section, list, oneOf, port, str, structured, url, type Field
 import { invalidCidrs } from '../net/cidr.js';
 import { parseSkipRules } from './rules.js';
 import { accessSettings } from './schema-access.js';
+import { graphSettings } from './schema-graph.js';
 
 /** Joins the service prefix and a relative path: `/authservice/` + `verify` → `/authservice/verify`. */
 export function underPrefix(prefix: string, rel: string): string {
@@ -169,6 +170,7 @@ export const schema = {
     }),
   }),
   ...accessSettings,
+  ...graphSettings,
   // ── Listeners ────────────────────────────────────────────────────────────────────────────
   ...section('Listeners', {
     serverHostname: str('SERVER_HOSTNAME', 'Bind address of the judge, gRPC and web listeners (empty: all interfaces).', { default: '' }),

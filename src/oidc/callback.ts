@@ -149,6 +149,8 @@ export function createCallback(deps: FlowDeps): Callback {
     } catch (e) {
       return exchangeFailure(e, retry);
     }
+    // Entra ID group overage: the groups from Graph, or a session marked pending (its checks are 503).
+    if (deps.overage) session = await deps.overage.atLogin(session);
 
     let id: string;
     try {

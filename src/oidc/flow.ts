@@ -14,6 +14,7 @@ import { clearCookie, cookieValues, parseCookies, serializeCookie, type CookieOp
 import type { AttemptKeySource } from './attempt-key.js';
 import { isTag } from './attempt.js';
 import type { OidcClient } from './client.js';
+import type { OverageGroups } from './overage.js';
 import type { RedirectPolicy } from './redirects.js';
 
 /** oidc-authservice's login cookie name; ours are `oidc_state_csrf_<tag>` (`attempt.ts`). */
@@ -71,6 +72,8 @@ export interface FlowDeps {
   readonly attemptKey: AttemptKeySource;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Entra ID group overage: groups read from Microsoft Graph at login. */
+  readonly overage?: OverageGroups;
 }
 
 export const HTML: HeaderPair = ['content-type', 'text/html; charset=utf-8'];

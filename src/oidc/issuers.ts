@@ -1,6 +1,8 @@
 /**
- * The issuers whose tokens we accept: the main provider (`OIDC_PROVIDER`) and each of `JWT_ISSUERS`.
+ * The issuers whose tokens we accept: the main provider (`OIDC_PROVIDER`) and each of `jwtIssuers`.
  * Each has its own discovery; once discovered, its keys come from a `JwksCache` on its `jwks_uri`.
+ * An entry with a static `jwksUri` is not discovered (ready at once); the `iss` values one entry
+ * lists share its discovery and keys.
  */
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
@@ -32,7 +34,8 @@ export interface IssuerRegistryDeps {
 }
 
 interface Entry {
-  readonly discovery: Discovery;
+  /** Undefined for an issuer with a static `jwksUri`. */
+  readonly discovery: Discovery | undefined;
   jwks: JwksCache | undefined;
   status: IssuerStatus;
 }
@@ -47,32 +50,47 @@ export class IssuerRegistry implements IssuerKeys {
 
   constructor(config: IssuerRegistryConfig, deps: IssuerRegistryDeps) {
     const { http, clock, log, metrics, schedule } = deps;
-    for (const issuer of [config.oidcProvider, ...config.jwtIssuers]) {
-      if (this.#entries.has(issuer)) continue;
-      const discovery = new Discovery({
-        issuer,
-        retryIntervalSeconds: config.discoveryRetryInterval,
+    const keysAt = (uri: string): JwksCache =>
+      new JwksCache({
+        uri,
         http,
+        clock,
         log,
         ...(metrics ? { metrics } : {}),
-        ...(schedule ? { schedule } : {}),
+        refreshIntervalSeconds: config.jwksRefreshInterval,
+        minRefetchIntervalSeconds: config.jwksMinRefetchInterval,
       });
-      const entry: Entry = { discovery, jwks: undefined, status: PENDING };
-      discovery.on('ready', (md) => {
-        const jwks = new JwksCache({
-          uri: md.jwks_uri,
+    for (const setting of [config.oidcProvider, ...config.jwtIssuers]) {
+      const names = typeof setting === 'string' ? [setting] : setting.issuers;
+      const fresh = names.filter((n) => !this.#entries.has(n));
+      if (fresh.length === 0) continue;
+      const issuer = names[0]!;
+      const jwksUri = typeof setting === 'string' ? undefined : setting.jwksUri;
+      let entry: Entry;
+      if (jwksUri !== undefined) {
+        // A cluster issuer: keys at a fixed address, no discovery; ready from the start.
+        const jwks = keysAt(jwksUri);
+        entry = { discovery: undefined, jwks, status: Object.freeze({ state: 'ready', jwks, metadata: Object.freeze({ issuer, jwks_uri: jwksUri }) }) };
+      } else {
+        const discovery = new Discovery({
+          issuer,
+          retryIntervalSeconds: config.discoveryRetryInterval,
           http,
-          clock,
           log,
           ...(metrics ? { metrics } : {}),
-          refreshIntervalSeconds: config.jwksRefreshInterval,
-          minRefetchIntervalSeconds: config.jwksMinRefetchInterval,
+          ...(schedule ? { schedule } : {}),
         });
-        entry.jwks = jwks;
-        entry.status = Object.freeze({ state: 'ready', jwks, metadata: md });
-        if (this.#started) jwks.start();
-      });
-      this.#entries.set(issuer, entry);
+        const e: Entry = { discovery, jwks: undefined, status: PENDING };
+        discovery.on('ready', (md) => {
+          const jwks = keysAt(md.jwks_uri);
+          e.jwks = jwks;
+          e.status = Object.freeze({ state: 'ready', jwks, metadata: md });
+          if (this.#started) jwks.start();
+        });
+        entry = e;
+      }
+      // Every `iss` of an entry (Entra ID's v1 and v2 issuers) shares its discovery and keys.
+      for (const n of fresh) this.#entries.set(n, entry);
     }
     this.#primary = this.#entries.get(config.oidcProvider)!;
   }
@@ -84,12 +102,12 @@ export class IssuerRegistry implements IssuerKeys {
 
   /** The main provider's discovery (its `ready` promise and event drive readiness). */
   get primary(): Discovery {
-    return this.#primary.discovery;
+    return this.#primary.discovery!;
   }
 
   /** True once the main provider has been discovered. */
   get primaryReady(): boolean {
-    return this.#primary.discovery.isReady;
+    return this.#primary.discovery!.isReady;
   }
 
   discovery(issuer: string): Discovery | undefined {
@@ -104,16 +122,16 @@ export class IssuerRegistry implements IssuerKeys {
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    for (const entry of this.#entries.values()) {
+    for (const entry of new Set(this.#entries.values())) {
       entry.jwks?.start();
-      entry.discovery.start();
+      entry.discovery?.start();
     }
   }
 
   stop(): void {
     this.#started = false;
-    for (const entry of this.#entries.values()) {
-      entry.discovery.stop();
+    for (const entry of new Set(this.#entries.values())) {
+      entry.discovery?.stop();
       entry.jwks?.stop();
     }
   }

@@ -12,6 +12,7 @@ import type { Session } from '../sessions/session.js';
 import { Sessions } from '../sessions/sessions.js';
 import type { OidcClient } from './client.js';
 import { forwardExpired, forwardRefreshWanted, type ForwardFreshness } from './forward-freshness.js';
+import type { OverageGroups } from './overage.js';
 
 /** `stale`: a refresh was due but did not happen (provider out of reach, another replica holds the lock). */
 export type RefreshOutcome = { readonly kind: 'live'; readonly session: Session; readonly stale?: true } | { readonly kind: 'ended' };
@@ -26,6 +27,8 @@ export interface RefresherDeps {
   readonly lockMs?: number;
   /** Forwarded tokens (FORWARD_*_TOKEN_HEADER) that must stay valid: a refresh is also due when one is about to expire. */
   readonly forward?: ForwardFreshness;
+  /** Entra ID group overage: groups read from Graph are read again with the new access token. */
+  readonly overage?: OverageGroups;
 }
 
 /** True when the provider said no (the refresh token is dead), as opposed to "could not ask". */
@@ -95,7 +98,7 @@ export class Refresher {
       }
       const now = clock.now();
       const { accessExpiresAt: _old, idTokenKept: _kept, ...rest } = latest;
-      const next: Session = {
+      const refreshed: Session = {
         ...rest,
         accessToken: tokens.access_token,
         ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
@@ -103,6 +106,7 @@ export class Refresher {
         ...(tokens.id_token !== undefined ? { idToken: tokens.id_token } : latest.idToken !== undefined ? { idTokenKept: true } : {}),
         ...(tokens.expires_in !== undefined ? { accessExpiresAt: now + tokens.expires_in * 1000 } : {}),
       };
+      const next = this.#deps.overage ? await this.#deps.overage.afterRefresh(refreshed) : refreshed;
       // Ended (logout, back-channel logout, revocation) while the provider answered: stays ended.
       if (!(await sessions.update(id, next))) return { kind: 'ended' };
       return { kind: 'live', session: next };

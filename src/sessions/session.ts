@@ -20,6 +20,10 @@ export interface Session {
   readonly accessExpiresAt?: number;
   /** The last refresh brought no new ID token, so the one from before is kept (FORWARD_ID_TOKEN_HEADER asks no more refreshes for it). */
   readonly idTokenKept?: boolean;
+  /** `graph`: the groups were read from Microsoft Graph (Entra ID group overage, `oidc/overage.ts`). */
+  readonly groupsFrom?: 'graph';
+  /** The groups could not be read yet: checks answer 503 until they are (never judged as no groups). */
+  readonly groupsPending?: true;
   /** Login time (epoch ms). */
   readonly createdAt: number;
   /** Absolute end: `createdAt + SESSION_MAX_AGE` (epoch ms); refreshes never move it. */

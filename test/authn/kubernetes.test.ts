@@ -169,6 +169,14 @@ describe('KubernetesAuthenticator against the Kubernetes API double (TokenReview
     assert.equal(api.requests.length, n);
   });
 
+  it('another cluster’s service-account token (its issuer in jwtIssuers) is left to the JWT authenticator without a review', async () => {
+    const other = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC';
+    const token = unsignedToken({ iss: other, sub: 'system:serviceaccount:ml:trainer', aud: AUD, exp: Math.floor(clock.now() / 1000) + 60 });
+    const n = reviews();
+    assert.equal((await make({ foreignIssuers: [other] }).authenticate(bearer(token))).kind, 'none');
+    assert.equal(reviews(), n);
+  });
+
   it('a forged service-account-looking token → not mine (the API server refuses it)', async () => {
     const forged = unsignedToken({ sub: 'system:serviceaccount:kube-system:admin', aud: [AUD], exp: Math.floor(clock.now() / 1000) + 60 });
     const n = reviews();

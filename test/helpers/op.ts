@@ -8,6 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
+import { interactionHandler, type OpInteractions } from '../../src/demo/interactions.js';
+import type { DemoUser } from '../../src/demo/users.js';
 import { HttpClient } from '../../src/net/http-client.js';
 
 export type OpAlg = 'RS256' | 'ES256';
@@ -60,6 +62,17 @@ export interface OpOptions {
   readonly resource?: string;
   /** Claims added to every access token the provider mints. */
   readonly accessTokenClaims?: Readonly<Record<string, unknown>>;
+  /** Issuer path after the origin (Entra ID: `/<tenant>/v2.0`); the provider is served under it. */
+  readonly issuerPath?: string;
+  /** Scope of the access tokens for `resource` (default `api`). */
+  readonly resourceScope?: string;
+  /** Account claims by `sub` (default just `sub`) and scope → claim names; ID tokens then carry the scoped claims. */
+  readonly accounts?: {
+    claims(sub: string): Readonly<Record<string, unknown>> | undefined;
+    readonly scopes: Readonly<Record<string, readonly string[]>>;
+  };
+  /** Browser sign-in (the development provider's sign-in page) for these users, back to these redirect URIs. */
+  readonly interactive?: { readonly users: readonly DemoUser[]; readonly redirectUris: readonly string[] };
 }
 
 let kidSeq = 0;
@@ -83,6 +96,11 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
   let handler: ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) | undefined;
 
   const server: Server = createServer((req, res) => {
+    // Under an issuer path, the provider sees the rest (and its mount path through originalUrl, as Express sets it).
+    if (opts.issuerPath && req.url?.startsWith(opts.issuerPath)) {
+      Object.assign(req, { originalUrl: req.url });
+      req.url = req.url.slice(opts.issuerPath.length) || '/';
+    }
     const path = (req.url ?? '').split('?')[0];
     if (path === '/jwks') counts.jwks++;
     if (path === '/.well-known/openid-configuration') counts.discovery++;
@@ -90,7 +108,7 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
   });
   await listen(server, 0);
   const port = (server.address() as AddressInfo).port;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://127.0.0.1:${port}${opts.issuerPath ?? ''}`;
 
   const build = (): void => {
     const provider = new Provider(issuer, {
@@ -98,14 +116,17 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
         {
           client_id: clientId,
           client_secret: clientSecret,
-          redirect_uris: ['http://127.0.0.1/oidc/callback'],
-          grant_types: ['client_credentials', 'authorization_code'],
+          redirect_uris: ['http://127.0.0.1/oidc/callback', ...(opts.interactive?.redirectUris ?? [])],
+          grant_types: ['client_credentials', 'authorization_code', ...(opts.interactive ? ['refresh_token'] : [])],
           response_types: ['code'],
         },
       ],
       jwks: { keys: keys.map((k) => k.privateJwk) },
       cookies: { keys: ['test-op-cookie-key'] },
-      findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
+      findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => opts.accounts?.claims(sub) ?? { sub } }),
+      ...(opts.accounts ? { claims: opts.accounts.scopes, scopes: [...Object.keys(opts.accounts.scopes), 'offline_access'], conformIdTokenClaims: false } : {}),
+      // Browser logins get refresh tokens without `offline_access` (as the development provider does).
+      ...(opts.interactive ? { issueRefreshToken: () => true } : {}),
       ttl: { AccessToken: 300, ClientCredentials: 300, IdToken: 300, Grant: 300, Session: 300, Interaction: 300, AuthorizationCode: 60 },
       features: {
         devInteractions: { enabled: false },
@@ -114,12 +135,22 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
           enabled: true,
           defaultResource: () => resource,
           useGrantedResource: () => true,
-          getResourceServerInfo: () => ({ scope: 'api', audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: 300, jwt: { sign: { alg: 'RS256' } } }),
+          getResourceServerInfo: () => ({
+            scope: opts.resourceScope ?? 'api',
+            audience: resource,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: 300,
+            jwt: { sign: { alg: 'RS256' } },
+          }),
         },
       },
       extraTokenClaims: () => extraClaims,
     });
-    handler = provider.callback();
+    const koa = provider.callback();
+    const interactions = opts.interactive
+      ? interactionHandler(provider as unknown as OpInteractions, opts.interactive.users, { login: () => {}, failure: () => {} })
+      : undefined;
+    handler = interactions ? (req, res) => void interactions(req, res).then((done) => done || koa(req, res)) : koa;
   };
   build();
 
