@@ -32,6 +32,7 @@ export type FlowConfig = Pick<
   | 'clientId'
   | 'redirectUrl'
   | 'oidcAuthUrl'
+  | 'oidcAuthParams'
   | 'oidcScopes'
   | 'homepageUrl'
   | 'afterLoginUrl'

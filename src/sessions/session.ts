@@ -18,6 +18,14 @@ export interface Session {
   readonly tokenType?: string;
   /** When the access token expires (epoch ms), when the provider said. */
   readonly accessExpiresAt?: number;
+  /**
+   * The ID token's `acr`, `amr` and `auth_time` (epoch seconds) at login: how strongly the user
+   * signed in, for access rules that require it. Kept across refreshes (the sign-in they describe
+   * does not change); absent when the provider did not say — and in sessions from before they were recorded.
+   */
+  readonly acr?: string;
+  readonly amr?: readonly string[];
+  readonly authTime?: number;
   /** Login time (epoch ms). */
   readonly createdAt: number;
   /** Absolute end: `createdAt + SESSION_MAX_AGE` (epoch ms); refreshes never move it. */
@@ -44,5 +52,9 @@ export function parseSession(json: string): Session | undefined {
   if (typeof s['iss'] !== 'string' || typeof s['sub'] !== 'string') return undefined;
   if (typeof s['createdAt'] !== 'number' || typeof s['expiresAt'] !== 'number') return undefined;
   if (typeof s['claims'] !== 'object' || s['claims'] === null) return undefined;
+  // A strength field of the wrong type counts as not recorded (weaker, never stronger).
+  if (s['acr'] !== undefined && typeof s['acr'] !== 'string') delete s['acr'];
+  if (s['amr'] !== undefined && !isStringArray(s['amr'])) delete s['amr'];
+  if (s['authTime'] !== undefined && !Number.isFinite(s['authTime'])) delete s['authTime'];
   return s as unknown as Session;
 }

@@ -60,6 +60,10 @@ export interface OpOptions {
   readonly resource?: string;
   /** Claims added to every access token the provider mints. */
   readonly accessTokenClaims?: Readonly<Record<string, unknown>>;
+  /** Changes the provider's configuration before it is built (op-login.ts: browser logins; shapes-*.ts: a provider's token shapes). */
+  readonly configure?: (config: Record<string, unknown>) => Record<string, unknown>;
+  /** Answers a request before the provider does (the interaction pages); true when it did. */
+  readonly intercept?: (provider: Provider, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean>;
 }
 
 let kidSeq = 0;
@@ -93,7 +97,7 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
   const issuer = `http://127.0.0.1:${port}`;
 
   const build = (): void => {
-    const provider = new Provider(issuer, {
+    const base = {
       clients: [
         {
           client_id: clientId,
@@ -118,8 +122,20 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
         },
       },
       extraTokenClaims: () => extraClaims,
-    });
-    handler = provider.callback();
+    };
+    const provider = new Provider(issuer, opts.configure ? opts.configure(base) : base);
+    const koa = provider.callback();
+    const intercept = opts.intercept;
+    handler = intercept
+      ? (req, res) => {
+          intercept(provider, req, res).then(
+            (done) => {
+              if (!done) koa(req, res);
+            },
+            () => res.writeHead(500).end(),
+          );
+        }
+      : koa;
   };
   build();
 
