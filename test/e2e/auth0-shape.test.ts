@@ -61,6 +61,18 @@ describe('Auth0 shape: OIDC_AUTH_PARAMS=audience=… gets a JWT access token for
     const echo = JSON.parse(back.body) as { headers: Record<string, string[]> };
     assert.deepEqual(echo.headers['kubeflow-groups'], ['admin,reader']);
   });
+
+  it('GET <prefix>/login passes login_hint and domain_hint on, next to the configured parameters', async () => {
+    const b = new HttpBrowser();
+    const r = await b.request(stack.url('/authservice/login?login_hint=alice%40example.com&domain_hint=example.com&rd=/app'));
+    assert.equal(r.status, 302);
+    const auth = r.location!;
+    assert.equal(auth.searchParams.get('login_hint'), 'alice@example.com');
+    assert.equal(auth.searchParams.get('domain_hint'), 'example.com');
+    assert.equal(auth.searchParams.get('audience'), AUTH0_API);
+    const bad = (await b.request(stack.url(`/authservice/login?login_hint=${'x'.repeat(300)}`))).location!;
+    assert.equal(bad.searchParams.get('login_hint'), null, 'too long: dropped');
+  });
 });
 
 describe('Auth0 shape without an audience: an opaque access token; OIDC_AUTH_URL keeps its query', () => {

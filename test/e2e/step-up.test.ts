@@ -134,3 +134,53 @@ describe('step-up per route', () => {
     assert.equal((await call('/fresh', { auth_time: now - 10 })).status, 200);
   });
 });
+
+describe('step-up: the strength recorded at login survives a token refresh', () => {
+  const clock = new ManualClock(Date.now() - 1_000_000);
+  let stack: OpStack;
+  before(async () => {
+    // offline_access needs prompt=consent at oidc-provider: OIDC_AUTH_PARAMS adds it. Access
+    // tokens live 300 s; a margin of 290 s makes one due 10 s after it was issued.
+    stack = await startOpStack({
+      clock,
+      yaml: RULES,
+      login: { acrValues: [PWD, MFA] },
+      env: { OIDC_SCOPES: 'openid,email,offline_access', OIDC_AUTH_PARAMS: 'prompt=consent', TOKEN_REFRESH_MARGIN: '290' },
+    });
+  });
+  after(() => stack.stop());
+
+  it('after a refresh the session keeps acr, amr and auth_time, and still passes the rule without a new sign-in', async () => {
+    const b = new HttpBrowser();
+    stack.login.next = { sub: 'erin', acr: MFA, amr: ['pwd', 'otp'] };
+    const start = await b.request(stack.url('/mfa'));
+    assert.equal(start.location?.searchParams.get('prompt'), 'consent');
+    const { stoppedAt } = await b.follow(start.location!, (u) => u.pathname === CALLBACK_PATH);
+    const cb = await b.request(stoppedAt!);
+    assert.equal((await b.request(cb.location!)).status, 200);
+    const id = b.cookie('localhost', SESSION)!;
+    const before = await stack.app.sessions.load(id, { fresh: true });
+    assert.ok(before?.refreshToken, 'a refresh token');
+
+    const grants = stack.app.browser.refresher.grants;
+    const signIns = stack.login.signIns;
+    clock.advance(11_000);
+    assert.equal((await b.request(stack.url('/mfa'))).status, 200);
+    assert.equal(stack.app.browser.refresher.grants, grants + 1, 'refreshed');
+    const after = await stack.app.sessions.load(id, { fresh: true });
+    assert.notEqual(after?.accessToken, before.accessToken);
+    assert.deepEqual([after?.acr, after?.amr, after?.authTime], [MFA, ['pwd', 'otp'], before.authTime]);
+    assert.equal(stack.login.signIns, signIns, 'no new sign-in');
+  });
+
+  it("a step-up's own prompt replaces OIDC_AUTH_PARAMS' prompt (one prompt on the wire)", async () => {
+    const b = new HttpBrowser();
+    stack.login.next = { sub: 'frank', acr: PWD, amr: ['pwd'] };
+    const start = await b.request(stack.url('/home'));
+    const { stoppedAt } = await b.follow(start.location!, (u) => u.pathname === CALLBACK_PATH);
+    await b.request(stoppedAt!);
+    const nav = await b.request(stack.url('/otp'));
+    assert.equal(nav.status, 302);
+    assert.deepEqual(nav.location!.searchParams.getAll('prompt'), ['login']);
+  });
+});

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hintsOf, MAX_HINT } from '../../src/oidc/login.js';
+
+describe('login start: login_hint and domain_hint', () => {
+  it('passes printable hints of bounded length, from before a verbatim rd', () => {
+    assert.deepEqual(hintsOf('login_hint=alice%40example.com&domain_hint=contoso.com'), { loginHint: 'alice@example.com', domainHint: 'contoso.com' });
+    assert.deepEqual(hintsOf('login_hint=J%C3%BCrgen&rd=/x'), { loginHint: 'Jürgen' });
+    // nginx's unencoded rd runs to the end of the query: a login_hint inside it is the original URL's.
+    assert.deepEqual(hintsOf('rd=https://app.example.com/x?login_hint=mallory'), {});
+    assert.deepEqual(hintsOf('domain_hint=a.example&rd=https://app.example.com/x?login_hint=mallory'), { domainHint: 'a.example' });
+  });
+
+  it('drops a hint that is empty, too long or carries control characters', () => {
+    assert.deepEqual(hintsOf(''), {});
+    assert.deepEqual(hintsOf('login_hint='), {});
+    assert.deepEqual(hintsOf('login_hint=%20%20'), {});
+    assert.deepEqual(hintsOf(`login_hint=${'a'.repeat(MAX_HINT + 1)}`), {});
+    assert.deepEqual(hintsOf(`login_hint=${'a'.repeat(MAX_HINT)}`), { loginHint: 'a'.repeat(MAX_HINT) });
+    assert.deepEqual(hintsOf('login_hint=a%0Db'), {});
+    assert.deepEqual(hintsOf('login_hint=a%00b&domain_hint=x%C2%85y'), {});
+  });
+});
