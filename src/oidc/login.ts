@@ -47,7 +47,7 @@ export interface LoginExtras {
   readonly acrValues?: readonly string[];
   /** `max_age` in seconds: the provider signs the user in again when their login is older. */
   readonly maxAge?: number;
-  /** `login_hint` / `domain_hint` from `<prefix>/login?login_hint=…` (checked by `hintOf`). */
+  /** `login_hint` / `domain_hint` from `<prefix>/login?login_hint=…` (checked by `hintsOf`). */
   readonly loginHint?: string;
   readonly domainHint?: string;
 }
@@ -222,18 +222,30 @@ export function createLogin(deps: FlowDeps): Login {
 const NO_EXTRAS: LoginExtras = Object.freeze({});
 
 /**
- * `login_hint` and `domain_hint` of a login start's query (`<prefix>/login?login_hint=a@example.com`),
- * each passed on when it is at most `MAX_HINT` characters of printable text; anything else is dropped
- * (a hint is only a hint). The `rd` that runs to the end of the query (see `rdOf`) holds no hint of ours.
+ * What a login start's query (`<prefix>/login?login_hint=a@example.com&rd=…`) passes on to the
+ * provider: `login_hint` and `domain_hint`, each when it is at most `MAX_HINT` characters of
+ * printable text; and, for proxies that can only redirect a 401 to a fixed login URL (nginx
+ * `error_page 401` on a step-up route), `acr_values` (space-separated tokens) and `max_age`
+ * (whole seconds). Anything else is dropped: none of these is more than a request to the provider.
+ * The `rd` that runs to the end of the query (see `rdOf`) holds nothing of ours.
  */
 export function hintsOf(query: string): LoginExtras {
-  if (!query.includes('_hint=')) return NO_EXTRAS;
+  if (!query.includes('_hint=') && !query.includes('acr_values=') && !query.includes('max_age=')) return NO_EXTRAS;
   const raw = /(?:^|&)rd=(?=https?:\/\/|\/)/i.exec(query);
   const params = new URLSearchParams(raw ? query.slice(0, raw.index) : query);
   const loginHint = hintOf(params.get('login_hint'));
   const domainHint = hintOf(params.get('domain_hint'));
-  if (loginHint === undefined && domainHint === undefined) return NO_EXTRAS;
-  return { ...(loginHint !== undefined ? { loginHint } : {}), ...(domainHint !== undefined ? { domainHint } : {}) };
+  const acr = hintOf(params.get('acr_values'))?.split(' ');
+  const acrValues = acr?.every((v) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(v)) ? acr : undefined;
+  const age = params.get('max_age');
+  const maxAge = age !== null && /^\d{1,9}$/.test(age) ? Number(age) : undefined;
+  const out: LoginExtras = {
+    ...(loginHint !== undefined ? { loginHint } : {}),
+    ...(domainHint !== undefined ? { domainHint } : {}),
+    ...(acrValues !== undefined ? { acrValues } : {}),
+    ...(maxAge !== undefined ? { maxAge } : {}),
+  };
+  return Object.keys(out).length === 0 ? NO_EXTRAS : out;
 }
 
 function hintOf(v: string | null): string | undefined {

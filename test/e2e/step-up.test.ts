@@ -116,6 +116,16 @@ describe('step-up per route', () => {
     assert.equal((await session(b)).authTime, Math.floor(clock.now() / 1000));
   });
 
+  it('a fixed login URL carrying acr_values (nginx error_page 401 on a step-up route) signs in strongly enough', async () => {
+    const b = new HttpBrowser();
+    stack.login.next = { sub: 'gina', acr: MFA };
+    const start = await b.request(stack.url(`/authservice/login?acr_values=${encodeURIComponent(MFA)}&rd=/mfa`));
+    assert.equal(start.location?.searchParams.get('acr_values'), MFA);
+    const back = await through(b, start);
+    assert.equal(back.url.pathname, '/mfa');
+    assert.equal(back.status, 200);
+  });
+
   it('a bearer JWT is judged by its own acr and auth_time: 401 insufficient_user_authentication, or allowed', async () => {
     const host = new URL(stack.origin).host;
     const call = async (path: string, extra: Record<string, unknown>) => {

@@ -20,4 +20,12 @@ describe('login start: login_hint and domain_hint', () => {
     assert.deepEqual(hintsOf('login_hint=a%0Db'), {});
     assert.deepEqual(hintsOf('login_hint=a%00b&domain_hint=x%C2%85y'), {});
   });
+
+  it('passes acr_values and max_age for a fixed login URL (nginx error_page on a step-up route)', () => {
+    assert.deepEqual(hintsOf('acr_values=urn%3Amfa+phr&max_age=300&rd=/billing'), { acrValues: ['urn:mfa', 'phr'], maxAge: 300 });
+    assert.deepEqual(hintsOf('acr_values=a%22b&max_age=5m'), {}, 'a quote in a value, a max_age that is not seconds');
+    assert.deepEqual(hintsOf('acr_values=a++b'), {}, 'an empty value');
+    assert.deepEqual(hintsOf('max_age=0'), { maxAge: 0 });
+    assert.deepEqual(hintsOf('max_age=-1&acr_values='), {});
+  });
 });
