@@ -116,12 +116,13 @@ export function identityOf(id: string, s: Session, method: 'header' | 'cookie'):
     sessionId: id,
     // Always set for a session (empty for one recorded without them): its claims never stand in for it.
     strength:
-      s.acr === undefined && s.amr === undefined && s.authTime === undefined
+      s.acr === undefined && s.amr === undefined && s.authTime === undefined && s.stepUp === undefined
         ? NOT_RECORDED
         : {
             ...(s.acr !== undefined ? { acr: s.acr } : {}),
             ...(s.amr !== undefined ? { amr: s.amr } : {}),
             ...(s.authTime !== undefined ? { authTime: s.authTime } : {}),
+            ...(s.stepUp !== undefined ? { asked: s.stepUp, loginAt: s.createdAt } : {}),
           },
   };
 }

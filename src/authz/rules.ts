@@ -27,7 +27,7 @@ import { caseMatters, configPath, configPrefix, hostMethodTest, pathFit, type Pa
 import { claimedMethods } from '../judge/method-override.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';
 import { emailConditions, type EmailPolicy } from './email.js';
-import { compileRequire, stepUpReason, type StrengthTest } from './strength.js';
+import { compileRequire, REFUSED, stepUpReason, type StrengthTest } from './strength.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ALLOW, type Authorizer, type AuthzOutcome, type Reading, type Target } from '../judge/ports.js';
 
@@ -44,6 +44,8 @@ interface Compiled {
   /** The rule's `require`: undefined when it has none. */
   readonly strength: StrengthTest | undefined;
   readonly deny: AuthzOutcome;
+  /** The deny when the provider did not give the strength the session's login asked for. */
+  readonly notGiven: AuthzOutcome;
   readonly index: number;
 }
 
@@ -144,6 +146,7 @@ function compileRule(r: AuthzRule, i: number, email: EmailPolicy, clock: Clock):
     allows: compileAllow(r.allow, email),
     strength: r.require === undefined ? undefined : compileRequire(r.require, clock),
     index: i,
+    notGiven: Object.freeze({ kind: 'deny', reason: `Access rule authzRules[${i}] requires a stronger sign-in than the identity provider gave.` }),
     deny: Object.freeze({ kind: 'deny', reason: `Not allowed by access rule authzRules[${i}].` }),
   };
 }
@@ -209,7 +212,8 @@ export function rulesAuthorizer(
     if (r === undefined) return NO_RULE;
     if (!r.allows(identity)) return r.deny;
     const need = r.strength?.(identity);
-    return need === undefined ? ALLOW : { kind: 'step-up', reason: stepUpReason(r.index, need), need };
+    if (need === undefined) return ALLOW;
+    return need === REFUSED ? r.notGiven : { kind: 'step-up', reason: stepUpReason(r.index, need), need };
   }
 
   /** One reading under one method: the first rule fitting it exactly and the first fitting it ignoring case must both allow. */

@@ -8,8 +8,13 @@ import type { Clock } from '../clock.js';
 import type { RequireSpec } from '../config/rules.js';
 import type { Identity, StepUpNeed, Strength } from '../judge/ports.js';
 
-/** `undefined` when the identity is strong enough, else what a stronger sign-in must ask for. */
-export type StrengthTest = (id: Identity) => StepUpNeed | undefined;
+/**
+ * `undefined` when the identity is strong enough, else what a stronger sign-in must ask for — or
+ * `REFUSED` when the session's own login already asked the provider for it and did not get it
+ * (asking again would send the browser round in a loop).
+ */
+export type StrengthTest = (id: Identity) => StepUpNeed | typeof REFUSED | undefined;
+export const REFUSED = 'refused';
 
 /** A bearer token's `acr`, `amr`, `auth_time` (each only when well-formed). */
 export function strengthFromClaims(claims: Readonly<Record<string, unknown>>): Strength {
@@ -38,8 +43,27 @@ export function compileRequire(spec: RequireSpec, clock: Clock): StrengthTest {
     if (acr !== undefined && (s.acr === undefined || !acr.has(s.acr))) missing.push('acr');
     if (amr !== undefined && !amr.every((m) => s.amr?.includes(m) === true)) missing.push('amr');
     if (maxAge !== undefined && (s.authTime === undefined || clock.now() > (s.authTime + maxAge) * 1000)) missing.push('max_age');
-    return missing.length === 0 ? undefined : { ...ask, missing };
+    if (missing.length === 0) return undefined;
+    return s.asked !== undefined && refused(missing, s, spec) ? REFUSED : { ...ask, missing };
   };
+}
+
+/**
+ * Whether every missing part was asked for by the login that made this session and not given:
+ * `acr_values` holding the rule's values, or a `max_age` no longer than the rule's while the
+ * `auth_time` the provider then sent was already too old when the session began. `amr` is never
+ * refused: its step-up (`prompt=login`) asks the user anew each time.
+ */
+function refused(missing: readonly string[], s: Strength, spec: RequireSpec): boolean {
+  const asked = s.asked!;
+  return missing.every((m) => {
+    if (m === 'acr') return asked.acrValues !== undefined && spec.acr!.every((v) => asked.acrValues!.includes(v));
+    if (m === 'max_age')
+      return (
+        asked.maxAge !== undefined && asked.maxAge <= spec.maxAge! && s.loginAt !== undefined && ((s.authTime ?? -Infinity) + spec.maxAge!) * 1000 < s.loginAt
+      );
+    return false;
+  });
 }
 
 /** The user-safe reason of a step-up: what kind of sign-in the rule wants, never the claims found. */

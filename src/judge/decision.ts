@@ -28,6 +28,9 @@ export interface Strength {
   readonly acr?: string;
   readonly amr?: readonly string[];
   readonly authTime?: number;
+  /** Sessions: what the login asked for (a step-up), and when the session began (epoch ms). */
+  readonly asked?: { readonly acrValues?: readonly string[]; readonly maxAge?: number };
+  readonly loginAt?: number;
 }
 
 export interface Allow {

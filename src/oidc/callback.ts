@@ -139,6 +139,7 @@ export function createCallback(deps: FlowDeps): Callback {
         sub: idClaims.sub,
         ...(typeof idClaims['sid'] === 'string' ? { sid: idClaims['sid'] } : {}),
         ...strengthOf(idClaims),
+        ...(state.stepUp !== undefined ? { stepUp: state.stepUp } : {}),
         ...(tokens.id_token !== undefined ? { idToken: tokens.id_token } : {}),
         accessToken: tokens.access_token,
         ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),

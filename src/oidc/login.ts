@@ -154,6 +154,14 @@ export function createLogin(deps: FlowDeps): Login {
       returnTo: boundedReturnTo(returnTo, root),
       redirectUri,
       createdAt: clock.now(),
+      ...(extra.acrValues !== undefined || extra.maxAge !== undefined
+        ? {
+            stepUp: {
+              ...(extra.acrValues !== undefined ? { acrValues: extra.acrValues } : {}),
+              ...(extra.maxAge !== undefined ? { maxAge: extra.maxAge } : {}),
+            },
+          }
+        : {}),
     };
     const challenge = hash('sha256', attempt.codeVerifier, 'base64url');
     // state, nonce and challenge are base64url (and `.`): nothing to percent-encode.

@@ -26,6 +26,11 @@ export interface Session {
   readonly acr?: string;
   readonly amr?: readonly string[];
   readonly authTime?: number;
+  /**
+   * What the login that made this session asked for (`acr_values`, `max_age`: a step-up). A
+   * session still short of what it asked for was refused it by the provider: asking again would loop.
+   */
+  readonly stepUp?: { readonly acrValues?: readonly string[]; readonly maxAge?: number };
   /** Login time (epoch ms). */
   readonly createdAt: number;
   /** Absolute end: `createdAt + SESSION_MAX_AGE` (epoch ms); refreshes never move it. */
@@ -56,5 +61,14 @@ export function parseSession(json: string): Session | undefined {
   if (s['acr'] !== undefined && typeof s['acr'] !== 'string') delete s['acr'];
   if (s['amr'] !== undefined && !isStringArray(s['amr'])) delete s['amr'];
   if (s['authTime'] !== undefined && !Number.isFinite(s['authTime'])) delete s['authTime'];
+  const ask = s['stepUp'] as Record<string, unknown> | undefined;
+  if (
+    ask !== undefined &&
+    (typeof ask !== 'object' ||
+      ask === null ||
+      (ask['acrValues'] !== undefined && !isStringArray(ask['acrValues'])) ||
+      (ask['maxAge'] !== undefined && !Number.isFinite(ask['maxAge'])))
+  )
+    delete s['stepUp'];
   return s as unknown as Session;
 }

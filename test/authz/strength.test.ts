@@ -84,6 +84,26 @@ describe('access rules: require (step-up)', () => {
     assert.equal(judge(bearer({ auth_time: String(secs(T0)) }), '/fresh').kind, 'step-up');
   });
 
+  it("no loop: what the session's own login asked for and did not get is a deny, not another step-up", () => {
+    const askedMfa = { acrValues: ['urn:mfa', 'urn:hw'] };
+    const out = judge(session({ acr: 'urn:pwd', asked: askedMfa, loginAt: T0 }), '/mfa');
+    assert.equal(out.kind, 'deny');
+    assert.ok(out.kind === 'deny');
+    assert.equal(out.reason, 'Access rule authzRules[0] requires a stronger sign-in than the identity provider gave.');
+    assert.equal(
+      judge(session({ acr: 'urn:pwd', asked: { acrValues: ['urn:hw'] }, loginAt: T0 }), '/mfa').kind,
+      'step-up',
+      'asked for less than the rule wants',
+    );
+    // max_age asked, and the auth_time given was already too old when the session began: refused.
+    assert.equal(judge(session({ authTime: secs(T0) - 301, asked: { maxAge: 300 }, loginAt: T0 }), '/fresh').kind, 'deny');
+    // A recent sign-in that has since aged: another step-up.
+    clock.advance(400_000);
+    assert.equal(judge(session({ authTime: secs(T0) - 10, asked: { maxAge: 300 }, loginAt: T0 }), '/fresh').kind, 'step-up');
+    clock.set(T0);
+    assert.equal(judge(session({ amr: ['pwd'], asked: { acrValues: ['x'] }, loginAt: T0 }), '/otp').kind, 'step-up', 'amr asks the user anew');
+  });
+
   it('a deny under another reading of the path wins over a step-up', () => {
     // `/Vault/x` fits the case-sensitive rule (a step-up) and, ignoring case, `/vault` (admins only).
     assert.equal(judge(session({ acr: 'urn:pwd' }), '/Vault/x').kind, 'deny');

@@ -90,6 +90,21 @@ describe('step-up per route', () => {
     assert.equal((await b.request(stack.url('/otp'))).status, 200, 'amr holds otp now');
   });
 
+  it('a provider that signs in without the asked-for acr: a 403, not a redirect loop', async () => {
+    const b = new HttpBrowser();
+    stack.login.next = { sub: 'hank', acr: PWD };
+    await through(b, await b.request(stack.url('/home')));
+    const nav = await b.request(stack.url('/mfa'));
+    assert.equal(nav.location?.searchParams.get('acr_values'), MFA);
+    stack.login.honourAcrValues = false;
+    const back = await through(b, nav).finally(() => {
+      stack.login.honourAcrValues = true;
+    });
+    assert.equal(back.status, 403);
+    assert.match(back.body, /requires a stronger sign-in than the identity provider gave/);
+    assert.equal((await session(b)).stepUp?.acrValues?.[0], MFA, 'the session recorded what its login asked for');
+  });
+
   it('amr: a session without the member signs in again (prompt=login)', async () => {
     const b = new HttpBrowser();
     stack.login.next = { sub: 'bob', acr: PWD, amr: ['pwd'] };

@@ -30,13 +30,13 @@ interface AcrCtx {
  * none of the `acr_values` asked for signs in again (oidc-provider only does so for an essential
  * `acr` in the `claims` parameter).
  */
-function stepUpPolicy(): unknown {
+function stepUpPolicy(honour: () => boolean): unknown {
   const { Check, base } = (oidcProvider as unknown as { interactionPolicy: PolicyApi }).interactionPolicy;
   const policy = base();
   policy.get('login').checks.add(
     new Check('acr_values_unmet', 'none of the requested acr_values was obtained', (ctx) => {
       const asked = ctx.oidc.params?.['acr_values'];
-      if (typeof asked !== 'string' || asked === '') return Check.NO_NEED_TO_PROMPT;
+      if (typeof asked !== 'string' || asked === '' || !honour()) return Check.NO_NEED_TO_PROMPT;
       return asked.split(' ').includes(ctx.oidc.acr ?? '') ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
@@ -68,6 +68,8 @@ export interface OpLogin {
   readonly options: Required<Pick<OpOptions, 'configure' | 'intercept'>>;
   /** Who signs in at the next login, and how strongly. */
   next: NextLogin;
+  /** False: the provider treats `acr_values` as a mere hint (single sign-on without a new sign-in), as some do. */
+  honourAcrValues: boolean;
   /** The query of every authorization request, in order. */
   readonly requests: URLSearchParams[];
   /** Sign-ins completed (an interaction that asked for a login). */
@@ -88,6 +90,7 @@ export function opLogin(o: OpLoginOptions): OpLogin {
   let signIns = 0;
   const state: OpLogin = {
     next: { sub: 'alice' },
+    honourAcrValues: true,
     requests,
     get signIns() {
       return signIns;
@@ -121,7 +124,7 @@ export function opLogin(o: OpLoginOptions): OpLogin {
           conformIdTokenClaims: false,
           // A login's access token is opaque (userinfo's) unless the request names a resource.
           features: { ...features, resourceIndicators: { ...features['resourceIndicators'], defaultResource: () => undefined } },
-          ...(o.acrValues ? { acrValues: [...o.acrValues], interactions: { policy: stepUpPolicy() } } : {}),
+          ...(o.acrValues ? { acrValues: [...o.acrValues], interactions: { policy: stepUpPolicy(() => state.honourAcrValues) } } : {}),
         };
       }, o.configure),
       intercept: async (provider, req, res) => {
