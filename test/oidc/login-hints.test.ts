@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hintsOf, MAX_HINT } from '../../src/oidc/login.js';
+import { hintsOf, MAX_HINT } from '../../src/oidc/login-params.js';
 
 describe('login start: login_hint and domain_hint', () => {
   it('passes printable hints of bounded length, from before a verbatim rd', () => {
