@@ -50,6 +50,13 @@ export const DENY_REASONS = {
     body: ['page:forbidden', 'json'],
     meaning: 'Authenticated, but an authorizer (groups, rules, external) said no; the page shows its reason.',
   },
+  'step-up': {
+    http: { 302: U, 401: U },
+    body: ['empty', 'json'],
+    meaning:
+      'Allowed by an access rule, but the sign-in is not strong enough for it (`require`: `acr`, `amr`, `maxAge`): a browser with a session signs in again with `acr_values` / `max_age` (302); anything else gets 401 with `WWW-Authenticate: Bearer error="insufficient_user_authentication"` and the `acr_values` / `max_age` wanted (RFC 9470).',
+    detail: 'what was missing: `acr`, `amr`, `max_age`',
+  },
   'bad-impersonation': {
     http: { 400: P },
     body: ['text'],

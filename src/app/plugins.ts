@@ -57,7 +57,7 @@ export function authenticators(config: Config, issuers: IssuerRegistry, clock: C
 }
 
 export function authorizers(config: Config, clock: Clock, log: Logger, closers: Closers): Authorizer[] {
-  const rules = rulesAuthorizer(config.authzRules, { verifiedRequired: config.emailVerifiedRequired });
+  const rules = rulesAuthorizer(config.authzRules, { verifiedRequired: config.emailVerifiedRequired }, clock);
   const out = [groupsAuthorizer(config.groupsAllowlist), ...(rules ? [rules] : [])];
   if (config.externalAuthzUrl !== '') {
     const ca = caPem(config);

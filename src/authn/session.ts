@@ -7,7 +7,7 @@
  */
 import * as oidc from 'openid-client';
 import { codeOf } from '../errors.js';
-import type { Identity } from '../judge/ports.js';
+import type { Identity, Strength } from '../judge/ports.js';
 import { header, type JudgeRequest } from '../judge/ports.js';
 import type { Logger } from '../obs/log.js';
 import type { OidcClient } from '../oidc/client.js';
@@ -129,6 +129,8 @@ export class SessionAuthenticator implements Authenticator {
   }
 }
 
+const NOT_RECORDED: Strength = Object.freeze({});
+
 export function identityOf(id: string, s: Session, method: 'header' | 'cookie'): Identity {
   return {
     user: s.user,
@@ -139,5 +141,15 @@ export function identityOf(id: string, s: Session, method: 'header' | 'cookie'):
     ...(s.idToken !== undefined ? { token: s.idToken } : {}),
     ...(s.accessToken !== undefined ? { accessToken: s.accessToken } : {}),
     sessionId: id,
+    // Always set for a session (empty for one recorded without them): its claims never stand in for it.
+    strength:
+      s.acr === undefined && s.amr === undefined && s.authTime === undefined && s.stepUp === undefined
+        ? NOT_RECORDED
+        : {
+            ...(s.acr !== undefined ? { acr: s.acr } : {}),
+            ...(s.amr !== undefined ? { amr: s.amr } : {}),
+            ...(s.authTime !== undefined ? { authTime: s.authTime } : {}),
+            ...(s.stepUp !== undefined ? { asked: s.stepUp, loginAt: s.createdAt } : {}),
+          },
   };
 }

@@ -27,6 +27,8 @@ import { caseMatters, configPath, configPrefix, hostMethodTest, pathFit, type Pa
 import { claimedMethods } from '../judge/method-override.js';
 import { fullMatch, type FullMatch } from '../judge/regex.js';
 import { emailConditions, type EmailPolicy } from './email.js';
+import { compileRequire, REFUSED, stepUpReason, type StrengthTest } from './strength.js';
+import { systemClock, type Clock } from '../clock.js';
 import { ALLOW, claimReader, type Authorizer, type AuthzOutcome, type Reading, type Target } from '../judge/ports.js';
 
 type IdTest = (id: Identity) => boolean;
@@ -39,7 +41,12 @@ interface Compiled {
   /** The lower-cased path compared ignoring case; undefined for `caseSensitive` rules (and rules without a path). */
   readonly fold: PathFit | undefined;
   readonly allows: IdTest;
+  /** The rule's `require`: undefined when it has none. */
+  readonly strength: StrengthTest | undefined;
   readonly deny: AuthzOutcome;
+  /** The deny when the provider did not give the strength the session's login asked for. */
+  readonly notGiven: AuthzOutcome;
+  readonly index: number;
 }
 
 const NO_RULE: AuthzOutcome = Object.freeze({ kind: 'deny', reason: 'No access rule covers this request.' });
@@ -126,24 +133,32 @@ function lowerOf(p: string): string {
   return p;
 }
 
-function compileRule(r: AuthzRule, i: number, email: EmailPolicy): Compiled {
+function compileRule(r: AuthzRule, i: number, email: EmailPolicy, clock: Clock): Compiled {
   const p = r.match.path;
   return {
     other: hostMethodTest(r.match),
     exact: p === undefined ? undefined : pathFit(p, false),
     fold: p === undefined || r.match.caseSensitive === true ? undefined : pathFit(p, true),
     allows: compileAllow(r.allow, email),
+    strength: r.require === undefined ? undefined : compileRequire(r.require, clock),
+    index: i,
+    notGiven: Object.freeze({ kind: 'deny', reason: `Access rule authzRules[${i}] requires a stronger sign-in than the identity provider gave.` }),
     deny: Object.freeze({ kind: 'deny', reason: `Not allowed by access rule authzRules[${i}].` }),
   };
 }
 
 /**
  * The `rules` authorizer, or undefined when no rule is configured (then it allows everything by not existing).
- * `email`: how the `emails` and `domains` conditions read `email_verified` (see email.ts).
+ * `email`: how the `emails` and `domains` conditions read `email_verified` (see email.ts); `clock`:
+ * the time a rule's `require.maxAge` is measured at.
  */
-export function rulesAuthorizer(rules: readonly AuthzRule[], email: EmailPolicy = { verifiedRequired: true }): Authorizer | undefined {
+export function rulesAuthorizer(
+  rules: readonly AuthzRule[],
+  email: EmailPolicy = { verifiedRequired: true },
+  clock: Clock = systemClock,
+): Authorizer | undefined {
   if (rules.length === 0) return undefined;
-  const compiled: readonly Compiled[] = rules.map((r, i) => compileRule(r, i, email));
+  const compiled: readonly Compiled[] = rules.map((r, i) => compileRule(r, i, email, clock));
   const { sens, fold, always } = indexRules(rules);
   const hasSens = sens.exact.size > 0 || sens.prefix.size > 0;
   const hasFold = fold.exact.size > 0 || fold.prefix.size > 0;
@@ -191,7 +206,10 @@ export function rulesAuthorizer(rules: readonly AuthzRule[], email: EmailPolicy 
   function outcome(i: number, identity: Identity): AuthzOutcome {
     const r = compiled[i];
     if (r === undefined) return NO_RULE;
-    return r.allows(identity) ? ALLOW : r.deny;
+    if (!r.allows(identity)) return r.deny;
+    const need = r.strength?.(identity);
+    if (need === undefined) return ALLOW;
+    return need === REFUSED ? r.notGiven : { kind: 'step-up', reason: stepUpReason(r.index, need), need };
   }
 
   /** One reading under one method: the first rule fitting it exactly and the first fitting it ignoring case must both allow. */
@@ -200,21 +218,21 @@ export function rulesAuthorizer(rules: readonly AuthzRule[], email: EmailPolicy 
     const lower = t.lowerCase === true ? path : lowerOf(path);
     const exact = firstFit(t, path, lower, false);
     const out = outcome(exact, identity);
-    if (out.kind !== 'allow' || (lower === path && !foldDiffers)) return out;
+    if (final(out) || (lower === path && !foldDiffers)) return out;
     const folded = firstFit(t, path, lower, true);
-    return folded === exact ? out : outcome(folded, identity);
+    return folded === exact ? out : stricter(out, outcome(folded, identity));
   }
 
   /** Every reading of the request under one method. */
   function judgeReadings(identity: Identity, target: Target, method: string): AuthzOutcome {
     const t = method === target.method ? target : { ...target, method };
-    const out = judge(identity, t);
-    if (out.kind !== 'allow') return out;
+    let out = judge(identity, t);
+    if (final(out)) return out;
     const readings = target.readings;
     if (readings !== undefined) {
       for (const r of readings) {
-        const other = judge(identity, readingOf(t, r));
-        if (other.kind !== 'allow') return other;
+        out = stricter(out, judge(identity, readingOf(t, r)));
+        if (final(out)) return out;
       }
     }
     return out;
@@ -223,15 +241,23 @@ export function rulesAuthorizer(rules: readonly AuthzRule[], email: EmailPolicy 
   return {
     name: 'rules',
     authorize(identity: Identity, target: Target, req: JudgeRequest): AuthzOutcome {
-      const out = judgeReadings(identity, target, target.method);
-      if (out.kind !== 'allow') return out;
+      let out = judgeReadings(identity, target, target.method);
+      if (final(out)) return out;
       for (const method of claimedMethods(target, req)) {
-        const other = judgeReadings(identity, target, method);
-        if (other.kind !== 'allow') return other;
+        out = stricter(out, judgeReadings(identity, target, method));
+        if (final(out)) return out;
       }
       return out;
     },
   };
+}
+
+/** A deny (or error) ends the judging; an allow or a step-up may still meet a stricter reading. */
+const final = (o: AuthzOutcome): boolean => o.kind === 'deny' || o.kind === 'error';
+
+/** The stricter of two outcomes: a deny over a step-up over an allow (the first step-up when both are). */
+function stricter(a: AuthzOutcome, b: AuthzOutcome): AuthzOutcome {
+  return final(a) || (a.kind === 'step-up' && !final(b)) ? a : b;
 }
 
 function readingOf(t: Target, r: Reading): Target {

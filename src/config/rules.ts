@@ -32,9 +32,23 @@ export interface AuthzMatch extends RequestMatch {
   readonly caseSensitive?: boolean;
 }
 
+/**
+ * How strongly the user must have signed in, on top of `allow` (every listed condition must hold);
+ * checked against the ID token's claims recorded with the session, or a bearer JWT's own claims.
+ */
+export interface RequireSpec {
+  /** `acr` must be one of these (in order of preference: they go out as `acr_values`). */
+  readonly acr?: readonly string[];
+  /** `amr` must hold every one of these. */
+  readonly amr?: readonly string[];
+  /** At most this many seconds since `auth_time`. */
+  readonly maxAge?: number;
+}
+
 export interface AuthzRule {
   readonly match: AuthzMatch;
   readonly allow: AllowSpec;
+  readonly require?: RequireSpec;
 }
 
 type Errors = string[];
@@ -128,7 +142,7 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}: must be an object with "match" and "allow" objects`);
       return { match: {}, allow: {} };
     }
-    for (const key of Object.keys(r)) if (key !== 'match' && key !== 'allow') errs.push(`${here}: unknown key "${key}"`);
+    for (const key of Object.keys(r)) if (!['match', 'allow', 'require'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
     const m = r['match'];
     const match: AuthzMatch = requestMatch(m, here + '.match', errs, ['caseSensitive']);
     if (m['caseSensitive'] !== undefined && typeof m['caseSensitive'] !== 'boolean') errs.push(`${here}.match.caseSensitive: must be true or false`);
@@ -176,6 +190,33 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
     if (Object.keys(allow).length === 0 || (allow.authenticated === false && Object.keys(allow).length === 1)) {
       errs.push(`${here}.allow: names nobody (give authenticated, users, groups, emails, domains or claims)`);
     }
-    return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow };
+    const require = r['require'] === undefined ? undefined : requireSpec(r['require'], `${here}.require`, errs);
+    return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow, ...(require ? { require } : {}) };
   });
+}
+
+/** Longest `maxAge` (a year): anything longer is a unit mistake. */
+const MAX_AGE_LIMIT = 31_536_000;
+
+function requireSpec(v: unknown, at: string, errs: Errors): RequireSpec | undefined {
+  if (!isObj(v)) {
+    errs.push(`${at}: must be an object with acr, amr and/or maxAge`);
+    return undefined;
+  }
+  for (const key of Object.keys(v)) if (!['acr', 'amr', 'maxAge'].includes(key)) errs.push(`${at}: unknown key "${key}"`);
+  const out: { acr?: string[]; amr?: string[]; maxAge?: number } = {};
+  for (const k of ['acr', 'amr'] as const) {
+    const l = strList(v[k], `${at}.${k}`, errs);
+    // They travel in a space-separated acr_values: a value with a space could not be asked for.
+    if (l?.some((x) => /[\s"\\]/.test(x))) errs.push(`${at}.${k}: values must not contain spaces, quotes or backslashes`);
+    else if (l) out[k] = l;
+  }
+  if (v['maxAge'] !== undefined) {
+    const n = v['maxAge'];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_AGE_LIMIT)
+      errs.push(`${at}.maxAge: must be a whole number of seconds (0–${MAX_AGE_LIMIT})`);
+    else out.maxAge = n;
+  }
+  if (Object.keys(v).length === 0) errs.push(`${at}: names no requirement (give acr, amr or maxAge)`);
+  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -8,6 +8,7 @@ import { invalidCidrs } from '../net/cidr.js';
 import { parseSkipRules } from './rules.js';
 import { accessSettings } from './schema-access.js';
 import { graphSettings } from './schema-graph.js';
+import { authUrlQueryProblems, parseAuthParams } from './auth-params.js';
 
 /** Joins the service prefix and a relative path: `/authservice/` + `verify` → `/authservice/verify`. */
 export function underPrefix(prefix: string, rel: string): string {
@@ -40,6 +41,16 @@ function parseWorkerCount(raw: string): number {
   return n;
 }
 
+/** `field` whose parsed value must also pass `problems` (each one a start-up error). */
+function withCheck(field: Field<string>, problems: (v: string) => string[]): Field<string> {
+  const check = (v: string): string => {
+    const p = problems(v);
+    if (p.length > 0) throw new Error(p.join('; '));
+    return v;
+  };
+  return { ...field, parse: (raw) => check(field.parse(raw)), fromBlock: (v) => check(field.fromBlock(v)) };
+}
+
 /** `ADMIN_TOKEN`: empty (off), or a token hard to guess. The message never echoes it. */
 /** `LOGIN_STATE_SECRET`: empty, or at least 32 characters (it keys the login-attempt cookies). */
 function parseLoginStateSecret(raw: string): string {
@@ -63,10 +74,19 @@ export const schema = {
     ),
     clientId: str('CLIENT_ID', 'OAuth client id. Also the audience accepted for ID tokens.'),
     clientSecret: str('CLIENT_SECRET', 'OAuth client secret (or `CLIENT_SECRET_FILE`).', { secret: true }),
-    oidcAuthUrl: url(
-      'OIDC_AUTH_URL',
-      'Overrides the discovered authorization endpoint only; may be a path (e.g. `/dex/auth`) so browsers go through the gateway.',
-      { default: '', relative: true },
+    oidcAuthUrl: withCheck(
+      url(
+        'OIDC_AUTH_URL',
+        'Overrides the discovered authorization endpoint only; may be a path (e.g. `/dex/auth`) so browsers go through the gateway. Its own query is kept (e.g. Azure AD B2C `?p=<policy>`); it may not set a parameter the login sets itself.',
+        { default: '', relative: true },
+      ),
+      authUrlQueryProblems,
+    ),
+    oidcAuthParams: structured(
+      'OIDC_AUTH_PARAMS',
+      'Extra parameters of every authorization request, in query form (`audience=https://api.example.com&prompt=select_account`; a mapping in the config file): Auth0 `audience`, Entra ID `domain_hint`, `resource` … Never `state`, `nonce`, `code_challenge(_method)`, `redirect_uri`, `client_id`, `response_type`, `scope`, `request(_uri)` or `response_mode`: those are refused at start-up.',
+      parseAuthParams,
+      { default: [], type: 'query string' },
     ),
     redirectUrl: url('REDIRECT_URL', 'OIDC `redirect_uri`; its path is the callback route.', {
       default: prefixed('oidc/callback'),

@@ -3,7 +3,7 @@
  * named steps — host check → skip rules → authenticators → authorizers → allow. It owns no listener and reads no
  * environment; stores and providers are reached only through the ports it is given.
  */
-import type { Authenticator, Authorizer, Target } from './ports.js';
+import type { Authenticator, Authorizer, StepUpNeed, Target } from './ports.js';
 import { deny, type Allow, type Decision, type HeaderPair, type Identity } from './decision.js';
 import type { IdentityHeaders } from './identity-headers.js';
 import type { JudgeRequest } from './request.js';
@@ -16,6 +16,8 @@ import { holds, plus, withCookie } from './shared-lists.js';
 /** Starts a browser login (a 302 to the provider, with state); provided once the login flow exists. */
 export interface LoginStarter {
   start(req: JudgeRequest): Promise<Decision>;
+  /** A new login asking for a stronger authentication (`acr_values`, `max_age`), back to this request's URL. */
+  stepUp?(req: JudgeRequest, need: StepUpNeed): Promise<Decision>;
 }
 
 /**
@@ -160,10 +162,28 @@ export function createJudge(deps: JudgeDeps): Judge {
       const out = pending instanceof Promise ? await pending : pending;
       if (out.kind === 'allow') continue;
       if (out.kind === 'error') return responses.authzError(req, identity);
+      if (out.kind === 'step-up') return stepUp(identity, req, out.need, out.reason);
       await deps.onForbidden?.(identity, req);
       return responses.forbidden(req, identity, out.reason);
     }
     return undefined;
+  }
+
+  /**
+   * A rule wants a stronger sign-in (RFC 9470): a browser navigation on a session signs in again
+   * asking for it; anything else is told so in a 401 challenge.
+   */
+  function stepUp(identity: Identity, req: JudgeRequest, need: StepUpNeed, reason: string): Promise<Decision> | Decision {
+    const login = deps.login;
+    if (
+      login?.stepUp !== undefined &&
+      identity.authenticator === 'session' &&
+      identity.method === 'cookie' &&
+      req.denyStyle === 'redirect' &&
+      isNavigation(req)
+    )
+      return login.stepUp(req, need);
+    return responses.insufficientAuthentication?.(req, identity, need, reason) ?? responses.forbidden(req, identity, reason);
   }
 
   /**

@@ -21,6 +21,18 @@ export interface Identity {
   readonly accessToken?: string;
   /** The session id, when a session vouched (so a deny can end it). A secret: never logged. */
   readonly sessionId?: string;
+  /** How strongly the user signed in, as a session recorded it at login (bearer tokens: read from their claims). */
+  readonly strength?: Strength;
+}
+
+/** The ID token's `acr`, `amr` and `auth_time` (epoch seconds) at login; each absent when the provider did not say. */
+export interface Strength {
+  readonly acr?: string;
+  readonly amr?: readonly string[];
+  readonly authTime?: number;
+  /** Sessions: what the login asked for (a step-up), and when the session began (epoch ms). */
+  readonly asked?: { readonly acrValues?: readonly string[]; readonly maxAge?: number };
+  readonly loginAt?: number;
 }
 
 export interface Allow {

@@ -42,7 +42,19 @@ export type AuthzOutcome =
   | { readonly kind: 'allow' }
   | { readonly kind: 'deny'; readonly reason: string }
   /** The authorizer could not decide (its backend failed): fail closed. */
-  | { readonly kind: 'error'; readonly reason: string };
+  | { readonly kind: 'error'; readonly reason: string }
+  /** Allowed once the user signs in more strongly (RFC 9470 step-up): a new login, or a 401 challenge. */
+  | { readonly kind: 'step-up'; readonly reason: string; readonly need: StepUpNeed };
+
+/** What a step-up asks the provider for, and what the current authentication lacked. */
+export interface StepUpNeed {
+  /** `acr_values`: one of these. */
+  readonly acrValues?: readonly string[];
+  /** `max_age` in seconds. */
+  readonly maxAge?: number;
+  /** What was missing (for logs): `acr`, `amr`, `max_age`. */
+  readonly missing: readonly ('acr' | 'amr' | 'max_age')[];
+}
 
 export const ALLOW: AuthzOutcome = Object.freeze({ kind: 'allow' });
 
@@ -85,6 +97,6 @@ export interface Authorizer {
 // from here, never from the files that define them (test/boundaries.test.ts holds that). The one
 // other door is the request-matching kit access rules share with skip rules (match.ts, regex.ts,
 // method-override.ts). Claims are read with the one claim reader (claims.ts), for every plug-in alike.
-export type { Identity } from './decision.js';
+export type { Identity, Strength } from './decision.js';
 export { bearerFrom, header, type JudgeRequest } from './request.js';
 export { claimReader, groupsFrom, readClaim, readGroups, userIdFrom, type GroupsRead } from './claims.js';

@@ -4,6 +4,7 @@
  * and headers stay. No body ever carries internal detail (the reason goes to logs and metrics only).
  */
 import type { Deny, HeaderPair, Identity } from './decision.js';
+import type { StepUpNeed } from './ports.js';
 import { deny } from './decision.js';
 import type { JudgeRequest } from './request.js';
 import { isNavigation } from './browser.js';
@@ -52,6 +53,11 @@ export interface Responses {
   forbidden(req: JudgeRequest, identity: Identity, reason: string): Deny;
   authzError(req: JudgeRequest, identity: Identity): Deny;
   unavailable(req: JudgeRequest, reason: string): Deny;
+  /**
+   * 401 `insufficient_user_authentication` (RFC 9470): what a stronger sign-in would need. A mode
+   * without it (the forwarder's verify and kube modes, which have no access rules) answers 403.
+   */
+  insufficientAuthentication?(req: JudgeRequest, identity: Identity, need: StepUpNeed, reason: string): Deny;
 }
 
 export interface ResponsesOptions {
@@ -98,6 +104,16 @@ export function createResponses(pages: Pages = plainPages, opts: ResponsesOption
       return deny(403, 'authz-error', json('forbidden', 'Authorization could not be completed'), [JSON_TYPE, NO_STORE], {
         identity,
         authenticator: identity.authenticator,
+      });
+    },
+    insufficientAuthentication(_req, identity, need, reason) {
+      let challenge = `${REALM}, error="insufficient_user_authentication", error_description="${quoted(reason)}"`;
+      if (need.acrValues !== undefined) challenge += `, acr_values="${quoted(need.acrValues.join(' '))}"`;
+      if (need.maxAge !== undefined) challenge += `, max_age="${need.maxAge}"`;
+      return deny(401, 'step-up', json('insufficient_user_authentication', reason), [JSON_TYPE, NO_STORE, ['www-authenticate', challenge]], {
+        identity,
+        authenticator: identity.authenticator,
+        detail: need.missing.join(','),
       });
     },
     unavailable(req, reason) {

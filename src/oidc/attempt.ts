@@ -27,6 +27,13 @@ export interface Attempt {
   readonly redirectUri: string;
   /** Epoch ms; the attempt ends `LOGIN_STATE_TTL` later. */
   readonly createdAt: number;
+  /** The `acr_values` / `max_age` this login asked for (a step-up), recorded with the session it makes. */
+  readonly stepUp?: StepUpAsked;
+}
+
+export interface StepUpAsked {
+  readonly acrValues?: readonly string[];
+  readonly maxAge?: number;
 }
 
 const VERSION = 0x02;
@@ -152,10 +159,10 @@ export function isTag(s: string): boolean {
 
 /** Seals an attempt for the cookie of `tag` (`stream`: where the keystream comes from; tests inject one). */
 export function sealAttempt(key: AttemptKey, tag: string, attempt: Attempt, stream: KeyStream = streamOf(key)): string {
-  const plain = Buffer.from(
-    JSON.stringify([attempt.state, attempt.nonce, attempt.codeVerifier, attempt.returnTo, attempt.redirectUri, attempt.createdAt]),
-    'utf8',
-  );
+  const fields: unknown[] = [attempt.state, attempt.nonce, attempt.codeVerifier, attempt.returnTo, attempt.redirectUri, attempt.createdAt];
+  // A step-up's ask is a 7th member, [acrValues | null, maxAge | null]; a plain login's payload is unchanged.
+  if (attempt.stepUp !== undefined) fields.push([attempt.stepUp.acrValues ?? null, attempt.stepUp.maxAge ?? null]);
+  const plain = Buffer.from(JSON.stringify(fields), 'utf8');
   const { iv, pad } = stream.take(plain.length);
   const out = Buffer.allocUnsafe(1 + IV_BYTES + plain.length + TAG_BYTES);
   out[0] = VERSION;
@@ -196,10 +203,22 @@ function openV1(key: AttemptKey, tag: string, buf: Buffer): Attempt | undefined 
     : undefined;
 }
 
-/** The attempt a version 2 payload (`[state, nonce, codeVerifier, returnTo, redirectUri, createdAt]`) holds. */
+/** The attempt a version 2 payload (`[state, nonce, codeVerifier, returnTo, redirectUri, createdAt, stepUp?]`) holds. */
 function parseAttempt(a: unknown): Attempt | undefined {
-  if (!Array.isArray(a) || a.length !== 6) return undefined;
-  const [state, nonce, codeVerifier, returnTo, redirectUri, createdAt] = a as unknown[];
+  if (!Array.isArray(a) || (a.length !== 6 && a.length !== 7)) return undefined;
+  const [state, nonce, codeVerifier, returnTo, redirectUri, createdAt, ask] = a as unknown[];
   if (typeof createdAt !== 'number' || ![state, nonce, codeVerifier, returnTo, redirectUri].every((x) => typeof x === 'string')) return undefined;
-  return { v: 1, state, nonce, codeVerifier, returnTo, redirectUri, createdAt } as Attempt;
+  const attempt = { v: 1, state, nonce, codeVerifier, returnTo, redirectUri, createdAt } as Attempt;
+  if (ask === undefined) return attempt;
+  const stepUp = stepUpOf(ask);
+  return stepUp === undefined ? undefined : { ...attempt, stepUp };
+}
+
+function stepUpOf(v: unknown): StepUpAsked | undefined {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const [acr, maxAge] = v as unknown[];
+  const acrOk = acr === null || (Array.isArray(acr) && acr.every((x) => typeof x === 'string'));
+  const ageOk = maxAge === null || (typeof maxAge === 'number' && Number.isSafeInteger(maxAge) && maxAge >= 0);
+  if (!acrOk || !ageOk) return undefined;
+  return { ...(acr !== null ? { acrValues: acr as string[] } : {}), ...(maxAge !== null ? { maxAge: maxAge as number } : {}) };
 }

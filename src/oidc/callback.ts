@@ -138,6 +138,8 @@ export function createCallback(deps: FlowDeps): Callback {
         iss: idClaims.iss,
         sub: idClaims.sub,
         ...(typeof idClaims['sid'] === 'string' ? { sid: idClaims['sid'] } : {}),
+        ...strengthOf(idClaims),
+        ...(state.stepUp !== undefined ? { stepUp: state.stepUp } : {}),
         ...(tokens.id_token !== undefined ? { idToken: tokens.id_token } : {}),
         accessToken: tokens.access_token,
         ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
@@ -197,6 +199,16 @@ export function createCallback(deps: FlowDeps): Callback {
     log.warn({ err: { name: err.name, code: (err as { code?: string }).code, message: err.message?.slice(0, 200) } }, 'login could not be completed');
     return failed(500, 'exchange', 'Sign-in could not be completed. Please start again.', retry);
   }
+}
+
+/** The ID token's `acr`, `amr` and `auth_time`, as the session records them (each only when well-formed). */
+export function strengthOf(idClaims: Readonly<Record<string, unknown>>): Pick<Session, 'acr' | 'amr' | 'authTime'> {
+  const { acr, amr, auth_time: authTime } = idClaims;
+  return {
+    ...(typeof acr === 'string' ? { acr } : {}),
+    ...(Array.isArray(amr) && amr.every((m) => typeof m === 'string') ? { amr: amr as string[] } : {}),
+    ...(typeof authTime === 'number' && Number.isFinite(authTime) ? { authTime } : {}),
+  };
 }
 
 /**

@@ -33,6 +33,7 @@ export type FlowConfig = Pick<
   | 'clientId'
   | 'redirectUrl'
   | 'oidcAuthUrl'
+  | 'oidcAuthParams'
   | 'oidcScopes'
   | 'homepageUrl'
   | 'afterLoginUrl'

@@ -26,6 +26,8 @@ import {
   type FlowDeps,
 } from './flow.js';
 import { returnToFromRequest, safeRedirect } from './redirects.js';
+import { encodeParams, type AuthParams } from '../config/auth-params.js';
+import { hintsOf, NO_EXTRAS, type LoginExtras } from './login-params.js';
 
 export interface Login extends LoginStarter {
   /**
@@ -36,11 +38,6 @@ export interface Login extends LoginStarter {
   startAt(req: JudgeRequest): Promise<Decision>;
   /** A login returning to `returnTo` (already validated), with extra authorization parameters (`prompt`). */
   startWith(req: JudgeRequest, returnTo: string, extra: LoginExtras): Promise<Decision>;
-}
-
-export interface LoginExtras {
-  /** OIDC `prompt` (`select_account`, `login`): the provider asks which account, or for credentials again. */
-  readonly prompt?: string;
 }
 
 /**
@@ -62,12 +59,15 @@ export function createLogin(deps: FlowDeps): Login {
   const cookiePrefix = attemptCookiePrefix(config);
   const pool = new RandomPool();
   const random = (n: number): Buffer => pool.take(n);
+  // OIDC_AUTH_PARAMS, encoded once: a plain login appends this string as it is.
+  const staticParams: AuthParams = config.oidcAuthParams;
+  const staticQuery = staticParams.length === 0 ? '' : `&${encodeParams(staticParams)}`;
   const unavailable = (): Decision => deny(503, 'provider-unavailable', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']]);
 
   /**
    * The authorization URL up to the per-attempt parameters (client_id, redirect_uri, scope,
-   * response_type, code_challenge_method; OIDC_AUTH_URL applied), built by openid-client once per
-   * provider configuration and redirect URI.
+   * response_type, code_challenge_method; OIDC_AUTH_URL applied, its own query kept first), built
+   * by openid-client once per provider configuration and redirect URI.
    */
   let prefixes = new Map<string, string>();
   let prefixesOf: oidc.Configuration | undefined;
@@ -84,8 +84,9 @@ export function createLogin(deps: FlowDeps): Login {
       prefix = url.href;
       if (config.oidcAuthUrl !== '') {
         const override = new URL(config.oidcAuthUrl, requestOrigin(req) + '/');
-        override.search = url.search;
-        prefix = override.href;
+        override.hash = '';
+        // Its own query (Azure AD B2C `?p=<policy>`) stays as written, the protocol's follows.
+        prefix = override.search.length > 1 ? `${override.href}&${url.search.slice(1)}` : `${override.origin}${override.pathname}${url.search}`;
       }
       prefixes.set(cacheKey, prefix);
     }
@@ -114,7 +115,7 @@ export function createLogin(deps: FlowDeps): Login {
   const probe = serializeCookie(`${cookiePrefix}AAAAAAAA`, 'x', cookieAttributes, EPOCH);
   const cookieSuffix = `${probe.slice(probe.indexOf('=x') + 2)}; Max-Age=${maxAgeSeconds}`;
 
-  async function begin(req: JudgeRequest, returnTo: string, root: string, extra: LoginExtras = {}): Promise<Decision> {
+  async function begin(req: JudgeRequest, returnTo: string, root: string, extra: LoginExtras = NO_EXTRAS): Promise<Decision> {
     const configuration = client.configuration();
     if (!configuration) return unavailable();
     let key = deps.attemptKey.ready();
@@ -138,13 +139,35 @@ export function createLogin(deps: FlowDeps): Login {
       returnTo: boundedReturnTo(returnTo, root),
       redirectUri,
       createdAt: clock.now(),
+      ...(extra.acrValues !== undefined || extra.maxAge !== undefined
+        ? {
+            stepUp: {
+              ...(extra.acrValues !== undefined ? { acrValues: extra.acrValues } : {}),
+              ...(extra.maxAge !== undefined ? { maxAge: extra.maxAge } : {}),
+            },
+          }
+        : {}),
     };
     const challenge = hash('sha256', attempt.codeVerifier, 'base64url');
     // state, nonce and challenge are base64url (and `.`): nothing to percent-encode.
-    const prompt = extra.prompt === undefined ? '' : `&prompt=${encodeURIComponent(extra.prompt)}`;
-    const location = `${authorizationPrefix(configuration, redirectUri, req)}&state=${attempt.state}&nonce=${attempt.nonce}&code_challenge=${challenge}${prompt}`;
+    const params = extra === NO_EXTRAS ? staticQuery : withExtras(extra);
+    const location = `${authorizationPrefix(configuration, redirectUri, req)}&state=${attempt.state}&nonce=${attempt.nonce}&code_challenge=${challenge}${params}`;
     const cookie = `${cookiePrefix}${tag}=${sealAttempt(key, tag, attempt)}${cookieSuffix}`;
     return deny(302, 'login', '', [['location', location], NO_STORE, ['set-cookie', cookie]]);
+  }
+
+  /** OIDC_AUTH_PARAMS with this login's own parameters replacing those of their name. */
+  function withExtras(extra: LoginExtras): string {
+    const own: [string, string][] = [];
+    if (extra.prompt !== undefined) own.push(['prompt', extra.prompt]);
+    if (extra.acrValues !== undefined && extra.acrValues.length > 0) own.push(['acr_values', extra.acrValues.join(' ')]);
+    if (extra.maxAge !== undefined) own.push(['max_age', String(extra.maxAge)]);
+    if (extra.loginHint !== undefined) own.push(['login_hint', extra.loginHint]);
+    if (extra.domainHint !== undefined) own.push(['domain_hint', extra.domainHint]);
+    if (own.length === 0) return staticQuery;
+    const names = new Set(own.map(([n]) => n));
+    const all = [...staticParams.filter(([n]) => !names.has(n)), ...own];
+    return `&${encodeParams(all)}`;
   }
 
   /** `absolute('/', req)` and the absolute `REDIRECT_URL`, remembered per origin (URL parses per login start otherwise). */
@@ -168,12 +191,24 @@ export function createLogin(deps: FlowDeps): Login {
     },
     startAt(req) {
       const q = req.path.indexOf('?');
-      const rd = rdOf(q < 0 ? '' : req.path.slice(q + 1));
+      const query = q < 0 ? '' : req.path.slice(q + 1);
+      const rd = rdOf(query);
       const target = rd === null ? undefined : safeRedirect(rd, requestOrigin(req), deps.policy);
       const root = rootOf(req);
-      return begin(req, target ?? root, root);
+      return begin(req, target ?? root, root, hintsOf(query));
     },
     startWith: (req, returnTo, extra) => begin(req, returnTo, rootOf(req), extra),
+    async stepUp(req, need) {
+      const root = rootOf(req);
+      const extra: LoginExtras = {
+        ...(need.acrValues !== undefined ? { acrValues: need.acrValues } : {}),
+        ...(need.maxAge !== undefined ? { maxAge: need.maxAge } : {}),
+        // No parameter names `amr` members: the provider asks for credentials again.
+        ...(need.missing.includes('amr') ? { prompt: 'login' } : {}),
+      };
+      const d = await begin(req, returnToFromRequest(req, deps.policy, root), root, extra);
+      return d.kind === 'deny' && d.reason === 'login' ? deny(302, 'step-up', d.body, d.headers, { detail: need.missing.join(',') }) : d;
+    },
   };
 }
 

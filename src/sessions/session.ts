@@ -24,6 +24,19 @@ export interface Session {
   readonly groupsFrom?: 'graph';
   /** The groups could not be read yet: checks answer 503 until they are (never judged as no groups). */
   readonly groupsPending?: true;
+  /**
+   * The ID token's `acr`, `amr` and `auth_time` (epoch seconds) at login: how strongly the user
+   * signed in, for access rules that require it. Kept across refreshes (the sign-in they describe
+   * does not change); absent when the provider did not say — and in sessions from before they were recorded.
+   */
+  readonly acr?: string;
+  readonly amr?: readonly string[];
+  readonly authTime?: number;
+  /**
+   * What the login that made this session asked for (`acr_values`, `max_age`: a step-up). A
+   * session still short of what it asked for was refused it by the provider: asking again would loop.
+   */
+  readonly stepUp?: { readonly acrValues?: readonly string[]; readonly maxAge?: number };
   /** Login time (epoch ms). */
   readonly createdAt: number;
   /** Absolute end: `createdAt + SESSION_MAX_AGE` (epoch ms); refreshes never move it. */
@@ -50,5 +63,18 @@ export function parseSession(json: string): Session | undefined {
   if (typeof s['iss'] !== 'string' || typeof s['sub'] !== 'string') return undefined;
   if (typeof s['createdAt'] !== 'number' || typeof s['expiresAt'] !== 'number') return undefined;
   if (typeof s['claims'] !== 'object' || s['claims'] === null) return undefined;
+  // A strength field of the wrong type counts as not recorded (weaker, never stronger).
+  if (s['acr'] !== undefined && typeof s['acr'] !== 'string') delete s['acr'];
+  if (s['amr'] !== undefined && !isStringArray(s['amr'])) delete s['amr'];
+  if (s['authTime'] !== undefined && !Number.isFinite(s['authTime'])) delete s['authTime'];
+  const ask = s['stepUp'] as Record<string, unknown> | undefined;
+  if (
+    ask !== undefined &&
+    (typeof ask !== 'object' ||
+      ask === null ||
+      (ask['acrValues'] !== undefined && !isStringArray(ask['acrValues'])) ||
+      (ask['maxAge'] !== undefined && !Number.isFinite(ask['maxAge'])))
+  )
+    delete s['stepUp'];
   return s as unknown as Session;
 }

@@ -73,6 +73,10 @@ export interface OpOptions {
   };
   /** Browser sign-in (the development provider's sign-in page) for these users, back to these redirect URIs. */
   readonly interactive?: { readonly users: readonly DemoUser[]; readonly redirectUris: readonly string[] };
+  /** Changes the provider's configuration before it is built (op-login.ts: browser logins; shapes-*.ts: a provider's token shapes). */
+  readonly configure?: (config: Record<string, unknown>) => Record<string, unknown>;
+  /** Answers a request before the provider does (the interaction pages); true when it did. */
+  readonly intercept?: (provider: Provider, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean>;
 }
 
 let kidSeq = 0;
@@ -111,7 +115,7 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
   const issuer = `http://127.0.0.1:${port}${opts.issuerPath ?? ''}`;
 
   const build = (): void => {
-    const provider = new Provider(issuer, {
+    const base = {
       clients: [
         {
           client_id: clientId,
@@ -145,12 +149,24 @@ export async function startOp(opts: OpOptions = {}): Promise<TestOp> {
         },
       },
       extraTokenClaims: () => extraClaims,
-    });
+    };
+    const provider = new Provider(issuer, opts.configure ? opts.configure(base) : base);
     const koa = provider.callback();
+    const intercept = opts.intercept;
+    const afterInteractions: typeof koa = intercept
+      ? (req, res) => {
+          intercept(provider, req, res).then(
+            (done) => {
+              if (!done) koa(req, res);
+            },
+            () => res.writeHead(500).end(),
+          );
+        }
+      : koa;
     const interactions = opts.interactive
       ? interactionHandler(provider as unknown as OpInteractions, opts.interactive.users, { login: () => {}, failure: () => {} })
       : undefined;
-    handler = interactions ? (req, res) => void interactions(req, res).then((done) => done || koa(req, res)) : koa;
+    handler = interactions ? (req, res) => void interactions(req, res).then((done) => done || afterInteractions(req, res)) : afterInteractions;
   };
   build();
 

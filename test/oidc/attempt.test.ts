@@ -39,6 +39,15 @@ describe('attempt cookie', () => {
     for (const junk of ['', 'x', '!!!', 'A'.repeat(5000), sealed.slice(0, 20)]) assert.equal(openAttempt(key, tag, junk), undefined);
   });
 
+  it("a step-up's ask travels in the attempt; a plain attempt's payload has none", () => {
+    const asked = { ...attempt, stepUp: { acrValues: ['urn:mfa', 'phr'], maxAge: 300 } };
+    assert.deepEqual(openAttempt(key, tag, sealAttempt(key, tag, asked)), asked);
+    const onlyAge = { ...attempt, stepUp: { maxAge: 0 } };
+    assert.deepEqual(openAttempt(key, tag, sealAttempt(key, tag, onlyAge)), onlyAge);
+    assert.ok(!('stepUp' in openAttempt(key, tag, sealAttempt(key, tag, attempt))!));
+    assert.ok(sealAttempt(key, tag, asked).length > sealAttempt(key, tag, attempt).length);
+  });
+
   it('every attempt gets keystream of its own, across chunks and across the counter wrapping to zero', () => {
     const nearWrap = Buffer.from('ffffffffffffffffffffffffffffff00', 'hex');
     const stream = new KeyStream(key.enc, nearWrap);
