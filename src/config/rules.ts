@@ -174,3 +174,14 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
     return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow };
   });
 }
+
+/** `API_ROUTES`: RE2 patterns (full match) of the path and query; a string is one pattern. */
+export function parseApiRoutes(v: unknown, at: string, errs: Errors): string[] {
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === '')) {
+    errs.push(`${at}: must be a list of regular expressions`);
+    return [];
+  }
+  for (const [i, re] of (list as string[]).entries()) checkRegex(re, `${at}[${i}]`, errs);
+  return list as string[];
+}
