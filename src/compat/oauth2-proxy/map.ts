@@ -171,7 +171,7 @@ function routes(c: Ctx): void {
   }
   if (skip.length > 0) c.set('SKIP_RULES', JSON.stringify(skip));
   const api = c.list('api_routes');
-  if (api.length > 0) c.set('API_ROUTES', JSON.stringify(api));
+  if (api.length > 0) c.set('API_ROUTES', JSON.stringify(api.map(searchPattern)));
 }
 
 /** skip_jwt_bearer_tokens and extra_jwt_issuers: which bearer JWTs are let in. */

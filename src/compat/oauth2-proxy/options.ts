@@ -201,7 +201,7 @@ export function splitFlags(argv: readonly string[]): { flags: [string, string][]
     // pflag: a bool flag takes its value only with `=`; others take the next argument.
     if (eq >= 0) flags.push([name, a.slice(eq + 1)]);
     else if (!isBool && i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.push([name, argv[++i]!]);
-    else if (isBool) flags.push([name, 'true']);
+    else if (isBool || k === undefined) flags.push([name, 'true']);
     else errors.push(`--${name} needs a value`);
   }
   return { flags, errors };

@@ -108,7 +108,7 @@ describe('oauth2-proxy options → settings, key by key', () => {
   });
 
   it('api_routes → API_ROUTES, searched like Go', () => {
-    assert.deepEqual(JSON.parse(settings({ api_routes: ['/api/', '^/ml_metadata'] })['API_ROUTES']!), ['/api/', '^/ml_metadata']);
+    assert.deepEqual(JSON.parse(settings({ api_routes: ['/api/', '^/ml_metadata'] })['API_ROUTES']!), ['.*(?:/api/).*', '.*(?:^/ml_metadata).*']);
     assert.equal(settings({})['API_ROUTES'], undefined);
   });
 
@@ -309,7 +309,7 @@ describe("Kubeflow's shipped oauth2_proxy.cfg", () => {
     assert.equal(config.clientId, 'kubeflow-oidc-authservice');
     assert.equal(config.sessionCookieSecure, false);
     assert.deepEqual(config.oidcScopes, ['profile', 'email', 'groups', 'openid']);
-    assert.deepEqual(config.apiRoutes, ['/api/', '/apis/', '^/ml_metadata']);
+    assert.deepEqual(config.apiRoutes, ['.*(?:/api/).*', '.*(?:/apis/).*', '.*(?:^/ml_metadata).*']);
     assert.deepEqual(config.skipRules, [{ path: { regex: '.*(?:^/dex/).*' } }]);
     assert.equal(config.authserviceUrlPrefix, '/oauth2/');
     assert.equal(config.redirectUrl, '/oauth2/callback');
