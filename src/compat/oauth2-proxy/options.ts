@@ -88,6 +88,13 @@ const byFlag = new Map<string, Key>((Object.keys(KEYS) as Key[]).map((k) => [fla
 const byEnv = new Map<string, Key>((Object.keys(KEYS) as Key[]).map((k) => [envOf(k), k]));
 const isKey = (k: string): k is Key => Object.hasOwn(KEYS, k);
 
+/**
+ * The variables Kubernetes injects for a Service named `oauth2-proxy` (service links:
+ * `OAUTH2_PROXY_SERVICE_HOST`, `OAUTH2_PROXY_PORT_80_TCP_ADDR`, …) — Kubeflow's Service has that
+ * name, in the Deployment's namespace. Not options: oauth2-proxy never reads them either.
+ */
+export const SERVICE_LINK = /^OAUTH2_PROXY_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(ADDR|PORT|PROTO))?)?)$/;
+
 /** Flags of the command itself, not oauth2-proxy options. */
 export const COMMAND_FLAGS: ReadonlySet<string> = new Set(['config']);
 
@@ -155,7 +162,7 @@ export function readOptions(src: Sources): ReadOptions {
     }
   }
   for (const [name, raw] of Object.entries(src.env)) {
-    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined || SERVICE_LINK.test(name)) continue;
     const k = byEnv.get(name);
     if (k === undefined) {
       unsupported.push(name);

@@ -260,6 +260,21 @@ describe('oauth2-proxy option sources', () => {
     assert.equal(r.options.provider?.value, 'oidc');
   });
 
+  it("leaves alone the variables Kubernetes injects for the Service named oauth2-proxy (Kubeflow's)", () => {
+    const links = {
+      OAUTH2_PROXY_SERVICE_HOST: '10.96.0.10',
+      OAUTH2_PROXY_SERVICE_PORT: '80',
+      OAUTH2_PROXY_SERVICE_PORT_HTTP: '80',
+      OAUTH2_PROXY_PORT: 'tcp://10.96.0.10:80',
+      OAUTH2_PROXY_PORT_80_TCP: 'tcp://10.96.0.10:80',
+      OAUTH2_PROXY_PORT_80_TCP_ADDR: '10.96.0.10',
+      OAUTH2_PROXY_PORT_80_TCP_PORT: '80',
+      OAUTH2_PROXY_PORT_80_TCP_PROTO: 'tcp',
+    };
+    assert.deepEqual(readOptions({ env: links, flags: [] }), { options: {}, errors: [] });
+    assert.match(readOptions({ env: { OAUTH2_PROXY_PORTAL: 'x' }, flags: [] }).errors.join(), /OAUTH2_PROXY_PORTAL/);
+  });
+
   it('names a value of the wrong type with its source', () => {
     const file = parseCfg('cookie_secure = "yes"\nclient_id = [ "a" ]\nemail_domains = [ 1 ]\n');
     const r = readOptions({ file: { name: 'o.cfg', entries: file.entries }, env: { OAUTH2_PROXY_SET_XAUTHREQUEST: 'maybe' }, flags: [] });
