@@ -107,7 +107,8 @@ export const USAGE = `Usage: oidc-judge [serve | demo | check-config | help] [--
   metadata-gateway  the OIDC metadata gateway from kube-oidc-gateway's variables (LISTEN_PORT …)
   oauth2-proxy    the judge from oauth2-proxy's options: --config oauth2_proxy.cfg, OAUTH2_PROXY_*
                   variables and --flags (Kubeflow 1.9+); serves /oauth2/start, callback, sign_out,
-                  userinfo and auth; refuses options it cannot honour, by name
+                  userinfo and auth; refuses options it cannot honour, by name; --config-test
+                  prints the effective configuration (secrets redacted) and exits
   help            this text
 
 Settings come from the environment (e.g. OIDC_PROVIDER), flags (--oidc-provider=…) and the YAML

@@ -74,7 +74,13 @@ async function oauth2Proxy(argv: readonly string[]): Promise<number> {
     process.stderr.write(`oidc-judge oauth2-proxy: ${e.message}\n`);
     return 2;
   }
-  return serve({ config: loaded.config, warnings: [...mapped.warnings, ...loaded.warnings] });
+  const warnings = [...mapped.warnings, ...loaded.warnings];
+  if (mapped.configTest) {
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(JSON.stringify(redacted(loaded.config), null, 2) + '\n');
+    return 0;
+  }
+  return serve({ config: loaded.config, warnings });
 }
 
 /** Runs the judge on a loaded config until SIGTERM / SIGINT. */

@@ -169,6 +169,26 @@ describe('oidc-judge oauth2-proxy, end to end', () => {
     }
   });
 
+  it('--config-test prints the effective configuration, secrets redacted, and the warnings', () => {
+    const r = spawnSync(process.execPath, [join(projectRoot, 'dist/src/cli.js'), 'oauth2-proxy', `--config=${KUBEFLOW_CFG}`, '--config-test'], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        OAUTH2_PROXY_CLIENT_ID: 'kf',
+        OAUTH2_PROXY_CLIENT_SECRET: 'very-secret-value',
+        OAUTH2_PROXY_SERVICE_HOST: '10.0.0.1',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const cfg = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(cfg['compatEndpoints'], 'oauth2-proxy');
+    assert.equal(cfg['sessionCookieName'], COOKIE);
+    assert.equal(cfg['clientSecret'], '[redacted]');
+    assert.ok(!r.stdout.includes('very-secret-value') && !r.stderr.includes('very-secret-value'));
+    assert.match(r.stderr, /warning: .*skip_oidc_discovery: discovery is not skipped/);
+  });
+
   it('the command refuses unsupported options by name, before listening', () => {
     const cfg = join(dir, 'bad.cfg');
     writeFileSync(cfg, 'provider = "github"\nwhitelist_domains = [ ".example.com" ]\nemail_domains = [ "*" ]\n');

@@ -15,6 +15,8 @@ export interface Oauth2ProxyCommand {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly errors: readonly string[];
   readonly warnings: readonly string[];
+  /** `--config-test` (oauth2-proxy's): print the effective configuration and exit. */
+  readonly configTest: boolean;
 }
 
 export function oauth2ProxyCommand(
@@ -47,5 +49,6 @@ export function oauth2ProxyCommand(
     if (out[k] !== undefined && out[k] !== v) warnings.push(`${k} in the environment is replaced by the value the oauth2-proxy options give it`);
     out[k] = v;
   }
-  return { env: out, errors, warnings };
+  const configTest = split.flags.some(([n, v]) => n === 'config-test' && v !== 'false');
+  return { env: out, errors, warnings, configTest };
 }

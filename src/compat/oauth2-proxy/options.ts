@@ -96,7 +96,7 @@ const isKey = (k: string): k is Key => Object.hasOwn(KEYS, k);
 export const SERVICE_LINK = /^OAUTH2_PROXY_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(ADDR|PORT|PROTO))?)?)$/;
 
 /** Flags of the command itself, not oauth2-proxy options. */
-export const COMMAND_FLAGS: ReadonlySet<string> = new Set(['config']);
+export const COMMAND_FLAGS: ReadonlySet<string> = new Set(['config', 'config-test']);
 
 function fromText(k: Key, raw: string, from: string, errors: string[]): OptionValue | undefined {
   switch (def(k).kind) {
