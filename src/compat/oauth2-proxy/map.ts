@@ -95,6 +95,11 @@ function provider(c: Ctx): void {
   const prompt = c.str('prompt');
   // TODO(merge): OIDC_AUTH_PARAMS comes with the authorization-parameters work (issue 16, item 2).
   if (prompt !== undefined && prompt !== '') c.set('OIDC_AUTH_PARAMS', `prompt=${encodeURIComponent(prompt)}`);
+  if (prompt === 'none') {
+    c.warnings.push(
+      `${c.at('prompt')}: "none" is sent as is (Kubeflow's cfg sets it for Dex, which signs in anyway); a provider that follows OpenID Connect answers login_required to anyone not signed in there — remove it for such a provider`,
+    );
+  }
   const method = c.str('code_challenge_method');
   if (method !== undefined && method !== 'S256')
     c.refuse('code_challenge_method', `${JSON.stringify(method)}: every login uses PKCE with S256; only "S256" is accepted`);

@@ -152,6 +152,8 @@ describe('oauth2-proxy options → settings, key by key', () => {
     assert.equal(settings({})['OIDC_SCOPES'], 'openid email profile');
     assert.equal(settings({ scope: 'profile email groups openid' })['OIDC_SCOPES'], 'profile email groups openid');
     assert.equal(settings({ prompt: 'none' })['OIDC_AUTH_PARAMS'], 'prompt=none');
+    assert.match(mapped({ prompt: 'none' }).warnings.join(), /cfg prompt: "none" is sent as is .*login_required/);
+    assert.deepEqual(mapped({ prompt: 'login' }).warnings, []);
     assert.equal(settings({ prompt: 'select_account consent' })['OIDC_AUTH_PARAMS'], 'prompt=select_account%20consent');
   });
 
