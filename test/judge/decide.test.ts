@@ -7,7 +7,7 @@ import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createResponses } from '../../src/judge/responses.js';
 import { apiRoutesTest } from '../../src/judge/browser.js';
-import { searchPattern } from '../../src/compat/oauth2-proxy/map.js';
+import { searchPattern } from '../../src/compat/oauth2-proxy/ctx.js';
 
 const req = (path: string, headers: Record<string, string> = {}, denyStyle: JudgeRequest['denyStyle'] = 'redirect'): JudgeRequest => ({
   method: 'GET',
