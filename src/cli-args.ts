@@ -17,7 +17,18 @@ export interface CliArgs {
   readonly errors: readonly string[];
 }
 
-export const COMMANDS = ['serve', 'demo', 'check-config', 'sessions', 'forward', 'oidc-proxy', 'kube-oidc-proxy', 'metadata-gateway', 'help'] as const;
+export const COMMANDS = [
+  'serve',
+  'demo',
+  'check-config',
+  'sessions',
+  'forward',
+  'oidc-proxy',
+  'kube-oidc-proxy',
+  'metadata-gateway',
+  'oauth2-proxy',
+  'help',
+] as const;
 const SESSIONS_USAGE = 'sessions revoke --sub ID [--iss URL] | --sid ID [--iss URL]';
 
 /** `sessions revoke`'s own flags, taken out of `flags`. */
@@ -94,6 +105,10 @@ export const USAGE = `Usage: oidc-judge [serve | demo | check-config | help] [--
   oidc-proxy      a forwarder from oidc-proxy's flags (--target-url …) or OIDC_PROXY_* variables
   kube-oidc-proxy the Kubernetes impersonation proxy from kube-oidc-proxy's flags
   metadata-gateway  the OIDC metadata gateway from kube-oidc-gateway's variables (LISTEN_PORT …)
+  oauth2-proxy    the judge from oauth2-proxy's options: --config oauth2_proxy.cfg, OAUTH2_PROXY_*
+                  variables and --flags (Kubeflow 1.9+); serves /oauth2/start, callback, sign_out,
+                  userinfo and auth; refuses options it cannot honour, by name; --config-test
+                  prints the effective configuration (secrets redacted) and exits
   help            this text
 
 Settings come from the environment (e.g. OIDC_PROVIDER), flags (--oidc-provider=…) and the YAML

@@ -107,10 +107,15 @@ export const DENY_REASONS = {
     meaning: 'The session store could not end the session before switching accounts. `Retry-After: 5`.',
   },
   logout: {
-    http: { 201: P, 303: U },
+    http: { 201: P, 302: U, 303: U },
     body: ['json', 'empty'],
     meaning:
-      'Logged out: 201 with `afterLogoutURL` for a bearer session id (oidc-authservice’s API), else 303 to the after-logout page (or the provider’s end-session endpoint).',
+      'Logged out: 201 with `afterLogoutURL` for a bearer session id (oidc-authservice’s API), else 303 to the after-logout page (or the provider’s end-session endpoint); 302 to `rd` from oauth2-proxy’s `sign_out`.',
+  },
+  'compat-userinfo': {
+    http: { 200: P },
+    body: ['json'],
+    meaning: 'oauth2-proxy’s `/oauth2/userinfo` (`COMPAT_ENDPOINTS=oauth2-proxy`, web server only): the session’s user, email, groups and preferred username.',
   },
   'logout-unknown-session': { http: { 401: U }, body: ['json'], meaning: 'Logout with a session id in the auth header that names no session.' },
   'logout-no-session': { http: { 401: U }, body: ['json'], meaning: 'Logout without a session cookie, or not as a same-origin POST.' },

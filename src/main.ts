@@ -12,6 +12,7 @@ import { revokeCommand } from './cli-sessions.js';
 import { availableParallelism } from 'node:os';
 import { runWorkers } from './workers.js';
 import { isForwardCommand, runForwarderCommand, type ForwardCommand } from './forward/runtime/commands.js';
+import { oauth2ProxyCommand } from './compat/oauth2-proxy/command.js';
 
 function load(configFile: string | undefined, flags: Readonly<Record<string, string>>): Loaded | undefined {
   try {
@@ -34,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'demo') return demo(args.flags);
+  if (args.command === 'oauth2-proxy') return oauth2Proxy(argv.slice(1));
   if (isForwardCommand(args.command)) return forward(args.command, args.flags, args.configFile);
   const loaded = load(args.configFile, args.flags);
   if (!loaded) return 2;
@@ -50,7 +52,39 @@ export async function main(argv: readonly string[]): Promise<number> {
       readFile: (p) => readFileSync(p, 'utf8'),
     });
   }
+  return serve(loaded);
+}
 
+/**
+ * `oidc-judge oauth2-proxy [--config oauth2_proxy.cfg] [--flag=value …]`: oauth2-proxy's options
+ * mapped onto our settings (compat/oauth2-proxy/), then served like `serve`.
+ */
+async function oauth2Proxy(argv: readonly string[]): Promise<number> {
+  const readFile = (p: string): string => readFileSync(p, 'utf8');
+  const mapped = oauth2ProxyCommand(argv, process.env, readFile);
+  if (mapped.errors.length > 0) {
+    process.stderr.write(`oidc-judge oauth2-proxy: ${mapped.errors.length} problem(s):\n${mapped.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+    return 2;
+  }
+  let loaded: Loaded;
+  try {
+    loaded = loadConfig({ env: mapped.env, flags: {}, readFile });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`oidc-judge oauth2-proxy: ${e.message}\n`);
+    return 2;
+  }
+  const warnings = [...mapped.warnings, ...loaded.warnings];
+  if (mapped.configTest) {
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(JSON.stringify(redacted(loaded.config), null, 2) + '\n');
+    return 0;
+  }
+  return serve({ config: loaded.config, warnings });
+}
+
+/** Runs the judge on a loaded config until SIGTERM / SIGINT. */
+async function serve(loaded: Loaded): Promise<number> {
   const log = createLogger(loaded.config.logLevel);
   for (const w of loaded.warnings) log.warn(w);
   log.info({ config: redacted(loaded.config) }, 'starting oidc-judge');

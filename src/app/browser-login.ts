@@ -30,6 +30,7 @@ import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from '../oidc
 import { createSwitchAccount } from '../oidc/switch-account.js';
 import { createUserInfo } from '../oidc/userinfo.js';
 import { compileUserIdTransformers } from '../judge/userid-transform.js';
+import { firstOf, oauth2ProxyRoutes } from '../compat/oauth2-proxy/routes.js';
 
 export interface BrowserLogin {
   readonly client: OidcClient;
@@ -115,13 +116,27 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   };
   const paths = flowPaths(config);
   const backchannel = createBackchannelLogout(config, { keys: deps.keys, sessions, clock, log });
+  let judgeRoutes = flowRoutes(handlers, paths, { alsoUnprefixed: false });
+  let webRoutes = flowRoutes(handlers, paths, { alsoUnprefixed: true });
+  if (config.compatEndpoints === 'oauth2-proxy') {
+    // oauth2-proxy's /oauth2/start, sign_out and userinfo (COMPAT_ENDPOINTS; compat/oauth2-proxy/routes.ts).
+    const compat = {
+      config,
+      policy: flow.policy,
+      startAt: handlers.login,
+      endSession: createSessionEnder(flow),
+      session: (r: JudgeRequest) => authenticator.authenticate(r),
+    };
+    judgeRoutes = firstOf(judgeRoutes, oauth2ProxyRoutes(compat, { userinfo: false }));
+    webRoutes = firstOf(webRoutes, oauth2ProxyRoutes(compat, { userinfo: true }));
+  }
   return {
     client,
     refresher,
     authenticator,
     login,
-    judgeRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: false }),
-    webRoutes: flowRoutes(handlers, paths, { alsoUnprefixed: true }),
+    judgeRoutes,
+    webRoutes,
     paths,
     attemptKey,
     backchannel,

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { withDeadline } from '../judge/wrap/deadline.js';
 import { createJudge, type Judge } from '../judge/decide.js';
+import { apiRoutesTest } from '../judge/browser.js';
 import { compileIdentityHeaders } from '../judge/identity-headers.js';
 import { createResponses } from '../judge/responses.js';
 import { compileSkipRules } from '../judge/skip.js';
@@ -93,6 +94,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   const judge = createJudge({
     ownRoutes: browser.judgeRoutes,
     login: browser.login,
+    ...(config.apiRoutes.length > 0 ? { apiRoute: apiRoutesTest(config.apiRoutes)! } : {}),
     // oidc-authservice signed a refused user out; by default the session stays (the 403 page offers another account).
     ...(config.revokeSessionOnForbidden ? { onForbidden: browser.onForbidden } : {}),
     targetOf,

@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import type { Config } from '../config/schema.js';
+import { underPrefix, type Config } from '../config/schema.js';
 import { createIngress } from '../forward/ingress/server.js';
 import { createGrpcJudge } from '../judge/grpc/server.js';
 import { createHttpJudge } from '../judge/http/server.js';
@@ -44,6 +44,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
       verifyPath: config.verifyAuthUrl,
       forwardAuthPath: config.forwardAuthUrl,
       checkPathPrefix: config.httpCheckPathPrefix,
+      ...(config.compatEndpoints === 'oauth2-proxy' ? { authOnlyPath: underPrefix(pathOf(config.authserviceUrlPrefix), 'auth') } : {}),
       trustedProxies: config.trustedProxies,
       slowClients,
       maxHeaderSize: config.httpMaxHeaderBytes,

@@ -220,3 +220,14 @@ function requireSpec(v: unknown, at: string, errs: Errors): RequireSpec | undefi
   if (Object.keys(v).length === 0) errs.push(`${at}: names no requirement (give acr, amr or maxAge)`);
   return Object.keys(out).length > 0 ? out : undefined;
 }
+
+/** `API_ROUTES`: RE2 patterns (full match) of the path and query; a string is one pattern. */
+export function parseApiRoutes(v: unknown, at: string, errs: Errors): string[] {
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === '')) {
+    errs.push(`${at}: must be a list of regular expressions`);
+    return [];
+  }
+  for (const [i, re] of (list as string[]).entries()) checkRegex(re, `${at}[${i}]`, errs);
+  return list as string[];
+}

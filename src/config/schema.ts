@@ -5,7 +5,7 @@
  */
 import { bool, int, section, list, oneOf, port, str, structured, url, type Field, type FieldValue } from './field.js';
 import { invalidCidrs } from '../net/cidr.js';
-import { parseSkipRules } from './rules.js';
+import { parseApiRoutes, parseSkipRules } from './rules.js';
 import { accessSettings } from './schema-access.js';
 import { graphSettings } from './schema-graph.js';
 import { authUrlQueryProblems, parseAuthParams } from './auth-params.js';
@@ -158,6 +158,18 @@ export const schema = {
       'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights. Usually in the config file as `skipRules:`.',
       parseSkipRules,
       { default: [], type: 'rules' },
+    ),
+    apiRoutes: structured(
+      'API_ROUTES',
+      'Regular expressions (RE2, matching all of it) of the path with its query: a request matching one that has no credential gets 401, never a login redirect, even from a browser navigation (oauth2-proxy’s `api_routes`). JSON list, or one pattern.',
+      parseApiRoutes,
+      { default: [], type: 'list' },
+    ),
+    compatEndpoints: oneOf(
+      'COMPAT_ENDPOINTS',
+      ['none', 'oauth2-proxy'],
+      'Also serve another tool’s endpoints under `AUTHSERVICE_URL_PREFIX`: `oauth2-proxy` adds `start`, `sign_out`, `userinfo` (web server) and `auth` (judge port: 202/401/403), as `oidc-judge oauth2-proxy` sets with the prefix `/oauth2/`.',
+      { default: 'none' },
     ),
     homepageUrl: url('HOMEPAGE_URL', 'Homepage (login link target).', {
       default: prefixed('site/homepage'),

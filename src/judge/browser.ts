@@ -3,6 +3,7 @@
  * page; everything else (an Authorization header, X-Requested-With, Accept without text/html,
  * a non-GET method, a fetch()/XHR per Sec-Fetch-Mode) gets a 401 it can act on.
  */
+import { fullMatch } from './regex.js';
 import type { JudgeRequest } from './request.js';
 
 export function isNavigation(req: JudgeRequest): boolean {
@@ -13,4 +14,14 @@ export function isNavigation(req: JudgeRequest): boolean {
   if (mode !== undefined && mode !== 'navigate') return false;
   const accept = h['accept'];
   return accept?.includes('text/html') === true;
+}
+
+/**
+ * `API_ROUTES`: whether a request's path and query (as received) match one of the patterns, so it
+ * gets 401 instead of a login redirect. Undefined when there are none.
+ */
+export function apiRoutesTest(patterns: readonly string[]): ((req: JudgeRequest) => boolean) | undefined {
+  if (patterns.length === 0) return undefined;
+  const res = patterns.map(fullMatch);
+  return (req) => res.some((re) => re.test(req.path));
 }

@@ -41,6 +41,8 @@ export interface JudgeDeps {
   readonly authHeader?: string;
   readonly responses: Responses;
   readonly login?: LoginStarter;
+  /** `API_ROUTES`: requests that get 401, never a login redirect (judge/browser.ts). */
+  readonly apiRoute?: (req: JudgeRequest) => boolean;
   /** Called when an authorizer denies (oidc-authservice revokes the session then). */
   readonly onForbidden?: (identity: Identity, req: JudgeRequest) => Promise<void> | void;
 }
@@ -151,7 +153,7 @@ export function createJudge(deps: JudgeDeps): Judge {
     }
     if (unavailable !== undefined) return { decision: responses.unavailable(req, unavailable) };
     if (rejected !== undefined) return { decision: responses.invalidToken(req, rejected.by, rejected.reason) };
-    if (deps.login && req.denyStyle === 'redirect' && isNavigation(req)) return { decision: await deps.login.start(req) };
+    if (deps.login && req.denyStyle === 'redirect' && isNavigation(req) && deps.apiRoute?.(req) !== true) return { decision: await deps.login.start(req) };
     return { decision: responses.unauthenticated(req) };
   }
 

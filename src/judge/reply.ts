@@ -5,7 +5,8 @@
  */
 import type { Decision, HeaderPair } from './decision.js';
 
-export type HttpMode = 'verify' | 'forward-auth' | 'http';
+/** `auth-only`: oauth2-proxy's `/oauth2/auth` (nginx `auth_request`), allow → 202 (COMPAT_ENDPOINTS). */
+export type HttpMode = 'verify' | 'auth-only' | 'forward-auth' | 'http';
 
 export interface HttpReply {
   readonly status: number;
@@ -38,7 +39,7 @@ function allowReply(
   // nginx (`proxy_set_header Cookie $judge_cookie`) and Traefik (`Cookie` in authResponseHeaders)
   // replace the upstream's Cookie and Authorization with this answer's, whatever it is: echo what stays.
   if (mode !== 'http' && echo !== undefined) for (const e of echo) if (!upstream.some(([n]) => n === e[0])) headers.push(e);
-  return { status: mode === 'verify' ? 204 : 200, headers, body: '' };
+  return { status: mode === 'verify' ? 204 : mode === 'auth-only' ? 202 : 200, headers, body: '' };
 }
 
 interface AllowRemembered {
@@ -49,6 +50,7 @@ interface AllowRemembered {
 
 const allowReplies: Record<HttpMode, WeakMap<readonly HeaderPair[], AllowRemembered>> = {
   verify: new WeakMap(),
+  'auth-only': new WeakMap(),
   'forward-auth': new WeakMap(),
   http: new WeakMap(),
 };

@@ -6,6 +6,8 @@ import type { Identity } from '../../src/judge/decision.js';
 import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createResponses } from '../../src/judge/responses.js';
+import { apiRoutesTest } from '../../src/judge/browser.js';
+import { searchPattern } from '../../src/compat/oauth2-proxy/ctx.js';
 
 const req = (path: string, headers: Record<string, string> = {}, denyStyle: JudgeRequest['denyStyle'] = 'redirect'): JudgeRequest => ({
   method: 'GET',
@@ -99,6 +101,23 @@ describe('decide', () => {
     assert.equal(nginx.kind === 'deny' && nginx.status, 401);
     const api = await judge({ login })(req('/app', { accept: 'application/json' }));
     assert.equal(api.kind === 'deny' && api.status, 401);
+  });
+
+  it('answers 401 instead of a login redirect on API_ROUTES, even to a browser navigation (path and query)', async () => {
+    const html = { accept: 'text/html' };
+    const login = {
+      start: async () => ({ kind: 'deny' as const, status: 302, headers: [['location', 'https://idp/auth'] as const], body: '', reason: 'login' as const }),
+    };
+    const apiRoute = apiRoutesTest([searchPattern('/api/'), searchPattern('^/ml_metadata'), searchPattern('format=json')])!;
+    for (const path of ['/pipeline/api/v1/runs', '/ml_metadata.MetadataStoreService/GetArtifacts', '/page?format=json']) {
+      const d = await judge({ login, apiRoute })(req(path, html));
+      assert.equal(d.kind === 'deny' && d.status, 401, path);
+    }
+    for (const path of ['/pipeline/', '/x/ml_metadata']) {
+      const d = await judge({ login, apiRoute })(req(path, html));
+      assert.equal(d.kind === 'deny' && d.status, 302, path);
+    }
+    assert.equal(apiRoutesTest([]), undefined);
   });
 
   it('requires every authorizer to allow; deny → 403 and onForbidden, error → 403 without revocation', async () => {

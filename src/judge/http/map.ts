@@ -4,6 +4,8 @@
  * are present: a client behind Envoy can send any `X-Forwarded-*` / `X-Original-*` header it likes.
  *
  *   verify        nginx `auth_request`: `<verify path><original URI>`; allow → 204
+ *   auth-only     oauth2-proxy's `/oauth2/auth` for nginx `auth_request`: the original URI from
+ *                 `X-Original-URI` (trusted proxies), as the verify path without a suffix; allow → 202
  *   forward-auth  Traefik ForwardAuth: `X-Forwarded-Method/Proto/Host/Uri` from a trusted proxy; allow → 200
  *   http          Envoy `http_service` / Ambassador AuthService: the request itself minus the path
  *                 prefix; allow → 200 (the only status Envoy treats as allow)
@@ -24,6 +26,8 @@ export interface HttpMapOptions {
   readonly forwardAuthPath: string;
   /** `HTTP_CHECK_PATH_PREFIX`: '' or `/something` without a trailing slash. */
   readonly checkPathPrefix: string;
+  /** oauth2-proxy's `/oauth2/auth` (`COMPAT_ENDPOINTS=oauth2-proxy`): judged like the verify path, allow → 202. */
+  readonly authOnlyPath?: string;
   /** `TRUSTED_PROXIES`: addresses or CIDR ranges. */
   readonly trustedProxies: readonly string[];
 }
@@ -95,6 +99,7 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
   const verifyPath = routePath(options.verifyPath, 'VERIFY_AUTH_URL');
   const forwardAuthPath = routePath(options.forwardAuthPath, 'FORWARD_AUTH_URL');
   const prefix = options.checkPathPrefix.replace(/\/+$/, '');
+  const authOnlyPath = options.authOnlyPath === undefined ? undefined : routePath(options.authOnlyPath, 'COMPAT_ENDPOINTS');
   const trust = trustMatcher(options.trustedProxies);
 
   const bad = (mode: HttpMode, what: string): Mapped => ({ kind: 'reply', mode, reply: plain(400, `Bad request: ${what}`) });
@@ -113,7 +118,13 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
     }
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
-    const mode: HttpMode = under(path, verifyPath) ? 'verify' : path === forwardAuthPath || path === `${forwardAuthPath}/` ? 'forward-auth' : 'http';
+    const mode: HttpMode = under(path, verifyPath)
+      ? 'verify'
+      : path === authOnlyPath
+        ? 'auth-only'
+        : path === forwardAuthPath || path === `${forwardAuthPath}/`
+          ? 'forward-auth'
+          : 'http';
 
     const headers = Object.create(null) as Record<string, string>;
     if (joinRawHeaders(raw.rawHeaders, headers) > 1) {
@@ -124,11 +135,11 @@ export function createHttpMap(options: HttpMapOptions, newId: () => string): Htt
     const requestId = requestIdOf(headers['x-request-id'], newId);
     const hostHeader = (headers['host'] ?? '').toLowerCase();
 
-    if (mode === 'verify') {
+    if (mode === 'verify' || mode === 'auth-only') {
       const xou = trusted ? headers['x-original-url'] : undefined;
       const originalUrl = xou === undefined ? undefined : splitAbsolute(xou);
       // The original URI is what follows the verify path; never the verify path itself (defect #1).
-      let judged = path.slice(verifyPath.length) === '' ? undefined : target.slice(verifyPath.length);
+      let judged = mode === 'auth-only' || path.slice(verifyPath.length) === '' ? undefined : target.slice(verifyPath.length);
       if (judged === undefined) {
         const uri = trusted ? headers['x-original-uri'] : undefined;
         judged = uri?.startsWith('/') ? uri : (originalUrl?.target ?? '/');

@@ -20,6 +20,8 @@ export interface HttpJudgeOptions {
   readonly forwardAuthPath: string;
   /** `HTTP_CHECK_PATH_PREFIX`. */
   readonly checkPathPrefix: string;
+  /** oauth2-proxy's `/oauth2/auth` (`COMPAT_ENDPOINTS=oauth2-proxy`): allow → 202. */
+  readonly authOnlyPath?: string;
   /** `TRUSTED_PROXIES`. */
   readonly trustedProxies: readonly string[];
   /**
