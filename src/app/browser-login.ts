@@ -127,8 +127,9 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
       endSession: createSessionEnder(flow),
       session: (r: JudgeRequest) => authenticator.authenticate(r),
     };
-    judgeRoutes = firstOf(judgeRoutes, oauth2ProxyRoutes(compat, { userinfo: false }));
-    webRoutes = firstOf(webRoutes, oauth2ProxyRoutes(compat, { userinfo: true }));
+    // First: under the prefix `/oauth2/`, oauth2-proxy's `/oauth2/userinfo` answers in its own shape, not ours.
+    judgeRoutes = firstOf(oauth2ProxyRoutes(compat, { userinfo: false }), judgeRoutes);
+    webRoutes = firstOf(oauth2ProxyRoutes(compat, { userinfo: true }), webRoutes);
   }
   return {
     client,
