@@ -8,6 +8,7 @@
  * `15841185641784`), and it has no groups: the password database supplies none, so a test user
  * with groups stands for a connector that does (LDAP, GitHub, an upstream OIDC provider).
  */
+import type { OpLoginOptions } from './op-login.js';
 
 /** The path of Dex's issuer after the origin (Kubeflow: `http://dex.auth.svc.cluster.local:5556/dex`). */
 export const DEX_ISSUER_PATH = '/dex';
@@ -54,5 +55,29 @@ export function dexIdTokenClaims(u: DexUser, scopes: readonly string[]): Record<
     ...(has('groups') && u.groups.length > 0 ? { groups: [...u.groups] } : {}),
     ...(has('profile') ? { name: u.name } : {}),
     ...(has('federated:id') ? { federated_claims: { connector_id: u.connectorId, user_id: u.userId } } : {}),
+  };
+}
+
+/** Every scope a Dex login can ask for claims with. */
+const DEX_SCOPES = ['openid', 'profile', 'email', 'groups', 'federated:id'];
+
+/**
+ * Options for `opLogin`: the test provider answers like Dex for these users — accounts whose id is
+ * Dex's encoded `sub` (sign one in with `login.next = { sub: dexSubject(…) }`), `groups` and
+ * `federated_claims` released only for the `groups` and `federated:id` scopes.
+ */
+export function dexShape(users: readonly DexUser[]): Pick<OpLoginOptions, 'claims' | 'configure'> {
+  return {
+    claims: (sub) => {
+      const u = users.find((x) => dexSubject(x.userId, x.connectorId) === sub);
+      if (u === undefined) throw new Error(`no Dex user with sub ${sub}`);
+      const { sub: _sub, ...claims } = dexIdTokenClaims(u, DEX_SCOPES);
+      return claims;
+    },
+    configure: (c) => ({
+      ...c,
+      scopes: [...((c['scopes'] as string[] | undefined) ?? []), 'groups', 'federated:id'],
+      claims: { ...(c['claims'] as Record<string, unknown>), profile: ['name'], groups: ['groups'], 'federated:id': ['federated_claims'] },
+    }),
   };
 }
