@@ -31,13 +31,15 @@ export interface OpStackOptions {
   readonly clock?: Clock;
   readonly log?: Logger;
   readonly login?: Omit<OpLoginOptions, 'redirectUris' | 'clock'>;
+  /** The provider's issuer path after its origin (Dex: `/dex`). */
+  readonly issuerPath?: string;
 }
 
 export async function startOpStack(o: OpStackOptions = {}): Promise<OpStack> {
   const port = await freePort();
   const origin = `http://localhost:${port}`;
   const login = opLogin({ ...o.login, redirectUris: [origin + CALLBACK_PATH], ...(o.clock ? { clock: o.clock } : {}) });
-  const op = await startOp(login.options);
+  const op = await startOp({ ...login.options, ...(o.issuerPath !== undefined ? { issuerPath: o.issuerPath } : {}) });
   const upstream = await startUpstream();
   const stops: (() => Promise<void>)[] = [() => op.stop(), () => upstream.close()];
   try {
