@@ -157,7 +157,9 @@ function bearers(c: Ctx): void {
     if (issuer === main) mainAudiences.add(audience);
     else extra.set(issuer, (extra.get(issuer) ?? new Set()).add(audience));
   }
-  if (extra.size > 0) c.set('JWT_ISSUERS', JSON.stringify([...extra].map(([issuer, auds]) => ({ issuer, audiences: [...auds] }))));
+  // oauth2-proxy reads groups from a bearer token when present and never requires them.
+  const entries = [...extra].map(([issuer, auds]) => ({ issuer, audiences: [...auds], groupsRequired: false }));
+  if (entries.length > 0) c.set('JWT_ISSUERS', JSON.stringify(entries));
   c.set('AUDIENCES', [...mainAudiences].join(','));
 }
 

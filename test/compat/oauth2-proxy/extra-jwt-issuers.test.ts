@@ -2,7 +2,8 @@
  * `extra_jwt_issuers = [ "A=aud-a", "B=aud-b" ]` as oauth2-proxy means it: each issuer with its own
  * audience. The mapped settings, loaded and run by the real bearer authenticator against three real
  * issuers (the main provider, A, B): a token of A for B's audience, or of B for A's, is refused,
- * as is a token of A for the client id; each issuer's own pair and the main provider's client id pass.
+ * as is a token of A for the client id; each issuer's own pair and the main provider's client id pass,
+ * an extra issuer's without a groups claim too (oauth2-proxy never requires one).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -63,6 +64,9 @@ describe('oauth2-proxy extra_jwt_issuers: each issuer with its own audience', ()
     assert.equal(await kind(token(a, 'aud-a')), 'ok');
     assert.equal(await kind(token(b, 'aud-b')), 'ok');
     assert.equal(await kind(token(main, 'kubeflow')), 'ok');
+    // As oauth2-proxy, an extra issuer's token needs no groups claim.
+    const noGroups = await a.sign({ aud: 'aud-a', iat: now, exp: now + 300, email: 'ci@example.com' });
+    assert.equal(await kind(Promise.resolve(noGroups)), 'ok');
     // Not this authenticator's, and no other takes a bearer JWT (TokenReview is off): refused.
     assert.equal(await kind(token(a, 'aud-b')), 'none', "A's token for B's audience");
     assert.equal(await kind(token(b, 'aud-a')), 'none', "B's token for A's audience");
