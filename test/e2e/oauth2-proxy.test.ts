@@ -151,6 +151,12 @@ describe('oidc-judge oauth2-proxy, end to end', () => {
       assert.equal(info.headers['cache-control'], 'no-store');
       assert.deepEqual(JSON.parse(info.body), { user: ALICE.sub, email: ALICE.email, groups: [...ALICE.groups], preferredUsername: ALICE.preferredUsername });
 
+      // On the judge port userinfo is not answered (a 200 there reads as "allow" to Envoy): the prefix
+      // is let through, to the web server the /oauth2/ route leads to.
+      const judged = await send(judgePort(), '/oauth2/userinfo', { headers: withCookie });
+      assert.equal(judged.status, 200);
+      assert.equal(judged.body, '');
+
       const auth = await send(judgePort(), '/oauth2/auth', { headers: { ...withCookie, 'x-original-uri': '/app' } });
       assert.equal(auth.status, 202);
       assert.equal(auth.headers['kubeflow-userid'], ALICE.email);
