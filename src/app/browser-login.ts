@@ -127,8 +127,10 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
       endSession: createSessionEnder(flow),
       session: (r: JudgeRequest) => authenticator.authenticate(r),
     };
-    // First: under the prefix `/oauth2/`, oauth2-proxy's `/oauth2/userinfo` answers in its own shape, not ours.
-    judgeRoutes = firstOf(oauth2ProxyRoutes(compat, { userinfo: false }), judgeRoutes);
+    // Its endpoints answer first: /oauth2/userinfo is oauth2-proxy's (its body), served on the web
+    // server only — on the judge port a 200 reads as "allow" to Envoy, so no userinfo there at all.
+    const { userinfo: _ownUserinfo, ...withoutUserinfo } = handlers;
+    judgeRoutes = firstOf(oauth2ProxyRoutes(compat, { userinfo: false }), flowRoutes(withoutUserinfo, paths, { alsoUnprefixed: false }));
     webRoutes = firstOf(oauth2ProxyRoutes(compat, { userinfo: true }), webRoutes);
   }
   return {

@@ -152,10 +152,13 @@ describe('helm/oidc-judge rendered', () => {
     const http = at(find(ha, 'EnvoyFilter'), 'spec', 'configPatches', 0, 'patch', 'value', 'typed_config', 'http_service') as Doc;
     const list = (m: unknown): string[] => (m as { patterns: { exact?: string; prefix?: string }[] }).patterns.map((p) => p.exact ?? `${p.prefix}*`).sort();
     assert.deepEqual(list(at(http, 'authorization_response', 'allowed_upstream_headers')), upstreamHeaders(config).sort());
-    assert.ok(upstreamHeaders(config).includes('x-id-token') && upstreamHeaders(config).includes('x-user-email'));
+    for (const h of ['x-id-token', 'x-user-email', 'x-auth-request-email', 'authorization']) assert.ok(upstreamHeaders(config).includes(h), h);
     assert.deepEqual(list(at(http, 'authorization_request', 'allowed_headers')), requestHeaders(config));
     assert.deepEqual(list(at(http, 'authorization_response', 'allowed_client_headers')), denyHeaders());
-    assert.match(ha.notes, /headersToUpstreamOnAllow: \[kubeflow-userid, kubeflow-groups, auth-method, x-user-email, x-user-name, x-id-token, cookie\]/);
+    assert.match(
+      ha.notes,
+      /headersToUpstreamOnAllow: \[kubeflow-userid, kubeflow-groups, auth-method, x-user-email, x-user-name, x-id-token, x-auth-request-user, x-auth-request-groups, x-auth-request-email, x-auth-request-preferred-username, authorization, cookie\]/,
+    );
   });
 
   it('with the defaults, the Istio resources are the ones in istio/ (for a release named oidc-judge in auth)', () => {

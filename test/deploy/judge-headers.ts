@@ -40,8 +40,8 @@ export function configWith(env: Readonly<Record<string, string>> = {}): Config {
 }
 
 /**
- * What the judge sets upstream: the identity headers, and `cookie` (the client's Cookie without
- * the judge's own cookies, when it had any).
+ * What the judge sets upstream: the identity headers (a preset's and the forwarded tokens' too),
+ * and `cookie` (the client's Cookie without the judge's own cookies, when it had any).
  */
 export function upstreamHeaders(config: Config = configWith()): string[] {
   return [
@@ -53,6 +53,9 @@ export function upstreamHeaders(config: Config = configWith()): string[] {
       authMethodHeader: config.authMethodHeader,
       claimHeaders: config.claimHeaders,
       useridTokenHeader: config.useridTokenHeader,
+      headerPreset: config.headerPreset,
+      forwardIdTokenHeader: config.forwardIdTokenHeader,
+      forwardAccessTokenHeader: config.forwardAccessTokenHeader,
     }).names,
     'cookie',
   ];

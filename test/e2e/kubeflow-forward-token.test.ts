@@ -13,10 +13,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { errors } from 'jose';
 import { ManualClock } from '../../src/clock.js';
 import { JudgeClient, optionValue } from '../helpers/app.js';
 import { HttpBrowser } from '../helpers/http-browser.js';
+import { bearerToken as bearer, requestAuthentication, type IstioJwtCheck } from '../helpers/istio-jwt.js';
 import { send, type Sent } from '../helpers/http-send.js';
 import { ALICE, API, CALLBACK_PATH, CLIENT_ID, NAVIGATION, SESSION_COOKIE, startLoginStack, tokenRequests, type LoginStack } from '../helpers/login-stack.js';
 
@@ -52,27 +53,17 @@ async function upstreamAuthorization(stack: LoginStack, cookie: string): Promise
   return (JSON.parse(res.body) as { headers: Record<string, string[]> }).headers['authorization'];
 }
 
-function bearer(values: string[] | undefined): string {
-  assert.equal(values?.length, 1, 'exactly one Authorization header');
-  const m = /^Bearer (\S+)$/.exec(values![0]!);
-  assert.ok(m, values![0]);
-  return m[1]!;
-}
-
 describe('Kubeflow ≥ 1.9: the session’s ID token forwarded as Authorization: Bearer', () => {
   const clock = new ManualClock(Date.now());
   let stack: LoginStack;
-  let keys: ReturnType<typeof createRemoteJWKSet>;
+  /** Istio RequestAuthentication's check, at the judge's time. */
+  let verify: IstioJwtCheck;
 
   before(async () => {
     stack = await kubeflowStack(clock);
-    const discovery = (await (await fetch(`${stack.provider.issuer}/.well-known/openid-configuration`)).json()) as { jwks_uri: string };
-    keys = createRemoteJWKSet(new URL(discovery.jwks_uri));
+    verify = await requestAuthentication(stack.provider.issuer, CLIENT_ID, () => clock.now());
   });
   after(() => stack?.stop());
-
-  /** Istio RequestAuthentication's check, at the judge's time. */
-  const verify = (token: string) => jwtVerify(token, keys, { issuer: stack.provider.issuer, audience: CLIENT_ID, currentDate: new Date(clock.now()) });
 
   it('reaches the upstream with a verifiable ID token (forwarder, HTTP and gRPC doors), and a fresh one after the ID token’s lifetime', async () => {
     const cookie = await signedIn(stack);

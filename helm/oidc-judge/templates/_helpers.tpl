@@ -93,7 +93,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- ternary "true" "false" (or $k8s .Values.rbac.subjectAccessReview .Values.rbac.impersonation) -}}
 {{- end -}}
 
-{{/* The headers the judge sets upstream (USERID_HEADER, GROUPS_HEADER, AUTH_METHOD_HEADER, CLAIM_HEADERS, USERID_TOKEN_HEADER, and Cookie without the judge's cookies), one per line, lower case. */}}
+{{/* The headers the judge sets upstream (USERID_HEADER, GROUPS_HEADER, AUTH_METHOD_HEADER, CLAIM_HEADERS, USERID_TOKEN_HEADER, HEADER_PRESET's, FORWARD_ID_TOKEN_HEADER, FORWARD_ACCESS_TOKEN_HEADER, and Cookie without the judge's cookies), one per line, lower case. */}}
 {{- define "oidc-judge.upstreamHeaders" -}}
 {{- $c := .Values.config -}}
 {{- $out := list (lower (default "kubeflow-userid" (index $c "USERID_HEADER"))) (lower (default "kubeflow-groups" (index $c "GROUPS_HEADER"))) (lower (default "Auth-Method" (index $c "AUTH_METHOD_HEADER"))) -}}
@@ -114,6 +114,22 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- with index $c "USERID_TOKEN_HEADER" -}}
 {{- $out = append $out (lower .) -}}
+{{- end -}}
+{{- $presets := default (list) (index $c "HEADER_PRESET") -}}
+{{- if kindIs "string" $presets -}}
+{{- $presets = splitList "," $presets -}}
+{{- end -}}
+{{- range $presets -}}
+{{- if eq (trim .) "oauth2-proxy" -}}
+{{- $out = append (append (append (append $out "x-auth-request-user") "x-auth-request-groups") "x-auth-request-email") "x-auth-request-preferred-username" -}}
+{{- else if eq (trim .) "authelia" -}}
+{{- $out = append (append (append (append $out "remote-user") "remote-groups") "remote-name") "remote-email" -}}
+{{- end -}}
+{{- end -}}
+{{- range $k := list "FORWARD_ID_TOKEN_HEADER" "FORWARD_ACCESS_TOKEN_HEADER" -}}
+{{- with index $c $k -}}
+{{- $out = append $out (lower (trim .)) -}}
+{{- end -}}
 {{- end -}}
 {{- $out = append $out "cookie" -}}
 {{- join "\n" (uniq $out) -}}

@@ -42,7 +42,6 @@ function provider(c: Ctx): void {
   else if (secret !== undefined) c.set('CLIENT_SECRET', secret);
   c.set('OIDC_SCOPES', c.str('scope') ?? DEFAULTS.scope);
   const prompt = c.str('prompt');
-  // TODO(merge): OIDC_AUTH_PARAMS comes with the authorization-parameters work (issue 16, item 2).
   if (prompt !== undefined && prompt !== '') c.set('OIDC_AUTH_PARAMS', `prompt=${encodeURIComponent(prompt)}`);
   if (prompt === 'none') {
     c.warnings.push(
@@ -140,33 +139,32 @@ function bearers(c: Ctx): void {
     if (pairs.length > 0) c.warnings.push(`${c.at('extra_jwt_issuers')}: has no effect without skip_jwt_bearer_tokens (as in oauth2-proxy)`);
     return;
   }
-  const issuers: string[] = [];
-  const audiences: string[] = [];
+  // Each pair is an issuer with its own audience (a `jwtIssuers` entry, JSON in JWT_ISSUERS): a
+  // token of one issuer is never accepted for another's audience. A pair naming the main issuer
+  // adds to its audiences (AUDIENCES), whose tokens otherwise carry the client id.
+  const main = c.str('oidc_issuer_url');
+  const clientId = c.str('client_id');
+  const mainAudiences = new Set(clientId ? [clientId] : []);
+  const extra = new Map<string, Set<string>>();
   for (const p of pairs) {
     const eq = p.indexOf('=');
     if (eq <= 0 || eq === p.length - 1) {
       c.refuse('extra_jwt_issuers', `${JSON.stringify(p)} is not an issuer=audience pair`);
       continue;
     }
-    issuers.push(p.slice(0, eq));
-    audiences.push(p.slice(eq + 1));
+    const issuer = p.slice(0, eq);
+    const audience = p.slice(eq + 1);
+    if (issuer === main) mainAudiences.add(audience);
+    else extra.set(issuer, (extra.get(issuer) ?? new Set()).add(audience));
   }
-  // TODO(merge): per-issuer audiences belong in the `jwtIssuers:` config section (issue 16, item 7);
-  // until then every accepted issuer shares one audience list, so each pair's audience is accepted
-  // for every issuer. The main issuer's tokens carry the client id.
-  const clientId = c.str('client_id');
-  const all = [...new Set([...(clientId ? [clientId] : []), ...audiences])];
-  if (new Set(audiences).size > 1) {
-    c.warnings.push(`${c.at('extra_jwt_issuers')}: the issuers share one audience list (${all.join(', ')}) until per-issuer settings are used`);
-  }
-  if (issuers.length > 0) c.set('JWT_ISSUERS', [...new Set(issuers)].join(','));
-  c.set('AUDIENCES', all.join(','));
+  // oauth2-proxy reads groups from a bearer token when present and never requires them.
+  const entries = [...extra].map(([issuer, auds]) => ({ issuer, audiences: [...auds], groupsRequired: false }));
+  if (entries.length > 0) c.set('JWT_ISSUERS', JSON.stringify(entries));
+  c.set('AUDIENCES', [...mainAudiences].join(','));
 }
 
 /** What the judge tells the upstream (and, on /oauth2/auth, the proxy). */
 function headers(c: Ctx): void {
-  // TODO(merge): FORWARD_ID_TOKEN_HEADER, FORWARD_ACCESS_TOKEN_HEADER and HEADER_PRESET come with
-  // the token-forwarding and header-preset work (issue 16, items 4 and 5).
   if (c.bool('set_authorization_header')) c.set('FORWARD_ID_TOKEN_HEADER', 'Authorization');
   if (c.bool('set_xauthrequest')) {
     c.set('HEADER_PRESET', 'oauth2-proxy');

@@ -11,6 +11,7 @@ import { oauth2ProxyCommand } from '../../../src/compat/oauth2-proxy/command.js'
 import { goDurationSeconds, searchPattern } from '../../../src/compat/oauth2-proxy/ctx.js';
 import { mapOptions } from '../../../src/compat/oauth2-proxy/map.js';
 import { readOptions, splitFlags, type Key, type Options } from '../../../src/compat/oauth2-proxy/options.js';
+import { jwtIssuerEntry } from '../../../src/config/jwt-issuers.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { KUBEFLOW_CFG } from './fixture.js';
 
@@ -125,14 +126,23 @@ describe('oauth2-proxy options → settings, key by key', () => {
     assert.equal(off['KUBERNETES_AUTHN_ENABLED'], 'false');
   });
 
-  it('extra_jwt_issuers: issuer=audience pairs → JWT_ISSUERS + AUDIENCES; ignored (with a warning) without skip_jwt_bearer_tokens', () => {
+  it('extra_jwt_issuers: issuer=audience pairs → one JWT_ISSUERS entry per issuer with its own audiences; ignored (with a warning) without skip_jwt_bearer_tokens', () => {
     const s = settings({
       skip_jwt_bearer_tokens: true,
-      extra_jwt_issuers: ['https://kubernetes.default.svc.cluster.local=https://kubernetes.default.svc.cluster.local', 'https://oidc.eks/id/1=sts=x'],
+      extra_jwt_issuers: [
+        'https://kubernetes.default.svc.cluster.local=https://kubernetes.default.svc.cluster.local',
+        'https://oidc.eks/id/1=sts=x',
+        'https://oidc.eks/id/1=other',
+        'https://idp.example.com=second-client',
+      ],
     });
-    assert.equal(s['JWT_ISSUERS'], 'https://kubernetes.default.svc.cluster.local,https://oidc.eks/id/1');
-    assert.equal(s['AUDIENCES'], 'kf,https://kubernetes.default.svc.cluster.local,sts=x');
-    assert.match(mapped({ skip_jwt_bearer_tokens: true, extra_jwt_issuers: ['a=b', 'c=d'] }).warnings.join(), /share one audience list/);
+    assert.deepEqual(JSON.parse(s['JWT_ISSUERS']!), [
+      { issuer: 'https://kubernetes.default.svc.cluster.local', audiences: ['https://kubernetes.default.svc.cluster.local'], groupsRequired: false },
+      { issuer: 'https://oidc.eks/id/1', audiences: ['sts=x', 'other'], groupsRequired: false },
+    ]);
+    assert.equal(s['AUDIENCES'], 'kf,second-client', 'only the main issuer takes the client id, and a pair naming it');
+    const m = mapped({ skip_jwt_bearer_tokens: true, extra_jwt_issuers: ['https://a.example=b', 'https://c.example=d'] });
+    assert.deepEqual(m.warnings, []);
     assert.match(mapped({ skip_jwt_bearer_tokens: true, extra_jwt_issuers: ['no-audience'] }).errors.join(), /"no-audience" is not an issuer=audience pair/);
     assert.match(mapped({ extra_jwt_issuers: ['a=b'] }).warnings.join(), /has no effect without skip_jwt_bearer_tokens/);
   });
@@ -215,6 +225,36 @@ describe('oauth2-proxy options → settings, key by key', () => {
     assert.equal(goDurationSeconds('0'), 0);
     assert.equal(goDurationSeconds('1d'), undefined);
     assert.equal(searchPattern('^/a'), '.*(?:^/a).*');
+  });
+});
+
+describe('the mapped settings, loaded by the ordinary loader', () => {
+  it('set_authorization_header, set_xauthrequest, pass_access_token, prompt and extra_jwt_issuers become the config fields', () => {
+    const m = mapped({
+      set_authorization_header: true,
+      set_xauthrequest: true,
+      pass_access_token: true,
+      prompt: 'select_account consent',
+      skip_jwt_bearer_tokens: true,
+      extra_jwt_issuers: ['https://a.example=aud-a', 'https://b.example=aud-b', 'https://idp.example.com=kf-cli'],
+    });
+    assert.deepEqual(m.errors, []);
+    const { config } = loadConfig({ env: m.settings, readFile: () => assert.fail('no file is read') });
+    assert.equal(config.forwardIdTokenHeader, 'Authorization');
+    assert.equal(config.forwardAccessTokenHeader, 'X-Auth-Request-Access-Token');
+    assert.deepEqual(config.headerPreset, ['oauth2-proxy']);
+    assert.deepEqual(config.oidcAuthParams, [['prompt', 'select_account consent']]);
+    assert.deepEqual(config.audiences, ['kf', 'kf-cli']);
+    assert.deepEqual(config.jwtIssuers, [
+      jwtIssuerEntry({ issuers: ['https://a.example'], audiences: ['aud-a'], groupsRequired: false }),
+      jwtIssuerEntry({ issuers: ['https://b.example'], audiences: ['aud-b'], groupsRequired: false }),
+    ]);
+    assert.equal(config.accessTokenAuthnEnabled, true);
+    assert.equal(config.kubernetesAuthnEnabled, false);
+    const alone = loadConfig({ env: mapped({ pass_access_token: true }).settings, readFile: () => '' }).config;
+    assert.equal(alone.forwardAccessTokenHeader, 'X-Forwarded-Access-Token');
+    assert.equal(alone.forwardIdTokenHeader, '');
+    assert.deepEqual(alone.headerPreset, []);
   });
 });
 
