@@ -19,6 +19,7 @@ import { targetOf } from '../judge/target.js';
 import { HttpClient } from '../net/http-client.js';
 import { pathOf } from '../net/url-path.js';
 import type { Logger } from '../obs/log.js';
+import type { BuildInfo } from '../obs/build-info.js';
 import { createMetrics, type Metrics } from '../obs/metrics.js';
 import { Readiness } from '../obs/readiness.js';
 import { IssuerRegistry } from '../oidc/issuers.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   /** A store to use instead of the configured one (tests). */
   readonly store?: SessionStore;
+  /** The running build (package and Node.js versions): `oidc_judge_build_info` and `/healthz` name it. */
+  readonly build?: BuildInfo;
 }
 
 export interface Core {
@@ -54,7 +57,7 @@ export interface Core {
 
 export function buildCore(config: Config, deps: AppDeps): Core {
   const clock = deps.clock ?? systemClock;
-  const metrics = deps.metrics ?? createMetrics();
+  const metrics = deps.metrics ?? createMetrics(true, deps.build);
   const readiness = new Readiness();
   const ca = caPem(config);
   const http = new HttpClient({ ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });

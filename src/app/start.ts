@@ -58,6 +58,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }),
     groupMetrics?.text,
     slowClients,
+    deps.build,
   );
   const prefixPath = pathOf(config.authserviceUrlPrefix);
   const web = createWebApp({

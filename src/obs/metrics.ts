@@ -1,5 +1,6 @@
 /** Prometheus metrics. One registry per process, created by the composition root and passed down. */
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BuildInfo } from './build-info.js';
 import { CheckDurationHistogram } from './check-histogram.js';
 
 export interface Metrics {
@@ -21,9 +22,20 @@ export interface Metrics {
 
 type DecisionLabels = Record<'outcome' | 'status' | 'authenticator' | 'via', string>;
 
-export function createMetrics(withDefaults = true): Metrics {
+/** `build`: exported as `oidc_judge_build_info{version,node} 1` (the usual Prometheus build-info gauge). */
+export function createMetrics(withDefaults = true, build?: BuildInfo): Metrics {
   const registry = new Registry();
   if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'oidc_judge_' });
+  if (build !== undefined) {
+    new Gauge({
+      name: 'oidc_judge_build_info',
+      help: 'The running build: package version and Node.js version (always 1).',
+      labelNames: ['version', 'node'] as const,
+      registers: [registry],
+      // Under --workers every worker reports the same build: the merged scrape keeps one, not their sum.
+      aggregator: 'first',
+    }).set({ version: build.version, node: build.node }, 1);
+  }
   // Checks counted since `decisions` was last read, per label tuple (the tuples are few and chosen
   // by the code, never by a client). Keys join the values with NUL, which none of them contains.
   const uncounted = new Map<string, { readonly labels: DecisionLabels; n: number }>();
