@@ -49,6 +49,7 @@ function fieldTables(fields: readonly Field<unknown>[], headings: boolean): stri
       const notes: string[] = [];
       if (f.fileKey) notes.push(`Config file key: \`${f.fileKey}\`.`);
       if (f.secret) notes.push(`Secret: also \`${f.env}_FILE\`; never logged.`);
+      if (f.aliases?.length) notes.push(`Also read as ${f.aliases.map((a) => '`' + a + '`').join(', ')}.`);
       if (f.legacy?.length)
         notes.push(`Old name${f.legacy.length > 1 ? 's' : ''} accepted with a warning: ${f.legacy.map((l) => '`' + l.env + '`').join(', ')}.`);
       const flag = f.flag === undefined ? [] : [f.flag === '' ? '—' : `\`--${f.flag}\``];

@@ -4,6 +4,7 @@
  * both throw it; the composition root turns it into exit status 2.
  */
 import { JudgeError } from '../errors.js';
+import { redactUrlPasswords } from '../net/url-password.js';
 
 export class ConfigError extends JudgeError<'config-invalid'> {
   /** `subject` names what was invalid in the message: `configuration`, `forwarder configuration`. */
@@ -11,7 +12,8 @@ export class ConfigError extends JudgeError<'config-invalid'> {
     readonly problems: readonly string[],
     subject = 'configuration',
   ) {
-    super('config-invalid', `invalid ${subject}:\n  - ${problems.join('\n  - ')}`);
+    // A problem may quote a value (`got "…"`): a password inside a URL is not repeated.
+    super('config-invalid', `invalid ${subject}:\n  - ${problems.map(redactUrlPasswords).join('\n  - ')}`);
     this.name = 'ConfigError';
   }
 }

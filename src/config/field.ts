@@ -18,6 +18,8 @@ export interface Field<T> {
   readonly secret?: boolean;
   /** Old names still accepted with a warning; `map` converts an old value into the new syntax. */
   readonly legacy?: readonly { readonly env: string; readonly map?: (raw: string) => string }[];
+  /** Other names accepted without a warning, same syntax (e.g. `SESSION_COOKIE_SAME_SITE` beside the other `SESSION_COOKIE_*`). */
+  readonly aliases?: readonly string[];
   /** The flag, when it is not the variable's name in kebab case (forwarder commands); '' = no flag. */
   readonly flag?: string;
   /** The config file key, when the variable is also read from a file under another name. */

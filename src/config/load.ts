@@ -5,11 +5,14 @@
  */
 import { identityHeaderProblems, type IdentityHeaderSettings } from '../judge/header-presets.js';
 import { allowedHostError } from '../net/allowed-hosts.js';
+import { redactUrlPasswordsDeep } from '../net/url-password.js';
 import { pathOf } from '../net/url-path.js';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './error.js';
 import type { Field } from './field.js';
+import { forwardSchemas } from './forward-schema.js';
 import { schema, TEMPLATE_CONTEXT_PREFIX, type Config, type ConfigKey } from './schema.js';
+import { closest, knownNames, unknownEnvWarnings } from './unknown-env.js';
 
 export { ConfigError } from './error.js';
 
@@ -34,8 +37,10 @@ export const FORWARDER_KEYS: ReadonlySet<string> = new Set(['forwarders', 'forwa
 const field = (k: ConfigKey): Field<unknown> => schema[k] as Field<unknown>;
 /** `OIDC_PROVIDER` → `oidc-provider`. */
 export const flagName = (env: string): string => env.toLowerCase().replace(/_/g, '-');
-const byEnv = new Map(keys.map((k) => [field(k).env, k]));
-const byFlag = new Map(keys.map((k) => [flagName(field(k).env), k]));
+const byEnv = new Map(keys.flatMap((k) => [field(k).env, ...(field(k).aliases ?? [])].map((e) => [e, k] as const)));
+const byFlag = new Map([...byEnv].map(([e, k]) => [flagName(e), k]));
+/** Every variable the judge and the forwarder commands read (`PORT`: the loader warns about it itself). */
+const KNOWN_ENV = knownNames([...keys.map(field), ...forwardSchemas.flatMap((s) => Object.values(s))]).set('PORT', 'SERVER_PORT');
 
 const ALGS_NEVER = /^(none|HS\d+)$/i;
 const CHAIN_NAMES = new Set(['kubernetes', 'access_token', 'session', 'id_token']);
@@ -93,6 +98,12 @@ export function loadConfig(src: ConfigSources): Loaded {
   for (const k of keys) {
     const f = field(k);
     const direct = src.env[f.env];
+    for (const alias of f.aliases ?? []) {
+      const raw = src.env[alias];
+      if (raw === undefined) continue;
+      if (direct !== undefined) warnings.push(`${alias} is ignored because ${f.env} is set`);
+      else set(k, alias, () => f.parse(raw));
+    }
     for (const old of f.legacy ?? []) {
       const raw = src.env[old.env];
       if (raw === undefined) continue;
@@ -124,11 +135,12 @@ export function loadConfig(src: ConfigSources): Loaded {
     }
   }
   if (src.env['PORT'] !== undefined) warnings.push('PORT is ignored (old Kubeflow manifests set it); use SERVER_PORT');
+  warnings.push(...unknownEnvWarnings(src.env, KNOWN_ENV));
 
   // 3. flags
   for (const [name, raw] of Object.entries(src.flags ?? {})) {
     const k = byFlag.get(name);
-    if (k === undefined) errors.push(`--${name}: unknown flag`);
+    if (k === undefined) errors.push(`--${name}: unknown flag${suggestFlag(name)}`);
     else set(k, `--${name}`, () => field(k).parse(raw));
   }
 
@@ -195,6 +207,12 @@ export function loadConfig(src: ConfigSources): Loaded {
   return { config: Object.freeze({ ...resolved, templateContext: Object.freeze(templateContext) }) as Config, warnings };
 }
 
+/** `; did you mean --oidc-provider?` for a flag a letter or two from a setting's, else nothing. */
+function suggestFlag(name: string): string {
+  const near = closest(name, new Map([...byFlag.keys()].map((f) => [f, f])));
+  return near.distance <= Math.max(1, Math.floor(name.length / 6)) ? `; did you mean --${near.name}?` : '';
+}
+
 /**
  * Browsers refuse a `__Host-` cookie unless it is Secure, has `Path=/` and no `Domain`, and a
  * `__Secure-` cookie unless it is Secure: such a session cookie would silently never be stored,
@@ -216,13 +234,13 @@ function cookiePrefixErrors(resolved: Readonly<Record<string, unknown>>, at: (k:
   return errors;
 }
 
-/** The effective config with every secret replaced, for `check-config` and the start-up log. */
+/** The effective config with every secret replaced (and passwords inside URLs), for `check-config` and the start-up log. */
 export function redacted(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of keys) {
     const v = config[k];
-    out[k] = field(k).secret && v !== '' ? '[redacted]' : v;
+    out[k] = field(k).secret && v !== '' ? '[redacted]' : redactUrlPasswordsDeep(v);
   }
-  out['templateContext'] = config.templateContext;
+  out['templateContext'] = redactUrlPasswordsDeep(config.templateContext);
   return out;
 }

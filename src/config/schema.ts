@@ -269,6 +269,7 @@ export const schema = {
     sessionSameSite: oneOf('SESSION_SAME_SITE', ['Lax', 'Strict', 'None'], 'SameSite attribute of the session cookie.', {
       default: 'Lax',
       caseInsensitive: true,
+      aliases: ['SESSION_COOKIE_SAME_SITE'],
     }),
     sessionIdleTimeout: int(
       'SESSION_IDLE_TIMEOUT',
