@@ -135,7 +135,7 @@ export function loadConfig(src: ConfigSources): Loaded {
     }
   }
   if (src.env['PORT'] !== undefined) warnings.push('PORT is ignored (old Kubeflow manifests set it); use SERVER_PORT');
-  warnings.push(...unknownEnvWarnings(src.env, KNOWN_ENV));
+  warnings.push(...unknownSettingWarnings(src.env));
 
   // 3. flags
   for (const [name, raw] of Object.entries(src.flags ?? {})) {
@@ -206,6 +206,9 @@ export function loadConfig(src: ConfigSources): Loaded {
   if (errors.length > 0) throw new ConfigError(errors);
   return { config: Object.freeze({ ...resolved, templateContext: Object.freeze(templateContext) }) as Config, warnings };
 }
+
+/** A warning for each variable of `env` that looks like a setting (of the judge or a forwarder command) and is none. */
+export const unknownSettingWarnings = (env: Readonly<Record<string, string | undefined>>): string[] => unknownEnvWarnings(env, KNOWN_ENV);
 
 /** `; did you mean --oidc-provider?` for a flag a letter or two from a setting's, else nothing. */
 function suggestFlag(name: string): string {
