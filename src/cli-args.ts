@@ -1,7 +1,10 @@
 /**
  * Splits `oidc-judge [command [subcommand]] [--config FILE] [--name=value | --name value | --flag]…`.
  * `sessions revoke` takes its own `--sub`, `--sid` and `--iss`; every other flag is a setting.
+ * `-h`/`--help` asks for the command's help, `-v`/`--version` for the version (cli-commands.ts).
  */
+import { COMMANDS } from './cli-commands.js';
+
 export interface RevokeArgs {
   readonly sub?: string;
   readonly sid?: string;
@@ -10,6 +13,8 @@ export interface RevokeArgs {
 
 export interface CliArgs {
   readonly command: string;
+  /** `--help` or `-h` was given: print the command's help instead of running it. */
+  readonly help?: boolean;
   /** `sessions revoke`: whose sessions to end. */
   readonly revoke?: RevokeArgs;
   readonly configFile?: string;
@@ -17,18 +22,6 @@ export interface CliArgs {
   readonly errors: readonly string[];
 }
 
-export const COMMANDS = [
-  'serve',
-  'demo',
-  'check-config',
-  'sessions',
-  'forward',
-  'oidc-proxy',
-  'kube-oidc-proxy',
-  'metadata-gateway',
-  'oauth2-proxy',
-  'help',
-] as const;
 const SESSIONS_USAGE = 'sessions revoke --sub ID [--iss URL] | --sid ID [--iss URL]';
 
 /** `sessions revoke`'s own flags, taken out of `flags`. */
@@ -54,15 +47,21 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const positional: string[] = [];
   let command: string | undefined;
   let configFile: string | undefined;
+  let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-h' || a === '--help') {
-      command = 'help';
+      help = true;
+      continue;
+    }
+    if (a === '-v' || a === '--version') {
+      version = true;
       continue;
     }
     if (!a.startsWith('--')) {
       if (command === undefined && i === 0) command = a;
-      else if (command === 'sessions' && positional.length === 0) positional.push(a);
+      else if ((command === 'sessions' || command === 'help') && positional.length === 0) positional.push(a);
       else errors.push(`unexpected argument "${a}"`);
       continue;
     }
@@ -78,8 +77,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     if (name === 'config') configFile = value;
     else flags[name] = value;
   }
+  if (version) return { command: 'version', flags: {}, errors: [] };
+  if (command === undefined && help) return { command: 'help', flags: {}, errors: [] };
+  // `help COMMAND` is `COMMAND --help`.
+  if (command === 'help' && positional[0] !== undefined) [command, help] = [positional[0], true];
   command ??= 'serve';
-  if (!(COMMANDS as readonly string[]).includes(command)) errors.push(`unknown command "${command}" (commands: ${COMMANDS.join(', ')})`);
+  if (!COMMANDS.includes(command)) errors.push(`unknown command "${command}" (commands: ${COMMANDS.join(', ')})`);
+  if (help) return { command, help, flags, errors };
   let revoke: RevokeArgs | undefined;
   if (command === 'sessions') {
     const sub = positional[0];
@@ -89,27 +93,3 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   }
   return { command, ...(revoke ? { revoke } : {}), ...(configFile !== undefined ? { configFile } : {}), flags, errors };
 }
-
-export const USAGE = `Usage: oidc-judge [serve | demo | check-config | help] [--config FILE] [--<setting>=<value> …]
-       oidc-judge ${SESSIONS_USAGE} [--config FILE] [--<setting>=<value> …]
-
-  serve           run the judge (gRPC and HTTP), the health port and the web server (default)
-  demo            everything on loopback with a built-in development OpenID Provider and two demo
-                  users, behind the ingress forwarder; prints the URL to open (needs dev dependencies)
-  check-config    print the effective configuration with secrets redacted, or every problem in it
-  sessions revoke end every session of a user (--sub, as the provider names them) or of one provider
-                  session (--sid) in the configured store, on every replica; --iss defaults to
-                  OIDC_PROVIDER. Prints how many sessions ended
-  forward         run the forwarders of the config file's \`forwarders:\` list (verify, egress, kube,
-                  metadata), each on its own listener; see the README's "Forwarder modes"
-  oidc-proxy      a forwarder from oidc-proxy's flags (--target-url …) or OIDC_PROXY_* variables
-  kube-oidc-proxy the Kubernetes impersonation proxy from kube-oidc-proxy's flags
-  metadata-gateway  the OIDC metadata gateway from kube-oidc-gateway's variables (LISTEN_PORT …)
-  oauth2-proxy    the judge from oauth2-proxy's options: --config oauth2_proxy.cfg, OAUTH2_PROXY_*
-                  variables and --flags (Kubeflow 1.9+); serves /oauth2/start, callback, sign_out,
-                  userinfo and auth; refuses options it cannot honour, by name; --config-test
-                  prints the effective configuration (secrets redacted) and exits
-  help            this text
-
-Settings come from the environment (e.g. OIDC_PROVIDER), flags (--oidc-provider=…) and the YAML
-file given with --config; see the README's configuration table.`;

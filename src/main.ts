@@ -3,9 +3,13 @@
  * config, builds everything (src/app/), listens, and handles signals.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs, USAGE } from './cli-args.js';
-import { ConfigError, loadConfig, redacted, type Loaded } from './config/load.js';
+import { join } from 'node:path';
+import { parseArgs } from './cli-args.js';
+import { commandHelp, commandSpec, USAGE } from './cli-commands.js';
+import { ConfigError, loadConfig, redacted, unknownSettingWarnings, type Loaded } from './config/load.js';
 import { codeOf } from './errors.js';
+import { buildInfoFrom, type BuildInfo } from './obs/build-info.js';
+import { projectRoot } from './paths.js';
 import { createLogger } from './obs/log.js';
 import { startApp } from './app/start.js';
 import { revokeCommand } from './cli-sessions.js';
@@ -14,30 +18,55 @@ import { runWorkers } from './workers.js';
 import { isForwardCommand, runForwarderCommand, type ForwardCommand } from './forward/runtime/commands.js';
 import { oauth2ProxyCommand } from './compat/oauth2-proxy/command.js';
 
-function load(configFile: string | undefined, flags: Readonly<Record<string, string>>): Loaded | undefined {
+/** An unknown flag is answered with the command's usage. */
+const withUsage = (command: string, message: string): string =>
+  /unknown (flag|option)/.test(message) ? `${message}\n\n${commandHelp(command)}\n` : `${message}\n`;
+
+function load(command: string, configFile: string | undefined, flags: Readonly<Record<string, string>>): Loaded | undefined {
   try {
     return loadConfig({ env: process.env, flags, ...(configFile !== undefined ? { configFile } : {}), readFile: (p) => readFileSync(p, 'utf8') });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    process.stderr.write(`oidc-judge: ${e.message}\n`);
+    process.stderr.write(withUsage(command, `oidc-judge: ${e.message}`));
     return undefined;
   }
 }
 
+/** package.json's version and this Node.js, read once. */
+const readBuild = (): BuildInfo => buildInfoFrom(readFileSync(join(projectRoot, 'package.json'), 'utf8'), process.version);
+
 export async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
+  const spec = commandSpec(args.command);
   if (args.errors.length > 0) {
-    process.stderr.write(`oidc-judge: ${args.errors.join('; ')}\n\n${USAGE}\n`);
+    process.stderr.write(`oidc-judge: ${args.errors.join('; ')}\n\n${spec ? commandHelp(spec.name) : USAGE}\n`);
     return 2;
+  }
+  if (args.help) {
+    process.stdout.write(commandHelp(args.command) + '\n');
+    return 0;
   }
   if (args.command === 'help') {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
+  const build = readBuild();
+  if (args.command === 'version') {
+    process.stdout.write(`oidc-judge ${build.version} (Node.js ${build.node})\n`);
+    return 0;
+  }
+  // A command with a closed list of options refuses any other flag, with its usage.
+  const own = new Set(spec?.options.map(([flag]) => flag.split(/[ =]/)[0]!.replace(/^--/, '')));
+  const foreign = spec?.flags === 'own' ? Object.keys(args.flags).filter((f) => !own.has(f)) : [];
+  if (foreign.length > 0 || (spec?.flags === 'own' && args.configFile !== undefined)) {
+    const names = [...foreign, ...(args.configFile !== undefined ? ['config'] : [])].map((f) => `--${f}`);
+    process.stderr.write(`oidc-judge ${args.command}: unknown flag${names.length > 1 ? 's' : ''} ${names.join(', ')}\n\n${commandHelp(args.command)}\n`);
+    return 2;
+  }
   if (args.command === 'demo') return demo(args.flags);
-  if (args.command === 'oauth2-proxy') return oauth2Proxy(argv.slice(1));
+  if (args.command === 'oauth2-proxy') return oauth2Proxy(argv.slice(1), build);
   if (isForwardCommand(args.command)) return forward(args.command, args.flags, args.configFile);
-  const loaded = load(args.configFile, args.flags);
+  const loaded = load(args.command, args.configFile, args.flags);
   if (!loaded) return 2;
   if (args.command === 'check-config') {
     for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -52,14 +81,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       readFile: (p) => readFileSync(p, 'utf8'),
     });
   }
-  return serve(loaded);
+  return serve(loaded, build);
 }
 
 /**
  * `oidc-judge oauth2-proxy [--config oauth2_proxy.cfg] [--flag=value …]`: oauth2-proxy's options
  * mapped onto our settings (compat/oauth2-proxy/), then served like `serve`.
  */
-async function oauth2Proxy(argv: readonly string[]): Promise<number> {
+async function oauth2Proxy(argv: readonly string[], build: BuildInfo): Promise<number> {
   const readFile = (p: string): string => readFileSync(p, 'utf8');
   const mapped = oauth2ProxyCommand(argv, process.env, readFile);
   if (mapped.errors.length > 0) {
@@ -80,22 +109,24 @@ async function oauth2Proxy(argv: readonly string[]): Promise<number> {
     process.stdout.write(JSON.stringify(redacted(loaded.config), null, 2) + '\n');
     return 0;
   }
-  return serve({ config: loaded.config, warnings });
+  return serve({ config: loaded.config, warnings }, build);
 }
 
 /** Runs the judge on a loaded config until SIGTERM / SIGINT. */
-async function serve(loaded: Loaded): Promise<number> {
+async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
   const log = createLogger(loaded.config.logLevel);
   for (const w of loaded.warnings) log.warn(w);
-  log.info({ config: redacted(loaded.config) }, 'starting oidc-judge');
+  log.info({ version: build.version, node: build.node, config: redacted(loaded.config) }, `starting oidc-judge ${build.version}`);
   const workers = loaded.config.workers === 0 ? availableParallelism() : loaded.config.workers;
   if (workers > 1) {
     // A worker still draining past DRAIN_TIMEOUT (+10 s of grace) is killed by the primary.
-    return runWorkers(workers, (workerLog) => startApp(loaded.config, { log: workerLog }), log, { killAfterMs: loaded.config.drainTimeout * 1000 + 10_000 });
+    return runWorkers(workers, (workerLog) => startApp(loaded.config, { log: workerLog, build }), log, {
+      killAfterMs: loaded.config.drainTimeout * 1000 + 10_000,
+    });
   }
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
-    app = await startApp(loaded.config, { log });
+    app = await startApp(loaded.config, { log, build });
   } catch (e) {
     log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start');
     return 1;
@@ -123,6 +154,7 @@ async function serve(loaded: Loaded): Promise<number> {
 async function forward(command: ForwardCommand, flags: Readonly<Record<string, string>>, configFile: string | undefined): Promise<number> {
   const { 'log-level': level, ...rest } = flags;
   const log = createLogger(level ?? process.env['LOG_LEVEL'] ?? 'INFO');
+  for (const w of unknownSettingWarnings(process.env)) log.warn(w);
   let handle: Awaited<ReturnType<typeof runForwarderCommand>>;
   try {
     handle = await runForwarderCommand(command, {
@@ -134,7 +166,7 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
     });
   } catch (e) {
     if (e instanceof ConfigError) {
-      process.stderr.write(`oidc-judge ${command}: ${e.message}\n`);
+      process.stderr.write(withUsage(command, `oidc-judge ${command}: ${e.message}`));
       return 2;
     }
     log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start the forwarders');

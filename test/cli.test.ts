@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,6 +12,10 @@ import { send } from './helpers/http-send.js';
 
 const cli = join(projectRoot, 'dist/src/cli.js');
 const baseEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' };
+const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+const judge = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [cli, ...args], { env: { ...baseEnv, ...env }, encoding: 'utf8', timeout: 60_000 });
+const settings = { OIDC_PROVIDER: 'https://idp.example.com', CLIENT_ID: 'judge', CLIENT_SECRET: 'super-secret-value' };
 
 describe('oidc-judge command', () => {
   it('check-config prints the effective config with secrets redacted', () => {
@@ -48,6 +52,77 @@ describe('oidc-judge command', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /unknown command "frobnicate"/);
     assert.match(r.stderr, /Usage: oidc-judge/);
+  });
+
+  it('--version, -v and `version` print the package version', () => {
+    for (const args of [['--version'], ['-v'], ['version'], ['serve', '--version']]) {
+      const r = judge(args);
+      assert.equal(r.status, 0, args.join(' '));
+      assert.equal(r.stdout, `oidc-judge ${version} (Node.js ${process.version})\n`);
+    }
+  });
+
+  it('every command has its own --help with its own options (also `help COMMAND`)', () => {
+    const own: Record<string, RegExp[]> = {
+      serve: [/--config FILE/, /--<setting>=<value>/, /--workers N/],
+      demo: [/--port N/],
+      'check-config': [/--config FILE/, /--<setting>=<value>/],
+      sessions: [/sessions revoke --sub ID/, /--sid ID/, /--iss URL/],
+      forward: [/--health-listen/, /--drain-seconds/],
+      'oidc-proxy': [/--target-url/, /--ingress-jwks-url/, /OIDC_PROXY_TARGET_URL/],
+      'kube-oidc-proxy': [/--oidc-issuer-url/],
+      'metadata-gateway': [/LISTEN_PORT/],
+    };
+    for (const [command, options] of Object.entries(own)) {
+      for (const args of [
+        [command, '--help'],
+        [command, '-h'],
+        ['help', command],
+      ]) {
+        const r = judge(args);
+        assert.equal(r.status, 0, args.join(' '));
+        assert.ok(r.stdout.startsWith(`Usage: oidc-judge ${command}`), `${args.join(' ')}: ${r.stdout}`);
+        for (const o of options) assert.match(r.stdout, o, `${command}: ${String(o)}`);
+        assert.match(r.stdout, /-h, --help/);
+      }
+    }
+    assert.doesNotMatch(judge(['demo', '--help']).stdout, /--<setting>/, 'demo takes no settings');
+    const general = judge(['--help']);
+    assert.equal(general.status, 0);
+    assert.match(general.stdout, /^Usage: oidc-judge \[COMMAND\]/);
+    assert.match(general.stdout, /COMMAND --help/);
+  });
+
+  it("refuses an unknown flag with the command's usage (and the closest flag when there is one)", () => {
+    const demo = judge(['demo', '--prot', '9000']);
+    assert.equal(demo.status, 2);
+    assert.match(demo.stderr, /oidc-judge demo: unknown flag --prot/);
+    assert.match(demo.stderr, /Usage: oidc-judge demo \[--port N\]/);
+    assert.equal(demo.stdout, '', 'nothing started');
+    const check = judge(['check-config', '--oidc-provdier=https://idp.example.com'], settings);
+    assert.equal(check.status, 2);
+    assert.match(check.stderr, /--oidc-provdier: unknown flag; did you mean --oidc-provider\?/);
+    assert.match(check.stderr, /Usage: oidc-judge check-config/);
+    const proxy = judge(['oidc-proxy', '--target-ulr=http://127.0.0.1:1']);
+    assert.equal(proxy.status, 2);
+    assert.match(proxy.stderr, /--target-ulr: unknown option/);
+    assert.match(proxy.stderr, /Usage: oidc-judge oidc-proxy/);
+  });
+
+  it('check-config warns about misspelt settings and shows no password inside a URL', () => {
+    const r = judge(['check-config'], {
+      ...settings,
+      SESSION_COOKIE_SAMESITE: 'Strict',
+      OIDC_JUDGE_SERVICE_HOST: '10.0.0.7',
+      OIDC_JUDGE_PORT: 'tcp://10.0.0.7:8080',
+      OIDC_JUDGE_PORT_8080_TCP_ADDR: '10.0.0.7',
+      INTROSPECTION_URL: 'https://judge:intro-password@idp.example.com/introspect',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^warning: SESSION_COOKIE_SAMESITE is not a setting; did you mean SESSION_SAME_SITE\?$/m);
+    assert.doesNotMatch(r.stderr, /OIDC_JUDGE_/, 'what Kubernetes injects is not ours');
+    assert.equal(JSON.parse(r.stdout).introspectionUrl, 'https://judge:***@idp.example.com/introspect');
+    assert.ok(!r.stdout.includes('intro-password') && !r.stderr.includes('intro-password'));
   });
 
   it('forwarder commands refuse a configuration with nothing to run or options they do not take (exit 2)', () => {
@@ -100,8 +175,15 @@ describe('oidc-judge command', () => {
           .on('error', reject)
           .end();
       });
-    assert.equal((await get(health, '/healthz')).status, 200);
+    const alive = await get(health, '/healthz');
+    assert.equal(alive.status, 200);
+    assert.equal(alive.body, `ok\nversion ${version}\nnode ${process.version}\n`);
     assert.equal((await get(health, '/readyz')).status, 503);
+    const start = JSON.parse(out.split('\n').find((l) => l.includes('"msg":"starting oidc-judge'))!) as Record<string, unknown>;
+    assert.equal(start['msg'], `starting oidc-judge ${version}`);
+    assert.equal(start['version'], version);
+    const metrics = await get(health, '/metrics');
+    assert.ok(metrics.body.includes(`oidc_judge_build_info{version="${version}",node="${process.version}"} 1`));
     assert.equal((await get(http, '/authservice/site/homepage')).status, 200, 'own prefix skipped even before discovery');
     assert.equal((await get(http, '/app', { authorization: 'Bearer not-a-jwt', accept: 'application/json' })).status, 401);
     child.kill('SIGTERM');
