@@ -55,8 +55,8 @@ describe('Dockerfile', () => {
   it('builds in stages that all start from the same Node.js image', () => {
     assert.ok(all.length >= 3, 'build, deps and runtime stages');
     assert.ok(
-      args.some((a) => /^ARG NODE_IMAGE=node:20(\.\d+)*-bookworm-slim$/.test(a)),
-      'the base image is one ARG: Node 20, Debian bookworm, slim',
+      args.some((a) => /^ARG NODE_IMAGE=node:24(\.\d+)*-bookworm-slim$/.test(a)),
+      'the base image is one ARG: Node 24 (the Active LTS), Debian bookworm, slim',
     );
     for (const s of all) assert.equal(base(s), '${NODE_IMAGE}', `stage ${s.name}`);
     assert.equal(all[all.length - 1]!.name, 'runtime');
@@ -97,6 +97,15 @@ describe('Dockerfile', () => {
       runs(stage('runtime')).includes(`mkdir -p ${storeDir} && chown ${m[1]}:${m[2]} ${storeDir}`),
       'the default SQLite directory is writable by that user',
     );
+  });
+
+  it('puts `oidc-judge` on PATH: the compiled cli.js, executable, linked into /usr/local/bin', () => {
+    const build = runs(stage('build'));
+    assert.match(build, /chmod 755 dist\/src\/cli\.js/, 'cli.js is executable (its #! line names node)');
+    assert.match(runs(stage('runtime')), /ln -s \/app\/dist\/src\/cli\.js \/usr\/local\/bin\/oidc-judge/);
+    assert.match(readFileSync(join(projectRoot, 'src/cli.ts'), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+    const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    assert.equal(pkg.bin['oidc-judge'], 'dist/src/cli.js', 'the same file npm links');
   });
 
   it('exposes the default ports and starts the service', () => {
