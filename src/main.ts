@@ -13,6 +13,7 @@ import { projectRoot } from './paths.js';
 import { createLogger } from './obs/log.js';
 import { startApp } from './app/start.js';
 import { revokeCommand } from './cli-sessions.js';
+import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { runWorkers } from './workers.js';
 import { isForwardCommand, runForwarderCommand, type ForwardCommand } from './forward/runtime/commands.js';
@@ -115,7 +116,8 @@ async function oauth2Proxy(argv: readonly string[], build: BuildInfo): Promise<n
 /** Runs the judge on a loaded config until SIGTERM / SIGINT. */
 async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
   const log = createLogger(loaded.config.logLevel);
-  for (const w of loaded.warnings) log.warn(w);
+  // Once per start: a `--workers` worker runs this too, after the primary has warned.
+  if (!cluster.isWorker) for (const w of loaded.warnings) log.warn(w);
   log.info({ version: build.version, node: build.node, config: redacted(loaded.config) }, `starting oidc-judge ${build.version}`);
   const workers = loaded.config.workers === 0 ? availableParallelism() : loaded.config.workers;
   if (workers > 1) {

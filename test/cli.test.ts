@@ -208,6 +208,7 @@ describe('oidc-judge command', () => {
         WEB_SERVER_PORT: String(await freePort()),
         SESSION_STORE_PATH: join(mkdtempSync(join(tmpdir(), 'judge-cli-')), 'sessions.db'),
         KUBERNETES_AUTHN_ENABLED: 'false',
+        SESSION_COOKIE_SAMESITE: 'Lax', // misspelt: warned about once, not once per process
         DRAIN_TIMEOUT: '5',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -229,5 +230,7 @@ describe('oidc-judge command', () => {
     child.kill('SIGTERM');
     const [code] = (await exited) as [number | null];
     assert.equal(code, 0);
+    // asserted after the exit, so that a failure leaves no workers behind
+    assert.equal(out.split('\n').filter((l) => l.includes('SESSION_COOKIE_SAMESITE is not a setting')).length, 1, out);
   });
 });
