@@ -72,6 +72,7 @@ describe('oidc-judge command', () => {
       'oidc-proxy': [/--target-url/, /--ingress-jwks-url/, /OIDC_PROXY_TARGET_URL/],
       'kube-oidc-proxy': [/--oidc-issuer-url/],
       'metadata-gateway': [/LISTEN_PORT/],
+      'oauth2-proxy': [/--config FILE/, /--config-test/],
     };
     for (const [command, options] of Object.entries(own)) {
       for (const args of [
