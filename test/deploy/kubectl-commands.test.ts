@@ -6,7 +6,7 @@
  * `kubectl exec deploy/oidc-judge -- oidc-judge sessions revoke`, which failed twice.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseArgs } from '../../src/cli-args.js';
@@ -44,13 +44,16 @@ function execs(text: string, where: string): Exec[] {
 const required = { config: { OIDC_PROVIDER: 'https://idp.example.com', CLIENT_ID: 'app' }, secret: { values: { CLIENT_SECRET: 's3cret' } } };
 const redisStore = { ...required, store: { type: 'redis' }, config: { ...required.config, SESSION_STORE_REDIS_ADDR: 'redis:6379' } };
 
-const docs = (): string[] => [
-  'README.md',
-  'helm/README.md',
-  ...readdirSync(join(projectRoot, 'istio'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `istio/${f}`),
-];
+/** README.md and every Markdown file under the folders users read (helm/, istio/, examples/, docs/). */
+function docs(): string[] {
+  const under = (dir: string): string[] =>
+    existsSync(join(projectRoot, dir))
+      ? readdirSync(join(projectRoot, dir), { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory() ? under(`${dir}/${e.name}`) : e.name.endsWith('.md') ? [`${dir}/${e.name}`] : [],
+        )
+      : [];
+  return ['README.md', ...['helm', 'istio', 'examples', 'docs'].flatMap(under)];
+}
 
 function check(e: Exec, rendered: Rendered): void {
   const workload = rendered.manifests.find((m) => m.doc['kind'] === 'StatefulSet' || m.doc['kind'] === 'Deployment');
