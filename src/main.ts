@@ -66,7 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.command === 'demo') return demo(args.flags);
   if (args.command === 'oauth2-proxy') return oauth2Proxy(argv.slice(1), build);
-  if (isForwardCommand(args.command)) return forward(args.command, args.flags, args.configFile);
+  if (isForwardCommand(args.command)) return forward(args.command, args.flags, args.configFile, build);
   const loaded = load(args.command, args.configFile, args.flags);
   if (!loaded) return 2;
   if (args.command === 'check-config') {
@@ -153,7 +153,7 @@ async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
 }
 
 /** The forwarder commands: they read only their own options (the judge's settings do not apply). */
-async function forward(command: ForwardCommand, flags: Readonly<Record<string, string>>, configFile: string | undefined): Promise<number> {
+async function forward(command: ForwardCommand, flags: Readonly<Record<string, string>>, configFile: string | undefined, build: BuildInfo): Promise<number> {
   const { 'log-level': level, ...rest } = flags;
   const log = createLogger(level ?? process.env['LOG_LEVEL'] ?? 'INFO');
   for (const w of unknownSettingWarnings(process.env)) log.warn(w);
@@ -165,6 +165,7 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
       ...(configFile !== undefined ? { configFile } : {}),
       readFile: (p) => readFileSync(p, 'utf8'),
       log,
+      build,
     });
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -174,7 +175,7 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
     log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start the forwarders');
     return 1;
   }
-  log.info({ listeners: handle.forwarders.listeners.map((l) => ({ name: l.name, mode: l.mode, address: l.address })) }, 'forwarding');
+  log.info({ version: build.version, listeners: handle.forwarders.listeners.map((l) => ({ name: l.name, mode: l.mode, address: l.address })) }, 'forwarding');
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {

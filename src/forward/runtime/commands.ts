@@ -8,6 +8,7 @@
  * error (exit 1). Reads nothing itself: main.ts passes flags, env and a file reader.
  */
 import { systemClock } from '../../clock.js';
+import { createMetrics } from '../../obs/metrics.js';
 import { parseForwarderBlocks } from './blocks.js';
 import { forwarderConfigError } from '../../config/error.js';
 import { runForwardCommand, type ForwardCommandInput, type ForwardHandle } from './forward-command.js';
@@ -52,6 +53,7 @@ async function single(
     clock: input.clock ?? systemClock,
     readFile: input.readFile,
     env: input.env,
+    metrics: createMetrics(true, input.build),
     ...(extra.healthListen !== undefined ? { healthListen: extra.healthListen } : {}),
   });
   return { forwarders, warnings: extra.warnings, drainMs: SINGLE_DRAIN_MS, stop: () => forwarders.stop(SINGLE_DRAIN_MS) };

@@ -14,6 +14,7 @@ import type { Field } from '../../config/field.js';
 import { defaultOf, forwardCommandSchema } from '../../config/forward-schema.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Logger } from '../../obs/log.js';
+import type { BuildInfo } from '../../obs/build-info.js';
 import { createMetrics } from '../../obs/metrics.js';
 import { parseForwarderBlocks } from './blocks.js';
 import { OIDC_PROXY_EXTRA_FLAGS, OIDC_PROXY_FLAGS, RUNTIME_FLAGS, oidcProxyBlocks } from './compat/oidc-proxy.js';
@@ -31,6 +32,8 @@ export interface ForwardCommandInput {
   /** Read oidc-proxy's options even when no oidc-proxy flag is given (the `oidc-proxy` command). */
   readonly oidcProxy?: boolean;
   readonly clock?: Clock;
+  /** The running build: `oidc_judge_build_info` on the health listener's `/metrics`. */
+  readonly build?: BuildInfo;
 }
 
 export interface ForwardHandle {
@@ -126,7 +129,7 @@ export async function runForwardCommand(input: ForwardCommandInput, modes: Reado
     clock: input.clock ?? systemClock,
     readFile: input.readFile,
     env: input.env,
-    metrics: createMetrics(),
+    metrics: createMetrics(true, input.build),
     logDecisions: s.logDecisions,
     ...(s.healthListen !== undefined ? { healthListen: s.healthListen } : {}),
   });

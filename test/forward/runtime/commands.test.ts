@@ -60,16 +60,18 @@ describe('forwarder commands', () => {
     }
   });
 
-  it('oidc-proxy runs a static-token verifier from OIDC_PROXY_* env', async () => {
+  it('oidc-proxy runs a static-token verifier from OIDC_PROXY_* env; its /metrics names the build', async () => {
     const port = await freePort();
+    const health = await freePort();
     const env = {
       OIDC_PROXY_TARGET_URL: upstreamUrl,
       OIDC_PROXY_ADDRESS: '127.0.0.1',
       OIDC_PROXY_PORT: String(port),
       OIDC_PROXY_INGRESS_ENABLED: 'true',
       OIDC_PROXY_INGRESS_STATIC_TOKEN: 'let-me-in-0123456789',
+      FORWARD_HEALTH_LISTEN: `127.0.0.1:${health}`,
     };
-    const h = await runForwarderCommand('oidc-proxy', { ...base, flags: {}, env });
+    const h = await runForwarderCommand('oidc-proxy', { ...base, flags: {}, env, build: { version: '9.8.7', node: 'v24.0.0' } });
     try {
       const denied = await send(port, '/x');
       assert.equal(denied.status, 401);
@@ -77,6 +79,7 @@ describe('forwarder commands', () => {
       const ok = await send(port, '/x?y=1', { headers: { authorization: 'Bearer let-me-in-0123456789' } });
       assert.equal(ok.status, 200);
       assert.equal(ok.body, 'upstream saw /x?y=1 auth=none');
+      assert.match((await send(health, '/metrics')).body, /^oidc_judge_build_info\{version="9\.8\.7",node="v24\.0\.0"\} 1$/m);
     } finally {
       await h.stop();
     }
