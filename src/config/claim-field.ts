@@ -4,7 +4,7 @@
  * never resolve — an empty dot-path segment (`a..b`, a trailing dot), a prototype name — is a
  * configuration error naming the setting, not a claim silently never found.
  */
-import { claimNameProblem, groupSourcesProblem } from '../judge/claims.js';
+import { claimNameProblem, groupSources, groupSourcesProblem } from '../judge/claims.js';
 import { str, type Field } from './field.js';
 
 type StrOpts = NonNullable<Parameters<typeof str>[2]>;
@@ -24,7 +24,9 @@ export function claimName(env: string, doc: string, opts: StrOpts & { emptyOk?: 
   return checked(str(env, doc, rest), claimNameProblem, emptyOk);
 }
 
-/** Several claims, comma-separated (each an exact name or a dot path); '' names none. */
-export function claimSources(env: string, doc: string, opts: StrOpts = {}): Field<string> {
-  return checked(str(env, doc, opts), groupSourcesProblem, true);
+/** Several claims, comma-separated (each an exact name or a dot path); '' names none unless `emptyOk` is false. */
+export function claimSources(env: string, doc: string, opts: StrOpts & { emptyOk?: boolean } = {}): Field<string> {
+  const { emptyOk = true, ...rest } = opts;
+  const problem = (v: string): string | undefined => (groupSources(v).length === 0 ? 'names no claim (empty)' : groupSourcesProblem(v));
+  return checked(str(env, doc, rest), problem, emptyOk);
 }

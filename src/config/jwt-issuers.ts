@@ -6,6 +6,7 @@
  * audiences and claim mapping, required claims, and a static `jwksUri` instead of discovery
  * (cluster issuers: EKS/AKS/GKE service-account tokens). `jwtIssuerEntry` builds an entry from code.
  */
+import { groupSourcesProblem } from '../judge/claims.js';
 
 /** A claim value a required claim may take. */
 export type ClaimScalar = string | number | boolean;
@@ -85,6 +86,10 @@ function entry(v: Record<string, unknown>, here: string, errs: string[]): JwtIss
     const c = v[k];
     if (c === undefined) return undefined;
     if (typeof c !== 'string' || c.trim() === '') errs.push(`${here}.${k}: must be a non-empty string`);
+    else {
+      const problem = groupSourcesProblem(c);
+      if (problem !== undefined) errs.push(`${here}.${k}: ${problem}`);
+    }
     return typeof c === 'string' ? c.trim() : undefined;
   };
   const userIdClaim = claim('userIdClaim');

@@ -5,7 +5,7 @@
  */
 import { RE2JS } from 're2js';
 import { claimNameProblem } from '../judge/claims.js';
-import { claimName, claimSources } from './claim-field.js';
+import { claimSources } from './claim-field.js';
 import { bool, int, section, list, oneOf, str, structured, url } from './field.js';
 import { parseJwtIssuers } from './jwt-issuers.js';
 import { parseAuthzRules } from './rules.js';
@@ -143,7 +143,11 @@ export const accessSettings = {
       min: 1,
       max: 3600,
     }),
-    userIdClaim: claimName('USERID_CLAIM', 'Claim used as the user id: a name or a dot path (see “Claims”).', { default: 'email' }),
+    userIdClaim: claimSources(
+      'USERID_CLAIM',
+      'Claim used as the user id: a name or a dot path (see “Claims”); several, comma-separated (`email,sub`): the first holding a non-empty string.',
+      { default: 'email', emptyOk: false },
+    ),
     groupsClaim: claimSources(
       'GROUPS_CLAIM',
       'Claims holding the groups (a list of strings, or one string): names or dot paths, comma-separated, merged in order without duplicates (`groups,realm_access.roles`; see “Claims”).',

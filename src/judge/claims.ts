@@ -9,6 +9,8 @@
  * Own properties only: `__proto__`, `constructor` and `prototype` never resolve, as a name or as a
  * segment. Never throws: a value of the wrong shape reads as such, for the caller to refuse.
  *
+ * The user id (`USERID_CLAIM`) may name several claims, comma-separated: the first holding a
+ * non-empty string is the user (`email,sub`: the address, else the subject).
  * Groups (`GROUPS_CLAIM`) may come from several sources, comma-separated, merged in order with
  * duplicates removed. A source that is absent (or `null`, or `""`) adds nothing; a string is one
  * group; a list must hold strings only, else the source is malformed. The result is *missing* when
@@ -67,8 +69,20 @@ export function claimReader(name: string): (claims: Claims) => unknown {
   };
 }
 
-/** The user id claim: a non-empty string, else `undefined` (numbers, objects … are not accepted). */
-export function userIdFrom(claims: Claims, name: string): string | undefined {
+/**
+ * The user id claim: a non-empty string, else `undefined` (numbers, objects … are not accepted).
+ * Several names, comma-separated (`email,sub`): the first that holds a non-empty string wins.
+ */
+export function userIdFrom(claims: Claims, setting: string): string | undefined {
+  if (!setting.includes(',')) return userIdOne(claims, setting);
+  for (const name of groupSources(setting)) {
+    const v = userIdOne(claims, name);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+function userIdOne(claims: Claims, name: string): string | undefined {
   const v = readClaim(claims, name);
   return typeof v === 'string' && v !== '' ? v : undefined;
 }

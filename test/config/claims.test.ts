@@ -31,6 +31,12 @@ describe('claim settings', () => {
     assert.equal(load({}).config.groupsClaim, 'groups');
   });
 
+  it('USERID_CLAIM takes several names (first present wins); an empty one is refused', () => {
+    assert.equal(load({ USERID_CLAIM: 'email,sub' }).config.userIdClaim, 'email,sub');
+    assert.ok(problems(() => load({ USERID_CLAIM: 'email,a..b' })).some((p) => p.startsWith('USERID_CLAIM:') && p.includes('empty path segment')));
+    assert.ok(problems(() => load({ USERID_CLAIM: ' , ' })).some((p) => p.startsWith('USERID_CLAIM:') && p.includes('names no claim')));
+  });
+
   it('an empty path segment or a prototype name is a ConfigError naming the setting', () => {
     const found = problems(() => load({ USERID_CLAIM: 'a..b', GROUPS_CLAIM: 'groups,realm_access.roles.', CLAIM_HEADERS: '.tenant:x-tenant' }));
     assert.ok(

@@ -76,6 +76,15 @@ describe('the claim reader: names and dot paths', () => {
     for (const v of [1, true, null, '', ['a'], { u: 1 }]) assert.equal(userIdFrom(json({ u: v }), 'u'), undefined, JSON.stringify(v));
   });
 
+  it('user id from several names (`email,sub`): the first holding a non-empty string wins', () => {
+    assert.equal(userIdFrom(json({ email: 'a@example.com', sub: 's-1' }), 'email,sub'), 'a@example.com');
+    // A Kubernetes service-account token has no email: its subject.
+    assert.equal(userIdFrom(json({ sub: 'system:serviceaccount:ns:ci' }), 'email, sub'), 'system:serviceaccount:ns:ci');
+    for (const v of [1, null, '', ['a@example.com']]) assert.equal(userIdFrom(json({ email: v, sub: 's-2' }), 'email,sub'), 's-2', JSON.stringify(v));
+    assert.equal(userIdFrom(json({ p: { u: 'nested' }, sub: 's-3' }), 'email,p.u,sub'), 'nested');
+    assert.equal(userIdFrom(json({ name: 'x' }), 'email,sub'), undefined);
+  });
+
   it('start-up check: empty segments and prototype names are problems; dotted and URL names are fine', () => {
     for (const ok of ['email', 'realm_access.roles', 'https://example.com/roles', 'resource_access.kube-flow.roles'])
       assert.equal(claimNameProblem(ok), undefined, ok);
