@@ -158,7 +158,9 @@ function bearers(c: Ctx): void {
     else extra.set(issuer, (extra.get(issuer) ?? new Set()).add(audience));
   }
   // oauth2-proxy reads groups from a bearer token when present and never requires them.
-  const entries = [...extra].map(([issuer, auds]) => ({ issuer, audiences: [...auds], groupsRequired: false }));
+  // As oauth2-proxy's bearer flow: no groups claim required, and a token without `email` (a
+  // Kubernetes service-account token) is its subject.
+  const entries = [...extra].map(([issuer, auds]) => ({ issuer, audiences: [...auds], groupsRequired: false, userIdClaim: 'email,sub' }));
   if (entries.length > 0) c.set('JWT_ISSUERS', JSON.stringify(entries));
   c.set('AUDIENCES', [...mainAudiences].join(','));
 }

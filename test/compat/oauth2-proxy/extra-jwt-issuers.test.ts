@@ -67,6 +67,13 @@ describe('oauth2-proxy extra_jwt_issuers: each issuer with its own audience', ()
     // As oauth2-proxy, an extra issuer's token needs no groups claim.
     const noGroups = await a.sign({ aud: 'aud-a', iat: now, exp: now + 300, email: 'ci@example.com' });
     assert.equal(await kind(Promise.resolve(noGroups)), 'ok');
+    // As oauth2-proxy, a token without `email` (a Kubernetes service-account token) is its subject.
+    const serviceAccount = await a.sign({ aud: 'aud-a', iat: now, exp: now + 300, sub: 'system:serviceaccount:kubeflow-user:ci' });
+    const sa = await authn.authenticate(requestWith({ authorization: `Bearer ${serviceAccount}` }));
+    assert.equal(sa.kind === 'ok' ? sa.identity.user : sa.kind, 'system:serviceaccount:kubeflow-user:ci');
+    // The main issuer keeps USERID_CLAIM (email): its token without one is refused.
+    const mainNoEmail = await main.sign({ aud: 'kubeflow', iat: now, exp: now + 300, sub: 'someone', groups: ['ml'] });
+    assert.equal(await kind(Promise.resolve(mainNoEmail)), 'invalid');
     // Not this authenticator's, and no other takes a bearer JWT (TokenReview is off): refused.
     assert.equal(await kind(token(a, 'aud-b')), 'none', "A's token for B's audience");
     assert.equal(await kind(token(b, 'aud-a')), 'none', "B's token for A's audience");

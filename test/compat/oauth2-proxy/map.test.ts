@@ -137,8 +137,13 @@ describe('oauth2-proxy options → settings, key by key', () => {
       ],
     });
     assert.deepEqual(JSON.parse(s['JWT_ISSUERS']!), [
-      { issuer: 'https://kubernetes.default.svc.cluster.local', audiences: ['https://kubernetes.default.svc.cluster.local'], groupsRequired: false },
-      { issuer: 'https://oidc.eks/id/1', audiences: ['sts=x', 'other'], groupsRequired: false },
+      {
+        issuer: 'https://kubernetes.default.svc.cluster.local',
+        audiences: ['https://kubernetes.default.svc.cluster.local'],
+        groupsRequired: false,
+        userIdClaim: 'email,sub',
+      },
+      { issuer: 'https://oidc.eks/id/1', audiences: ['sts=x', 'other'], groupsRequired: false, userIdClaim: 'email,sub' },
     ]);
     assert.equal(s['AUDIENCES'], 'kf,second-client', 'only the main issuer takes the client id, and a pair naming it');
     const m = mapped({ skip_jwt_bearer_tokens: true, extra_jwt_issuers: ['https://a.example=b', 'https://c.example=d'] });
@@ -246,8 +251,8 @@ describe('the mapped settings, loaded by the ordinary loader', () => {
     assert.deepEqual(config.oidcAuthParams, [['prompt', 'select_account consent']]);
     assert.deepEqual(config.audiences, ['kf', 'kf-cli']);
     assert.deepEqual(config.jwtIssuers, [
-      jwtIssuerEntry({ issuers: ['https://a.example'], audiences: ['aud-a'], groupsRequired: false }),
-      jwtIssuerEntry({ issuers: ['https://b.example'], audiences: ['aud-b'], groupsRequired: false }),
+      jwtIssuerEntry({ issuers: ['https://a.example'], audiences: ['aud-a'], groupsRequired: false, userIdClaim: 'email,sub' }),
+      jwtIssuerEntry({ issuers: ['https://b.example'], audiences: ['aud-b'], groupsRequired: false, userIdClaim: 'email,sub' }),
     ]);
     assert.equal(config.accessTokenAuthnEnabled, true);
     assert.equal(config.kubernetesAuthnEnabled, false);
