@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { startApp, type App } from '../src/app/start.js';
 import { parseArgs } from '../src/cli-args.js';
 import { silentLogger } from '../src/obs/log.js';
-import { sessionOf } from './oidc/backchannel-fixtures.js';
+import { sessionOf } from './oidc/backchannel/fixtures.js';
 import { testConfig } from './helpers/app.js';
 import { startOp, type TestOp } from './helpers/op.js';
 import { startRedis, until, type RedisServer } from './helpers/redis.js';

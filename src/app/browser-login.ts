@@ -15,8 +15,8 @@ import type { HttpClient } from '../net/http-client.js';
 import type { Logger } from '../obs/log.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { attemptKeySource, type AttemptKeySource } from '../oidc/attempt-key.js';
-import { createBackchannelLogout, type BackchannelLogout } from '../oidc/backchannel.js';
-import { backchannelRoute, type HttpRoute } from '../oidc/backchannel-http.js';
+import { createBackchannelLogout, type BackchannelLogout } from '../oidc/backchannel/backchannel.js';
+import { backchannelRoute, type HttpRoute } from '../oidc/backchannel/http.js';
 import { createCallback } from '../oidc/callback.js';
 import { OidcClient } from '../oidc/client.js';
 import type { Discovery } from '../oidc/discovery.js';
@@ -24,12 +24,12 @@ import type { IssuerKeys } from '../oidc/issuers.js';
 import type { FlowDeps, FlowPages } from '../oidc/flow.js';
 import { createLogin } from '../oidc/login.js';
 import { createLogout, createSessionEnder } from '../oidc/logout.js';
-import { OverageGroups } from '../oidc/overage.js';
+import { OverageGroups } from '../oidc/entra/overage.js';
 import { Refresher } from '../oidc/refresh.js';
 import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from '../oidc/routes.js';
 import { createSwitchAccount } from '../oidc/switch-account.js';
 import { createUserInfo } from '../oidc/userinfo.js';
-import { compileUserIdTransformers } from '../judge/userid-transform.js';
+import { compileUserIdTransformers } from '../judge/upstream/userid-transform.js';
 import { firstOf, oauth2ProxyRoutes } from '../compat/oauth2-proxy/routes.js';
 
 export interface BrowserLogin {

@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { withDeadline } from '../judge/wrap/deadline.js';
 import { createJudge, type Judge } from '../judge/decide.js';
 import { apiRoutesTest } from '../judge/browser.js';
-import { compileIdentityHeaders } from '../judge/identity-headers.js';
+import { compileIdentityHeaders } from '../judge/upstream/identity-headers.js';
 import { createResponses } from '../judge/responses.js';
 import { compileSkipRules } from '../judge/skip.js';
 import { stripFor } from '../judge/strip.js';

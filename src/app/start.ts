@@ -18,7 +18,7 @@ import { pathOf } from '../net/url-path.js';
 import { adminRoute } from '../obs/admin.js';
 import { workerMetrics } from '../obs/cluster-metrics.js';
 import { createHealthServer } from '../obs/health.js';
-import { withRoute } from '../oidc/backchannel-http.js';
+import { withRoute } from '../oidc/backchannel/http.js';
 import { templatesDir } from '../paths.js';
 import { createWebApp } from '../web/app.js';
 import { buildCore, type AppDeps, type Core } from './core.js';

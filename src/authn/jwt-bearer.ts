@@ -8,7 +8,7 @@ import type { Identity } from '../judge/ports.js';
 import type { JudgeRequest } from '../judge/ports.js';
 import type { Logger } from '../obs/log.js';
 import type { IssuerKeys } from '../oidc/issuers.js';
-import { hasGroupOverage } from '../oidc/overage.js';
+import { hasGroupOverage } from '../oidc/entra/overage.js';
 import { issuerPolicies, requiredClaimProblem, type IssuerPolicy } from './issuer-policy.js';
 import { VerifiedTokenCache } from './jwt-cache.js';
 import { peekJwt, safeAlgorithms, type PeekedJwt } from './jwt-peek.js';

@@ -11,7 +11,7 @@ import type { Identity, Strength } from '../judge/ports.js';
 import { header, type JudgeRequest } from '../judge/ports.js';
 import type { Logger } from '../obs/log.js';
 import type { OidcClient } from '../oidc/client.js';
-import type { OverageGroups } from '../oidc/overage.js';
+import type { OverageGroups } from '../oidc/entra/overage.js';
 import type { Refresher } from '../oidc/refresh.js';
 import type { Session } from '../sessions/session.js';
 import type { Sessions } from '../sessions/sessions.js';

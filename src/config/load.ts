@@ -3,7 +3,7 @@
  * (`--config`) → environment → CLI flags. Every problem is collected and reported at once, each
  * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
  */
-import { identityHeaderProblems, type IdentityHeaderSettings } from '../judge/header-presets.js';
+import { identityHeaderProblems, type IdentityHeaderSettings } from '../judge/upstream/header-presets.js';
 import { allowedHostError } from '../net/allowed-hosts.js';
 import { redactUrlPasswordsDeep } from '../net/url-password.js';
 import { pathOf } from '../net/url-path.js';

@@ -9,7 +9,7 @@ import { claimSources } from './claim-field.js';
 import { bool, int, section, list, oneOf, str, structured, url } from './field.js';
 import { parseJwtIssuers } from './jwt-issuers.js';
 import { parseAuthzRules } from './rules.js';
-import type { UserIdTransformer } from '../judge/userid-transform.js';
+import type { UserIdTransformer } from '../judge/upstream/userid-transform.js';
 
 function parseTransformers(v: unknown, at: string, errs: string[]): UserIdTransformer[] {
   if (!Array.isArray(v)) {

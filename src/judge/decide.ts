@@ -5,7 +5,7 @@
  */
 import type { Authenticator, Authorizer, StepUpNeed, Target } from './ports.js';
 import { deny, type Allow, type Decision, type HeaderPair, type Identity } from './decision.js';
-import type { IdentityHeaders } from './identity-headers.js';
+import type { IdentityHeaders } from './upstream/identity-headers.js';
 import type { JudgeRequest } from './request.js';
 import type { Responses } from './responses.js';
 import type { SkipMatcher } from './skip.js';

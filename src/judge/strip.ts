@@ -7,7 +7,7 @@
  * many frameworks read both as one). Everything is compiled once; a check scans the request's
  * header names once (`scan`).
  */
-import { headerLayout, type IdentityHeaderSettings } from './header-presets.js';
+import { headerLayout, type IdentityHeaderSettings } from './upstream/header-presets.js';
 
 /** Identity headers other tools set (oauth2-proxy, Authelia, vouch, Apache/nginx conventions, the verify forwarder). */
 export const FOREIGN_IDENTITY_HEADERS: readonly string[] = Object.freeze([

@@ -14,7 +14,7 @@ import { clearCookie, cookieValues, parseCookies, serializeCookie, type CookieOp
 import type { AttemptKeySource } from './attempt-key.js';
 import { isTag } from './attempt.js';
 import type { OidcClient } from './client.js';
-import type { OverageGroups } from './overage.js';
+import type { OverageGroups } from './entra/overage.js';
 import type { RedirectPolicy } from './redirects.js';
 
 /** oidc-authservice's login cookie name; ours are `oidc_state_csrf_<tag>` (`attempt.ts`). */

@@ -12,7 +12,7 @@ import type { Session } from '../sessions/session.js';
 import { Sessions } from '../sessions/sessions.js';
 import type { OidcClient } from './client.js';
 import { forwardExpired, forwardRefreshWanted, type ForwardFreshness } from './forward-freshness.js';
-import type { OverageGroups } from './overage.js';
+import type { OverageGroups } from './entra/overage.js';
 
 /** `stale`: a refresh was due but did not happen (provider out of reach, another replica holds the lock). */
 export type RefreshOutcome = { readonly kind: 'live'; readonly session: Session; readonly stale?: true } | { readonly kind: 'ended' };

@@ -7,7 +7,7 @@
  * `/authservice/` → `/` before the web server).
  *
  * `POST <prefix>/oidc/backchannel-logout` needs the request body, which checks do not carry, so it
- * is a `node:http` route (`backchannel-http.ts`) on the same paths: `backchannelPaths`.
+ * is a `node:http` route (`backchannel/http.ts`) on the same paths: `backchannelPaths`.
  */
 import type { Target } from '../judge/ports.js';
 import { pathOf } from '../net/url-path.js';

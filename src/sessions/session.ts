@@ -20,7 +20,7 @@ export interface Session {
   readonly accessExpiresAt?: number;
   /** The last refresh brought no new ID token, so the one from before is kept (FORWARD_ID_TOKEN_HEADER asks no more refreshes for it). */
   readonly idTokenKept?: boolean;
-  /** `graph`: the groups were read from Microsoft Graph (Entra ID group overage, `oidc/overage.ts`). */
+  /** `graph`: the groups were read from Microsoft Graph (Entra ID group overage, `oidc/entra/overage.ts`). */
   readonly groupsFrom?: 'graph';
   /** The groups could not be read yet: checks answer 503 until they are (never judged as no groups). */
   readonly groupsPending?: true;

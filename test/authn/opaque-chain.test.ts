@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { Authenticator, AuthnOutcome, Target } from '../../src/judge/ports.js';
 import { rejected } from '../../src/authn/bearer-cache.js';
 import { createJudge } from '../../src/judge/decide.js';
-import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
+import { compileIdentityHeaders } from '../../src/judge/upstream/identity-headers.js';
 import { createResponses } from '../../src/judge/responses.js';
 import { judgeRequest } from '../helpers/request.js';
 

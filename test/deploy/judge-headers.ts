@@ -13,7 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
+import { compileIdentityHeaders } from '../../src/judge/upstream/identity-headers.js';
 import { STRIP_PREFIXES } from '../../src/judge/strip.js';
 import { projectRoot } from '../../src/paths.js';
 

@@ -19,7 +19,7 @@ import { testConfig, untilReady } from '../helpers/app.js';
 import { send } from '../helpers/http-send.js';
 import { startOp, type TestOp } from '../helpers/op.js';
 import { startRedis, startRedisCluster, until, type RedisCluster, type RedisServer } from '../helpers/redis.js';
-import { form, FORM, logoutClaims, sessionOf, signLogout } from '../oidc/backchannel-fixtures.js';
+import { form, FORM, logoutClaims, sessionOf, signLogout } from '../oidc/backchannel/fixtures.js';
 
 const CLIENT_ID = 'judge-client';
 const ADMIN_TOKEN = randomBytes(24).toString('base64url');

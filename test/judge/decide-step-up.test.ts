@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createJudge, type LoginStarter } from '../../src/judge/decide.js';
 import { deny, type Identity } from '../../src/judge/decision.js';
-import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
+import { compileIdentityHeaders } from '../../src/judge/upstream/identity-headers.js';
 import type { Authorizer, StepUpNeed, Target } from '../../src/judge/ports.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createResponses, type Responses } from '../../src/judge/responses.js';

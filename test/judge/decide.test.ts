@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Authenticator, AuthnOutcome, Authorizer, Target } from '../../src/judge/ports.js';
 import { createJudge, type JudgeDeps } from '../../src/judge/decide.js';
 import type { Identity } from '../../src/judge/decision.js';
-import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
+import { compileIdentityHeaders } from '../../src/judge/upstream/identity-headers.js';
 import type { JudgeRequest } from '../../src/judge/request.js';
 import { createResponses } from '../../src/judge/responses.js';
 import { apiRoutesTest } from '../../src/judge/browser.js';

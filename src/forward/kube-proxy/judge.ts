@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { createJudge, type Judge } from '../../judge/decide.js';
 import { deny, type HeaderPair, type Identity } from '../../judge/decision.js';
-import type { IdentityHeaders } from '../../judge/identity-headers.js';
+import type { IdentityHeaders } from '../../judge/upstream/identity-headers.js';
 import { judgeRequestOf } from '../../judge/node-request.js';
 import { ALLOW, NOT_MINE, type Authenticator, type AuthnOutcome, type Authorizer, type Target } from '../../judge/ports.js';
 import type { JudgeRequest } from '../../judge/request.js';

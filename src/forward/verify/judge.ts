@@ -9,7 +9,7 @@
 import { ALLOW, NOT_MINE, type Authenticator, type AuthnOutcome, type Authorizer, type Target } from '../../judge/ports.js';
 import { createJudge, type Judge } from '../../judge/decide.js';
 import { deny, type Deny, type HeaderPair, type Identity } from '../../judge/decision.js';
-import type { IdentityHeaders } from '../../judge/identity-headers.js';
+import type { IdentityHeaders } from '../../judge/upstream/identity-headers.js';
 import type { JudgeRequest } from '../../judge/request.js';
 import type { Responses } from '../../judge/responses.js';
 import type { Logger } from '../../obs/log.js';

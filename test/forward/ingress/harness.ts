@@ -12,7 +12,7 @@ import type { Authorizer } from '../../../src/judge/ports.js';
 import { createIngress, type Ingress, type IngressDeps } from '../../../src/forward/ingress/server.js';
 import { createJudge, type Judge } from '../../../src/judge/decide.js';
 import { deny, type Decision } from '../../../src/judge/decision.js';
-import { compileIdentityHeaders } from '../../../src/judge/identity-headers.js';
+import { compileIdentityHeaders } from '../../../src/judge/upstream/identity-headers.js';
 import { targetOf } from '../../../src/judge/target.js';
 import type { JudgeRequest } from '../../../src/judge/request.js';
 import { createResponses } from '../../../src/judge/responses.js';

@@ -8,7 +8,7 @@
  * reaches a mesh that checks it, as oauth2-proxy passes bearer tokens on). `Authorization` gets
  * `Bearer <token>`, other headers the raw token (`FORWARD_TOKEN_BEARER_PREFIX`).
  */
-import type { HeaderPair, Identity } from './decision.js';
+import type { HeaderPair, Identity } from '../decision.js';
 
 export interface ForwardTokenOptions {
   /** Lower-case header names; '' for none. */

@@ -6,15 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/load.js';
-import { createJudge } from '../../src/judge/decide.js';
-import type { Allow, Decision, Identity } from '../../src/judge/decision.js';
-import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
-import type { Target } from '../../src/judge/ports.js';
-import type { JudgeRequest } from '../../src/judge/request.js';
-import { createResponses } from '../../src/judge/responses.js';
-import { stripFor } from '../../src/judge/strip.js';
-import { base, noFiles, problems } from '../helpers/config.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { createJudge } from '../../../src/judge/decide.js';
+import type { Allow, Decision, Identity } from '../../../src/judge/decision.js';
+import { compileIdentityHeaders } from '../../../src/judge/upstream/identity-headers.js';
+import type { Target } from '../../../src/judge/ports.js';
+import type { JudgeRequest } from '../../../src/judge/request.js';
+import { createResponses } from '../../../src/judge/responses.js';
+import { stripFor } from '../../../src/judge/strip.js';
+import { base, noFiles, problems } from '../../helpers/config.js';
 
 const config = (env: Record<string, string> = {}) => loadConfig({ env: { ...base, ...env }, readFile: noFiles }).config;
 

@@ -8,11 +8,11 @@
  * judged as having no groups. The endpoint the token names in `_claim_sources` is never called (it
  * is the retired Azure AD Graph, and a token must not choose where its holder's token goes).
  */
-import type { Clock } from '../clock.js';
-import { codeOf } from '../errors.js';
-import type { Logger } from '../obs/log.js';
-import type { Session } from '../sessions/session.js';
-import type { Sessions } from '../sessions/sessions.js';
+import type { Clock } from '../../clock.js';
+import { codeOf } from '../../errors.js';
+import type { Logger } from '../../obs/log.js';
+import type { Session } from '../../sessions/session.js';
+import type { Sessions } from '../../sessions/sessions.js';
 import { GraphGroupsError, readGraphGroups, type GraphGroupsOptions } from './graph-groups.js';
 
 function isObj(v: unknown): v is Record<string, unknown> {

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/oidc/logout-token.js';
-import type { Session } from '../../src/sessions/session.js';
-import type { SignOptions, TestOp } from '../helpers/op.js';
+import { BACKCHANNEL_LOGOUT_EVENT } from '../../../src/oidc/backchannel/logout-token.js';
+import type { Session } from '../../../src/sessions/session.js';
+import type { SignOptions, TestOp } from '../../helpers/op.js';
 
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' } as const;
 

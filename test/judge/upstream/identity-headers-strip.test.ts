@@ -6,16 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Target } from '../../src/judge/ports.js';
-import { loadConfig } from '../../src/config/load.js';
-import { createJudge } from '../../src/judge/decide.js';
-import type { Allow, Decision, Identity } from '../../src/judge/decision.js';
-import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
-import type { JudgeRequest } from '../../src/judge/request.js';
-import { createResponses } from '../../src/judge/responses.js';
-import { joinHeaders, joinRawHeaders } from '../../src/judge/node-request.js';
-import { toJudgeRequest } from '../../src/judge/grpc/map.js';
-import { candidate, CLEAN, compileStrip, judgeCookies, stripFor } from '../../src/judge/strip.js';
+import type { Target } from '../../../src/judge/ports.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { createJudge } from '../../../src/judge/decide.js';
+import type { Allow, Decision, Identity } from '../../../src/judge/decision.js';
+import { compileIdentityHeaders } from '../../../src/judge/upstream/identity-headers.js';
+import type { JudgeRequest } from '../../../src/judge/request.js';
+import { createResponses } from '../../../src/judge/responses.js';
+import { joinHeaders, joinRawHeaders } from '../../../src/judge/node-request.js';
+import { toJudgeRequest } from '../../../src/judge/grpc/map.js';
+import { candidate, CLEAN, compileStrip, judgeCookies, stripFor } from '../../../src/judge/strip.js';
 
 const config = (env: Record<string, string> = {}) =>
   loadConfig({ env: { OIDC_PROVIDER: 'https://idp.example.com', CLIENT_ID: 'c', CLIENT_SECRET: 's', ...env }, readFile: () => '' }).config;

@@ -1,9 +1,9 @@
 /** `CLAIM_HEADERS` reads claims with the one claim reader: exact name first, then the dot path; never a prototype. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Identity } from '../../src/judge/decision.js';
-import { compileIdentityHeaders } from '../../src/judge/identity-headers.js';
-import { keycloakIdTokenClaims } from '../helpers/provider-shapes.js';
+import type { Identity } from '../../../src/judge/decision.js';
+import { compileIdentityHeaders } from '../../../src/judge/upstream/identity-headers.js';
+import { keycloakIdTokenClaims } from '../../helpers/provider-shapes.js';
 
 const defaults = {
   useridHeader: 'kubeflow-userid',

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { UnsecuredJWT } from 'jose';
-import { HttpClient } from '../../src/net/http-client.js';
-import { GraphGroupsError, readGraphGroups, retryAfterSeconds } from '../../src/oidc/graph-groups.js';
-import { manyGroups, startGraph, type GraphDouble } from '../helpers/graph.js';
+import { HttpClient } from '../../../src/net/http-client.js';
+import { GraphGroupsError, readGraphGroups, retryAfterSeconds } from '../../../src/oidc/entra/graph-groups.js';
+import { manyGroups, startGraph, type GraphDouble } from '../../helpers/graph.js';
 
 const graphToken = (sub: string, aud = 'https://graph.microsoft.com'): string => new UnsecuredJWT({ sub, aud }).encode();
 

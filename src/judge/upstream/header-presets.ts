@@ -2,7 +2,7 @@
  * Which upstream header names carry which identity value: the settings' own names (each may be a
  * comma list: one value under several names), the header sets of the tools people migrate from
  * (`HEADER_PRESET`), and the forwarded tokens. One layout, computed once, serves both the headers
- * an allow sets (identity-headers.ts) and the names every request is stripped of (strip.ts), so
+ * an allow sets (identity-headers.ts) and the names every request is stripped of (`../strip.ts`), so
  * a name the judge can set is always one a client cannot forge.
  */
 

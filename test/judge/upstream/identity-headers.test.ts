@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Identity } from '../../src/judge/decision.js';
-import { compileIdentityHeaders, headerSafe, spellings } from '../../src/judge/identity-headers.js';
-import { compileUserIdTransformers } from '../../src/judge/userid-transform.js';
+import type { Identity } from '../../../src/judge/decision.js';
+import { compileIdentityHeaders, headerSafe, spellings } from '../../../src/judge/upstream/identity-headers.js';
+import { compileUserIdTransformers } from '../../../src/judge/upstream/userid-transform.js';
 
 const defaults = {
   useridHeader: 'kubeflow-userid',

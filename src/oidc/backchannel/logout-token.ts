@@ -11,11 +11,11 @@
  * Never throws; reasons are short and carry no token content.
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { MAX_JWT_LENGTH, peekJwt, safeAlgorithms } from '../authn/jwt-peek.js';
-import { reasonOf } from '../authn/jwt-verify.js';
-import type { Clock } from '../clock.js';
-import type { IssuerKeys } from './issuers.js';
-import { KeysUnavailableError } from './keys.js';
+import { MAX_JWT_LENGTH, peekJwt, safeAlgorithms } from '../../authn/jwt-peek.js';
+import { reasonOf } from '../../authn/jwt-verify.js';
+import type { Clock } from '../../clock.js';
+import type { IssuerKeys } from '../issuers.js';
+import { KeysUnavailableError } from '../keys.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** How old (by `iat`) a logout token may be: providers send them at once; 5 minutes allows for retries and slow queues. */

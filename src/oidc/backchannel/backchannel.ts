@@ -6,18 +6,18 @@
  * the store, and in every process's cache through the revocation feed.
  *
  * Answers (§2.8), always `Cache-Control: no-store`: 200 (also when no session matched; 204 on the
- * judge's check port, see `backchannel-http.ts`), 400 `{"error":"invalid_request", …}` for any
+ * judge's check port, see `http.ts`), 400 `{"error":"invalid_request", …}` for any
  * invalid request or token (nothing ends), 503 `{"error":"temporarily_unavailable"}` when the store
  * or the provider's keys cannot be reached. Transport-neutral: it takes the body and answers a reply.
  */
-import type { Clock } from '../clock.js';
-import type { Config } from '../config/schema.js';
-import { codeOf } from '../errors.js';
-import type { HeaderPair } from '../judge/decision.js';
-import type { Logger } from '../obs/log.js';
-import type { Sessions } from '../sessions/sessions.js';
-import { claimKey } from '../sessions/ticket.js';
-import type { IssuerKeys } from './issuers.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/schema.js';
+import { codeOf } from '../../errors.js';
+import type { HeaderPair } from '../../judge/decision.js';
+import type { Logger } from '../../obs/log.js';
+import type { Sessions } from '../../sessions/sessions.js';
+import { claimKey } from '../../sessions/ticket.js';
+import type { IssuerKeys } from '../issuers.js';
 import { LOGOUT_TOKEN_MAX_AGE_SECONDS, verifyLogoutToken, type LogoutTokenPolicy } from './logout-token.js';
 
 export interface BackchannelReply {

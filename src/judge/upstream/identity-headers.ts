@@ -6,11 +6,11 @@
  * separator, a control character or edge whitespace is dropped, and a user id that cannot travel
  * as it is refuses the allow. All lists are built once at start-up.
  */
-import { claimReader } from './claims.js';
-import type { HeaderPair, Identity } from './decision.js';
+import { claimReader } from '../claims.js';
+import type { HeaderPair, Identity } from '../decision.js';
 import { compileForwardTokens } from './forward-tokens.js';
 import { headerLayout, type IdentityHeaderSettings } from './header-presets.js';
-import { spellings } from './strip.js';
+import { spellings } from '../strip.js';
 import { compileUserIdTransformers, type UserIdTransformer } from './userid-transform.js';
 
 export { spellings };

@@ -8,9 +8,9 @@ import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { BackchannelLogout, BackchannelReply } from '../../src/oidc/backchannel.js';
-import { backchannelRoute, withRoute, type BackchannelRouteOptions } from '../../src/oidc/backchannel-http.js';
-import { send } from '../helpers/http-send.js';
+import type { BackchannelLogout, BackchannelReply } from '../../../src/oidc/backchannel/backchannel.js';
+import { backchannelRoute, withRoute, type BackchannelRouteOptions } from '../../../src/oidc/backchannel/http.js';
+import { send } from '../../helpers/http-send.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const OK: BackchannelReply = { status: 200, headers: [['cache-control', 'no-store']], body: '' };

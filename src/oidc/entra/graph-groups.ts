@@ -7,8 +7,8 @@
  * `GraphGroupsError` (`groups-unavailable`) naming Graph's status and error code, never the token;
  * callers answer 503, never "no groups".
  */
-import { JudgeError } from '../errors.js';
-import { HttpClientError, type HttpRequestInit, type HttpResponse } from '../net/http-client.js';
+import { JudgeError } from '../../errors.js';
+import { HttpClientError, type HttpRequestInit, type HttpResponse } from '../../net/http-client.js';
 
 export class GraphGroupsError extends JudgeError<'groups-unavailable'> {
   override readonly name = 'GraphGroupsError';
