@@ -1,0 +1,90 @@
+/**
+ * Wires the identity assertion (`ASSERTION_HEADER`): its keys (a key file, or a ring generated and
+ * shared through the session store and refreshed on a timer), the signer the judge is given, and
+ * the JWKS and discovery documents the web server publishes. `undefined` when the header is unset.
+ */
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import type { AssertionSigner } from '../judge/upstream/assertion.js';
+import type { Logger } from '../obs/log.js';
+import type { SessionStore } from '../sessions/store.js';
+import { createAssertionSigner } from '../signing/assertions.js';
+import { assertionDocuments, type AssertionDocuments } from '../signing/documents.js';
+import { fileKeys, type AssertionKeys } from '../signing/key-files.js';
+import { sharedKeyRing } from '../signing/key-ring.js';
+import { SIGNING_ALGS, type SigningKey } from '../signing/key.js';
+
+export interface AssertionWiring {
+  readonly signer: AssertionSigner;
+  readonly documents: AssertionDocuments;
+  /** Resolves once a key can sign (rejects when the keys cannot be had: start-up fails). */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AssertionDeps {
+  readonly store: SessionStore;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly readFile: (path: string) => string;
+}
+
+export function wireAssertion(config: Config, deps: AssertionDeps): AssertionWiring | undefined {
+  const header = config.assertionHeader.trim().toLowerCase();
+  if (header === '') return undefined;
+  let keys: AssertionKeys | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const refreshMs = config.assertionKeyRefresh * 1000;
+  const ready = (async () => {
+    if (config.assertionKeyFile !== '') {
+      keys = await fileKeys(config.assertionKeyFile, config.assertionPublishedKeyFiles, deps.readFile);
+      return;
+    }
+    const ring = await sharedKeyRing({
+      store: deps.store,
+      alg: config.assertionAlgorithm,
+      rotateEveryMs: config.assertionKeyRotation * 1000,
+      refreshMs,
+      maxTtlMs: config.assertionTtl * 1000,
+      clock: deps.clock,
+      log: deps.log,
+    });
+    keys = ring;
+    timer = setInterval(
+      () =>
+        void ring
+          .refresh()
+          .catch((e: unknown) => deps.log.warn({ err: (e as Error).message }, 'could not read the shared assertion key ring; keeping the last one')),
+      refreshMs,
+    );
+    timer.unref();
+  })();
+  // Awaited by startApp; marked handled here so that a caller that never awaits it is not ended by it.
+  ready.catch(() => undefined);
+  // Until the keys are read, nothing signs and nothing is published.
+  const current: AssertionKeys = {
+    signing: (): SigningKey | undefined => keys?.signing(),
+    published: () => keys?.published() ?? [],
+    close: () => Promise.resolve(),
+  };
+  const signer = createAssertionSigner({
+    header,
+    issuer: config.assertionIssuer,
+    ttlSeconds: config.assertionTtl,
+    claims: config.assertionClaims,
+    audiences: config.assertionAudiences,
+    keys: current,
+    clock: deps.clock,
+  });
+  // Verifiers may cache the JWKS for a refresh at most: a new key is published two refreshes before it signs.
+  const documents = assertionDocuments(config.assertionIssuer, current, SIGNING_ALGS, Math.max(1, Math.min(300, config.assertionKeyRefresh)));
+  return {
+    signer,
+    documents,
+    ready,
+    async close() {
+      clearInterval(timer);
+      await keys?.close();
+    },
+  };
+}
