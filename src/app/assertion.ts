@@ -11,7 +11,7 @@ import type { SessionStore } from '../sessions/store.js';
 import { createAssertionSigner } from '../signing/assertions.js';
 import { assertionDocuments, type AssertionDocuments } from '../signing/documents.js';
 import { fileKeys, type AssertionKeys } from '../signing/key-files.js';
-import { sharedKeyRing } from '../signing/key-ring.js';
+import { sharedKeyRing, type KeyRing } from '../signing/key-ring.js';
 import { SIGNING_ALGS, type SigningKey } from '../signing/key.js';
 
 export interface AssertionWiring {
@@ -19,6 +19,8 @@ export interface AssertionWiring {
   readonly documents: AssertionDocuments;
   /** Resolves once a key can sign (rejects when the keys cannot be had: start-up fails). */
   readonly ready: Promise<void>;
+  /** Reads the shared key ring now (as the timer does every ASSERTION_KEY_REFRESH); nothing with key files. */
+  refresh(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export function wireAssertion(config: Config, deps: AssertionDeps): AssertionWir
   const header = config.assertionHeader.trim().toLowerCase();
   if (header === '') return undefined;
   let keys: AssertionKeys | undefined;
+  let ring: KeyRing | undefined;
   let timer: NodeJS.Timeout | undefined;
   const refreshMs = config.assertionKeyRefresh * 1000;
   const ready = (async () => {
@@ -40,7 +43,7 @@ export function wireAssertion(config: Config, deps: AssertionDeps): AssertionWir
       keys = await fileKeys(config.assertionKeyFile, config.assertionPublishedKeyFiles, deps.readFile);
       return;
     }
-    const ring = await sharedKeyRing({
+    const shared = await sharedKeyRing({
       store: deps.store,
       alg: config.assertionAlgorithm,
       rotateEveryMs: config.assertionKeyRotation * 1000,
@@ -49,10 +52,10 @@ export function wireAssertion(config: Config, deps: AssertionDeps): AssertionWir
       clock: deps.clock,
       log: deps.log,
     });
-    keys = ring;
+    keys = ring = shared;
     timer = setInterval(
       () =>
-        void ring
+        void shared
           .refresh()
           .catch((e: unknown) => deps.log.warn({ err: (e as Error).message }, 'could not read the shared assertion key ring; keeping the last one')),
       refreshMs,
@@ -82,6 +85,7 @@ export function wireAssertion(config: Config, deps: AssertionDeps): AssertionWir
     signer,
     documents,
     ready,
+    refresh: () => ring?.refresh() ?? Promise.resolve(),
     async close() {
       clearInterval(timer);
       await keys?.close();
