@@ -1,6 +1,6 @@
 /**
- * Wires the identity assertion (`ASSERTION_HEADER`): its keys (a key file, or a ring generated and
- * shared through the session store and refreshed on a timer), the signer the judge is given, and
+ * Wires the identity assertion (`ASSERTION_HEADER`): its keys (key files, or a ring generated and
+ * shared through the session store; either read again on a timer), the signer the judge is given, and
  * the JWKS and discovery documents the web server publishes. `undefined` when the header is unset.
  */
 import type { Clock } from '../clock.js';
@@ -19,7 +19,7 @@ export interface AssertionWiring {
   readonly documents: AssertionDocuments;
   /** Resolves once a key can sign (rejects when the keys cannot be had: start-up fails). */
   readonly ready: Promise<void>;
-  /** Reads the shared key ring now (as the timer does every ASSERTION_KEY_REFRESH); nothing with key files. */
+  /** Reads the keys again now (the shared ring, or the key files), as the timer does every ASSERTION_KEY_REFRESH. */
   refresh(): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,15 +35,32 @@ export function wireAssertion(config: Config, deps: AssertionDeps): AssertionWir
   const header = config.assertionHeader.trim().toLowerCase();
   if (header === '') return undefined;
   let keys: AssertionKeys | undefined;
-  let ring: KeyRing | undefined;
+  let reloadable: { refresh(): Promise<void> } | undefined;
   let timer: NodeJS.Timeout | undefined;
   const refreshMs = config.assertionKeyRefresh * 1000;
   const ready = (async () => {
-    if (config.assertionKeyFile !== '') {
-      keys = await fileKeys(config.assertionKeyFile, config.assertionPublishedKeyFiles, deps.readFile);
-      return;
-    }
-    const shared = await sharedKeyRing({
+    const reload =
+      config.assertionKeyFile !== ''
+        ? await fileKeys(config.assertionKeyFile, config.assertionPublishedKeyFiles, {
+            read: deps.readFile,
+            now: () => deps.clock.now(),
+            // A signing key replaced in a mounted Secret stays published until its last assertion expires.
+            retainMs: (config.assertionTtl + config.assertionKeyRefresh) * 1000,
+          })
+        : await sharedRing();
+    keys = reload;
+    reloadable = reload;
+    timer = setInterval(
+      () =>
+        void reload
+          .refresh()
+          .catch((e: unknown) => deps.log.warn({ err: (e as Error).message }, 'could not read the assertion keys again; keeping the last ones')),
+      refreshMs,
+    );
+    timer.unref();
+  })();
+  function sharedRing(): Promise<KeyRing> {
+    return sharedKeyRing({
       store: deps.store,
       alg: config.assertionAlgorithm,
       rotateEveryMs: config.assertionKeyRotation * 1000,
@@ -52,16 +69,7 @@ export function wireAssertion(config: Config, deps: AssertionDeps): AssertionWir
       clock: deps.clock,
       log: deps.log,
     });
-    keys = ring = shared;
-    timer = setInterval(
-      () =>
-        void shared
-          .refresh()
-          .catch((e: unknown) => deps.log.warn({ err: (e as Error).message }, 'could not read the shared assertion key ring; keeping the last one')),
-      refreshMs,
-    );
-    timer.unref();
-  })();
+  }
   // Awaited by startApp; marked handled here so that a caller that never awaits it is not ended by it.
   ready.catch(() => undefined);
   // Until the keys are read, nothing signs and nothing is published.
@@ -85,7 +93,7 @@ export function wireAssertion(config: Config, deps: AssertionDeps): AssertionWir
     signer,
     documents,
     ready,
-    refresh: () => ring?.refresh() ?? Promise.resolve(),
+    refresh: () => reloadable?.refresh() ?? Promise.resolve(),
     async close() {
       clearInterval(timer);
       await keys?.close();

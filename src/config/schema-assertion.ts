@@ -89,7 +89,7 @@ export const assertionSettings = {
     }),
     assertionKeyRefresh: int(
       'ASSERTION_KEY_REFRESH',
-      'Seconds between two reads of the shared key ring by each replica; a new key is published two refreshes before it signs.',
+      'Seconds between two reads of the keys by each replica (the shared key ring, or the key files); a generated key is published two refreshes before it signs.',
       { default: 30, min: 1, max: 600 },
     ),
   }),

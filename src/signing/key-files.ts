@@ -61,8 +61,21 @@ async function publishedJwk(key: KeyObject, kid: string | undefined, setting: st
   return { ...jwk, kid: id, alg, use: 'sig' };
 }
 
-/** Keys from `signingFile` (signs and is published) and `publishedFiles` (published only). Throws naming the setting. */
-export async function fileKeys(signingFile: string, publishedFiles: readonly string[], read: Read): Promise<AssertionKeys> {
+/** Key files read again on a timer: a mounted Secret updated in place rotates without a restart. */
+export interface FileKeys extends AssertionKeys {
+  /** Reads the files again; rejects (keeping the keys it had) when one cannot be read. */
+  refresh(): Promise<void>;
+}
+
+export interface FileKeyOptions {
+  readonly read: Read;
+  /** Epoch ms now; with `retainMs`, a signing key replaced in its file stays published that long (its assertions' lifetime). */
+  readonly now?: () => number;
+  readonly retainMs?: number;
+}
+
+/** The signing key and the published list, as the files hold them now. Throws naming the setting. */
+async function readAll(signingFile: string, publishedFiles: readonly string[], read: Read): Promise<{ signing: SigningKey; others: JWK[] }> {
   const { key, kid } = readKey(signingFile, read, 'ASSERTION_KEY_FILE', true);
   let signing: SigningKey;
   try {
@@ -76,6 +89,36 @@ export async function fileKeys(signingFile: string, publishedFiles: readonly str
     const jwk = await publishedJwk(k, id, 'ASSERTION_PUBLISHED_KEY_FILES', path);
     if (jwk.kid !== signing.kid && !others.some((o) => o.kid === jwk.kid)) others.push(jwk);
   }
-  const all = Object.freeze([signing.publicJwk, ...others]);
-  return { signing: () => signing, published: () => all, close: () => Promise.resolve() };
+  return { signing, others };
+}
+
+/**
+ * Keys from `signingFile` (signs and is published) and `publishedFiles` (published only). Throws
+ * naming the setting. A signing key replaced in its file stays published `retainMs` more.
+ */
+export async function fileKeys(signingFile: string, publishedFiles: readonly string[], o: FileKeyOptions): Promise<FileKeys> {
+  let { signing, others } = await readAll(signingFile, publishedFiles, o.read);
+  let retired: { jwk: JWK; until: number }[] = [];
+  let all: readonly JWK[] = [];
+  const now = o.now ?? Date.now;
+  const publish = (): void => {
+    const t = now();
+    retired = retired.filter((r) => r.until > t && r.jwk.kid !== signing.kid && !others.some((x) => x.kid === r.jwk.kid));
+    all = Object.freeze([signing.publicJwk, ...others, ...retired.map((r) => r.jwk)]);
+  };
+  publish();
+  return {
+    signing: () => signing,
+    published: () => {
+      if (retired.length > 0 && retired.some((r) => r.until <= now())) publish();
+      return all;
+    },
+    async refresh() {
+      const next = await readAll(signingFile, publishedFiles, o.read);
+      if (next.signing.kid !== signing.kid && o.retainMs !== undefined) retired.push({ jwk: signing.publicJwk, until: now() + o.retainMs });
+      ({ signing, others } = next);
+      publish();
+    },
+    close: () => Promise.resolve(),
+  };
 }

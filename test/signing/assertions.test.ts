@@ -55,7 +55,7 @@ describe('identity assertions', () => {
 
   it('carry iss, aud (the host, or its configured audience), sub, email, groups, how the caller authenticated and the selected claims', async () => {
     const clock = new ManualClock();
-    const keys = await fileKeys('/keys/ec.pem', [], read);
+    const keys = await fileKeys('/keys/ec.pem', [], { read });
     const signer = createAssertionSigner({
       header: 'x-identity-assertion',
       issuer: ISSUER,
@@ -92,7 +92,7 @@ describe('identity assertions', () => {
 
   it('are signed once per identity and audience, come back at once while fresh, and are refused after exp', async () => {
     const clock = new ManualClock();
-    const keys = await fileKeys('/keys/ec.pem', [], read);
+    const keys = await fileKeys('/keys/ec.pem', [], { read });
     const signer = createAssertionSigner({ header: 'authorization', issuer: ISSUER, ttlSeconds: 60, claims: [], audiences: {}, keys, clock });
     const first = await signer.assert(alice, target('app.example.com'));
     assert.match(String(first), /^Bearer /, 'Authorization carries Bearer <jwt>');
@@ -115,7 +115,7 @@ describe('identity assertions', () => {
 
   it('are renewed shortly before exp, not after', async () => {
     const clock = new ManualClock();
-    const keys = await fileKeys('/keys/ec.pem', [], read);
+    const keys = await fileKeys('/keys/ec.pem', [], { read });
     const signer = createAssertionSigner({ header: 'x-a', issuer: ISSUER, ttlSeconds: 60, claims: [], audiences: {}, keys, clock });
     const first = await signer.assert(alice, target('h'));
     clock.advance(49_000);
@@ -135,7 +135,7 @@ describe('identity assertions', () => {
       ['/keys/rsa.pem', 'RS256'],
       ['/keys/ed.pem', 'EdDSA'],
     ] as const) {
-      const keys = await fileKeys(file, ['/keys/ec.pem'], read);
+      const keys = await fileKeys(file, ['/keys/ec.pem'], { read });
       assert.equal(keys.published().length, 2);
       const signer = createAssertionSigner({ header: 'x-a', issuer: ISSUER, ttlSeconds: 60, claims: [], audiences: {}, keys, clock: new ManualClock() });
       const token = (await signer.assert(alice, target('h')))!;
@@ -143,12 +143,38 @@ describe('identity assertions', () => {
       assert.equal(decodeProtectedHeader(token).kid, keys.published()[0]!.kid);
       await jwtVerify(token, jwksOf(keys), { issuer: ISSUER, currentDate: new Date(new ManualClock().now()) });
     }
-    await assert.rejects(fileKeys('/keys/small-rsa.pem', [], read), /ASSERTION_KEY_FILE/);
-    await assert.rejects(fileKeys('/keys/none.pem', [], read), /ASSERTION_KEY_FILE: cannot read \/keys\/none.pem \(ENOENT\)/);
+    await assert.rejects(fileKeys('/keys/small-rsa.pem', [], { read }), /ASSERTION_KEY_FILE/);
+    await assert.rejects(fileKeys('/keys/none.pem', [], { read }), /ASSERTION_KEY_FILE: cannot read \/keys\/none.pem \(ENOENT\)/);
+  });
+
+  it('key files read again: a new signing key signs at once, the one it replaced stays published for its assertions’ lifetime', async () => {
+    const { files, read } = pemFiles();
+    const clock = new ManualClock();
+    const keys = await fileKeys('/keys/ec.pem', ['/keys/rsa.pem'], { read, now: () => clock.now(), retainMs: 70_000 });
+    const before = keys.signing()!.kid;
+    const signer = createAssertionSigner({ header: 'x-a', issuer: ISSUER, ttlSeconds: 60, claims: [], audiences: {}, keys, clock });
+    const old = (await signer.assert(alice, target('h')))!;
+    files['/keys/ec.pem'] = files['/keys/ed.pem']!;
+    await keys.refresh();
+    assert.notEqual(keys.signing()!.kid, before);
+    const fresh = (await signer.assert(alice, target('h')))!;
+    assert.equal(decodeProtectedHeader(fresh).kid, keys.signing()!.kid, 'a new key: signed anew');
+    for (const t of [old, fresh]) await jwtVerify(t, jwksOf(keys), { issuer: ISSUER, currentDate: new Date(clock.now()) });
+    assert.equal(keys.published().length, 3);
+    clock.advance(70_001);
+    assert.deepEqual(
+      keys.published().map((k) => k.kid),
+      [keys.signing()!.kid, keys.published()[1]!.kid],
+    );
+    assert.ok(!keys.published().some((k) => k.kid === before), 'retired after its assertions expired');
+    // A file that cannot be read: the refresh fails, the keys stay.
+    delete files['/keys/ec.pem'];
+    await assert.rejects(keys.refresh(), /ASSERTION_KEY_FILE: cannot read/);
+    assert.ok(keys.signing());
   });
 
   it('a burst of new identities is signed off the event loop, a few at a time', async () => {
-    const keys = await fileKeys('/keys/rsa.pem', [], read);
+    const keys = await fileKeys('/keys/rsa.pem', [], { read });
     const signer = createAssertionSigner({
       header: 'x-a',
       issuer: ISSUER,
@@ -199,7 +225,7 @@ describe('identity assertions', () => {
 describe('the published documents', () => {
   it('JWKS of the published keys with a strong ETag that changes with them; discovery names issuer and jwks_uri', async () => {
     const { read } = pemFiles();
-    const keys = await fileKeys('/keys/ec.pem', ['/keys/rsa.pem'], read);
+    const keys = await fileKeys('/keys/ec.pem', ['/keys/rsa.pem'], { read });
     let list = keys.published();
     const docs = assertionDocuments(`${ISSUER}/`, { ...keys, published: () => list }, SIGNING_ALGS, 30);
     const jwks = docs.byPath[JWKS_PATH]!();
