@@ -109,10 +109,12 @@ class SharedKeyRing implements KeyRing {
     const { store, clock, log } = this.#o;
     let now = clock.now();
     let stored = await this.#read(now);
-    if (this.#due(stored, now)) {
+    // The record gone from a store that still answers (flushed, evicted): this replica's ring is written back, never a new first key.
+    let lost = stored.length === 0 && this.#keys.length > 0;
+    if (lost || this.#due(stored, now)) {
       let lock = await store.lock(RING_LOCK, 30_000, now);
       // Another replica is writing the ring: with no key at all, wait for its first one.
-      for (let i = 0; lock === undefined && stored.length === 0 && i < 100; i++) {
+      for (let i = 0; lock === undefined && stored.length === 0 && !lost && i < 100; i++) {
         await (this.#o.pause ?? pause)();
         lock = await store.lock(RING_LOCK, 30_000, clock.now());
       }
@@ -120,19 +122,24 @@ class SharedKeyRing implements KeyRing {
         try {
           now = clock.now();
           stored = await this.#read(now);
-          if (this.#due(stored, now)) {
-            stored = await this.#rotate(stored, now);
-            await store.put(RING_RECORD, Buffer.from(JSON.stringify(stored)), now + RECORD_LIFETIME_MS);
+          lost = stored.length === 0 && this.#keys.length > 0;
+          if (lost) stored = this.#keys.map((k) => k.stored);
+          const due = this.#due(stored, now);
+          if (due) stored = await this.#rotate(stored, now);
+          if (lost || due) await store.put(RING_RECORD, Buffer.from(JSON.stringify(stored)), now + RECORD_LIFETIME_MS);
+          if (lost) log.warn('the shared assertion key ring was missing from the store; written back from this replica');
+          if (due)
             log.info(
               { kid: stored.at(-1)?.jwk.kid, signFrom: new Date(stored.at(-1)?.signFrom ?? now).toISOString() },
               'assertion signing key added to the shared ring',
             );
-          }
         } finally {
           await lock.release();
         }
       }
     }
+    // Lost and not written back (another replica holds the lock): keep this replica's ring until the next refresh.
+    if (stored.length === 0 && this.#keys.length > 0) return;
     await this.#adopt(stored);
   }
 

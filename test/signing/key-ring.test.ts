@@ -17,7 +17,7 @@ import { openRedisStore } from '../../src/sessions/redis.js';
 import type { SessionStore } from '../../src/sessions/store.js';
 import { createAssertionSigner } from '../../src/signing/assertions.js';
 import { assertionDocuments, JWKS_PATH } from '../../src/signing/documents.js';
-import { sharedKeyRing, type KeyRing } from '../../src/signing/key-ring.js';
+import { RING_RECORD, sharedKeyRing, type KeyRing } from '../../src/signing/key-ring.js';
 import { SIGNING_ALGS } from '../../src/signing/key.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
@@ -125,6 +125,24 @@ describe('generated assertion keys shared by two replicas through Redis', () => 
     assert.ok(kids.size >= 6, `rotated: ${kids.size} keys signed`);
     // Retired keys leave the JWKS: at most the signing one, the next and the ones still covering live assertions.
     assert.ok(a.jwks().keys.length <= 3, `${a.jwks().keys.length} keys published`);
+  });
+
+  it('a ring record lost from the store is written back by the next replica to read it, never replaced by a new first key', async () => {
+    const [a, b] = replicas as [Replica, Replica];
+    const signing = a.ring.signing()!.kid;
+    const published = a.jwks().keys.map((k) => k.kid);
+    assert.equal(await a.store.delete(RING_RECORD), true);
+    clock.advance(SECOND);
+    await b.ring.refresh();
+    await a.ring.refresh();
+    for (const r of [a, b]) {
+      assert.equal(r.ring.signing()!.kid, signing);
+      assert.deepEqual(
+        r.jwks().keys.map((k) => k.kid),
+        published,
+      );
+    }
+    assert.ok(await a.store.get(RING_RECORD, clock.now()), 'written back');
   });
 
   it('a new key is published two refreshes before it signs', async () => {
