@@ -90,6 +90,8 @@ export function createAssertionSigner(o: AssertionOptions): AssertionSigner {
   const lru = new Map<string, Entry>();
   const inflight = new Map<string, Promise<Entry>>();
   const memos = new WeakMap<object, Memo>();
+  // A Map, not the object: a host named `constructor` must not find Object.prototype's.
+  const audiences = new Map(Object.entries(o.audiences));
   const limiter = new Limiter(o.concurrency ?? 4);
 
   function payloadOf(id: Identity, audience: string): Record<string, unknown> {
@@ -135,7 +137,7 @@ export function createAssertionSigner(o: AssertionOptions): AssertionSigner {
     assert(id: Identity, target: Target) {
       const key = o.keys.signing();
       if (key === undefined) return undefined;
-      const audience = o.audiences[target.hostname] ?? target.hostname;
+      const audience = audiences.get(target.hostname) ?? target.hostname;
       const now = o.clock.now();
       const m = memos.get(id.claims);
       if (

@@ -88,6 +88,9 @@ describe('identity assertions', () => {
 
     const api = (await signer.assert(alice, target('api.example.com')))!;
     await jwtVerify(api, jwksOf(keys), { issuer: ISSUER, audience: 'urn:api', currentDate: new Date(clock.now()) });
+    // A host named like an Object.prototype member is a host like any other.
+    const odd = (await signer.assert(alice, target('constructor')))!;
+    await jwtVerify(odd, jwksOf(keys), { issuer: ISSUER, audience: 'constructor', currentDate: new Date(clock.now()) });
   });
 
   it('are signed once per identity and audience, come back at once while fresh, and are refused after exp', async () => {
