@@ -6,13 +6,14 @@
 import { claimNameProblem } from '../judge/claims.js';
 import { int, list, oneOf, section, str, structured, url } from './field.js';
 
-/** `host=audience` pairs (a mapping in the config file): the `aud` of the assertions for that host. */
+/** `host=audience` or `host/path-prefix=audience` pairs (a mapping in the config file): the `aud` of the assertions there. */
 function parseAudiences(v: unknown, at: string, errs: string[]): Readonly<Record<string, string>> {
   const out: Record<string, string> = {};
   const put = (host: unknown, aud: unknown): void => {
-    if (typeof host !== 'string' || typeof aud !== 'string' || !/^[a-z0-9.-]+$/i.test(host.trim()) || aud.trim() === '')
-      errs.push(`${at}: ${JSON.stringify(host)} must map a host name to an audience`);
-    else out[host.trim().toLowerCase()] = aud.trim();
+    const m = typeof host === 'string' ? /^([a-z0-9.-]+)(\/[^\s?#]*)?$/i.exec(host.trim()) : null;
+    if (m === null || typeof aud !== 'string' || aud.trim() === '')
+      errs.push(`${at}: ${JSON.stringify(host)} must map a host name (or host/path-prefix) to an audience`);
+    else out[m[1]!.toLowerCase() + (m[2] ?? '')] = aud.trim();
   };
   if (typeof v === 'string' || Array.isArray(v)) {
     const entries = typeof v === 'string' ? v.split(',').filter((s) => s.trim() !== '') : v;
@@ -60,7 +61,7 @@ export const assertionSettings = {
     ),
     assertionAudiences: structured(
       'ASSERTION_AUDIENCES',
-      'The `aud` of the assertions per host, as `host=audience` pairs (a mapping in the config file); other hosts get their host name.',
+      'The `aud` of the assertions per host or route, as `host=audience` or `host/path-prefix=audience` pairs (a mapping in the config file; the longest prefix wins, segment-aware); other requests get their host name.',
       parseAudiences,
       { default: {}, type: 'list' },
     ),

@@ -42,7 +42,7 @@ export interface AssertionOptions {
   readonly ttlSeconds: number;
   /** Claim names or dot paths copied from the verified claims (under that name). */
   readonly claims: readonly string[];
-  /** host → audience; other hosts get their own name. */
+  /** `host` or `host/path-prefix` → audience; other requests get their host name. */
   readonly audiences: Readonly<Record<string, string>>;
   readonly keys: AssertionKeys;
   readonly clock: Clock;
@@ -81,6 +81,31 @@ function signature(alg: SigningAlg, key: KeyObject, data: Buffer): Promise<Buffe
   });
 }
 
+/**
+ * The `aud` of a request: the audience of its host's longest matching path prefix (segment-aware),
+ * else of its host, else the host name. A Map, not the object: a host named `constructor` must not
+ * find Object.prototype's.
+ */
+export function audienceRoutes(audiences: Readonly<Record<string, string>>): (target: Target) => string {
+  const byHost = new Map<string, { prefix: string; audience: string }[]>();
+  for (const [key, audience] of Object.entries(audiences)) {
+    const slash = key.indexOf('/');
+    const host = slash < 0 ? key : key.slice(0, slash);
+    const prefix = slash < 0 ? '' : key.slice(slash).replace(/\/+$/, '');
+    let list = byHost.get(host);
+    if (list === undefined) byHost.set(host, (list = []));
+    list.push({ prefix, audience });
+  }
+  for (const list of byHost.values()) list.sort((a, b) => b.prefix.length - a.prefix.length);
+  return (target) => {
+    const list = byHost.get(target.hostname);
+    if (list !== undefined)
+      for (const { prefix, audience } of list)
+        if (prefix === '' || target.path === prefix || (target.path.startsWith(prefix) && target.path[prefix.length] === '/')) return audience;
+    return target.hostname;
+  };
+}
+
 export function createAssertionSigner(o: AssertionOptions): AssertionSigner {
   const max = o.maxEntries ?? 10_000;
   const ttlMs = o.ttlSeconds * 1000;
@@ -90,8 +115,7 @@ export function createAssertionSigner(o: AssertionOptions): AssertionSigner {
   const lru = new Map<string, Entry>();
   const inflight = new Map<string, Promise<Entry>>();
   const memos = new WeakMap<object, Memo>();
-  // A Map, not the object: a host named `constructor` must not find Object.prototype's.
-  const audiences = new Map(Object.entries(o.audiences));
+  const audienceOf = audienceRoutes(o.audiences);
   const limiter = new Limiter(o.concurrency ?? 4);
 
   function payloadOf(id: Identity, audience: string): Record<string, unknown> {
@@ -137,7 +161,7 @@ export function createAssertionSigner(o: AssertionOptions): AssertionSigner {
     assert(id: Identity, target: Target) {
       const key = o.keys.signing();
       if (key === undefined) return undefined;
-      const audience = audiences.get(target.hostname) ?? target.hostname;
+      const audience = audienceOf(target);
       const now = o.clock.now();
       const m = memos.get(id.claims);
       if (

@@ -45,14 +45,14 @@ describe('ASSERTION_* settings', () => {
     );
   });
 
-  it('audiences per host, lower-cased hosts; a list of claims', () => {
+  it('audiences per host or route, lower-cased hosts (paths as written); a list of claims', () => {
     const c = load({
       ...on,
       ASSERTION_ISSUER: 'https://j',
-      ASSERTION_AUDIENCES: 'Apps.Example.com=urn:apps, api.example.com=https://api',
+      ASSERTION_AUDIENCES: 'Apps.Example.com=urn:apps, api.example.com=https://api, Apps.Example.com/Reports=urn:reports',
       ASSERTION_CLAIMS: 'name,org.team',
     });
-    assert.deepEqual(c.assertionAudiences, { 'apps.example.com': 'urn:apps', 'api.example.com': 'https://api' });
+    assert.deepEqual(c.assertionAudiences, { 'apps.example.com': 'urn:apps', 'api.example.com': 'https://api', 'apps.example.com/Reports': 'urn:reports' });
     assert.deepEqual(c.assertionClaims, ['name', 'org.team']);
   });
 });

@@ -11,7 +11,7 @@ import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWK }
 import { ManualClock } from '../../src/clock.js';
 import type { Identity } from '../../src/judge/decision.js';
 import type { Target } from '../../src/judge/ports.js';
-import { createAssertionSigner } from '../../src/signing/assertions.js';
+import { audienceRoutes, createAssertionSigner } from '../../src/signing/assertions.js';
 import { assertionDocuments, DISCOVERY_PATH, JWKS_PATH } from '../../src/signing/documents.js';
 import { fileKeys, type AssertionKeys } from '../../src/signing/key-files.js';
 import { SIGNING_ALGS } from '../../src/signing/key.js';
@@ -125,6 +125,18 @@ describe('identity assertions', () => {
     assert.equal(signer.assert(alice, target('h')), first);
     clock.advance(2_000);
     assert.notEqual(await signer.assert(alice, target('h')), first, '9 s before exp: a new one');
+  });
+
+  it('audiences per route: the longest matching path prefix of the host, segment-aware, else the host', () => {
+    const aud = audienceRoutes({ 'apps.example.com': 'urn:apps', 'apps.example.com/api': 'urn:api', 'apps.example.com/api/v2/': 'urn:api-v2' });
+    const at = (hostname: string, path: string): string => aud({ hostname, path } as Target);
+    assert.equal(at('apps.example.com', '/'), 'urn:apps');
+    assert.equal(at('apps.example.com', '/api'), 'urn:api');
+    assert.equal(at('apps.example.com', '/api/x'), 'urn:api');
+    assert.equal(at('apps.example.com', '/apix'), 'urn:apps', 'segment-aware');
+    assert.equal(at('apps.example.com', '/api/v2/items'), 'urn:api-v2');
+    assert.equal(at('other.example.com', '/api'), 'other.example.com');
+    assert.equal(at('constructor', '/'), 'constructor');
   });
 
   it('none while no key can sign', () => {
