@@ -65,6 +65,7 @@ export function wireAssertion(config: Config, deps: AssertionDeps): AssertionWir
       alg: config.assertionAlgorithm,
       rotateEveryMs: config.assertionKeyRotation * 1000,
       refreshMs,
+      leadMs: config.assertionKeyLead * 1000,
       maxTtlMs: config.assertionTtl * 1000,
       clock: deps.clock,
       log: deps.log,

@@ -88,6 +88,11 @@ export const assertionSettings = {
       min: 60,
       max: 90 * 86_400,
     }),
+    assertionKeyLead: int(
+      'ASSERTION_KEY_LEAD',
+      'Seconds every replica publishes a generated key before it signs: longer than verifiers cache the JWKS — istiod refetches a `jwksUri` every 20 min (`PILOT_JWT_PUB_KEY_REFRESH_INTERVAL`).',
+      { default: 1800, min: 0, max: 30 * 86_400 },
+    ),
     assertionKeyRefresh: int(
       'ASSERTION_KEY_REFRESH',
       'Seconds between two reads of the keys by each replica (the shared key ring, or the key files); a generated key is published two refreshes before it signs.',
@@ -109,5 +114,10 @@ export function assertionProblems(c: Readonly<Record<string, unknown>>): { key: 
   }
   if ((c['assertionKeyRefresh'] as number) * 2 >= (c['assertionKeyRotation'] as number))
     out.push({ key: 'assertionKeyRefresh', message: 'must be less than half of ASSERTION_KEY_ROTATION' });
+  if ((c['assertionKeyLead'] as number) + (c['assertionKeyRefresh'] as number) >= (c['assertionKeyRotation'] as number))
+    out.push({
+      key: 'assertionKeyLead',
+      message: 'plus ASSERTION_KEY_REFRESH must be less than ASSERTION_KEY_ROTATION (a key is announced within the rotation before it)',
+    });
   return out;
 }

@@ -5,8 +5,9 @@
  *
  * - every replica reads the ring each `refreshMs` and publishes every key not yet retired;
  * - it signs with the newest key whose `signFrom` has come;
- * - a rotation (under the store's lock, one replica at a time) adds a key whose `signFrom` is
- *   `leadMs` (> 2 refreshes) ahead, so every replica publishes it before any signs with it, and
+ * - a rotation (under the store's lock, one replica at a time) adds a key whose `signFrom` is a
+ *   lead (> 2 refreshes, and at least `leadMs`) ahead, so every replica — and every verifier that
+ *   refetched the JWKS meanwhile — publishes it before any replica signs with it, and
  *   gives the key it replaces `retireAt` = that `signFrom` + the longest assertion lifetime + a
  *   refresh: it stays published until its last assertion has expired;
  * - a replica that cannot reach the store keeps its last ring (and says so in the log).
@@ -36,6 +37,8 @@ export interface KeyRingOptions {
   readonly rotateEveryMs: number;
   /** How often each replica reads the ring. */
   readonly refreshMs: number;
+  /** How long every replica publishes a new key before it signs, at least (verifiers' JWKS caches: istiod refetches every 20 min). */
+  readonly leadMs?: number;
   /** The longest lifetime of an assertion (`ASSERTION_TTL`). */
   readonly maxTtlMs: number;
   readonly clock: Clock;
@@ -68,9 +71,12 @@ export async function sharedKeyRing(o: KeyRingOptions): Promise<KeyRing> {
   return ring;
 }
 
-/** The lead a new key is published with before it signs: two refreshes and a margin. */
-export function publishLead(refreshMs: number): number {
-  return 2 * refreshMs + 1_000;
+/**
+ * How long before it signs a new key enters the ring: two refreshes and a margin, or the configured
+ * lead plus one refresh (so that the last replica to read the ring still publishes it `leadMs` ahead).
+ */
+export function publishLead(refreshMs: number, leadMs = 0): number {
+  return Math.max(2 * refreshMs + 1_000, leadMs + refreshMs);
 }
 
 const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100).unref());
@@ -85,7 +91,7 @@ class SharedKeyRing implements KeyRing {
 
   constructor(o: KeyRingOptions) {
     this.#o = o;
-    this.#lead = publishLead(o.refreshMs);
+    this.#lead = publishLead(o.refreshMs, o.leadMs);
   }
 
   signing(): SigningKey | undefined {

@@ -67,6 +67,9 @@ describe('identity assertions from two replicas sharing Redis while their keys r
     const [a, b] = replicas as [Judged, Judged];
     const live: { token: string; kid: string; exp: number }[] = [];
     const kids = new Set<string>();
+    /** When each key was first published by both replicas, and first signed with. */
+    const publishedAt = new Map<string, number>();
+    const signedAt = new Map<string, number>();
     const start = clock.now();
     let n = 0;
     for (let t = 0; t <= 4 * ROTATE; t += MINUTE) {
@@ -81,10 +84,12 @@ describe('identity assertions from two replicas sharing Redis while their keys r
         const assertion = optionValue(res.ok_response?.headers, HEADER)!;
         const kid = decodeProtectedHeader(assertion).kid!;
         kids.add(kid);
+        if (!signedAt.has(kid)) signedAt.set(kid, clock.now());
         live.push({ token: assertion, kid, exp: decodeJwt(assertion).exp! });
       }
       const [ja, jb] = await Promise.all([jwksOf(a), jwksOf(b)]);
       const published = [new Set(ja.keys.map((k) => k.kid)), new Set(jb.keys.map((k) => k.kid))];
+      for (const k of published[0]!) if (published[1]!.has(k) && !publishedAt.has(k!)) publishedAt.set(k!, clock.now());
       for (let i = live.length - 1; i >= 0; i--) {
         const l = live[i]!;
         if (l.exp * 1000 <= clock.now()) live.splice(i, 1);
@@ -96,5 +101,10 @@ describe('identity assertions from two replicas sharing Redis while their keys r
             await jwtVerify(l.token, createLocalJWKSet(jwks), { issuer: ISSUER, audience: HOST, currentDate: new Date(clock.now()) });
     }
     assert.ok(kids.size >= 4, `${kids.size} keys signed over four rotations`);
+    // Every key after the first was on both JWKS ASSERTION_KEY_LEAD (30 min by default) before it signed.
+    for (const kid of [...kids].slice(1)) {
+      const lead = signedAt.get(kid)! - publishedAt.get(kid)!;
+      assert.ok(lead >= 30 * MINUTE, `${kid} published by both ${lead / MINUTE} min before it signed`);
+    }
   });
 });
