@@ -156,7 +156,7 @@ export const schema = {
     }),
     skipRules: structured(
       'SKIP_RULES',
-      'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights. Usually in the config file as `skipRules:`.',
+      'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights; `assertion: true` also signs the assertion of a caller with credentials (`ASSERTION_HEADER`). Usually in the config file as `skipRules:`.',
       parseSkipRules,
       { default: [], type: 'rules' },
     ),

@@ -123,10 +123,38 @@ export function createJudge(deps: JudgeDeps): Judge {
     };
   }
 
+  // Skip rules that ask for the assertion of a caller with credentials (none: the skip step is as before).
+  const asserting = assertion !== undefined && deps.skip.asserting !== undefined && deps.skip.asserting.size > 0 ? deps.skip.asserting : undefined;
+
   /** Step 1: skip rules (the service's own prefix, SKIP_AUTH_URLS, skipRules). */
-  function skip(target: Target, req: JudgeRequest): Decision | undefined {
+  function skip(target: Target, req: JudgeRequest): Decision | Promise<Decision> | undefined {
     const rule = deps.skip.matches(target, req);
-    return rule === undefined ? undefined : edited(skipAllow(rule), req);
+    if (rule === undefined) return undefined;
+    if (asserting?.has(rule) === true) return skipAsserted(rule, target, req);
+    return edited(skipAllow(rule), req);
+  }
+
+  /**
+   * Step 1 for a skip rule with `assertion: true`: the request passes whatever its credentials,
+   * and carries the assertion when an authenticator vouches for it (never a 401, a login or a 503).
+   */
+  async function skipAsserted(rule: string, target: Target, req: JudgeRequest): Promise<Decision> {
+    const plain = edited(skipAllow(rule), req);
+    let identity: Identity | undefined;
+    for (const a of authenticators) {
+      const pending = a.authenticate(req);
+      const out = pending instanceof Promise ? await pending : pending;
+      if (out.kind === 'ok') {
+        identity = out.identity;
+        break;
+      }
+      if (out.kind === 'invalid' && !out.fallThrough) break;
+    }
+    if (identity === undefined || plain.kind !== 'allow') return plain;
+    const value = await assertion!.assert(identity, target);
+    if (value === undefined) return plain;
+    const name = assertion!.header;
+    return { ...plain, upstreamHeaders: withPair(plain.upstreamHeaders, name, value), removeHeaders: minus(plain.removeHeaders, name), identity };
   }
 
   /**

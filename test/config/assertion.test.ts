@@ -45,6 +45,15 @@ describe('ASSERTION_* settings', () => {
     );
   });
 
+  it('a skip rule may ask for the assertion (assertion: true); anything but a boolean is refused', () => {
+    const c = load({ ...on, ASSERTION_ISSUER: 'https://j', SKIP_RULES: '[{"path":{"prefix":"/public"},"assertion":true},{"path":{"prefix":"/open"}}]' });
+    assert.deepEqual(
+      c.skipRules.map((r) => r.assertion),
+      [true, undefined],
+    );
+    assert.match(problems(() => load({ SKIP_RULES: '[{"path":{"prefix":"/p"},"assertion":"yes"}]' })).join('\n'), /assertion: must be true or false/);
+  });
+
   it('audiences per host or route, lower-cased hosts (paths as written); a list of claims', () => {
     const c = load({
       ...on,

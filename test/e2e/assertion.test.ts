@@ -68,7 +68,12 @@ clusters: [{ name: double, cluster: { server: "${api.url}", certificate-authorit
 users: [{ name: judge, user: { tokenFile: ${join(api.serviceAccountDir, 'token')} } }]
 `,
     );
-    const a = await assertionEnv({ KUBERNETES_AUTHN_ENABLED: 'true', KUBECONFIG: join(dir, 'config'), ASSERTION_CLAIMS: 'name' });
+    const a = await assertionEnv({
+      KUBERNETES_AUTHN_ENABLED: 'true',
+      KUBECONFIG: join(dir, 'config'),
+      ASSERTION_CLAIMS: 'name',
+      SKIP_RULES: '[{"path":{"prefix":"/public"},"assertion":true}]',
+    });
     issuer = a.issuer;
     judge = await startJudge(op.issuer, { clock, env: a.env });
     // What an upstream does: discovery at the issuer, then its JWKS; the audience is its own host.
@@ -136,6 +141,18 @@ users: [{ name: judge, user: { tokenFile: ${join(api.serviceAccountDir, 'token')
     assert.equal(optionValue(skipped.ok_response?.headers, HEADER), undefined);
     assert.ok(skipped.ok_response!.headers_to_remove.includes(HEADER));
     assert.ok(skipped.ok_response!.headers_to_remove.includes('x_identity_assertion'));
+  });
+
+  it('a skip rule with assertion: true signs for a caller with credentials and lets anyone else through without one', async () => {
+    const token = await accessToken(op, 'alice@example.com', ['devs'], {}, {}, clock.now());
+    const signed = await judge.grpc.check('/public/report', { ...API, authorization: `Bearer ${token}` }, { host: HOST });
+    assert.equal((await verify(assertionOf(signed))).payload['authn'], 'access_token');
+    for (const headers of [{}, { authorization: 'Bearer not-a-token' }]) {
+      const anonymous = await judge.grpc.check('/public/report', { ...API, ...headers, [HEADER]: 'forged' }, { host: HOST });
+      assert.equal(anonymous.status.code, 0, JSON.stringify(anonymous.denied_response));
+      assert.equal(optionValue(anonymous.ok_response?.headers, HEADER), undefined);
+      assert.ok(anonymous.ok_response!.headers_to_remove.includes(HEADER));
+    }
   });
 
   it('the HTTP door answers the same assertion; it is reused while fresh, refused after exp, and a new one is signed then', async () => {

@@ -96,6 +96,38 @@ describe('decide with ASSERTION_HEADER', () => {
     assert.ok(d.removeHeaders.includes('x-a') && d.removeHeaders.includes('x_a'));
   });
 
+  it('a skip rule with assertion: true — a caller with credentials gets the assertion, any other passes without one', async () => {
+    const asking = { matches: (t: Target) => (t.path.startsWith('/public') ? 'skipRules[0]' : undefined), asserting: new Set(['skipRules[0]']) };
+    const withCredentials: Authenticator = {
+      name: 'access_token',
+      authenticate: (r) =>
+        r.headers['authorization'] === 'Bearer good'
+          ? { kind: 'ok', identity: alice }
+          : r.headers['authorization']
+            ? { kind: 'invalid', reason: 'bad' }
+            : { kind: 'none' },
+    };
+    const decide = judge('x-a', () => Promise.resolve('signed'), { skip: asking, authenticators: [withCredentials] });
+    const vouched = allowOf(await decide(req('/public/x', { authorization: 'Bearer good', 'x-a': 'forged' })));
+    assert.equal(vouched.reason, 'skip');
+    assert.deepEqual(vouched.upstreamHeaders, [['x-a', 'signed']]);
+    assert.ok(!vouched.removeHeaders.includes('x-a') && vouched.removeHeaders.includes('x_a'));
+    for (const headers of [{}, { authorization: 'Bearer bad' }]) {
+      const anonymous = allowOf(await decide(req('/public/x', { ...headers, 'x-a': 'forged' })));
+      assert.equal(anonymous.reason, 'skip', 'never a 401 on a skipped path');
+      assert.deepEqual(anonymous.upstreamHeaders, []);
+      assert.ok(anonymous.removeHeaders.includes('x-a'));
+    }
+    // A rule that does not ask: no authenticator is called.
+    let calls = 0;
+    const quiet = judge('x-a', () => 'v', {
+      skip: { matches: () => 'skipRules[1]', asserting: new Set(['skipRules[0]']) },
+      authenticators: [{ name: 'n', authenticate: () => (calls++, { kind: 'none' }) }],
+    });
+    allowOf(await quiet(req('/public/x', { authorization: 'Bearer good' })));
+    assert.equal(calls, 0);
+  });
+
   it('in AUTH_HEADER (Authorization): replaces the client’s value, which is not echoed', async () => {
     const d = allowOf(await judge('Authorization', () => 'Bearer signed', { authHeader: 'Authorization' })(req('/app', { authorization: 'Bearer client' })));
     assert.deepEqual(
