@@ -28,6 +28,7 @@ import { openSessionStore } from '../sessions/open.js';
 import { Sessions } from '../sessions/sessions.js';
 import type { SessionStore } from '../sessions/store.js';
 import { createPages, themeUrl } from '../web/pages.js';
+import { wireAssertion, type AssertionWiring } from './assertion.js';
 import { assembleBrowserLogin, type BrowserLogin } from './browser-login.js';
 import { caPem } from './ca.js';
 import { observe } from '../judge/wrap/observe.js';
@@ -51,6 +52,8 @@ export interface Core {
   readonly sessions: Sessions;
   readonly browser: BrowserLogin;
   readonly pages: ReturnType<typeof createPages>;
+  /** `ASSERTION_HEADER`: the signer's documents and readiness (await `ready` before serving). */
+  readonly assertion?: AssertionWiring;
   /** Stops background work (discovery retries, key refreshes, sweeps), closes provider connections and the store. */
   close(): Promise<void>;
 }
@@ -94,12 +97,14 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount });
   const closers: Closers = [];
   const strip = stripFor(config);
+  const assertion = wireAssertion(config, { store, clock, log: deps.log, readFile: (p: string) => readFileSync(p, 'utf8') });
   const judge = createJudge({
     ownRoutes: browser.judgeRoutes,
     login: browser.login,
     ...(config.apiRoutes.length > 0 ? { apiRoute: apiRoutesTest(config.apiRoutes)! } : {}),
     // oidc-authservice signed a refused user out; by default the session stays (the 403 page offers another account).
     ...(config.revokeSessionOnForbidden ? { onForbidden: browser.onForbidden } : {}),
+    ...(assertion !== undefined ? { assertion: assertion.signer } : {}),
     targetOf,
     skip: compileSkipRules(config),
     authenticators: authenticators(config, issuers, clock, deps.log, browser, closers),
@@ -120,8 +125,10 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     sessions,
     browser,
     pages,
+    ...(assertion !== undefined ? { assertion } : {}),
     async close() {
       clearInterval(sweep);
+      await assertion?.close();
       issuers.stop();
       http.close();
       graphHttp.close();

@@ -32,6 +32,14 @@ export interface App extends Core {
 
 export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const core = buildCore(config, deps);
+  if (core.assertion !== undefined) {
+    try {
+      await core.assertion.ready;
+    } catch (e) {
+      await core.close();
+      throw e;
+    }
+  }
   const host = config.serverHostname;
   // Slowloris: every HTTP/1 listener cuts a client that drips its request (408).
   const slowClients = { headersMs: config.httpHeadersTimeout * 1000, requestMs: config.httpRequestTimeout * 1000 };
@@ -69,6 +77,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     log: deps.log,
     trustedProxies: config.trustedProxies,
     formActions: [new URL(config.oidcProvider).origin],
+    ...(core.assertion !== undefined ? { documents: core.assertion.documents } : {}),
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
   const webHandler = withRoute(core.browser.webBackchannelRoute, web.app);

@@ -125,9 +125,10 @@ export function parseSkipRules(v: unknown, at: string, errs: Errors): SkipRule[]
       errs.push(`${here}: must be an object`);
       return {};
     }
-    const m: SkipRule = requestMatch(r, here, errs, ['preflight']);
-    if (r['preflight'] !== undefined && typeof r['preflight'] !== 'boolean') errs.push(`${here}.preflight: must be true or false`);
-    return r['preflight'] === true ? { ...m, preflight: true } : m;
+    const m: SkipRule = requestMatch(r, here, errs, ['preflight', 'assertion']);
+    for (const flag of ['preflight', 'assertion'] as const)
+      if (r[flag] !== undefined && typeof r[flag] !== 'boolean') errs.push(`${here}.${flag}: must be true or false`);
+    return { ...m, ...(r['preflight'] === true ? { preflight: true } : {}), ...(r['assertion'] === true ? { assertion: true } : {}) };
   });
 }
 

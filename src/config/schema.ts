@@ -8,6 +8,7 @@ import { invalidCidrs } from '../net/cidr.js';
 import { parseApiRoutes, parseSkipRules } from './rules.js';
 import { accessSettings } from './schema-access.js';
 import { graphSettings } from './schema-graph.js';
+import { assertionSettings } from './schema-assertion.js';
 import { authUrlQueryProblems, parseAuthParams } from './auth-params.js';
 
 /** Joins the service prefix and a relative path: `/authservice/` + `verify` → `/authservice/verify`. */
@@ -155,7 +156,7 @@ export const schema = {
     }),
     skipRules: structured(
       'SKIP_RULES',
-      'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights. Usually in the config file as `skipRules:`.',
+      'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights; `assertion: true` also signs the assertion of a caller with credentials (`ASSERTION_HEADER`). Usually in the config file as `skipRules:`.',
       parseSkipRules,
       { default: [], type: 'rules' },
     ),
@@ -203,6 +204,7 @@ export const schema = {
   }),
   ...accessSettings,
   ...graphSettings,
+  ...assertionSettings,
   // ── Listeners ────────────────────────────────────────────────────────────────────────────
   ...section('Listeners', {
     serverHostname: str('SERVER_HOSTNAME', 'Bind address of the judge, gRPC and web listeners (empty: all interfaces).', { default: '' }),
