@@ -12,6 +12,7 @@ import { buildInfoFrom, type BuildInfo } from './obs/build-info.js';
 import { projectRoot } from './paths.js';
 import { createLogger } from './obs/log.js';
 import { startApp } from './app/start.js';
+import { formatCheck, onlineChecks } from './app/online-checks.js';
 import { revokeCommand } from './cli-sessions.js';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -71,6 +72,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!loaded) return 2;
   if (args.command === 'check-config') {
     for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (args.online === true) {
+      const lines = await onlineChecks(loaded.config, { readFile: (p) => readFileSync(p, 'utf8'), now: Date.now });
+      process.stdout.write(lines.map((l) => formatCheck(l) + '\n').join(''));
+      return lines.some((l) => l.outcome === 'fail') ? 1 : 0;
+    }
     process.stdout.write(JSON.stringify(redacted(loaded.config), null, 2) + '\n');
     return 0;
   }
