@@ -335,6 +335,12 @@ export const schema = {
       caseInsensitive: true,
     }),
     logDecisions: bool('LOG_DECISIONS', 'One log line per check (request id, authenticator, outcome, latency).', { default: true }),
+    logFormat: oneOf(
+      'LOG_FORMAT',
+      ['auto', 'json', 'pretty'],
+      'Log lines as JSON (`json`), as text for people (`pretty`: time, level, message, `key=value`; a decision as one sentence), or `auto`: pretty when stdout is a terminal, JSON otherwise.',
+      { default: 'auto', caseInsensitive: true },
+    ),
   }),
 } satisfies Record<string, Field<unknown>>;
 
