@@ -49,7 +49,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     summary:
       'everything on loopback with a built-in development OpenID Provider and two demo users, behind the ingress forwarder; prints the URL to open (needs dev dependencies)',
     usage: 'demo [--port N]',
-    options: [['--port N', "the port of the demo's front door (default: a free one)"]],
+    options: [['--port N', "the port of the demo's front door (default 4180)"]],
     flags: 'own',
   },
   {

@@ -223,7 +223,10 @@ async function demo(flags: Readonly<Record<string, string>>): Promise<number> {
   try {
     running = await mod.startDemo({ log, ...(port !== undefined ? { port } : {}) });
   } catch (e) {
-    process.stderr.write(`oidc-judge demo: cannot start: ${(e as Error).message}\n`);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      const busy = port ?? mod.DEFAULT_DEMO_PORT;
+      process.stderr.write(`oidc-judge demo: port ${busy} is in use; choose another with --port (npm run demo -- --port ${busy === 65535 ? 4181 : busy + 1})\n`);
+    } else process.stderr.write(`oidc-judge demo: cannot start: ${(e as Error).message}\n`);
     return 1;
   }
   process.stdout.write(mod.banner(running));
