@@ -225,7 +225,9 @@ async function demo(flags: Readonly<Record<string, string>>): Promise<number> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       const busy = port ?? mod.DEFAULT_DEMO_PORT;
-      process.stderr.write(`oidc-judge demo: port ${busy} is in use; choose another with --port (npm run demo -- --port ${busy === 65535 ? 4181 : busy + 1})\n`);
+      process.stderr.write(
+        `oidc-judge demo: port ${busy} is in use; choose another with --port (npm run demo -- --port ${busy === 65535 ? 4181 : busy + 1})\n`,
+      );
     } else process.stderr.write(`oidc-judge demo: cannot start: ${(e as Error).message}\n`);
     return 1;
   }

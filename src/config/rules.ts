@@ -49,7 +49,16 @@ export interface AuthzRule {
   readonly match: AuthzMatch;
   readonly allow: AllowSpec;
   readonly require?: RequireSpec;
+  /**
+   * What a person refused by this rule reads on the 403 page (and an API client in the JSON
+   * `message`), in plain words: "Reports are for the finance team." Without it, a generic sentence;
+   * which rule refused is in the decision log either way.
+   */
+  readonly description?: string;
 }
+
+/** A description longer than this is refused at start-up (it is shown on a page). */
+export const MAX_DESCRIPTION = 300;
 
 type Errors = string[];
 
@@ -143,7 +152,11 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}: must be an object with "match" and "allow" objects`);
       return { match: {}, allow: {} };
     }
-    for (const key of Object.keys(r)) if (!['match', 'allow', 'require'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    for (const key of Object.keys(r)) if (!['match', 'allow', 'require', 'description'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    const description = r['description'];
+    if (description !== undefined && (typeof description !== 'string' || description.trim() === '' || description.length > MAX_DESCRIPTION)) {
+      errs.push(`${here}.description: must be a non-empty string of at most ${MAX_DESCRIPTION} characters`);
+    }
     const m = r['match'];
     const match: AuthzMatch = requestMatch(m, here + '.match', errs, ['caseSensitive']);
     if (m['caseSensitive'] !== undefined && typeof m['caseSensitive'] !== 'boolean') errs.push(`${here}.match.caseSensitive: must be true or false`);
@@ -192,7 +205,12 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}.allow: names nobody (give authenticated, users, groups, emails, domains or claims)`);
     }
     const require = r['require'] === undefined ? undefined : requireSpec(r['require'], `${here}.require`, errs);
-    return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow, ...(require ? { require } : {}) };
+    return {
+      match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match,
+      allow,
+      ...(require ? { require } : {}),
+      ...(typeof description === 'string' && description.trim() !== '' ? { description: description.trim() } : {}),
+    };
   });
 }
 
