@@ -134,7 +134,11 @@ describe('pages', () => {
     const described = responses.forbidden(nav, identity, 'Not allowed by access rule authzRules[3].', 'Reports are for the finance team.');
     assert.ok(described.body.includes('<p class="box-text">Reports are for the finance team.</p>'));
     const api = responses.forbidden(judgeRequest('/app', { headers: { accept: 'application/json' } }), identity, 'Not allowed by access rule authzRules[3].');
-    assert.deepEqual(JSON.parse(api.body), { error: 'forbidden', message: 'Not allowed by access rule authzRules[3].' }, 'API clients keep the technical reason');
+    assert.deepEqual(
+      JSON.parse(api.body),
+      { error: 'forbidden', message: 'Not allowed by access rule authzRules[3].' },
+      'API clients keep the technical reason',
+    );
     assert.match(d.body, /\/authservice\/site\/themes\/kubeflow\/styles\.css/);
     assert.match(responses.unauthenticated(nav).body, /Sign-in required/);
     const down = responses.unavailable(nav, 'session store: StoreUnavailableError');
