@@ -92,9 +92,11 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     },
     prefixPath: pathOf(config.authserviceUrlPrefix),
     homepageUrl: config.homepageUrl,
+    // The logout page's form may post to the provider (RP-initiated logout), as the web server allows.
+    formActions: [new URL(config.oidcProvider).origin],
   });
   const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, graphHttp, sessions, pages, clock, log: deps.log });
-  const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount });
+  const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount, loginPath: browser.paths.login });
   const closers: Closers = [];
   const strip = stripFor(config);
   const assertion = wireAssertion(config, { store, clock, log: deps.log, readFile: (p: string) => readFileSync(p, 'utf8') });

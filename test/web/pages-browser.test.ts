@@ -18,7 +18,7 @@ const HOSTILE = '<script>alert(1)</script>';
 const HTML: [string, string] = ['content-type', 'text/html; charset=utf-8'];
 const context = { ProviderURL: 'https://idp.example.com', ClientName: 'Kubeflow', ThemeURL: themeUrl('/authservice/', 'themes', 'kubeflow'), Frontend: {} };
 const pages = createPages({ templateDirs: [join(templatesDir, 'default')], context, prefixPath: '/authservice/' });
-const responses = createResponses(pages);
+const responses = createResponses(pages, { loginPath: '/authservice/login' });
 /** The port of the web server under test, once it listens. */
 let port = 0;
 
@@ -34,6 +34,7 @@ function own(req: JudgeRequest): Promise<Decision | undefined> {
   // The judge answers `/` with the login redirect to the provider, here another origin.
   if (path === '/') return Promise.resolve(deny(302, 'login', '', [['location', `http://localhost:${port}/authservice/site/after_logout`]]));
   if (path === '/app/unavailable') return Promise.resolve(deny(503, 'unavailable', pages.unavailable(), [HTML]));
+  if (path === '/app/sign-in') return Promise.resolve(responses.unauthenticated(req));
   return Promise.resolve(undefined);
 }
 
@@ -44,6 +45,8 @@ const PAGES: Record<string, { path: string; status: number; text: RegExp }> = {
   login_failed: { path: '/authservice/oidc/callback?state=x', status: 400, text: /Sign-in failed/ },
   unavailable: { path: '/app/unavailable', status: 503, text: /Temporarily unavailable/ },
   not_found: { path: '/authservice/nope', status: 404, text: /Page not found/ },
+  sign_in_required: { path: '/app/sign-in', status: 401, text: /Sign-in required/ },
+  sign_out: { path: '/authservice/logout', status: 200, text: /Sign out of Kubeflow\?/ },
 };
 
 /** WCAG contrast ratio of two computed `rgb(…)` colours. */
