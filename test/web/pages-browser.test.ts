@@ -116,10 +116,15 @@ describe('pages in Chromium', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  for (const viewport of [DESKTOP, PHONE]) {
+  for (const [viewport, colorScheme] of [
+    [DESKTOP, 'light'],
+    [PHONE, 'light'],
+    [DESKTOP, 'dark'],
+    [PHONE, 'dark'],
+  ] as const) {
     for (const [name, spec] of Object.entries(PAGES)) {
-      it(`${name} at ${viewport.width}px: styled, no problems, no horizontal overflow`, async () => {
-        const ctx = await newContext(browser, viewport);
+      it(`${name} at ${viewport.width}px, ${colorScheme}: styled, readable (WCAG AA), no problems, no horizontal overflow`, async () => {
+        const ctx = await browser.newContext({ viewport, colorScheme });
         try {
           const page = await ctx.newPage();
           const problems = watchProblems(page);
@@ -146,7 +151,8 @@ describe('pages in Chromium', () => {
             [],
           );
           assert.deepEqual(problems.failedRequests, []);
-          await page.screenshot({ path: join(SCREENSHOTS, `${name}-${viewport.width}.png`), fullPage: true });
+          if (colorScheme === 'dark') assert.ok(contrast(l.card, 'rgb(255, 255, 255)') > 10, `a dark card: ${l.card}`);
+          await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}-${viewport.width}.png`), fullPage: true });
         } finally {
           await ctx.close();
         }
