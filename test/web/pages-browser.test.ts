@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/obs/log.js';
 import { projectRoot, templatesDir } from '../../src/paths.js';
 import { createWebApp, type WebApp } from '../../src/web/app.js';
 import { createPages, themeUrl } from '../../src/web/pages.js';
-import { DESKTOP, launchBrowser, newContext, PHONE, watchProblems } from '../helpers/browser.js';
+import { contrast, DESKTOP, launchBrowser, newContext, PHONE, watchProblems } from '../helpers/browser.js';
 
 const SCREENSHOTS = join(projectRoot, '.build', 'screenshots');
 const HOSTILE = '<script>alert(1)</script>';
@@ -48,19 +48,6 @@ const PAGES: Record<string, { path: string; status: number; text: RegExp }> = {
   sign_in_required: { path: '/app/sign-in', status: 401, text: /Sign-in required/ },
   sign_out: { path: '/authservice/logout', status: 200, text: /Sign out of Kubeflow\?/ },
 };
-
-/** WCAG contrast ratio of two computed `rgb(…)` colours. */
-function contrast(a: string, b: string): number {
-  const lum = (c: string): number => {
-    const [r, g, bl] = (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((v) => {
-      const s = Number(v) / 255;
-      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-    });
-    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
-  };
-  const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
-  return (x! + 0.05) / (y! + 0.05);
-}
 
 interface Layout {
   scrollWidth: number;
