@@ -46,6 +46,8 @@ export interface RequireSpec {
 }
 
 export interface AuthzRule {
+  /** Only checks chosen for this provider (`providers:`; `default`: the environment's) are judged by this rule. */
+  readonly provider?: string;
   readonly match: AuthzMatch;
   readonly allow: AllowSpec;
   readonly require?: RequireSpec;
@@ -142,7 +144,9 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}: must be an object with "match" and "allow" objects`);
       return { match: {}, allow: {} };
     }
-    for (const key of Object.keys(r)) if (!['match', 'allow', 'require'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    for (const key of Object.keys(r)) if (!['provider', 'match', 'allow', 'require'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    const provider = r['provider'];
+    if (provider !== undefined && (typeof provider !== 'string' || provider === '')) errs.push(`${here}.provider: must be a provider id`);
     const m = r['match'];
     const match: AuthzMatch = requestMatch(m, here + '.match', errs, ['caseSensitive']);
     if (m['caseSensitive'] !== undefined && typeof m['caseSensitive'] !== 'boolean') errs.push(`${here}.match.caseSensitive: must be true or false`);
@@ -191,7 +195,12 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}.allow: names nobody (give authenticated, users, groups, emails, domains or claims)`);
     }
     const require = r['require'] === undefined ? undefined : requireSpec(r['require'], `${here}.require`, errs);
-    return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow, ...(require ? { require } : {}) };
+    return {
+      ...(typeof provider === 'string' && provider !== '' ? { provider } : {}),
+      match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match,
+      allow,
+      ...(require ? { require } : {}),
+    };
   });
 }
 
