@@ -1,0 +1,160 @@
+/**
+ * Sends each check, page route and back-channel logout to its provider (`providers:`). A check
+ * belongs to the provider of its place (host and path, oidc/providers/choice.ts); a place several
+ * providers share is resolved by the browser's remembered choice, else the session cookie it holds,
+ * else its bearer token's `iss`, else the sign-in chooser answers. `<prefix>/login?provider=<id>`
+ * starts that provider's login (if it serves the host) and remembers the choice. A provider's own
+ * callback path (when its `redirectUrl` differs from the default's) is its own wherever it is.
+ * Nothing here decides access: each provider's judge does, with its own sessions and issuers.
+ */
+import { peekJwt } from '../../authn/jwt-peek.js';
+import type { Clock } from '../../clock.js';
+import type { ProviderEntry } from '../../config/providers.js';
+import type { Judge } from '../../judge/decide.js';
+import { deny, type Decision } from '../../judge/decision.js';
+import type { Target } from '../../judge/ports.js';
+import { bearerFrom, header, type JudgeRequest } from '../../judge/request.js';
+import { cookieValues, serializeCookie, type CookieOptions } from '../../net/cookies.js';
+import type { BackchannelLogout } from '../../oidc/backchannel/backchannel.js';
+import { compileChoice } from '../../oidc/providers/choice.js';
+import type { ProviderParts } from './build.js';
+
+export interface DispatchOptions {
+  readonly fallback: ProviderParts;
+  readonly others: readonly ProviderParts[];
+  readonly entries: readonly ProviderEntry[];
+  readonly targetOf: (req: JudgeRequest) => Target;
+  /** The cookie remembering a browser's choice on a host several providers serve. */
+  readonly choiceCookie: string;
+  readonly choiceCookieOptions: CookieOptions;
+  /** The sign-in chooser's answer (page or JSON) for a request several providers could take. */
+  readonly chooser: (req: JudgeRequest, candidates: readonly ProviderParts[]) => Decision;
+  readonly clock: Clock;
+  /** Counts a check for its provider (metrics). */
+  readonly count: (provider: string) => void;
+}
+
+export interface Dispatch {
+  readonly judge: Judge;
+  /** The web server's routes (login, callback, logout, …) of the request's provider. */
+  readonly webRoutes: (req: JudgeRequest, target: Target) => Promise<Decision | undefined> | undefined;
+  /** Back-channel logout: to the provider whose issuer (and client) the logout token names. */
+  readonly backchannel: BackchannelLogout;
+}
+
+const trimSlash = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+const idOf = (p: ProviderParts): string => p.id ?? 'default';
+
+function hostServed(e: ProviderEntry | undefined, hostname: string): boolean {
+  if (e === undefined || e.hosts.length === 0) return true;
+  return e.hosts.some((h) => h === hostname || (h.startsWith('*.') && hostname.endsWith(h.slice(1))));
+}
+
+export function createDispatch(o: DispatchOptions): Dispatch {
+  const choose = compileChoice(o.entries);
+  const byId = new Map<string, ProviderParts>([['default', o.fallback], ...o.others.map((p) => [idOf(p), p] as const)]);
+  const entryOf = new Map(o.entries.map((e) => [e.id, e]));
+  const all = [o.fallback, ...o.others];
+  // Callback paths of their own (a `redirectUrl` other than the default's): the provider whose it is answers there.
+  const defaultCallback = trimSlash(o.fallback.browser.paths.callback);
+  const callbacks = new Map<string, ProviderParts[]>();
+  for (const p of o.others) {
+    const path = trimSlash(p.browser.paths.callback);
+    if (path !== defaultCallback) callbacks.set(path, [...(callbacks.get(path) ?? []), p]);
+  }
+  const loginPaths = new Set([trimSlash(o.fallback.browser.paths.login)]);
+  const prefix = trimSlash(o.fallback.browser.paths.prefix);
+  const shortLogin = o.fallback.browser.paths.login.startsWith(prefix + '/') ? o.fallback.browser.paths.login.slice(prefix.length) : undefined;
+
+  /** The provider of a request, or the candidates when several share its place and nothing tells them apart. */
+  function pick(req: JudgeRequest, target: Target): ProviderParts | readonly ProviderParts[] {
+    const own = callbacks.get(trimSlash(target.path));
+    if (own !== undefined) {
+      const p = own.find((x) => hostServed(entryOf.get(idOf(x)), target.hostname));
+      if (p !== undefined) return p;
+    }
+    const ids = choose(target.hostname, target.path);
+    if (ids === undefined) return o.fallback;
+    if (ids.length === 1) return byId.get(ids[0]!)!;
+    const candidates = ids.map((id) => byId.get(id)!);
+    const cookie = header(req, 'cookie');
+    const chosen = cookieValues(cookie, o.choiceCookie);
+    for (const c of chosen) if (ids.includes(c)) return byId.get(c)!;
+    if (cookie !== undefined) for (const p of candidates) if (cookieValues(cookie, p.config.sessionCookieName).length > 0) return p;
+    const iss = issuerOf(bearerFrom(header(req, 'authorization')));
+    if (iss !== undefined) for (const p of candidates) if (p.config.oidcProvider === iss) return p;
+    return candidates;
+  }
+
+  /** `<prefix>/login?provider=<id>`: that provider's login, remembered for the host; `undefined` when no `provider` is asked for. */
+  function loginAt(req: JudgeRequest, target: Target, web: boolean): Promise<Decision> | undefined {
+    if (req.method !== 'GET') return undefined;
+    const path = trimSlash(target.path);
+    if (!loginPaths.has(path) && !(web && path === shortLogin)) return undefined;
+    const q = req.path.indexOf('?');
+    const wanted = q < 0 ? null : new URLSearchParams(req.path.slice(q + 1)).get('provider');
+    if (wanted === null) return undefined;
+    const p = byId.get(wanted);
+    if (p === undefined || !hostServed(entryOf.get(wanted), target.hostname)) {
+      const body = JSON.stringify({ error: 'unknown_provider', message: 'No such sign-in provider here' });
+      return Promise.resolve(
+        deny(400, 'unknown-provider', body, [
+          ['content-type', 'application/json'],
+          ['cache-control', 'no-store'],
+        ]),
+      );
+    }
+    o.count(wanted);
+    return p.browser.login.startAt(req).then((d) => remember(d, wanted));
+  }
+
+  function remember(d: Decision, id: string): Decision {
+    if (d.kind !== 'deny' || d.status !== 302) return d;
+    const cookie = serializeCookie(o.choiceCookie, id, o.choiceCookieOptions, new Date(o.clock.now()));
+    return { ...d, headers: [...d.headers, ['set-cookie', cookie]] };
+  }
+
+  const judge: Judge = (req) => {
+    const target = o.targetOf(req);
+    const login = loginAt(req, target, false);
+    if (login !== undefined) return login;
+    const p = pick(req, target);
+    if (!('judge' in p)) return Promise.resolve(o.chooser(req, p));
+    o.count(idOf(p));
+    return p.judge(req);
+  };
+
+  return {
+    judge,
+    webRoutes(req, target) {
+      const login = loginAt(req, target, true);
+      if (login !== undefined) return login;
+      const p = pick(req, target);
+      if ('judge' in p) return p.browser.webRoutes(req, target);
+      // Several providers and no choice: the login start shows the chooser; the other routes are the first one's.
+      const path = trimSlash(target.path);
+      if (req.method === 'GET' && (loginPaths.has(path) || path === shortLogin)) return Promise.resolve(o.chooser(req, p));
+      return p[0]!.browser.webRoutes(req, target);
+    },
+    async backchannel(body, contentType) {
+      const token = new URLSearchParams(body).get('logout_token') ?? undefined;
+      const claims = token === undefined ? undefined : peekJwt(token)?.payload;
+      const aud = claims?.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      const p =
+        all.find((x) => x.config.oidcProvider === claims?.iss && aud.includes(x.config.clientId)) ?? all.find((x) => x.config.oidcProvider === claims?.iss);
+      // No provider of that issuer: the default's receiver refuses it (400) as before.
+      return (p ?? o.fallback).browser.backchannel(body, contentType);
+    },
+  };
+}
+
+function issuerOf(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  const iss = peekJwt(token)?.payload.iss;
+  return typeof iss === 'string' ? iss : undefined;
+}
+
+/** The choice cookie's attributes: host-only, Lax, HttpOnly, Secure like the session cookie, for a session's lifetime. */
+export function choiceCookieOptions(c: { sessionCookieSecure: boolean; sessionMaxAge: number }): CookieOptions {
+  return { secure: c.sessionCookieSecure, httpOnly: true, sameSite: 'Lax', path: '/', maxAgeSeconds: c.sessionMaxAge };
+}
