@@ -16,7 +16,6 @@ import { startOp, type TestOp } from '../helpers/op.js';
 import { opLogin } from '../helpers/op-login.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
-const CALLBACK = '/authservice/oidc/callback';
 /** The DOM as far as these tests reach into it (the tests compile without the DOM library). */
 interface InPage {
   readonly ownerDocument: { readonly activeElement: unknown; readonly defaultView: { getComputedStyle(el: unknown): { readonly backgroundColor: string } } };
@@ -37,7 +36,11 @@ describe('the sign-in chooser in Chromium', () => {
     const port = await freePort();
     origin = `http://localhost:${port}`;
     const op = (name: string) =>
-      startOp({ ...opLogin({ redirectUris: [origin + CALLBACK] }).options, clientId: `client-${name}`, clientSecret: `secret-${name}-0123456789` });
+      startOp({
+        ...opLogin({ redirectUris: [`${origin}/authservice/oidc/${name}/callback`] }).options,
+        clientId: `client-${name}`,
+        clientSecret: `secret-${name}-0123456789`,
+      });
     ops = await Promise.all([op('a'), op('b'), startOp()]);
     upstream = await startUpstream();
     const [a, b, other] = ops as [TestOp, TestOp, TestOp];

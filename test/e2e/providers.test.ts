@@ -16,18 +16,19 @@ import { startOp, type TestOp } from '../helpers/op.js';
 import { opLogin } from '../helpers/op-login.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
-const CALLBACK = '/authservice/oidc/callback';
+/** A provider's own callback (its default `redirectUrl`). */
+const callback = (id: string): string => `/authservice/oidc/${id}/callback`;
 const API = { accept: 'application/json' } as const;
 const LOGOUT_EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} };
 
 async function provider(port: number, name: string): Promise<TestOp> {
-  const login = opLogin({ redirectUris: [`http://${name}.test:${port}${CALLBACK}`, `http://shared.test:${port}${CALLBACK}`] });
+  const login = opLogin({ redirectUris: [`http://${name}.test:${port}${callback(name)}`, `http://shared.test:${port}${callback(name)}`] });
   return startOp({ ...login.options, clientId: `client-${name}`, clientSecret: `secret-${name}-0123456789` });
 }
 
-function providersYaml(a: string, b: string): string {
+function providersYaml(a: string, b: string, more = ''): string {
   return `
-providers:
+providers:${more}
   - id: a
     issuer: ${a}
     clientId: client-a
@@ -69,7 +70,19 @@ describe('several providers: chosen by host, isolated from one another', () => {
     [opA, opB, opDefault, upstream] = await Promise.all([provider(port, 'a'), provider(port, 'b'), startOp(), startUpstream()]);
     const config = testConfig(opDefault.issuer, {
       env: { INGRESS_PORT: String(port), INGRESS_UPSTREAM: `http://127.0.0.1:${upstream.port}` },
-      yaml: providersYaml(opA.issuer, opB.issuer),
+      // `ap`: a.test's /partner, signed in at the default's provider (a path-scoped provider).
+      yaml: providersYaml(
+        opA.issuer,
+        opB.issuer,
+        `
+  - id: ap
+    issuer: ${opDefault.issuer}
+    clientId: judge-client
+    clientSecret: judge-client-secret
+    groupsAllowlist: [devs]
+    hosts: [a.test]
+    paths: [/partner]`,
+      ),
     });
     app = await startApp(config, { log: silentLogger });
     grpc = new JudgeClient(app.ports.grpc);
@@ -140,11 +153,42 @@ describe('several providers: chosen by host, isolated from one another', () => {
     assert.equal(aOnB.status, 401);
   });
 
+  it('chooses by path within a host: the most specific place wins', async () => {
+    const fromDefault = await accessToken(opDefault);
+    assert.equal((await grpc.check('/partner/x', { authorization: `Bearer ${fromDefault}` }, { host: 'a.test' })).status.code, 0);
+    assert.equal((await grpc.check('/other', { authorization: `Bearer ${fromDefault}`, ...API }, { host: 'a.test' })).denied_response?.status?.code, 401);
+    const fromA = await accessToken(opA);
+    assert.equal((await grpc.check('/partner/x', { authorization: `Bearer ${fromA}`, ...API }, { host: 'a.test' })).denied_response?.status?.code, 401);
+    const nav = await new HttpBrowser().request(url('a.test', '/partner/x'));
+    assert.equal(nav.location?.origin, new URL(opDefault.issuer).origin);
+    assert.equal(nav.location?.searchParams.get('redirect_uri'), url('a.test', callback('ap')));
+  });
+
+  it('logs out of the host’s provider only', async () => {
+    const a = await signedIn('a.test', 'authservice_session_a');
+    const b = await signedIn('b.test', 'authservice_session_b');
+    const out = await b.browser.request(url('b.test', '/authservice/logout'), {
+      method: 'POST',
+      headers: { ...API, origin: `http://b.test:${port}`, 'sec-fetch-site': 'same-origin' },
+    });
+    // A form's POST (the browser's navigation) is answered 303 to the after-logout page.
+    assert.equal(out.status, 303, out.body);
+    assert.equal((await request(port, '/hello', { host: `b.test:${port}`, cookie: `authservice_session_b=${b.id}`, ...API })).status, 401);
+    assert.equal((await a.browser.request(url('a.test', '/hello'), { headers: API })).status, 200);
+  });
+
   it('applies access rules that name a provider to that provider’s checks only', async () => {
     const onB = await grpc.check('/admin', { authorization: `Bearer ${await accessToken(opB)}`, ...API }, { host: 'b.test' });
     assert.equal(onB.denied_response?.status?.code, 403);
     const onA = await grpc.check('/admin', { authorization: `Bearer ${await accessToken(opA)}`, ...API }, { host: 'a.test' });
     assert.equal(onA.status.code, 0);
+  });
+
+  it('keeps a provider’s own GROUPS_ALLOWLIST (groupsAllowlist) to its checks', async () => {
+    // The same token: refused on ap's place (groupsAllowlist [devs]), allowed on the default's (GROUPS_ALLOWLIST *).
+    const guest = { authorization: `Bearer ${await accessToken(opDefault, 'carol@example.com', ['guests'])}`, ...API };
+    assert.equal((await grpc.check('/partner/x', guest, { host: 'a.test' })).denied_response?.status?.code, 403);
+    assert.equal((await grpc.check('/x', guest, { host: 'other.test' })).status.code, 0);
   });
 
   it('ends only B’s sessions on a back-channel logout from B', async () => {

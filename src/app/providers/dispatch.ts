@@ -62,9 +62,15 @@ export function createDispatch(o: DispatchOptions): Dispatch {
     const path = trimSlash(p.browser.paths.callback);
     if (path !== defaultCallback) callbacks.set(path, [...(callbacks.get(path) ?? []), p]);
   }
-  const loginPaths = new Set([trimSlash(o.fallback.browser.paths.login)]);
-  const prefix = trimSlash(o.fallback.browser.paths.prefix);
-  const shortLogin = o.fallback.browser.paths.login.startsWith(prefix + '/') ? o.fallback.browser.paths.login.slice(prefix.length) : undefined;
+  const paths = o.fallback.browser.paths;
+  const prefix = trimSlash(paths.prefix);
+  const short = (p: string): string | undefined => (p.startsWith(prefix + '/') ? p.slice(prefix.length) : undefined);
+  const loginPaths = new Set([trimSlash(paths.login)]);
+  const webLoginPaths = new Set([...loginPaths, ...[short(paths.login)].filter((p) => p !== undefined)]);
+  // The flow's routes that name no provider of their own: `?provider=<id>` may name it (a path-scoped provider's logout).
+  const flowPaths = [paths.login, paths.logout, paths.userinfo, paths.switchAccount].map(trimSlash);
+  const namable = new Set(flowPaths);
+  const webNamable = new Set([...flowPaths, ...flowPaths.map(short).filter((p) => p !== undefined)]);
 
   /** The provider of a request, or the candidates when several share its place and nothing tells them apart. */
   function pick(req: JudgeRequest, target: Target): ProviderParts | readonly ProviderParts[] {
@@ -86,26 +92,31 @@ export function createDispatch(o: DispatchOptions): Dispatch {
     return candidates;
   }
 
-  /** `<prefix>/login?provider=<id>`: that provider's login, remembered for the host; `undefined` when no `provider` is asked for. */
-  function loginAt(req: JudgeRequest, target: Target, web: boolean): Promise<Decision> | undefined {
-    if (req.method !== 'GET') return undefined;
-    const path = trimSlash(target.path);
-    if (!loginPaths.has(path) && !(web && path === shortLogin)) return undefined;
+  /**
+   * `?provider=<id>` on the flow's own routes: that provider (if it serves the host), or a refusal;
+   * `undefined` when the request names none.
+   */
+  function named(req: JudgeRequest, target: Target, web: boolean): ProviderParts | Decision | undefined {
     const q = req.path.indexOf('?');
-    const wanted = q < 0 ? null : new URLSearchParams(req.path.slice(q + 1)).get('provider');
+    if (q < 0 || !req.path.includes('provider=', q)) return undefined;
+    if (!(web ? webNamable : namable).has(trimSlash(target.path))) return undefined;
+    const wanted = new URLSearchParams(req.path.slice(q + 1)).get('provider');
     if (wanted === null) return undefined;
     const p = byId.get(wanted);
-    if (p === undefined || !hostServed(entryOf.get(wanted), target.hostname)) {
-      const body = JSON.stringify({ error: 'unknown_provider', message: 'No such sign-in provider here' });
-      return Promise.resolve(
-        deny(400, 'unknown-provider', body, [
-          ['content-type', 'application/json'],
-          ['cache-control', 'no-store'],
-        ]),
-      );
-    }
-    o.count(wanted);
-    return p.browser.login.startAt(req).then((d) => remember(d, wanted));
+    if (p !== undefined && hostServed(entryOf.get(wanted), target.hostname)) return p;
+    const body = JSON.stringify({ error: 'unknown_provider', message: 'No such sign-in provider here' });
+    return deny(400, 'unknown-provider', body, [
+      ['content-type', 'application/json'],
+      ['cache-control', 'no-store'],
+    ]);
+  }
+
+  /** A named provider's answer: its login start (remembered for the host), or its own route. */
+  function atNamed(req: JudgeRequest, target: Target, p: ProviderParts, web: boolean): Promise<Decision | undefined> | undefined {
+    o.count(idOf(p));
+    const path = trimSlash(target.path);
+    if (req.method === 'GET' && (web ? webLoginPaths : loginPaths).has(path)) return p.browser.login.startAt(req).then((d) => remember(d, idOf(p)));
+    return web ? p.browser.webRoutes(req, target) : p.judge(req);
   }
 
   function remember(d: Decision, id: string): Decision {
@@ -116,8 +127,8 @@ export function createDispatch(o: DispatchOptions): Dispatch {
 
   const judge: Judge = (req) => {
     const target = o.targetOf(req);
-    const login = loginAt(req, target, false);
-    if (login !== undefined) return login;
+    const n = named(req, target, false);
+    if (n !== undefined) return 'kind' in n ? Promise.resolve(n) : (atNamed(req, target, n, false) as Promise<Decision>);
     const p = pick(req, target);
     if (!('judge' in p)) return Promise.resolve(o.chooser(req, p));
     o.count(idOf(p));
@@ -127,13 +138,12 @@ export function createDispatch(o: DispatchOptions): Dispatch {
   return {
     judge,
     webRoutes(req, target) {
-      const login = loginAt(req, target, true);
-      if (login !== undefined) return login;
+      const n = named(req, target, true);
+      if (n !== undefined) return 'kind' in n ? Promise.resolve(n) : atNamed(req, target, n, true);
       const p = pick(req, target);
       if ('judge' in p) return p.browser.webRoutes(req, target);
       // Several providers and no choice: the login start shows the chooser; the other routes are the first one's.
-      const path = trimSlash(target.path);
-      if (req.method === 'GET' && (loginPaths.has(path) || path === shortLogin)) return Promise.resolve(o.chooser(req, p));
+      if (req.method === 'GET' && webLoginPaths.has(trimSlash(target.path))) return Promise.resolve(o.chooser(req, p));
       return p[0]!.browser.webRoutes(req, target);
     },
     async backchannel(body, contentType) {

@@ -5,7 +5,7 @@
  * headers); what must never be shared is reset: its bearer issuers (only its own), its session
  * cookie (its own name), its access rules (those naming it, or naming none).
  */
-import type { Config } from '../../config/schema.js';
+import { underPrefix, type Config } from '../../config/schema.js';
 import { DEFAULT_PROVIDER, providerCookieName, type ProviderEntry } from '../../config/providers.js';
 
 /** The rules a provider's checks are judged by: those naming it, and those naming no provider. */
@@ -47,7 +47,8 @@ export function providerConfig(base: Config, e: ProviderEntry): Config {
     sessionCookieName: providerCookieName(e, base.sessionCookieName),
     sessionCookieDomain: pick(e.cookieDomain, base.sessionCookieDomain),
     sessionCookiePath: pick(e.cookiePath, base.sessionCookiePath),
-    redirectUrl: pick(e.redirectUrl, base.redirectUrl),
+    // Its own callback path by default: the dispatcher knows a provider's callback wherever it is (path-scoped providers too).
+    redirectUrl: pick(e.redirectUrl, underPrefix(base.authserviceUrlPrefix, `oidc/${e.id}/callback`)),
     afterLoginUrl: pick(e.afterLoginUrl, base.afterLoginUrl),
     afterLogoutUrl: pick(e.afterLogoutUrl, base.afterLogoutUrl),
     theme: pick(e.theme, base.theme),
