@@ -42,7 +42,8 @@ export interface Dispatch {
   readonly backchannel: BackchannelLogout;
 }
 
-const trimSlash = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+/** Without trailing slashes (no new string for the usual path that has none). */
+const trimSlash = (p: string): string => (p.length > 1 && p.charCodeAt(p.length - 1) === 0x2f ? p.replace(/\/+$/, '') || '/' : p);
 const idOf = (p: ProviderParts): string => p.id ?? 'default';
 
 function hostServed(e: ProviderEntry | undefined, hostname: string): boolean {
