@@ -19,6 +19,8 @@ export interface ProviderEntry {
   readonly clientSecretFile?: string;
   /** Overrides the discovered authorization endpoint (as `OIDC_AUTH_URL`). */
   readonly authUrl?: string;
+  /** Explicit endpoints instead of discovery (as `OIDC_ENDPOINTS`). */
+  readonly endpoints?: Endpoints;
   readonly scopes?: readonly string[];
   readonly authParams?: AuthParams;
   readonly userIdClaim?: string;
@@ -70,7 +72,39 @@ const OPTIONS: Readonly<Record<string, Field<unknown>>> = {
   hosts: list('hosts', ''),
   paths: list('paths', ''),
 };
-const KNOWN = [...Object.keys(OPTIONS), 'id', 'authParams'];
+const KNOWN = [...Object.keys(OPTIONS), 'id', 'authParams', 'endpoints'];
+
+/** Discovery metadata members given by hand (`OIDC_ENDPOINTS`, a provider's `endpoints`): no discovery then. */
+export type Endpoints = Readonly<Record<string, string>>;
+const ENDPOINT_MEMBERS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint', 'revocation_endpoint'];
+const REQUIRED_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'];
+
+/** The checker of `OIDC_ENDPOINTS` and of a provider's `endpoints`: http(s) URLs by metadata member name; empty: discovery. */
+export function parseEndpoints(v: unknown, at: string, errs: string[]): Endpoints {
+  const name = at === '' ? 'endpoints' : at;
+  if (v === '' || (isObj(v) && Object.keys(v).length === 0)) return Object.freeze({});
+  if (!isObj(v)) {
+    errs.push(`${name}: must map ${REQUIRED_ENDPOINTS.join(', ')} (and optionally the other endpoints) to URLs`);
+    return Object.freeze({});
+  }
+  const out: Record<string, string> = {};
+  for (const [k, u] of Object.entries(v)) {
+    if (!ENDPOINT_MEMBERS.includes(k)) errs.push(`${name}.${k}: unknown endpoint (known: ${ENDPOINT_MEMBERS.join(', ')})`);
+    else {
+      let ok = false;
+      try {
+        const url = typeof u === 'string' ? new URL(u) : undefined;
+        ok = url !== undefined && (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '' && url.hash === '';
+      } catch {
+        ok = false;
+      }
+      if (ok) out[k] = u as string;
+      else errs.push(`${name}.${k}: must be an http(s) URL without credentials or fragment`);
+    }
+  }
+  for (const k of REQUIRED_ENDPOINTS) if (!(k in v)) errs.push(`${name}.${k}: is required with explicit endpoints`);
+  return Object.freeze(out);
+}
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -100,6 +134,7 @@ function entry(v: Record<string, unknown>, here: string, errs: string[]): Provid
   for (const k of ['issuer', 'clientId']) if (v[k] === undefined) errs.push(`${here}.${k}: is required`);
   if ((v['clientSecret'] === undefined) === (v['clientSecretFile'] === undefined)) errs.push(`${here}: give one of clientSecret and clientSecretFile`);
   if (v['authParams'] !== undefined) out['authParams'] = parseAuthParams(v['authParams'], `${here}.authParams`, errs);
+  if (v['endpoints'] !== undefined) out['endpoints'] = parseEndpoints(v['endpoints'], `${here}.endpoints`, errs);
   if (typeof out['authUrl'] === 'string') for (const p of authUrlQueryProblems(out['authUrl'])) errs.push(`${here}.authUrl: ${p}`);
   if (typeof out['cookieName'] === 'string' && !COOKIE.test(out['cookieName'])) errs.push(`${here}.cookieName: not a valid cookie name`);
   if (typeof out['cookiePath'] === 'string' && !out['cookiePath'].startsWith('/')) errs.push(`${here}.cookiePath: must start with "/"`);

@@ -49,6 +49,21 @@ describe('providers: in the config file', () => {
     assert.equal((redacted(c)['providers'] as { clientSecret: string }[])[0]?.clientSecret, '[redacted]');
   });
 
+  it('takes explicit endpoints instead of discovery (OIDC_ENDPOINTS, a provider’s endpoints), the three needed ones required', () => {
+    const env = {
+      ...base,
+      OIDC_ENDPOINTS: JSON.stringify({ authorization_endpoint: 'https://i.example/a', token_endpoint: 'https://i.example/t', jwks_uri: 'https://i.example/k' }),
+    };
+    assert.equal(loadConfig({ env, readFile: noFiles }).config.oidcEndpoints['jwks_uri'], 'https://i.example/k');
+    const p = problems(() =>
+      load(`providers:${entry('\n    endpoints: { authorization_endpoint: https://p.example/a, token_endpoint: "ftp://x", colour: https://x }')}`),
+    );
+    const text = p.join('\n');
+    assert.match(text, /providers\[0\]\.endpoints\.colour: unknown endpoint/);
+    assert.match(text, /providers\[0\]\.endpoints\.token_endpoint: must be an http\(s\) URL/);
+    assert.match(text, /providers\[0\]\.endpoints\.jwks_uri: is required/);
+  });
+
   it('needs nothing new from existing deployments', () => {
     assert.deepEqual(loadConfig({ env: base, readFile: noFiles }).config.providers, []);
   });

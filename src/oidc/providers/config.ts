@@ -37,6 +37,7 @@ export function providerConfig(base: Config, e: ProviderEntry): Config {
     clientId: e.clientId,
     clientSecret: e.clientSecret,
     oidcAuthUrl: pick(e.authUrl, ''),
+    oidcEndpoints: pick(e.endpoints, Object.freeze({})),
     oidcAuthParams: pick(e.authParams, base.oidcAuthParams),
     oidcScopes: pick(e.scopes, base.oidcScopes),
     userIdClaim: pick(e.userIdClaim, base.userIdClaim),
