@@ -56,7 +56,15 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const health = createHealthServer(
     core.readiness,
     core.metrics,
-    adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }),
+    adminRoute({
+      token: config.adminToken,
+      issuer: config.oidcProvider,
+      ...(config.providers.length > 0
+        ? { providerIssuers: new Map([['default', config.oidcProvider], ...config.providers.map((e) => [e.id, e.issuer] as const)]) }
+        : {}),
+      revoke: (t) => core.sessions.revoke(t),
+      log: deps.log,
+    }),
     groupMetrics?.text,
     slowClients,
     deps.build,
