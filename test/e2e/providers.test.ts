@@ -238,6 +238,13 @@ describe('several providers: chosen by host, isolated from one another', () => {
     assert.doesNotMatch(JSON.stringify(JSON.parse(again.body).headers), /authservice_session/);
   });
 
+  it('shows the chooser on the login path too (nginx’s unencoded rd kept whole)', async () => {
+    const back = `http://shared.test:${port}/deep?a=1&b=2`;
+    const page = await new HttpBrowser().request(url('shared.test', `/authservice/login?rd=${back}`));
+    assert.equal(page.status, 401);
+    assert.ok(page.body.includes(`provider=a&amp;rd=${encodeURIComponent(back)}`), page.body);
+  });
+
   it('refuses ?provider= for a provider that does not serve the host', async () => {
     const res = await request(port, '/authservice/login?provider=b', { host: `a.test:${port}` });
     assert.equal(res.status, 400);

@@ -13,6 +13,7 @@ import type { JudgeRequest } from '../../judge/request.js';
 import { isNavigation } from '../../judge/browser.js';
 import type { Metrics } from '../../obs/metrics.js';
 import { backchannelRoute, type HttpRoute } from '../../oidc/backchannel/http.js';
+import { rdOf } from '../../oidc/login.js';
 import { backchannelPaths } from '../../oidc/routes.js';
 import { chooserPage } from '../../web/chooser.js';
 import type { ProviderParts } from './build.js';
@@ -63,7 +64,8 @@ function chooser(fallback: ProviderParts, prefix: string) {
     // On the login path itself the browser returns where its `rd` said (the login start validates it).
     const q = req.path.indexOf('?');
     const onLogin = req.path.slice(0, q < 0 ? undefined : q).replace(/\/+$/, '') === loginPath.replace(/\/+$/, '');
-    const rd = onLogin ? (new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1)).get('rd') ?? '/') : here;
+    // nginx cannot encode `rd` (`login.ts` rdOf reads it verbatim to the end of the query).
+    const rd = onLogin ? (rdOf(q < 0 ? '' : req.path.slice(q + 1)) ?? '/') : here;
     const choices = candidates.map((p) => ({
       id: idOf(p),
       label: p.config.clientName,
