@@ -55,6 +55,8 @@ export interface Core {
   readonly webRoutes: BrowserLogin['webRoutes'];
   readonly webBackchannelRoute: HttpRoute;
   readonly judgeBackchannelRoute: HttpRoute;
+  /** With `providers:`, the pages (theme, client name) of the provider a host belongs to. */
+  readonly pagesFor?: (host: string) => ReturnType<typeof createPages>;
   /** Starts every provider's discovery and key refreshes (does not wait). */
   startDiscovery(): void;
   /** Stops background work (discovery retries, key refreshes, sweeps), closes provider connections and the store. */
@@ -113,6 +115,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     webRoutes: routing?.webRoutes ?? browser.webRoutes,
     webBackchannelRoute: routing?.webBackchannelRoute ?? browser.webBackchannelRoute,
     judgeBackchannelRoute: routing?.judgeBackchannelRoute ?? browser.judgeBackchannelRoute,
+    ...(routing ? { pagesFor: routing.pagesFor } : {}),
     startDiscovery() {
       for (const p of all) p.issuers.start();
     },

@@ -72,6 +72,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const prefixPath = pathOf(config.authserviceUrlPrefix);
   const web = createWebApp({
     pages: core.pages,
+    ...(core.pagesFor ? { pagesFor: core.pagesFor } : {}),
     themesDir: join(templatesDir, 'themes'),
     prefixPath,
     own: async (req) => core.webRoutes(req, targetOf(req)),

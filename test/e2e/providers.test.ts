@@ -252,6 +252,14 @@ describe('several providers: chosen by host, isolated from one another', () => {
     assert.equal(none.status, 400);
   });
 
+  it('shows each host’s provider’s pages (client name, theme)', async () => {
+    const onB = await new HttpBrowser().request(url('b.test', '/authservice/site/after_logout'));
+    assert.equal(onB.status, 200);
+    assert.match(onB.body, /logged out from Partner B/);
+    const elsewhere = await new HttpBrowser().request(url('other.test', '/authservice/site/after_logout'));
+    assert.match(elsewhere.body, /logged out from AuthService/);
+  });
+
   it('counts checks per provider', async () => {
     await request(port, '/x', { host: `a.test:${port}`, ...API });
     assert.ok((await metric(app.ports.health, 'oidc_judge_provider_checks_total', { provider: 'a' })) >= 1);

@@ -13,6 +13,7 @@ import type { ProviderEntry } from '../../config/providers.js';
 import type { Judge } from '../../judge/decide.js';
 import { deny, type Decision } from '../../judge/decision.js';
 import type { Target } from '../../judge/ports.js';
+import { plainHostname } from '../../judge/host.js';
 import { bearerFrom, header, type JudgeRequest } from '../../judge/request.js';
 import { cookieValues, serializeCookie, type CookieOptions } from '../../net/cookies.js';
 import type { BackchannelLogout } from '../../oidc/backchannel/backchannel.js';
@@ -40,6 +41,8 @@ export interface Dispatch {
   readonly webRoutes: (req: JudgeRequest, target: Target) => Promise<Decision | undefined> | undefined;
   /** Back-channel logout: to the provider whose issuer (and client) the logout token names. */
   readonly backchannel: BackchannelLogout;
+  /** The provider whose pages (theme, client name) a host shows: the one its root belongs to, else the default. */
+  providerOfHost(host: string): ProviderParts;
 }
 
 /** Without trailing slashes (no new string for the usual path that has none). */
@@ -138,6 +141,10 @@ export function createDispatch(o: DispatchOptions): Dispatch {
 
   return {
     judge,
+    providerOfHost(host) {
+      const ids = choose(plainHostname(host) ?? '', '/');
+      return ids?.length === 1 ? byId.get(ids[0]!)! : o.fallback;
+    },
     webRoutes(req, target) {
       const n = named(req, target, true);
       if (n !== undefined) return 'kind' in n ? Promise.resolve(n) : atNamed(req, target, n, true);

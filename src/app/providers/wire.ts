@@ -24,6 +24,7 @@ export interface ProviderRouting {
   readonly webRoutes: Dispatch['webRoutes'];
   readonly webBackchannelRoute: HttpRoute;
   readonly judgeBackchannelRoute: HttpRoute;
+  readonly pagesFor: (host: string) => ProviderParts['pages'];
 }
 
 const idOf = (p: ProviderParts): string => p.id ?? 'default';
@@ -103,6 +104,7 @@ export function routeProviders(
   return {
     judge: dispatch.judge,
     webRoutes: dispatch.webRoutes,
+    pagesFor: (host) => dispatch.providerOfHost(host).pages,
     webBackchannelRoute: backchannelRoute(dispatch.backchannel, { paths: backchannelPaths(paths, { alsoUnprefixed: true }) }),
     judgeBackchannelRoute: backchannelRoute(dispatch.backchannel, {
       paths: backchannelPaths(paths, { alsoUnprefixed: false, checkPathPrefix: config.httpCheckPathPrefix }),
