@@ -121,6 +121,7 @@ export function valuesSchema(configSchema) {
         },
         { required: ['type'] },
       ),
+      assertionKeys: obj({ existingSecret: str, mountPath: { type: 'string', pattern: '^/' }, signingKey: str, publishedKeys: list(str) }),
       replicaCount: int(1),
       autoscaling: obj({ enabled: bool, minReplicas: int(1), maxReplicas: int(1), targetCPUUtilizationPercentage: int(1, 100) }),
       podDisruptionBudget: obj({ enabled: bool, minAvailable: int(0) }),

@@ -16,7 +16,7 @@ import { importGraph } from './helpers/source-scan.js';
  * (judge/, minus the two front doors in judge/grpc/ and judge/http/), the plug-ins behind the ports (authn/, authz/),
  * sessions/, the OIDC flows (oidc/), and the infrastructure all of them use: obs/ (logs, metrics, the health
  * listener), net/, kube/ (the Kubernetes API client), config/ (the schema and its rules; the loader config/load.ts
- * reads files and flags, so it is wiring), clock.ts, paths.ts and the error catalogue errors.ts.
+ * reads files and flags, so it is wiring), signing/ (keys, identity assertions, their JWKS), clock.ts, paths.ts and the error catalogue errors.ts.
  */
 const CORE = [
   'src/judge/**',
@@ -28,6 +28,7 @@ const CORE = [
   'src/net/**',
   'src/kube/**',
   'src/config/**',
+  'src/signing/**',
   'src/clock.ts',
   'src/paths.ts',
   'src/errors.ts',

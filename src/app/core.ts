@@ -24,6 +24,7 @@ import { openSessionStore } from '../sessions/open.js';
 import { Sessions } from '../sessions/sessions.js';
 import type { SessionStore } from '../sessions/store.js';
 import type { createPages } from '../web/pages.js';
+import { wireAssertion, type AssertionWiring } from './assertion.js';
 import type { BrowserLogin } from './browser-login.js';
 import { caPem } from './ca.js';
 import { observe } from '../judge/wrap/observe.js';
@@ -59,6 +60,8 @@ export interface Core {
   readonly pagesFor?: (host: string) => ReturnType<typeof createPages>;
   /** Starts every provider's discovery and key refreshes (does not wait). */
   startDiscovery(): void;
+  /** `ASSERTION_HEADER`: the signer's documents and readiness (await `ready` before serving). */
+  readonly assertion?: AssertionWiring;
   /** Stops background work (discovery retries, key refreshes, sweeps), closes provider connections and the store. */
   close(): Promise<void>;
 }
@@ -85,10 +88,22 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   });
   sessions.listen();
   const closers: Closers = [];
+  const assertion = wireAssertion(config, { store, clock, log: deps.log, readFile: (p: string) => readFileSync(p, 'utf8') });
   // With `providers:`, the dispatcher reads a check's target once and each provider's judge reuses it.
   const targets = config.providers.length === 0 ? targetOf : lastTarget(targetOf);
   const judgeCookies = allProviderCookies(config);
-  const shared: SharedParts = { http, graphHttp, sessions, clock, log: deps.log, metrics, closers, judgeCookies, targetOf: targets };
+  const shared: SharedParts = {
+    http,
+    graphHttp,
+    sessions,
+    clock,
+    log: deps.log,
+    metrics,
+    closers,
+    judgeCookies,
+    targetOf: targets,
+    ...(assertion !== undefined ? { assertion: assertion.signer } : {}),
+  };
   const rulesSet = config.authzRules.length > 0;
   const fallback = buildProvider(undefined, defaultProviderConfig(config), shared, rulesSet);
   const others = config.providers.map((e) => buildProvider(e.id, providerConfig(config, e), shared, rulesSet));
@@ -119,8 +134,10 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     startDiscovery() {
       for (const p of all) p.issuers.start();
     },
+    ...(assertion !== undefined ? { assertion } : {}),
     async close() {
       clearInterval(sweep);
+      await assertion?.close();
       for (const p of all) p.issuers.stop();
       http.close();
       graphHttp.close();

@@ -33,6 +33,14 @@ export interface App extends Core {
 
 export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const core = buildCore(config, deps);
+  if (core.assertion !== undefined) {
+    try {
+      await core.assertion.ready;
+    } catch (e) {
+      await core.close();
+      throw e;
+    }
+  }
   const host = config.serverHostname;
   // Slowloris: every HTTP/1 listener cuts a client that drips its request (408).
   const slowClients = { headersMs: config.httpHeadersTimeout * 1000, requestMs: config.httpRequestTimeout * 1000 };
@@ -79,6 +87,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     log: deps.log,
     trustedProxies: config.trustedProxies,
     formActions: [...new Set([config.oidcProvider, ...config.providers.map((e) => e.issuer)].map((u) => new URL(u).origin))],
+    ...(core.assertion !== undefined ? { documents: core.assertion.documents } : {}),
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
   const webHandler = withRoute(core.webBackchannelRoute, web.app);

@@ -3,6 +3,7 @@
  * (`--config`) → environment → CLI flags. Every problem is collected and reported at once, each
  * naming the variable. Reads nothing itself: the composition root passes env, flags and a file reader.
  */
+import { assertionProblems } from './schema-assertion.js';
 import { identityHeaderProblems, type IdentityHeaderSettings } from '../judge/upstream/header-presets.js';
 import { allowedHostError } from '../net/allowed-hosts.js';
 import { redactUrlPasswordsDeep } from '../net/url-password.js';
@@ -180,6 +181,7 @@ export function loadConfig(src: ConfigSources): Loaded {
     if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(String(resolved[k]))) errors.push(`${at(k)}: not a valid header name`);
   }
   for (const problem of identityHeaderProblems(resolved as unknown as IdentityHeaderSettings)) errors.push(`${at(problem.key)}: ${problem.message}`);
+  for (const problem of assertionProblems(resolved)) errors.push(`${at(problem.key)}: ${problem.message}`);
   if (pathOf(String(resolved['authserviceUrlPrefix'])).replace(/\/+$/, '') === '') {
     errors.push(`${at('authserviceUrlPrefix')}: its path must not be "/" (it is always skipped, so nothing would be protected)`);
   }

@@ -51,7 +51,16 @@ export interface AuthzRule {
   readonly match: AuthzMatch;
   readonly allow: AllowSpec;
   readonly require?: RequireSpec;
+  /**
+   * What a person refused by this rule reads on the 403 page (and an API client in the JSON
+   * `message`), in plain words: "Reports are for the finance team." Without it, a generic sentence;
+   * which rule refused is in the decision log either way.
+   */
+  readonly description?: string;
 }
+
+/** A description longer than this is refused at start-up (it is shown on a page). */
+export const MAX_DESCRIPTION = 300;
 
 type Errors = string[];
 
@@ -127,9 +136,10 @@ export function parseSkipRules(v: unknown, at: string, errs: Errors): SkipRule[]
       errs.push(`${here}: must be an object`);
       return {};
     }
-    const m: SkipRule = requestMatch(r, here, errs, ['preflight']);
-    if (r['preflight'] !== undefined && typeof r['preflight'] !== 'boolean') errs.push(`${here}.preflight: must be true or false`);
-    return r['preflight'] === true ? { ...m, preflight: true } : m;
+    const m: SkipRule = requestMatch(r, here, errs, ['preflight', 'assertion']);
+    for (const flag of ['preflight', 'assertion'] as const)
+      if (r[flag] !== undefined && typeof r[flag] !== 'boolean') errs.push(`${here}.${flag}: must be true or false`);
+    return { ...m, ...(r['preflight'] === true ? { preflight: true } : {}), ...(r['assertion'] === true ? { assertion: true } : {}) };
   });
 }
 
@@ -144,9 +154,13 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}: must be an object with "match" and "allow" objects`);
       return { match: {}, allow: {} };
     }
-    for (const key of Object.keys(r)) if (!['provider', 'match', 'allow', 'require'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    for (const key of Object.keys(r)) if (!['provider', 'match', 'allow', 'require', 'description'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
     const provider = r['provider'];
     if (provider !== undefined && (typeof provider !== 'string' || provider === '')) errs.push(`${here}.provider: must be a provider id`);
+    const description = r['description'];
+    if (description !== undefined && (typeof description !== 'string' || description.trim() === '' || description.length > MAX_DESCRIPTION)) {
+      errs.push(`${here}.description: must be a non-empty string of at most ${MAX_DESCRIPTION} characters`);
+    }
     const m = r['match'];
     const match: AuthzMatch = requestMatch(m, here + '.match', errs, ['caseSensitive']);
     if (m['caseSensitive'] !== undefined && typeof m['caseSensitive'] !== 'boolean') errs.push(`${here}.match.caseSensitive: must be true or false`);
@@ -200,6 +214,7 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match,
       allow,
       ...(require ? { require } : {}),
+      ...(typeof description === 'string' && description.trim() !== '' ? { description: description.trim() } : {}),
     };
   });
 }

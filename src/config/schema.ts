@@ -8,6 +8,7 @@ import { invalidCidrs } from '../net/cidr.js';
 import { parseApiRoutes, parseSkipRules } from './rules.js';
 import { accessSettings } from './schema-access.js';
 import { graphSettings } from './schema-graph.js';
+import { assertionSettings } from './schema-assertion.js';
 import { authUrlQueryProblems, parseAuthParams } from './auth-params.js';
 import { parseEndpoints, parseProviders } from './providers.js';
 
@@ -168,7 +169,7 @@ export const schema = {
     }),
     skipRules: structured(
       'SKIP_RULES',
-      'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights. Usually in the config file as `skipRules:`.',
+      'Skip rules by host, method and path (prefix/exact/regex), or CORS preflights; `assertion: true` also signs the assertion of a caller with credentials (`ASSERTION_HEADER`). Usually in the config file as `skipRules:`.',
       parseSkipRules,
       { default: [], type: 'rules' },
     ),
@@ -216,6 +217,7 @@ export const schema = {
   }),
   ...accessSettings,
   ...graphSettings,
+  ...assertionSettings,
   // ── Listeners ────────────────────────────────────────────────────────────────────────────
   ...section('Listeners', {
     serverHostname: str('SERVER_HOSTNAME', 'Bind address of the judge, gRPC and web listeners (empty: all interfaces).', { default: '' }),
@@ -346,6 +348,12 @@ export const schema = {
       caseInsensitive: true,
     }),
     logDecisions: bool('LOG_DECISIONS', 'One log line per check (request id, authenticator, outcome, latency).', { default: true }),
+    logFormat: oneOf(
+      'LOG_FORMAT',
+      ['auto', 'json', 'pretty'],
+      'Log lines as JSON (`json`), as text for people (`pretty`: time, level, message, `key=value`; a decision as one sentence), or `auto`: pretty when stdout is a terminal, JSON otherwise.',
+      { default: 'auto', caseInsensitive: true },
+    ),
   }),
 } satisfies Record<string, Field<unknown>>;
 

@@ -5,13 +5,14 @@
  */
 import type { Authenticator, Authorizer, StepUpNeed, Target } from './ports.js';
 import { deny, type Allow, type Decision, type HeaderPair, type Identity } from './decision.js';
+import type { AssertionSigner } from './upstream/assertion.js';
 import type { IdentityHeaders } from './upstream/identity-headers.js';
 import type { JudgeRequest } from './request.js';
 import type { Responses } from './responses.js';
 import type { SkipMatcher } from './skip.js';
 import type { Strip } from './strip.js';
 import { isNavigation } from './browser.js';
-import { holds, plus, withCookie } from './shared-lists.js';
+import { holds, minus, plus, withCookie, withPair } from './shared-lists.js';
 
 /** Starts a browser login (a 302 to the provider, with state); provided once the login flow exists. */
 export interface LoginStarter {
@@ -43,6 +44,8 @@ export interface JudgeDeps {
   readonly login?: LoginStarter;
   /** `API_ROUTES`: requests that get 401, never a login redirect (judge/browser.ts). */
   readonly apiRoute?: (req: JudgeRequest) => boolean;
+  /** `ASSERTION_HEADER`: the judge's signed assertion on every authenticated allow; absent, no cost. */
+  readonly assertion?: AssertionSigner;
   /** Called when an authorizer denies (oidc-authservice revokes the session then). */
   readonly onForbidden?: (identity: Identity, req: JudgeRequest) => Promise<void> | void;
 }
@@ -62,8 +65,10 @@ const BAD_HOST: Decision = Object.freeze(
 );
 
 export function createJudge(deps: JudgeDeps): Judge {
-  const { identityHeaders, responses, authenticators, authorizers, strip } = deps;
+  const { identityHeaders, responses, authenticators, authorizers, strip, assertion } = deps;
   const authHeader = deps.authHeader?.toLowerCase();
+  // An assertion in AUTH_HEADER replaces what the client sent there: nothing to echo.
+  const assertionInAuth = assertion !== undefined && assertion.header === authHeader;
   // One frozen answer per skip rule (their labels are few and fixed).
   const skipAllows = new Map<string, Allow>();
   const skipAllow = (rule: string): Allow => {
@@ -100,7 +105,7 @@ export function createJudge(deps: JudgeDeps): Judge {
       if (cookie === undefined) remove = plus(remove, 'cookie');
       else upstream = withCookie(upstream, cookie);
     }
-    const keptAuth = auth !== undefined && !holds(remove, authHeader!);
+    const keptAuth = auth !== undefined && !assertionInAuth && !holds(remove, authHeader!);
     const echo: HeaderPair[] = [];
     if (cookie !== undefined) echo.push(['cookie', cookie]);
     if (keptAuth) echo.push([authHeader!, auth]);
@@ -118,10 +123,38 @@ export function createJudge(deps: JudgeDeps): Judge {
     };
   }
 
+  // Skip rules that ask for the assertion of a caller with credentials (none: the skip step is as before).
+  const asserting = assertion !== undefined && deps.skip.asserting !== undefined && deps.skip.asserting.size > 0 ? deps.skip.asserting : undefined;
+
   /** Step 1: skip rules (the service's own prefix, SKIP_AUTH_URLS, skipRules). */
-  function skip(target: Target, req: JudgeRequest): Decision | undefined {
+  function skip(target: Target, req: JudgeRequest): Decision | Promise<Decision> | undefined {
     const rule = deps.skip.matches(target, req);
-    return rule === undefined ? undefined : edited(skipAllow(rule), req);
+    if (rule === undefined) return undefined;
+    if (asserting?.has(rule) === true) return skipAsserted(rule, target, req);
+    return edited(skipAllow(rule), req);
+  }
+
+  /**
+   * Step 1 for a skip rule with `assertion: true`: the request passes whatever its credentials,
+   * and carries the assertion when an authenticator vouches for it (never a 401, a login or a 503).
+   */
+  async function skipAsserted(rule: string, target: Target, req: JudgeRequest): Promise<Decision> {
+    const plain = edited(skipAllow(rule), req);
+    let identity: Identity | undefined;
+    for (const a of authenticators) {
+      const pending = a.authenticate(req);
+      const out = pending instanceof Promise ? await pending : pending;
+      if (out.kind === 'ok') {
+        identity = out.identity;
+        break;
+      }
+      if (out.kind === 'invalid' && !out.fallThrough) break;
+    }
+    if (identity === undefined || plain.kind !== 'allow') return plain;
+    const value = await assertion!.assert(identity, target);
+    if (value === undefined) return plain;
+    const name = assertion!.header;
+    return { ...plain, upstreamHeaders: withPair(plain.upstreamHeaders, name, value), removeHeaders: minus(plain.removeHeaders, name), identity };
   }
 
   /**
@@ -166,7 +199,7 @@ export function createJudge(deps: JudgeDeps): Judge {
       if (out.kind === 'error') return responses.authzError(req, identity);
       if (out.kind === 'step-up') return stepUp(identity, req, out.need, out.reason);
       await deps.onForbidden?.(identity, req);
-      return responses.forbidden(req, identity, out.reason);
+      return responses.forbidden(req, identity, out.reason, out.message);
     }
     return undefined;
   }
@@ -193,16 +226,30 @@ export function createJudge(deps: JudgeDeps): Judge {
    * removed (the session cookie, and `AUTH_HEADER` when it carried the session id). A user id no
    * header can carry as it is refuses the allow instead.
    */
-  function allow(identity: Identity, req: JudgeRequest): Decision {
+  function allow(identity: Identity, req: JudgeRequest, target: Target): Decision | Promise<Decision> {
     const headers = identityHeaders.forAllow(identity);
     if (headers === undefined) return responses.forbidden(req, identity, 'the user id cannot be sent in a header');
     const fromHeader =
       identity.method === 'header' && identity.sessionId !== undefined && authHeader !== undefined && !headers.upstream.some(([n]) => n === authHeader);
+    const remove = fromHeader ? plus(headers.remove, authHeader) : headers.remove;
+    if (assertion !== undefined) {
+      const value = assertion.assert(identity, target);
+      return value instanceof Promise
+        ? value.then((v) => asserted(identity, req, headers.upstream, remove, v))
+        : asserted(identity, req, headers.upstream, remove, value);
+    }
+    return edited({ kind: 'allow', upstreamHeaders: headers.upstream, removeHeaders: remove, responseHeaders: NONE, reason: 'authenticated', identity }, req);
+  }
+
+  /** Step 4 with `ASSERTION_HEADER`: the signed assertion joins the identity headers (503 when no key can sign). */
+  function asserted(identity: Identity, req: JudgeRequest, upstream: readonly HeaderPair[], remove: readonly string[], value: string | undefined): Decision {
+    if (value === undefined) return responses.unavailable(req, 'assertion: no signing key');
+    const name = assertion!.header;
     return edited(
       {
         kind: 'allow',
-        upstreamHeaders: headers.upstream,
-        removeHeaders: fromHeader ? plus(headers.remove, authHeader) : headers.remove,
+        upstreamHeaders: withPair(upstream, name, value),
+        removeHeaders: minus(remove, name),
         responseHeaders: NONE,
         reason: 'authenticated',
         identity,
@@ -223,6 +270,6 @@ export function createJudge(deps: JudgeDeps): Judge {
     if (skipped) return skipped;
     const authn = await authenticate(req);
     if ('decision' in authn) return authn.decision;
-    return (await authorize(authn.identity, target, req)) ?? allow(authn.identity, req);
+    return (await authorize(authn.identity, target, req)) ?? allow(authn.identity, req, target);
   };
 }

@@ -27,7 +27,7 @@ export function escapeHtml(s: string): string {
 
 export const plainPages: Pages = {
   forbidden: (user, reason, switchAccount) =>
-    `<!doctype html><meta charset="utf-8"><title>Access denied</title><h1>Access denied</h1><p>User '${escapeHtml(user)}' failed authorization with reason: ${escapeHtml(reason)}</p>` +
+    `<!doctype html><meta charset="utf-8"><title>Access denied</title><h1>Access denied</h1><p>${escapeHtml(reason)}</p><p>You are signed in as ${escapeHtml(user)}.</p>` +
     (switchAccount === undefined
       ? ''
       : `<form method="post" action="${escapeHtml(switchAccount)}"><button type="submit">Sign in with another account</button></form>`),
@@ -35,6 +35,9 @@ export const plainPages: Pages = {
   unavailable: () =>
     '<!doctype html><meta charset="utf-8"><title>Temporarily unavailable</title><h1>Temporarily unavailable</h1><p>Please try again in a moment.</p>',
 };
+
+/** What a person refused by a rule without a `description` reads on the 403 page. */
+export const FORBIDDEN_WORDS = 'Your account does not have access to this page.';
 
 const JSON_TYPE: HeaderPair = ['content-type', 'application/json'];
 const HTML_TYPE: HeaderPair = ['content-type', 'text/html; charset=utf-8'];
@@ -50,7 +53,8 @@ const quoted = (s: string): string => s.replace(/["\\\r\n\x00-\x1f]/g, '').slice
 export interface Responses {
   unauthenticated(req: JudgeRequest): Deny;
   invalidToken(req: JudgeRequest, authenticator: string, reason: string): Deny;
-  forbidden(req: JudgeRequest, identity: Identity, reason: string): Deny;
+  /** `reason` is logged (the deny's detail) and told to API clients; a browser's page shows `message`, or plain words. */
+  forbidden(req: JudgeRequest, identity: Identity, reason: string, message?: string): Deny;
   authzError(req: JudgeRequest, identity: Identity): Deny;
   unavailable(req: JudgeRequest, reason: string): Deny;
   /**
@@ -92,13 +96,14 @@ export function createResponses(pages: Pages = plainPages, opts: ResponsesOption
         { authenticator },
       );
     },
-    forbidden(req, identity, reason) {
-      const extra = { identity, authenticator: identity.authenticator };
+    forbidden(req, identity, reason, message) {
+      const extra = { identity, authenticator: identity.authenticator, detail: reason };
       if (isNavigation(req)) {
-        const body = pages.forbidden(identity.user, reason, switchAccountAction(opts.switchAccountPath, req, identity));
+        // People read plain words (a rule's description); which rule refused is in the log.
+        const body = pages.forbidden(identity.user, message ?? FORBIDDEN_WORDS, switchAccountAction(opts.switchAccountPath, req, identity));
         return deny(403, 'forbidden', body, [HTML_TYPE, NO_STORE], extra);
       }
-      return deny(403, 'forbidden', json('forbidden', reason), [JSON_TYPE, NO_STORE], extra);
+      return deny(403, 'forbidden', json('forbidden', message ?? reason), [JSON_TYPE, NO_STORE], extra);
     },
     authzError(_req, identity) {
       return deny(403, 'authz-error', json('forbidden', 'Authorization could not be completed'), [JSON_TYPE, NO_STORE], {

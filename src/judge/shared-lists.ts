@@ -37,3 +37,26 @@ export function holds(list: readonly string[], name: string): boolean {
   if (v === undefined) byName.set(name, (v = list.includes(name)));
   return v;
 }
+
+/** `list` without `name`, frozen and remembered (the assertion header leaves the remove list of an allow that sets it). */
+const reduced = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+export function minus(list: readonly string[], name: string): readonly string[] {
+  let byName = reduced.get(list);
+  if (byName === undefined) reduced.set(list, (byName = new Map()));
+  let out = byName.get(name);
+  if (out === undefined) byName.set(name, (out = list.includes(name) ? Object.freeze(list.filter((n) => n !== name)) : list));
+  return out;
+}
+
+/**
+ * `list` with `[name, value]` in place of any pair named `name`, frozen and remembered per value: an
+ * assertion is reused for a minute, so its list is too (the last one per list is kept).
+ */
+const withPairs = new WeakMap<readonly HeaderPair[], { value: string; out: readonly HeaderPair[] }>();
+export function withPair(list: readonly HeaderPair[], name: string, value: string): readonly HeaderPair[] {
+  const last = withPairs.get(list);
+  if (last !== undefined && last.value === value) return last.out;
+  const out = Object.freeze([...list.filter(([n]) => n !== name), Object.freeze([name, value] as const)]);
+  withPairs.set(list, { value, out });
+  return out;
+}

@@ -23,6 +23,8 @@ import type { JudgeRequest } from './request.js';
 export interface SkipRule extends RequestMatch {
   /** Matches CORS preflights only: OPTIONS with `Origin` and `Access-Control-Request-Method`. */
   readonly preflight?: boolean;
+  /** `ASSERTION_HEADER`: a caller the authenticators vouch for gets the signed assertion here too (others pass without one). */
+  readonly assertion?: boolean;
 }
 
 export interface SkipOptions {
@@ -35,6 +37,8 @@ export interface SkipOptions {
 export interface SkipMatcher {
   /** The label of a rule that lets this request through unauthenticated (for logs), or undefined. */
   matches(target: Target, req: JudgeRequest): string | undefined;
+  /** Labels of the rules that ask for the assertion of a caller who has credentials (`assertion: true`); absent or empty: none. */
+  readonly asserting?: ReadonlySet<string>;
 }
 
 /** A rule reduced to what is left to check once its path matched. */
@@ -155,7 +159,9 @@ export function compileSkipRules(opts: SkipOptions): SkipMatcher {
     return hit;
   }
 
+  const asserting = new Set(opts.skipRules.flatMap((r, i) => (r.assertion === true ? [`skipRules[${i}]`] : [])));
   return {
+    asserting,
     matches(t, req) {
       if (t.ambiguous || t.path.charCodeAt(0) !== SLASH) return undefined;
       let hit = anyPath.length > 0 ? firstFit(anyPath, t, req) : undefined;

@@ -17,6 +17,7 @@ import type { Decision } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
 import { trustMatcher } from '../net/cidr.js';
 import type { Logger } from '../obs/log.js';
+import type { AssertionDocuments } from '../signing/documents.js';
 import { createCsp } from './csp.js';
 import type { ErrorPage, WebPages } from './pages.js';
 import { judgeRequestOf, writeDeny } from './request.js';
@@ -39,6 +40,8 @@ export interface WebAppDeps {
   /** How long browsers may cache theme assets, in seconds. Default 3600. */
   readonly assetMaxAge?: number;
   readonly newId?: () => string;
+  /** The assertion keys' JWKS and discovery documents (`ASSERTION_HEADER`), under the prefix and at the root. */
+  readonly documents?: AssertionDocuments;
 }
 
 export interface WebApp {
@@ -77,6 +80,35 @@ function originOf(url: string): string | undefined {
 function statusOf(err: unknown): number {
   const s = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
   return typeof s === 'number' && s >= 400 && s < 500 ? s : 500;
+}
+
+/** Whether `If-None-Match` names this ETag (a list, weak or strong, or `*`). */
+function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  return ifNoneMatch.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+/** JSON documents verifiers fetch and cache: `Cache-Control`, `ETag`, 304 on a match, readable from any origin. */
+function serveDocuments(router: express.Router, docs: AssertionDocuments): void {
+  for (const [rel, current] of Object.entries(docs.byPath)) {
+    router.get(`/${rel}`, (req: Request, res: Response) => {
+      const doc = current();
+      res.setHeader('cache-control', `public, max-age=${docs.maxAge}`);
+      res.setHeader('etag', doc.etag);
+      res.setHeader('access-control-allow-origin', '*');
+      if (notModified(req.headers['if-none-match'], doc.etag)) {
+        res.status(304).end();
+        return;
+      }
+      res.status(200);
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('content-length', Buffer.byteLength(doc.body));
+      res.end(doc.body);
+    });
+  }
 }
 
 export function createWebApp(deps: WebAppDeps): WebApp {
@@ -134,6 +166,7 @@ export function createWebApp(deps: WebAppDeps): WebApp {
       maxAge: (deps.assetMaxAge ?? 3600) * 1000,
     }),
   );
+  if (deps.documents !== undefined) serveDocuments(site, deps.documents);
   if (prefix !== '/') app.use(prefix, site);
   app.use(site);
 

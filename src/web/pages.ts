@@ -61,7 +61,8 @@ export interface WebPages {
   afterLogout(): string;
   error(p: ErrorPage): string;
   /**
-   * The judge's 403 body: "User '<name>' failed authorization with reason: <reason>", escaped;
+   * The judge's 403 body: `reason` in plain words (a rule's description, or a generic sentence)
+   * and who is signed in, escaped;
    * with `switchAccount`, a "Sign in with another account" form posting there.
    */
   forbidden(user: string, reason: string, switchAccount?: string): string;

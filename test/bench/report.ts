@@ -69,6 +69,15 @@ export function verdicts(
     v.push({ target: `${s.name} ${r.proto}: p99 ≤ 2 ms at half load`, figure: `${r.half.p99.toFixed(2)} ms${beside}`, met: r.half.p99 <= 2 });
     if (r.max.errors + r.half.errors > 0) v.push({ target: `${s.name} ${r.proto}: no errors`, figure: String(r.max.errors + r.half.errors), met: false });
   }
+  // Issue 18: a check with a signed assertion keeps ≥ 0.85× of the same check without one.
+  for (const r of judged) {
+    const name = r.scenario!.name;
+    if (r.scenario!.growth || !name.endsWith(' + assertion')) continue;
+    const plain = judged.find((p) => p.proto === r.proto && p.scenario!.name === name.slice(0, -' + assertion'.length));
+    if (!plain) continue;
+    const ratio = r.max.rps / plain.max.rps;
+    v.push({ target: `${name} ${r.proto} ≥ 0.85× without`, figure: `${ratio.toFixed(2)}×`, met: ratio >= 0.85 });
+  }
   for (const pair of new Set(judged.filter((r) => r.scenario!.growth).map((r) => r.scenario!.growth!.pair))) {
     const small = judged.find((r) => r.scenario!.growth?.pair === pair && r.scenario!.growth.side === 'small');
     const large = judged.find((r) => r.scenario!.growth?.pair === pair && r.scenario!.growth.side === 'large');

@@ -37,6 +37,8 @@ export interface Scenario {
 
 const redis = { SESSION_STORE_TYPE: 'redis' };
 const noCache = { SESSION_CACHE_TTL: '0' };
+/** Signed identity assertions (README "Signed identity assertions"): keys generated into the store, ES256. */
+const assertion = { ASSERTION_HEADER: 'X-Identity-Assertion', ASSERTION_ISSUER: 'https://judge.bench.example/authservice' };
 
 function both(s: Omit<Scenario, 'proto'>): Scenario[] {
   return [
@@ -80,6 +82,16 @@ export const SCENARIOS: readonly Scenario[] = [
   }),
   ...both({ name: 'JWT bearer RS256 (cached)', credential: 'rs256', path: '/app/data', expect: 'allow' }),
   ...both({ name: 'JWT bearer ES256 (cached)', credential: 'es256', path: '/app/data', expect: 'allow' }),
+  // The same checks with an assertion on every allow (issue 18: ≥ 0.85× the plain ones).
+  ...both({
+    name: 'cookie, SQLite (cached) + assertion',
+    credential: 'cookie',
+    env: assertion,
+    sessions: { real: 1, total: 1000 },
+    path: '/app/data',
+    expect: 'allow',
+  }),
+  ...both({ name: 'JWT bearer ES256 (cached) + assertion', credential: 'es256', env: assertion, path: '/app/data', expect: 'allow' }),
   ...both({ name: 'skipped path', credential: 'none', env: { SKIP_AUTH_URLS: '/public/' }, path: '/public/logo.png', expect: 'allow', reference: true }),
   ...both({ name: 'denied: login redirect', credential: 'none', navigation: true, path: '/app/data', expect: 'login', reference: true }),
   // Growth: HTTP only (the judge's work per check is the same behind either front door).
@@ -164,5 +176,25 @@ export const SCENARIOS: readonly Scenario[] = [
     path: '/app/data',
     expect: 'allow',
     growth: { pair: 'providers', side: 'large' },
+  },
+  // A burst of new identities: 1 000 tokens, each one a first assertion to sign (the p99 shows whether signing holds the loop).
+  {
+    name: '1 000 RS256 tokens, no assertion',
+    proto: 'http',
+    credential: 'rs256',
+    distinct: 1000,
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'assertions', side: 'small' },
+  },
+  {
+    name: '1 000 RS256 tokens + assertion (1 000 identities to sign)',
+    proto: 'http',
+    credential: 'rs256',
+    distinct: 1000,
+    env: assertion,
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'assertions', side: 'large' },
   },
 ];

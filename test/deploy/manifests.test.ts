@@ -13,6 +13,7 @@ import { validateObject } from './k8s.js';
 import { at, checkDocument, filesUnder, yamlDocs, type Doc, type YamlDoc } from './manifests.js';
 import { compileStrip, FOREIGN_IDENTITY_HEADERS, REWRITE_HEADERS } from '../../src/judge/strip.js';
 import { denyHeaders, requestHeaders, upstreamHeaders } from './judge-headers.js';
+import { JWKS_PATH } from '../../src/signing/documents.js';
 
 const docs = yamlDocs(['istio', 'examples']);
 const sorted = (xs: unknown): string[] => [...(xs as string[])].map((x) => x.toLowerCase()).sort();
@@ -39,6 +40,7 @@ describe('deployment manifests in istio/ and examples/', () => {
       'istio/virtual-service.yaml',
       'istio/envoy-filter-grpc.yaml',
       'istio/envoy-filter-http.yaml',
+      'istio/assertion-trust.yaml',
       'examples/ambassador/authservice-http.yaml',
       'examples/ambassador/authservice-grpc.yaml',
       'examples/traefik/dynamic.yml',
@@ -99,6 +101,22 @@ describe('deployment manifests in istio/ and examples/', () => {
       grpc.map((d) => [at(d.doc, 'spec', 'protocol_version'), at(d.doc, 'spec', 'auth_service')]),
       [['v3', 'oidc-judge.auth:9191']],
     );
+  });
+
+  it('the assertion pair trusts only the judge: one workload, the JWKS the web server publishes, principals of the same issuer', () => {
+    const ra = byName('RequestAuthentication', 'judge-assertion');
+    const ap = byName('AuthorizationPolicy', 'judge-assertion-only');
+    assert.deepEqual(at(ra, 'spec', 'selector'), at(ap, 'spec', 'selector'), 'the same workload');
+    assert.equal(at(ra, 'metadata', 'namespace'), at(ap, 'metadata', 'namespace'));
+    const rule = at(ra, 'spec', 'jwtRules', 0) as Doc;
+    const issuer = String(rule['issuer']);
+    const jwks = new URL(String(rule['jwksUri']));
+    // The web server's port and the service prefix, as the chart's Service and the default AUTHSERVICE_URL_PREFIX have them.
+    assert.equal(jwks.port, '8082');
+    assert.equal(jwks.pathname, `${new URL(issuer).pathname}/${JWKS_PATH}`);
+    assert.deepEqual(at(rule, 'fromHeaders'), [{ name: 'X-Identity-Assertion' }]);
+    assert.equal(at(ap, 'spec', 'action'), 'ALLOW');
+    assert.deepEqual(at(ap, 'spec', 'rules'), [{ from: [{ source: { requestPrincipals: [`${issuer}/*`] } }] }]);
   });
 
   it('the HTTP allow-lists are exactly what the judge reads and sends', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { attemptKeySource } from '../../src/oidc/attempt-key.js';
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { attemptKey, counterPlus, KeyStream, newTag, openAttempt, sealAttempt, tagOfState, type Attempt } from '../../src/oidc/attempt.js';
 import { boundedReturnTo, MAX_RETURN_TO } from '../../src/oidc/login.js';
 import { openSqliteStore } from '../../src/sessions/sqlite.js';
@@ -37,6 +37,21 @@ describe('attempt cookie', () => {
       assert.equal(openAttempt(key, tag, flipped), undefined, `flipped at ${i}`);
     }
     for (const junk of ['', 'x', '!!!', 'A'.repeat(5000), sealed.slice(0, 20)]) assert.equal(openAttempt(key, tag, junk), undefined);
+  });
+
+  it('is the version 2 format byte for byte: AES-256-CTR, then HMAC-SHA256 over tag, version, IV and ciphertext (what other replicas seal and open)', () => {
+    const unicode = { ...attempt, returnTo: 'https://app.example.com/ça/日本?q=ü' };
+    for (const a of [attempt, unicode, { ...attempt, stepUp: { acrValues: ['phr'] } }]) {
+      const buf = Buffer.from(sealAttempt(key, tag, a), 'base64url');
+      assert.equal(buf[0], 2);
+      const end = buf.length - 16;
+      const mac = createHmac('sha256', key.mac).update(tag, 'latin1').update(buf.subarray(0, end)).digest().subarray(0, 16);
+      assert.deepEqual(buf.subarray(end), mac, 'standard HMAC-SHA256, truncated to 16 bytes');
+      const plain = createDecipheriv('aes-256-ctr', key.enc, buf.subarray(1, 17)).update(buf.subarray(17, end)).toString('utf8');
+      const fields: unknown[] = [a.state, a.nonce, a.codeVerifier, a.returnTo, a.redirectUri, a.createdAt];
+      if (a.stepUp !== undefined) fields.push([a.stepUp.acrValues ?? null, a.stepUp.maxAge ?? null]);
+      assert.equal(plain, JSON.stringify(fields));
+    }
   });
 
   it("a step-up's ask travels in the attempt; a plain attempt's payload has none", () => {

@@ -27,7 +27,7 @@ function own(req: JudgeRequest): Promise<Decision | undefined> {
   const path = req.path.split('?')[0];
   if (path === '/app/forbidden') {
     const identity = { user: HOSTILE, groups: [], claims: {}, method: 'cookie' as const, authenticator: 'session' };
-    return Promise.resolve(responses.forbidden(req, identity, `not in group "admins" <b>bold</b>`));
+    return Promise.resolve(responses.forbidden(req, identity, 'Not allowed by access rule authzRules[0].', `Only for "admins" <b>bold</b>`));
   }
   if (path === '/authservice/oidc/callback')
     return Promise.resolve(deny(400, 'login-failed', pages.loginFailed('The sign-in link has expired or was already used.'), [HTML]));
@@ -40,7 +40,7 @@ function own(req: JudgeRequest): Promise<Decision | undefined> {
 const PAGES: Record<string, { path: string; status: number; text: RegExp }> = {
   homepage: { path: '/authservice/site/homepage', status: 200, text: /Welcome to Kubeflow/ },
   after_logout: { path: '/authservice/site/after_logout', status: 200, text: /You have successfully logged out from Kubeflow/ },
-  forbidden: { path: '/app/forbidden', status: 403, text: /failed authorization with reason/ },
+  forbidden: { path: '/app/forbidden', status: 403, text: /Only for "admins"/ },
   login_failed: { path: '/authservice/oidc/callback?state=x', status: 400, text: /Sign-in failed/ },
   unavailable: { path: '/app/unavailable', status: 503, text: /Temporarily unavailable/ },
   not_found: { path: '/authservice/nope', status: 404, text: /Page not found/ },
@@ -174,8 +174,10 @@ describe('pages in Chromium', () => {
     try {
       const page = await ctx.newPage();
       await page.goto(`http://127.0.0.1:${port}/app/forbidden`);
-      assert.equal(await page.locator('.box-text').textContent(), `User '${HOSTILE}' failed authorization with reason: not in group "admins" <b>bold</b>`);
+      assert.equal(await page.locator('.box-text').textContent(), `Only for "admins" <b>bold</b>`);
       assert.equal(await page.locator('.box-text b').count(), 0);
+      assert.equal(await page.locator('.detail strong').textContent(), HOSTILE);
+      assert.equal(await page.locator('.detail script').count(), 0);
     } finally {
       await ctx.close();
     }

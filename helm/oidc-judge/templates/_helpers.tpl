@@ -153,3 +153,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "oidc-judge.denyHeaders" -}}
 {{- join "\n" (list "location" "set-cookie" "www-authenticate" "retry-after" "content-type" "cache-control") -}}
 {{- end -}}
+
+{{/* ASSERTION_PUBLISHED_KEY_FILES: the published-only keys of assertionKeys.existingSecret, as mounted paths. */}}
+{{- define "oidc-judge.assertionPublishedKeys" -}}
+{{- $mount := trimSuffix "/" .Values.assertionKeys.mountPath -}}
+{{- $paths := list -}}
+{{- range .Values.assertionKeys.publishedKeys -}}
+{{- $paths = append $paths (printf "%s/%s" $mount .) -}}
+{{- end -}}
+{{- join "," $paths -}}
+{{- end -}}

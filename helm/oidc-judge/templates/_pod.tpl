@@ -71,6 +71,17 @@ spec:
           value: {{ int64 .Values.ports.web | quote }}
         - name: READINESS_PROBE_PORT
           value: {{ int64 .Values.ports.health | quote }}
+        {{- if .Values.assertionKeys.existingSecret }}
+        {{- if or .Values.config.ASSERTION_KEY_FILE .Values.config.ASSERTION_PUBLISHED_KEY_FILES }}
+        {{- fail "assertion keys: set assertionKeys.existingSecret or config.ASSERTION_KEY_FILE, not both" }}
+        {{- end }}
+        - name: ASSERTION_KEY_FILE
+          value: {{ printf "%s/%s" (trimSuffix "/" .Values.assertionKeys.mountPath) .Values.assertionKeys.signingKey | quote }}
+        {{- if .Values.assertionKeys.publishedKeys }}
+        - name: ASSERTION_PUBLISHED_KEY_FILES
+          value: {{ include "oidc-judge.assertionPublishedKeys" . | quote }}
+        {{- end }}
+        {{- end }}
         {{- range $name, $value := .Values.config }}
         {{- if and (not (has $name (list "OIDC_PROVIDER" "CLIENT_ID" "SESSION_STORE_REDIS_ADDR"))) (not (kindIs "invalid" $value)) }}
         - name: {{ $name }}
@@ -112,12 +123,23 @@ spec:
         - name: data
           mountPath: {{ .Values.store.sqlite.mountPath }}
         {{- end }}
+        {{- if .Values.assertionKeys.existingSecret }}
+        - name: assertion-keys
+          mountPath: {{ .Values.assertionKeys.mountPath }}
+          readOnly: true
+        {{- end }}
         {{- with .Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
   volumes:
     - name: tmp
       emptyDir: {}
+    {{- with .Values.assertionKeys.existingSecret }}
+    - name: assertion-keys
+      secret:
+        secretName: {{ . | quote }}
+        defaultMode: 288
+    {{- end }}
     {{- if and (eq .Values.store.type "sqlite") (not .Values.store.sqlite.persistence.enabled) }}
     - name: data
       emptyDir: {}

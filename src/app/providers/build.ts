@@ -12,6 +12,7 @@ import { apiRoutesTest } from '../../judge/browser.js';
 import { createJudge, type Judge } from '../../judge/decide.js';
 import type { Authorizer, Target } from '../../judge/ports.js';
 import type { JudgeRequest } from '../../judge/request.js';
+import type { AssertionSigner } from '../../judge/upstream/assertion.js';
 import { createResponses } from '../../judge/responses.js';
 import { compileSkipRules } from '../../judge/skip.js';
 import { stripFor } from '../../judge/strip.js';
@@ -39,6 +40,8 @@ export interface SharedParts {
   readonly judgeCookies: readonly string[];
   /** The request's target (the dispatcher's, when it already read it). */
   readonly targetOf: (req: JudgeRequest) => Target;
+  /** `ASSERTION_HEADER`: one signer for every provider's allows. */
+  readonly assertion?: AssertionSigner;
 }
 
 export interface ProviderParts {
@@ -92,6 +95,7 @@ export function buildProvider(id: string | undefined, config: Config, shared: Sh
     ...(config.apiRoutes.length > 0 ? { apiRoute: apiRoutesTest(config.apiRoutes)! } : {}),
     // oidc-authservice signed a refused user out; by default the session stays (the 403 page offers another account).
     ...(config.revokeSessionOnForbidden ? { onForbidden: browser.onForbidden } : {}),
+    ...(shared.assertion !== undefined ? { assertion: shared.assertion } : {}),
     targetOf: shared.targetOf,
     skip: compileSkipRules(config),
     authenticators: authenticators(config, issuers, clock, plog, browser, closers),

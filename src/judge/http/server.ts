@@ -6,6 +6,7 @@
  */
 import { listenOn } from '../../net/listen.js';
 import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients, type SlowClientLimits } from '../../net/slow-clients.js';
+import { turnWrites } from '../../net/turn-writes.js';
 import { wireValue } from '../../net/wire.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../obs/log.js';
@@ -99,6 +100,7 @@ export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
   const { judge, options, log, routes } = deps;
   const map = createHttpMap(options, requestIds());
   const warned = new Set<string>();
+  const atTurnEnd = turnWrites((e) => log.error({ err: errorFacts(e) }, 'writing an answer failed'));
   let closing = false;
   let closed: Promise<void> | undefined;
 
@@ -155,15 +157,17 @@ export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
         return;
       }
       const { mode, request } = mapped;
+      // Answers go out together at the end of the turn (net/turn-writes.ts): one wake-up of the proxy per burst.
       judge(request).then(
-        (decision) => {
-          try {
-            send(req, res, replyFor(mode, decision));
-          } catch (e) {
-            failed(req, res, e, { requestId: request.requestId, via: request.via });
-          }
-        },
-        (e: unknown) => failed(req, res, e, { requestId: request.requestId, via: request.via }),
+        (decision) =>
+          atTurnEnd(() => {
+            try {
+              send(req, res, replyFor(mode, decision));
+            } catch (e) {
+              failed(req, res, e, { requestId: request.requestId, via: request.via });
+            }
+          }),
+        (e: unknown) => atTurnEnd(() => failed(req, res, e, { requestId: request.requestId, via: request.via })),
       );
     } catch (e) {
       failed(req, res, e, {});

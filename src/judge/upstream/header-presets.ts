@@ -42,6 +42,8 @@ export interface IdentityHeaderSettings {
   readonly headerPreset?: readonly string[];
   readonly forwardIdTokenHeader?: string;
   readonly forwardAccessTokenHeader?: string;
+  /** `ASSERTION_HEADER`: the judge's signed assertion (judge/upstream/assertion.ts). */
+  readonly assertionHeader?: string;
 }
 
 /** Every identity value's header names, lower-case. */
@@ -55,6 +57,8 @@ export interface HeaderLayout {
   readonly token: string;
   readonly idToken: string;
   readonly accessToken: string;
+  /** `ASSERTION_HEADER` ('' for none): set by the decision step, never by the identity headers. */
+  readonly assertion: string;
   /** Every name above, once. */
   readonly names: readonly string[];
 }
@@ -85,8 +89,9 @@ export function headerLayout(s: IdentityHeaderSettings): HeaderLayout {
   const token = s.useridTokenHeader.trim().toLowerCase();
   const idToken = (s.forwardIdTokenHeader ?? '').trim().toLowerCase();
   const accessToken = (s.forwardAccessTokenHeader ?? '').trim().toLowerCase();
-  const names = [...new Set([...user, ...groups, ...method, ...claims.keys(), ...[token, idToken, accessToken].filter((n) => n !== '')])];
-  return { user, groups, method, claims: [...claims], token, idToken, accessToken, names };
+  const assertion = (s.assertionHeader ?? '').trim().toLowerCase();
+  const names = [...new Set([...user, ...groups, ...method, ...claims.keys(), ...[token, idToken, accessToken, assertion].filter((n) => n !== '')])];
+  return { user, groups, method, claims: [...claims], token, idToken, accessToken, assertion, names };
 }
 
 const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -123,5 +128,11 @@ export function identityHeaderProblems(s: IdentityHeaderSettings): { key: keyof 
     const clash = name !== '' && [...layout.user, ...layout.groups, ...layout.method, ...layout.claims.map(([h]) => h), layout.token].includes(name);
     if (clash) out.push({ key, message: `"${name}" already carries another identity value` });
   }
+  const a = layout.assertion;
+  if (
+    a !== '' &&
+    [...layout.user, ...layout.groups, ...layout.method, ...layout.claims.map(([h]) => h), layout.token, layout.idToken, layout.accessToken].includes(a)
+  )
+    out.push({ key: 'assertionHeader', message: `"${a}" already carries another identity value` });
   return out;
 }
