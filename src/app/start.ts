@@ -20,6 +20,7 @@ import { workerMetrics } from '../obs/cluster-metrics.js';
 import { createHealthServer } from '../obs/health.js';
 import { withRoute } from '../oidc/backchannel/http.js';
 import { templatesDir } from '../paths.js';
+import { allProviderCookies } from '../oidc/providers/config.js';
 import { createWebApp } from '../web/app.js';
 import { buildCore, type AppDeps, type Core } from './core.js';
 
@@ -47,7 +48,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const http = createHttpJudge({
     judge: core.judge,
     log: deps.log,
-    routes: core.browser.judgeBackchannelRoute,
+    routes: core.judgeBackchannelRoute,
     options: {
       verifyPath: config.verifyAuthUrl,
       forwardAuthPath: config.forwardAuthUrl,
@@ -63,7 +64,15 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const health = createHealthServer(
     core.readiness,
     core.metrics,
-    adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }),
+    adminRoute({
+      token: config.adminToken,
+      issuer: config.oidcProvider,
+      ...(config.providers.length > 0
+        ? { providerIssuers: new Map([['default', config.oidcProvider], ...config.providers.map((e) => [e.id, e.issuer] as const)]) }
+        : {}),
+      revoke: (t) => core.sessions.revoke(t),
+      log: deps.log,
+    }),
     groupMetrics?.text,
     slowClients,
     deps.build,
@@ -71,18 +80,20 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const prefixPath = pathOf(config.authserviceUrlPrefix);
   const web = createWebApp({
     pages: core.pages,
+    ...(core.pagesFor ? { pagesFor: core.pagesFor } : {}),
     themesDir: join(templatesDir, 'themes'),
     prefixPath,
-    own: async (req) => core.browser.webRoutes(req, targetOf(req)),
+    own: async (req) => core.webRoutes(req, targetOf(req)),
     log: deps.log,
     trustedProxies: config.trustedProxies,
-    formActions: [new URL(config.oidcProvider).origin],
+    formActions: [...new Set([config.oidcProvider, ...config.providers.map((e) => e.issuer)].map((u) => new URL(u).origin))],
     ...(core.assertion !== undefined ? { documents: core.assertion.documents } : {}),
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
-  const webHandler = withRoute(core.browser.webBackchannelRoute, web.app);
+  const webHandler = withRoute(core.webBackchannelRoute, web.app);
   const webServer = createServer(webHandler);
   limitSlowClients(webServer, slowClients);
+  const strip = stripFor({ ...config, moreJudgeCookies: allProviderCookies(config) });
   const ingress =
     config.ingressPort === 0
       ? undefined
@@ -91,8 +102,8 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
           upstream: config.ingressUpstream,
           web: webHandler,
           prefixPath,
-          stripCookies: stripFor(config).cookies.names,
-          stripCookiePrefixes: stripFor(config).cookies.prefixes,
+          stripCookies: strip.cookies.names,
+          stripCookiePrefixes: strip.cookies.prefixes,
           trustedProxies: config.trustedProxies,
           timeouts: { headersMs: slowClients.headersMs },
           log: deps.log,
@@ -104,7 +115,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     web: await listenOn(webServer, host, config.webServerPort),
     ingress: ingress ? await ingress.listen(host, config.ingressPort) : 0,
   };
-  core.issuers.start();
+  core.startDiscovery();
   deps.log.info({ ports }, 'listening');
   return {
     ...core,

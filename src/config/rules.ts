@@ -46,6 +46,8 @@ export interface RequireSpec {
 }
 
 export interface AuthzRule {
+  /** Only checks chosen for this provider (`providers:`; `default`: the environment's) are judged by this rule. */
+  readonly provider?: string;
   readonly match: AuthzMatch;
   readonly allow: AllowSpec;
   readonly require?: RequireSpec;
@@ -152,7 +154,9 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}: must be an object with "match" and "allow" objects`);
       return { match: {}, allow: {} };
     }
-    for (const key of Object.keys(r)) if (!['match', 'allow', 'require', 'description'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    for (const key of Object.keys(r)) if (!['provider', 'match', 'allow', 'require', 'description'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    const provider = r['provider'];
+    if (provider !== undefined && (typeof provider !== 'string' || provider === '')) errs.push(`${here}.provider: must be a provider id`);
     const description = r['description'];
     if (description !== undefined && (typeof description !== 'string' || description.trim() === '' || description.length > MAX_DESCRIPTION)) {
       errs.push(`${here}.description: must be a non-empty string of at most ${MAX_DESCRIPTION} characters`);
@@ -206,6 +210,7 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
     }
     const require = r['require'] === undefined ? undefined : requireSpec(r['require'], `${here}.require`, errs);
     return {
+      ...(typeof provider === 'string' && provider !== '' ? { provider } : {}),
       match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match,
       allow,
       ...(require ? { require } : {}),

@@ -24,6 +24,8 @@ import { judgeRequestOf, writeDeny } from './request.js';
 
 export interface WebAppDeps {
   readonly pages: WebPages;
+  /** The pages of the provider a host belongs to (`providers:`: its theme and client name); default `pages`. */
+  readonly pagesFor?: (host: string) => WebPages;
   /** The directory holding one folder per theme (`templates/themes`). */
   readonly themesDir: string;
   /** The service prefix path, e.g. `/authservice/`. */
@@ -133,10 +135,11 @@ export function createWebApp(deps: WebAppDeps): WebApp {
   });
 
   const site = express.Router({ caseSensitive: true });
-  site.get('/site/homepage', (_req, res) => sendPage(res, 200, pages.homepage()));
-  site.get('/site/after_logout', (_req, res) => sendPage(res, 200, pages.afterLogout()));
+  const pagesOf = (req: Request): WebPages => deps.pagesFor?.(req.headers.host ?? '') ?? pages;
+  site.get('/site/homepage', (req, res) => sendPage(res, 200, pagesOf(req).homepage()));
+  site.get('/site/after_logout', (req, res) => sendPage(res, 200, pagesOf(req).afterLogout()));
   // A link to the logout route (a bookmark, a typed URL) asks first; only the form's POST signs out.
-  site.get('/logout', (_req, res) => sendPage(res, 200, pages.signOut(`${prefix === '/' ? '' : prefix}/logout`)));
+  site.get('/logout', (req, res) => sendPage(res, 200, pagesOf(req).signOut(`${prefix === '/' ? '' : prefix}/logout`)));
   site.use(
     '/site/themes',
     express.static(deps.themesDir, {

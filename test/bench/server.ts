@@ -82,10 +82,10 @@ async function judge(): Promise<void> {
   });
   const log = createLogger(config.logLevel);
   const app = await startApp(config, { log });
-  await new Promise<void>((resolve) => {
-    if (app.readiness.ready) resolve();
-    else app.issuers.primary.once('ready', () => resolve());
-  });
+  // Every provider discovered (`providers:` scenarios spread their checks over all of them).
+  await Promise.all(
+    app.providers.map((p) => new Promise<void>((resolve) => (p.issuers.primaryReady ? resolve() : p.issuers.primary.once('ready', () => resolve())))),
+  );
   report({ http: app.ports.http, grpc: app.ports.grpc }, () => app.stop());
 }
 
