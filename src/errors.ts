@@ -99,6 +99,18 @@ export const DENY_REASONS = {
     body: ['empty'],
     meaning: 'The login callback succeeded: a session is created and the browser goes back where it started.',
   },
+  'program-login': {
+    http: { 302: U },
+    body: ['empty'],
+    meaning: 'A program login (`<prefix>/api/login`) by a signed-in browser: back to the program’s loopback `redirect_uri` with a one-time code.',
+  },
+  'program-login-refused': {
+    http: { 400: P, 503: S },
+    body: ['page:login-failed', 'page:unavailable'],
+    meaning:
+      'A program login (`<prefix>/api/login`) that cannot start: a `redirect_uri` that is not a loopback `http` address, no PKCE S256 `code_challenge`, program logins off (400); the session store down (503).',
+    detail: 'what was wrong (`redirect_uri`, `code_challenge`, `off`, `store`)',
+  },
   'switch-account': { http: { 302: U }, body: ['empty'], meaning: 'The session is ended and a new login starts with `prompt=select_account` (or `login`).' },
   'switch-account-cross-site': { http: { 403: P }, body: ['json'], meaning: 'A switch-account request that is not a same-origin POST.' },
   'switch-account-unavailable': {

@@ -80,7 +80,8 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     ...(core.assertion !== undefined ? { documents: core.assertion.documents } : {}),
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
-  const webHandler = withRoute(core.browser.webBackchannelRoute, web.app);
+  // So do the program endpoints (`<prefix>/api/token` …, oidc/programs/).
+  const webHandler = withRoute(core.browser.webBackchannelRoute, withRoute(core.browser.programs.http, web.app));
   const webServer = createServer(webHandler);
   limitSlowClients(webServer, slowClients);
   const ingress =
