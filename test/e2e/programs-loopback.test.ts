@@ -47,6 +47,36 @@ async function statusWithBearer(stack: LoginStack, credential: string): Promise<
   return (await stack.send('/api/who', { headers: { ...API, authorization: `Bearer ${credential}` } })).status;
 }
 
+/** A program code obtained by hand through a signed-in `page` (the test is the program). */
+async function codeFor(stack: LoginStack, page: Page, verifier: string): Promise<{ code: string; uri: string }> {
+  const lb = await loopback();
+  try {
+    await page.goto(stack.url(loginPath({ redirect_uri: lb.uri, code_challenge: challengeOf(verifier), code_challenge_method: 'S256', state: 'st' })));
+    const q = await lb.query;
+    assert.equal(q.get('state'), 'st');
+    return { code: q.get('code') ?? '', uri: lb.uri };
+  } finally {
+    lb.server.close();
+    lb.server.closeAllConnections();
+  }
+}
+
+/** A signed-in browser page, and a program credential of its user. */
+async function programCredential(stack: LoginStack, browser: Browser): Promise<{ page: Page; credential: string }> {
+  const page = await (await newContext(browser)).newPage();
+  await page.goto(stack.url('/'));
+  await signIn(page, ALICE, stack.url('/'));
+  const verifier = randomBytes(32).toString('base64url');
+  const { code, uri } = await codeFor(stack, page, verifier);
+  const ok = await stack.send(TOKEN, {
+    method: 'POST',
+    headers: FORM,
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: uri, code_verifier: verifier }).toString(),
+  });
+  assert.equal(ok.status, 200, ok.body);
+  return { page, credential: (JSON.parse(ok.body) as { access_token: string }).access_token };
+}
+
 describe('program login (loopback)', () => {
   let stack: LoginStack;
   let browser: Browser;
@@ -61,20 +91,6 @@ describe('program login (loopback)', () => {
     await stack?.stop();
     rmSync(home, { recursive: true, force: true });
   });
-
-  /** A signed-in page, and a program code obtained through it by hand (the test is the program). */
-  async function codeFor(page: Page, verifier: string): Promise<{ code: string; uri: string }> {
-    const lb = await loopback();
-    try {
-      await page.goto(stack.url(loginPath({ redirect_uri: lb.uri, code_challenge: challengeOf(verifier), code_challenge_method: 'S256', state: 'st' })));
-      const q = await lb.query;
-      assert.equal(q.get('state'), 'st');
-      return { code: q.get('code') ?? '', uri: lb.uri };
-    } finally {
-      lb.server.close();
-      lb.server.closeAllConnections();
-    }
-  }
 
   it('the CLI signs in through Chromium, its credential is judged as a program, and logout revokes it', async () => {
     const run = runCli(['login', '--url', stack.origin, '--client-name', 'e2e script'], home);
@@ -120,7 +136,7 @@ describe('program login (loopback)', () => {
     const verifier = randomBytes(32).toString('base64url');
     const exchange = (form: Record<string, string>) => stack.send(TOKEN, { method: 'POST', headers: FORM, body: new URLSearchParams(form).toString() });
 
-    const first = await codeFor(page, verifier);
+    const first = await codeFor(stack, page, verifier);
     const noVerifier = await exchange({ grant_type: 'authorization_code', code: first.code, redirect_uri: first.uri });
     assert.equal(noVerifier.status, 400);
     assert.equal(JSON.parse(noVerifier.body).error, 'invalid_request');
@@ -131,11 +147,11 @@ describe('program login (loopback)', () => {
     const late = await exchange({ grant_type: 'authorization_code', code: first.code, redirect_uri: first.uri, code_verifier: verifier });
     assert.equal(JSON.parse(late.body).error, 'invalid_grant');
 
-    const second = await codeFor(page, verifier);
+    const second = await codeFor(stack, page, verifier);
     const otherUri = await exchange({ grant_type: 'authorization_code', code: second.code, redirect_uri: 'http://127.0.0.1:1/cb', code_verifier: verifier });
     assert.equal(JSON.parse(otherUri.body).error, 'invalid_grant');
 
-    const third = await codeFor(page, verifier);
+    const third = await codeFor(stack, page, verifier);
     const ok = await exchange({ grant_type: 'authorization_code', code: third.code, redirect_uri: third.uri, code_verifier: verifier });
     assert.equal(ok.status, 200, ok.body);
     assert.equal(ok.headers['cache-control'], 'no-store');
@@ -177,19 +193,8 @@ describe('program login (loopback)', () => {
   });
 
   it('a back-channel logout of the user ends the program credential', async () => {
-    const page = await (await newContext(browser)).newPage();
-    await page.goto(stack.url('/'));
-    await signIn(page, ALICE, stack.url('/'));
-    const verifier = randomBytes(32).toString('base64url');
-    const { code, uri } = await codeFor(page, verifier);
-    const ok = await stack.send(TOKEN, {
-      method: 'POST',
-      headers: FORM,
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: uri, code_verifier: verifier }).toString(),
-    });
-    const credential = (JSON.parse(ok.body) as { access_token: string }).access_token;
+    const { page, credential } = await programCredential(stack, browser);
     assert.equal(await statusWithBearer(stack, credential), 200);
-
     const cookie = (await page.context().cookies(stack.origin)).find((c) => c.name === 'authservice_session');
     const session = await stack.app.sessions.load(cookie?.value ?? '', { fresh: true });
     assert.ok(session?.idToken);
@@ -199,5 +204,31 @@ describe('program login (loopback)', () => {
     await page.goto(end.href);
     assert.equal((await delivered).ok, true);
     assert.equal(await statusWithBearer(stack, credential), 401);
+  });
+});
+
+describe('program credentials and access rules', () => {
+  let stack: LoginStack;
+  let browser: Browser;
+  before(async () => {
+    const rules = [
+      { match: { path: { prefix: '/admin' } }, allow: { authenticated: true, programs: false } },
+      { match: { path: { prefix: '/' } }, allow: { authenticated: true } },
+    ];
+    stack = await startLoginStack({ env: { AUTHZ_RULES: JSON.stringify(rules) } });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('a rule with `programs: false` refuses program credentials on its routes; the browser session of the same user passes', async () => {
+    const { page, credential } = await programCredential(stack, browser);
+    const bearer = { ...API, authorization: `Bearer ${credential}` };
+    assert.equal((await stack.send('/admin/echo', { headers: bearer })).status, 403);
+    assert.equal((await stack.send('/api/who', { headers: bearer })).status, 200);
+    const cookie = (await page.context().cookies(stack.origin)).find((c) => c.name === 'authservice_session');
+    assert.equal((await stack.send('/admin/echo', { headers: { ...API, cookie: `authservice_session=${cookie?.value}` } })).status, 200);
   });
 });
