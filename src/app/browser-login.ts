@@ -30,6 +30,7 @@ import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from '../oidc
 import { createSwitchAccount } from '../oidc/switch-account.js';
 import { createUserInfo } from '../oidc/userinfo.js';
 import { programRoutes, type ProgramRoutes } from '../oidc/programs/routes.js';
+import type { DevicePages } from '../oidc/programs/device-page.js';
 import { compileUserIdTransformers } from '../judge/upstream/userid-transform.js';
 import { firstOf, oauth2ProxyRoutes } from '../compat/oauth2-proxy/routes.js';
 
@@ -63,7 +64,7 @@ export interface BrowserLoginDeps {
   /** Microsoft Graph calls (Entra ID group overage); default `http`. */
   readonly graphHttp?: HttpClient;
   readonly sessions: Sessions;
-  readonly pages: FlowPages;
+  readonly pages: FlowPages & DevicePages;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -120,7 +121,7 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   const paths = flowPaths(config);
   const backchannel = createBackchannelLogout(config, { keys: deps.keys, sessions, clock, log });
   let judgeRoutes = flowRoutes(handlers, paths, { alsoUnprefixed: false });
-  const programs = programRoutes({ flow, login, find: (req) => authenticator.find(req), maxAgeSeconds: config.programSessionMaxAge }, paths);
+  const programs = programRoutes({ flow, pages: deps.pages, login, find: (req) => authenticator.find(req), maxAgeSeconds: config.programSessionMaxAge }, paths);
   let webRoutes = firstOf(programs.own, flowRoutes(handlers, paths, { alsoUnprefixed: true }));
   if (config.compatEndpoints === 'oauth2-proxy') {
     // oauth2-proxy's /oauth2/start, sign_out and userinfo (COMPAT_ENDPOINTS; compat/oauth2-proxy/routes.ts).

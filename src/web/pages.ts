@@ -4,6 +4,7 @@
  * (403, sign-in required). `createPages(...)` is also the judge's `Pages` port
  * (src/judge/responses.ts): `createResponses(createPages(...))`.
  */
+import type { DevicePage } from '../oidc/programs/device-page.js';
 import { loadTemplateSet, type FieldSchema, type TemplateSet } from './template.js';
 
 /** What every template sees, as in oidc-authservice. */
@@ -33,10 +34,16 @@ export const PAGE_FIELDS: FieldSchema = {
   User: 'value',
   Reason: 'value',
   SwitchAccount: 'value',
+  Program: 'value',
+  From: 'value',
+  Agent: 'value',
+  UserCode: 'value',
+  Csrf: 'value',
+  FormAction: 'value',
 };
 
 /** The templates the pages render; each must exist after overrides. */
-export const PAGE_TEMPLATES = ['homepage.html', 'after_logout.html', 'error.html', 'forbidden.html'] as const;
+export const PAGE_TEMPLATES = ['homepage.html', 'after_logout.html', 'error.html', 'forbidden.html', 'device.html'] as const;
 
 export interface ErrorPage {
   readonly status: number;
@@ -74,6 +81,10 @@ export interface WebPages {
   loginFailed(message: string, retryHref?: string, status?: number): string;
   /** 503: the provider or the session store cannot be reached. */
   unavailable(): string;
+  /** The device login's page (oidc/programs/device-page.ts): enter a code, or approve the program it names. */
+  device(p: DevicePage): string;
+  /** A page that only says something (no error): `title`, `message`. */
+  notice(title: string, message: string): string;
   readonly themeUrl: string;
   readonly templates: TemplateSet;
 }
@@ -128,6 +139,19 @@ export function createPages(opts: PagesOptions): WebPages {
       error({ status: 401, title: 'Sign-in required', message: 'You need to sign in to see this page. Sign in, then open the page again.' }),
     loginFailed: (message, retryHref = homepageUrl, status = 400) =>
       error({ status, title: 'Sign-in failed', message, action: { href: retryHref, label: 'Try again' } }),
+    device: (p) =>
+      render('device.html', {
+        Title: p.title,
+        Message: p.message ?? '',
+        FormAction: p.formAction,
+        Program: p.program?.name ?? '',
+        From: p.program?.from ?? '',
+        Agent: p.program?.agent ?? '',
+        UserCode: p.program?.userCode ?? '',
+        Csrf: p.program?.csrf ?? '',
+        User: p.program?.user ?? '',
+      }),
+    notice: (title, message) => render('error.html', { Status: '', Title: title, Message: message, Detail: '' }),
     unavailable: () => error({ status: 503, title: 'Temporarily unavailable', message: 'Sign-in is not available right now. Please try again in a moment.' }),
   };
 }

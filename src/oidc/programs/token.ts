@@ -29,7 +29,7 @@ export interface TokenDeps {
 const unavailable = (): FormReply => oauthError(503, 'temporarily_unavailable');
 
 export function createTokenEndpoint(deps: TokenDeps): FormHandler {
-  const { sessions, clock, log } = deps;
+  const { sessions, clock } = deps;
   async function authorizationCode(form: URLSearchParams): Promise<FormReply> {
     const code = form.get('code');
     const verifier = form.get('code_verifier');
@@ -44,21 +44,7 @@ export function createTokenEndpoint(deps: TokenDeps): FormHandler {
     if (pending === undefined) return oauthError(400, 'invalid_grant', 'the code is unknown, expired or already used');
     if (form.get('redirect_uri') !== pending.redirectUri) return oauthError(400, 'invalid_grant', 'redirect_uri differs from the login’s');
     if (!verifierMatches(verifier, pending.challenge)) return oauthError(400, 'invalid_grant', 'code_verifier does not match the code_challenge');
-    return issue(pending.session);
-  }
-
-  /** Stores the credential, its lifetime counted from now (not from when the code was issued). */
-  async function issue(waiting: Session): Promise<FormReply> {
-    const now = clock.now();
-    const session: Session = { ...waiting, createdAt: now, expiresAt: now + (waiting.expiresAt - waiting.createdAt) };
-    let id: string;
-    try {
-      id = await sessions.create(session);
-    } catch {
-      return unavailable();
-    }
-    log.info({ user: session.user, client: session.program?.client }, 'program credential issued');
-    return { ...jsonReply(200, {}), body: tokenBody(id, session, now) };
+    return issueCredential(deps, pending.session);
   }
 
   return async (form, req) => {
@@ -68,6 +54,20 @@ export function createTokenEndpoint(deps: TokenDeps): FormHandler {
     if (grant === null) return oauthError(400, 'invalid_request', 'grant_type is required');
     return oauthError(400, 'unsupported_grant_type');
   };
+}
+
+/** Stores a program credential, its lifetime counted from now (not from when its code or approval was made), and answers it. */
+export async function issueCredential(deps: Pick<TokenDeps, 'sessions' | 'clock' | 'log'>, waiting: Session): Promise<FormReply> {
+  const now = deps.clock.now();
+  const session: Session = { ...waiting, createdAt: now, expiresAt: now + (waiting.expiresAt - waiting.createdAt) };
+  let id: string;
+  try {
+    id = await deps.sessions.create(session);
+  } catch {
+    return unavailable();
+  }
+  deps.log.info({ user: session.user, client: session.program?.client, via: session.program?.via }, 'program credential issued');
+  return { ...jsonReply(200, {}), body: tokenBody(id, session, now) };
 }
 
 export function createRevokeEndpoint(deps: Pick<TokenDeps, 'sessions' | 'log'>): FormHandler {
