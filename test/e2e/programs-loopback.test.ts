@@ -192,6 +192,14 @@ describe('program login (loopback)', () => {
     assert.equal(new URL(String(fine.headers['location'])).origin, new URL(stack.provider.issuer).origin);
   });
 
+  it('revoking the user’s sessions (`oidc-judge sessions revoke --sub`, the admin revoke) ends program credentials too', async () => {
+    const { credential } = await programCredential(stack, browser);
+    const stored = await stack.app.sessions.load(credential, { fresh: true });
+    assert.ok(stored);
+    assert.ok((await stack.app.sessions.revoke({ iss: stored.iss, sub: stored.sub })) >= 2, 'the browser session and the credential');
+    assert.equal(await statusWithBearer(stack, credential), 401);
+  });
+
   it('a back-channel logout of the user ends the program credential', async () => {
     const { page, credential } = await programCredential(stack, browser);
     assert.equal(await statusWithBearer(stack, credential), 200);
