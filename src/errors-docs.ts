@@ -18,7 +18,7 @@ const BODY: Record<DenyBody, string> = {
   'page:forbidden': '"access denied" page',
   'page:unavailable': '"temporarily unavailable" page',
   'page:login-failed': '"sign-in failed" page',
-  'page:device': '"device sign-in" page',
+  'page:program': '"program sign-in" page',
 };
 
 /** `401: UNAUTHENTICATED`-style text: one code for all statuses when they agree. */

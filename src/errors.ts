@@ -16,7 +16,7 @@ export type GrpcCodeName = 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'UNAVAILABL
  * What a deny's body is: an HTML page of `Pages` (web/pages.ts; for browser navigations where the
  * reason has a JSON form too), JSON for API clients, plain text (the forwarder's modes), or empty (a redirect).
  */
-export type DenyBody = 'json' | 'text' | 'empty' | 'page:unauthenticated' | 'page:forbidden' | 'page:unavailable' | 'page:login-failed' | 'page:device';
+export type DenyBody = 'json' | 'text' | 'empty' | 'page:unauthenticated' | 'page:forbidden' | 'page:unavailable' | 'page:login-failed' | 'page:program';
 
 export interface DenyEntry {
   /** Every HTTP status this reason goes out with, and the gRPC code each gets. */
@@ -100,9 +100,11 @@ export const DENY_REASONS = {
     meaning: 'The login callback succeeded: a session is created and the browser goes back where it started.',
   },
   'program-login': {
-    http: { 302: U },
-    body: ['empty'],
-    meaning: 'A program login (`<prefix>/api/login`) by a signed-in browser: back to the program’s loopback `redirect_uri` with a one-time code.',
+    http: { 200: P, 303: U, 403: P },
+    body: ['page:program', 'empty'],
+    meaning:
+      'A program login (`<prefix>/api/login`) by a signed-in browser: the page asking the user to approve the program (200); their answer, back to the program’s loopback `redirect_uri` with a one-time code or `error=access_denied` (303); an answer without its form token (403).',
+    detail: 'which step (`consent`, `approved`, `denied`, `csrf`)',
   },
   'program-login-refused': {
     http: { 400: P, 503: S },
@@ -113,7 +115,7 @@ export const DENY_REASONS = {
   },
   'device-page': {
     http: { 200: P, 400: P, 403: P, 429: P, 503: S },
-    body: ['page:device', 'page:unavailable'],
+    body: ['page:program', 'page:unavailable'],
     meaning:
       'The device login’s page (`<prefix>/api/device/verify`): enter a code, approve or refuse the program it names (200); a code unknown, expired or answered (400), an approval without its form token (403), too many wrong codes (429), the store down (503).',
     detail: 'which step (`enter`, `confirm`, `approved`, `denied`, `unknown-code`, `csrf`, `rate`, `store`)',

@@ -31,6 +31,7 @@ import { createSwitchAccount } from '../oidc/switch-account.js';
 import { createUserInfo } from '../oidc/userinfo.js';
 import { programRoutes, type ProgramRoutes } from '../oidc/programs/routes.js';
 import type { DevicePages } from '../oidc/programs/device-page.js';
+import type { ProgramLoginDeps } from '../oidc/programs/login.js';
 import { compileUserIdTransformers } from '../judge/upstream/userid-transform.js';
 import { firstOf, oauth2ProxyRoutes } from '../compat/oauth2-proxy/routes.js';
 
@@ -64,7 +65,7 @@ export interface BrowserLoginDeps {
   /** Microsoft Graph calls (Entra ID group overage); default `http`. */
   readonly graphHttp?: HttpClient;
   readonly sessions: Sessions;
-  readonly pages: FlowPages & DevicePages;
+  readonly pages: FlowPages & DevicePages & ProgramLoginDeps['pages'];
   readonly clock: Clock;
   readonly log: Logger;
 }

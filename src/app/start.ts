@@ -23,6 +23,9 @@ import { templatesDir } from '../paths.js';
 import { createWebApp } from '../web/app.js';
 import { buildCore, type AppDeps, type Core } from './core.js';
 
+/** Where a program login's approval form may lead (CSP `form-action` also holds for its redirect). */
+const LOOPBACK_FORM_ACTIONS = ['http://127.0.0.1:*', 'http://localhost:*', 'http://[::1]:*'];
+
 export interface App extends Core {
   /** Bound ports; `ingress` is 0 when the forwarder is off. */
   readonly ports: { readonly http: number; readonly grpc: number; readonly health: number; readonly web: number; readonly ingress: number };
@@ -76,7 +79,8 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     own: async (req) => core.browser.webRoutes(req, targetOf(req)),
     log: deps.log,
     trustedProxies: config.trustedProxies,
-    formActions: [new URL(config.oidcProvider).origin],
+    // A program login's approval goes on to the program's loopback address (oidc/programs/login.ts).
+    formActions: [new URL(config.oidcProvider).origin, ...(config.programSessionMaxAge > 0 ? LOOPBACK_FORM_ACTIONS : [])],
     ...(core.assertion !== undefined ? { documents: core.assertion.documents } : {}),
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.

@@ -5,6 +5,7 @@
  * (src/judge/responses.ts): `createResponses(createPages(...))`.
  */
 import type { DevicePage } from '../oidc/programs/device-page.js';
+import type { ConsentPage } from '../oidc/programs/login.js';
 import { loadTemplateSet, type FieldSchema, type TemplateSet } from './template.js';
 
 /** What every template sees, as in oidc-authservice. */
@@ -40,10 +41,11 @@ export const PAGE_FIELDS: FieldSchema = {
   UserCode: 'value',
   Csrf: 'value',
   FormAction: 'value',
+  Request: 'value',
 };
 
 /** The templates the pages render; each must exist after overrides. */
-export const PAGE_TEMPLATES = ['homepage.html', 'after_logout.html', 'error.html', 'forbidden.html', 'device.html'] as const;
+export const PAGE_TEMPLATES = ['homepage.html', 'after_logout.html', 'error.html', 'forbidden.html', 'device.html', 'program.html'] as const;
 
 export interface ErrorPage {
   readonly status: number;
@@ -83,6 +85,8 @@ export interface WebPages {
   unavailable(): string;
   /** The device login's page (oidc/programs/device-page.ts): enter a code, or approve the program it names. */
   device(p: DevicePage): string;
+  /** The loopback program login's consent page (oidc/programs/login.ts). */
+  programConsent(p: ConsentPage): string;
   /** A page that only says something (no error): `title`, `message`. */
   notice(title: string, message: string): string;
   readonly themeUrl: string;
@@ -151,6 +155,8 @@ export function createPages(opts: PagesOptions): WebPages {
         Csrf: p.program?.csrf ?? '',
         User: p.program?.user ?? '',
       }),
+    programConsent: (p) =>
+      render('program.html', { Program: p.program, User: p.user, From: p.from, Request: p.request, Csrf: p.csrf, FormAction: p.formAction }),
     notice: (title, message) => render('error.html', { Status: '', Title: title, Message: message, Detail: '' }),
     unavailable: () => error({ status: 503, title: 'Temporarily unavailable', message: 'Sign-in is not available right now. Please try again in a moment.' }),
   };

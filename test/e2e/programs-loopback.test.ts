@@ -48,13 +48,14 @@ async function statusWithBearer(stack: LoginStack, credential: string): Promise<
 }
 
 /** A program code obtained by hand through a signed-in `page` (the test is the program). */
-async function codeFor(stack: LoginStack, page: Page, verifier: string): Promise<{ code: string; uri: string }> {
+async function codeFor(stack: LoginStack, page: Page, verifier: string, approve = true): Promise<{ code: string; uri: string; error: string | null }> {
   const lb = await loopback();
   try {
     await page.goto(stack.url(loginPath({ redirect_uri: lb.uri, code_challenge: challengeOf(verifier), code_challenge_method: 'S256', state: 'st' })));
+    await page.getByRole('button', { name: approve ? 'Approve' : 'Refuse' }).click();
     const q = await lb.query;
     assert.equal(q.get('state'), 'st');
-    return { code: q.get('code') ?? '', uri: lb.uri };
+    return { code: q.get('code') ?? '', uri: lb.uri, error: q.get('error') };
   } finally {
     lb.server.close();
     lb.server.closeAllConnections();
@@ -99,7 +100,11 @@ describe('program login (loopback)', () => {
     const page = await (await newContext(browser)).newPage();
     await page.goto(url ?? '');
     await signIn(page, ALICE);
-    assert.match(page.url(), /^http:\/\/127\.0\.0\.1:\d+\/callback\?/);
+    // Signed in, the user is asked to approve the program (RFC 8252 §8.6), and named what asks.
+    await page.locator('#program', { hasText: 'e2e script' }).waitFor();
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback\?/);
+    await page.getByText('Signed in. You can close this window').waitFor();
     const login = await run.done;
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stderr, /Signed in as /);
@@ -162,6 +167,25 @@ describe('program login (loopback)', () => {
     const replay = await exchange({ grant_type: 'authorization_code', code: third.code, redirect_uri: third.uri, code_verifier: verifier });
     assert.equal(replay.status, 400);
     assert.equal(JSON.parse(replay.body).error, 'invalid_grant');
+  });
+
+  it('the user can refuse the program, and an approval without its form token is refused', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(stack.url('/'));
+    await signIn(page, ALICE, stack.url('/'));
+    const refused = await codeFor(stack, page, randomBytes(32).toString('base64url'), false);
+    assert.equal(refused.error, 'access_denied');
+    assert.equal(refused.code, '');
+
+    const query = new URLSearchParams({ redirect_uri: 'http://127.0.0.1:9/cb', code_challenge: challengeOf('v'.repeat(43)), code_challenge_method: 'S256' });
+    const cookie = (await page.context().cookies(stack.origin)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const forged = await stack.send(LOGIN, {
+      method: 'POST',
+      headers: { ...FORM, cookie, accept: 'text/html' },
+      body: new URLSearchParams({ request: query.toString(), csrf: 'A'.repeat(43), action: 'approve' }).toString(),
+    });
+    assert.equal(forged.status, 403);
+    assert.equal(forged.headers['location'], undefined);
   });
 
   it('redirect URIs that are not loopback, and logins without PKCE S256, are refused with a page', async () => {

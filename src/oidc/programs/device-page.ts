@@ -6,12 +6,8 @@
  * counted per user (RFC 8628 §5.1: 10 per 10 minutes). An approval stores, with the request, the
  * program credential made from the user's browser session (`credential.ts`).
  */
-import { hash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { deny, type Decision, type HeaderPair } from '../../judge/decision.js';
-import { joinHeaders } from '../../judge/node-request.js';
 import type { JudgeRequest } from '../../judge/request.js';
-import type { Session } from '../../sessions/session.js';
 import { absolute, HTML, NO_STORE, type FlowDeps } from '../flow.js';
 import type { Login } from '../login.js';
 import { NO_EXTRAS } from '../login-params.js';
@@ -19,7 +15,8 @@ import { programSession } from './credential.js';
 import { type DeviceGrants, displayCode, normalizeUserCode } from './device.js';
 import type { FormHandler } from './http.js';
 import { WindowLimit } from './limits.js';
-import type { FindSession } from './login.js';
+import { type FindSession, formToken, sameToken, signedIn } from './login.js';
+import { requestOf } from './node-request.js';
 
 export interface DevicePage {
   readonly title: string;
@@ -57,20 +54,7 @@ export interface DevicePageDeps {
 const WRONG_CODES = 10;
 const WRONG_WINDOW_MS = 10 * 60_000;
 
-const csrfOf = (sessionId: string, userCode: string): string => hash('sha256', `oidc-judge/device-csrf\0${sessionId}\0${userCode}`, 'base64url');
-
-function sameToken(a: string | null, b: string): boolean {
-  if (a === null || a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
-
-/** The browser session (from the cookie) and its id, or why there is none. */
-async function signedIn(find: FindSession, req: JudgeRequest): Promise<{ session: Session; id: string } | 'none' | 'unavailable'> {
-  const { outcome, session } = await find(req);
-  if (outcome.kind === 'unavailable') return 'unavailable';
-  if (outcome.kind !== 'ok' || session === undefined || outcome.identity.method !== 'cookie' || outcome.identity.sessionId === undefined) return 'none';
-  return { session, id: outcome.identity.sessionId };
-}
+const csrfOf = (sessionId: string, userCode: string): string => formToken('device', sessionId, userCode);
 
 export function createDevicePage(deps: DevicePageDeps): { readonly page: (req: JudgeRequest) => Promise<Decision>; readonly answer: FormHandler } {
   const { clock } = deps.flow;
@@ -139,20 +123,4 @@ export function createDevicePage(deps: DevicePageDeps): { readonly page: (req: J
     );
   };
   return { page, answer };
-}
-
-/** What the session lookup needs of a form POST: its headers (cookie) and where it came from. */
-function requestOf(req: IncomingMessage): JudgeRequest {
-  const headers = joinHeaders(req.headersDistinct);
-  return {
-    method: 'POST',
-    scheme: 'http',
-    host: (headers['host'] ?? '').toLowerCase(),
-    path: req.url ?? '/',
-    headers,
-    peer: req.socket.remoteAddress ?? '',
-    requestId: '',
-    denyStyle: 'status-only',
-    via: 'web',
-  };
 }

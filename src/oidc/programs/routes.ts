@@ -1,8 +1,8 @@
 /**
  * Where programs log in, on the web server (and the forwarder's pages): the browser steps `GET
  * <prefix>/api/login` and `GET <prefix>/api/device/verify` (own routes over `JudgeRequest`), and
- * the form endpoints `POST <prefix>/api/token`, `/api/revoke`, `/api/device` and
- * `/api/device/verify` (`node:http` routes: they read a body). Each also without the prefix, as
+ * the form endpoints `POST <prefix>/api/login` and `/api/device/verify` (the user's answers),
+ * `/api/token`, `/api/revoke` and `/api/device` (`node:http` routes: they read a body). Each also without the prefix, as
  * the web server's other routes (deployments that strip it). Not on the judge's check ports:
  * nothing is added to a check's path.
  */
@@ -40,17 +40,22 @@ function originOf(req: IncomingMessage): string {
   return `${scheme}://${req.headers.host ?? 'localhost'}`;
 }
 
-export function programRoutes(deps: ProgramLoginDeps & { readonly pages: DevicePages }, flowPaths: Pick<FlowPaths, 'prefix'>): ProgramRoutes {
+export function programRoutes(
+  deps: ProgramLoginDeps & { readonly pages: DevicePages & ProgramLoginDeps['pages'] },
+  flowPaths: Pick<FlowPaths, 'prefix'>,
+): ProgramRoutes {
   const prefix = flowPaths.prefix;
   const at = (rel: string): string => underPrefix(prefix, rel);
   const paths = { login: at('api/login'), token: at('api/token'), revoke: at('api/revoke'), device: at('api/device'), verify: at('api/device/verify') };
   const { sessions, clock, log } = deps.flow;
-  const login = createProgramLogin(deps);
-  const logins = new Set(both(paths.login, prefix));
   const handlers = new Map<string, FormHandler>();
   const add = (path: string, h: FormHandler): void => {
     for (const p of both(path, prefix)) handlers.set(p, h);
   };
+  const login = createProgramLogin(deps);
+  add(paths.login, login.answer);
+  const logins = new Set(both(paths.login, prefix));
+
   add(paths.revoke, createRevokeEndpoint({ sessions, log }));
   let verifies = new Set<string>();
   let page: ((req: Parameters<OwnRoutes>[0]) => ReturnType<ReturnType<typeof createDevicePage>['page']>) | undefined;
@@ -74,7 +79,7 @@ export function programRoutes(deps: ProgramLoginDeps & { readonly pages: DeviceP
   return {
     own: (req, target) => {
       if ((req.method !== 'GET' && req.method !== 'HEAD') || target.ambiguous) return undefined;
-      if (logins.has(target.path)) return login(req);
+      if (logins.has(target.path)) return login.start(req);
       if (page !== undefined && verifies.has(target.path)) return page(req);
       return undefined;
     },
