@@ -18,6 +18,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newContext } from '../helpers/browser.js';
 import { ALICE, API, nextBackchannel, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
+import { attemptFromSetCookie } from '../helpers/attempt.js';
+import { send } from '../helpers/http-send.js';
 import { cli, runCli } from '../helpers/program-cli.js';
 
 const LOGIN = '/authservice/api/login';
@@ -186,6 +188,26 @@ describe('program login (loopback)', () => {
     });
     assert.equal(forged.status, 403);
     assert.equal(forged.headers['location'], undefined);
+  });
+
+  it('behind a rewrite of <prefix>/ to / (Istio), the sign-in returns and the approval posts under the prefix', async () => {
+    const query = loginPath({ redirect_uri: 'http://127.0.0.1:9/cb', code_challenge: challengeOf('v'.repeat(43)), code_challenge_method: 'S256' }).slice(
+      LOGIN.length,
+    );
+    const host = `localhost:${stack.port}`;
+    const web = (headers: Record<string, string>) => send(stack.app.ports.web, `/api/login${query}`, { headers: { host, accept: 'text/html', ...headers } });
+    const start = await web({});
+    assert.equal(start.status, 302);
+    const attempt = await attemptFromSetCookie(stack.app.browser, start.headers['set-cookie']);
+    assert.equal(attempt.returnTo, stack.url(`${LOGIN}${query}`));
+
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(stack.url('/'));
+    await signIn(page, ALICE, stack.url('/'));
+    const cookie = (await page.context().cookies(stack.origin)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const consent = await web({ cookie });
+    assert.equal(consent.status, 200);
+    assert.match(consent.body, new RegExp(`<form[^>]*action="${LOGIN}"`));
   });
 
   it('redirect URIs that are not loopback, and logins without PKCE S256, are refused with a page', async () => {

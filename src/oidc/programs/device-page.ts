@@ -8,14 +8,14 @@
  */
 import { deny, type Decision, type HeaderPair } from '../../judge/decision.js';
 import type { JudgeRequest } from '../../judge/request.js';
-import { absolute, HTML, NO_STORE, type FlowDeps } from '../flow.js';
+import { HTML, NO_STORE, type FlowDeps } from '../flow.js';
 import type { Login } from '../login.js';
 import { NO_EXTRAS } from '../login-params.js';
 import { programSession } from './credential.js';
 import { type DeviceGrants, displayCode, normalizeUserCode } from './device.js';
 import type { FormHandler } from './http.js';
 import { WindowLimit } from './limits.js';
-import { type FindSession, formToken, sameToken, signedIn } from './login.js';
+import { canonical, type FindSession, formToken, sameToken, signedIn } from './login.js';
 import { requestOf } from './node-request.js';
 
 export interface DevicePage {
@@ -47,7 +47,7 @@ export interface DevicePageDeps {
   readonly find: FindSession;
   readonly grants: DeviceGrants;
   readonly maxAgeSeconds: number;
-  /** `<prefix>/api/device/verify`: the forms' action. */
+  /** `<prefix>/api/device/verify`: the forms' action, and where a sign-in returns. */
   readonly path: string;
 }
 
@@ -69,7 +69,7 @@ export function createDevicePage(deps: DevicePageDeps): { readonly page: (req: J
   async function page(req: JudgeRequest): Promise<Decision> {
     const who = await signedIn(deps.find, req);
     if (who === 'unavailable') return unavailable();
-    if (who === 'none') return deps.login.startWith(req, absolute(req.path, req), NO_EXTRAS);
+    if (who === 'none') return deps.login.startWith(req, canonical(deps.path, req), NO_EXTRAS);
     const q = req.path.indexOf('?');
     const typed = new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1)).get('user_code');
     if (typed === null) return enter(200, 'enter', 'Enter the code your program shows.');

@@ -47,6 +47,15 @@ export interface ProgramLoginDeps {
   readonly maxAgeSeconds: number;
 }
 
+/**
+ * This page's URL as the browser must see it: under the prefix, also when the request reached the
+ * web server without it (Istio's VirtualService rewrites `<prefix>/` to `/`).
+ */
+export function canonical(path: string, req: JudgeRequest): string {
+  const q = req.path.indexOf('?');
+  return absolute(path + (q < 0 ? '' : req.path.slice(q)), req);
+}
+
 /** The browser session (from the cookie, never a program credential) and its id, or why there is none. */
 export async function signedIn(find: FindSession, req: JudgeRequest): Promise<{ session: Session; id: string } | 'none' | 'unavailable'> {
   const { outcome, session } = await find(req);
@@ -71,7 +80,10 @@ interface LoginRequest {
   readonly client: string;
 }
 
-export function createProgramLogin(deps: ProgramLoginDeps): { readonly start: (req: JudgeRequest) => Promise<Decision>; readonly answer: FormHandler } {
+export function createProgramLogin(deps: ProgramLoginDeps & { readonly path: string }): {
+  readonly start: (req: JudgeRequest) => Promise<Decision>;
+  readonly answer: FormHandler;
+} {
   const { sessions, clock, log } = deps.flow;
   const { pages } = deps;
   const unavailable = (): Decision => deny(503, 'program-login-refused', pages.unavailable(), [HTML, NO_STORE, ['retry-after', '5']], { detail: 'store' });
@@ -105,14 +117,14 @@ export function createProgramLogin(deps: ProgramLoginDeps): { readonly start: (r
     const who = await signedIn(deps.find, req);
     if (who === 'unavailable') return unavailable();
     // Not signed in: the ordinary sign-in, coming back here.
-    if (who === 'none') return deps.login.startWith(req, absolute(req.path, req), NO_EXTRAS);
+    if (who === 'none') return deps.login.startWith(req, canonical(deps.path, req), NO_EXTRAS);
     const page = pages.programConsent({
       program: r.client,
       user: who.session.user,
       from: r.redirect.host,
       request: raw,
       csrf: formToken('program-login', who.id, raw),
-      formAction: req.path.slice(0, q < 0 ? undefined : q),
+      formAction: deps.path,
     });
     return deny(200, 'program-login', page, [HTML, NO_STORE], { detail: 'consent' });
   }

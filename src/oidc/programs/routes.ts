@@ -52,7 +52,7 @@ export function programRoutes(
   const add = (path: string, h: FormHandler): void => {
     for (const p of both(path, prefix)) handlers.set(p, h);
   };
-  const login = createProgramLogin(deps);
+  const login = createProgramLogin({ ...deps, path: paths.login });
   add(paths.login, login.answer);
   const logins = new Set(both(paths.login, prefix));
 
