@@ -18,6 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newContext } from '../helpers/browser.js';
 import { ALICE, API, nextBackchannel, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
+import { metric } from '../helpers/app.js';
 import { attemptFromSetCookie } from '../helpers/attempt.js';
 import { send } from '../helpers/http-send.js';
 import { cli, runCli } from '../helpers/program-cli.js';
@@ -126,6 +127,8 @@ describe('program login (loopback)', () => {
     assert.equal(seen.headers['authorization'], undefined, 'the credential does not reach the upstream');
     const stored = await stack.app.sessions.load(credential, { fresh: true });
     assert.equal(stored?.program?.client, 'e2e script');
+    // Metrics (and the decision log) name the authenticator `program`.
+    assert.ok((await metric(stack.app.ports.health, 'oidc_judge_decisions_total', { authenticator: 'program', outcome: 'allow' })) >= 1);
     assert.equal(stored?.accessToken, undefined, 'no provider token in a program credential');
 
     const logout = await cli(['logout', '--url', stack.origin], home);
