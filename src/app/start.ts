@@ -23,8 +23,11 @@ import { templatesDir } from '../paths.js';
 import { createWebApp } from '../web/app.js';
 import { buildCore, type AppDeps, type Core } from './core.js';
 
-/** Where a program login's approval form may lead (CSP `form-action` also holds for its redirect). */
-const LOOPBACK_FORM_ACTIONS = ['http://127.0.0.1:*', 'http://localhost:*', 'http://[::1]:*'];
+/**
+ * Where a program login's approval form may lead (CSP `form-action` also holds for its redirect).
+ * CSP has no syntax for IPv6 literals: an approval for `[::1]` answers with a link instead (oidc/programs/login.ts).
+ */
+const LOOPBACK_FORM_ACTIONS = ['http://127.0.0.1:*', 'http://localhost:*'];
 
 export interface App extends Core {
   /** Bound ports; `ingress` is 0 when the forwarder is off. */

@@ -87,8 +87,8 @@ export interface WebPages {
   device(p: DevicePage): string;
   /** The loopback program login's consent page (oidc/programs/login.ts). */
   programConsent(p: ConsentPage): string;
-  /** A page that only says something (no error): `title`, `message`. */
-  notice(title: string, message: string): string;
+  /** A page that only says something (no error): `title`, `message`, and a link to go on. */
+  notice(title: string, message: string, action?: { readonly href: string; readonly label: string }): string;
   readonly themeUrl: string;
   readonly templates: TemplateSet;
 }
@@ -157,7 +157,14 @@ export function createPages(opts: PagesOptions): WebPages {
       }),
     programConsent: (p) =>
       render('program.html', { Program: p.program, User: p.user, From: p.from, Request: p.request, Csrf: p.csrf, FormAction: p.formAction }),
-    notice: (title, message) => render('error.html', { Status: '', Title: title, Message: message, Detail: '' }),
+    notice: (title, message, action) =>
+      render('error.html', {
+        Status: '',
+        Title: title,
+        Message: message,
+        Detail: '',
+        Action: action === undefined ? undefined : { Href: action.href, Label: action.label },
+      }),
     unavailable: () => error({ status: 503, title: 'Temporarily unavailable', message: 'Sign-in is not available right now. Please try again in a moment.' }),
   };
 }

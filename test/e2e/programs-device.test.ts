@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Clock } from '../../src/clock.js';
-import { launchBrowser, newContext } from '../helpers/browser.js';
+import { launchBrowser, newContext, type PageProblems, watchProblems } from '../helpers/browser.js';
 import { ALICE, API, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
 import { cli, runCli } from '../helpers/program-cli.js';
 
@@ -74,16 +74,31 @@ describe('program login (device)', () => {
     return page;
   }
 
+  /** The themed page loaded whole: its stylesheet and logo, no console error, no failed sub-resource. */
+  async function themed(page: Page, problems: PageProblems): Promise<void> {
+    const facts = await page.evaluate<{ sheets: number; logo: boolean }>(`(() => {
+      const logo = document.querySelector('img.logo');
+      return { sheets: document.styleSheets.length, logo: logo !== null && logo.complete && logo.naturalWidth > 0 };
+    })()`);
+    assert.ok(facts.sheets >= 1 && facts.logo, 'the theme is applied');
+    assert.deepEqual(problems.consoleErrors, []);
+    assert.deepEqual(problems.failedRequests, []);
+  }
+
   it('the CLI polls while a browser signs in and approves; the credential is judged as a program', async () => {
     const run = runCli(['login', '--device', '--url', stack.origin, '--client-name', 'ci runner'], home);
     const [, uri, code, complete] = await run.waitFor(/open (\S+) in any browser and enter the code (\S+)\n\(or open (\S+)\)/);
     assert.equal(uri, stack.url(VERIFY));
     assert.match(code ?? '', /^[B-Z]{4}-[B-Z]{4}$/);
     const page = await approvalPage(complete ?? '');
+    const problems = watchProblems(page);
+    await page.reload();
     await assert.doesNotReject(page.locator('#program', { hasText: 'ci runner' }).waitFor());
+    await themed(page, problems);
     assert.match(await page.locator('#origin').innerText(), /127\.0\.0\.1.*node/);
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.getByRole('heading', { name: 'Program approved' }).waitFor();
+    await themed(page, problems);
     const login = await run.done;
     assert.equal(login.code, 0, login.stderr);
 

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newContext } from '../helpers/browser.js';
+import { launchBrowser, newContext, watchProblems } from '../helpers/browser.js';
 import { ALICE, API, nextBackchannel, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
 import { metric } from '../helpers/app.js';
 import { attemptFromSetCookie } from '../helpers/attempt.js';
@@ -105,6 +105,16 @@ describe('program login (loopback)', () => {
     await signIn(page, ALICE);
     // Signed in, the user is asked to approve the program (RFC 8252 §8.6), and named what asks.
     await page.locator('#program', { hasText: 'e2e script' }).waitFor();
+    const problems = watchProblems(page);
+    await page.reload();
+    await page.locator('#program', { hasText: 'e2e script' }).waitFor();
+    assert.ok(
+      await page.evaluate<boolean>(
+        `(() => { const l = document.querySelector('img.logo'); return document.styleSheets.length > 0 && l !== null && l.complete && l.naturalWidth > 0; })()`,
+      ),
+      'the theme is applied',
+    );
+    assert.deepEqual(problems, { consoleErrors: [], failedRequests: [] });
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback\?/);
     await page.getByText('Signed in. You can close this window').waitFor();
@@ -191,6 +201,32 @@ describe('program login (loopback)', () => {
     });
     assert.equal(forged.status, 403);
     assert.equal(forged.headers['location'], undefined);
+  });
+
+  it('an approval for [::1] (which CSP form-action cannot name) answers with a link to the program', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(stack.url('/'));
+    await signIn(page, ALICE, stack.url('/'));
+    const verifier = randomBytes(32).toString('base64url');
+    await page.goto(
+      stack.url(loginPath({ redirect_uri: 'http://[::1]:9/cb', code_challenge: challengeOf(verifier), code_challenge_method: 'S256', state: 's6' })),
+    );
+    await page.getByRole('button', { name: 'Approve' }).click();
+    const link = page.getByRole('link', { name: 'Continue' });
+    const href = new URL((await link.getAttribute('href')) ?? '');
+    assert.equal(href.origin, 'http://[::1]:9');
+    assert.equal(href.searchParams.get('state'), 's6');
+    const ok = await stack.send(TOKEN, {
+      method: 'POST',
+      headers: FORM,
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: href.searchParams.get('code') ?? '',
+        redirect_uri: 'http://[::1]:9/cb',
+        code_verifier: verifier,
+      }).toString(),
+    });
+    assert.equal(ok.status, 200, ok.body);
   });
 
   it('behind a rewrite of <prefix>/ to / (Istio), the sign-in returns and the approval posts under the prefix', async () => {

@@ -40,7 +40,11 @@ export interface ConsentPage {
 
 export interface ProgramLoginDeps {
   readonly flow: FlowDeps;
-  readonly pages: { programConsent(p: ConsentPage): string; unavailable(): string };
+  readonly pages: {
+    programConsent(p: ConsentPage): string;
+    notice(title: string, message: string, action?: { readonly href: string; readonly label: string }): string;
+    unavailable(): string;
+  };
   readonly login: Login;
   readonly find: FindSession;
   /** `PROGRAM_SESSION_MAX_AGE` (seconds); 0: program logins are off. */
@@ -106,6 +110,17 @@ export function createProgramLogin(deps: ProgramLoginDeps & { readonly path: str
     const url = new URL(r.redirect.href);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     if (r.state !== null) url.searchParams.set('state', r.state.slice(0, 256));
+    // CSP's form-action cannot name [::1] (no IPv6 literals): a link, which it does not govern.
+    if (r.redirect.hostname === '[::1]')
+      return deny(
+        200,
+        'program-login',
+        pages.notice('Back to the program', 'Continue to hand the program your answer.', { href: url.href, label: 'Continue' }),
+        [HTML, NO_STORE],
+        {
+          detail,
+        },
+      );
     return deny(303, 'program-login', '', [['location', url.href], NO_STORE], { detail });
   }
 
