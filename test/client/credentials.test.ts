@@ -1,3 +1,7 @@
+/**
+ * `oidc-judge login`'s credential files: where they live, one per site, their modes; and the
+ * endpoint URLs the CLI derives from `--url` and `--prefix`.
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

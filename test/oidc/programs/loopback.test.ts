@@ -1,3 +1,7 @@
+/**
+ * What a program login may name as its redirect URI (loopback `http` only, RFC 8252 §7.3) and its
+ * PKCE checks (S256 only, RFC 7636): the refusals the issue asks for, one by one.
+ */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
