@@ -24,6 +24,12 @@ import { allProviderCookies } from '../oidc/providers/config.js';
 import { createWebApp } from '../web/app.js';
 import { buildCore, type AppDeps, type Core } from './core.js';
 
+/**
+ * Where a program login's approval form may lead (CSP `form-action` also holds for its redirect).
+ * CSP has no syntax for IPv6 literals: an approval for `[::1]` answers with a link instead (oidc/programs/login.ts).
+ */
+const LOOPBACK_FORM_ACTIONS = ['http://127.0.0.1:*', 'http://localhost:*'];
+
 export interface App extends Core {
   /** Bound ports; `ingress` is 0 when the forwarder is off. */
   readonly ports: { readonly http: number; readonly grpc: number; readonly health: number; readonly web: number; readonly ingress: number };
@@ -86,11 +92,16 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
     own: async (req) => core.webRoutes(req, targetOf(req)),
     log: deps.log,
     trustedProxies: config.trustedProxies,
-    formActions: [...new Set([config.oidcProvider, ...config.providers.map((e) => e.issuer)].map((u) => new URL(u).origin))],
+    // The provider(s), for RP-initiated logout; a program login's approval goes on to the program's loopback address (oidc/programs/login.ts).
+    formActions: [
+      ...new Set([config.oidcProvider, ...config.providers.map((e) => e.issuer)].map((u) => new URL(u).origin)),
+      ...(config.programSessionMaxAge > 0 ? LOOPBACK_FORM_ACTIONS : []),
+    ],
     ...(core.assertion !== undefined ? { documents: core.assertion.documents } : {}),
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
-  const webHandler = withRoute(core.webBackchannelRoute, web.app);
+  // So do the program endpoints (`<prefix>/api/token` …, oidc/programs/).
+  const webHandler = withRoute(core.webBackchannelRoute, withRoute(core.browser.programs.http, web.app));
   const webServer = createServer(webHandler);
   limitSlowClients(webServer, slowClients);
   const strip = stripFor({ ...config, moreJudgeCookies: allProviderCookies(config) });

@@ -66,6 +66,12 @@ function claimMatches(v: unknown, re: FullMatch): boolean {
 }
 
 function compileAllow(a: AllowSpec, email: EmailPolicy): IdTest {
+  const test = compileConditions(a, email);
+  // `programs: false`: a program credential is refused here, whatever else it matches.
+  return a.programs === false ? (id) => id.method !== 'program' && test(id) : test;
+}
+
+function compileConditions(a: AllowSpec, email: EmailPolicy): IdTest {
   if (a.authenticated === true) return () => true;
   const tests: IdTest[] = [];
   if (a.users !== undefined && a.users.length > 0) {
