@@ -151,7 +151,7 @@ function compileRule(r: AuthzRule, i: number, email: EmailPolicy, clock: Clock):
     notGiven: Object.freeze({
       kind: 'deny',
       reason: `Access rule authzRules[${i}] requires a stronger sign-in than the identity provider gave.`,
-      ...(r.description !== undefined ? { message: r.description } : {}),
+      message: r.description ?? 'This page requires a stronger sign-in than the identity provider gave.',
     }),
     deny: Object.freeze({
       kind: 'deny',

@@ -86,19 +86,12 @@ export interface ResponsesOptions {
 const localPath = (p: string): boolean => p.startsWith('/') && !p.startsWith('//') && !p.includes('\\');
 
 /**
- * Where "Sign in" returns to: the page itself when it was a GET; after a form post, the page that
- * held the form when the browser said so (`Referer` on this host), else the site root.
+ * Where "Sign in" (or "Try again") returns to: the page itself when it was a GET; after a form
+ * post, the site root — the form's page is not known (proxies do not pass `Referer` to the judge,
+ * and the post itself cannot be replayed after a sign-in).
  */
 function returnPathOf(req: JudgeRequest): string {
-  if (req.method === 'GET' || req.method === 'HEAD') return localPath(req.path) ? req.path : '/';
-  const referer = req.headers['referer'];
-  if (referer === undefined) return '/';
-  try {
-    const u = new URL(referer);
-    return u.host === req.host && localPath(u.pathname) ? u.pathname + u.search : '/';
-  } catch {
-    return '/';
-  }
+  return (req.method === 'GET' || req.method === 'HEAD') && localPath(req.path) ? req.path : '/';
 }
 
 /** The form action for `req`: the switch route, with the refused path and query as `rd` (validated there). */
