@@ -11,6 +11,7 @@ import { codeOf } from './errors.js';
 import { buildInfoFrom, type BuildInfo } from './obs/build-info.js';
 import { projectRoot } from './paths.js';
 import { createLogger } from './obs/log.js';
+import { traceSettingsFrom, TraceSettingsError, type TraceSettings } from './obs/trace/settings.js';
 import { startApp } from './app/start.js';
 import { revokeCommand } from './cli-sessions.js';
 import cluster from 'node:cluster';
@@ -115,6 +116,14 @@ async function oauth2Proxy(argv: readonly string[], build: BuildInfo): Promise<n
 
 /** Runs the judge on a loaded config until SIGTERM / SIGINT. */
 async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
+  let traces: TraceSettings | undefined;
+  try {
+    traces = traceSettingsFrom(process.env);
+  } catch (e) {
+    if (!(e instanceof TraceSettingsError)) throw e;
+    process.stderr.write(`oidc-judge: ${e.message}\n`);
+    return 2;
+  }
   const log = createLogger(loaded.config.logLevel);
   // Once per start: a `--workers` worker runs this too, after the primary has warned.
   if (!cluster.isWorker) for (const w of loaded.warnings) log.warn(w);
@@ -122,13 +131,13 @@ async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
   const workers = loaded.config.workers === 0 ? availableParallelism() : loaded.config.workers;
   if (workers > 1) {
     // A worker still draining past DRAIN_TIMEOUT (+10 s of grace) is killed by the primary.
-    return runWorkers(workers, (workerLog) => startApp(loaded.config, { log: workerLog, build }), log, {
+    return runWorkers(workers, (workerLog) => startApp(loaded.config, { log: workerLog, build, ...(traces ? { traces } : {}) }), log, {
       killAfterMs: loaded.config.drainTimeout * 1000 + 10_000,
     });
   }
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
-    app = await startApp(loaded.config, { log, build });
+    app = await startApp(loaded.config, { log, build, ...(traces ? { traces } : {}) });
   } catch (e) {
     log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start');
     return 1;

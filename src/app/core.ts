@@ -27,6 +27,9 @@ import { templatesDir } from '../paths.js';
 import { openSessionStore } from '../sessions/open.js';
 import { Sessions } from '../sessions/sessions.js';
 import type { SessionStore } from '../sessions/store.js';
+import { tracedStore } from '../sessions/traced.js';
+import { activeTracing } from '../obs/trace/port.js';
+import type { TraceSettings } from '../obs/trace/settings.js';
 import { createPages, themeUrl } from '../web/pages.js';
 import { wireAssertion, type AssertionWiring } from './assertion.js';
 import { assembleBrowserLogin, type BrowserLogin } from './browser-login.js';
@@ -42,6 +45,8 @@ export interface AppDeps {
   readonly store?: SessionStore;
   /** The running build (package and Node.js versions): `oidc_judge_build_info` and `/healthz` name it. */
   readonly build?: BuildInfo;
+  /** `OTEL_*` trace settings (obs/trace/settings.ts); traces are off without them. */
+  readonly traces?: TraceSettings;
 }
 
 export interface Core {
@@ -69,7 +74,9 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   const issuers = new IssuerRegistry(config, { http, clock, log: deps.log, metrics });
   readiness.set(false, 'OIDC discovery has not succeeded yet');
   issuers.primary.once('ready', () => readiness.set(true));
-  const store = deps.store ?? openSessionStore(config, (p: string) => readFileSync(p, 'utf8'));
+  const opened = deps.store ?? openSessionStore(config, (p: string) => readFileSync(p, 'utf8'));
+  const tracing = activeTracing();
+  const store = tracing === undefined ? opened : tracedStore(opened, tracing);
   const sessions = new Sessions(store, clock, {
     idleTimeoutSeconds: config.sessionIdleTimeout,
     cacheTtlSeconds: config.sessionCacheTtl,

@@ -22,6 +22,7 @@ import { withRoute } from '../oidc/backchannel/http.js';
 import { templatesDir } from '../paths.js';
 import { createWebApp } from '../web/app.js';
 import { buildCore, type AppDeps, type Core } from './core.js';
+import { startTracing, stopTracing } from './tracing.js';
 
 export interface App extends Core {
   /** Bound ports; `ingress` is 0 when the forwarder is off. */
@@ -31,12 +32,14 @@ export interface App extends Core {
 }
 
 export async function startApp(config: Config, deps: AppDeps): Promise<App> {
+  const tracing = await startTracing(deps.traces, deps.build?.version ?? '0.0.0');
   const core = buildCore(config, deps);
   if (core.assertion !== undefined) {
     try {
       await core.assertion.ready;
     } catch (e) {
       await core.close();
+      await stopTracing(tracing);
       throw e;
     }
   }
@@ -125,6 +128,7 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
       await core.close();
       await health.close();
       groupMetrics?.close();
+      await stopTracing(tracing);
     },
   };
 }

@@ -135,7 +135,7 @@ export class Discovery extends EventEmitter<{ ready: [metadata: ProviderMetadata
     const { http, log, metrics, issuer } = this.#opts;
     let md: ProviderMetadata;
     try {
-      md = parseMetadata((await http.getJson(this.url)).json, issuer);
+      md = parseMetadata((await http.getJson(this.url, 'oidc.discovery')).json, issuer);
     } catch (err) {
       metrics?.discovery.inc({ result: 'error' });
       log.warn(

@@ -144,6 +144,25 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: 'allow',
     growth: { pair: 'keys', side: 'large' },
   },
+  // Traces (issue 20): the same cached bearer check with tracing off and with 1 % of traces sampled and
+  // exported (OTLP/HTTP to a sink in the judge's process, see server.ts): ≤ 5 % throughput drop.
+  {
+    name: 'JWT bearer RS256 (cached), tracing off',
+    proto: 'http',
+    credential: 'rs256',
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'tracing', side: 'small' },
+  },
+  {
+    name: 'JWT bearer RS256 (cached), traces sampled at 1 %',
+    proto: 'http',
+    credential: 'rs256',
+    env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' },
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'tracing', side: 'large' },
+  },
   // A burst of new identities: 1 000 tokens, each one a first assertion to sign (the p99 shows whether signing holds the loop).
   {
     name: '1 000 RS256 tokens, no assertion',
