@@ -5,6 +5,8 @@
  * compilation into matchers lives there and in authz/rules.ts.
  */
 import { RE2JS } from 're2js';
+import { compileWhen } from '../authz/when/compile.js';
+import { invalidCidrs } from '../net/cidr.js';
 import { configuredDomain, isEmailDomain, parseEmail } from '../net/email-address.js';
 import { claimNameProblem } from '../judge/claims.js';
 import type { PathMatch, RequestMatch } from '../judge/match.js';
@@ -49,6 +51,10 @@ export interface AuthzRule {
   readonly match: AuthzMatch;
   readonly allow: AllowSpec;
   readonly require?: RequireSpec;
+  /** The client's address (net/client-address.ts) must be in one of these CIDR ranges (or be one of these addresses). */
+  readonly sources?: readonly string[];
+  /** A CEL condition over `request` and `identity` (authz/when/) that must also hold. */
+  readonly when?: string;
 }
 
 type Errors = string[];
@@ -143,7 +149,14 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}: must be an object with "match" and "allow" objects`);
       return { match: {}, allow: {} };
     }
-    for (const key of Object.keys(r)) if (!['match', 'allow', 'require'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    for (const key of Object.keys(r)) if (!['match', 'allow', 'require', 'sources', 'when'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    const sources = strList(r['sources'], `${here}.sources`, errs);
+    for (const bad of invalidCidrs(sources ?? [])) errs.push(`${here}.sources: ${JSON.stringify(bad)} is not an IP address or CIDR range`);
+    if (r['when'] !== undefined) {
+      const compiled = compileWhen(r['when']);
+      if ('problem' in compiled) errs.push(`${here}.when: ${compiled.problem}`);
+    }
+    const conditions = { ...(sources ? { sources } : {}), ...(typeof r['when'] === 'string' ? { when: r['when'] } : {}) };
     const m = r['match'];
     const match: AuthzMatch = requestMatch(m, here + '.match', errs, ['caseSensitive']);
     if (m['caseSensitive'] !== undefined && typeof m['caseSensitive'] !== 'boolean') errs.push(`${here}.match.caseSensitive: must be true or false`);
@@ -192,7 +205,7 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}.allow: names nobody (give authenticated, users, groups, emails, domains or claims)`);
     }
     const require = r['require'] === undefined ? undefined : requireSpec(r['require'], `${here}.require`, errs);
-    return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow, ...(require ? { require } : {}) };
+    return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow, ...(require ? { require } : {}), ...conditions };
   });
 }
 

@@ -52,6 +52,17 @@ function rules(n: number): string {
   return lines.join('\n') + '\n';
 }
 
+/** `n` access rules each with a CEL `when:` condition (issue 20); the last one fits the benched path and holds. */
+function conditionalRules(n: number): string {
+  const lines = ['authzRules:'];
+  for (let i = 0; i < n - 1; i++)
+    lines.push(
+      `  - { match: { path: { prefix: /svc-${i} } }, allow: { authenticated: true }, when: 'request.method == "GET" && "team-${i}" in identity.groups' }`,
+    );
+  lines.push(`  - { match: { path: { prefix: /app } }, allow: { authenticated: true }, when: 'request.method == "GET" && "staff" in identity.groups' }`);
+  return lines.join('\n') + '\n';
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   ...both({
     name: 'cookie, SQLite (cached)',
@@ -123,6 +134,26 @@ export const SCENARIOS: readonly Scenario[] = [
     path: '/app/data',
     expect: 'allow',
     growth: { pair: 'rules', side: 'large' },
+  },
+  {
+    name: '10 authz rules with CEL conditions (cookie, cached)',
+    proto: 'http',
+    credential: 'cookie',
+    yaml: conditionalRules(10),
+    sessions: { real: 1, total: 1 },
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'rules with conditions', side: 'small' },
+  },
+  {
+    name: '1 000 authz rules with CEL conditions (cookie, cached)',
+    proto: 'http',
+    credential: 'cookie',
+    yaml: conditionalRules(1000),
+    sessions: { real: 1, total: 1 },
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'rules with conditions', side: 'large' },
   },
   {
     name: '1 JWKS key (1 000 RS256 tokens)',
