@@ -13,6 +13,7 @@ import { projectRoot } from './paths.js';
 import { createLogger } from './obs/log.js';
 import { traceSettingsFrom, TraceSettingsError, type TraceSettings } from './obs/trace/settings.js';
 import { startApp } from './app/start.js';
+import type { ReloadSource } from './app/reload/live.js';
 import { revokeCommand } from './cli-sessions.js';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -83,7 +84,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       readFile: (p) => readFileSync(p, 'utf8'),
     });
   }
-  return serve(loaded, build);
+  return serve(loaded, build, reloadSource(args.configFile, args.flags, loaded));
+}
+
+/**
+ * How a running `serve` reads its configuration again (live reload, SIGHUP): the same sources as at
+ * start, and the files to watch — the config file, every `*_FILE` secret, the CA bundle and the
+ * template directories.
+ */
+function reloadSource(configFile: string | undefined, flags: Readonly<Record<string, string>>, loaded: Loaded): ReloadSource {
+  const secretFiles = Object.entries(process.env)
+    .filter(([k, v]) => k.endsWith('_FILE') && v !== undefined && v !== '')
+    .map(([, v]) => v!);
+  const { caBundle, templatePath } = loaded.config;
+  return {
+    load: () => loadConfig({ env: process.env, flags, ...(configFile !== undefined ? { configFile } : {}), readFile: (p) => readFileSync(p, 'utf8') }).config,
+    paths: [...(configFile !== undefined ? [configFile] : []), ...secretFiles, ...(caBundle !== '' ? [caBundle] : []), ...templatePath],
+  };
 }
 
 /**
@@ -114,8 +131,8 @@ async function oauth2Proxy(argv: readonly string[], build: BuildInfo): Promise<n
   return serve({ config: loaded.config, warnings }, build);
 }
 
-/** Runs the judge on a loaded config until SIGTERM / SIGINT. */
-async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
+/** Runs the judge on a loaded config until SIGTERM / SIGINT; SIGHUP (and a change of a watched file) reloads it. */
+async function serve(loaded: Loaded, build: BuildInfo, reload?: ReloadSource): Promise<number> {
   let traces: TraceSettings | undefined;
   try {
     traces = traceSettingsFrom(process.env);
@@ -131,13 +148,18 @@ async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
   const workers = loaded.config.workers === 0 ? availableParallelism() : loaded.config.workers;
   if (workers > 1) {
     // A worker still draining past DRAIN_TIMEOUT (+10 s of grace) is killed by the primary.
-    return runWorkers(workers, (workerLog) => startApp(loaded.config, { log: workerLog, build, ...(traces ? { traces } : {}) }), log, {
-      killAfterMs: loaded.config.drainTimeout * 1000 + 10_000,
-    });
+    return runWorkers(
+      workers,
+      (workerLog) => startApp(loaded.config, { log: workerLog, build, ...(traces ? { traces } : {}), ...(reload ? { reload } : {}) }),
+      log,
+      {
+        killAfterMs: loaded.config.drainTimeout * 1000 + 10_000,
+      },
+    );
   }
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
-    app = await startApp(loaded.config, { log, build, ...(traces ? { traces } : {}) });
+    app = await startApp(loaded.config, { log, build, ...(traces ? { traces } : {}), ...(reload ? { reload } : {}) });
   } catch (e) {
     log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start');
     return 1;
@@ -158,6 +180,7 @@ async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => void app.reload('signal'));
   });
 }
 

@@ -47,6 +47,8 @@ export interface AppDeps {
   readonly build?: BuildInfo;
   /** `OTEL_*` trace settings (obs/trace/settings.ts); traces are off without them. */
   readonly traces?: TraceSettings;
+  /** `close()` leaves `store` open: a reloaded configuration's core shares the running one's store (reload/live.ts). */
+  readonly keepStoreOpen?: boolean;
 }
 
 export interface Core {
@@ -59,6 +61,8 @@ export interface Core {
   readonly pages: ReturnType<typeof createPages>;
   /** `ASSERTION_HEADER`: the signer's documents and readiness (await `ready` before serving). */
   readonly assertion?: AssertionWiring;
+  /** The session store as opened (without tracing), for a reloaded configuration to share. */
+  readonly backend: SessionStore;
   /** Stops background work (discovery retries, key refreshes, sweeps), closes provider connections and the store. */
   close(): Promise<void>;
 }
@@ -133,6 +137,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     browser,
     pages,
     ...(assertion !== undefined ? { assertion } : {}),
+    backend: opened,
     async close() {
       clearInterval(sweep);
       await assertion?.close();
@@ -141,7 +146,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
       graphHttp.close();
       for (const c of closers) c();
       await sessions.close();
-      await store.close();
+      if (deps.keepStoreOpen !== true) await store.close();
     },
   };
 }

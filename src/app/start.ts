@@ -23,22 +23,67 @@ import { templatesDir } from '../paths.js';
 import { createWebApp } from '../web/app.js';
 import { buildCore, type AppDeps, type Core } from './core.js';
 import { startTracing, stopTracing } from './tracing.js';
+import { createLive, type Live, type ReloadResult, type ReloadSource, type Snapshot } from './reload/live.js';
+import { reloadMetrics } from '../obs/reload-metrics.js';
+import type { WebPages } from '../web/pages.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** The pages of the configuration in force (templates and themes reload with it). */
+function livePages(now: () => Core): WebPages {
+  return new Proxy({} as WebPages, { get: (_t, key) => now().pages[key as keyof WebPages] });
+}
+
+/** The admin route of the configuration in force (`ADMIN_TOKEN` / `ADMIN_TOKEN_FILE` reload with it), built once per snapshot. */
+function adminOf(live: Live, deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  let built: { snap: Snapshot; route: (req: IncomingMessage, res: ServerResponse) => boolean } | undefined;
+  return (req, res) => {
+    const snap = live.current();
+    if (built?.snap !== snap) {
+      const { config, core } = snap;
+      built = { snap, route: adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }) };
+    }
+    return built.route(req, res);
+  };
+}
+
+/** What startApp needs besides the configuration; `reload`: how to read it again (live reload, SIGHUP). */
+export interface StartDeps extends AppDeps {
+  readonly reload?: ReloadSource;
+}
 
 export interface App extends Core {
+  /** Reads the configuration again and, when it is valid and changed, puts it in force (reload/live.ts). */
+  reload(cause?: 'file' | 'signal'): Promise<ReloadResult>;
+  /** The configuration in force and its version. */
+  current(): Snapshot;
   /** Bound ports; `ingress` is 0 when the forwarder is off. */
   readonly ports: { readonly http: number; readonly grpc: number; readonly health: number; readonly web: number; readonly ingress: number };
   /** Unready, stop accepting, drain in-flight checks (up to DRAIN_TIMEOUT), stop background work. */
   stop(): Promise<void>;
 }
 
-export async function startApp(config: Config, deps: AppDeps): Promise<App> {
+export async function startApp(config: Config, deps: StartDeps): Promise<App> {
   const tracing = await startTracing(deps.traces, deps.build?.version ?? '0.0.0');
-  const core = buildCore(config, deps);
+  // Every core leaves the store open: the snapshots of live reloads share it; stop() closes it.
+  const core = buildCore(config, { ...deps, keepStoreOpen: true });
+  const live = createLive(
+    { config, core },
+    {
+      ...(deps.reload !== undefined ? { source: deps.reload } : {}),
+      build: (next) => buildCore(next, { ...deps, store: core.backend, metrics: core.metrics, keepStoreOpen: true }),
+      readiness: core.readiness,
+      metrics: reloadMetrics(core.metrics.registry),
+      log: deps.log,
+    },
+  );
+  const now = (): Core => live.current().core;
   if (core.assertion !== undefined) {
     try {
       await core.assertion.ready;
     } catch (e) {
+      await live.close();
       await core.close();
+      await core.backend.close();
       await stopTracing(tracing);
       throw e;
     }
@@ -46,11 +91,11 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   const host = config.serverHostname;
   // Slowloris: every HTTP/1 listener cuts a client that drips its request (408).
   const slowClients = { headersMs: config.httpHeadersTimeout * 1000, requestMs: config.httpRequestTimeout * 1000 };
-  const grpc = createGrpcJudge({ judge: core.judge, readiness: core.readiness, log: deps.log, maxReceiveBytes: config.grpcMaxReceiveBytes });
+  const grpc = createGrpcJudge({ judge: live.judge, readiness: core.readiness, log: deps.log, maxReceiveBytes: config.grpcMaxReceiveBytes });
   const http = createHttpJudge({
-    judge: core.judge,
+    judge: live.judge,
     log: deps.log,
-    routes: core.browser.judgeBackchannelRoute,
+    routes: (req, res) => now().browser.judgeBackchannelRoute(req, res),
     options: {
       verifyPath: config.verifyAuthUrl,
       forwardAuthPath: config.forwardAuthUrl,
@@ -63,34 +108,27 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   });
   // In a cluster worker (`--workers`), `/metrics` answers for the whole group, merged by the primary.
   const groupMetrics = cluster.isWorker ? workerMetrics(core.metrics.registry) : undefined;
-  const health = createHealthServer(
-    core.readiness,
-    core.metrics,
-    adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }),
-    groupMetrics?.text,
-    slowClients,
-    deps.build,
-  );
+  const health = createHealthServer(core.readiness, core.metrics, adminOf(live, deps), groupMetrics?.text, slowClients, deps.build);
   const prefixPath = pathOf(config.authserviceUrlPrefix);
   const web = createWebApp({
-    pages: core.pages,
+    pages: livePages(now),
     themesDir: join(templatesDir, 'themes'),
     prefixPath,
-    own: async (req) => core.browser.webRoutes(req, targetOf(req)),
+    own: async (req) => now().browser.webRoutes(req, targetOf(req)),
     log: deps.log,
     trustedProxies: config.trustedProxies,
     formActions: [new URL(config.oidcProvider).origin],
     ...(core.assertion !== undefined ? { documents: core.assertion.documents } : {}),
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
-  const webHandler = withRoute(core.browser.webBackchannelRoute, web.app);
+  const webHandler = withRoute((req, res) => now().browser.webBackchannelRoute(req, res), web.app);
   const webServer = createServer(webHandler);
   limitSlowClients(webServer, slowClients);
   const ingress =
     config.ingressPort === 0
       ? undefined
       : createIngress({
-          judge: core.judge,
+          judge: live.judge,
           upstream: config.ingressUpstream,
           web: webHandler,
           prefixPath,
@@ -111,6 +149,9 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
   deps.log.info({ ports }, 'listening');
   return {
     ...core,
+    judge: live.judge,
+    reload: (cause = 'signal') => live.reload(cause),
+    current: () => live.current(),
     ports,
     async stop() {
       core.readiness.set(false, 'shutting down');
@@ -125,7 +166,9 @@ export async function startApp(config: Config, deps: AppDeps): Promise<App> {
         webServer.closeIdleConnections();
       });
       await Promise.all([grpc.shutdown(drainMs), http.close(drainMs), ingress?.close(drainMs), webClosed]);
-      await core.close();
+      await live.close();
+      await live.current().core.close();
+      await core.backend.close();
       await health.close();
       groupMetrics?.close();
       await stopTracing(tracing);
