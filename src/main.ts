@@ -14,6 +14,8 @@ import { createLogger } from './obs/log.js';
 import { traceSettingsFrom, TraceSettingsError, type TraceSettings } from './obs/trace/settings.js';
 import { startApp } from './app/start.js';
 import type { ReloadSource } from './app/reload/live.js';
+import { startTracing, stopTracing } from './app/tracing.js';
+import type { Tracing } from './obs/trace/port.js';
 import { revokeCommand } from './cli-sessions.js';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -190,7 +192,10 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
   const log = createLogger(level ?? process.env['LOG_LEVEL'] ?? 'INFO');
   for (const w of unknownSettingWarnings(process.env)) log.warn(w);
   let handle: Awaited<ReturnType<typeof runForwarderCommand>>;
+  let tracing: Tracing | undefined;
   try {
+    // The modes' judges are wrapped with their operations when built: tracing first.
+    tracing = await startTracing(traceSettingsFrom(process.env), build.version);
     handle = await runForwarderCommand(command, {
       flags: rest,
       env: process.env,
@@ -200,7 +205,8 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
       build,
     });
   } catch (e) {
-    if (e instanceof ConfigError) {
+    await stopTracing(tracing);
+    if (e instanceof ConfigError || e instanceof TraceSettingsError) {
       process.stderr.write(withUsage(command, `oidc-judge ${command}: ${e.message}`));
       return 2;
     }
@@ -215,7 +221,7 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
       stopping = true;
       log.info({ signal, drainSeconds: handle.drainMs / 1000 }, 'shutting down: draining in-flight exchanges');
       handle.stop().then(
-        () => resolve(0),
+        () => stopTracing(tracing).then(() => resolve(0)),
         () => resolve(1),
       );
     };
