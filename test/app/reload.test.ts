@@ -49,6 +49,7 @@ describe('live reload', () => {
   let op: TestOp;
   let app: App;
   let mount: Mount;
+  let pages: Mount;
   let token: string;
   const env = (): Record<string, string> => ({
     OIDC_PROVIDER: op.issuer,
@@ -65,14 +66,16 @@ describe('live reload', () => {
     DRAIN_TIMEOUT: '1',
     CHECK_TIMEOUT: '30000',
     ADMIN_TOKEN_FILE: mount.path('admin-token'),
+    TEMPLATE_PATH: pages.dir,
   });
 
   before(async () => {
     op = await startOp();
     mount = new Mount({ 'config.yaml': version(1), 'admin-token': 'token-one-0123456789abcdef' }, ['config.yaml', 'admin-token']);
+    pages = new Mount({ 'homepage.html': '<p>home one</p>' }, ['homepage.html']);
     const fixedEnv = env();
     const load = () => loadConfig({ env: fixedEnv, flags: {}, configFile: mount.path('config.yaml'), readFile: (p) => readFileSyncUtf8(p) }).config;
-    app = await startApp(load(), { log: silentLogger, reload: { load, paths: [mount.path('config.yaml'), mount.path('admin-token')] } });
+    app = await startApp(load(), { log: silentLogger, reload: { load, paths: [mount.path('config.yaml'), mount.path('admin-token'), pages.dir] } });
     await untilReady(app.readiness);
     token = await accessToken(op, 'alice@example.com', ['devs']);
   });
@@ -130,6 +133,16 @@ describe('live reload', () => {
     assert.notEqual((await admin('token-two-0123456789abcdef')).status, 401);
   });
 
+  it('reloads templates from a TEMPLATE_PATH directory swapped the same way', async () => {
+    const home = async (): Promise<string> => (await request(app.ports.web, '/site/homepage', { host: '127.0.0.1' })).body;
+    assert.match(await home(), /home one/);
+    pages.swap({ 'homepage.html': '<p>home two</p>' });
+    // The watcher reloads: wait for the page to say so (each request is a final state, no timer).
+    let body = await home();
+    while (!/home two/.test(body)) body = await home();
+    assert.equal(app.current().version, 3);
+  });
+
   it('refuses a broken file: the old rules stay in force, one refusal counted', async () => {
     const refusedBefore = await metric(app.ports.health, 'oidc_judge_config_reloads_total', { result: 'refused' });
     mount.swap({ 'config.yaml': `${version(3)}  - { match: 42 }\n`, 'admin-token': 'token-two-0123456789abcdef' });
@@ -137,7 +150,7 @@ describe('live reload', () => {
     assert.equal(result.result, 'refused');
     assert.match((result as { reason: string }).reason, /authzRules/);
     assert.ok((await metric(app.ports.health, 'oidc_judge_config_reloads_total', { result: 'refused' })) > refusedBefore);
-    assert.equal(app.current().version, 2);
+    assert.equal(app.current().version, 3);
     const r = await check('/app');
     assert.equal(r.status, 200);
     assert.equal(r.headers['kubeflow-userid'], 'v2:alice@example.com');
@@ -149,14 +162,14 @@ describe('live reload', () => {
     const result = await app.reload('signal');
     assert.equal(result.result, 'refused');
     assert.match((result as { reason: string }).reason, /needs a restart to change: HTTP_MAX_HEADER_BYTES, SESSION_STORE_TYPE/);
-    assert.equal(app.current().version, 2);
+    assert.equal(app.current().version, 3);
     assert.equal((await check('/app')).headers['kubeflow-userid'], 'v2:alice@example.com');
   });
 
   it('SIGHUP with nothing changed is counted as unchanged', async () => {
     mount.swap({ 'config.yaml': version(2), 'admin-token': 'token-two-0123456789abcdef' });
     const result = await app.reload('signal');
-    assert.deepEqual(result, { result: 'unchanged', version: 2 });
+    assert.deepEqual(result, { result: 'unchanged', version: 3 });
   });
 });
 
