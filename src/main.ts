@@ -86,7 +86,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       readFile: (p) => readFileSync(p, 'utf8'),
     });
   }
-  return serve(loaded, build, reloadSource(args.configFile, args.flags, loaded));
+  return serve(loaded, build, reloadSource(args.configFile, args.flags));
 }
 
 /**
@@ -94,14 +94,18 @@ export async function main(argv: readonly string[]): Promise<number> {
  * start, and the files to watch — the config file, every `*_FILE` secret, the CA bundle and the
  * template directories.
  */
-function reloadSource(configFile: string | undefined, flags: Readonly<Record<string, string>>, loaded: Loaded): ReloadSource {
+function reloadSource(configFile: string | undefined, flags: Readonly<Record<string, string>>): ReloadSource {
   const secretFiles = Object.entries(process.env)
     .filter(([k, v]) => k.endsWith('_FILE') && v !== undefined && v !== '')
     .map(([, v]) => v!);
-  const { caBundle, templatePath } = loaded.config;
   return {
     load: () => loadConfig({ env: process.env, flags, ...(configFile !== undefined ? { configFile } : {}), readFile: (p) => readFileSync(p, 'utf8') }).config,
-    paths: [...(configFile !== undefined ? [configFile] : []), ...secretFiles, ...(caBundle !== '' ? [caBundle] : []), ...templatePath],
+    paths: ({ caBundle, templatePath }) => [
+      ...(configFile !== undefined ? [configFile] : []),
+      ...secretFiles,
+      ...(caBundle !== '' ? [caBundle] : []),
+      ...templatePath,
+    ],
   };
 }
 

@@ -75,7 +75,10 @@ describe('live reload', () => {
     pages = new Mount({ 'homepage.html': '<p>home one</p>' }, ['homepage.html']);
     const fixedEnv = env();
     const load = () => loadConfig({ env: fixedEnv, flags: {}, configFile: mount.path('config.yaml'), readFile: (p) => readFileSyncUtf8(p) }).config;
-    app = await startApp(load(), { log: silentLogger, reload: { load, paths: [mount.path('config.yaml'), mount.path('admin-token'), pages.dir] } });
+    app = await startApp(load(), {
+      log: silentLogger,
+      reload: { load, paths: (c) => [mount.path('config.yaml'), mount.path('admin-token'), ...c.templatePath] },
+    });
     await untilReady(app.readiness);
     token = await accessToken(op, 'alice@example.com', ['devs']);
   });

@@ -27,8 +27,8 @@ import { contentHash, watchPaths } from './watch.js';
 export interface ReloadSource {
   /** The configuration from the same sources as at start (file, `*_FILE` secrets, environment, flags); throws on a problem. */
   load(): Config;
-  /** The files (and template directories) a configuration is read from. */
-  readonly paths: readonly string[];
+  /** The files (and template directories) a configuration is read from: watched, and hashed. */
+  paths(config: Config): readonly string[];
 }
 
 export interface Snapshot {
@@ -60,7 +60,7 @@ export interface LiveOptions {
 }
 
 function hashOf(config: Config, source: ReloadSource | undefined): string {
-  const files = source === undefined ? '' : contentHash(source.paths);
+  const files = source === undefined ? '' : contentHash(source.paths(config));
   return createHash('sha256')
     .update(JSON.stringify(redacted(config)))
     .update(files)
@@ -134,6 +134,9 @@ export function createLive(first: { config: Config; core: Core }, o: LiveOptions
     core.readiness.on('change', follow);
     o.metrics.inForce(hash, cur.version);
     o.metrics.counted('applied');
+    // A new CA_BUNDLE or TEMPLATE_PATH is watched from now on.
+    watcher?.close();
+    watcher = watchPaths(source.paths(config), onEvent);
     o.log.info({ cause, version: cur.version, hash }, 'configuration reloaded');
     // A check handed to the old judge ends within its deadline (judge/wrap/deadline.ts): close it after that.
     const t = setTimeout(() => {
@@ -162,7 +165,8 @@ export function createLive(first: { config: Config; core: Core }, o: LiveOptions
     }
   }
 
-  const watcher = o.source === undefined ? undefined : watchPaths(o.source.paths, () => void reload('file'));
+  const onEvent = (): void => void reload('file');
+  let watcher = o.source === undefined ? undefined : watchPaths(o.source.paths(first.config), onEvent);
   return {
     judge: (req) => cur.core.judge(req),
     current: () => cur,
