@@ -1,6 +1,7 @@
 /**
  * Splits `oidc-judge [command [subcommand]] [--config FILE] [--name=value | --name value | --flag]…`.
- * `sessions revoke` takes its own `--sub`, `--sid` and `--iss`; every other flag is a setting.
+ * `sessions revoke` takes its own `--sub`, `--sid` and `--iss`, `check-config` its own `--online`;
+ * every other flag is a setting.
  * `-h`/`--help` asks for the command's help, `-v`/`--version` for the version (cli-commands.ts).
  */
 import { COMMANDS } from './cli-commands.js';
@@ -17,6 +18,8 @@ export interface CliArgs {
   readonly help?: boolean;
   /** `sessions revoke`: whose sessions to end. */
   readonly revoke?: RevokeArgs;
+  /** `check-config --online`: also reach what the configuration names. */
+  readonly online?: boolean;
   readonly configFile?: string;
   readonly flags: Readonly<Record<string, string>>;
   readonly errors: readonly string[];
@@ -91,5 +94,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (sub !== 'revoke') errors.push(`unknown sessions command "${sub}" (${SESSIONS_USAGE})`);
     else revoke = revokeArgs(flags, bare, errors);
   }
-  return { command, ...(revoke ? { revoke } : {}), ...(configFile !== undefined ? { configFile } : {}), flags, errors };
+  let online: boolean | undefined;
+  if (command === 'check-config' && 'online' in flags) {
+    if (!bare.has('online')) errors.push(`--online takes no value (got "${flags['online']}")`);
+    delete flags['online'];
+    online = true;
+  }
+  return { command, ...(revoke ? { revoke } : {}), ...(online ? { online } : {}), ...(configFile !== undefined ? { configFile } : {}), flags, errors };
 }

@@ -49,14 +49,22 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     summary:
       'everything on loopback with a built-in development OpenID Provider and two demo users, behind the ingress forwarder; prints the URL to open (needs dev dependencies)',
     usage: 'demo [--port N]',
-    options: [['--port N', "the port of the demo's front door (default: a free one)"]],
+    options: [['--port N', "the port of the demo's front door (default 4180)"]],
     flags: 'own',
   },
   {
     name: 'check-config',
-    summary: 'print the effective configuration with secrets redacted, or every problem in it',
-    usage: 'check-config [--config FILE] [--<setting>=<value> …]',
-    options: [CONFIG, SETTING],
+    summary:
+      'print the effective configuration with secrets redacted, or every problem in it; with --online, reach what it names instead (one line per check, exit 1 when one fails)',
+    usage: 'check-config [--online] [--config FILE] [--<setting>=<value> …]',
+    options: [
+      [
+        '--online',
+        'check the CA bundle, the provider’s discovery and keys, every extra JWT issuer, a write to the session store, the Kubernetes API permission (create tokenreviews), the introspection endpoint and the external authorizer',
+      ],
+      CONFIG,
+      SETTING,
+    ],
     flags: 'settings',
   },
   {

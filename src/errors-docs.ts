@@ -18,6 +18,7 @@ const BODY: Record<DenyBody, string> = {
   'page:forbidden': '"access denied" page',
   'page:unavailable': '"temporarily unavailable" page',
   'page:login-failed': '"sign-in failed" page',
+  'page:chooser': 'sign-in chooser page',
 };
 
 /** `401: UNAUTHENTICATED`-style text: one code for all statuses when they agree. */

@@ -16,7 +16,7 @@ export type GrpcCodeName = 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'UNAVAILABL
  * What a deny's body is: an HTML page of `Pages` (web/pages.ts; for browser navigations where the
  * reason has a JSON form too), JSON for API clients, plain text (the forwarder's modes), or empty (a redirect).
  */
-export type DenyBody = 'json' | 'text' | 'empty' | 'page:unauthenticated' | 'page:forbidden' | 'page:unavailable' | 'page:login-failed';
+export type DenyBody = 'json' | 'text' | 'empty' | 'page:unauthenticated' | 'page:forbidden' | 'page:unavailable' | 'page:login-failed' | 'page:chooser';
 
 export interface DenyEntry {
   /** Every HTTP status this reason goes out with, and the gRPC code each gets. */
@@ -76,6 +76,17 @@ export const DENY_REASONS = {
     detail: 'which authenticator, and why',
   },
   login: { http: { 302: U }, body: ['empty'], meaning: 'A browser without a session is sent to the provider to sign in (a login attempt cookie is set).' },
+  'choose-provider': {
+    http: { 401: U },
+    body: ['page:chooser', 'json'],
+    meaning:
+      'A host several providers (`providers:`) serve, and the browser has chosen none yet: the sign-in chooser page, whose links start `<prefix>/login?provider=<id>`; API clients get JSON naming the providers.',
+  },
+  'unknown-provider': {
+    http: { 400: P },
+    body: ['json'],
+    meaning: '`<prefix>/login?provider=<id>` names no provider that serves this host.',
+  },
   'provider-unavailable': {
     http: { 503: S },
     body: ['page:unavailable'],

@@ -10,9 +10,10 @@ import { ConfigError, loadConfig, redacted, unknownSettingWarnings, type Loaded 
 import { codeOf } from './errors.js';
 import { buildInfoFrom, type BuildInfo } from './obs/build-info.js';
 import { projectRoot } from './paths.js';
-import { createLogger } from './obs/log.js';
+import { createLogger, stdoutDestination } from './obs/log.js';
 import { traceSettingsFrom, TraceSettingsError, type TraceSettings } from './obs/trace/settings.js';
 import { startApp } from './app/start.js';
+import { formatCheck, onlineChecks } from './app/online-checks.js';
 import type { ReloadSource } from './app/reload/live.js';
 import { startTracing, stopTracing } from './app/tracing.js';
 import type { Tracing } from './obs/trace/port.js';
@@ -36,6 +37,9 @@ function load(command: string, configFile: string | undefined, flags: Readonly<R
     return undefined;
   }
 }
+
+/** Whether stdout is a terminal, and whether it wants colours (https://no-color.org). */
+const terminal = (): { isTTY: boolean; noColor: boolean } => ({ isTTY: process.stdout.isTTY === true, noColor: (process.env['NO_COLOR'] ?? '') !== '' });
 
 /** package.json's version and this Node.js, read once. */
 const readBuild = (): BuildInfo => buildInfoFrom(readFileSync(join(projectRoot, 'package.json'), 'utf8'), process.version);
@@ -75,6 +79,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!loaded) return 2;
   if (args.command === 'check-config') {
     for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (args.online === true) {
+      const lines = await onlineChecks(loaded.config, { readFile: (p) => readFileSync(p, 'utf8'), now: Date.now });
+      process.stdout.write(lines.map((l) => formatCheck(l) + '\n').join(''));
+      return lines.some((l) => l.outcome === 'fail') ? 1 : 0;
+    }
     process.stdout.write(JSON.stringify(redacted(loaded.config), null, 2) + '\n');
     return 0;
   }
@@ -147,10 +156,12 @@ async function serve(loaded: Loaded, build: BuildInfo, reload?: ReloadSource): P
     process.stderr.write(`oidc-judge: ${e.message}\n`);
     return 2;
   }
-  const log = createLogger(loaded.config.logLevel);
+  const log = createLogger(loaded.config.logLevel, stdoutDestination(loaded.config.logFormat, terminal()));
   // Once per start: a `--workers` worker runs this too, after the primary has warned.
   if (!cluster.isWorker) for (const w of loaded.warnings) log.warn(w);
-  log.info({ version: build.version, node: build.node, config: redacted(loaded.config) }, `starting oidc-judge ${build.version}`);
+  // The start-up line stays short; the effective configuration (redacted) is a debug line.
+  log.info({ version: build.version, node: build.node }, `starting oidc-judge ${build.version}`);
+  log.debug({ config: redacted(loaded.config) }, 'effective configuration');
   const workers = loaded.config.workers === 0 ? availableParallelism() : loaded.config.workers;
   if (workers > 1) {
     // A worker still draining past DRAIN_TIMEOUT (+10 s of grace) is killed by the primary.
@@ -193,7 +204,7 @@ async function serve(loaded: Loaded, build: BuildInfo, reload?: ReloadSource): P
 /** The forwarder commands: they read only their own options (the judge's settings do not apply). */
 async function forward(command: ForwardCommand, flags: Readonly<Record<string, string>>, configFile: string | undefined, build: BuildInfo): Promise<number> {
   const { 'log-level': level, ...rest } = flags;
-  const log = createLogger(level ?? process.env['LOG_LEVEL'] ?? 'INFO');
+  const log = createLogger(level ?? process.env['LOG_LEVEL'] ?? 'INFO', stdoutDestination((process.env['LOG_FORMAT'] ?? 'auto').toLowerCase(), terminal()));
   for (const w of unknownSettingWarnings(process.env)) log.warn(w);
   let handle: Awaited<ReturnType<typeof runForwarderCommand>>;
   let tracing: Tracing | undefined;
@@ -236,7 +247,8 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
 
 /** `oidc-judge demo [--port N]`: the development provider is a dev dependency, loaded only here. */
 async function demo(flags: Readonly<Record<string, string>>): Promise<number> {
-  const log = createLogger(process.env['LOG_LEVEL'] ?? 'WARN');
+  // For a person at a terminal: text lines, and every decision as it happens (an INFO line each).
+  const log = createLogger(process.env['LOG_LEVEL'] ?? 'INFO', stdoutDestination((process.env['LOG_FORMAT'] ?? 'pretty').toLowerCase(), terminal()));
   const port = flags['port'] === undefined ? undefined : Number(flags['port']);
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
     process.stderr.write('oidc-judge demo: --port must be a port number\n');
@@ -253,7 +265,12 @@ async function demo(flags: Readonly<Record<string, string>>): Promise<number> {
   try {
     running = await mod.startDemo({ log, ...(port !== undefined ? { port } : {}) });
   } catch (e) {
-    process.stderr.write(`oidc-judge demo: cannot start: ${(e as Error).message}\n`);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      const busy = port ?? mod.DEFAULT_DEMO_PORT;
+      process.stderr.write(
+        `oidc-judge demo: port ${busy} is in use; choose another with --port (npm run demo -- --port ${busy === 65535 ? 4181 : busy + 1})\n`,
+      );
+    } else process.stderr.write(`oidc-judge demo: cannot start: ${(e as Error).message}\n`);
     return 1;
   }
   process.stdout.write(mod.banner(running));

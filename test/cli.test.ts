@@ -183,6 +183,7 @@ describe('oidc-judge command', () => {
     const start = JSON.parse(out.split('\n').find((l) => l.includes('"msg":"starting oidc-judge'))!) as Record<string, unknown>;
     assert.equal(start['msg'], `starting oidc-judge ${version}`);
     assert.equal(start['version'], version);
+    assert.equal(start['config'], undefined, 'the start-up line is short: the configuration is a debug line');
     const metrics = await get(health, '/metrics');
     assert.ok(metrics.body.includes(`oidc_judge_build_info{version="${version}",node="${process.version}"} 1`));
     assert.equal((await get(http, '/authservice/site/homepage')).status, 200, 'own prefix skipped even before discovery');

@@ -8,7 +8,7 @@ import type { Target } from '../judge/ports.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { codeOf } from '../errors.js';
-import type { LoginStarter, OwnRoutes } from '../judge/decide.js';
+import type { OwnRoutes } from '../judge/decide.js';
 import type { Decision, Identity } from '../judge/decision.js';
 import type { JudgeRequest } from '../judge/request.js';
 import type { HttpClient } from '../net/http-client.js';
@@ -22,7 +22,7 @@ import { OidcClient } from '../oidc/client.js';
 import type { Discovery } from '../oidc/discovery.js';
 import type { IssuerKeys } from '../oidc/issuers.js';
 import type { FlowDeps, FlowPages } from '../oidc/flow.js';
-import { createLogin } from '../oidc/login.js';
+import { createLogin, type Login } from '../oidc/login.js';
 import { createLogout, createSessionEnder } from '../oidc/logout.js';
 import { OverageGroups } from '../oidc/entra/overage.js';
 import { Refresher } from '../oidc/refresh.js';
@@ -36,7 +36,7 @@ export interface BrowserLogin {
   readonly client: OidcClient;
   readonly refresher: Refresher;
   readonly authenticator: SessionAuthenticator;
-  readonly login: LoginStarter;
+  readonly login: Login;
   /** The judge's own routes (full paths only). */
   readonly judgeRoutes: OwnRoutes;
   /** The web server's routes (also without the prefix). */
@@ -63,12 +63,15 @@ export interface BrowserLoginDeps {
   readonly pages: FlowPages;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The provider (`providers:`) this login serves; absent: `default`. Its sessions and login attempts are its own. */
+  readonly provider?: string;
 }
 
 export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): BrowserLogin {
   const { sessions, clock, log } = deps;
   const client = new OidcClient(config, { discovery: deps.discovery, http: deps.http, log });
-  const attemptKey = attemptKeySource(config.loginStateSecret, sessions.store);
+  const attemptKey = attemptKeySource(config.loginStateSecret, sessions.store, deps.provider);
+  const provider = deps.provider !== undefined ? { provider: deps.provider } : {};
   const overage = new OverageGroups({
     baseUrl: config.graphUrl,
     maxGroups: config.graphMaxGroups,
@@ -89,6 +92,7 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
     clock,
     log,
     overage,
+    ...provider,
   };
   const forward = {
     idToken: config.forwardIdTokenHeader !== '',
@@ -105,7 +109,7 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
     ...(forward.idToken || forward.accessToken ? { forward } : {}),
   });
   const login = createLogin(flow);
-  const authenticator = new SessionAuthenticator(config, { sessions, refresher, client, log, overage });
+  const authenticator = new SessionAuthenticator({ ...config, ...provider }, { sessions, refresher, client, log, overage });
   const userIdOf = compileUserIdTransformers(config.useridTransformers);
   const handlers = {
     login: (req: JudgeRequest) => login.startAt(req),

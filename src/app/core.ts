@@ -1,41 +1,39 @@
 /**
- * Builds the decision core from a frozen config: issuers, sessions, pages, the browser login, the
- * authenticators and authorizers (plugins.ts), the judge with its deadline and its operations
- * wrapper (observe.ts). No listener: startApp (start.ts) and the benchmarks put it behind ports.
+ * Builds the decision core from a frozen config: the sessions, then per provider (providers/build.ts:
+ * the environment's `default`, and each of `providers:`) its issuers, pages, browser login,
+ * authenticators and authorizers and judge; with several, the dispatcher in front (providers/wire.ts);
+ * the judge with its deadline and its operations wrapper (observe.ts). No listener: startApp (start.ts) and the benchmarks put it behind ports.
  */
 import { codeOf } from '../errors.js';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { withDeadline } from '../judge/wrap/deadline.js';
-import { createJudge, type Judge } from '../judge/decide.js';
-import { apiRoutesTest } from '../judge/browser.js';
-import { compileIdentityHeaders } from '../judge/upstream/identity-headers.js';
+import type { Judge } from '../judge/decide.js';
 import { createResponses } from '../judge/responses.js';
-import { compileSkipRules } from '../judge/skip.js';
-import { stripFor } from '../judge/strip.js';
 import { targetOf } from '../judge/target.js';
 import { HttpClient } from '../net/http-client.js';
-import { pathOf } from '../net/url-path.js';
 import type { Logger } from '../obs/log.js';
 import type { BuildInfo } from '../obs/build-info.js';
 import { createMetrics, type Metrics } from '../obs/metrics.js';
 import { Readiness } from '../obs/readiness.js';
-import { IssuerRegistry } from '../oidc/issuers.js';
-import { templatesDir } from '../paths.js';
+import type { HttpRoute } from '../oidc/backchannel/http.js';
+import type { IssuerRegistry } from '../oidc/issuers.js';
+import { allProviderCookies, defaultProviderConfig, providerConfig } from '../oidc/providers/config.js';
 import { openSessionStore } from '../sessions/open.js';
 import { Sessions } from '../sessions/sessions.js';
 import type { SessionStore } from '../sessions/store.js';
 import { tracedStore } from '../sessions/traced.js';
 import { activeTracing } from '../obs/trace/port.js';
 import type { TraceSettings } from '../obs/trace/settings.js';
-import { createPages, themeUrl } from '../web/pages.js';
+import type { createPages } from '../web/pages.js';
 import { wireAssertion, type AssertionWiring } from './assertion.js';
-import { assembleBrowserLogin, type BrowserLogin } from './browser-login.js';
+import type { BrowserLogin } from './browser-login.js';
 import { caPem } from './ca.js';
 import { observe } from '../judge/wrap/observe.js';
-import { authenticators, authorizers, type Closers } from './plugins.js';
+import type { Closers } from './plugins.js';
+import { buildProvider, type ProviderParts, type SharedParts } from './providers/build.js';
+import { lastTarget, routeProviders } from './providers/wire.js';
 
 export interface AppDeps {
   readonly log: Logger;
@@ -59,6 +57,16 @@ export interface Core {
   readonly sessions: Sessions;
   readonly browser: BrowserLogin;
   readonly pages: ReturnType<typeof createPages>;
+  /** The providers: `default` (the environment's; `issuers`, `browser` and `pages` above are its) first, then each of `providers:`. */
+  readonly providers: readonly ProviderParts[];
+  /** The web server's login, callback, logout … routes, each request's provider's. */
+  readonly webRoutes: BrowserLogin['webRoutes'];
+  readonly webBackchannelRoute: HttpRoute;
+  readonly judgeBackchannelRoute: HttpRoute;
+  /** With `providers:`, the pages (theme, client name) of the provider a host belongs to. */
+  readonly pagesFor?: (host: string) => ReturnType<typeof createPages>;
+  /** Starts every provider's discovery and key refreshes (does not wait). */
+  startDiscovery(): void;
   /** `ASSERTION_HEADER`: the signer's documents and readiness (await `ready` before serving). */
   readonly assertion?: AssertionWiring;
   /** The session store as opened (without tracing), for a reloaded configuration to share. */
@@ -75,9 +83,6 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   const http = new HttpClient({ ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });
   // Microsoft Graph (Entra ID group overage) gets the user's access token: no redirects, no extra CAs.
   const graphHttp = new HttpClient({ maxRedirects: 0, userAgent: 'oidc-judge' });
-  const issuers = new IssuerRegistry(config, { http, clock, log: deps.log, metrics });
-  readiness.set(false, 'OIDC discovery has not succeeded yet');
-  issuers.primary.once('ready', () => readiness.set(true));
   const opened = deps.store ?? openSessionStore(config, (p: string) => readFileSync(p, 'utf8'));
   const tracing = activeTracing();
   const store = tracing === undefined ? opened : tracedStore(opened, tracing);
@@ -93,38 +98,34 @@ export function buildCore(config: Config, deps: AppDeps): Core {
       ),
   });
   sessions.listen();
-  const pages = createPages({
-    templateDirs: [join(templatesDir, 'default'), ...config.templatePath],
-    context: {
-      ProviderURL: config.oidcProvider,
-      ClientName: config.clientName,
-      ThemeURL: themeUrl(pathOf(config.authserviceUrlPrefix), config.themesUrl, config.theme),
-      Frontend: config.templateContext,
-    },
-    prefixPath: pathOf(config.authserviceUrlPrefix),
-    homepageUrl: config.homepageUrl,
-  });
-  const browser = assembleBrowserLogin(config, { discovery: issuers.primary, keys: issuers, http, graphHttp, sessions, pages, clock, log: deps.log });
-  const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount });
   const closers: Closers = [];
-  const strip = stripFor(config);
   const assertion = wireAssertion(config, { store, clock, log: deps.log, readFile: (p: string) => readFileSync(p, 'utf8') });
-  const judge = createJudge({
-    ownRoutes: browser.judgeRoutes,
-    login: browser.login,
-    ...(config.apiRoutes.length > 0 ? { apiRoute: apiRoutesTest(config.apiRoutes)! } : {}),
-    // oidc-authservice signed a refused user out; by default the session stays (the 403 page offers another account).
-    ...(config.revokeSessionOnForbidden ? { onForbidden: browser.onForbidden } : {}),
+  // With `providers:`, the dispatcher reads a check's target once and each provider's judge reuses it.
+  const targets = config.providers.length === 0 ? targetOf : lastTarget(targetOf);
+  const judgeCookies = allProviderCookies(config);
+  const shared: SharedParts = {
+    http,
+    graphHttp,
+    sessions,
+    clock,
+    log: deps.log,
+    metrics,
+    closers,
+    judgeCookies,
+    targetOf: targets,
     ...(assertion !== undefined ? { assertion: assertion.signer } : {}),
-    targetOf,
-    skip: compileSkipRules(config),
-    authenticators: authenticators(config, issuers, clock, deps.log, browser, closers),
-    authorizers: authorizers(config, clock, deps.log, closers),
-    identityHeaders: compileIdentityHeaders({ ...config, alsoRemove: strip.spellings }),
-    strip,
-    authHeader: config.authHeader,
-    responses,
-  });
+  };
+  const rulesSet = config.authzRules.length > 0;
+  const fallback = buildProvider(undefined, defaultProviderConfig(config), shared, rulesSet);
+  const others = config.providers.map((e) => buildProvider(e.id, providerConfig(config, e), shared, rulesSet));
+  const { issuers, browser, pages } = fallback;
+  const all = [fallback, ...others];
+  // Ready once a provider has been discovered: one provider down answers 503 on its own hosts only.
+  readiness.set(false, 'OIDC discovery has not succeeded yet');
+  for (const p of all) p.issuers.primary.once('ready', () => readiness.set(true));
+  const routing = others.length === 0 ? undefined : routeProviders(config, fallback, others, { clock, targetOf: targets, metrics });
+  const judge = routing?.judge ?? fallback.judge;
+  const responses = createResponses(pages, { switchAccountPath: browser.paths.switchAccount, loginPath: browser.paths.login });
   const bounded = withDeadline(judge, config.checkTimeout, responses);
   const sweep = setInterval(() => void store.sweep(clock.now()).catch(() => undefined), 60_000);
   sweep.unref();
@@ -136,12 +137,20 @@ export function buildCore(config: Config, deps: AppDeps): Core {
     sessions,
     browser,
     pages,
+    providers: all,
+    webRoutes: routing?.webRoutes ?? browser.webRoutes,
+    webBackchannelRoute: routing?.webBackchannelRoute ?? browser.webBackchannelRoute,
+    judgeBackchannelRoute: routing?.judgeBackchannelRoute ?? browser.judgeBackchannelRoute,
+    ...(routing ? { pagesFor: routing.pagesFor } : {}),
+    startDiscovery() {
+      for (const p of all) p.issuers.start();
+    },
     ...(assertion !== undefined ? { assertion } : {}),
     backend: opened,
     async close() {
       clearInterval(sweep);
       await assertion?.close();
-      issuers.stop();
+      for (const p of all) p.issuers.stop();
       http.close();
       graphHttp.close();
       for (const c of closers) c();

@@ -20,6 +20,7 @@ import { workerMetrics } from '../obs/cluster-metrics.js';
 import { createHealthServer } from '../obs/health.js';
 import { withRoute } from '../oidc/backchannel/http.js';
 import { templatesDir } from '../paths.js';
+import { allProviderCookies } from '../oidc/providers/config.js';
 import { createWebApp } from '../web/app.js';
 import { buildCore, type AppDeps, type Core } from './core.js';
 import { startTracing, stopTracing } from './tracing.js';
@@ -40,7 +41,18 @@ function adminOf(live: Live, deps: AppDeps): (req: IncomingMessage, res: ServerR
     const snap = live.current();
     if (built?.snap !== snap) {
       const { config, core } = snap;
-      built = { snap, route: adminRoute({ token: config.adminToken, issuer: config.oidcProvider, revoke: (t) => core.sessions.revoke(t), log: deps.log }) };
+      built = {
+        snap,
+        route: adminRoute({
+          token: config.adminToken,
+          issuer: config.oidcProvider,
+          ...(config.providers.length > 0
+            ? { providerIssuers: new Map([['default', config.oidcProvider], ...config.providers.map((e) => [e.id, e.issuer] as const)]) }
+            : {}),
+          revoke: (t) => core.sessions.revoke(t),
+          log: deps.log,
+        }),
+      };
     }
     return built.route(req, res);
   };
@@ -95,7 +107,7 @@ export async function startApp(config: Config, deps: StartDeps): Promise<App> {
   const http = createHttpJudge({
     judge: live.judge,
     log: deps.log,
-    routes: (req, res) => now().browser.judgeBackchannelRoute(req, res),
+    routes: (req, res) => now().judgeBackchannelRoute(req, res),
     options: {
       verifyPath: config.verifyAuthUrl,
       forwardAuthPath: config.forwardAuthUrl,
@@ -112,18 +124,21 @@ export async function startApp(config: Config, deps: StartDeps): Promise<App> {
   const prefixPath = pathOf(config.authserviceUrlPrefix);
   const web = createWebApp({
     pages: livePages(now),
+    // With `providers:`, the pages of a host's provider, in the configuration in force.
+    pagesFor: (host) => now().pagesFor?.(host) ?? now().pages,
     themesDir: join(templatesDir, 'themes'),
     prefixPath,
-    own: async (req) => now().browser.webRoutes(req, targetOf(req)),
+    own: async (req) => now().webRoutes(req, targetOf(req)),
     log: deps.log,
     trustedProxies: config.trustedProxies,
-    formActions: [new URL(config.oidcProvider).origin],
+    formActions: [...new Set([config.oidcProvider, ...config.providers.map((e) => e.issuer)].map((u) => new URL(u).origin))],
     ...(core.assertion !== undefined ? { documents: core.assertion.documents } : {}),
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
-  const webHandler = withRoute((req, res) => now().browser.webBackchannelRoute(req, res), web.app);
+  const webHandler = withRoute((req, res) => now().webBackchannelRoute(req, res), web.app);
   const webServer = createServer(webHandler);
   limitSlowClients(webServer, slowClients);
+  const strip = stripFor({ ...config, moreJudgeCookies: allProviderCookies(config) });
   const ingress =
     config.ingressPort === 0
       ? undefined
@@ -132,8 +147,8 @@ export async function startApp(config: Config, deps: StartDeps): Promise<App> {
           upstream: config.ingressUpstream,
           web: webHandler,
           prefixPath,
-          stripCookies: stripFor(config).cookies.names,
-          stripCookiePrefixes: stripFor(config).cookies.prefixes,
+          stripCookies: strip.cookies.names,
+          stripCookiePrefixes: strip.cookies.prefixes,
           trustedProxies: config.trustedProxies,
           timeouts: { headersMs: slowClients.headersMs },
           log: deps.log,
@@ -145,7 +160,7 @@ export async function startApp(config: Config, deps: StartDeps): Promise<App> {
     web: await listenOn(webServer, host, config.webServerPort),
     ingress: ingress ? await ingress.listen(host, config.ingressPort) : 0,
   };
-  core.issuers.start();
+  core.startDiscovery();
   deps.log.info({ ports }, 'listening');
   return {
     ...core,

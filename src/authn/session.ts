@@ -24,6 +24,8 @@ export interface SessionAuthnConfig {
   readonly authHeader: string;
   readonly sessionCookieName: string;
   readonly strictSessionValidation: boolean;
+  /** The provider this authenticator serves (`providers:`); absent: `default`. A session of another provider never vouches here. */
+  readonly provider?: string;
 }
 
 export interface SessionAuthnDeps {
@@ -80,7 +82,8 @@ export class SessionAuthenticator implements Authenticator {
     try {
       for (const [id, method] of candidates) {
         const found = await this.#deps.sessions.load(id);
-        if (!found) continue;
+        // A session made by another provider's login is no session here (its id in this provider's cookie included).
+        if (!found || found.provider !== this.#config.provider) continue;
         const fresh = await this.#deps.refresher.ensureFresh(id, found);
         if (fresh.kind === 'ended') continue;
         // A forwarded token (FORWARD_*_TOKEN_HEADER) that expired and could not be renewed never goes upstream: fail closed.

@@ -128,7 +128,11 @@ export function externalAuthorizer(opts: ExternalAuthzOptions): Authorizer {
       return error(`external authorizer: ${(e as { code?: string }).code ?? (e as Error).name}`);
     }
     if (res.status >= 200 && res.status <= 299) return ALLOW;
-    if (res.status === 401 || res.status === 403) return { kind: 'deny', reason: reasonFrom(res.body) };
+    if (res.status === 401 || res.status === 403) {
+      // The authorizer's body is written for the person refused: it is shown as it is (escaped).
+      const reason = reasonFrom(res.body);
+      return { kind: 'deny', reason, message: reason };
+    }
     return error(`external authorizer answered ${res.status}`);
   }
 }

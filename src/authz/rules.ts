@@ -185,8 +185,16 @@ function compileRule(r: AuthzRule, i: number, email: EmailPolicy, clock: Clock, 
     allows: compileAllow(r.allow, email),
     strength: r.require === undefined ? undefined : compileRequire(r.require, clock),
     index: i,
-    notGiven: Object.freeze({ kind: 'deny', reason: `Access rule authzRules[${i}] requires a stronger sign-in than the identity provider gave.` }),
-    deny: Object.freeze({ kind: 'deny', reason: `Not allowed by access rule authzRules[${i}].` }),
+    notGiven: Object.freeze({
+      kind: 'deny',
+      reason: `Access rule authzRules[${i}] requires a stronger sign-in than the identity provider gave.`,
+      ...(r.description !== undefined ? { message: r.description } : {}),
+    }),
+    deny: Object.freeze({
+      kind: 'deny',
+      reason: `Not allowed by access rule authzRules[${i}].`,
+      ...(r.description !== undefined ? { message: r.description } : {}),
+    }),
   };
 }
 

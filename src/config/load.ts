@@ -14,6 +14,9 @@ import type { Field } from './field.js';
 import { forwardSchemas } from './forward-schema.js';
 import { schema, TEMPLATE_CONTEXT_PREFIX, type Config, type ConfigKey } from './schema.js';
 import { closest, knownNames, unknownEnvWarnings } from './unknown-env.js';
+import type { AuthzRule } from './rules.js';
+import { cookieCollisions, type ProviderEntry } from './providers.js';
+import { ambiguities } from '../oidc/providers/choice.js';
 
 export { ConfigError } from './error.js';
 
@@ -202,11 +205,37 @@ export function loadConfig(src: ConfigSources): Loaded {
   if ((resolved['httpHeadersTimeout'] as number) > (resolved['httpRequestTimeout'] as number)) {
     errors.push(`${at('httpHeadersTimeout')}: must not exceed HTTP_REQUEST_TIMEOUT (${String(resolved['httpRequestTimeout'])} s), which bounds the head too`);
   }
+  resolved['providers'] = providersWithSecrets(resolved['providers'] as readonly ProviderEntry[], src.readFile, errors);
+  const providers = resolved['providers'] as readonly ProviderEntry[];
+  errors.push(...cookieCollisions(providers, String(resolved['sessionCookieName'])), ...ambiguities(providers));
+  const providerIds = new Set(['default', ...providers.map((e) => e.id)]);
+  (resolved['authzRules'] as readonly AuthzRule[]).forEach((r, i) => {
+    if (r.provider !== undefined && !providerIds.has(r.provider))
+      errors.push(`${at('authzRules')}[${i}].provider: no provider "${r.provider}" (known: ${[...providerIds].join(', ')})`);
+  });
   const idle = resolved['sessionIdleTimeout'] as number;
   if (idle > (resolved['sessionMaxAge'] as number)) warnings.push('SESSION_IDLE_TIMEOUT is longer than SESSION_MAX_AGE: the idle limit never applies');
 
   if (errors.length > 0) throw new ConfigError(errors);
   return { config: Object.freeze({ ...resolved, templateContext: Object.freeze(templateContext) }) as Config, warnings };
+}
+
+/** Each provider's `clientSecretFile` read into its `clientSecret` (the loader alone reads files). */
+function providersWithSecrets(list: readonly ProviderEntry[], readFile: (p: string) => string, errors: string[]): readonly ProviderEntry[] {
+  if (!list.some((e) => e.clientSecretFile !== undefined)) return list;
+  return Object.freeze(
+    list.map((e) => {
+      if (e.clientSecretFile === undefined) return e;
+      try {
+        return Object.freeze({ ...e, clientSecret: readFile(e.clientSecretFile).replace(/\r?\n$/, '') });
+      } catch (err) {
+        errors.push(
+          `providers (${e.id}).clientSecretFile: cannot read ${e.clientSecretFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        );
+        return e;
+      }
+    }),
+  );
 }
 
 /** A warning for each variable of `env` that looks like a setting (of the judge or a forwarder command) and is none. */
@@ -246,6 +275,8 @@ export function redacted(config: Config): Record<string, unknown> {
     const v = config[k];
     out[k] = field(k).secret && v !== '' ? '[redacted]' : redactUrlPasswordsDeep(v);
   }
+  // A provider's client secret is a secret wherever it sits.
+  out['providers'] = config.providers.map((e) => redactUrlPasswordsDeep({ ...e, ...(e.clientSecret !== '' ? { clientSecret: '[redacted]' } : {}) }));
   out['templateContext'] = redactUrlPasswordsDeep(config.templateContext);
   return out;
 }

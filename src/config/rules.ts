@@ -48,14 +48,25 @@ export interface RequireSpec {
 }
 
 export interface AuthzRule {
+  /** Only checks chosen for this provider (`providers:`; `default`: the environment's) are judged by this rule. */
+  readonly provider?: string;
   readonly match: AuthzMatch;
   readonly allow: AllowSpec;
   readonly require?: RequireSpec;
+  /**
+   * What a person refused by this rule reads on the 403 page (and an API client in the JSON
+   * `message`), in plain words: "Reports are for the finance team." Without it, a generic sentence;
+   * which rule refused is in the decision log either way.
+   */
+  readonly description?: string;
   /** The client's address (net/client-address.ts) must be in one of these CIDR ranges (or be one of these addresses). */
   readonly sources?: readonly string[];
   /** A CEL condition over `request` and `identity` (authz/when/) that must also hold. */
   readonly when?: string;
 }
+
+/** A description longer than this is refused at start-up (it is shown on a page). */
+export const MAX_DESCRIPTION = 300;
 
 type Errors = string[];
 
@@ -149,7 +160,14 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}: must be an object with "match" and "allow" objects`);
       return { match: {}, allow: {} };
     }
-    for (const key of Object.keys(r)) if (!['match', 'allow', 'require', 'sources', 'when'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    for (const key of Object.keys(r))
+      if (!['provider', 'match', 'allow', 'require', 'description', 'sources', 'when'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    const provider = r['provider'];
+    if (provider !== undefined && (typeof provider !== 'string' || provider === '')) errs.push(`${here}.provider: must be a provider id`);
+    const description = r['description'];
+    if (description !== undefined && (typeof description !== 'string' || description.trim() === '' || description.length > MAX_DESCRIPTION)) {
+      errs.push(`${here}.description: must be a non-empty string of at most ${MAX_DESCRIPTION} characters`);
+    }
     const sources = strList(r['sources'], `${here}.sources`, errs);
     for (const bad of invalidCidrs(sources ?? [])) errs.push(`${here}.sources: ${JSON.stringify(bad)} is not an IP address or CIDR range`);
     if (r['when'] !== undefined) {
@@ -205,7 +223,14 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}.allow: names nobody (give authenticated, users, groups, emails, domains or claims)`);
     }
     const require = r['require'] === undefined ? undefined : requireSpec(r['require'], `${here}.require`, errs);
-    return { match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match, allow, ...(require ? { require } : {}), ...conditions };
+    return {
+      ...(typeof provider === 'string' && provider !== '' ? { provider } : {}),
+      match: m['caseSensitive'] === true ? { ...match, caseSensitive: true } : match,
+      allow,
+      ...(require ? { require } : {}),
+      ...(typeof description === 'string' && description.trim() !== '' ? { description: description.trim() } : {}),
+      ...conditions,
+    };
   });
 }
 

@@ -10,6 +10,7 @@ import { accessSettings } from './schema-access.js';
 import { graphSettings } from './schema-graph.js';
 import { assertionSettings } from './schema-assertion.js';
 import { authUrlQueryProblems, parseAuthParams } from './auth-params.js';
+import { parseEndpoints, parseProviders } from './providers.js';
 
 /** Joins the service prefix and a relative path: `/authservice/` + `verify` → `/authservice/verify`. */
 export function underPrefix(prefix: string, rel: string): string {
@@ -88,6 +89,18 @@ export const schema = {
       'Extra parameters of every authorization request, in query form (`audience=https://api.example.com&prompt=select_account`; a mapping in the config file): Auth0 `audience`, Entra ID `domain_hint`, `resource` … Never `state`, `nonce`, `code_challenge(_method)`, `redirect_uri`, `client_id`, `response_type`, `scope`, `request(_uri)` or `response_mode`: those are refused at start-up.',
       parseAuthParams,
       { default: [], type: 'query string' },
+    ),
+    oidcEndpoints: structured(
+      'OIDC_ENDPOINTS',
+      'The provider’s endpoints given by hand instead of discovery, by their discovery names: `authorization_endpoint`, `token_endpoint`, `jwks_uri` (required), `userinfo_endpoint`, `end_session_endpoint`, `revocation_endpoint` (JSON, or a mapping in the config file). Empty: discovery at `OIDC_PROVIDER`.',
+      parseEndpoints,
+      { default: {}, type: 'endpoints' },
+    ),
+    providers: structured(
+      'PROVIDERS',
+      'More OpenID Providers beside this one (which is the provider `default`), each chosen by host and/or path prefix, with its own client, scopes, claims, cookie and pages. Usually in the config file as `providers:` (see “Several providers”).',
+      parseProviders,
+      { default: [], type: 'providers' },
     ),
     redirectUrl: url('REDIRECT_URL', 'OIDC `redirect_uri`; its path is the callback route.', {
       default: prefixed('oidc/callback'),
@@ -335,6 +348,12 @@ export const schema = {
       caseInsensitive: true,
     }),
     logDecisions: bool('LOG_DECISIONS', 'One log line per check (request id, authenticator, outcome, latency).', { default: true }),
+    logFormat: oneOf(
+      'LOG_FORMAT',
+      ['auto', 'json', 'pretty'],
+      'Log lines as JSON (`json`), as text for people (`pretty`: time, level, message, `key=value`; a decision as one sentence), or `auto`: pretty when stdout is a terminal, JSON otherwise.',
+      { default: 'auto', caseInsensitive: true },
+    ),
   }),
 } satisfies Record<string, Field<unknown>>;
 

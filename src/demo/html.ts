@@ -13,10 +13,10 @@ export function esc(value: unknown): string {
 }
 
 const CSS = `
-:root{--bg:#f4f5f7;--card:#fff;--text:#111827;--muted:#6b7280;--line:#e5e7eb;--accent:#4f46e5;--accent-ink:#fff;
---soft:#eef2ff;--soft-ink:#3730a3;--bad:#b91c1c;--bad-bg:#fef2f2;--bad-line:#fecaca;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-@media (prefers-color-scheme:dark){:root{--bg:#0f1115;--card:#181b22;--text:#e5e7eb;--muted:#9ca3af;--line:#2a2f3a;--accent:#818cf8;
---accent-ink:#0f1115;--soft:#1e2140;--soft-ink:#c7d2fe;--bad:#fca5a5;--bad-bg:#2a1414;--bad-line:#5b2121}}
+:root{--bg:#f3f5f9;--card:#fff;--text:#16191d;--muted:#525a66;--line:#dde2ea;--accent:#1d5bd8;--accent-ink:#fff;
+--soft:#eef2f8;--soft-ink:#173f94;--bad:#b3261e;--bad-bg:#fdf1f0;--bad-line:#f3c7c3;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+@media (prefers-color-scheme:dark){:root{--bg:#0e1217;--card:#171c23;--text:#e8ecf1;--muted:#a3adba;--line:#2b323c;--accent:#5b93ff;
+--accent-ink:#0a1020;--soft:#1d2633;--soft-ink:#c9dcff;--bad:#ff8a80;--bad-bg:#2a1614;--bad-line:#5b2421}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;min-height:100vh;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
@@ -63,7 +63,7 @@ tr.ident th{color:var(--accent)}
 .table th,.table td{display:block;border:0;padding:2px 0;white-space:normal}}
 `;
 
-const LOGO = `<svg width="28" height="28" viewBox="0 0 28 28" aria-hidden="true"><rect width="28" height="28" rx="8" fill="#4f46e5"/><path d="M14 6l6 3v5c0 4-2.6 7-6 8-3.4-1-6-4-6-8V9z" fill="#fff" opacity=".92"/><path d="M11 14l2 2 4-4" stroke="#4f46e5" stroke-width="2" fill="none" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
+const LOGO = `<svg width="28" height="28" viewBox="0 0 28 28" aria-hidden="true"><rect width="28" height="28" rx="8" fill="#1d5bd8"/><path d="M14 6l6 3v5c0 4-2.6 7-6 8-3.4-1-6-4-6-8V9z" fill="#fff" opacity=".92"/><path d="M11 14l2 2 4-4" stroke="#1d5bd8" stroke-width="2" fill="none" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
 
 function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text).digest('base64')}'`;

@@ -18,6 +18,7 @@ import Provider from 'oidc-provider';
 import { interactionHandler, type OpInteractions } from './interactions.js';
 import { providerPages } from './provider-pages.js';
 import { StatsRecorder, type DevLog, type DevProviderEvents, type DevProviderStats } from './provider-stats.js';
+import { memoryAdapter } from './memory-adapter.js';
 import { DEMO_USERS, findUserBySub, userClaims, type DemoUser } from './users.js';
 
 export interface DevClient {
@@ -140,6 +141,7 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
       response_types: ['code'],
     })),
     jwks: { keys: [signingKey] },
+    adapter: memoryAdapter(),
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     findAccount: (_ctx: unknown, sub: string) => {
       const user = findUserBySub(users, sub);

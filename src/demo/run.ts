@@ -37,7 +37,7 @@ authzRules:
 `;
 
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
-  const port = opts.port ?? 4180;
+  const port = opts.port ?? DEFAULT_DEMO_PORT;
   const origin = `http://localhost:${port}`;
   const secret = randomBytes(24).toString('base64url');
   const provider = await startDevProvider({
@@ -102,7 +102,10 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   };
 }
 
-/** The banner printed by `oidc-judge demo`. */
+/** The demo's front door when `--port` is not given. */
+export const DEFAULT_DEMO_PORT = 4180;
+
+/** The banner printed by `oidc-judge demo`: URLs, not bare port numbers. */
 export function banner(demo: Demo): string {
   const users = DEMO_USERS.map((u) => `    ${u.email.padEnd(20)} password ${u.password.padEnd(12)} groups: ${u.groups.join(', ')}`).join('\n');
   const p = demo.app.ports;
@@ -115,7 +118,14 @@ export function banner(demo: Demo): string {
   Demo users:
 ${users}
 
-  Also listening on 127.0.0.1: judge HTTP ${p.http}, judge gRPC ${p.grpc}, web ${p.web}, health ${p.health};
-  provider ${demo.provider.issuer}. Sessions live in a temporary SQLite file. Ctrl-C stops everything.
+  Also running, on 127.0.0.1 only:
+    provider      ${demo.provider.issuer}
+    judge (HTTP)  http://127.0.0.1:${p.http}      (ext_authz http_service, nginx auth_request, Traefik)
+    judge (gRPC)  127.0.0.1:${p.grpc}             (Envoy ext_authz)
+    pages         http://127.0.0.1:${p.web}/authservice/
+    health        http://127.0.0.1:${p.health}/readyz   metrics: http://127.0.0.1:${p.health}/metrics
+
+  Sessions live in a temporary SQLite file. Each decision is printed below as it happens.
+  Ctrl-C stops everything.
 `;
 }

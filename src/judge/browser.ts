@@ -17,6 +17,18 @@ export function isNavigation(req: JudgeRequest): boolean {
 }
 
 /**
+ * A document a browser will show, of any method (a form post too): it gets an HTML page, never JSON.
+ * Only a navigation (`isNavigation`, GET and HEAD) may be redirected to the login page.
+ */
+export function isBrowserDocument(req: JudgeRequest): boolean {
+  const h = req.headers;
+  if (h['authorization'] !== undefined || h['x-requested-with'] !== undefined) return false;
+  const mode = h['sec-fetch-mode'];
+  if (mode !== undefined && mode !== 'navigate') return false;
+  return h['accept']?.includes('text/html') === true;
+}
+
+/**
  * `API_ROUTES`: whether a request's path and query (as received) match one of the patterns, so it
  * gets 401 instead of a login redirect. Undefined when there are none.
  */

@@ -199,7 +199,7 @@ export function createJudge(deps: JudgeDeps): Judge {
       if (out.kind === 'error') return responses.authzError(req, identity);
       if (out.kind === 'step-up') return stepUp(identity, req, out.need, out.reason);
       await deps.onForbidden?.(identity, req);
-      return responses.forbidden(req, identity, out.reason);
+      return responses.forbidden(req, identity, out.reason, out.message);
     }
     return undefined;
   }

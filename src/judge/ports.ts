@@ -40,7 +40,11 @@ export interface Authenticator {
 
 export type AuthzOutcome =
   | { readonly kind: 'allow' }
-  | { readonly kind: 'deny'; readonly reason: string }
+  /**
+   * `reason`: what refused, for logs and API clients (`Not allowed by access rule authzRules[2].`);
+   * `message`: what a person is told instead (a rule's `description`), when there is one.
+   */
+  | { readonly kind: 'deny'; readonly reason: string; readonly message?: string }
   /** The authorizer could not decide (its backend failed): fail closed. */
   | { readonly kind: 'error'; readonly reason: string }
   /** Allowed once the user signs in more strongly (RFC 9470 step-up): a new login, or a 401 challenge. */

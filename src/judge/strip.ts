@@ -71,8 +71,8 @@ export const LOGIN_COOKIES_PREFIX = 'oidc_state_csrf';
 export const HOST_LOGIN_COOKIES_PREFIX = `__Host-${LOGIN_COOKIES_PREFIX}`;
 
 /** The cookies the judge reads and writes, for a session cookie name: never sent upstream unless kept. */
-export function judgeCookies(sessionCookieName: string): JudgeCookies {
-  return { names: [sessionCookieName], prefixes: [LOGIN_COOKIES_PREFIX, HOST_LOGIN_COOKIES_PREFIX] };
+export function judgeCookies(sessionCookieName: string, more: readonly string[] = []): JudgeCookies {
+  return { names: [sessionCookieName, ...more.filter((n) => n !== sessionCookieName)], prefixes: [LOGIN_COOKIES_PREFIX, HOST_LOGIN_COOKIES_PREFIX] };
 }
 
 export interface StripOptions {
@@ -266,6 +266,8 @@ export interface StripSettings extends IdentityHeaderSettings {
   readonly stripHeaders: readonly string[];
   readonly upstreamKeepAuthCookies: boolean;
   readonly sessionCookieName: string;
+  /** More of the judge's cookies: the other providers' session cookies and the provider choice (`providers:`). */
+  readonly moreJudgeCookies?: readonly string[];
 }
 
 /** The strip list of a configuration: the one place every front door gets it from. */
@@ -273,7 +275,7 @@ export function stripFor(c: StripSettings): Strip {
   return compileStrip({
     own: headerLayout(c).names,
     extra: c.stripHeaders,
-    ...(c.upstreamKeepAuthCookies ? {} : { cookies: judgeCookies(c.sessionCookieName) }),
+    ...(c.upstreamKeepAuthCookies ? {} : { cookies: judgeCookies(c.sessionCookieName, c.moreJudgeCookies) }),
   });
 }
 

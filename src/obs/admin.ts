@@ -1,6 +1,7 @@
 /**
  * Admin revocation on the health port: `POST /admin/sessions/revoke` with a JSON or form body
- * `{"sub": …}` or `{"sid": …}` (and optionally `"iss"`, default `OIDC_PROVIDER`), behind
+ * `{"sub": …}` or `{"sid": …}` (and optionally `"iss"`, default `OIDC_PROVIDER`, or `"provider"`: a
+ * `providers:` id, standing for its issuer), behind
  * `Authorization: Bearer <ADMIN_TOKEN>`. Ends the sessions everywhere (store, this process's cache,
  * the other processes' through the revocation feed) and answers `{"ended": n}`.
  *
@@ -20,6 +21,8 @@ export interface AdminDeps {
   readonly token: string;
   /** The issuer `sub`/`sid` belong to unless the request names one (`OIDC_PROVIDER`). */
   readonly issuer: string;
+  /** The issuer of each provider id (`providers:`, and `default`): a request may name the provider instead of `iss`. */
+  readonly providerIssuers?: ReadonlyMap<string, string>;
   /** Ends the sessions; resolves with how many ended; rejects when the store is down. */
   readonly revoke: (target: { iss: string; sub?: string; sid?: string }) => Promise<number>;
   readonly log: Logger;
@@ -60,14 +63,21 @@ function fieldsOf(body: string, contentType: string): Record<string, unknown> | 
   }
 }
 
-function targetOf(fields: Record<string, unknown>, issuer: string): { iss: string; sub?: string; sid?: string } | string {
-  const unknown = Object.keys(fields).filter((k) => k !== 'sub' && k !== 'sid' && k !== 'iss');
+function targetOf(
+  fields: Record<string, unknown>,
+  issuer: string,
+  providers: ReadonlyMap<string, string> | undefined,
+): { iss: string; sub?: string; sid?: string } | string {
+  const known = providers === undefined ? ['sub', 'sid', 'iss'] : ['sub', 'sid', 'iss', 'provider'];
+  const unknown = Object.keys(fields).filter((k) => !known.includes(k));
   if (unknown.length > 0) return `unknown field(s): ${unknown.join(', ')}`;
-  for (const k of ['sub', 'sid', 'iss'])
-    if (fields[k] !== undefined && (typeof fields[k] !== 'string' || fields[k] === '')) return `"${k}" must be a non-empty string`;
-  const { sub, sid, iss } = fields as { sub?: string; sid?: string; iss?: string };
+  for (const k of known) if (fields[k] !== undefined && (typeof fields[k] !== 'string' || fields[k] === '')) return `"${k}" must be a non-empty string`;
+  const { sub, sid, iss, provider } = fields as { sub?: string; sid?: string; iss?: string; provider?: string };
   if ((sub === undefined) === (sid === undefined)) return 'give exactly one of "sub" and "sid"';
-  return { iss: iss ?? issuer, ...(sub !== undefined ? { sub } : {}), ...(sid !== undefined ? { sid } : {}) };
+  if (iss !== undefined && provider !== undefined) return 'give at most one of "iss" and "provider"';
+  const ofProvider = provider === undefined ? undefined : providers?.get(provider);
+  if (provider !== undefined && ofProvider === undefined) return `no provider "${provider}"`;
+  return { iss: iss ?? ofProvider ?? issuer, ...(sub !== undefined ? { sub } : {}), ...(sid !== undefined ? { sid } : {}) };
 }
 
 /** The route for the health server: true when it took the request. */
@@ -98,7 +108,7 @@ export function adminRoute(deps: AdminDeps): (req: IncomingMessage, res: ServerR
     void readBody(req).then(async (body) => {
       if (body === undefined) return reply(res, 400, { error: 'invalid_request', error_description: 'the body is too large' }, { connection: 'close' });
       const fields = fieldsOf(body, type);
-      const target = typeof fields === 'string' ? fields : targetOf(fields, deps.issuer);
+      const target = typeof fields === 'string' ? fields : targetOf(fields, deps.issuer, deps.providerIssuers);
       if (typeof target === 'string') return reply(res, 400, { error: 'invalid_request', error_description: target });
       try {
         const ended = await deps.revoke(target);

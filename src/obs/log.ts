@@ -4,7 +4,8 @@
  * writes once per event-loop turn, not once per line (see `log-destination.ts`).
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { bufferedDestination } from './log-destination.js';
+import { bufferedDestination, type BufferedDestination } from './log-destination.js';
+import { prettyDestination } from './log-pretty.js';
 
 export { bufferedDestination };
 
@@ -70,6 +71,19 @@ export function createLogger(level: string, destination: DestinationStream = buf
   );
   Object.defineProperty(log, OWN_FORMAT, { value: true });
   return log;
+}
+
+/**
+ * Where a process's log lines go: stdout, as JSON — or as text for people with `LOG_FORMAT=pretty`,
+ * or with `auto` when stdout is a terminal (coloured unless `NO_COLOR` is set).
+ */
+export function stdoutDestination(
+  format: string,
+  terminal: { readonly isTTY: boolean; readonly noColor: boolean },
+  out: BufferedDestination = bufferedDestination(1),
+): BufferedDestination {
+  const pretty = format === 'pretty' || (format === 'auto' && terminal.isTTY);
+  return pretty ? prettyDestination(out, { color: terminal.isTTY && !terminal.noColor }) : out;
 }
 
 /** A logger that drops everything, for tests that do not look at logs. */

@@ -22,16 +22,22 @@ export interface AttemptKeySource {
   ready(): AttemptKey | undefined;
 }
 
-export function attemptKeySource(secret: string, store: Pick<SessionStore, 'sharedSecret'>): AttemptKeySource {
+/**
+ * `provider` (`providers:`): that provider's own key, derived from the same secret, so an attempt
+ * started at one provider never opens at another's callback (no code of one provider exchanged at another).
+ */
+export function attemptKeySource(secret: string, store: Pick<SessionStore, 'sharedSecret'>, provider?: string): AttemptKeySource {
+  const keyOf = (bytes: Uint8Array): AttemptKey =>
+    attemptKey(provider === undefined ? bytes : Buffer.concat([bytes, Buffer.from(`\0provider ${provider}`, 'utf8')]));
   if (secret !== '') {
-    const key = attemptKey(Buffer.from(secret, 'utf8'));
+    const key = keyOf(Buffer.from(secret, 'utf8'));
     const resolved = Promise.resolve(key);
     return { get: () => resolved, ready: () => key };
   }
   let pending: Promise<AttemptKey> | undefined;
   let known: AttemptKey | undefined;
   const load = (): Promise<AttemptKey> => {
-    const p = store.sharedSecret(ATTEMPT_SECRET_NAME, randomBytes(32)).then((bytes) => (known = attemptKey(bytes)));
+    const p = store.sharedSecret(ATTEMPT_SECRET_NAME, randomBytes(32)).then((bytes) => (known = keyOf(bytes)));
     // A failure is not remembered: the next caller asks the store again.
     p.catch(() => {
       if (pending === p) pending = undefined;

@@ -137,6 +137,7 @@ export function createCallback(deps: FlowDeps): Callback {
         claims,
         iss: idClaims.iss,
         sub: idClaims.sub,
+        ...(deps.provider !== undefined ? { provider: deps.provider } : {}),
         ...(typeof idClaims['sid'] === 'string' ? { sid: idClaims['sid'] } : {}),
         ...strengthOf(idClaims),
         ...(state.stepUp !== undefined ? { stepUp: state.stepUp } : {}),

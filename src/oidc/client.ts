@@ -50,6 +50,23 @@ export function fetchVia(
   };
 }
 
+/**
+ * The warning a plain-http provider deserves: tokens cross the network unencrypted. None on the
+ * loopback interface (a development provider on the same machine, the demo), where they do not.
+ */
+export function plainHttpWarning(issuer: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:') return undefined;
+  const host = url.hostname;
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)) return undefined;
+  return 'OIDC_PROVIDER uses http: tokens travel unencrypted to the provider; use https outside development';
+}
+
 export class OidcClient {
   readonly #config: OidcClientConfig;
   readonly #discovery: Discovery;
@@ -60,8 +77,8 @@ export class OidcClient {
     this.#config = config;
     this.#discovery = deps.discovery;
     this.#fetch = fetchVia(deps.http, () => deps.discovery.metadata);
-    if (deps.discovery.issuer.startsWith('http:'))
-      deps.log.warn('OIDC_PROVIDER uses http: tokens travel unencrypted to the provider; use https outside development');
+    const warning = plainHttpWarning(deps.discovery.issuer);
+    if (warning !== undefined) deps.log.warn(warning);
   }
 
   /** The provider's metadata, once discovery succeeded. */

@@ -75,6 +75,8 @@ export interface FlowDeps {
   readonly log: Logger;
   /** Entra ID group overage: groups read from Microsoft Graph at login. */
   readonly overage?: OverageGroups;
+  /** The provider (`providers:`) this flow signs in at, recorded in its sessions; absent: `default`. */
+  readonly provider?: string;
 }
 
 export const HTML: HeaderPair = ['content-type', 'text/html; charset=utf-8'];

@@ -22,7 +22,8 @@ export interface IssuerKeys {
   status(issuer: string): IssuerStatus;
 }
 
-export type IssuerRegistryConfig = Pick<Config, 'oidcProvider' | 'jwtIssuers' | 'discoveryRetryInterval' | 'jwksRefreshInterval' | 'jwksMinRefetchInterval'>;
+export type IssuerRegistryConfig = Pick<Config, 'oidcProvider' | 'jwtIssuers' | 'discoveryRetryInterval' | 'jwksRefreshInterval' | 'jwksMinRefetchInterval'> &
+  Partial<Pick<Config, 'oidcEndpoints'>>;
 
 export interface IssuerRegistryDeps {
   readonly http: JsonGetter;
@@ -72,8 +73,11 @@ export class IssuerRegistry implements IssuerKeys {
         const jwks = keysAt(jwksUri);
         entry = { discovery: undefined, jwks, status: Object.freeze({ state: 'ready', jwks, metadata: Object.freeze({ issuer, jwks_uri: jwksUri }) }) };
       } else {
+        const fixed = setting === config.oidcProvider && config.oidcEndpoints !== undefined && Object.keys(config.oidcEndpoints).length > 0;
         const discovery = new Discovery({
           issuer,
+          // OIDC_ENDPOINTS: the metadata is given, not fetched (ready at the first attempt).
+          ...(fixed ? { fixed: config.oidcEndpoints } : {}),
           retryIntervalSeconds: config.discoveryRetryInterval,
           http,
           log,

@@ -11,6 +11,8 @@ export interface Session {
   readonly claims: Readonly<Record<string, unknown>>;
   readonly iss: string;
   readonly sub: string;
+  /** The provider (`providers:`) whose login made it; absent: the provider `default`. Valid only where that provider applies. */
+  readonly provider?: string;
   readonly sid?: string;
   readonly idToken?: string;
   readonly accessToken?: string;
@@ -61,6 +63,7 @@ export function parseSession(json: string): Session | undefined {
   if (!s) return undefined;
   if (s['v'] !== 1 || typeof s['user'] !== 'string' || !isStringArray(s['groups'])) return undefined;
   if (typeof s['iss'] !== 'string' || typeof s['sub'] !== 'string') return undefined;
+  if (s['provider'] !== undefined && typeof s['provider'] !== 'string') return undefined;
   if (typeof s['createdAt'] !== 'number' || typeof s['expiresAt'] !== 'number') return undefined;
   if (typeof s['claims'] !== 'object' || s['claims'] === null) return undefined;
   // A strength field of the wrong type counts as not recorded (weaker, never stronger).

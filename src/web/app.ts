@@ -18,12 +18,14 @@ import type { JudgeRequest } from '../judge/request.js';
 import { trustMatcher } from '../net/cidr.js';
 import type { Logger } from '../obs/log.js';
 import type { AssertionDocuments } from '../signing/documents.js';
-import { createCsp } from './csp.js';
+import { createCsp, originOf, SECURITY_HEADERS } from './csp.js';
 import type { ErrorPage, WebPages } from './pages.js';
 import { judgeRequestOf, writeDeny } from './request.js';
 
 export interface WebAppDeps {
   readonly pages: WebPages;
+  /** The pages of the provider a host belongs to (`providers:`: its theme and client name); default `pages`. */
+  readonly pagesFor?: (host: string) => WebPages;
   /** The directory holding one folder per theme (`templates/themes`). */
   readonly themesDir: string;
   /** The service prefix path, e.g. `/authservice/`. */
@@ -50,30 +52,14 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-const SECURITY_HEADERS: readonly [string, string][] = [
-  ['x-content-type-options', 'nosniff'],
-  ['referrer-policy', 'no-referrer'],
-  ['x-frame-options', 'DENY'],
-  ['cross-origin-opener-policy', 'same-origin'],
-];
-
 const NOT_FOUND: ErrorPage = {
   status: 404,
   title: 'Page not found',
   message: 'There is nothing at this address. Check the link, or go back to the start page.',
+  action: { href: '/', label: 'Go to the start page' },
 };
 const SERVER_ERROR: ErrorPage = { status: 500, title: 'Something went wrong', message: 'The page could not be shown. Please try again in a moment.' };
 const BAD_REQUEST: ErrorPage = { status: 400, title: 'Bad request', message: 'The request could not be understood.' };
-
-/** The origin of an absolute URL, for CSP; undefined for a path. */
-function originOf(url: string): string | undefined {
-  if (!/^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\//.test(url)) return undefined;
-  try {
-    return new URL(url, 'https://scheme-relative.invalid').origin;
-  } catch {
-    return undefined;
-  }
-}
 
 function statusOf(err: unknown): number {
   const s = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
@@ -149,8 +135,11 @@ export function createWebApp(deps: WebAppDeps): WebApp {
   });
 
   const site = express.Router({ caseSensitive: true });
-  site.get('/site/homepage', (_req, res) => sendPage(res, 200, pages.homepage()));
-  site.get('/site/after_logout', (_req, res) => sendPage(res, 200, pages.afterLogout()));
+  const pagesOf = (req: Request): WebPages => deps.pagesFor?.(req.headers.host ?? '') ?? pages;
+  site.get('/site/homepage', (req, res) => sendPage(res, 200, pagesOf(req).homepage()));
+  site.get('/site/after_logout', (req, res) => sendPage(res, 200, pagesOf(req).afterLogout()));
+  // A link to the logout route (a bookmark, a typed URL) asks first; only the form's POST signs out.
+  site.get('/logout', (req, res) => sendPage(res, 200, pagesOf(req).signOut(`${prefix === '/' ? '' : prefix}/logout`)));
   site.use(
     '/site/themes',
     express.static(deps.themesDir, {
@@ -187,7 +176,9 @@ export function createWebApp(deps: WebAppDeps): WebApp {
       return;
     }
     try {
-      sendPage(res, status, pages.error(status >= 500 ? SERVER_ERROR : { ...BAD_REQUEST, status }));
+      // A page that failed can be asked for again (a GET, on this site); anything else starts over at the root.
+      const retry = req.method === 'GET' && req.originalUrl.startsWith('/') && !req.originalUrl.startsWith('//') ? req.originalUrl : '/';
+      sendPage(res, status, pages.error(status >= 500 ? { ...SERVER_ERROR, action: { href: retry, label: 'Try again' } } : { ...BAD_REQUEST, status }));
     } catch {
       res
         .status(status)

@@ -75,3 +75,21 @@ export function createCsp(opts: CspOptions = {}): { policy(): string; forPage(ht
   const plain = build({ scripts: [], styles: [], styleAttrs: [] });
   return { policy: () => plain, forPage: (html) => build(inlineHashes(html)) };
 }
+
+/** The headers every HTML page of ours carries besides its CSP (the web server's and the judge's deny pages alike). */
+export const SECURITY_HEADERS: readonly (readonly [string, string])[] = Object.freeze([
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+  ['x-frame-options', 'DENY'],
+  ['cross-origin-opener-policy', 'same-origin'],
+] as const);
+
+/** The origin of an absolute URL (a theme or asset URL), for the CSP; undefined for a path. */
+export function originOf(url: string): string | undefined {
+  if (!/^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\//.test(url)) return undefined;
+  try {
+    return new URL(url, 'https://scheme-relative.invalid').origin;
+  } catch {
+    return undefined;
+  }
+}

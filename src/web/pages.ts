@@ -4,6 +4,7 @@
  * (403, sign-in required). `createPages(...)` is also the judge's `Pages` port
  * (src/judge/responses.ts): `createResponses(createPages(...))`.
  */
+import { createCsp, originOf, SECURITY_HEADERS } from './csp.js';
 import { loadTemplateSet, type FieldSchema, type TemplateSet } from './template.js';
 
 /** What every template sees, as in oidc-authservice. */
@@ -33,10 +34,11 @@ export const PAGE_FIELDS: FieldSchema = {
   User: 'value',
   Reason: 'value',
   SwitchAccount: 'value',
+  SignOut: 'value',
 };
 
 /** The templates the pages render; each must exist after overrides. */
-export const PAGE_TEMPLATES = ['homepage.html', 'after_logout.html', 'error.html', 'forbidden.html'] as const;
+export const PAGE_TEMPLATES = ['homepage.html', 'after_logout.html', 'error.html', 'forbidden.html', 'sign_out.html'] as const;
 
 export interface ErrorPage {
   readonly status: number;
@@ -54,26 +56,33 @@ export interface PagesOptions {
   readonly prefixPath: string;
   /** `HOMEPAGE_URL`: the "log in again" link of the 403 page. Default `<prefix>site/homepage`. */
   readonly homepageUrl?: string;
+  /** Origins the pages' forms may post to besides their own (the provider's, for its logout). */
+  readonly formActions?: readonly string[];
 }
 
 export interface WebPages {
   homepage(): string;
   afterLogout(): string;
+  /** `GET <prefix>/logout`: "Sign out of …?" with a button posting to `action` (the logout route) and Cancel. */
+  signOut(action: string): string;
   error(p: ErrorPage): string;
   /**
-   * The judge's 403 body: "User '<name>' failed authorization with reason: <reason>", escaped;
+   * The judge's 403 body: `reason` in plain words (a rule's description, or a generic sentence)
+   * and who is signed in, escaped;
    * with `switchAccount`, a "Sign in with another account" form posting there.
    */
   forbidden(user: string, reason: string, switchAccount?: string): string;
-  /** The judge's 401 body for a browser when no login flow is available. */
-  unauthenticated(): string;
+  /** The judge's 401 body for a browser it cannot redirect (a form post, no login flow); `signIn`: the "Sign in" button's target. */
+  unauthenticated(signIn?: string): string;
   /**
    * The login callback failed (bad state, provider error …) with `status` (default 400);
    * `message` is shown, escaped; "Try again" goes to `retryHref` (default: the homepage).
    */
   loginFailed(message: string, retryHref?: string, status?: number): string;
-  /** 503: the provider or the session store cannot be reached. */
-  unavailable(): string;
+  /** 503: the provider or the session store cannot be reached; "Try again" goes to `retry` (default: the homepage). */
+  unavailable(retry?: string): string;
+  /** The security headers and the content security policy of a page of ours (the judge's deny pages send them too). */
+  headersFor(html: string): readonly (readonly [string, string])[];
   readonly themeUrl: string;
   readonly templates: TemplateSet;
 }
@@ -99,6 +108,9 @@ export function createPages(opts: PagesOptions): WebPages {
   const missing = PAGE_TEMPLATES.filter((t) => !templates.has(t));
   if (missing.length > 0) throw new Error(`templates missing from ${opts.templateDirs.join(', ')}: ${missing.join(', ')}`);
   const homepageUrl = opts.homepageUrl ?? `${withSlash(opts.prefixPath)}site/homepage`;
+  const assetOrigin = originOf(opts.context.ThemeURL);
+  const csp = createCsp({ formActions: opts.formActions ?? [], assetOrigins: assetOrigin === undefined ? [] : [assetOrigin] });
+  const policies = new Map<string, string>();
   const base = { ...opts.context, HomepageURL: homepageUrl };
   const render = (name: string, more: Record<string, unknown> = {}): string => templates.render(name, { ...base, ...more });
   const error = (p: ErrorPage): string =>
@@ -114,6 +126,7 @@ export function createPages(opts: PagesOptions): WebPages {
     templates,
     homepage: () => render('homepage.html'),
     afterLogout: () => render('after_logout.html', { Title: 'Logged out' }),
+    signOut: (action) => render('sign_out.html', { Title: 'Sign out', SignOut: action }),
     error,
     forbidden: (user, reason, switchAccount) =>
       render('forbidden.html', {
@@ -124,10 +137,30 @@ export function createPages(opts: PagesOptions): WebPages {
         SwitchAccount: switchAccount ?? '',
         Action: { Href: homepageUrl, Label: 'Log in again' },
       }),
-    unauthenticated: () =>
-      error({ status: 401, title: 'Sign-in required', message: 'You need to sign in to see this page. Sign in, then open the page again.' }),
+    unauthenticated: (signIn) =>
+      error({
+        status: 401,
+        title: 'Sign-in required',
+        message: 'You need to sign in to see this page. Sign in, then open the page again.',
+        ...(signIn !== undefined ? { action: { href: signIn, label: 'Sign in' } } : {}),
+      }),
     loginFailed: (message, retryHref = homepageUrl, status = 400) =>
       error({ status, title: 'Sign-in failed', message, action: { href: retryHref, label: 'Try again' } }),
-    unavailable: () => error({ status: 503, title: 'Temporarily unavailable', message: 'Sign-in is not available right now. Please try again in a moment.' }),
+    unavailable: (retry = homepageUrl) =>
+      error({
+        status: 503,
+        title: 'Temporarily unavailable',
+        message: 'Sign-in is not available right now. Please try again in a moment.',
+        action: { href: retry, label: 'Try again' },
+      }),
+    headersFor(html) {
+      let policy = policies.get(html);
+      if (policy === undefined) {
+        policy = csp.forPage(html);
+        // A 403 page names its user: remember a few pages, not every user's.
+        if (policies.size < 64) policies.set(html, policy);
+      }
+      return [...SECURITY_HEADERS, ['content-security-policy', policy]];
+    },
   };
 }

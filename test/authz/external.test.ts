@@ -96,7 +96,7 @@ describe('external authorizer (EXTERNAL_AUTHZ_URL) against a real HTTP server', 
       res.writeHead(path === '/admin' || path.startsWith('/admin/') ? 403 : 200).end('admins only');
     };
     const before = received.length;
-    assert.deepEqual(await ask(judgeRequest('/admin/../x')), { kind: 'deny', reason: 'admins only' });
+    assert.deepEqual(await ask(judgeRequest('/admin/../x')), { kind: 'deny', reason: 'admins only', message: 'admins only' });
     assert.deepEqual(
       received.slice(before).map((r) => (r.body as { request: { path: string } }).request.path),
       ['/x', '/admin/../x'],
@@ -116,13 +116,13 @@ describe('external authorizer (EXTERNAL_AUTHZ_URL) against a real HTTP server', 
 
   test('401 and 403 deny with the response body as the reason (bounded text)', async () => {
     answer = (res) => res.writeHead(403, { 'content-type': 'text/plain' }).end('<script>alert(1)</script> not in project');
-    assert.deepEqual(await ask(), { kind: 'deny', reason: '<script>alert(1)</script> not in project' });
+    assert.deepEqual(await ask(), { kind: 'deny', reason: '<script>alert(1)</script> not in project', message: '<script>alert(1)</script> not in project' });
     answer = (res) => res.writeHead(401).end('x'.repeat(5000));
     const long = await ask();
     assert.equal(long.kind, 'deny');
     assert.equal(long.kind === 'deny' && Array.from(long.reason).length, MAX_REASON_LENGTH + 1);
     answer = (res) => res.writeHead(403).end();
-    assert.deepEqual(await ask(), { kind: 'deny', reason: 'denied by the external authorizer' });
+    assert.deepEqual(await ask(), { kind: 'deny', reason: 'denied by the external authorizer', message: 'denied by the external authorizer' });
   });
 
   test('any other status, a redirect or an oversized body → error (fail closed), logged without the body', async () => {

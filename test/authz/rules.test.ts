@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rulesAuthorizer } from '../../src/authz/rules.js';
 import type { Authorizer, AuthzOutcome } from '../../src/judge/ports.js';
-import type { AuthzRule } from '../../src/config/rules.js';
+import { MAX_DESCRIPTION, parseAuthzRules, type AuthzRule } from '../../src/config/rules.js';
 import type { Identity } from '../../src/judge/decision.js';
 import { requestTest } from '../../src/judge/match.js';
 import { targetOf } from '../../src/judge/target.js';
@@ -445,5 +445,32 @@ describe('authzRules: letter case', () => {
   it('case and readings together: /ADMIN/../x is an /ADMIN path to a prefix router', () => {
     assert.equal(check(a, bob, '/ADMIN/../x').kind, 'deny');
     assert.equal(check(a, bob, '/Admin/..;/x').kind, 'deny');
+  });
+});
+
+describe('authzRules: description, the words a refused person reads', () => {
+  it('a rule with a description refuses with it as the message; the reason still names the rule', () => {
+    const a = compile([
+      { match: { path: { prefix: '/reports' } }, allow: { groups: ['finance'] }, description: 'Reports are for the finance team.' },
+      { match: { path: { prefix: '/' } }, allow: { groups: ['staff'] } },
+    ]);
+    assert.deepEqual(check(a, id('bob'), '/reports/q3'), {
+      kind: 'deny',
+      reason: 'Not allowed by access rule authzRules[0].',
+      message: 'Reports are for the finance team.',
+    });
+    assert.deepEqual(check(a, id('bob'), '/x'), { kind: 'deny', reason: 'Not allowed by access rule authzRules[1].' }, 'no description, no message');
+  });
+
+  it('is parsed from the config (trimmed) and refused when empty, not a string or too long', () => {
+    const parse = (description: unknown): { rules: AuthzRule[]; errs: string[] } => {
+      const errs: string[] = [];
+      const rules = parseAuthzRules([{ match: { path: '/r' }, allow: { authenticated: true }, description }], 'authzRules', errs);
+      return { rules, errs };
+    };
+    assert.equal(parse('  For the finance team.  ').rules[0]?.description, 'For the finance team.');
+    for (const bad of ['', '   ', 42, 'x'.repeat(MAX_DESCRIPTION + 1)]) {
+      assert.match(parse(bad).errs.join(), /authzRules\[0\]\.description: must be a non-empty string of at most 300 characters/, String(bad));
+    }
   });
 });

@@ -88,7 +88,8 @@ async function credentials(e: Env, s: Scenario, env: Record<string, string>): Pr
       const token = await accessToken(e.op, `user${i}@example.com`, ['staff'], { exp: secs(exp) }, { alg, key });
       out.push({ ...base, Authorization: `Bearer ${token}` });
     }
-    return out;
+    // Several providers: the checks go round their hosts (each token to one host).
+    return s.hosts === undefined ? out : out.map((h, i) => ({ ...h, Host: s.hosts![i % s.hosts!.length]! }));
   }
   return [base];
 }
@@ -222,7 +223,7 @@ async function scenario(e: Env, s: Scenario): Promise<Row[]> {
   }
   try {
     const sets = await credentials(e, s, env);
-    const server = await startServer('judge', env, s.yaml);
+    const server = await startServer('judge', env, s.yaml?.replaceAll('{{ISSUER}}', e.op.issuer));
     try {
       currentPath = s.path;
       const port = s.proto === 'http' ? server.ports.http : server.ports.grpc;

@@ -10,8 +10,10 @@ export interface Scenario {
   readonly proto: Proto;
   /** Judge settings over the bench defaults (env names). */
   readonly env?: Readonly<Record<string, string>>;
-  /** Config file content (rules). */
+  /** Config file content (rules, providers); `{{ISSUER}}` stands for the bench provider's issuer. */
   readonly yaml?: string;
+  /** Hosts the checks are spread over, round-robin with the credentials (several providers: each its own host). */
+  readonly hosts?: readonly string[];
   /** Sessions: real ones to create (cookies sent round-robin) and the total in the store. */
   readonly sessions?: { readonly real: number; readonly total: number };
   /** `session` cookies, `rs256`/`es256` bearer tokens (how many distinct), or nothing. */
@@ -62,6 +64,15 @@ function conditionalRules(n: number): string {
   lines.push(`  - { match: { path: { prefix: /app } }, allow: { authenticated: true }, when: 'request.method == "GET" && "staff" in identity.groups' }`);
   return lines.join('\n') + '\n';
 }
+
+/** `n` providers (`providers:`), each its own host, all at the bench provider (each with its own discovery and keys). */
+function providers(n: number): string {
+  const lines = ['providers:'];
+  for (let i = 0; i < n; i++)
+    lines.push(`  - { id: p${i}, issuer: "{{ISSUER}}", clientId: judge-client, clientSecret: judge-client-secret, hosts: [p${i}.bench.test] }`);
+  return lines.join('\n') + '\n';
+}
+const providerHosts = (n: number): string[] => Array.from({ length: n }, (_, i) => `p${i}.bench.test`);
 
 export const SCENARIOS: readonly Scenario[] = [
   ...both({
@@ -193,6 +204,28 @@ export const SCENARIOS: readonly Scenario[] = [
     path: '/app/data',
     expect: 'allow',
     growth: { pair: 'tracing', side: 'large' },
+  },
+  {
+    name: '1 provider (50 RS256 tokens)',
+    proto: 'http',
+    credential: 'rs256',
+    distinct: 50,
+    yaml: providers(1),
+    hosts: providerHosts(1),
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'providers', side: 'small' },
+  },
+  {
+    name: '50 providers (50 RS256 tokens, checks spread over their hosts)',
+    proto: 'http',
+    credential: 'rs256',
+    distinct: 50,
+    yaml: providers(50),
+    hosts: providerHosts(50),
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'providers', side: 'large' },
   },
   // A burst of new identities: 1 000 tokens, each one a first assertion to sign (the p99 shows whether signing holds the loop).
   {

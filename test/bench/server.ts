@@ -91,10 +91,10 @@ async function judge(): Promise<void> {
   }
   const traces = traceSettingsFrom(env);
   const app = await startApp(config, { log, ...(traces ? { traces } : {}) });
-  await new Promise<void>((resolve) => {
-    if (app.readiness.ready) resolve();
-    else app.issuers.primary.once('ready', () => resolve());
-  });
+  // Every provider discovered (`providers:` scenarios spread their checks over all of them).
+  await Promise.all(
+    app.providers.map((p) => new Promise<void>((resolve) => (p.issuers.primaryReady ? resolve() : p.issuers.primary.once('ready', () => resolve())))),
+  );
   report({ http: app.ports.http, grpc: app.ports.grpc }, () => app.stop());
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, newContext, watchProblems, PHONE } from '../helpers/browser.js';
+import { contrast, launchBrowser, newContext, watchProblems, PHONE } from '../helpers/browser.js';
 import { projectRoot } from '../../src/paths.js';
 import type { DevProvider } from '../../src/demo/provider.js';
 import { authorizationUrl, discover, startOpFor, startRp, submitLogin, CLIENT_ID, type Rp } from './rp.js';
@@ -163,6 +163,40 @@ describe('development OpenID Provider: discovery, sign-in page, PKCE', () => {
       assert.equal(new URL(page.url()).searchParams.get('error'), 'access_denied');
     } finally {
       await ctx.close();
+    }
+  });
+
+  it("the sign-in page reads well in light and dark (WCAG AA) in the service pages' colours", async () => {
+    // The service theme's primary colour (templates/themes/kubeflow/styles.css), light and dark.
+    const primary = { light: 'rgb(29, 91, 216)', dark: 'rgb(91, 147, 255)' };
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const ctx = await browser.newContext({ viewport: PHONE, colorScheme });
+      try {
+        const page = await ctx.newPage();
+        const start = await authorizationUrl(await discover(op), rp);
+        await page.goto(start.url.href);
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+        // A string: the tests compile without DOM types.
+        const c = await page.evaluate<Record<'card' | 'heading' | 'label' | 'button' | 'buttonText' | 'hint' | 'hintText', string>>(`(() => {
+          const style = (sel) => getComputedStyle(document.querySelector(sel));
+          return {
+            card: style('.card').backgroundColor,
+            heading: style('h1').color,
+            label: style('label').color,
+            button: style('button[type=submit]').backgroundColor,
+            buttonText: style('button[type=submit]').color,
+            hint: style('[role=note]').backgroundColor,
+            hintText: style('[role=note]').color,
+          };
+        })()`);
+        assert.equal(c.button, primary[colorScheme], `${colorScheme}: the same primary colour as the service's pages`);
+        assert.ok(contrast(c.heading, c.card) >= 7, `${colorScheme} heading ${contrast(c.heading, c.card)}`);
+        assert.ok(contrast(c.label, c.card) >= 4.5, `${colorScheme} label ${contrast(c.label, c.card)}`);
+        assert.ok(contrast(c.buttonText, c.button) >= 4.5, `${colorScheme} button ${contrast(c.buttonText, c.button)}`);
+        assert.ok(contrast(c.hintText, c.hint) >= 4.5, `${colorScheme} hint ${contrast(c.hintText, c.hint)}`);
+      } finally {
+        await ctx.close();
+      }
     }
   });
 

@@ -35,6 +35,7 @@ const scenarios: [string, Values, string?][] = [
   ['defaults', required],
   ['ci/minimal-values.yaml', file('ci/minimal-values.yaml')],
   ['ci/redis-ha-values.yaml', file('ci/redis-ha-values.yaml')],
+  ['ci/two-providers-values.yaml', file('ci/two-providers-values.yaml')],
   ['values-kubeflow.yaml', file('values-kubeflow.yaml'), 'istio-system'],
 ];
 
@@ -122,6 +123,15 @@ describe('helm/oidc-judge rendered', () => {
     assert.equal(config.sessionStoreRedisPwd, 'redis-pass');
     assert.deepEqual(config.claimHeaders, { 'x-user-email': 'email', 'x-user-name': 'name' });
     assert.deepEqual(config.templateContext, { SUPPORT_EMAIL: 'help@example.com' });
+  });
+
+  it('a second provider (PROVIDERS) and a rule naming it reach the service as it parses them', () => {
+    const { config } = configOf(environment(renderChart(file('ci/two-providers-values.yaml'))));
+    assert.deepEqual(
+      config.providers.map((p) => [p.id, p.issuer, p.clientSecretFile, p.hosts]),
+      [['partner', 'https://partner-idp.example.net', '/var/run/secrets/oidc-judge-partner/client-secret', ['partners.example.com']]],
+    );
+    assert.equal(config.authzRules[0]?.provider, 'partner');
   });
 
   it('RBAC: TokenReview with KUBERNETES_AUTHN_ENABLED, the proxy permissions only when switched on, nothing otherwise', () => {

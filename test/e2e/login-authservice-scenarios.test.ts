@@ -75,7 +75,7 @@ describe('oidc-authservice e2e scenarios (GROUPS_ALLOWLIST=admins, STRICT_SESSIO
     const { page, status, id } = await signedIn(BOB, '/notebooks');
     assert.equal(status, 403);
     await page.getByRole('heading', { name: 'Access denied' }).waitFor();
-    assert.match(await page.locator('body').innerText(), /User 'bob@example\.com' failed authorization/);
+    assert.match(await page.locator('body').innerText(), /You are signed in as bob@example\.com\./);
     loginRedirect(await judge('/notebooks', { ...NAVIGATION, cookie: `${SESSION_COOKIE}=${id}` }));
   });
 

@@ -81,7 +81,9 @@ describe('login flow pages in Chromium, desktop and phone', () => {
       const landing = await signIn(page, BOB, stack.url('/reports'));
       assert.equal(landing.status(), 403);
       await page.getByRole('heading', { name: 'Access denied' }).waitFor();
-      assert.match(await page.locator('main').innerText(), /User 'bob@example\.com' failed authorization/);
+      const text = await page.locator('main').innerText();
+      assert.match(text, /Your account does not have access to this page\./);
+      assert.match(text, /You are signed in as bob@example\.com\./);
       await check(page, problems, 'forbidden', w, 403);
     });
 

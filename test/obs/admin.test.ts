@@ -32,10 +32,14 @@ let store: SqliteStore;
 let sessions: Sessions;
 const servers: HealthServer[] = [];
 
-async function healthWith(token: string, s: Sessions = sessions): Promise<number> {
+async function healthWith(token: string, s: Sessions = sessions, providerIssuers?: ReadonlyMap<string, string>): Promise<number> {
   const readiness = new Readiness();
   readiness.set(true);
-  const server = createHealthServer(readiness, createMetrics(), adminRoute({ token, issuer: ISS, revoke: (t) => s.revoke(t), log }));
+  const server = createHealthServer(
+    readiness,
+    createMetrics(),
+    adminRoute({ token, issuer: ISS, ...(providerIssuers ? { providerIssuers } : {}), revoke: (t) => s.revoke(t), log }),
+  );
   servers.push(server);
   return server.listen('127.0.0.1', 0);
 }
@@ -116,6 +120,27 @@ describe('POST /admin/sessions/revoke', () => {
     assert.ok(await sessions.load(other), 'another issuer’s sid is another session');
     assert.deepEqual(parsed(await send(port, ADMIN_REVOKE_PATH, form('sid=c1&iss=https%3A%2F%2Fother.example.com'))), { ended: 1 });
     assert.equal(await sessions.load(other), undefined);
+  });
+
+  it('with providers: takes a provider id for its issuer, and refuses an unknown one', async () => {
+    const port = await healthWith(
+      TOKEN,
+      sessions,
+      new Map([
+        ['default', ISS],
+        ['partner', 'https://partner.example.com'],
+      ]),
+    );
+    const mine = await sessions.create(session('dave', 'd1'));
+    const partner = await sessions.create(session('dave', 'd1', 'https://partner.example.com'));
+    assert.deepEqual(parsed(await send(port, ADMIN_REVOKE_PATH, json({ sub: 'dave', provider: 'partner' }))), { ended: 1 });
+    assert.equal(await sessions.load(partner), undefined);
+    assert.ok(await sessions.load(mine), 'the default provider’s session of the same sub stays');
+    const unknown = await send(port, ADMIN_REVOKE_PATH, json({ sub: 'dave', provider: 'nobody' }));
+    assert.equal(unknown.status, 400);
+    assert.equal(parsed(unknown)['error_description'], 'no provider "nobody"');
+    const both = await send(port, ADMIN_REVOKE_PATH, json({ sub: 'dave', provider: 'partner', iss: ISS }));
+    assert.equal(both.status, 400);
   });
 
   it('answers 405, 415 and 400 to requests it cannot act on', async () => {

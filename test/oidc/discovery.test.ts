@@ -53,6 +53,20 @@ describe('OIDC discovery', () => {
     }
   });
 
+  test('OIDC_ENDPOINTS: the metadata is given, never fetched (ready with the provider down)', async () => {
+    const metrics = createMetrics(false);
+    const { log } = capturingLogger();
+    const issuer = 'http://127.0.0.1:9/never-fetched';
+    const endpoints = { authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` };
+    const registry = new IssuerRegistry(
+      { oidcProvider: issuer, oidcEndpoints: endpoints, jwtIssuers: [], discoveryRetryInterval: 7, jwksRefreshInterval: 300, jwksMinRefetchInterval: 30 },
+      { http, clock: new ManualClock(), log, metrics },
+    );
+    assert.equal(await registry.primary.attempt(), true);
+    assert.deepEqual(registry.primary.metadata, { ...endpoints, issuer });
+    assert.equal(await counter(metrics.discovery, { result: 'ok' }), 1);
+  });
+
   test('provider down at start, then up: ready after the next attempt; not ready meanwhile', async () => {
     await op.stop();
     const metrics = createMetrics(false);

@@ -130,9 +130,23 @@ describe('web server', () => {
     }
   });
 
+  for (const base of ['', '/authservice']) {
+    it(`GET ${base}/logout asks first: a sign-out page whose form posts to the logout route, and Cancel`, async () => {
+      const r = await send(h.port, `${base}/logout`);
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['cache-control'], 'no-store');
+      assertSecurityHeaders(r);
+      assert.match(r.body, /Sign out of Kubeflow\?<\/h1>/);
+      assert.match(r.body, /<form class="button-wrapper" method="post" action="\/authservice\/logout">/);
+      assert.match(r.body, /<a class="button button-secondary" href="\/authservice\/site\/homepage">Cancel<\/a>/);
+      assert.ok(!h.seen.some((q) => q.path.endsWith('/logout')), 'the logout route never sees a GET: nobody is signed out');
+    });
+  }
+
   it('answers anything else with the themed 404 page and the security headers', async () => {
     const r = await send(h.port, '/nope/<script>');
     assert.equal(r.status, 404);
+    assert.match(r.body, /<a class="button[^"]*" href="\/">Go to the start page<\/a>/);
     assert.equal(r.headers['content-type'], 'text/html; charset=utf-8');
     assert.equal(r.headers['cache-control'], 'no-store');
     assert.match(r.body, /Page not found/);

@@ -11,14 +11,14 @@ import { silentLogger } from '../../src/obs/log.js';
 import { projectRoot, templatesDir } from '../../src/paths.js';
 import { createWebApp, type WebApp } from '../../src/web/app.js';
 import { createPages, themeUrl } from '../../src/web/pages.js';
-import { DESKTOP, launchBrowser, newContext, PHONE, watchProblems } from '../helpers/browser.js';
+import { contrast, DESKTOP, launchBrowser, newContext, PHONE, watchProblems } from '../helpers/browser.js';
 
 const SCREENSHOTS = join(projectRoot, '.build', 'screenshots');
 const HOSTILE = '<script>alert(1)</script>';
 const HTML: [string, string] = ['content-type', 'text/html; charset=utf-8'];
 const context = { ProviderURL: 'https://idp.example.com', ClientName: 'Kubeflow', ThemeURL: themeUrl('/authservice/', 'themes', 'kubeflow'), Frontend: {} };
 const pages = createPages({ templateDirs: [join(templatesDir, 'default')], context, prefixPath: '/authservice/' });
-const responses = createResponses(pages);
+const responses = createResponses(pages, { loginPath: '/authservice/login' });
 /** The port of the web server under test, once it listens. */
 let port = 0;
 
@@ -27,37 +27,27 @@ function own(req: JudgeRequest): Promise<Decision | undefined> {
   const path = req.path.split('?')[0];
   if (path === '/app/forbidden') {
     const identity = { user: HOSTILE, groups: [], claims: {}, method: 'cookie' as const, authenticator: 'session' };
-    return Promise.resolve(responses.forbidden(req, identity, `not in group "admins" <b>bold</b>`));
+    return Promise.resolve(responses.forbidden(req, identity, 'Not allowed by access rule authzRules[0].', `Only for "admins" <b>bold</b>`));
   }
   if (path === '/authservice/oidc/callback')
     return Promise.resolve(deny(400, 'login-failed', pages.loginFailed('The sign-in link has expired or was already used.'), [HTML]));
   // The judge answers `/` with the login redirect to the provider, here another origin.
   if (path === '/') return Promise.resolve(deny(302, 'login', '', [['location', `http://localhost:${port}/authservice/site/after_logout`]]));
   if (path === '/app/unavailable') return Promise.resolve(deny(503, 'unavailable', pages.unavailable(), [HTML]));
+  if (path === '/app/sign-in') return Promise.resolve(responses.unauthenticated(req));
   return Promise.resolve(undefined);
 }
 
 const PAGES: Record<string, { path: string; status: number; text: RegExp }> = {
   homepage: { path: '/authservice/site/homepage', status: 200, text: /Welcome to Kubeflow/ },
   after_logout: { path: '/authservice/site/after_logout', status: 200, text: /You have successfully logged out from Kubeflow/ },
-  forbidden: { path: '/app/forbidden', status: 403, text: /failed authorization with reason/ },
+  forbidden: { path: '/app/forbidden', status: 403, text: /Only for "admins"/ },
   login_failed: { path: '/authservice/oidc/callback?state=x', status: 400, text: /Sign-in failed/ },
   unavailable: { path: '/app/unavailable', status: 503, text: /Temporarily unavailable/ },
   not_found: { path: '/authservice/nope', status: 404, text: /Page not found/ },
+  sign_in_required: { path: '/app/sign-in', status: 401, text: /Sign-in required/ },
+  sign_out: { path: '/authservice/logout', status: 200, text: /Sign out of Kubeflow\?/ },
 };
-
-/** WCAG contrast ratio of two computed `rgb(…)` colours. */
-function contrast(a: string, b: string): number {
-  const lum = (c: string): number => {
-    const [r, g, bl] = (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((v) => {
-      const s = Number(v) / 255;
-      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-    });
-    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
-  };
-  const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
-  return (x! + 0.05) / (y! + 0.05);
-}
 
 interface Layout {
   scrollWidth: number;
@@ -113,10 +103,15 @@ describe('pages in Chromium', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  for (const viewport of [DESKTOP, PHONE]) {
+  for (const [viewport, colorScheme] of [
+    [DESKTOP, 'light'],
+    [PHONE, 'light'],
+    [DESKTOP, 'dark'],
+    [PHONE, 'dark'],
+  ] as const) {
     for (const [name, spec] of Object.entries(PAGES)) {
-      it(`${name} at ${viewport.width}px: styled, no problems, no horizontal overflow`, async () => {
-        const ctx = await newContext(browser, viewport);
+      it(`${name} at ${viewport.width}px, ${colorScheme}: styled, readable (WCAG AA), no problems, no horizontal overflow`, async () => {
+        const ctx = await browser.newContext({ viewport, colorScheme });
         try {
           const page = await ctx.newPage();
           const problems = watchProblems(page);
@@ -143,7 +138,8 @@ describe('pages in Chromium', () => {
             [],
           );
           assert.deepEqual(problems.failedRequests, []);
-          await page.screenshot({ path: join(SCREENSHOTS, `${name}-${viewport.width}.png`), fullPage: true });
+          if (colorScheme === 'dark') assert.ok(contrast(l.card, 'rgb(255, 255, 255)') > 10, `a dark card: ${l.card}`);
+          await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}-${viewport.width}.png`), fullPage: true });
         } finally {
           await ctx.close();
         }
@@ -174,8 +170,10 @@ describe('pages in Chromium', () => {
     try {
       const page = await ctx.newPage();
       await page.goto(`http://127.0.0.1:${port}/app/forbidden`);
-      assert.equal(await page.locator('.box-text').textContent(), `User '${HOSTILE}' failed authorization with reason: not in group "admins" <b>bold</b>`);
+      assert.equal(await page.locator('.box-text').textContent(), `Only for "admins" <b>bold</b>`);
       assert.equal(await page.locator('.box-text b').count(), 0);
+      assert.equal(await page.locator('.detail strong').textContent(), HOSTILE);
+      assert.equal(await page.locator('.detail script').count(), 0);
     } finally {
       await ctx.close();
     }

@@ -54,11 +54,10 @@ describe('pages', () => {
     assert.match(html, /<title>Logged out · Kubeflow<\/title>/);
   });
 
-  it("forbidden keeps oidc-authservice's wording, escaped, with a link to the homepage", () => {
-    const html = pages.forbidden(HOSTILE, `not in "admins" & <others>`);
-    assert.ok(
-      html.includes(`User '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;' failed authorization with reason: not in &#34;admins&#34; &amp; &lt;others&gt;`),
-    );
+  it('forbidden: the reason in plain words and who is signed in, escaped, with a link to the homepage', () => {
+    const html = pages.forbidden(HOSTILE, `Only "admins" & <others>`);
+    assert.ok(html.includes('<p class="box-text">Only &#34;admins&#34; &amp; &lt;others&gt;</p>'));
+    assert.ok(html.includes('You are signed in as <strong>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</strong>.'));
     assert.ok(!html.includes('<script>'));
     assert.match(html, /href="\/authservice\/site\/homepage">Log in again<\/a>/);
   });
@@ -125,10 +124,21 @@ describe('pages', () => {
     const responses = createResponses(pages);
     const nav = judgeRequest('/app', { headers: { accept: 'text/html' } });
     const identity = { user: HOSTILE, groups: [], claims: {}, method: 'cookie' as const, authenticator: 'session' };
-    const d = responses.forbidden(nav, identity, 'not allowed');
+    const d = responses.forbidden(nav, identity, 'Not allowed by access rule authzRules[3].');
     assert.equal(d.status, 403);
     assert.ok(d.headers.some(([k, v]) => k === 'content-type' && v.startsWith('text/html')));
-    assert.ok(d.body.includes(`User '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;' failed authorization with reason: not allowed`));
+    // People read plain words; which rule refused is the deny's detail (the decision log), never the page.
+    assert.ok(d.body.includes('<p class="box-text">Your account does not have access to this page.</p>'));
+    assert.ok(!d.body.includes('authzRules'));
+    assert.equal(d.kind === 'deny' ? d.detail : undefined, 'Not allowed by access rule authzRules[3].');
+    const described = responses.forbidden(nav, identity, 'Not allowed by access rule authzRules[3].', 'Reports are for the finance team.');
+    assert.ok(described.body.includes('<p class="box-text">Reports are for the finance team.</p>'));
+    const api = responses.forbidden(judgeRequest('/app', { headers: { accept: 'application/json' } }), identity, 'Not allowed by access rule authzRules[3].');
+    assert.deepEqual(
+      JSON.parse(api.body),
+      { error: 'forbidden', message: 'Not allowed by access rule authzRules[3].' },
+      'API clients keep the technical reason',
+    );
     assert.match(d.body, /\/authservice\/site\/themes\/kubeflow\/styles\.css/);
     assert.match(responses.unauthenticated(nav).body, /Sign-in required/);
     const down = responses.unavailable(nav, 'session store: StoreUnavailableError');

@@ -43,6 +43,7 @@ export const FIXED_SETTINGS: readonly (keyof Config)[] = [
   'sessionStoreRedisCa',
   'sessionStoreRedisKeyPrefix',
   'logLevel',
+  'logFormat',
   // The web server publishes the assertion keys' JWKS from the start: a new signer would sign with keys it does not show.
   ...(Object.keys(assertionSettings) as (keyof Config)[]),
 ];

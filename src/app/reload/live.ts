@@ -122,7 +122,7 @@ export function createLive(first: { config: Config; core: Core }, o: LiveOptions
     }
     try {
       if (core.assertion !== undefined) await core.assertion.ready;
-      core.issuers.start();
+      core.startDiscovery();
       await ready(core, Math.max(config.checkTimeout, 5000));
     } catch (e) {
       void core.close();
