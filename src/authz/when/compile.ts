@@ -93,9 +93,28 @@ function boundsProblem(source: string, root: Node): string | undefined {
   return problem;
 }
 
+export type Compiled = { readonly test: WhenTest } | { readonly problem: string };
+
+/**
+ * Compilations by source text: the loader validates each condition and the rules authorizer then
+ * builds it (and a reload does both again for rules that did not change), so each text is compiled
+ * once. Bounded; a text is a few kilobytes at most.
+ */
+const compiled = new Map<string, Compiled>();
+const CACHE_LIMIT = 4096;
+
 /** The compiled condition, or the problem (with its column) that refuses it. */
-export function compileWhen(source: unknown): { readonly test: WhenTest } | { readonly problem: string } {
+export function compileWhen(source: unknown): Compiled {
   if (typeof source !== 'string' || source.trim() === '') return { problem: 'must be a CEL expression (a non-empty string)' };
+  const hit = compiled.get(source);
+  if (hit !== undefined) return hit;
+  const out = compileNew(source);
+  if (compiled.size >= CACHE_LIMIT) compiled.clear();
+  compiled.set(source, out);
+  return out;
+}
+
+function compileNew(source: string): Compiled {
   if (source.length > MAX_WHEN_LENGTH) return { problem: `longer than ${MAX_WHEN_LENGTH} characters` };
   let checked;
   try {
