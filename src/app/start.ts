@@ -26,8 +26,34 @@ import { buildCore, type AppDeps, type Core } from './core.js';
 import { startTracing, stopTracing } from './tracing.js';
 import { createLive, type Live, type ReloadResult, type ReloadSource, type Snapshot } from './reload/live.js';
 import { reloadMetrics } from '../obs/reload-metrics.js';
+import type { Tracing } from '../obs/trace/port.js';
+import { loggablePath } from '../judge/wrap/observe.js';
 import type { WebPages } from '../web/pages.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * With tracing on, each request to the web server (login, callback, logout, pages) runs under a
+ * server span continued from its trace headers, so the provider calls of a login callback (token,
+ * userinfo) and the store calls become its children. Method, path without query, status only.
+ */
+function tracedWeb(handler: (req: IncomingMessage, res: ServerResponse) => void, tracing: Tracing): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) =>
+    void tracing.check(
+      req.headers as Readonly<Record<string, string | undefined>>,
+      (span) =>
+        new Promise<void>((resolve) => {
+          span.set('oidc_judge.via', 'web');
+          span.set('http.request.method', req.method ?? 'GET');
+          span.set('url.path', loggablePath(req.url ?? '/'));
+          res.once('close', () => {
+            span.set('http.response.status_code', res.statusCode);
+            resolve();
+          });
+          handler(req, res);
+        }),
+      'oidc_judge.web',
+    );
+}
 
 /** The pages of the configuration in force (templates and themes reload with it). */
 function livePages(now: () => Core): WebPages {
@@ -136,7 +162,7 @@ export async function startApp(config: Config, deps: StartDeps): Promise<App> {
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
   const webHandler = withRoute((req, res) => now().webBackchannelRoute(req, res), web.app);
-  const webServer = createServer(webHandler);
+  const webServer = createServer(tracing === undefined ? webHandler : tracedWeb(webHandler, tracing));
   limitSlowClients(webServer, slowClients);
   const strip = stripFor({ ...config, moreJudgeCookies: allProviderCookies(config) });
   const ingress =

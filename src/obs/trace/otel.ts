@@ -109,9 +109,9 @@ export function startOtelTracing(s: TraceSettings, version: string): Tracing {
   }
 
   return {
-    check(headers, fn) {
+    check(headers, fn, name = 'oidc_judge.check') {
       const parent = propagator.extract(ROOT_CONTEXT, headers, getter);
-      const span = tracer.startSpan('oidc_judge.check', { kind: SpanKind.SERVER }, parent);
+      const span = tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
       return run(span, parent, fn);
     },
     call(name, attributes, fn) {

@@ -25,9 +25,10 @@ export interface Tracing {
   /**
    * Runs one check under a new server span continued from the trace headers of the checked request
    * (`traceparent`/`tracestate`, B3 single or multi, as `OTEL_PROPAGATORS` says), active while `fn`
-   * runs so the calls it makes become its children.
+   * runs so the calls it makes become its children. `name`: `oidc_judge.check` unless given
+   * (`oidc_judge.web` for a request to the web server: login, callback, logout, pages).
    */
-  check<T>(headers: Readonly<Record<string, string | undefined>>, fn: (span: SpanPort) => Promise<T>): Promise<T>;
+  check<T>(headers: Readonly<Record<string, string | undefined>>, fn: (span: SpanPort) => Promise<T>, name?: string): Promise<T>;
   /** Runs `fn` under a client span, child of the active span; with no active span `fn` just runs. */
   call<T>(name: string, attributes: Readonly<Record<string, SpanValue>>, fn: (span: SpanPort) => Promise<T>): Promise<T>;
   /** Writes the active span's context into `headers` (for a request sent upstream on its behalf). */

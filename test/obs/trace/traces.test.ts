@@ -4,7 +4,8 @@
  * of its request — W3C `traceparent` over HTTP, B3 multi-header over gRPC (what Istio's Envoy
  * sends), B3 single header — into one span with the decision's attributes; the calls it makes
  * (JWKS refetch on an unknown key, session store) are its children; the ingress forwarder sends
- * the check's context upstream. No attribute carries the token, the cookie or the query.
+ * the check's context upstream; the web server's requests get a span too. No attribute carries
+ * the token, the cookie or the query.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -156,6 +157,20 @@ describe('traces', () => {
     assert.equal(seen['traceparent'], `00-${traceId}-${check!.spanId}-01`);
     assert.equal(seen['x-b3-traceid'], traceId);
     assert.equal(seen['x-b3-spanid'], check!.spanId);
+  });
+
+  it('the web server (login, callback, pages) continues the trace too', async () => {
+    const traceId = id(16);
+    const parent = id(8);
+    const r = await send(app.ports.web, '/site/homepage?code=leak-me', { headers: { host: 'app.example.com', traceparent: `00-${traceId}-${parent}-01` } });
+    assert.equal(r.status, 200);
+    const [web] = await spansOf(traceId, 1);
+    assert.equal(web!.name, 'oidc_judge.web');
+    assert.equal(web!.parentId, parent);
+    assert.deepEqual(
+      [web!.attributes['oidc_judge.via'], web!.attributes['url.path'], web!.attributes['http.response.status_code']],
+      ['web', '/site/homepage', 200],
+    );
   });
 
   it('puts no token, cookie or query into any span', () => {
