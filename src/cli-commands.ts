@@ -82,6 +82,36 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     flags: 'settings',
   },
   {
+    name: 'login',
+    summary:
+      'sign a program in to a site behind the judge: prints a URL to open in a browser (or, with --device, a code to approve in any browser) and keeps the credential under ~/.config/oidc-judge/ (0600)',
+    usage: 'login --url URL [--device] [--prefix PATH] [--client-name NAME]',
+    options: [
+      ['--url URL', 'the site, e.g. https://kubeflow.example.com'],
+      ['--device', 'device login (RFC 8628): approve a code in a browser anywhere, for machines without one'],
+      ['--prefix PATH', "the judge's AUTHSERVICE_URL_PREFIX on that site (default /authservice/)"],
+      ['--client-name NAME', 'how the program is named to the user approving it (default: oidc-judge CLI)'],
+    ],
+    flags: 'own',
+  },
+  {
+    name: 'token',
+    summary: 'print the credential `login` kept for a site, while it is valid: curl -H "Authorization: Bearer $(oidc-judge token --url URL)"',
+    usage: 'token --url URL',
+    options: [['--url URL', 'the site given to login']],
+    flags: 'own',
+  },
+  {
+    name: 'logout',
+    summary: 'revoke the credential `login` kept for a site at the judge, and delete it',
+    usage: 'logout --url URL [--prefix PATH]',
+    options: [
+      ['--url URL', 'the site given to login'],
+      ['--prefix PATH', "the judge's AUTHSERVICE_URL_PREFIX on that site (default /authservice/)"],
+    ],
+    flags: 'own',
+  },
+  {
     name: 'forward',
     summary:
       'run the forwarders of the config file\'s `forwarders:` list (verify, egress, kube, metadata), each on its own listener; see the README\'s "Forwarder modes"',

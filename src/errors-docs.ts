@@ -19,6 +19,7 @@ const BODY: Record<DenyBody, string> = {
   'page:unavailable': '"temporarily unavailable" page',
   'page:login-failed': '"sign-in failed" page',
   'page:chooser': 'sign-in chooser page',
+  'page:program': '"program sign-in" page',
 };
 
 /** `401: UNAUTHENTICATED`-style text: one code for all statuses when they agree. */

@@ -16,7 +16,16 @@ export type GrpcCodeName = 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'UNAVAILABL
  * What a deny's body is: an HTML page of `Pages` (web/pages.ts; for browser navigations where the
  * reason has a JSON form too), JSON for API clients, plain text (the forwarder's modes), or empty (a redirect).
  */
-export type DenyBody = 'json' | 'text' | 'empty' | 'page:unauthenticated' | 'page:forbidden' | 'page:unavailable' | 'page:login-failed' | 'page:chooser';
+export type DenyBody =
+  | 'json'
+  | 'text'
+  | 'empty'
+  | 'page:unauthenticated'
+  | 'page:forbidden'
+  | 'page:unavailable'
+  | 'page:login-failed'
+  | 'page:chooser'
+  | 'page:program';
 
 export interface DenyEntry {
   /** Every HTTP status this reason goes out with, and the gRPC code each gets. */
@@ -109,6 +118,27 @@ export const DENY_REASONS = {
     http: { 302: U },
     body: ['empty'],
     meaning: 'The login callback succeeded: a session is created and the browser goes back where it started.',
+  },
+  'program-login': {
+    http: { 200: P, 303: U, 403: P },
+    body: ['page:program', 'empty'],
+    meaning:
+      'A program login (`<prefix>/api/login`) by a signed-in browser: the page asking the user to approve the program (200); their answer, back to the program’s loopback `redirect_uri` with a one-time code or `error=access_denied` (303); an answer without its form token (403).',
+    detail: 'which step (`consent`, `approved`, `denied`, `csrf`)',
+  },
+  'program-login-refused': {
+    http: { 400: P, 503: S },
+    body: ['page:login-failed', 'page:unavailable'],
+    meaning:
+      'A program login (`<prefix>/api/login`) that cannot start: a `redirect_uri` that is not a loopback `http` address, no PKCE S256 `code_challenge`, program logins off (400); the session store down (503).',
+    detail: 'what was wrong (`redirect_uri`, `code_challenge`, `off`, `store`)',
+  },
+  'device-page': {
+    http: { 200: P, 400: P, 403: P, 429: P, 503: S },
+    body: ['page:program', 'page:unavailable'],
+    meaning:
+      'The device login’s page (`<prefix>/api/device/verify`): enter a code, approve or refuse the program it names (200); a code unknown, expired or answered (400), an approval without its form token (403), too many wrong codes (429), the store down (503).',
+    detail: 'which step (`enter`, `confirm`, `approved`, `denied`, `unknown-code`, `csrf`, `rate`, `store`)',
   },
   'switch-account': { http: { 302: U }, body: ['empty'], meaning: 'The session is ended and a new login starts with `prompt=select_account` (or `login`).' },
   'switch-account-cross-site': { http: { 403: P }, body: ['json'], meaning: 'A switch-account request that is not a same-origin POST.' },

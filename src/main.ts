@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from './cli-args.js';
 import { commandHelp, commandSpec, USAGE } from './cli-commands.js';
+import { loginCommand, logoutCommand, programArgs, tokenCommand } from './client/commands.js';
+import { credentialsDir } from './client/credentials.js';
 import { ConfigError, loadConfig, redacted, unknownSettingWarnings, type Loaded } from './config/load.js';
 import { codeOf } from './errors.js';
 import { buildInfoFrom, type BuildInfo } from './obs/build-info.js';
@@ -73,6 +75,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (args.command === 'demo') return demo(args.flags);
+  if (args.command === 'login' || args.command === 'token' || args.command === 'logout') return program(args.command, args.flags);
   if (args.command === 'oauth2-proxy') return oauth2Proxy(argv.slice(1), build);
   if (isForwardCommand(args.command)) return forward(args.command, args.flags, args.configFile, build);
   const loaded = load(args.command, args.configFile, args.flags);
@@ -116,6 +119,24 @@ function reloadSource(configFile: string | undefined, flags: Readonly<Record<str
       ...templatePath,
     ],
   };
+}
+
+/** `oidc-judge login | token | logout --url URL` (client/commands.ts): the credential files under the user's config directory. */
+async function program(command: 'login' | 'token' | 'logout', flags: Readonly<Record<string, string>>): Promise<number> {
+  const a = programArgs(flags);
+  if (typeof a === 'string') {
+    process.stderr.write(`oidc-judge ${command}: ${a}\n\n${commandHelp(command)}\n`);
+    return 2;
+  }
+  const io = {
+    out: (t: string) => void process.stdout.write(t),
+    err: (t: string) => void process.stderr.write(t),
+    dir: credentialsDir({ XDG_CONFIG_HOME: process.env['XDG_CONFIG_HOME'], HOME: process.env['HOME'] }),
+    now: () => Date.now(),
+  };
+  if (command === 'login') return loginCommand(a, io);
+  if (command === 'token') return tokenCommand(a, io);
+  return logoutCommand(a, io);
 }
 
 /**

@@ -29,6 +29,9 @@ import { Refresher } from '../oidc/refresh.js';
 import { backchannelPaths, flowPaths, flowRoutes, type FlowPaths } from '../oidc/routes.js';
 import { createSwitchAccount } from '../oidc/switch-account.js';
 import { createUserInfo } from '../oidc/userinfo.js';
+import { programRoutes, type ProgramRoutes } from '../oidc/programs/routes.js';
+import type { DevicePages } from '../oidc/programs/device-page.js';
+import type { ProgramLoginDeps } from '../oidc/programs/login.js';
 import { compileUserIdTransformers } from '../judge/upstream/userid-transform.js';
 import { firstOf, oauth2ProxyRoutes } from '../compat/oauth2-proxy/routes.js';
 
@@ -48,6 +51,8 @@ export interface BrowserLogin {
   readonly backchannel: BackchannelLogout;
   readonly webBackchannelRoute: HttpRoute;
   readonly judgeBackchannelRoute: HttpRoute;
+  /** Program logins (`<prefix>/api/…`, oidc/programs/): the form endpoints for the web server (its `GET` step is in `webRoutes`). */
+  readonly programs: ProgramRoutes;
   /** Ends the session of an identity an authorizer refused (oidc-authservice did; REVOKE_SESSION_ON_FORBIDDEN). */
   onForbidden(identity: Identity): Promise<void>;
 }
@@ -60,7 +65,7 @@ export interface BrowserLoginDeps {
   /** Microsoft Graph calls (Entra ID group overage); default `http`. */
   readonly graphHttp?: HttpClient;
   readonly sessions: Sessions;
-  readonly pages: FlowPages;
+  readonly pages: FlowPages & DevicePages & ProgramLoginDeps['pages'];
   readonly clock: Clock;
   readonly log: Logger;
   /** The provider (`providers:`) this login serves; absent: `default`. Its sessions and login attempts are its own. */
@@ -121,7 +126,8 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
   const paths = flowPaths(config);
   const backchannel = createBackchannelLogout(config, { keys: deps.keys, sessions, clock, log });
   let judgeRoutes = flowRoutes(handlers, paths, { alsoUnprefixed: false });
-  let webRoutes = flowRoutes(handlers, paths, { alsoUnprefixed: true });
+  const programs = programRoutes({ flow, pages: deps.pages, login, find: (req) => authenticator.find(req), maxAgeSeconds: config.programSessionMaxAge }, paths);
+  let webRoutes = firstOf(programs.own, flowRoutes(handlers, paths, { alsoUnprefixed: true }));
   if (config.compatEndpoints === 'oauth2-proxy') {
     // oauth2-proxy's /oauth2/start, sign_out and userinfo (COMPAT_ENDPOINTS; compat/oauth2-proxy/routes.ts).
     const compat = {
@@ -147,6 +153,7 @@ export function assembleBrowserLogin(config: Config, deps: BrowserLoginDeps): Br
     paths,
     attemptKey,
     backchannel,
+    programs,
     webBackchannelRoute: backchannelRoute(backchannel, { paths: backchannelPaths(paths, { alsoUnprefixed: true }) }),
     judgeBackchannelRoute: backchannelRoute(backchannel, {
       paths: backchannelPaths(paths, { alsoUnprefixed: false, checkPathPrefix: config.httpCheckPathPrefix }),

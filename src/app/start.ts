@@ -89,6 +89,12 @@ export interface StartDeps extends AppDeps {
   readonly reload?: ReloadSource;
 }
 
+/**
+ * Where a program login's approval form may lead (CSP `form-action` also holds for its redirect).
+ * CSP has no syntax for IPv6 literals: an approval for `[::1]` answers with a link instead (oidc/programs/login.ts).
+ */
+const LOOPBACK_FORM_ACTIONS = ['http://127.0.0.1:*', 'http://localhost:*'];
+
 export interface App extends Core {
   /** Reads the configuration again and, when it is valid and changed, puts it in force (reload/live.ts). */
   reload(cause?: 'file' | 'signal'): Promise<ReloadResult>;
@@ -157,11 +163,19 @@ export async function startApp(config: Config, deps: StartDeps): Promise<App> {
     own: async (req) => now().webRoutes(req, targetOf(req)),
     log: deps.log,
     trustedProxies: config.trustedProxies,
-    formActions: [...new Set([config.oidcProvider, ...config.providers.map((e) => e.issuer)].map((u) => new URL(u).origin))],
+    // The provider(s), for RP-initiated logout; a program login's approval goes on to the program's loopback address (oidc/programs/login.ts).
+    formActions: [
+      ...new Set([config.oidcProvider, ...config.providers.map((e) => e.issuer)].map((u) => new URL(u).origin)),
+      ...(config.programSessionMaxAge > 0 ? LOOPBACK_FORM_ACTIONS : []),
+    ],
     ...(core.assertion !== undefined ? { documents: core.assertion.documents } : {}),
   });
   // The back-channel logout receiver reads the request body: it sits in front of the Express pages.
-  const webHandler = withRoute((req, res) => now().webBackchannelRoute(req, res), web.app);
+  // So do the program endpoints (`<prefix>/api/token` …, oidc/programs/), of the configuration in force.
+  const webHandler = withRoute(
+    (req, res) => now().webBackchannelRoute(req, res),
+    withRoute((req, res) => now().browser.programs.http(req, res), web.app),
+  );
   const webServer = createServer(tracing === undefined ? webHandler : tracedWeb(webHandler, tracing));
   limitSlowClients(webServer, slowClients);
   const strip = stripFor({ ...config, moreJudgeCookies: allProviderCookies(config) });

@@ -2,7 +2,8 @@
  * Browser sessions: the session id from `AUTH_HEADER` (optional `Bearer `; Auth-Method `header`),
  * then from the session cookie (Auth-Method `cookie`), as oidc-authservice. The session's tokens
  * are refreshed when due; with `STRICT_SESSION_VALIDATION` userinfo is asked on every check and
- * only its 401 ends the session. A store that does not answer makes the check 503 — never a
+ * only its 401 ends the session. A program credential (oidc/programs/) is a session too, presented
+ * as `Authorization: Bearer <credential>`: its identity's method and authenticator are `program`. A store that does not answer makes the check 503 — never a
  * logout, never an allow.
  */
 import * as oidc from 'openid-client';
@@ -139,8 +140,9 @@ export function identityOf(id: string, s: Session, method: 'header' | 'cookie'):
     user: s.user,
     groups: s.groups,
     claims: s.claims,
-    method,
-    authenticator: 'session',
+    // A program credential says so wherever it is judged, logged and counted (rules' `programs: false`).
+    method: s.program === undefined ? method : 'program',
+    authenticator: s.program === undefined ? 'session' : 'program',
     ...(s.idToken !== undefined ? { token: s.idToken } : {}),
     ...(s.accessToken !== undefined ? { accessToken: s.accessToken } : {}),
     sessionId: id,

@@ -42,7 +42,7 @@ type Conditions = (id: Identity, t: Target, req: JudgeRequest) => boolean;
  * both of which must hold. The CEL variables are built only for a rule that has `when`, and only
  * once its other conditions hold.
  */
-function compileConditions(r: AuthzRule, trust: TrustMatcher): Conditions | undefined {
+function compileRuleConditions(r: AuthzRule, trust: TrustMatcher): Conditions | undefined {
   if (r.sources === undefined && r.when === undefined) return undefined;
   const ranges = r.sources?.map((s) => parseCidr(s)!);
   let when: WhenTest | undefined;
@@ -108,6 +108,12 @@ function claimMatches(v: unknown, re: FullMatch): boolean {
 }
 
 function compileAllow(a: AllowSpec, email: EmailPolicy): IdTest {
+  const test = compileConditions(a, email);
+  // `programs: false`: a program credential is refused here, whatever else it matches.
+  return a.programs === false ? (id) => id.method !== 'program' && test(id) : test;
+}
+
+function compileConditions(a: AllowSpec, email: EmailPolicy): IdTest {
   if (a.authenticated === true) return () => true;
   const tests: IdTest[] = [];
   if (a.users !== undefined && a.users.length > 0) {
@@ -178,7 +184,7 @@ function lowerOf(p: string): string {
 function compileRule(r: AuthzRule, i: number, email: EmailPolicy, clock: Clock, trust: TrustMatcher): Compiled {
   const p = r.match.path;
   return {
-    conditions: compileConditions(r, trust),
+    conditions: compileRuleConditions(r, trust),
     other: hostMethodTest(r.match),
     exact: p === undefined ? undefined : pathFit(p, false),
     fold: p === undefined || r.match.caseSensitive === true ? undefined : pathFit(p, true),

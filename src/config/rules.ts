@@ -23,6 +23,11 @@ export interface AllowSpec {
   readonly domains?: readonly string[];
   /** Claim name or dot path (judge/claims.ts) → RE2 pattern, anchored at both ends; every listed claim must match (arrays: any element). */
   readonly claims?: Readonly<Record<string, string>>;
+  /**
+   * Whether program credentials (`oidc-judge login`, auth method `program`) may pass this rule:
+   * default true; `false` refuses them on the rule's routes whatever else they match.
+   */
+  readonly programs?: boolean;
 }
 
 export interface AuthzMatch extends RequestMatch {
@@ -186,9 +191,10 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       emails?: string[];
       domains?: string[];
       claims?: Record<string, string>;
+      programs?: boolean;
     } = {};
     for (const key of Object.keys(a)) {
-      if (!['authenticated', 'users', 'groups', 'emails', 'domains', 'claims'].includes(key)) {
+      if (!['authenticated', 'users', 'groups', 'emails', 'domains', 'claims', 'programs'].includes(key)) {
         errs.push(`${here}.allow: unknown key "${key}"`);
       }
     }
@@ -219,7 +225,12 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
         allow.claims = c as Record<string, string>;
       }
     }
-    if (Object.keys(allow).length === 0 || (allow.authenticated === false && Object.keys(allow).length === 1)) {
+    if (a['programs'] !== undefined) {
+      if (typeof a['programs'] !== 'boolean') errs.push(`${here}.allow.programs: must be true or false`);
+      else allow.programs = a['programs'];
+    }
+    const names = Object.keys(allow).filter((k) => k !== 'programs');
+    if (names.length === 0 || (allow.authenticated === false && names.length === 1)) {
       errs.push(`${here}.allow: names nobody (give authenticated, users, groups, emails, domains or claims)`);
     }
     const require = r['require'] === undefined ? undefined : requireSpec(r['require'], `${here}.require`, errs);

@@ -281,6 +281,11 @@ export const schema = {
     sessionStoreRedisPwd: str('SESSION_STORE_REDIS_PWD', 'Redis password (or `SESSION_STORE_REDIS_PWD_FILE`).', { default: '', secret: true }),
     sessionStoreRedisDb: int('SESSION_STORE_REDIS_DB', 'Redis database number.', { default: 0, max: 15 }),
     sessionMaxAge: int('SESSION_MAX_AGE', 'Absolute session lifetime in seconds.', { default: 86400, min: 60 }),
+    programSessionMaxAge: int(
+      'PROGRAM_SESSION_MAX_AGE',
+      'Lifetime in seconds of a program credential (`oidc-judge login`, `<prefix>/api/login`, `<prefix>/api/device`); 0 turns program logins off.',
+      { default: 604800, min: 0 },
+    ),
     sessionSameSite: oneOf('SESSION_SAME_SITE', ['Lax', 'Strict', 'None'], 'SameSite attribute of the session cookie.', {
       default: 'Lax',
       caseInsensitive: true,

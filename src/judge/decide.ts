@@ -230,7 +230,7 @@ export function createJudge(deps: JudgeDeps): Judge {
     const headers = identityHeaders.forAllow(identity);
     if (headers === undefined) return responses.forbidden(req, identity, 'the user id cannot be sent in a header');
     const fromHeader =
-      identity.method === 'header' && identity.sessionId !== undefined && authHeader !== undefined && !headers.upstream.some(([n]) => n === authHeader);
+      identity.method !== 'cookie' && identity.sessionId !== undefined && authHeader !== undefined && !headers.upstream.some(([n]) => n === authHeader);
     const remove = fromHeader ? plus(headers.remove, authHeader) : headers.remove;
     if (assertion !== undefined) {
       const value = assertion.assert(identity, target);

@@ -9,8 +9,11 @@ export interface Identity {
   readonly groups: readonly string[];
   /** Verified claims, when the authenticator has them (JWT, ID token, userinfo). */
   readonly claims: Readonly<Record<string, unknown>>;
-  /** `cookie` when the session came from the cookie, else `header` (oidc-authservice's Auth-Method). */
-  readonly method: 'cookie' | 'header';
+  /**
+   * `cookie` when the session came from the cookie, else `header` (oidc-authservice's Auth-Method);
+   * `program` for a program credential (a session made by `oidc-judge login`, oidc/programs/).
+   */
+  readonly method: 'cookie' | 'header' | 'program';
   /** Name of the authenticator that vouched for it. */
   readonly authenticator: string;
   /** Kubernetes UID, when known. */

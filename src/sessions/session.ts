@@ -39,6 +39,12 @@ export interface Session {
    * session still short of what it asked for was refused it by the provider: asking again would loop.
    */
   readonly stepUp?: { readonly acrValues?: readonly string[]; readonly maxAge?: number };
+  /**
+   * A program credential (`oidc-judge login`, oidc/programs/): a session of its own, copied from the
+   * browser session that approved it, without the provider's tokens, ending `PROGRAM_SESSION_MAX_AGE`
+   * after it was issued. `client`: the name the program gave; `via`: how it was obtained.
+   */
+  readonly program?: { readonly client: string; readonly via: 'loopback' | 'device' };
   /** Login time (epoch ms). */
   readonly createdAt: number;
   /** Absolute end: `createdAt + SESSION_MAX_AGE` (epoch ms); refreshes never move it. */
@@ -66,6 +72,9 @@ export function parseSession(json: string): Session | undefined {
   if (s['provider'] !== undefined && typeof s['provider'] !== 'string') return undefined;
   if (typeof s['createdAt'] !== 'number' || typeof s['expiresAt'] !== 'number') return undefined;
   if (typeof s['claims'] !== 'object' || s['claims'] === null) return undefined;
+  // A malformed program mark is no session (never a browser session in its place).
+  const program = s['program'] as Record<string, unknown> | undefined;
+  if (program !== undefined && (typeof program !== 'object' || program === null || typeof program['client'] !== 'string')) return undefined;
   // A strength field of the wrong type counts as not recorded (weaker, never stronger).
   if (s['acr'] !== undefined && typeof s['acr'] !== 'string') delete s['acr'];
   if (s['amr'] !== undefined && !isStringArray(s['amr'])) delete s['amr'];

@@ -9,8 +9,12 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
 
-/** `state` is not used any more (login attempts live in cookies); kept so the domain separation stays tested. */
-export type TicketPurpose = 'session' | 'state';
+/**
+ * `state` is not used any more (login attempts live in cookies); kept so the domain separation stays tested.
+ * `program-code`: a program login's one-time code (oidc/programs/codes.ts); `device`, `device-user`: a
+ * device login's records by device code and by user code (oidc/programs/device.ts).
+ */
+export type TicketPurpose = 'session' | 'state' | 'program-code' | 'device' | 'device-user';
 
 const VERSION = 0x01;
 const IV_BYTES = 12;
@@ -35,7 +39,13 @@ export function storeKey(purpose: TicketPurpose, id: string): string {
   return hash('sha256', `oidc-judge/${purpose}/key\0${id}`, 'base64url');
 }
 
-const SALTS: Record<TicketPurpose, string> = { session: 'oidc-judge session v1', state: 'oidc-judge state v1' };
+const SALTS: Record<TicketPurpose, string> = {
+  session: 'oidc-judge session v1',
+  state: 'oidc-judge state v1',
+  'program-code': 'oidc-judge program-code v1',
+  device: 'oidc-judge device v1',
+  'device-user': 'oidc-judge device-user v1',
+};
 /** HKDF's `info || 0x01`: the input of the one output block a 32-byte key needs. */
 const ENC_BLOCK_1 = Buffer.from('enc\x01', 'latin1');
 
@@ -86,6 +96,6 @@ export function indexHash(iss: string, value: string): string {
  * The key under which a one-time value is claimed in the store: a logout token's `jti` from issuer
  * `iss`, or a spent login `state` (of client `iss` = CLIENT_ID).
  */
-export function claimKey(kind: 'logout-jti' | 'login-state', iss: string, value: string): string {
+export function claimKey(kind: 'logout-jti' | 'login-state' | 'program-code' | 'device-code' | 'device-approval', iss: string, value: string): string {
   return hash('sha256', `oidc-judge/${kind}\0${iss}\0${value}`, 'base64url');
 }

@@ -5,6 +5,8 @@
  * (src/judge/responses.ts): `createResponses(createPages(...))`.
  */
 import { createCsp, originOf, SECURITY_HEADERS } from './csp.js';
+import type { DevicePage } from '../oidc/programs/device-page.js';
+import type { ConsentPage } from '../oidc/programs/login.js';
 import { loadTemplateSet, type FieldSchema, type TemplateSet } from './template.js';
 
 /** What every template sees, as in oidc-authservice. */
@@ -35,10 +37,17 @@ export const PAGE_FIELDS: FieldSchema = {
   Reason: 'value',
   SwitchAccount: 'value',
   SignOut: 'value',
+  Program: 'value',
+  From: 'value',
+  Agent: 'value',
+  UserCode: 'value',
+  Csrf: 'value',
+  FormAction: 'value',
+  Request: 'value',
 };
 
 /** The templates the pages render; each must exist after overrides. */
-export const PAGE_TEMPLATES = ['homepage.html', 'after_logout.html', 'error.html', 'forbidden.html', 'sign_out.html'] as const;
+export const PAGE_TEMPLATES = ['homepage.html', 'after_logout.html', 'error.html', 'forbidden.html', 'sign_out.html', 'device.html', 'program.html'] as const;
 
 export interface ErrorPage {
   readonly status: number;
@@ -83,6 +92,12 @@ export interface WebPages {
   unavailable(retry?: string): string;
   /** The security headers and the content security policy of a page of ours (the judge's deny pages send them too). */
   headersFor(html: string): readonly (readonly [string, string])[];
+  /** The device login's page (oidc/programs/device-page.ts): enter a code, or approve the program it names. */
+  device(p: DevicePage): string;
+  /** The loopback program login's consent page (oidc/programs/login.ts). */
+  programConsent(p: ConsentPage): string;
+  /** A page that only says something (no error): `title`, `message`, and a link to go on. */
+  notice(title: string, message: string, action?: { readonly href: string; readonly label: string }): string;
   readonly themeUrl: string;
   readonly templates: TemplateSet;
 }
@@ -162,5 +177,27 @@ export function createPages(opts: PagesOptions): WebPages {
       }
       return [...SECURITY_HEADERS, ['content-security-policy', policy]];
     },
+    device: (p) =>
+      render('device.html', {
+        Title: p.title,
+        Message: p.message ?? '',
+        FormAction: p.formAction,
+        Program: p.program?.name ?? '',
+        From: p.program?.from ?? '',
+        Agent: p.program?.agent ?? '',
+        UserCode: p.program?.userCode ?? '',
+        Csrf: p.program?.csrf ?? '',
+        User: p.program?.user ?? '',
+      }),
+    programConsent: (p) =>
+      render('program.html', { Program: p.program, User: p.user, From: p.from, Request: p.request, Csrf: p.csrf, FormAction: p.formAction }),
+    notice: (title, message, action) =>
+      render('error.html', {
+        Status: '',
+        Title: title,
+        Message: message,
+        Detail: '',
+        Action: action === undefined ? undefined : { Href: action.href, Label: action.label },
+      }),
   };
 }

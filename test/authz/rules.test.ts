@@ -474,3 +474,18 @@ describe('authzRules: description, the words a refused person reads', () => {
     }
   });
 });
+
+describe('authzRules: programs (issue 19)', () => {
+  const a = compile([
+    { match: { path: { prefix: '/admin' } }, allow: { groups: ['admins'], programs: false } },
+    { match: { path: { prefix: '/' } }, allow: { authenticated: true } },
+  ]);
+  const person = id('root', { groups: ['admins'], method: 'cookie', authenticator: 'session' });
+  const program = id('root', { groups: ['admins'], method: 'program', authenticator: 'program' });
+
+  it('`programs: false` refuses a program credential on the rule’s routes, whoever it is; people pass as before', () => {
+    assert.ok(allowed(check(a, person, '/admin/users')));
+    assert.deepEqual(check(a, program, '/admin/users'), { kind: 'deny', reason: 'Not allowed by access rule authzRules[0].' });
+    assert.ok(allowed(check(a, program, '/pipelines')), 'rules without it let programs through');
+  });
+});

@@ -198,3 +198,15 @@ templateContext: { LOGO: /logo.svg }
     assert.match(out, /"clientSecret":"\[redacted\]"/);
   });
 });
+
+describe('authzRules: programs', () => {
+  it('reads `programs` as true or false, and a rule allowing nobody but naming programs names nobody', () => {
+    const { config } = load({ ...base, AUTHZ_RULES: '[{"match":{"path":{"prefix":"/admin"}},"allow":{"groups":["admins"],"programs":false}}]' });
+    assert.deepEqual(config.authzRules[0]?.allow, { groups: ['admins'], programs: false });
+    const text = problems(() =>
+      load({ ...base, AUTHZ_RULES: '[{"match":{},"allow":{"programs":false}},{"match":{},"allow":{"authenticated":true,"programs":"no"}}]' }),
+    ).join('\n');
+    assert.match(text, /\[0\]\.allow: names nobody/);
+    assert.match(text, /\[1\]\.allow\.programs: must be true or false/);
+  });
+});
