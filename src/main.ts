@@ -13,8 +13,12 @@ import { codeOf } from './errors.js';
 import { buildInfoFrom, type BuildInfo } from './obs/build-info.js';
 import { projectRoot } from './paths.js';
 import { createLogger, stdoutDestination } from './obs/log.js';
+import { traceSettingsFrom, TraceSettingsError, type TraceSettings } from './obs/trace/settings.js';
 import { startApp } from './app/start.js';
 import { formatCheck, onlineChecks } from './app/online-checks.js';
+import type { ReloadSource } from './app/reload/live.js';
+import { startTracing, stopTracing } from './app/tracing.js';
+import type { Tracing } from './obs/trace/port.js';
 import { revokeCommand } from './cli-sessions.js';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -94,7 +98,27 @@ export async function main(argv: readonly string[]): Promise<number> {
       readFile: (p) => readFileSync(p, 'utf8'),
     });
   }
-  return serve(loaded, build);
+  return serve(loaded, build, reloadSource(args.configFile, args.flags));
+}
+
+/**
+ * How a running `serve` reads its configuration again (live reload, SIGHUP): the same sources as at
+ * start, and the files to watch — the config file, every `*_FILE` secret, the CA bundle and the
+ * template directories.
+ */
+function reloadSource(configFile: string | undefined, flags: Readonly<Record<string, string>>): ReloadSource {
+  const secretFiles = Object.entries(process.env)
+    .filter(([k, v]) => k.endsWith('_FILE') && v !== undefined && v !== '')
+    .map(([, v]) => v!);
+  return {
+    load: () => loadConfig({ env: process.env, flags, ...(configFile !== undefined ? { configFile } : {}), readFile: (p) => readFileSync(p, 'utf8') }).config,
+    paths: ({ caBundle, templatePath }) => [
+      ...(configFile !== undefined ? [configFile] : []),
+      ...secretFiles,
+      ...(caBundle !== '' ? [caBundle] : []),
+      ...templatePath,
+    ],
+  };
 }
 
 /** `oidc-judge login | token | logout --url URL` (client/commands.ts): the credential files under the user's config directory. */
@@ -143,8 +167,16 @@ async function oauth2Proxy(argv: readonly string[], build: BuildInfo): Promise<n
   return serve({ config: loaded.config, warnings }, build);
 }
 
-/** Runs the judge on a loaded config until SIGTERM / SIGINT. */
-async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
+/** Runs the judge on a loaded config until SIGTERM / SIGINT; SIGHUP (and a change of a watched file) reloads it. */
+async function serve(loaded: Loaded, build: BuildInfo, reload?: ReloadSource): Promise<number> {
+  let traces: TraceSettings | undefined;
+  try {
+    traces = traceSettingsFrom(process.env);
+  } catch (e) {
+    if (!(e instanceof TraceSettingsError)) throw e;
+    process.stderr.write(`oidc-judge: ${e.message}\n`);
+    return 2;
+  }
   const log = createLogger(loaded.config.logLevel, stdoutDestination(loaded.config.logFormat, terminal()));
   // Once per start: a `--workers` worker runs this too, after the primary has warned.
   if (!cluster.isWorker) for (const w of loaded.warnings) log.warn(w);
@@ -154,13 +186,18 @@ async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
   const workers = loaded.config.workers === 0 ? availableParallelism() : loaded.config.workers;
   if (workers > 1) {
     // A worker still draining past DRAIN_TIMEOUT (+10 s of grace) is killed by the primary.
-    return runWorkers(workers, (workerLog) => startApp(loaded.config, { log: workerLog, build }), log, {
-      killAfterMs: loaded.config.drainTimeout * 1000 + 10_000,
-    });
+    return runWorkers(
+      workers,
+      (workerLog) => startApp(loaded.config, { log: workerLog, build, ...(traces ? { traces } : {}), ...(reload ? { reload } : {}) }),
+      log,
+      {
+        killAfterMs: loaded.config.drainTimeout * 1000 + 10_000,
+      },
+    );
   }
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
-    app = await startApp(loaded.config, { log, build });
+    app = await startApp(loaded.config, { log, build, ...(traces ? { traces } : {}), ...(reload ? { reload } : {}) });
   } catch (e) {
     log.fatal({ err: { code: codeOf(e), message: (e as Error).message } }, 'cannot start');
     return 1;
@@ -181,6 +218,7 @@ async function serve(loaded: Loaded, build: BuildInfo): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => void app.reload('signal'));
   });
 }
 
@@ -190,7 +228,10 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
   const log = createLogger(level ?? process.env['LOG_LEVEL'] ?? 'INFO', stdoutDestination((process.env['LOG_FORMAT'] ?? 'auto').toLowerCase(), terminal()));
   for (const w of unknownSettingWarnings(process.env)) log.warn(w);
   let handle: Awaited<ReturnType<typeof runForwarderCommand>>;
+  let tracing: Tracing | undefined;
   try {
+    // The modes' judges are wrapped with their operations when built: tracing first.
+    tracing = await startTracing(traceSettingsFrom(process.env), build.version);
     handle = await runForwarderCommand(command, {
       flags: rest,
       env: process.env,
@@ -200,7 +241,8 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
       build,
     });
   } catch (e) {
-    if (e instanceof ConfigError) {
+    await stopTracing(tracing);
+    if (e instanceof ConfigError || e instanceof TraceSettingsError) {
       process.stderr.write(withUsage(command, `oidc-judge ${command}: ${e.message}`));
       return 2;
     }
@@ -215,7 +257,7 @@ async function forward(command: ForwardCommand, flags: Readonly<Record<string, s
       stopping = true;
       log.info({ signal, drainSeconds: handle.drainMs / 1000 }, 'shutting down: draining in-flight exchanges');
       handle.stop().then(
-        () => resolve(0),
+        () => stopTracing(tracing).then(() => resolve(0)),
         () => resolve(1),
       );
     };

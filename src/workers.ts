@@ -27,6 +27,8 @@ import type { Logger } from './obs/log.js';
 export interface Stoppable {
   /** Stops accepting, drains in-flight work, releases everything; resolves when done. */
   stop(): Promise<void>;
+  /** Reads the configuration again (SIGHUP, forwarded by the primary to every worker). */
+  reload?(cause: 'signal'): unknown;
 }
 
 export interface WorkerOptions {
@@ -101,6 +103,7 @@ async function runWorker(startOne: (log: Logger) => Promise<Stoppable>, log: Log
     process.once('SIGINT', () => stop('SIGINT'));
     // The primary died (it cannot forward signals any more): do not linger as an orphan.
     process.once('disconnect', () => stop('primary gone'));
+    process.on('SIGHUP', () => void service.reload?.('signal'));
   });
 }
 
@@ -133,6 +136,7 @@ function runPrimary(count: number, log: Logger, opts: WorkerOptions): Promise<nu
       clearTimeout(kill);
       process.removeListener('SIGTERM', onSigterm);
       process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGHUP', onSighup);
       log.info({ exitCode }, 'all workers stopped');
       resolve(exitCode);
     };
@@ -204,8 +208,13 @@ function runPrimary(count: number, log: Logger, opts: WorkerOptions): Promise<nu
 
     const onSigterm = (): void => shutdown('SIGTERM');
     const onSigint = (): void => shutdown('SIGINT');
+    // SIGHUP (reload the configuration) goes to every worker.
+    const onSighup = (): void => {
+      for (const s of slots) s.worker?.process.kill('SIGHUP');
+    };
     process.on('SIGTERM', onSigterm);
     process.on('SIGINT', onSigint);
+    process.on('SIGHUP', onSighup);
     log.info({ workers: count }, `starting ${count} workers`);
     for (const s of slots) fork(s);
   });

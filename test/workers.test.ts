@@ -137,6 +137,17 @@ describe('--workers 2: the service in two cluster workers', () => {
     await op.stop();
   });
 
+  it('forwards SIGHUP to every worker, each of which reloads (this fixture has no reload source: each refuses and says so)', async () => {
+    const refused = 'configuration reload refused; the running configuration stays in force';
+    const both = Promise.all([1, 2].map((w) => s.next(is(refused, (l) => l.worker === w))));
+    s.proc.kill('SIGHUP');
+    const lines = await both;
+    assert.deepEqual(
+      lines.map((l) => l['reason']),
+      ['no reload source', 'no reload source'],
+    );
+  });
+
   /**
    * Sends checks on fresh connections until each of `workers` has logged a decision for one of them.
    * The tests using it carry a timeout, so a worker that never gets a connection fails by name.

@@ -23,6 +23,9 @@ import { allProviderCookies, defaultProviderConfig, providerConfig } from '../oi
 import { openSessionStore } from '../sessions/open.js';
 import { Sessions } from '../sessions/sessions.js';
 import type { SessionStore } from '../sessions/store.js';
+import { tracedStore } from '../sessions/traced.js';
+import { activeTracing } from '../obs/trace/port.js';
+import type { TraceSettings } from '../obs/trace/settings.js';
 import type { createPages } from '../web/pages.js';
 import { wireAssertion, type AssertionWiring } from './assertion.js';
 import type { BrowserLogin } from './browser-login.js';
@@ -40,6 +43,10 @@ export interface AppDeps {
   readonly store?: SessionStore;
   /** The running build (package and Node.js versions): `oidc_judge_build_info` and `/healthz` name it. */
   readonly build?: BuildInfo;
+  /** `OTEL_*` trace settings (obs/trace/settings.ts); traces are off without them. */
+  readonly traces?: TraceSettings;
+  /** `close()` leaves `store` open: a reloaded configuration's core shares the running one's store (reload/live.ts). */
+  readonly keepStoreOpen?: boolean;
 }
 
 export interface Core {
@@ -62,6 +69,8 @@ export interface Core {
   startDiscovery(): void;
   /** `ASSERTION_HEADER`: the signer's documents and readiness (await `ready` before serving). */
   readonly assertion?: AssertionWiring;
+  /** The session store as opened (without tracing), for a reloaded configuration to share. */
+  readonly backend: SessionStore;
   /** Stops background work (discovery retries, key refreshes, sweeps), closes provider connections and the store. */
   close(): Promise<void>;
 }
@@ -74,7 +83,9 @@ export function buildCore(config: Config, deps: AppDeps): Core {
   const http = new HttpClient({ ...(ca !== undefined ? { caPem: ca } : {}), userAgent: 'oidc-judge' });
   // Microsoft Graph (Entra ID group overage) gets the user's access token: no redirects, no extra CAs.
   const graphHttp = new HttpClient({ maxRedirects: 0, userAgent: 'oidc-judge' });
-  const store = deps.store ?? openSessionStore(config, (p: string) => readFileSync(p, 'utf8'));
+  const opened = deps.store ?? openSessionStore(config, (p: string) => readFileSync(p, 'utf8'));
+  const tracing = activeTracing();
+  const store = tracing === undefined ? opened : tracedStore(opened, tracing);
   const sessions = new Sessions(store, clock, {
     idleTimeoutSeconds: config.sessionIdleTimeout,
     cacheTtlSeconds: config.sessionCacheTtl,
@@ -135,6 +146,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
       for (const p of all) p.issuers.start();
     },
     ...(assertion !== undefined ? { assertion } : {}),
+    backend: opened,
     async close() {
       clearInterval(sweep);
       await assertion?.close();
@@ -143,7 +155,7 @@ export function buildCore(config: Config, deps: AppDeps): Core {
       graphHttp.close();
       for (const c of closers) c();
       await sessions.close();
-      await store.close();
+      if (deps.keepStoreOpen !== true) await store.close();
     },
   };
 }

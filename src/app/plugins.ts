@@ -9,6 +9,7 @@ import { OpaqueTokenAuthenticator } from '../authn/opaque.js';
 import { externalAuthorizer, MAX_RESPONSE_BYTES } from '../authz/external.js';
 import { groupsAuthorizer } from '../authz/groups.js';
 import { rulesAuthorizer } from '../authz/rules.js';
+import { trustMatcher } from '../net/cidr.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Authenticator, Authorizer } from '../judge/ports.js';
@@ -57,7 +58,7 @@ export function authenticators(config: Config, issuers: IssuerRegistry, clock: C
 }
 
 export function authorizers(config: Config, clock: Clock, log: Logger, closers: Closers): Authorizer[] {
-  const rules = rulesAuthorizer(config.authzRules, { verifiedRequired: config.emailVerifiedRequired }, clock);
+  const rules = rulesAuthorizer(config.authzRules, { verifiedRequired: config.emailVerifiedRequired }, clock, trustMatcher(config.trustedProxies));
   const out = [groupsAuthorizer(config.groupsAllowlist), ...(rules ? [rules] : [])];
   if (config.externalAuthzUrl !== '') {
     const ca = caPem(config);

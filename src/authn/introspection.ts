@@ -191,6 +191,7 @@ export class IntrospectionAuthenticator implements Authenticator {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...this.#auth.headers },
         body,
+        span: 'oidc.introspection',
       });
     } catch (e) {
       return { kind: 'unavailable', reason: transportReason('introspection', e) };

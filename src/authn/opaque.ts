@@ -102,7 +102,7 @@ export class OpaqueTokenAuthenticator implements Authenticator {
     }
     let res;
     try {
-      res = await this.#deps.http.request(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+      res = await this.#deps.http.request(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, span: 'oidc.userinfo' });
     } catch (e) {
       return { kind: 'unavailable', reason: transportReason('userinfo', e) };
     }

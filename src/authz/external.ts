@@ -122,6 +122,7 @@ export function externalAuthorizer(opts: ExternalAuthzOptions): Authorizer {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/plain, application/json;q=0.9, */*;q=0.8' },
         body,
+        span: 'authz.external',
       });
     } catch (e) {
       return error(`external authorizer: ${(e as { code?: string }).code ?? (e as Error).name}`);

@@ -29,9 +29,49 @@ import { fullMatch, type FullMatch } from '../judge/regex.js';
 import { emailConditions, type EmailPolicy } from './email.js';
 import { compileRequire, REFUSED, stepUpReason, type StrengthTest } from './strength.js';
 import { systemClock, type Clock } from '../clock.js';
+import { cidrContains, parseCidr, parseIp, trustMatcher, type TrustMatcher } from '../net/cidr.js';
+import { clientAddress } from '../net/client-address.js';
+import { compileWhen, type WhenTest } from './when/compile.js';
 import { ALLOW, claimReader, type Authorizer, type AuthzOutcome, type Reading, type Target } from '../judge/ports.js';
 
 type IdTest = (id: Identity) => boolean;
+type Conditions = (id: Identity, t: Target, req: JudgeRequest) => boolean;
+
+/**
+ * A rule's `sources` (CIDR ranges the client's address must be in) and `when` (CEL, when/compile.ts),
+ * both of which must hold. The CEL variables are built only for a rule that has `when`, and only
+ * once its other conditions hold.
+ */
+function compileRuleConditions(r: AuthzRule, trust: TrustMatcher): Conditions | undefined {
+  if (r.sources === undefined && r.when === undefined) return undefined;
+  const ranges = r.sources?.map((s) => parseCidr(s)!);
+  let when: WhenTest | undefined;
+  if (r.when !== undefined) {
+    const c = compileWhen(r.when);
+    // The loader has refused a bad condition already; one that reaches here anyway allows nobody.
+    when = 'test' in c ? c.test : () => false;
+  }
+  return (id, t, req) => {
+    const source = clientAddress(req.peer, req.headers['x-forwarded-for'], trust);
+    if (ranges !== undefined) {
+      const ip = parseIp(source);
+      if (ip === undefined || !ranges.some((c) => cidrContains(c, ip))) return false;
+    }
+    if (when === undefined) return true;
+    const iss = id.claims['iss'];
+    return when(
+      { method: t.method, host: t.hostname, path: t.path, source, headers: req.headers },
+      {
+        user: id.user,
+        groups: id.groups,
+        claims: id.claims,
+        method: id.method,
+        authenticator: id.authenticator,
+        provider: typeof iss === 'string' ? iss : '',
+      },
+    );
+  };
+}
 
 interface Compiled {
   /** Host and methods; undefined when the rule names neither. */
@@ -41,6 +81,8 @@ interface Compiled {
   /** The lower-cased path compared ignoring case; undefined for `caseSensitive` rules (and rules without a path). */
   readonly fold: PathFit | undefined;
   readonly allows: IdTest;
+  /** The rule's `sources` and `when`: undefined when it has neither. */
+  readonly conditions: Conditions | undefined;
   /** The rule's `require`: undefined when it has none. */
   readonly strength: StrengthTest | undefined;
   readonly deny: AuthzOutcome;
@@ -139,9 +181,10 @@ function lowerOf(p: string): string {
   return p;
 }
 
-function compileRule(r: AuthzRule, i: number, email: EmailPolicy, clock: Clock): Compiled {
+function compileRule(r: AuthzRule, i: number, email: EmailPolicy, clock: Clock, trust: TrustMatcher): Compiled {
   const p = r.match.path;
   return {
+    conditions: compileRuleConditions(r, trust),
     other: hostMethodTest(r.match),
     exact: p === undefined ? undefined : pathFit(p, false),
     fold: p === undefined || r.match.caseSensitive === true ? undefined : pathFit(p, true),
@@ -164,15 +207,17 @@ function compileRule(r: AuthzRule, i: number, email: EmailPolicy, clock: Clock):
 /**
  * The `rules` authorizer, or undefined when no rule is configured (then it allows everything by not existing).
  * `email`: how the `emails` and `domains` conditions read `email_verified` (see email.ts); `clock`:
- * the time a rule's `require.maxAge` is measured at.
+ * the time a rule's `require.maxAge` is measured at; `trust`: the proxies whose `X-Forwarded-For`
+ * names the client for `sources` and `request.source` (TRUSTED_PROXIES).
  */
 export function rulesAuthorizer(
   rules: readonly AuthzRule[],
   email: EmailPolicy = { verifiedRequired: true },
   clock: Clock = systemClock,
+  trust: TrustMatcher = trustMatcher([]),
 ): Authorizer | undefined {
   if (rules.length === 0) return undefined;
-  const compiled: readonly Compiled[] = rules.map((r, i) => compileRule(r, i, email, clock));
+  const compiled: readonly Compiled[] = rules.map((r, i) => compileRule(r, i, email, clock, trust));
   const { sens, fold, always } = indexRules(rules);
   const hasSens = sens.exact.size > 0 || sens.prefix.size > 0;
   const hasFold = fold.exact.size > 0 || fold.prefix.size > 0;
@@ -217,35 +262,36 @@ export function rulesAuthorizer(
     return best;
   }
 
-  function outcome(i: number, identity: Identity): AuthzOutcome {
+  function outcome(i: number, identity: Identity, t: Target, req: JudgeRequest): AuthzOutcome {
     const r = compiled[i];
     if (r === undefined) return NO_RULE;
     if (!r.allows(identity)) return r.deny;
+    if (r.conditions !== undefined && !r.conditions(identity, t, req)) return r.deny;
     const need = r.strength?.(identity);
     if (need === undefined) return ALLOW;
     return need === REFUSED ? r.notGiven : { kind: 'step-up', reason: stepUpReason(r.index, need), need };
   }
 
   /** One reading under one method: the first rule fitting it exactly and the first fitting it ignoring case must both allow. */
-  function judge(identity: Identity, t: Target): AuthzOutcome {
+  function judge(identity: Identity, t: Target, req: JudgeRequest): AuthzOutcome {
     const path = t.path;
     const lower = t.lowerCase === true ? path : lowerOf(path);
     const exact = firstFit(t, path, lower, false);
-    const out = outcome(exact, identity);
+    const out = outcome(exact, identity, t, req);
     if (final(out) || (lower === path && !foldDiffers)) return out;
     const folded = firstFit(t, path, lower, true);
-    return folded === exact ? out : stricter(out, outcome(folded, identity));
+    return folded === exact ? out : stricter(out, outcome(folded, identity, t, req));
   }
 
   /** Every reading of the request under one method. */
-  function judgeReadings(identity: Identity, target: Target, method: string): AuthzOutcome {
+  function judgeReadings(identity: Identity, target: Target, method: string, req: JudgeRequest): AuthzOutcome {
     const t = method === target.method ? target : { ...target, method };
-    let out = judge(identity, t);
+    let out = judge(identity, t, req);
     if (final(out)) return out;
     const readings = target.readings;
     if (readings !== undefined) {
       for (const r of readings) {
-        out = stricter(out, judge(identity, readingOf(t, r)));
+        out = stricter(out, judge(identity, readingOf(t, r), req));
         if (final(out)) return out;
       }
     }
@@ -255,10 +301,10 @@ export function rulesAuthorizer(
   return {
     name: 'rules',
     authorize(identity: Identity, target: Target, req: JudgeRequest): AuthzOutcome {
-      let out = judgeReadings(identity, target, target.method);
+      let out = judgeReadings(identity, target, target.method, req);
       if (final(out)) return out;
       for (const method of claimedMethods(target, req)) {
-        out = stricter(out, judgeReadings(identity, target, method));
+        out = stricter(out, judgeReadings(identity, target, method, req));
         if (final(out)) return out;
       }
       return out;

@@ -5,6 +5,8 @@
  * compilation into matchers lives there and in authz/rules.ts.
  */
 import { RE2JS } from 're2js';
+import { compileWhen } from '../authz/when/compile.js';
+import { invalidCidrs } from '../net/cidr.js';
 import { configuredDomain, isEmailDomain, parseEmail } from '../net/email-address.js';
 import { claimNameProblem } from '../judge/claims.js';
 import type { PathMatch, RequestMatch } from '../judge/match.js';
@@ -62,6 +64,10 @@ export interface AuthzRule {
    * which rule refused is in the decision log either way.
    */
   readonly description?: string;
+  /** The client's address (net/client-address.ts) must be in one of these CIDR ranges (or be one of these addresses). */
+  readonly sources?: readonly string[];
+  /** A CEL condition over `request` and `identity` (authz/when/) that must also hold. */
+  readonly when?: string;
 }
 
 /** A description longer than this is refused at start-up (it is shown on a page). */
@@ -159,13 +165,21 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       errs.push(`${here}: must be an object with "match" and "allow" objects`);
       return { match: {}, allow: {} };
     }
-    for (const key of Object.keys(r)) if (!['provider', 'match', 'allow', 'require', 'description'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
+    for (const key of Object.keys(r))
+      if (!['provider', 'match', 'allow', 'require', 'description', 'sources', 'when'].includes(key)) errs.push(`${here}: unknown key "${key}"`);
     const provider = r['provider'];
     if (provider !== undefined && (typeof provider !== 'string' || provider === '')) errs.push(`${here}.provider: must be a provider id`);
     const description = r['description'];
     if (description !== undefined && (typeof description !== 'string' || description.trim() === '' || description.length > MAX_DESCRIPTION)) {
       errs.push(`${here}.description: must be a non-empty string of at most ${MAX_DESCRIPTION} characters`);
     }
+    const sources = strList(r['sources'], `${here}.sources`, errs);
+    for (const bad of invalidCidrs(sources ?? [])) errs.push(`${here}.sources: ${JSON.stringify(bad)} is not an IP address or CIDR range`);
+    if (r['when'] !== undefined) {
+      const compiled = compileWhen(r['when']);
+      if ('problem' in compiled) errs.push(`${here}.when: ${compiled.problem}`);
+    }
+    const conditions = { ...(sources ? { sources } : {}), ...(typeof r['when'] === 'string' ? { when: r['when'] } : {}) };
     const m = r['match'];
     const match: AuthzMatch = requestMatch(m, here + '.match', errs, ['caseSensitive']);
     if (m['caseSensitive'] !== undefined && typeof m['caseSensitive'] !== 'boolean') errs.push(`${here}.match.caseSensitive: must be true or false`);
@@ -226,6 +240,7 @@ export function parseAuthzRules(v: unknown, at: string, errs: Errors): AuthzRule
       allow,
       ...(require ? { require } : {}),
       ...(typeof description === 'string' && description.trim() !== '' ? { description: description.trim() } : {}),
+      ...conditions,
     };
   });
 }

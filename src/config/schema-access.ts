@@ -171,7 +171,7 @@ export const accessSettings = {
     groupsAllowlist: list('GROUPS_ALLOWLIST', 'Groups allowed in; `*` allows everyone, also users without groups. Empty denies all.', { default: ['*'] }),
     authzRules: structured(
       'AUTHZ_RULES',
-      'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns; optionally a sign-in strength to `require`: acr, amr, maxAge). When set, a request no rule matches is denied; paths compare ignoring letter case unless a rule sets `caseSensitive: true`, and an ambiguous path must be allowed under every reading. Usually in the config file as `authzRules:`.',
+      'Per-route rules (host/path/method → users, groups, emails, domains, claim patterns; optionally a sign-in strength to `require`: acr, amr, maxAge; client address ranges in `sources`; a CEL condition in `when`). When set, a request no rule matches is denied; paths compare ignoring letter case unless a rule sets `caseSensitive: true`, and an ambiguous path must be allowed under every reading. Usually in the config file as `authzRules:`.',
       parseAuthzRules,
       { default: [], type: 'rules' },
     ),

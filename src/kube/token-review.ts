@@ -8,8 +8,10 @@
  */
 import type { KubeClient } from './client.js';
 import { ReviewCache, type RateLimiter } from './review-cache.js';
+import { traced } from '../obs/trace/port.js';
 
 export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
+const SPAN = { 'url.path': TOKEN_REVIEW_PATH };
 
 /** The user an API server vouches for (`extra` keys lower-cased). */
 export interface ReviewedUser {
@@ -84,7 +86,7 @@ export class TokenReviewClient {
     let res;
     try {
       await limiter?.acquire();
-      res = await this.#kube.post(TOKEN_REVIEW_PATH, body, { timeoutMs });
+      res = await traced('kube.tokenreview', SPAN, () => this.#kube.post(TOKEN_REVIEW_PATH, body, { timeoutMs }));
     } catch (e) {
       return { kind: 'failed', reason: (e as Error).message };
     }

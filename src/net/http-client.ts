@@ -7,6 +7,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { JudgeError } from '../errors.js';
+import { activeTracing } from '../obs/trace/port.js';
 
 export type HttpClientErrorCode = 'bad-url' | 'timeout' | 'network' | 'too-large' | 'redirect' | 'status' | 'bad-json';
 
@@ -44,6 +45,8 @@ export interface HttpRequestInit {
   readonly method?: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Uint8Array;
+  /** The name of the call's span when tracing is on (`oidc.token`, `oidc.jwks`, …); default `http.client`. */
+  readonly span?: string;
 }
 
 export interface HttpResponse {
@@ -62,7 +65,7 @@ export interface JsonResponse {
 
 /** What discovery and the JWKS cache need; tests and other transports can provide it too. */
 export interface JsonGetter {
-  getJson(url: string): Promise<JsonResponse>;
+  getJson(url: string, span?: string): Promise<JsonResponse>;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -98,8 +101,8 @@ export class HttpClient implements JsonGetter {
   }
 
   /** GET a JSON document; anything but a 2xx answer with a JSON body is an error. */
-  async getJson(url: string): Promise<JsonResponse> {
-    const res = await this.request(url, { headers: { accept: 'application/json' } });
+  async getJson(url: string, span?: string): Promise<JsonResponse> {
+    const res = await this.request(url, { headers: { accept: 'application/json' }, ...(span !== undefined ? { span } : {}) });
     if (res.status < 200 || res.status > 299) {
       throw new HttpClientError('status', `GET ${loggableUrl(res.url)} answered ${res.status}`, { status: res.status });
     }
@@ -110,8 +113,23 @@ export class HttpClient implements JsonGetter {
     }
   }
 
-  /** One request with the client's limits; any status is returned, only transport problems throw. */
+  /**
+   * One request with the client's limits; any status is returned, only transport problems throw.
+   * With tracing on, a child span of the active one: method, host, path (never the query) and status.
+   */
   async request(url: string | URL, init: HttpRequestInit = {}): Promise<HttpResponse> {
+    const tracing = activeTracing();
+    if (tracing === undefined) return this.#request(url, init);
+    const target = parseUrl(url);
+    const attributes = { 'http.request.method': (init.method ?? 'GET').toUpperCase(), 'server.address': target.host, 'url.path': target.pathname };
+    return tracing.call(init.span ?? 'http.client', attributes, async (span) => {
+      const res = await this.#request(target, init);
+      span.set('http.response.status_code', res.status);
+      return res;
+    });
+  }
+
+  async #request(url: string | URL, init: HttpRequestInit): Promise<HttpResponse> {
     let target = parseUrl(url);
     const method = (init.method ?? 'GET').toUpperCase();
     const deadline = Date.now() + this.#timeoutMs;

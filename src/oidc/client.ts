@@ -12,11 +12,28 @@ import type { Discovery, ProviderMetadata } from './discovery.js';
 
 export type OidcClientConfig = Pick<Config, 'clientId' | 'clientSecret' | 'tokenEndpointAuthMethod'>;
 
-/** Adapts `HttpClient.request` to the `fetch` shape openid-client calls. */
-export function fetchVia(http: HttpClient): (url: string, options: oidc.CustomFetchOptions) => Promise<Response> {
+/**
+ * The span name of a call openid-client makes (tracing on): which of the provider's endpoints it
+ * goes to — a token request with `grant_type=refresh_token` is a refresh.
+ */
+export function callName(url: string, body: unknown, md: ProviderMetadata | undefined): string {
+  const bare = url.split('?')[0];
+  if (md?.token_endpoint === bare) return typeof body === 'string' && /(^|&)grant_type=refresh_token(&|$)/.test(body) ? 'oidc.refresh' : 'oidc.token';
+  if (md?.userinfo_endpoint === bare) return 'oidc.userinfo';
+  if (md?.['introspection_endpoint'] === bare) return 'oidc.introspection';
+  if (md?.['revocation_endpoint'] === bare) return 'oidc.revocation';
+  return 'oidc.call';
+}
+
+/** Adapts `HttpClient.request` to the `fetch` shape openid-client calls; `md`: the metadata that names its spans. */
+export function fetchVia(
+  http: HttpClient,
+  md: () => ProviderMetadata | undefined = () => undefined,
+): (url: string, options: oidc.CustomFetchOptions) => Promise<Response> {
   return async (url, options) => {
     const body = options.body;
     const res = await http.request(url, {
+      span: callName(url, body, md()),
       method: options.method,
       headers: options.headers,
       ...(body === undefined || body === null
@@ -59,7 +76,7 @@ export class OidcClient {
   constructor(config: OidcClientConfig, deps: { discovery: Discovery; http: HttpClient; log: Logger }) {
     this.#config = config;
     this.#discovery = deps.discovery;
-    this.#fetch = fetchVia(deps.http);
+    this.#fetch = fetchVia(deps.http, () => deps.discovery.metadata);
     const warning = plainHttpWarning(deps.discovery.issuer);
     if (warning !== undefined) deps.log.warn(warning);
   }

@@ -138,7 +138,7 @@ export class Discovery extends EventEmitter<{ ready: [metadata: ProviderMetadata
     let md: ProviderMetadata;
     try {
       const fixed = this.#opts.fixed;
-      md = parseMetadata(fixed !== undefined ? { ...fixed, issuer } : (await http.getJson(this.url)).json, issuer);
+      md = parseMetadata(fixed !== undefined ? { ...fixed, issuer } : (await http.getJson(this.url, 'oidc.discovery')).json, issuer);
     } catch (err) {
       metrics?.discovery.inc({ result: 'error' });
       log.warn(

@@ -117,7 +117,7 @@ export class JwksCache {
     this.#fetches++;
     let next: LocalJWKSet;
     try {
-      const { json } = await http.getJson(this.uri);
+      const { json } = await http.getJson(this.uri, 'oidc.jwks');
       const keys = (json as { keys?: unknown } | null)?.keys;
       if (!Array.isArray(keys) || keys.length === 0) throw new Error('the JWKS has no keys');
       next = createLocalJWKSet(json as JSONWebKeySet);

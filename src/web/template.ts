@@ -5,7 +5,7 @@
  * (html-context.ts); a broken template, an unknown function or field, or a missing included
  * template is a `TemplateError` naming the file and line, so a bad override fails start-up clearly.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HtmlContext, type Escaper } from './html-context.js';
 import { parseTemplate, TemplateError, type Expr, type Node } from './template-parse.js';
@@ -171,6 +171,14 @@ export interface TemplateSet {
   render(name: string, context: unknown): string;
 }
 
+function isFileAt(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Loads every `*.html` of each directory in order — the built-in one first, then TEMPLATE_PATH's —
  * a later file replacing an earlier one of the same name, and compiles them. Throws a
@@ -182,8 +190,9 @@ export function loadTemplateSet(dirs: readonly string[], fields: FieldSchema): T
   for (const dir of dirs) {
     let entries: string[];
     try {
+      // A ConfigMap mounted in Kubernetes holds symlinks (`homepage.html` → `..data/homepage.html`): follow them.
       entries = readdirSync(dir, { withFileTypes: true })
-        .filter((d) => d.isFile() && d.name.endsWith('.html'))
+        .filter((d) => d.name.endsWith('.html') && (d.isFile() || (d.isSymbolicLink() && isFileAt(join(dir, d.name)))))
         .map((d) => d.name);
     } catch (err) {
       throw new Error(`template directory ${dir} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);

@@ -83,7 +83,9 @@ export function verdicts(
     const large = judged.find((r) => r.scenario!.growth?.pair === pair && r.scenario!.growth.side === 'large');
     if (!small || !large) continue;
     const drop = 1 - large.max.rps / small.max.rps;
-    v.push({ target: `growth (${pair}): throughput drop ≤ 15 %`, figure: `${(drop * 100).toFixed(1)} %`, met: drop <= 0.15 });
+    // Tracing at 1 % may cost 5 % (issue 20); growth pairs 15 %.
+    const limit = pair === 'tracing' ? 5 : 15;
+    v.push({ target: `growth (${pair}): throughput drop ≤ ${limit} %`, figure: `${(drop * 100).toFixed(1)} %`, met: drop * 100 <= limit });
   }
   if (memory) {
     v.push({ target: 'idle RSS ≤ 120 MB', figure: `${memory.idleRssMb.toFixed(0)} MB`, met: memory.idleRssMb <= 120 });

@@ -54,6 +54,17 @@ function rules(n: number): string {
   return lines.join('\n') + '\n';
 }
 
+/** `n` access rules each with a CEL `when:` condition (issue 20); the last one fits the benched path and holds. */
+function conditionalRules(n: number): string {
+  const lines = ['authzRules:'];
+  for (let i = 0; i < n - 1; i++)
+    lines.push(
+      `  - { match: { path: { prefix: /svc-${i} } }, allow: { authenticated: true }, when: 'request.method == "GET" && "team-${i}" in identity.groups' }`,
+    );
+  lines.push(`  - { match: { path: { prefix: /app } }, allow: { authenticated: true }, when: 'request.method == "GET" && "staff" in identity.groups' }`);
+  return lines.join('\n') + '\n';
+}
+
 /** `n` providers (`providers:`), each its own host, all at the bench provider (each with its own discovery and keys). */
 function providers(n: number): string {
   const lines = ['providers:'];
@@ -136,6 +147,26 @@ export const SCENARIOS: readonly Scenario[] = [
     growth: { pair: 'rules', side: 'large' },
   },
   {
+    name: '10 authz rules with CEL conditions (cookie, cached)',
+    proto: 'http',
+    credential: 'cookie',
+    yaml: conditionalRules(10),
+    sessions: { real: 1, total: 1 },
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'rules with conditions', side: 'small' },
+  },
+  {
+    name: '1 000 authz rules with CEL conditions (cookie, cached)',
+    proto: 'http',
+    credential: 'cookie',
+    yaml: conditionalRules(1000),
+    sessions: { real: 1, total: 1 },
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'rules with conditions', side: 'large' },
+  },
+  {
     name: '1 JWKS key (1 000 RS256 tokens)',
     proto: 'http',
     credential: 'rs256',
@@ -154,6 +185,25 @@ export const SCENARIOS: readonly Scenario[] = [
     path: '/app/data',
     expect: 'allow',
     growth: { pair: 'keys', side: 'large' },
+  },
+  // Traces (issue 20): the same cached bearer check with tracing off and with 1 % of traces sampled and
+  // exported (OTLP/HTTP to a sink in the judge's process, see server.ts): ≤ 5 % throughput drop.
+  {
+    name: 'JWT bearer RS256 (cached), tracing off',
+    proto: 'http',
+    credential: 'rs256',
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'tracing', side: 'small' },
+  },
+  {
+    name: 'JWT bearer RS256 (cached), traces sampled at 1 %',
+    proto: 'http',
+    credential: 'rs256',
+    env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' },
+    path: '/app/data',
+    expect: 'allow',
+    growth: { pair: 'tracing', side: 'large' },
   },
   {
     name: '1 provider (50 RS256 tokens)',

@@ -1,6 +1,6 @@
 /**
  * One benchmarked server, in its own process so its CPU and memory are its own: the judge
- * (`startApp` with the settings in `BENCH_ENV`, decision logging to /dev/null like a production
+ * (`startApp` with the settings in `BENCH_ENV`, `OTEL_*` ones included, decision logging to /dev/null like a production
  * log shipper), or a baseline — a bare `node:http` server answering 200, or a bare `@grpc/grpc-js`
  * server answering a fixed OK `CheckResponse`. Started by run.ts with `fork`; reports its ports
  * over IPC and stops on SIGTERM.
@@ -11,7 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { startApp } from '../../src/app/start.js';
 import { loadConfig } from '../../src/config/load.js';
 import { AUTHZ_V3, loadDefinitions, serviceOf } from '../../src/judge/grpc/server.js';
+import { listenOn } from '../../src/net/listen.js';
 import { createLogger } from '../../src/obs/log.js';
+import { traceSettingsFrom } from '../../src/obs/trace/settings.js';
 
 export type ServerKind = 'judge' | 'baseline-http' | 'baseline-grpc' | 'reference-http';
 
@@ -81,7 +83,14 @@ async function judge(): Promise<void> {
     readFile: () => yaml ?? '',
   });
   const log = createLogger(config.logLevel);
-  const app = await startApp(config, { log });
+  // A scenario with a trace sampler exports to a sink in this process that answers every export 200.
+  if (env['OTEL_TRACES_SAMPLER'] !== undefined && env['OTEL_EXPORTER_OTLP_ENDPOINT'] === undefined) {
+    const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()));
+    env['OTEL_EXPORTER_OTLP_ENDPOINT'] = `http://127.0.0.1:${await listenOn(sink, '127.0.0.1', 0)}`;
+    sink.unref();
+  }
+  const traces = traceSettingsFrom(env);
+  const app = await startApp(config, { log, ...(traces ? { traces } : {}) });
   // Every provider discovered (`providers:` scenarios spread their checks over all of them).
   await Promise.all(
     app.providers.map((p) => new Promise<void>((resolve) => (p.issuers.primaryReady ? resolve() : p.issuers.primary.once('ready', () => resolve())))),

@@ -143,7 +143,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/* Request headers the HTTP check must carry (see istio/mesh-config.yaml). */}}
 {{- define "oidc-judge.checkHeaders" -}}
 {{- $c := .Values.config -}}
-{{- $out := list "authorization" "cookie" "origin" "sec-fetch-site" "sec-fetch-mode" "accept" "x-requested-with" "access-control-request-method" "x-http-method-override" "x-http-method" "x-method-override" "x-request-id" "x-forwarded-proto" -}}
+{{- $out := list "authorization" "cookie" "origin" "sec-fetch-site" "sec-fetch-mode" "accept" "x-requested-with" "access-control-request-method" "x-http-method-override" "x-http-method" "x-method-override" "x-request-id" "x-forwarded-proto" "x-forwarded-for" -}}
 {{- $out = append $out (lower (default "Authorization" (index $c "AUTH_HEADER"))) -}}
 {{- $out = append $out (lower (default "Authorization" (index $c "ID_TOKEN_HEADER"))) -}}
 {{- join "\n" (uniq $out) -}}

@@ -23,6 +23,7 @@ import { checkIntervalFor } from '../../net/slow-clients.js';
 import { createProxyEngine, type HeaderEdits, type UpstreamTls } from '../engine/proxy.js';
 import { BAD_PATH, BAD_REQUEST, NOT_FOUND, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../engine/reply.js';
 import { forwardTarget } from '../engine/target.js';
+import { upstreamTraceHeaders } from '../../obs/trace/port.js';
 
 export interface IngressTimeouts {
   /** TCP connect to the upstream (default 5 000 ms). */
@@ -126,8 +127,10 @@ export function createIngress(deps: IngressDeps): Ingress {
   }
 
   function editsFor(request: JudgeRequest, trusted: boolean, allow: Allow): HeaderEdits {
+    // Tracing on: the upstream request continues the check's trace.
+    const trace = upstreamTraceHeaders(allow);
     return {
-      set: allow.upstreamHeaders,
+      set: trace === undefined ? allow.upstreamHeaders : [...allow.upstreamHeaders, ...Object.entries(trace)],
       remove: allow.removeHeaders,
       stripCookies: deps.stripCookies,
       ...(deps.stripCookiePrefixes !== undefined ? { stripCookiePrefixes: deps.stripCookiePrefixes } : {}),

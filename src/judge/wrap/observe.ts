@@ -3,6 +3,8 @@
  * authenticator, outcome, status, latency) and the Prometheus counters. The path is logged without
  * its query (queries carry tokens); headers are never logged. Per check this costs a counter
  * increment (`Metrics.countCheck`) and one directly built log line (see `decision-log.ts`).
+ * With tracing on (obs/trace/port.ts), each check also runs under one span continued from the
+ * request's trace headers; with tracing off the wrapper is the untraced one, unchanged.
  */
 import { performance } from 'node:perf_hooks';
 import { codeOf, loggedReason } from '../../errors.js';
@@ -12,6 +14,7 @@ import type { JudgeRequest } from '../request.js';
 import { decisionLog } from '../../obs/decision-log.js';
 import type { Logger } from '../../obs/log.js';
 import type { Metrics } from '../../obs/metrics.js';
+import { activeTracing, linkSpan, type SpanPort } from '../../obs/trace/port.js';
 
 function outcomeOf(d: Decision): string {
   if (d.kind === 'allow') return d.reason === 'skip' ? 'skip' : 'allow';
@@ -29,7 +32,44 @@ export function loggablePath(path: string): string {
   return p.length > 512 ? p.slice(0, 512) + '…' : p;
 }
 
+/**
+ * The check span's attributes: what the decision log line says, never a token, a cookie, a header
+ * value or the query. `provider` is the issuer that vouched; `rule` the skip rule or the deny reason
+ * (which names the access rule).
+ */
+function annotate(span: SpanPort, req: JudgeRequest, d: Decision, outcome: string, status: number, authenticator: string): void {
+  span.set('oidc_judge.via', req.via);
+  span.set('http.request.method', req.method);
+  span.set('server.address', req.host);
+  span.set('url.path', loggablePath(req.path));
+  span.set('oidc_judge.request_id', req.requestId);
+  span.set('oidc_judge.decision', outcome);
+  span.set('http.response.status_code', status);
+  if (authenticator !== '') span.set('oidc_judge.authenticator', authenticator);
+  const iss = d.identity?.claims.iss;
+  if (typeof iss === 'string') span.set('oidc_judge.provider', iss);
+  if (d.kind === 'allow' && d.reason === 'skip') span.set('oidc_judge.rule', `skip:${d.skipRule ?? ''}`);
+  if (d.kind === 'deny') span.set('oidc_judge.reason', loggedReason(d.reason, d.detail));
+}
+
 export function observe(judge: Judge, log: Logger, metrics: Metrics, logDecisions: boolean): Judge {
+  const observed = untraced(judge, log, metrics, logDecisions);
+  const tracing = activeTracing();
+  if (tracing === undefined) return observed;
+  return (req: JudgeRequest) =>
+    tracing.check(req.headers, async (span) => {
+      const d = await observed(req);
+      const outcome = outcomeOf(d);
+      const status = d.kind === 'allow' ? 200 : d.status;
+      annotate(span, req, d, outcome, status, authenticatorOf(d));
+      if (d.kind === 'allow') linkSpan(d, span);
+      return d;
+    });
+}
+
+const authenticatorOf = (d: Decision): string => (d.kind === 'allow' ? d.identity?.authenticator : (d.authenticator ?? d.identity?.authenticator)) ?? '';
+
+function untraced(judge: Judge, log: Logger, metrics: Metrics, logDecisions: boolean): Judge {
   const writeDecision = logDecisions ? decisionLog(log) : undefined;
   return async (req: JudgeRequest) => {
     const t0 = performance.now();
@@ -47,7 +87,7 @@ export function observe(judge: Judge, log: Logger, metrics: Metrics, logDecision
     const ms = performance.now() - t0;
     const outcome = outcomeOf(d);
     const status = d.kind === 'allow' ? 200 : d.status;
-    const authenticator = (d.kind === 'allow' ? d.identity?.authenticator : (d.authenticator ?? d.identity?.authenticator)) ?? '';
+    const authenticator = authenticatorOf(d);
     metrics.countCheck(outcome, String(status), authenticator, req.via, ms / 1000);
     if (writeDecision !== undefined) {
       writeDecision({

@@ -62,7 +62,7 @@ export async function readGraphGroups(accessToken: string, opts: GraphGroupsOpti
     if (page >= opts.maxPages) throw new GraphGroupsError(`more than GRAPH_MAX_PAGES (${opts.maxPages}) pages of groups`);
     let res: HttpResponse;
     try {
-      res = await opts.http.request(next, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } });
+      res = await opts.http.request(next, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }, span: 'entra.graph' });
     } catch (e) {
       throw new GraphGroupsError(`Graph could not be reached (${e instanceof HttpClientError ? e.code : (e as Error).name})`);
     }
