@@ -6,6 +6,7 @@
  * over IPC and stops on SIGTERM.
  */
 import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startApp } from '../../src/app/start.js';
@@ -75,7 +76,8 @@ async function baselineGrpc(): Promise<void> {
 
 async function judge(): Promise<void> {
   const env = JSON.parse(process.env['BENCH_ENV'] ?? '{}') as Record<string, string>;
-  const yaml = process.env['BENCH_YAML'];
+  const yamlFile = process.env['BENCH_YAML_FILE'];
+  const yaml = yamlFile === undefined ? undefined : readFileSync(yamlFile, 'utf8');
   const { config } = loadConfig({
     env,
     flags: {},
