@@ -1,12 +1,15 @@
 /**
  * The tracing port on the OpenTelemetry JS SDK: a tracer provider with the configured sampler, an
  * OTLP/HTTP (protobuf) exporter behind a batch processor, the configured propagators, and an
- * AsyncLocalStorage context manager so the calls a check makes find its span. Only the wiring
- * imports this file, and only with `import()` when traces are on: with tracing off the SDK is
+ * AsyncLocalStorage (sampled-context.ts) so the calls a sampled check makes find its span. Only the
+ * wiring imports this file, and only with `import()` when traces are on: with tracing off the SDK is
  * never loaded.
+ *
+ * The sampler decides before anything else: a check that is not sampled runs without entering any
+ * async context (its trace context still goes upstream), so the cost of async context tracking is
+ * paid only while a sampled check is in flight.
  */
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapPropagator } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
@@ -20,8 +23,9 @@ import {
   TracerProvider,
   type Sampler,
 } from '@opentelemetry/sdk-trace';
-import type { PropagatorName, TraceSettings } from './settings.js';
 import type { SpanPort, SpanValue, Tracing } from './port.js';
+import { SampledContext } from './sampled-context.js';
+import type { PropagatorName, TraceSettings } from './settings.js';
 
 function samplerOf(s: TraceSettings): Sampler {
   switch (s.sampler) {
@@ -82,10 +86,14 @@ function portOf(span: Span, propagator: TextMapPropagator): SpanPort {
 
 const NO_SPAN: SpanPort = { set: () => undefined, fail: () => undefined, inject: () => undefined };
 
+/** A check that is not sampled: nothing recorded, but its trace context (sampled flag off) still goes upstream. */
+function unsampledPort(span: Span, propagator: TextMapPropagator): SpanPort {
+  return { set: () => undefined, fail: () => undefined, inject: (headers) => propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, setter) };
+}
+
 /** Starts the SDK. The exporter's headers are secrets (API keys): they go to the exporter and nowhere else. */
 export function startOtelTracing(s: TraceSettings, version: string): Tracing {
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
+  const sampled = new SampledContext();
   const propagator = new CompositePropagator({ propagators: s.propagators.map(propagatorOf) });
   const exporter = new OTLPTraceExporter({ url: s.url, headers: { ...s.headers }, timeoutMillis: s.timeoutMs });
   const provider = new TracerProvider({
@@ -99,7 +107,7 @@ export function startOtelTracing(s: TraceSettings, version: string): Tracing {
 
   async function run<T>(span: Span, ctx: Context, fn: (span: SpanPort) => Promise<T>): Promise<T> {
     try {
-      return await context.with(trace.setSpan(ctx, span), fn, undefined, portOf(span, propagator));
+      return await sampled.run(trace.setSpan(ctx, span), fn, portOf(span, propagator));
     } catch (err) {
       failOn(span, err);
       throw err;
@@ -112,22 +120,23 @@ export function startOtelTracing(s: TraceSettings, version: string): Tracing {
     check(headers, fn, name = 'oidc_judge.check') {
       const parent = propagator.extract(ROOT_CONTEXT, headers, getter);
       const span = tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+      if (!span.isRecording()) return fn(unsampledPort(span, propagator));
       return run(span, parent, fn);
     },
     call(name, attributes, fn) {
-      const ctx = context.active();
-      const parent = trace.getSpan(ctx);
-      if (parent === undefined || !parent.isRecording()) return fn(NO_SPAN);
+      const ctx = sampled.active();
+      const parent = ctx === undefined ? undefined : trace.getSpan(ctx);
+      if (ctx === undefined || parent === undefined || !parent.isRecording()) return fn(NO_SPAN);
       const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, ctx);
       return run(span, ctx, fn);
     },
     inject(headers) {
-      propagator.inject(context.active(), headers, setter);
+      const ctx = sampled.active();
+      if (ctx !== undefined) propagator.inject(ctx, headers, setter);
     },
     async shutdown() {
       await provider.shutdown();
-      context.disable();
-      contextManager.disable();
+      sampled.close();
     },
   };
 }
