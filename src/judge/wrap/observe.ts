@@ -59,10 +59,11 @@ export function observe(judge: Judge, log: Logger, metrics: Metrics, logDecision
   return (req: JudgeRequest) =>
     tracing.check(req.headers, async (span) => {
       const d = await observed(req);
+      if (d.kind === 'allow') linkSpan(d, span);
+      if (!span.recording) return d;
       const outcome = outcomeOf(d);
       const status = d.kind === 'allow' ? 200 : d.status;
       annotate(span, req, d, outcome, status, authenticatorOf(d));
-      if (d.kind === 'allow') linkSpan(d, span);
       return d;
     });
 }

@@ -9,7 +9,8 @@
  * async context (its trace context still goes upstream), so the cost of async context tracking is
  * paid only while a sampled check is in flight.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapPropagator } from '@opentelemetry/api';
+import { randomBytes } from 'node:crypto';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Context, type Span, type TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
@@ -78,17 +79,60 @@ function failOn(span: Span, err: unknown): void {
 
 function portOf(span: Span, propagator: TextMapPropagator): SpanPort {
   return {
+    recording: true,
     set: (k: string, v: SpanValue) => void span.setAttribute(k, v),
     fail: (err: unknown) => failOn(span, err),
     inject: (headers: Record<string, string>) => propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, setter),
   };
 }
 
-const NO_SPAN: SpanPort = { set: () => undefined, fail: () => undefined, inject: () => undefined };
+const NO_SPAN: SpanPort = { recording: false, set: () => undefined, fail: () => undefined, inject: () => undefined };
 
 /** A check that is not sampled: nothing recorded, but its trace context (sampled flag off) still goes upstream. */
 function unsampledPort(span: Span, propagator: TextMapPropagator): SpanPort {
-  return { set: () => undefined, fail: () => undefined, inject: (headers) => propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, setter) };
+  return {
+    recording: false,
+    set: () => undefined,
+    fail: () => undefined,
+    inject: (headers) => propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, setter),
+  };
+}
+
+/**
+ * A new trace the ratio left out, decided without the SDK: its ids are drawn only if the context is
+ * sent upstream (the ingress forwarder), with the sampled flag off so the upstream does not record it either.
+ */
+function unsampledRootPort(propagator: TextMapPropagator): SpanPort {
+  return {
+    recording: false,
+    set: () => undefined,
+    fail: () => undefined,
+    inject: (headers) => {
+      const ids = randomBytes(24).toString('hex');
+      const span = trace.wrapSpanContext({ traceId: ids.slice(0, 32), spanId: ids.slice(32), traceFlags: TraceFlags.NONE });
+      propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, setter);
+    },
+  };
+}
+
+const B3_FIELDS = ['b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled', 'x-b3-flags'];
+
+/**
+ * The chance that a check starting a new trace (no trace context in its headers) is sampled, when the
+ * sampler decides such roots by ratio alone; `undefined` for samplers that record every root. A trace-id
+ * ratio sampler draws on the random trace id, so a draw of `Math.random()` samples the same share.
+ */
+function rootRatioOf(s: TraceSettings): number | undefined {
+  switch (s.sampler) {
+    case 'traceidratio':
+    case 'parentbased_traceidratio':
+      return s.ratio;
+    case 'always_off':
+    case 'parentbased_always_off':
+      return 0;
+    default:
+      return undefined;
+  }
 }
 
 /** Starts the SDK. The exporter's headers are secrets (API keys): they go to the exporter and nowhere else. */
@@ -104,6 +148,15 @@ export function startOtelTracing(s: TraceSettings, version: string): Tracing {
     ],
   });
   const tracer = provider.getTracer('oidc-judge', version);
+  const rootRatio = rootRatioOf(s);
+  // The headers any configured propagator reads (B3 reads both spellings, whichever it writes): a
+  // check without any of them starts a new trace.
+  const fields = [...new Set([...propagator.fields().map((f) => f.toLowerCase()), ...B3_FIELDS])];
+  const startsTrace = (headers: Readonly<Record<string, string | undefined>>): boolean => {
+    for (const f of fields) if (headers[f] !== undefined) return false;
+    return true;
+  };
+  const rootPort = unsampledRootPort(propagator);
 
   async function run<T>(span: Span, ctx: Context, fn: (span: SpanPort) => Promise<T>): Promise<T> {
     try {
@@ -118,6 +171,8 @@ export function startOtelTracing(s: TraceSettings, version: string): Tracing {
 
   return {
     check(headers, fn, name = 'oidc_judge.check') {
+      // The common case at a low ratio: a new trace left out, decided before any SDK work.
+      if (rootRatio !== undefined && (rootRatio === 0 || Math.random() >= rootRatio) && startsTrace(headers)) return fn(rootPort);
       const parent = propagator.extract(ROOT_CONTEXT, headers, getter);
       const span = tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
       if (!span.isRecording()) return fn(unsampledPort(span, propagator));

@@ -14,6 +14,8 @@ export type SpanValue = string | number | boolean;
 
 /** The span a traced piece of work may annotate. Attribute values are never tokens, cookies or queries. */
 export interface SpanPort {
+  /** False for a check the sampler left out: `set` and `fail` do nothing, so callers may skip preparing attributes. */
+  readonly recording: boolean;
   set(key: string, value: SpanValue): void;
   /** Marks the span failed; records the error's name and code, never its message (it may quote input). */
   fail(err: unknown): void;
