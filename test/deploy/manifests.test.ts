@@ -47,6 +47,7 @@ describe('deployment manifests in istio/ and examples/', () => {
       'examples/traefik/kubernetes.yaml',
       'examples/traefik/static.yml',
       'examples/ambassador/module.yaml',
+      'examples/envoy-gateway/security-policy.yaml',
     ]) {
       assert.ok(names.includes(f), `${f} is missing`);
     }
