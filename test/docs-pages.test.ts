@@ -108,9 +108,15 @@ function unknownSettings(text: string): string[] {
   return [...names].filter((n) => !SETTINGS.has(n) && !NOT_SETTINGS.some((re) => re.test(n)));
 }
 
-/** The runnable shell blocks of a page, as [script, line of the opening fence]. */
+/** The runnable shell blocks of a page (also indented, inside a list item), dedented, as [script, line of the opening fence]. */
 function runnableBlocks(text: string): [string, number][] {
-  return [...text.matchAll(/^```(?:sh|bash) runnable[ \t]*\n([\s\S]*?)^```[ \t]*$/gm)].map((m) => [m[1]!, text.slice(0, m.index).split('\n').length]);
+  return [...text.matchAll(/^([ \t]*)```(?:sh|bash) runnable[ \t]*\n([\s\S]*?)^\1```[ \t]*$/gm)].map((m) => [
+    m[2]!
+      .split('\n')
+      .map((l) => (l.startsWith(m[1]!) ? l.slice(m[1]!.length) : l))
+      .join('\n'),
+    text.slice(0, m.index).split('\n').length,
+  ]);
 }
 
 describe('documentation pages', () => {
@@ -178,5 +184,7 @@ describe('documentation pages', () => {
   it('catches a runnable block that fails', () => {
     const [[script]] = runnableBlocks('```sh runnable\nexit 3\n```\n') as [[string, number]];
     assert.equal(spawnSync('bash', ['-euo', 'pipefail', '-c', script]).status, 3);
+    const [[inList]] = runnableBlocks('1. step\n\n   ```sh runnable\n   cat <<EOF\n   x\n   EOF\n   ```\n') as [[string, number]];
+    assert.equal(inList, 'cat <<EOF\nx\nEOF\n');
   });
 });
