@@ -102,9 +102,15 @@ function brokenLinks(page: string, text: string): string[] {
   return broken;
 }
 
-/** UPPER_SNAKE names in backticks (`NAME` or `NAME=value`) that are neither settings nor listed non-settings. */
+/**
+ * UPPER_SNAKE names that are neither settings nor listed non-settings: in backticks (`NAME` or
+ * `NAME=value`), and assigned (`NAME=…`, also `-e NAME=…`) in shell and env code blocks.
+ */
 function unknownSettings(text: string): string[] {
   const names = new Set([...text.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:=[^`]*)?`/g)].map((m) => m[1]!));
+  for (const block of text.matchAll(/^([ \t]*)```(?:sh|bash|env|shell|console)\b[^\n]*\n([\s\S]*?)^\1```/gm)) {
+    for (const m of block[2]!.matchAll(/(?:^|[\s'"])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)=/gm)) names.add(m[1]!);
+  }
   return [...names].filter((n) => !SETTINGS.has(n) && !NOT_SETTINGS.some((re) => re.test(n)));
 }
 
@@ -152,6 +158,10 @@ describe('documentation pages', () => {
     const unknown = pages.flatMap(([p, text]) => unknownSettings(text).map((n) => `${p}: ${n}`));
     assert.deepEqual(unknown, [], 'named in the docs but no setting: fix the name, or list it in NOT_SETTINGS if it is not ours');
     assert.deepEqual(unknownSettings('`SESSION_SAME_SITE=Lax` `OTEL_SERVICE_NAME` `SESSION_COOKIE_SAMESITE`'), ['SESSION_COOKIE_SAMESITE']);
+    assert.deepEqual(unknownSettings('```sh\nOIDC_PROVIDER=x SESION_STORE_PATH=./s.db npm start\ndocker run -e CLIENT_ID=a -e CLIENT_SECERT=b\n```\n'), [
+      'SESION_STORE_PATH',
+      'CLIENT_SECERT',
+    ]);
   });
 
   it('every shell block marked runnable runs in a temporary directory and exits 0', () => {
