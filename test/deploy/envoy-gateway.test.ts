@@ -32,6 +32,7 @@ describe('Envoy Gateway example', () => {
     assert.deepEqual(at(policy, 'spec', 'targetRefs'), [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'app' }]);
     const ext = at(policy, 'spec', 'extAuth') as Doc;
     assert.equal(ext['failOpen'], false);
+    assert.equal(ext['statusOnError'], 503, 'an unreachable judge is unavailable, not forbidden');
     assert.equal(ext['http'], undefined, 'grpc or http, never both');
     assert.deepEqual(at(ext, 'grpc', 'backendRefs'), [{ name: 'oidc-judge', namespace: 'auth', port: 9191 }]);
   });

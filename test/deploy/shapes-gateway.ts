@@ -2,8 +2,9 @@
  * Shapes of the Gateway API and Envoy Gateway resources in examples/envoy-gateway/, for which no
  * model package is installed: every field named, unknown keys are errors. Field names from the
  * Gateway API reference (HTTPRoute gateway.networking.k8s.io/v1, ReferenceGrant v1beta1) and Envoy
- * Gateway's API reference (SecurityPolicy `extAuth`, ClientTrafficPolicy `path`,
- * gateway.envoyproxy.io/v1alpha1) — only the fields a judge configuration can need.
+ * Gateway's API types (envoyproxy/gateway `api/v1alpha1/`: `ext_auth_types.go`, `pathsettings_types.go`,
+ * `policy_helpers.go`, `BackendCluster` in `shared_types.go`; read at d32f282, 2026-08) — every field
+ * of `extAuth` and `path`, the other resources only as far as a judge configuration needs.
  */
 import type { JsonSchema } from './json-schema.js';
 
@@ -68,21 +69,28 @@ const referenceGrant = resource(
   ),
 );
 
+/** `BackendCluster`, inlined in `grpc` and `http`: `backendRef` is the deprecated single form. */
+const backendCluster = { backendRef, backendRefs: list(backendRef), backendSettings: { type: 'object' } };
+const errorStatus = { type: 'integer', minimum: 400, maximum: 599 };
+
 /** `extAuth` of a SecurityPolicy: `grpc` or `http` (never both: the test checks that, as the CRD does). */
 const extAuth: JsonSchema = {
   ...obj({
-    grpc: obj({ backendRefs: list(backendRef) }, ['backendRefs']),
-    http: obj({ backendRefs: list(backendRef), path: str, headersToBackend: strs }, ['backendRefs']),
+    grpc: obj(backendCluster),
+    http: obj({ ...backendCluster, path: str, pathOverride: str, headersToBackend: strs }),
     headersToExtAuth: strs,
+    bodyToExtAuth: obj({ maxRequestBytes: { type: 'integer', minimum: 1 } }, ['maxRequestBytes']),
+    timeout: duration,
     failOpen: bool,
     recomputeRoute: bool,
-    timeout: duration,
-    bodyToExtAuth: obj({ maxRequestBytes: { type: 'integer', minimum: 1 } }, ['maxRequestBytes']),
+    includeRouteMetadata: bool,
+    contextExtensions: list({ type: 'object' }),
+    statusOnError: errorStatus,
   }),
   anyOf: [{ required: ['grpc'] }, { required: ['http'] }],
 };
 
-const securityPolicy = resource('gateway.envoyproxy.io/v1alpha1', obj({ targetRefs: list(targetRef), extAuth }, ['targetRefs']));
+const securityPolicy = resource('gateway.envoyproxy.io/v1alpha1', obj({ targetRefs: list(targetRef), extAuth }, ['targetRefs', 'extAuth']));
 
 const clientTrafficPolicy = resource(
   'gateway.envoyproxy.io/v1alpha1',
