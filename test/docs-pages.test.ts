@@ -125,6 +125,38 @@ function runnableBlocks(text: string): [string, number][] {
   ]);
 }
 
+/**
+ * Problems of a Mermaid sequence diagram that GitHub would refuse to draw or draw wrongly: another
+ * diagram type, a message between undeclared participants, an unclosed or stray `alt`/`opt`/`loop`
+ * block, a `;` (a statement separator) inside a message.
+ */
+export function sequenceProblems(diagram: string): string[] {
+  const lines = diagram
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('%%'));
+  if (lines[0] !== 'sequenceDiagram') return [`starts with ${JSON.stringify(lines[0])}, not sequenceDiagram`];
+  const problems: string[] = [];
+  const declared = new Set<string>();
+  let depth = 0;
+  for (const line of lines.slice(1)) {
+    const participant = /^(?:participant|actor)\s+(\S+)(?:\s+as\s+.+)?$/.exec(line);
+    const message = /^(\S+?)\s*(?:-{1,2}>>|-{1,2}>|-{1,2}x|-{1,2}\))\s*(\S+?)\s*:\s*(.*)$/.exec(line);
+    if (participant) declared.add(participant[1]!);
+    else if (message) {
+      for (const who of [message[1]!, message[2]!]) if (!declared.has(who)) problems.push(`undeclared participant ${who}: ${line}`);
+      if (message[3]!.includes(';')) problems.push(`a ; splits the message: ${line}`);
+    } else if (/^(alt|opt|loop|par|critical|rect)\b/.test(line)) depth++;
+    else if (/^(else|and|option)\b/.test(line)) {
+      if (depth === 0) problems.push(`${line} outside a block`);
+    } else if (line === 'end') {
+      if (--depth < 0) problems.push('an end without a block');
+    } else if (!/^(note|autonumber|activate|deactivate)\b/i.test(line)) problems.push(`not a sequence diagram statement: ${line}`);
+  }
+  if (depth > 0) problems.push(`${depth} block(s) not closed`);
+  return problems;
+}
+
 describe('documentation pages', () => {
   const pages = docPages().map((p): [string, string] => [p, readPage(p)]);
 
@@ -189,6 +221,30 @@ describe('documentation pages', () => {
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
+  });
+
+  it('links every docs/ page from the README map', () => {
+    const readme = readPage('README.md');
+    const linked = new Set(links(readme).map(([t]) => t.split('#')[0]));
+    assert.deepEqual(
+      docPages().filter((p) => p !== 'README.md' && !linked.has(p)),
+      [],
+      'pages the README does not link',
+    );
+  });
+
+  it('draws every Mermaid diagram as a well-formed sequence diagram', () => {
+    const diagrams = pages.flatMap(([p, text]) => [...text.matchAll(/^```mermaid\n([\s\S]*?)^```$/gm)].map((m): [string, string] => [p, m[1]!]));
+    assert.ok(diagrams.length >= 4, `found ${diagrams.length} diagrams`);
+    assert.deepEqual(
+      diagrams.flatMap(([p, d]) => sequenceProblems(d).map((x) => `${p}: ${x}`)),
+      [],
+    );
+    assert.deepEqual(sequenceProblems('sequenceDiagram\nparticipant A\nA->>B: x; y\nalt ok\nA-->>A: z\n'), [
+      'undeclared participant B: A->>B: x; y',
+      'a ; splits the message: A->>B: x; y',
+      '1 block(s) not closed',
+    ]);
   });
 
   it('catches a runnable block that fails', () => {
