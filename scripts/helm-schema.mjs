@@ -104,7 +104,7 @@ export function valuesSchema(configSchema) {
       nameOverride: str,
       fullnameOverride: str,
       config: {
-        description: 'Settings of the README configuration table, by variable name.',
+        description: 'Settings of the configuration reference (docs/configuration.md), by variable name.',
         type: 'object',
         additionalProperties: false,
         properties: config,

@@ -1,6 +1,6 @@
 /**
- * The README's "Error and deny codes" tables, generated from the catalogue in `errors.ts`.
- * `npm run docs` rewrites the part of README.md between the markers; a test fails when the README
+ * The "Error and deny codes" tables (docs/errors.md), generated from the catalogue in `errors.ts`.
+ * `npm run docs` rewrites the part of the page between the markers; a test fails when the page
  * has drifted or leaves a code out.
  */
 import { DENY_REASONS, ERROR_CODES, type DenyBody, type DenyEntry, type ErrorEntry, type GrpcCodeName } from './errors.js';
@@ -41,9 +41,11 @@ export function errorTables(): string {
   return out.join('\n');
 }
 
-export function withErrorTables(readme: string): string {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error('README.md has no error-codes markers');
-  return readme.slice(0, a + START.length) + '\n' + errorTables() + '\n' + readme.slice(b);
+/** `text` with the error-code tables rewritten between their markers; text without the markers unchanged. */
+export function withErrorTables(text: string): string {
+  const a = text.indexOf(START);
+  if (a < 0) return text;
+  const b = text.indexOf(END, a);
+  if (b < 0) throw new Error('error-codes: start marker without an end marker');
+  return text.slice(0, a + START.length) + '\n' + errorTables() + '\n' + text.slice(b);
 }

@@ -14,29 +14,31 @@ import { projectRoot } from '../src/paths.js';
 import { StoreUnavailableError } from '../src/sessions/store.js';
 import { TemplateError } from '../src/web/template-parse.js';
 
-const readme = (): string => readFileSync(join(projectRoot, 'README.md'), 'utf8');
+/** The page that holds the generated "Error and deny codes" section. */
+const readme = (): string => readFileSync(join(projectRoot, 'docs', 'errors.md'), 'utf8');
 
-/** The codes in the first column of the README's generated section. */
+/** The codes in the first column of the generated section. */
 function documentedCodes(text: string): Set<string> {
   const section = text.slice(text.indexOf(START), text.indexOf(END));
   return new Set([...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!));
 }
 
 describe('error and deny code catalogue', () => {
-  it('README "Error and deny codes" is the section generated from the catalogue (run `npm run docs`)', () => {
+  it('docs/errors.md "Error and deny codes" is the section generated from the catalogue (run `npm run docs`)', () => {
     const text = readme();
-    assert.equal(text, withErrorTables(text), 'README.md is out of date: run `npm run docs`');
+    assert.ok(text.includes(START), 'docs/errors.md holds the error-codes markers');
+    assert.equal(text, withErrorTables(text), 'docs/errors.md is out of date: run `npm run docs`');
   });
 
-  it('documents every deny reason and every error code in the README, naming a missing one', () => {
+  it('documents every deny reason and every error code in docs/errors.md, naming a missing one', () => {
     const documented = documentedCodes(readme());
     for (const code of [...Object.keys(DENY_REASONS), ...Object.keys(ERROR_CODES)]) {
-      assert.ok(documented.has(code), `code ${code} is not documented in README.md "Error and deny codes" (run \`npm run docs\`)`);
+      assert.ok(documented.has(code), `code ${code} is not documented in docs/errors.md "Error and deny codes" (run \`npm run docs\`)`);
     }
     for (const [code, e] of [...Object.entries(DENY_REASONS), ...Object.entries(ERROR_CODES)]) assert.ok(e.meaning.length > 10, `code ${code} needs a meaning`);
   });
 
-  it('catches a code missing from the README by its name', () => {
+  it('catches a code missing from docs/errors.md by its name', () => {
     const text = readme().replace(/^\| `logout-no-session` \|.*\n/m, '');
     assert.ok(!documentedCodes(text).has('logout-no-session'));
     assert.ok(documentedCodes(text).has('logout-unavailable'));

@@ -37,7 +37,7 @@ export interface Scenario {
 
 const redis = { SESSION_STORE_TYPE: 'redis' };
 const noCache = { SESSION_CACHE_TTL: '0' };
-/** Signed identity assertions (README "Signed identity assertions"): keys generated into the store, ES256. */
+/** Signed identity assertions (docs/identity.md "Signed identity assertions"): keys generated into the store, ES256. */
 const assertion = { ASSERTION_HEADER: 'X-Identity-Assertion', ASSERTION_ISSUER: 'https://judge.bench.example/authservice' };
 
 function both(s: Omit<Scenario, 'proto'>): Scenario[] {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { TABLES, withTables } from '../../src/config/docs.js';
+import { hasTable, TABLES, withTables } from '../../src/config/docs.js';
 import type { Field } from '../../src/config/field.js';
 import { commonBlock } from '../../src/config/forward-blocks/common.js';
 import { egressBlock } from '../../src/config/forward-blocks/egress.js';
@@ -16,6 +16,7 @@ import { parseKubeOptions } from '../../src/forward/kube-proxy/options.js';
 import { parseMetadataOptions } from '../../src/forward/metadata/options.js';
 import { parseVerifyOptions } from '../../src/forward/verify/options.js';
 import { projectRoot } from '../../src/paths.js';
+import { docPages, readPage } from '../helpers/doc-pages.js';
 
 /** Every variable oidc-authservice reads (reference §2), which must keep working. */
 const OIDC_AUTHSERVICE_VARS = [
@@ -72,9 +73,20 @@ const OIDC_AUTHSERVICE_VARS = [
 ];
 
 describe('configuration docs', () => {
-  it("README configuration tables (the judge's, the forwarder commands' and each forwarders: mode's) are the ones generated from the schemas (run `npm run docs`)", () => {
-    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
-    assert.equal(readme, withTables(readme), 'README.md is out of date: run `npm run docs`');
+  it("the configuration tables in docs/ (the judge's, the forwarder commands' and each forwarders: mode's) are the ones generated from the schemas (run `npm run docs`)", () => {
+    for (const page of docPages()) {
+      const text = readPage(page);
+      assert.equal(text, withTables(text), `${page} is out of date: run \`npm run docs\``);
+    }
+  });
+
+  it("puts each generated table on exactly one page, the judge's settings on docs/configuration.md", () => {
+    const pages = docPages().map((p): [string, string] => [p, readPage(p)]);
+    for (const t of TABLES) {
+      const on = pages.filter(([, text]) => hasTable(text, t)).map(([p]) => p);
+      assert.equal(on.length, 1, `${t.name} is on ${on.length ? on.join(', ') : 'no page'}`);
+    }
+    assert.ok(hasTable(readPage('docs/configuration.md'), TABLES.find((t) => t.name === 'config-table')!));
   });
 
   it('knows every oidc-authservice variable, and documents each setting', () => {
@@ -107,7 +119,7 @@ describe('configuration docs', () => {
     for (const [mode, fields] of Object.entries(blocks)) {
       assert.ok(
         TABLES.some((t) => t.name === `${mode}-block-table`),
-        `no README table for ${mode}`,
+        `no generated table for ${mode}`,
       );
       for (const f of Object.values(fields) as Field<unknown>[]) assert.ok(f.doc.length > 10, `${mode}.${f.env} needs a description`);
     }

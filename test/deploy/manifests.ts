@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { projectRoot } from '../../src/paths.js';
 import { validateJson } from './json-schema.js';
 import { validateObject } from './k8s.js';
+import { gatewayShapes } from './shapes-gateway.js';
 import {
   ambassadorShapes,
   extAuthzFilterShape,
@@ -55,7 +56,7 @@ const at = (doc: Doc, ...path: (string | number)[]): unknown => path.reduce<unkn
 /**
  * Every problem of one document. Kubernetes objects go to validateObject (plus the ext_authz shape
  * or the connection manager's path normalization inside EnvoyFilters); Emissary, ServiceMonitor,
- * a mesh config fragment and Traefik's file and static configs to their shapes. A document none of these recognizes is itself a problem.
+ * a mesh config fragment, Traefik's file and static configs and the Gateway API / Envoy Gateway resources to their shapes. A document none of these recognizes is itself a problem.
  */
 export async function checkDocument(d: YamlDoc): Promise<string[]> {
   const { doc, file } = d;
@@ -76,6 +77,10 @@ export async function checkDocument(d: YamlDoc): Promise<string[]> {
     return prefix(shape ? validateJson(shape, doc) : [`no shape for Emissary kind ${kind}`]);
   }
   if (kind === 'ServiceMonitor') return prefix(validateJson(serviceMonitorShape, doc));
+  if (/^gateway\.(networking\.k8s\.io|envoyproxy\.io)\//.test(String(doc['apiVersion']))) {
+    const shape = gatewayShapes[`${String(doc['apiVersion'])} ${kind}`];
+    return prefix(shape ? validateJson(shape, doc) : [`no shape for ${String(doc['apiVersion'])} ${kind}`]);
+  }
   const errs = await validateObject(doc);
   if (kind === 'EnvoyFilter') {
     ((at(doc, 'spec', 'configPatches') ?? []) as Doc[]).forEach((p, i) => {
