@@ -25,7 +25,7 @@ export interface CommandSpec {
 const CONFIG: readonly [string, string] = ['--config FILE', 'YAML file of settings (later sources win: file, environment, flags)'];
 const SETTING: readonly [string, string] = [
   '--<setting>=<value>',
-  "any setting of the README's configuration table by its variable in kebab case, e.g. --oidc-provider=https://…, --server-port=8080",
+  'any setting of docs/configuration.md by its variable in kebab case, e.g. --oidc-provider=https://…, --server-port=8080',
 ];
 
 /** A forwarder schema's flags as options: the flag and the first sentence of its doc. */
@@ -113,8 +113,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   },
   {
     name: 'forward',
-    summary:
-      'run the forwarders of the config file\'s `forwarders:` list (verify, egress, kube, metadata), each on its own listener; see the README\'s "Forwarder modes"',
+    summary: "run the forwarders of the config file's `forwarders:` list (verify, egress, kube, metadata), each on its own listener; see docs/forwarders.md",
     usage: 'forward --config FILE [--<option>=<value> …]',
     options: [['--config FILE', 'YAML file with the `forwarders:` list'], ...schemaOptions(forwardCommandSchema)],
     flags: 'passed',
@@ -135,7 +134,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
       ['--oidc-client-id ID', 'the audience they must carry'],
       [
         '--<flag>=<value>',
-        'kube-oidc-proxy\'s other flags (--oidc-username-claim, --server, --kubeconfig, --secure-port …); the README\'s "Forwarder modes" names those handled differently',
+        "kube-oidc-proxy's other flags (--oidc-username-claim, --server, --kubeconfig, --secure-port …); docs/forwarders/kube.md names those handled differently",
       ],
     ],
     flags: 'passed',
@@ -215,7 +214,7 @@ Commands:
 ${columns(COMMAND_SPECS.map((c) => [c.name, c.summary]))}
 
 Settings come from the environment (e.g. OIDC_PROVIDER), flags (--oidc-provider=…) and the YAML
-file given with --config; see the README's configuration table.`;
+file given with --config; see docs/configuration.md.`;
 
 /** `oidc-judge COMMAND --help`. */
 export function commandHelp(name: string): string {

@@ -3,7 +3,7 @@
  * HTTP statuses it goes out with, the gRPC code Envoy gets for each, and the body: which page or
  * JSON), and every error code our error classes carry. `deny()` takes only a catalogue reason with
  * one of its statuses, and `JudgeError` only a catalogue code, so a typo fails type-checking. The
- * README's "Error and deny codes" tables are generated from here (`npm run docs`).
+ * docs/errors.md tables are generated from here (`npm run docs`).
  *
  * The values are the wire and log values as they have always been: renaming one is a breaking
  * change for whoever alerts on logs or metrics.

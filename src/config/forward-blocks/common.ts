@@ -1,6 +1,6 @@
 /**
  * The keys every `forwarders:` block has, whatever its mode, one declaration each: read by
- * forward/runtime/blocks.ts, documented in the README by `npm run docs`.
+ * forward/runtime/blocks.ts, documented in docs/ by `npm run docs`.
  */
 import { custom, mapping, section, str } from '../field.js';
 

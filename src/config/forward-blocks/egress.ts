@@ -1,6 +1,6 @@
 /**
  * The options of a `mode: egress` forwarder block (add a token, then proxy), one declaration each:
- * read by forward/egress/options.ts, documented in the README by `npm run docs`. The token sources
+ * read by forward/egress/options.ts, documented in docs/ by `npm run docs`. The token sources
  * (`token:`) are read by forward/egress/tokens/options.ts and documented in their own table.
  */
 import { blockOptions, duration, list, mapping, oneOf, str, url } from '../field.js';

@@ -1,6 +1,6 @@
 /**
  * The options of a `mode: kube` forwarder block (the Kubernetes impersonation proxy), one
- * declaration each: read by forward/kube-proxy/options.ts, documented in the README by
+ * declaration each: read by forward/kube-proxy/options.ts, documented in docs/ by
  * `npm run docs`. Keys mirror kube-oidc-proxy's flags in camelCase; lists also take one
  * comma-separated string, as the flags do.
  */

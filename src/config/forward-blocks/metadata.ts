@@ -1,6 +1,6 @@
 /**
  * The options of a `mode: metadata` forwarder block (the OIDC metadata gateway), one declaration
- * each: read by forward/metadata/options.ts, documented in the README by `npm run docs`. The
+ * each: read by forward/metadata/options.ts, documented in docs/ by `npm run docs`. The
  * defaults kube-oidc-gateway's variables also set come from their declarations (forward-schema.ts).
  */
 import { blockOptions, bool, int, number, str, url } from '../field.js';

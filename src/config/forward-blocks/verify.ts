@@ -1,6 +1,6 @@
 /**
  * The options of a `mode: verify` forwarder block (verify a bearer token, then proxy), one
- * declaration each: read by forward/verify/options.ts, documented in the README by `npm run docs`.
+ * declaration each: read by forward/verify/options.ts, documented in docs/forwarders/verify.md by `npm run docs`.
  * The key sources (`keys:`) are read there too and documented in their own table.
  */
 import { blockOptions, bool, custom, list, mapping, number, oneOf, str } from '../field.js';
@@ -8,7 +8,7 @@ import { blockOptions, bool, custom, list, mapping, number, oneOf, str } from '.
 export const verifyBlock = blockOptions('verify', {
   upstream: str(
     'upstream',
-    '`http(s)://host:port/base?query` or `unix:/path.sock[:/base?query]`: the base path prefixes the request path (one slash between; the canonical path, never climbing out of the base: see [The path the upstream receives](#the-path-the-upstream-receives)), the base query comes first.',
+    '`http(s)://host:port/base?query` or `unix:/path.sock[:/base?query]`: the base path prefixes the request path (one slash between; the canonical path, never climbing out of the base: see [The path the upstream receives](../security.md#the-path-the-upstream-receives)), the base query comes first.',
   ),
   host: oneOf(
     'host',

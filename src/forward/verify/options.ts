@@ -1,6 +1,6 @@
 /**
  * The options of a `mode: verify` forwarder block and their validation (every problem collected,
- * each naming `forwarders[i].<key>`). See the README's "Verify then proxy" section for the meaning
+ * each naming `forwarders[i].<key>`). See docs/forwarders/verify.md for the meaning
  * and defaults of each key.
  */
 import { invalidCidrs } from '../../net/cidr.js';
