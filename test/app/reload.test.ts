@@ -8,7 +8,7 @@
  * and leave the running configuration in force; the metrics say so.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +16,7 @@ import { startApp, type App } from '../../src/app/start.js';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { AUDIENCE, accessToken, metric, request, untilReady } from '../helpers/app.js';
+import { Mount } from '../helpers/mount.js';
 import { startOp, type TestOp } from '../helpers/op.js';
 
 const version = (n: number, extra = ''): string => `
@@ -24,26 +25,6 @@ GROUPS_HEADER: x-groups-v${n}
 authzRules:
   - { match: { path: { prefix: /app } }, allow: { groups: [devs] } }
 ${n >= 2 ? '  - { match: { path: { prefix: /v2only } }, allow: { authenticated: true } }\n' : ''}${extra}`;
-
-/** A mounted-volume lookalike: `<dir>/<file>` → `..data/<file>`, `..data` → `..<n>`, swapped atomically. */
-class Mount {
-  readonly dir = mkdtempSync(join(tmpdir(), 'judge-mount-'));
-  #n = 0;
-  constructor(files: Record<string, string>, names: readonly string[]) {
-    this.swap(files);
-    for (const name of names) symlinkSync(join('..data', name), join(this.dir, name));
-  }
-  swap(files: Record<string, string>): void {
-    const next = `..${++this.#n}`;
-    mkdirSync(join(this.dir, next));
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(this.dir, next, name), text);
-    symlinkSync(next, join(this.dir, '..data_tmp'));
-    renameSync(join(this.dir, '..data_tmp'), join(this.dir, '..data'));
-  }
-  path(name: string): string {
-    return join(this.dir, name);
-  }
-}
 
 describe('live reload', () => {
   let op: TestOp;
