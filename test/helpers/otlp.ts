@@ -1,9 +1,12 @@
 /**
- * An OTLP/HTTP trace receiver for tests: a node:http server on 127.0.0.1, port 0, that takes
- * `POST /v1/traces` in protobuf (what the judge's exporter sends), decodes each request with the
- * OTLP messages below (protobufjs, fields as in opentelemetry-proto's trace/v1 and common/v1) and
- * keeps the spans. `until(pred)` resolves when the spans received so far satisfy `pred`.
+ * OTLP trace receivers for tests, on 127.0.0.1, port 0: over HTTP (`startReceiver`), a node:http
+ * server taking `POST /v1/traces` in protobuf or in JSON (OTLP/JSON: lowerCamelCase fields, hex ids);
+ * over gRPC (`startGrpcReceiver`), a grpc-js server answering the collector's
+ * `opentelemetry.proto.collector.trace.v1.TraceService/Export` with raw bytes. Protobuf is decoded
+ * with the OTLP messages below (protobufjs, fields as in opentelemetry-proto's trace/v1 and
+ * common/v1). Each keeps the spans; `until(pred)` resolves when the spans received so far satisfy `pred`.
  */
+import * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:http';
 import protobuf from 'protobufjs';
 import { listenOn } from '../../src/net/listen.js';
@@ -59,47 +62,139 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(): Promise<Receiver> {
+interface JsonKv {
+  key: string;
+  value?: { stringValue?: string; boolValue?: boolean; intValue?: number | string; doubleValue?: number };
+}
+
+const jsonRecord = (kvs: readonly JsonKv[] | undefined): Record<string, string | number | boolean> =>
+  Object.fromEntries((kvs ?? []).map((kv) => [kv.key, kv.value?.stringValue ?? kv.value?.boolValue ?? Number(kv.value?.intValue ?? kv.value?.doubleValue)]));
+
+/** The spans of one protobuf `ExportTraceServiceRequest`. */
+function fromProtobuf(body: Buffer): ReceivedSpan[] {
+  const decoded = Request.toObject(Request.decode(body), { longs: String, bytes: Buffer }) as {
+    resource_spans?: { resource?: { attributes?: Kv[] }; scope_spans?: { spans?: Record<string, unknown>[] }[] }[];
+  };
+  const out: ReceivedSpan[] = [];
+  for (const rs of decoded.resource_spans ?? []) {
+    const resource = record(rs.resource?.attributes);
+    for (const ss of rs.scope_spans ?? [])
+      for (const s of ss.spans ?? [])
+        out.push({
+          traceId: hex(s['trace_id'] as Uint8Array),
+          spanId: hex(s['span_id'] as Uint8Array),
+          parentId: hex(s['parent_span_id'] as Uint8Array | undefined),
+          name: s['name'] as string,
+          kind: (s['kind'] as number | undefined) ?? 0,
+          attributes: record(s['attributes'] as Kv[] | undefined),
+          status: (s['status'] as { code?: number } | undefined)?.code ?? 0,
+          resource,
+        });
+  }
+  return out;
+}
+
+/** The spans of one OTLP/JSON `ExportTraceServiceRequest`. */
+function fromJson(body: Buffer): ReceivedSpan[] {
+  const decoded = JSON.parse(body.toString('utf8')) as {
+    resourceSpans?: { resource?: { attributes?: JsonKv[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[];
+  };
+  const out: ReceivedSpan[] = [];
+  for (const rs of decoded.resourceSpans ?? []) {
+    const resource = jsonRecord(rs.resource?.attributes);
+    for (const ss of rs.scopeSpans ?? [])
+      for (const s of ss.spans ?? [])
+        out.push({
+          traceId: String(s['traceId']),
+          spanId: String(s['spanId']),
+          parentId: String(s['parentSpanId'] ?? ''),
+          name: s['name'] as string,
+          kind: (s['kind'] as number | undefined) ?? 0,
+          attributes: jsonRecord(s['attributes'] as JsonKv[] | undefined),
+          status: (s['status'] as { code?: number } | undefined)?.code ?? 0,
+          resource,
+        });
+  }
+  return out;
+}
+
+/** What a receiver keeps, and the waiters of `until`. */
+function collector(url: string, close: () => Promise<void>): Receiver & { add(contentType: string, spans: readonly ReceivedSpan[]): void } {
   const spans: ReceivedSpan[] = [];
   const contentTypes: string[] = [];
   const waiters: { pred: (s: readonly ReceivedSpan[]) => boolean; resolve: (s: readonly ReceivedSpan[]) => void }[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      contentTypes.push(req.headers['content-type'] ?? '');
-      const decoded = Request.toObject(Request.decode(Buffer.concat(chunks)), { longs: String, bytes: Buffer }) as {
-        resource_spans?: { resource?: { attributes?: Kv[] }; scope_spans?: { spans?: Record<string, unknown>[] }[] }[];
-      };
-      for (const rs of decoded.resource_spans ?? []) {
-        const resource = record(rs.resource?.attributes);
-        for (const ss of rs.scope_spans ?? [])
-          for (const s of ss.spans ?? [])
-            spans.push({
-              traceId: hex(s['trace_id'] as Uint8Array),
-              spanId: hex(s['span_id'] as Uint8Array),
-              parentId: hex(s['parent_span_id'] as Uint8Array | undefined),
-              name: s['name'] as string,
-              kind: (s['kind'] as number | undefined) ?? 0,
-              attributes: record(s['attributes'] as Kv[] | undefined),
-              status: (s['status'] as { code?: number } | undefined)?.code ?? 0,
-              resource,
-            });
-      }
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+  return {
+    url,
+    spans,
+    contentTypes,
+    add(contentType, received) {
+      contentTypes.push(contentType);
+      spans.push(...received);
       for (const w of [...waiters]) {
         if (!w.pred(spans)) continue;
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve(spans);
       }
+    },
+    until: (pred) => (pred(spans) ? Promise.resolve(spans) : new Promise((resolve) => waiters.push({ pred, resolve }))),
+    close,
+  };
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  let c: ReturnType<typeof collector> | undefined;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const type = req.headers['content-type'] ?? '';
+      const body = Buffer.concat(chunks);
+      const json = type.startsWith('application/json');
+      const received = json ? fromJson(body) : fromProtobuf(body);
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : undefined);
+      c!.add(type, received);
     });
   });
   const port = await listenOn(server, '127.0.0.1', 0);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    spans,
-    contentTypes,
-    until: (pred) => (pred(spans) ? Promise.resolve(spans) : new Promise((resolve) => waiters.push({ pred, resolve }))),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  c = collector(`http://127.0.0.1:${port}`, () => new Promise((resolve) => server.close(() => resolve())));
+  return c;
+}
+
+/** Metadata of the gRPC exports received (the exporter's headers travel as metadata). */
+export interface GrpcReceiver extends Receiver {
+  readonly metadata: readonly Readonly<Record<string, unknown>>[];
+}
+
+const raw = (b: Buffer): Buffer => b;
+
+export async function startGrpcReceiver(): Promise<GrpcReceiver> {
+  const metadata: Record<string, unknown>[] = [];
+  let c: ReturnType<typeof collector> | undefined;
+  const server = new grpc.Server();
+  server.addService(
+    {
+      Export: {
+        path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: raw,
+        requestDeserialize: raw,
+        responseSerialize: raw,
+        responseDeserialize: raw,
+      },
+    },
+    {
+      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        metadata.push(call.metadata.getMap());
+        // An empty ExportTraceServiceResponse: every span accepted.
+        callback(null, Buffer.alloc(0));
+        c!.add('application/grpc', fromProtobuf(call.request));
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  c = collector(`http://127.0.0.1:${port}`, () => new Promise((resolve) => server.tryShutdown(() => resolve())));
+  return Object.assign(c, { metadata });
 }

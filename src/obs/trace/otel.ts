@@ -1,6 +1,6 @@
 /**
  * The tracing port on the OpenTelemetry JS SDK: a tracer provider with the configured sampler, an
- * OTLP/HTTP (protobuf) exporter behind a batch processor, the configured propagators, and an
+ * OTLP exporter (exporter.ts) behind a batch processor, the configured propagators, and an
  * AsyncLocalStorage (sampled-context.ts) so the calls a sampled check makes find its span. Only the
  * wiring imports this file, and only with `import()` when traces are on: with tracing off the SDK is
  * never loaded.
@@ -12,7 +12,6 @@
 import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Context, type Span, type TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -23,6 +22,7 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
   type Sampler,
+  type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import type { SpanPort, SpanValue, Tracing } from './port.js';
 import { SampledContext } from './sampled-context.js';
@@ -135,11 +135,10 @@ function rootRatioOf(s: TraceSettings): number | undefined {
   }
 }
 
-/** Starts the SDK. The exporter's headers are secrets (API keys): they go to the exporter and nowhere else. */
-export function startOtelTracing(s: TraceSettings, version: string): Tracing {
+/** Starts the SDK, sending spans through `exporter` (exporter.ts). */
+export function startOtelTracing(s: TraceSettings, version: string, exporter: SpanExporter): Tracing {
   const sampled = new SampledContext();
   const propagator = new CompositePropagator({ propagators: s.propagators.map(propagatorOf) });
-  const exporter = new OTLPTraceExporter({ url: s.url, headers: { ...s.headers }, timeoutMillis: s.timeoutMs });
   const provider = new TracerProvider({
     sampler: samplerOf(s),
     resource: resourceFromAttributes({ ...s.resource, 'service.name': s.serviceName, 'service.version': version }),

@@ -5,10 +5,16 @@
  */
 
 export type SamplerName = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
+
 export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
 
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+
 export interface TraceSettings {
-  /** Where spans are sent: the OTLP/HTTP traces URL (`…/v1/traces`), protobuf encoded. */
+  /** `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`: how spans are sent. */
+  readonly protocol: OtlpProtocol;
+  /** Where spans are sent: over HTTP the traces URL (`…/v1/traces`); over gRPC the collector's `http(s)://host:port`. */
   readonly url: string;
   /** `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS`: sent with every export (may carry an API key: never logged). */
   readonly headers: Readonly<Record<string, string>>;
@@ -91,10 +97,11 @@ export function traceSettingsFrom(env: TraceEnv): TraceSettings | undefined {
   if (tracesUrl === undefined && base === undefined) return undefined;
   const problems: string[] = [];
   if (exporter !== undefined && exporter !== 'otlp') problems.push(`OTEL_TRACES_EXPORTER: only "otlp" (or "none") is supported, got "${exporter}"`);
-  const protocol = val(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? val(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
-  if (protocol !== 'http/protobuf') problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: only "http/protobuf" is supported, got "${protocol}"`);
-  // The signal-specific URL is used as given; the base URL gets the signal's path appended.
-  const url = tracesUrl ?? `${base!.replace(/\/+$/, '')}/v1/traces`;
+  const protocol = (val(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? val(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf') as OtlpProtocol;
+  if (!PROTOCOLS.includes(protocol)) problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: one of ${PROTOCOLS.join(', ')} expected, got "${protocol}"`);
+  // The signal-specific URL is used as given; over HTTP the base URL gets the signal's path appended,
+  // over gRPC it names the collector itself (the service path is gRPC's).
+  const url = tracesUrl ?? (protocol === 'grpc' ? base! : `${base!.replace(/\/+$/, '')}/v1/traces`);
   try {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT: an http(s) URL expected`);
@@ -120,5 +127,5 @@ export function traceSettingsFrom(env: TraceEnv): TraceSettings | undefined {
   const batchDelayMs = positive(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, problems);
   const maxQueue = positive(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, problems);
   if (problems.length > 0) throw new TraceSettingsError(`trace settings: ${problems.join('; ')}`);
-  return Object.freeze({ url, headers, timeoutMs, serviceName, resource, sampler, ratio, propagators, batchDelayMs, maxQueue });
+  return Object.freeze({ protocol, url, headers, timeoutMs, serviceName, resource, sampler, ratio, propagators, batchDelayMs, maxQueue });
 }

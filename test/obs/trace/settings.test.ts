@@ -27,6 +27,14 @@ describe('trace settings', () => {
     assert.equal(traceSettingsFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/t' })!.url, 'https://b/t');
   });
 
+  it('take the protocol: over gRPC the endpoint names the collector as it is', () => {
+    assert.equal(traceSettingsFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })!.protocol, 'http/protobuf');
+    const g = traceSettingsFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })!;
+    assert.deepEqual([g.protocol, g.url], ['grpc', 'http://collector:4317']);
+    const j = traceSettingsFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' })!;
+    assert.deepEqual([j.protocol, j.url], ['http/json', 'http://c:4318/v1/traces']);
+  });
+
   it('read the sampler, its ratio, the propagators, the headers and the resource', () => {
     const s = traceSettingsFrom({
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
@@ -50,7 +58,7 @@ describe('trace settings', () => {
       () =>
         traceSettingsFrom({
           OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://c',
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/thrift',
           OTEL_TRACES_SAMPLER: 'sometimes',
           OTEL_PROPAGATORS: 'xray',
           OTEL_BSP_SCHEDULE_DELAY: '-1',
