@@ -13,6 +13,7 @@ import { createHttpJudge } from '../judge/http/server.js';
 import { stripFor } from '../judge/strip.js';
 import { targetOf } from '../judge/target.js';
 import { listenOn } from '../net/listen.js';
+import { answerClientErrors } from '../net/client-errors.js';
 import { limitSlowClients } from '../net/slow-clients.js';
 import { pathOf } from '../net/url-path.js';
 import { adminRoute } from '../obs/admin.js';
@@ -178,6 +179,7 @@ export async function startApp(config: Config, deps: StartDeps): Promise<App> {
   );
   const webServer = createServer(tracing === undefined ? webHandler : tracedWeb(webHandler, tracing));
   limitSlowClients(webServer, slowClients);
+  answerClientErrors(webServer);
   const strip = stripFor({ ...config, moreJudgeCookies: allProviderCookies(config) });
   const ingress =
     config.ingressPort === 0

@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenOn } from '../net/listen.js';
+import { answerClientErrors } from '../net/client-errors.js';
 import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients, type SlowClientLimits } from '../net/slow-clients.js';
 import type { BuildInfo } from './build-info.js';
 import type { Metrics } from './metrics.js';
@@ -52,6 +53,7 @@ export function createHealthServer(
   });
   server.keepAliveTimeout = 5000;
   limitSlowClients(server, slowClients);
+  answerClientErrors(server);
   return {
     listen: (host, port) => listenOn(server, host, port),
     close: () =>

@@ -15,3 +15,8 @@ declare module 'oidc-provider' {
 
   export default Provider;
 }
+
+// The same class from its own module, without the entry point's runtime banner (src/demo/provider.ts).
+declare module 'oidc-provider/lib/provider.js' {
+  export { Provider } from 'oidc-provider';
+}

@@ -7,10 +7,21 @@
  * no typed schema accepts and sees whether the validator complains at that path; a field the
  * schema does not know draws no complaint. Free-form fields (an EnvoyFilter patch value) are
  * listed in FREE_FORM and not descended into.
+ *
+ * The packages are the last releases whose engines cover Node 20.19 (newer ones declare
+ * `node >=22`, and `npm ci` warns on every machine we support). Their schemas predate two things
+ * our manifests use, bridged here in the open: Istio's `networking.istio.io/v1`, which Istio 1.22
+ * promoted unchanged from `v1beta1` (SAME_SCHEMA: validated as `v1beta1`), and fields newer
+ * Traefik releases added (NEWER_FIELDS: their type checked here, as the schema cannot).
  */
 
 type Model = new (data: unknown) => { validate(): void };
 type Doc = Record<string, unknown>;
+
+/** apiVersions served from the schema of another, older one the packages model. */
+const SAME_SCHEMA: Readonly<Record<string, string>> = {
+  'networking.istio.io/v1': 'networking.istio.io/v1beta1',
+};
 
 /** The module holding the model classes of an apiVersion. */
 function modelModule(apiVersion: string): string | undefined {
@@ -24,6 +35,11 @@ function modelModule(apiVersion: string): string | undefined {
 /** JSON-pointer patterns (`*` = any one segment) under which anything goes. */
 const FREE_FORM: Readonly<Record<string, readonly string[]>> = {
   EnvoyFilter: ['/spec/configPatches/*/patch/value'],
+};
+
+/** Fields newer than the packaged schemas, by kind: JSON pointer → the `typeof` its value must have. */
+const NEWER_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  Middleware: { '/spec/forwardAuth/preserveLocationHeader': 'boolean' },
 };
 
 /** The model class for a document, or undefined when no package models its kind. */
@@ -61,7 +77,7 @@ function freeForm(kind: string, segs: readonly string[]): boolean {
   });
 }
 
-/** Paths (JSON pointers) of fields the schema does not know. */
+/** Fields the schema does not know (`unknown field <JSON pointer>`), and newer fields of the wrong type. */
 export function unknownFields(model: Model, doc: Doc): string[] {
   const unknown: string[] = [];
   const kind = String(doc['kind']);
@@ -76,6 +92,12 @@ export function unknownFields(model: Model, doc: Doc): string[] {
     if (typeof node !== 'object' || node === null) return;
     for (const key of Object.keys(node)) {
       const path = [...segs, key];
+      const newer = NEWER_FIELDS[kind]?.[pointer(path)];
+      if (newer !== undefined) {
+        const value: unknown = (node as Record<string, unknown>)[key];
+        if (typeof value !== newer) unknown.push(`${pointer(path)} must be a ${newer}`);
+        continue;
+      }
       const copy = structuredClone(doc);
       let parent: Record<string, unknown> = copy;
       for (const s of segs) parent = parent[s] as Record<string, unknown>;
@@ -83,7 +105,7 @@ export function unknownFields(model: Model, doc: Doc): string[] {
       const found = issues(model, copy);
       const at = pointer(path);
       const known = found === 'threw' || found.some((i) => i.instancePath === at || i.instancePath.startsWith(at + '/'));
-      if (!known && !freeForm(kind, path)) unknown.push(at);
+      if (!known && !freeForm(kind, path)) unknown.push(`unknown field ${at}`);
       else walk((node as Record<string, unknown>)[key], path);
     }
   };
@@ -92,12 +114,14 @@ export function unknownFields(model: Model, doc: Doc): string[] {
 }
 
 /** Every problem of one object: schema errors, then unknown fields. [] when it is valid. */
-export async function validateObject(doc: Doc): Promise<string[]> {
+export async function validateObject(given: Doc): Promise<string[]> {
+  const apiVersion = SAME_SCHEMA[String(given['apiVersion'])];
+  const doc = apiVersion === undefined ? given : { ...given, apiVersion };
   const where = `${String(doc['kind'])} ${String((doc['metadata'] as Doc | undefined)?.['name'] ?? '?')}`;
   const model = await modelFor(doc);
   if (model === undefined) return [`${where}: no model for ${String(doc['apiVersion'])}`];
   const found = issues(model, doc);
   if (found === 'threw') return [`${where}: the validator threw`];
   if (found.length > 0) return found.map((i) => `${where}: ${i.instancePath || '/'} ${i.message ?? ''}`);
-  return unknownFields(model, doc).map((p) => `${where}: unknown field ${p}`);
+  return unknownFields(model, doc).map((p) => `${where}: ${p}`);
 }

@@ -59,7 +59,7 @@ describe('deployment manifests in istio/ and examples/', () => {
     });
   }
 
-  it('the checks catch a misspelt field, a bad enum and an unknown shape key', async () => {
+  it('the checks catch a misspelt field, a bad enum, an unknown shape key and a newer field of the wrong type', async () => {
     const ap = structuredClone(byName('AuthorizationPolicy', 'oidc-judge'));
     (ap['spec'] as Doc)['action'] = 'CUSTUM';
     assert.match((await validateObject(ap)).join('\n'), /spec\/action/);
@@ -72,6 +72,13 @@ describe('deployment manifests in istio/ and examples/', () => {
     const mesh = structuredClone(one((d) => 'extensionProviders' in d.doc, 'mesh config'));
     (at(mesh, 'extensionProviders', 1, 'envoyExtAuthzHttp') as Doc)['headersToUpstream'] = ['x'];
     assert.match((await checkDocument({ file: 'x', doc: mesh })).join('\n'), /headersToUpstream/);
+    const mw = structuredClone(byName('Middleware', 'oidc-judge'));
+    (at(mw, 'spec', 'forwardAuth') as Doc)['preserveLocationHeader'] = 'yes';
+    (at(mw, 'spec', 'forwardAuth') as Doc)['preserveLocationHeaders'] = true;
+    assert.deepEqual(await validateObject(mw), [
+      'Middleware oidc-judge: /spec/forwardAuth/preserveLocationHeader must be a boolean',
+      'Middleware oidc-judge: unknown field /spec/forwardAuth/preserveLocationHeaders',
+    ]);
   });
 
   it('every EnvoyFilter and provider speaks ext_authz v3 to the judge ports', () => {

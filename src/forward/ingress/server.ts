@@ -19,6 +19,7 @@ import { judgeRequestOf } from '../../judge/node-request.js';
 import { configPrefix, underPrefix } from '../../judge/match.js';
 import { normalizePath } from '../../judge/path.js';
 import type { JudgeRequest } from '../../judge/request.js';
+import { answerClientErrors } from '../../net/client-errors.js';
 import { checkIntervalFor } from '../../net/slow-clients.js';
 import { createProxyEngine, type HeaderEdits, type UpstreamTls } from '../engine/proxy.js';
 import { BAD_PATH, BAD_REQUEST, NOT_FOUND, UNAVAILABLE, writeReply, writeSocketReply, type HttpReply } from '../engine/reply.js';
@@ -216,6 +217,7 @@ export function createIngress(deps: IngressDeps): Ingress {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => handle(req, res, false);
   const server = deps.tls === undefined ? createServer(options, onRequest) : createTlsServer({ ...options, ...deps.tls }, onRequest);
   server.keepAliveTimeout = t.keepAliveMs ?? 75_000;
+  answerClientErrors(server);
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(req, res, true));
   server.on('upgrade', upgrade);
 

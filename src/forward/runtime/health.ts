@@ -6,6 +6,7 @@
  * the runtime; a mode's route on one of those paths, or on a path an earlier forwarder took, is
  * not mounted (a warning says so). Anything else is 404.
  */
+import { answerClientErrors } from '../../net/client-errors.js';
 import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients } from '../../net/slow-clients.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../obs/log.js';
@@ -99,5 +100,6 @@ export function createHealthServer(targets: readonly HealthTarget[], log: Logger
   });
   server.keepAliveTimeout = 5000;
   limitSlowClients(server, DEFAULT_SLOW_CLIENT_LIMITS);
+  answerClientErrors(server);
   return server;
 }

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { answerClientErrors } from '../../net/client-errors.js';
 import { checkIntervalFor } from '../../net/slow-clients.js';
 import { createMetrics } from '../../obs/metrics.js';
 import type { ForwarderDeps, ListenSpec, ModeDefinition, ModeHandler } from '../engine/mode.js';
@@ -104,6 +105,7 @@ function serverFor(block: ForwarderBlock, handler: ModeHandler, deps: RuntimeDep
     server = createTlsServer({ ...options, cert: read('certFile', certFile), key: read('keyFile', keyFile), minVersion: 'TLSv1.2' });
   } else server = createServer(options);
   server.keepAliveTimeout = t.keepAliveMs ?? 75_000;
+  answerClientErrors(server);
   const run: Running = { name: block.name, server, addr, upgraded: new Set(), closing: false };
   const settled = (): void => {
     if (run.closing) server.closeIdleConnections();

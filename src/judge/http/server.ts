@@ -5,6 +5,7 @@
  * 503 (fail closed), never an allow.
  */
 import { listenOn } from '../../net/listen.js';
+import { answerClientErrors } from '../../net/client-errors.js';
 import { DEFAULT_SLOW_CLIENT_LIMITS, limitSlowClients, type SlowClientLimits } from '../../net/slow-clients.js';
 import { turnWrites } from '../../net/turn-writes.js';
 import { wireValue } from '../../net/wire.js';
@@ -177,6 +178,7 @@ export function createHttpJudge(deps: HttpJudgeDeps): HttpJudge {
   const server = createServer({ maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE, keepAlive: true }, handle);
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 620_000;
   limitSlowClients(server, options.slowClients ?? DEFAULT_SLOW_CLIENT_LIMITS);
+  answerClientErrors(server);
 
   return {
     server,
