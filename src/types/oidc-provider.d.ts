@@ -20,3 +20,9 @@ declare module 'oidc-provider' {
 declare module 'oidc-provider/lib/provider.js' {
   export { Provider } from 'oidc-provider';
 }
+
+// The interaction policy helpers from their own module (test/helpers/op-login.ts), for the same reason.
+declare module 'oidc-provider/lib/helpers/interaction_policy/index.js' {
+  export const base: unknown;
+  export const Check: unknown;
+}

@@ -9,7 +9,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../src/clock.js';
 import type { OpInteractions } from '../../src/demo/interactions.js';
-import * as oidcProvider from 'oidc-provider';
+// The policy module itself, not the package's entry (which prints a runtime warning on Node 20: src/demo/provider.ts).
+import * as interactionPolicy from 'oidc-provider/lib/helpers/interaction_policy/index.js';
 import type { OpOptions } from './op.js';
 
 /** The part of oidc-provider's interaction policy API used here (the package ships no types). */
@@ -31,7 +32,7 @@ interface AcrCtx {
  * `acr` in the `claims` parameter).
  */
 function stepUpPolicy(honour: () => boolean): unknown {
-  const { Check, base } = (oidcProvider as unknown as { interactionPolicy: PolicyApi }).interactionPolicy;
+  const { Check, base } = interactionPolicy as unknown as PolicyApi;
   const policy = base();
   policy.get('login').checks.add(
     new Check('acr_values_unmet', 'none of the requested acr_values was obtained', (ctx) => {

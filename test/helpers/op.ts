@@ -7,7 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import Provider from 'oidc-provider';
+// The class from its own module, not the package's entry (which prints a runtime warning on Node 20: src/demo/provider.ts).
+import { Provider } from 'oidc-provider/lib/provider.js';
 import { interactionHandler, type OpInteractions } from '../../src/demo/interactions.js';
 import type { DemoUser } from '../../src/demo/users.js';
 import { HttpClient } from '../../src/net/http-client.js';
