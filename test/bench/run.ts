@@ -241,6 +241,18 @@ async function scenario(e: Env, s: Scenario): Promise<Row[]> {
   }
 }
 
+/**
+ * A growth pair with `rounds`: its sides run alternately, `rounds` times each, and each side's row is
+ * its median run by throughput — the drift of the machine during the pair is shared by both sides.
+ */
+async function alternated(e: Env, small: Scenario, chosen: readonly Scenario[]): Promise<Row[]> {
+  const large = chosen.find((o) => o.growth?.pair === small.growth!.pair && o.growth.side === 'large');
+  const runs = new Map<Scenario, Row[]>([[small, []], ...(large ? [[large, []] as [Scenario, Row[]]] : [])]);
+  for (let i = 0; i < small.rounds!; i++) for (const [s, rows] of runs) rows.push(...(await scenario(e, s)));
+  const median = (rows: Row[]): Row => [...rows].sort((a, b) => a.max.rps - b.max.rps)[Math.floor(rows.length / 2)]!;
+  return [...runs.values()].map(median);
+}
+
 /** Idle RSS of a freshly started judge, then RSS sampled during a long half-load run. */
 async function memory(e: Env, halfRps: number): Promise<Memory> {
   const s = SCENARIOS[0]!;
@@ -282,7 +294,11 @@ async function main(): Promise<void> {
     const baselineOf = async (p: Proto): Promise<Row | undefined> => (protos.includes(p) ? baseline(p) : undefined);
     const base = { http: await baselineOf('http'), grpc: await baselineOf('grpc') };
     const rows: Row[] = [];
-    for (const s of chosen) rows.push(...(await scenario(e, s)));
+    for (const s of chosen) {
+      if (s.rounds === undefined || s.growth === undefined) rows.push(...(await scenario(e, s)));
+      else if (s.growth.side === 'small') rows.push(...(await alternated(e, s, chosen)));
+      else if (!chosen.some((o) => o.growth?.pair === s.growth!.pair && o.growth.side === 'small')) rows.push(...(await scenario(e, s)));
+    }
     const baseAfter = { http: await baselineOf('http'), grpc: await baselineOf('grpc') };
     // The baseline before and after the scenarios, averaged: the machine's drift during the run is shared.
     const mean = (a: Row | undefined, b: Row | undefined): number => (a && b ? (a.max.rps + b.max.rps) / 2 : NaN);

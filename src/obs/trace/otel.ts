@@ -21,7 +21,9 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   TracerProvider,
+  SamplingDecision,
   type Sampler,
+  type SamplingResult,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import type { SpanPort, SpanValue, Tracing } from './port.js';
@@ -135,12 +137,39 @@ function rootRatioOf(s: TraceSettings): number | undefined {
   }
 }
 
-/** Starts the SDK, sending spans through `exporter` (exporter.ts). */
-export function startOtelTracing(s: TraceSettings, version: string, exporter: SpanExporter): Tracing {
+/**
+ * The configured sampler, except for the traces a check already drew as sampled: the SDK must not
+ * draw again on the trace id, or a ratio r would sample r² of new traces. `forceNext` marks the next
+ * span (the check's) drawn; its trace stays drawn, for the child spans a non-parent-based sampler
+ * decides on their own, until `release`.
+ */
+class DrawnSampler implements Sampler {
+  forceNext = false;
+  readonly #drawn = new Set<string>();
+  constructor(private readonly inner: Sampler) {}
+  shouldSample(...args: Parameters<Sampler['shouldSample']>): SamplingResult {
+    const traceId = args[1];
+    if (this.forceNext) this.#drawn.add(traceId);
+    return this.#drawn.has(traceId) ? { decision: SamplingDecision.RECORD_AND_SAMPLED } : this.inner.shouldSample(...args);
+  }
+  release(traceId: string): void {
+    this.#drawn.delete(traceId);
+  }
+  toString(): string {
+    return `Drawn{${this.inner.toString()}}`;
+  }
+}
+
+/**
+ * Starts the SDK, sending spans through `exporter` (exporter.ts). `draw` decides new traces at a
+ * ratio (`Math.random`; tests pin it).
+ */
+export function startOtelTracing(s: TraceSettings, version: string, exporter: SpanExporter, draw: () => number = Math.random): Tracing {
   const sampled = new SampledContext();
   const propagator = new CompositePropagator({ propagators: s.propagators.map(propagatorOf) });
+  const sampler = new DrawnSampler(samplerOf(s));
   const provider = new TracerProvider({
-    sampler: samplerOf(s),
+    sampler,
     resource: resourceFromAttributes({ ...s.resource, 'service.name': s.serviceName, 'service.version': version }),
     spanProcessors: [
       new BatchSpanProcessor({ exporter, scheduledDelayMillis: s.batchDelayMs, maxQueueSize: s.maxQueue, maxExportBatchSize: Math.min(512, s.maxQueue) }),
@@ -170,8 +199,19 @@ export function startOtelTracing(s: TraceSettings, version: string, exporter: Sp
 
   return {
     check(headers, fn, name = 'oidc_judge.check') {
-      // The common case at a low ratio: a new trace left out, decided before any SDK work.
-      if (rootRatio !== undefined && (rootRatio === 0 || Math.random() >= rootRatio) && startsTrace(headers)) return fn(rootPort);
+      if (rootRatio !== undefined && startsTrace(headers)) {
+        // The common case at a low ratio: a new trace left out, decided before any SDK work.
+        if (rootRatio === 0 || draw() >= rootRatio) return fn(rootPort);
+        sampler.forceNext = true;
+        let span: Span;
+        try {
+          span = tracer.startSpan(name, { kind: SpanKind.SERVER }, ROOT_CONTEXT);
+        } finally {
+          sampler.forceNext = false;
+        }
+        const traceId = span.spanContext().traceId;
+        return run(span, ROOT_CONTEXT, fn).finally(() => sampler.release(traceId));
+      }
       const parent = propagator.extract(ROOT_CONTEXT, headers, getter);
       const span = tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
       if (!span.isRecording()) return fn(unsampledPort(span, propagator));

@@ -12,6 +12,8 @@ import { startApp, type App } from '../../../src/app/start.js';
 import { ManualClock } from '../../../src/clock.js';
 import { listenOn } from '../../../src/net/listen.js';
 import { silentLogger } from '../../../src/obs/log.js';
+import { otlpExporter } from '../../../src/obs/trace/exporter.js';
+import { startOtelTracing } from '../../../src/obs/trace/otel.js';
 import { traceSettingsFrom } from '../../../src/obs/trace/settings.js';
 import { accessToken, testConfig, untilReady } from '../../helpers/app.js';
 import { send } from '../../helpers/http-send.js';
@@ -79,5 +81,32 @@ describe('traces sampled by ratio (parentbased_traceidratio, ratio 0)', () => {
       [[traceId, parent]],
     );
     assert.equal(upstreamSaw.at(-1)!['traceparent'], `00-${traceId}-${all[0]!.spanId}-01`);
+  });
+});
+
+describe('a new trace drawn by ratio', () => {
+  it('is recorded with its child spans, the SDK not drawing a second time (traceidratio, ratio 0.5)', async () => {
+    const receiver = await startReceiver();
+    try {
+      const settings = traceSettingsFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' })!;
+      // Every draw says "sampled" (0 < 0.5); the others, 0.75, "left out".
+      const draws = [0, 0.75];
+      let n = 0;
+      const tracing = startOtelTracing(settings, 'test', await otlpExporter(settings), () => draws[n++ % 2]!);
+      for (let i = 0; i < 40; i++) {
+        await tracing.check({ host: 'app.example.com' }, async () => {
+          await Promise.resolve();
+          await tracing.call('child', {}, async () => undefined);
+        });
+      }
+      await tracing.shutdown();
+      const spans = receiver.spans;
+      const checks = spans.filter((s) => s.name === 'oidc_judge.check');
+      assert.equal(checks.length, 20, 'each check drawn as sampled, and only those');
+      const children = spans.filter((s) => s.name === 'child');
+      assert.deepEqual(children.map((c) => c.parentId).sort(), checks.map((c) => c.spanId).sort());
+    } finally {
+      await receiver.close();
+    }
   });
 });
