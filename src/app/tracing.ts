@@ -8,7 +8,7 @@ import type { TraceSettings } from '../obs/trace/settings.js';
 
 export async function startTracing(settings: TraceSettings | undefined, version: string): Promise<Tracing | undefined> {
   if (settings === undefined) return undefined;
-  const [{ startOtelTracing }, { otlpExporter }] = await Promise.all([import('../obs/trace/otel.js'), import('../obs/trace/exporter.js')]);
+  const [{ startOtelTracing }, { otlpExporter }] = await Promise.all([import('../obs/trace/otel.js'), import('./trace-exporter.js')]);
   const tracing = startOtelTracing(settings, version, await otlpExporter(settings));
   installTracing(tracing);
   return tracing;

@@ -1,6 +1,6 @@
 /**
  * The tracing port on the OpenTelemetry JS SDK: a tracer provider with the configured sampler, an
- * OTLP exporter (exporter.ts) behind a batch processor, the configured propagators, and an
+ * OTLP exporter (app/trace-exporter.ts) behind a batch processor, the configured propagators, and an
  * AsyncLocalStorage (sampled-context.ts) so the calls a sampled check makes find its span. Only the
  * wiring imports this file, and only with `import()` when traces are on: with tracing off the SDK is
  * never loaded.
@@ -161,7 +161,7 @@ class DrawnSampler implements Sampler {
 }
 
 /**
- * Starts the SDK, sending spans through `exporter` (exporter.ts). `draw` decides new traces at a
+ * Starts the SDK, sending spans through `exporter` (app/trace-exporter.ts). `draw` decides new traces at a
  * ratio (`Math.random`; tests pin it).
  */
 export function startOtelTracing(s: TraceSettings, version: string, exporter: SpanExporter, draw: () => number = Math.random): Tracing {

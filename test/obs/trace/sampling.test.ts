@@ -12,7 +12,7 @@ import { startApp, type App } from '../../../src/app/start.js';
 import { ManualClock } from '../../../src/clock.js';
 import { listenOn } from '../../../src/net/listen.js';
 import { silentLogger } from '../../../src/obs/log.js';
-import { otlpExporter } from '../../../src/obs/trace/exporter.js';
+import { otlpExporter } from '../../../src/app/trace-exporter.js';
 import { startOtelTracing } from '../../../src/obs/trace/otel.js';
 import { traceSettingsFrom } from '../../../src/obs/trace/settings.js';
 import { accessToken, testConfig, untilReady } from '../../helpers/app.js';

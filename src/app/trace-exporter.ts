@@ -6,7 +6,7 @@
  */
 import { Metadata } from '@grpc/grpc-js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
-import type { TraceSettings } from './settings.js';
+import type { TraceSettings } from '../obs/trace/settings.js';
 
 export async function otlpExporter(s: TraceSettings): Promise<SpanExporter> {
   const common = { url: s.url, timeoutMillis: s.timeoutMs };
