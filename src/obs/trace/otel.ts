@@ -165,7 +165,7 @@ class DrawnSampler implements Sampler {
  * ratio (`Math.random`; tests pin it).
  */
 export function startOtelTracing(s: TraceSettings, version: string, exporter: SpanExporter, draw: () => number = Math.random): Tracing {
-  const sampled = new SampledContext();
+  const sampled = new SampledContext<Context>();
   const propagator = new CompositePropagator({ propagators: s.propagators.map(propagatorOf) });
   const sampler = new DrawnSampler(samplerOf(s));
   const provider = new TracerProvider({

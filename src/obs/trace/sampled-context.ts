@@ -11,18 +11,18 @@
  * untraced.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Context } from '@opentelemetry/api';
 
-export class SampledContext {
-  readonly #storage = new AsyncLocalStorage<Context>();
+/** `C`: the context a sampled check's calls need (OpenTelemetry's `Context`, for otel.ts). */
+export class SampledContext<C> {
+  readonly #storage = new AsyncLocalStorage<C>();
   #inFlight = 0;
 
   /** The context of the sampled check (or child span) whose work is running; `undefined` elsewhere. */
-  active(): Context | undefined {
+  active(): C | undefined {
     return this.#inFlight === 0 ? undefined : this.#storage.getStore();
   }
 
-  async run<A, T>(ctx: Context, fn: (arg: A) => Promise<T>, arg: A): Promise<T> {
+  async run<A, T>(ctx: C, fn: (arg: A) => Promise<T>, arg: A): Promise<T> {
     this.#inFlight++;
     try {
       return await this.#storage.run(ctx, fn, arg);

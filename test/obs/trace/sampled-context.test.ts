@@ -2,12 +2,12 @@
 // switched off whenever no sampled check is in flight (Node 20's promise hooks cost every check).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ROOT_CONTEXT, createContextKey } from '@opentelemetry/api';
+import { ROOT_CONTEXT, createContextKey, type Context } from '@opentelemetry/api';
 import { SampledContext } from '../../../src/obs/trace/sampled-context.js';
 
 const KEY = createContextKey('check');
 const ctxOf = (name: string) => ROOT_CONTEXT.setValue(KEY, name);
-const nameIn = (s: SampledContext) => s.active()?.getValue(KEY);
+const nameIn = (s: SampledContext<Context>) => s.active()?.getValue(KEY);
 
 /** A promise with its resolver, so a test decides the order in which runs end. */
 function gate(): { wait: Promise<void>; open: () => void } {
@@ -20,7 +20,7 @@ function gate(): { wait: Promise<void>; open: () => void } {
 
 describe('sampled check context', () => {
   it('each run sees its own context after awaits, while another run overlaps and ends first', async () => {
-    const s = new SampledContext();
+    const s = new SampledContext<Context>();
     const a = gate();
     const b = gate();
     const seen: unknown[] = [];
@@ -48,7 +48,7 @@ describe('sampled check context', () => {
   });
 
   it('nothing is active outside runs, nor in a continuation that outlives its run', async () => {
-    const s = new SampledContext();
+    const s = new SampledContext<Context>();
     assert.equal(nameIn(s), undefined);
     const late = gate();
     let outlived: Promise<unknown> = Promise.resolve();
@@ -66,7 +66,7 @@ describe('sampled check context', () => {
   });
 
   it('a run that throws still ends, and the next run is tracked again', async () => {
-    const s = new SampledContext();
+    const s = new SampledContext<Context>();
     await assert.rejects(
       s.run(
         ctxOf('d'),

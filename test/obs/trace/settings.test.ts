@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_PROPAGATORS, traceSettingsFrom } from '../../../src/obs/trace/settings.js';
@@ -78,15 +80,19 @@ describe('trace settings', () => {
 describe('tracing off', () => {
   it('loads no OpenTelemetry module with the service', () => {
     const dist = join(import.meta.dirname, '..', '..', '..', 'src');
-    // A resolve hook that prints every module the entry and the wiring load, statically or not.
-    const hook = `export async function resolve(s, c, next) { const r = await next(s, c); process.stdout.write(r.url + '\\n'); return r; }`;
+    const seen = join(mkdtempSync(join(tmpdir(), 'judge-modules-')), 'modules.txt');
+    // A resolve hook that records every module the entry and the wiring load, statically or not. It
+    // appends synchronously: on Node 24 hooks run on their own thread, whose stdout may not be
+    // flushed before the process ends.
+    const hook = `import { appendFileSync } from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(seen)}, r.url + '\\n'); return r; }`;
     const script = [
       `import { register } from 'node:module';`,
       `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`,
       `await import(${JSON.stringify(join(dist, 'main.js'))});`,
       `await import(${JSON.stringify(join(dist, 'app', 'start.js'))});`,
     ].join('\n');
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const out = readFileSync(seen, 'utf8');
     assert.ok(out.includes('/app/start.js'), 'the hook saw the wiring load');
     assert.deepEqual(
       out.split('\n').filter((u) => u.includes('opentelemetry') || u.includes('/obs/trace/otel.js')),
