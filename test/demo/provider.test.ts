@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { contrast, launchBrowser, newContext, watchProblems, PHONE } from '../helpers/browser.js';
+import { contrast, launchBrowser, newContext, watchProblems, PHONE, screenshot } from '../helpers/browser.js';
 import { projectRoot } from '../../src/paths.js';
 import type { DevProvider } from '../../src/demo/provider.js';
 import { authorizationUrl, discover, startOpFor, startRp, submitLogin, CLIENT_ID, type Rp } from './rp.js';
@@ -226,7 +226,7 @@ describe('development OpenID Provider: discovery, sign-in page, PKCE', () => {
       assert.ok(button && button.height >= 40 && button.width >= 300, 'a large tap target');
       const dir = join(projectRoot, '.build', 'screenshots');
       mkdirSync(dir, { recursive: true });
-      await page.screenshot({ path: join(dir, 'devop-login-390.png'), fullPage: true });
+      await screenshot(page, join(dir, 'devop-login-390.png'));
       assert.deepEqual(problems.consoleErrors, []);
       assert.deepEqual(problems.failedRequests, []);
       assert.deepEqual(outside, []);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, newContext, watchProblems, PHONE } from '../helpers/browser.js';
+import { launchBrowser, newContext, watchProblems, PHONE, screenshot } from '../helpers/browser.js';
 import { send } from '../helpers/http-send.js';
 import { projectRoot } from '../../src/paths.js';
 import { maskHeader, startWhoami, type Whoami } from '../../src/demo/whoami.js';
@@ -115,7 +115,7 @@ describe('whoami demo upstream', () => {
       assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
       const dir = join(projectRoot, '.build', 'screenshots');
       mkdirSync(dir, { recursive: true });
-      await page.screenshot({ path: join(dir, 'devop-whoami-390.png'), fullPage: true });
+      await screenshot(page, join(dir, 'devop-whoami-390.png'));
       assert.deepEqual(problems.consoleErrors, []);
       assert.deepEqual(problems.failedRequests, []);
     } finally {

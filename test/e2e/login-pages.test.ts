@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { projectRoot } from '../../src/paths.js';
-import { DESKTOP, launchBrowser, newContext, PHONE, watchProblems, type PageProblems } from '../helpers/browser.js';
+import { DESKTOP, launchBrowser, newContext, PHONE, watchProblems, type PageProblems, screenshot } from '../helpers/browser.js';
 import { AFTER_LOGOUT_PATH, ALICE, BOB, CALLBACK_PATH, signIn, startLoginStack, type LoginStack } from '../helpers/login-stack.js';
 
 const SCREENSHOTS = join(projectRoot, '.build', 'screenshots');
@@ -59,7 +59,7 @@ describe('login flow pages in Chromium, desktop and phone', () => {
       `${name}: console errors`,
     );
     assert.deepEqual(problems.failedRequests, [], `${name}: failed sub-resources`);
-    await page.screenshot({ path: join(SCREENSHOTS, `login-flow-${name}-${width}.png`), fullPage: true });
+    await screenshot(page, join(SCREENSHOTS, `login-flow-${name}-${width}.png`));
   }
 
   for (const viewport of [DESKTOP, PHONE]) {

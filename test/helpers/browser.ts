@@ -63,3 +63,20 @@ export function contrast(a: string, b: string): number {
   const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
   return (x! + 0.05) / (y! + 0.05);
 }
+
+/**
+ * A full-page screenshot of `page` to `path`, for people to look at (the tests assert on the page
+ * itself). Headless Chromium on a busy machine sometimes answers `Page.captureScreenshot` with
+ * "Unable to capture screenshot" when no frame is ready yet; the capture is asked again, up to
+ * three times, and any other error is thrown at once.
+ */
+export async function screenshot(page: Page, path: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.screenshot({ path, fullPage: true });
+      return;
+    } catch (e) {
+      if (attempt >= 3 || !/Unable to capture screenshot/.test((e as Error).message)) throw e;
+    }
+  }
+}

@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/obs/log.js';
 import { projectRoot, templatesDir } from '../../src/paths.js';
 import { createWebApp, type WebApp } from '../../src/web/app.js';
 import { createPages, themeUrl } from '../../src/web/pages.js';
-import { contrast, DESKTOP, launchBrowser, newContext, PHONE, watchProblems } from '../helpers/browser.js';
+import { contrast, DESKTOP, launchBrowser, newContext, PHONE, watchProblems, screenshot } from '../helpers/browser.js';
 
 const SCREENSHOTS = join(projectRoot, '.build', 'screenshots');
 const HOSTILE = '<script>alert(1)</script>';
@@ -139,7 +139,7 @@ describe('pages in Chromium', () => {
           );
           assert.deepEqual(problems.failedRequests, []);
           if (colorScheme === 'dark') assert.ok(contrast(l.card, 'rgb(255, 255, 255)') > 10, `a dark card: ${l.card}`);
-          await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}-${viewport.width}.png`), fullPage: true });
+          await screenshot(page, join(SCREENSHOTS, `${name}-${colorScheme}-${viewport.width}.png`));
         } finally {
           await ctx.close();
         }
@@ -159,7 +159,7 @@ describe('pages in Chromium', () => {
       assert.ok(contrast(l.text, l.card) >= 4.5, `text contrast ${contrast(l.text, l.card)}`);
       assert.ok(contrast(l.buttonText!, l.button!) >= 4.5, `button contrast ${contrast(l.buttonText!, l.button!)}`);
       assert.deepEqual(problems.failedRequests, []);
-      await page.screenshot({ path: join(SCREENSHOTS, `forbidden-dark-${PHONE.width}.png`), fullPage: true });
+      await screenshot(page, join(SCREENSHOTS, `forbidden-dark-${PHONE.width}.png`));
     } finally {
       await ctx.close();
     }
@@ -235,7 +235,7 @@ describe('pages in Chromium', () => {
       assert.match(bg, /bg\.svg/);
       const l = await layout(page);
       assert.ok(l.scrollWidth <= l.viewport);
-      await page.screenshot({ path: join(SCREENSHOTS, `legacy-homepage-${PHONE.width}.png`), fullPage: true });
+      await screenshot(page, join(SCREENSHOTS, `legacy-homepage-${PHONE.width}.png`));
       await Promise.all([page.waitForURL(target), page.click('input[type=submit]')]);
       assert.deepEqual(problems.consoleErrors, []);
       assert.deepEqual(problems.failedRequests, []);
